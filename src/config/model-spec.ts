@@ -1,0 +1,159 @@
+import { z } from 'zod';
+import type { ModelSpec, TrainingWindow } from '../domain/entities.js';
+import type { FieldProblem } from '../errors.js';
+import { RefitError } from '../errors.js';
+import { getTrainer, trainerNames } from '../train/registry.js';
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** A feature declaration. */
+export const featureSpecSchema = z
+  .object({
+    name: z.string().min(1).max(128),
+    type: z.enum(['number', 'category', 'boolean', 'text']),
+  })
+  .strict();
+
+const windowSchema = z.union([
+  z.literal('all'),
+  z.object({ days: z.number().positive().max(36_500) }).strict(),
+  z.object({ labels: z.number().int().positive() }).strict(),
+]);
+
+/** Gates as written in a spec; every field optional. */
+export const gatesSchema = z
+  .object({
+    /** Minimum (or, for error metrics, maximum) value per metric. Default: none. */
+    minimums: z.record(z.string(), z.number().finite()).default({}),
+    /** Largest allowed relative degradation of the primary metric. Default 0.05. */
+    maxDegradation: z.number().min(0).max(1).default(0.05),
+  })
+  .strict();
+
+/** The retrain policy as written in a spec; every field optional. */
+export const retrainPolicySchema = z
+  .object({
+    /** Default 5. */
+    minNewLabels: z.number().int().min(0).default(5),
+    /** `"all"` (default), `{ "days": N }` or `{ "labels": N }`. */
+    window: windowSchema.default('all'),
+    /** Default true. */
+    autoPromote: z.boolean().default(true),
+    gates: gatesSchema.default({ minimums: {}, maxDegradation: 0.05 }),
+    /** Default 42. */
+    seed: z.number().int().default(42),
+  })
+  .strict();
+
+/** A model spec as a user writes it (config file or `POST /api/v1/models`). */
+export const modelSpecInputSchema = z
+  .object({
+    id: z.string().regex(ID, 'must be 1-64 letters, digits, "_", "-" or ".", starting with a letter or digit'),
+    task: z.enum(['binary', 'multiclass', 'regression']),
+    features: z.array(featureSpecSchema).min(1).max(1000),
+    trainer: z.union([
+      z.string().min(1),
+      z.object({ type: z.string().min(1), params: z.record(z.string(), z.unknown()).default({}) }).strict(),
+    ]),
+    scoreRange: z.tuple([z.number().finite(), z.number().finite()]).optional(),
+    defaultScore: z.number().finite().optional(),
+    classes: z.array(z.string().min(1)).min(2).optional(),
+    retrain: retrainPolicySchema.default({
+      minNewLabels: 5,
+      window: 'all',
+      autoPromote: true,
+      gates: { minimums: {}, maxDegradation: 0.05 },
+      seed: 42,
+    }),
+    description: z.string().max(2000).default(''),
+  })
+  .strict();
+
+/** The input form of a model spec. */
+export type ModelSpecInput = z.input<typeof modelSpecInputSchema>;
+
+/** Turn zod issues into named field problems (`/features/1/type: …`). */
+export function zodProblems(error: z.ZodError, prefix = ''): FieldProblem[] {
+  return error.issues.map((i) => ({
+    path: prefix + (i.path.length ? '/' + i.path.map(String).join('/') : '') || '/',
+    message: i.message,
+  }));
+}
+
+function toWindow(w: z.output<typeof windowSchema>): TrainingWindow {
+  if (w === 'all') return { kind: 'all' };
+  if ('days' in w) return { kind: 'days', days: w.days };
+  return { kind: 'labels', count: w.labels };
+}
+
+/**
+ * Validate a model spec and fill in every default. Throws RefitError VALIDATION_FAILED naming
+ * every problem: schema errors, duplicate feature names, an unknown trainer, a trainer that
+ * does not support the task, invalid trainer params, an empty score range.
+ */
+export function parseModelSpec(input: unknown, prefix = ''): ModelSpec {
+  const parsed = modelSpecInputSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new RefitError('VALIDATION_FAILED', 'The model spec is invalid.', { errors: zodProblems(parsed.error, prefix) });
+  }
+  const s = parsed.data;
+  const problems: FieldProblem[] = [];
+  const seen = new Set<string>();
+  s.features.forEach((f, i) => {
+    if (seen.has(f.name)) problems.push({ path: `${prefix}/features/${i}/name`, message: `duplicate feature name '${f.name}'` });
+    seen.add(f.name);
+  });
+  const trainerSpec = typeof s.trainer === 'string' ? { type: s.trainer, params: {} } : s.trainer;
+  const trainer = getTrainer(trainerSpec.type);
+  let params: Record<string, unknown> = {};
+  if (!trainer) {
+    problems.push({ path: `${prefix}/trainer/type`, message: `unknown trainer '${trainerSpec.type}' (known: ${trainerNames().join(', ')})` });
+  } else {
+    if (!trainer.tasks.includes(s.task)) {
+      problems.push({ path: `${prefix}/trainer/type`, message: `trainer '${trainer.name}' does not support task '${s.task}' (it supports ${trainer.tasks.join(', ')})` });
+    }
+    const p = trainer.paramsSchema.safeParse(trainerSpec.params);
+    if (p.success) params = p.data as Record<string, unknown>;
+    else problems.push(...zodProblems(p.error, `${prefix}/trainer/params`));
+  }
+  if (s.scoreRange && !(s.scoreRange[0] < s.scoreRange[1])) {
+    problems.push({ path: `${prefix}/scoreRange`, message: 'the lower bound must be below the upper bound' });
+  }
+  if (s.scoreRange && s.task !== 'binary') {
+    problems.push({ path: `${prefix}/scoreRange`, message: 'a score range applies to binary models only' });
+  }
+  if (s.classes && s.task !== 'multiclass') {
+    problems.push({ path: `${prefix}/classes`, message: 'classes apply to multiclass models only' });
+  }
+  if (s.classes && new Set(s.classes).size !== s.classes.length) {
+    problems.push({ path: `${prefix}/classes`, message: 'class names must be distinct' });
+  }
+  if (problems.length > 0) throw new RefitError('VALIDATION_FAILED', 'The model spec is invalid.', { errors: problems });
+
+  const range = s.scoreRange ? ([s.scoreRange[0], s.scoreRange[1]] as const) : null;
+  const defaultScore = s.defaultScore ?? (s.task === 'binary' ? (range ? (range[0] + range[1]) / 2 : 0.5) : 0);
+  return {
+    id: s.id,
+    task: s.task,
+    features: s.features,
+    trainer: { type: trainerSpec.type, params },
+    scoreRange: range,
+    defaultScore,
+    classes: s.classes ?? null,
+    retrain: {
+      minNewLabels: s.retrain.minNewLabels,
+      window: toWindow(s.retrain.window),
+      autoPromote: s.retrain.autoPromote,
+      gates: s.retrain.gates,
+      seed: s.retrain.seed,
+    },
+    description: s.description,
+  };
+}
+
+/** The spec back in its input form (for `GET …/retrain/config` round trips and config files). */
+export function windowToInput(w: TrainingWindow): z.input<typeof windowSchema> {
+  if (w.kind === 'all') return 'all';
+  if (w.kind === 'days') return { days: w.days };
+  return { labels: w.count };
+}

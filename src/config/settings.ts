@@ -1,0 +1,67 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { RefitError } from '../errors.js';
+import { zodProblems } from './model-spec.js';
+
+/** Server settings, read once at start, validated and frozen (graphile-worker's config). */
+export interface Settings {
+  /** Address to bind. Default 127.0.0.1 (loopback only). */
+  readonly host: string;
+  /** Port to listen on. Default 8080. */
+  readonly port: number;
+  /** Directory for the embedded database. Default ./data. */
+  readonly dataDir: string;
+  /** `postgres://…` for PostgreSQL; default: SQLite at `<dataDir>/refit.db`. */
+  readonly databaseUrl: string;
+  /** Model spec file to load at start (JSON or YAML). Default: refit.config.json/.yaml in the working directory, if present. */
+  readonly configFile: string | null;
+  /** Add the demo model and feed it labels on an empty store. Default false. */
+  readonly demo: boolean;
+  /** pino log level. Default info. */
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Largest accepted request body in bytes. Default 10 MiB. */
+  readonly bodyLimit: number;
+}
+
+const schema = z.object({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.coerce.number().int().min(0).max(65_535).default(8080),
+  dataDir: z.string().min(1).default('./data'),
+  databaseUrl: z.string().min(1).optional(),
+  configFile: z.string().min(1).nullable().default(null),
+  demo: z.boolean().default(false),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  bodyLimit: z.coerce.number().int().positive().default(10 * 1024 * 1024),
+});
+
+/** Settings given explicitly (CLI flags); they win over the environment. */
+export type SettingsOverrides = Partial<Record<keyof Settings, unknown>>;
+
+/**
+ * Read settings from `REFIT_*` environment variables and explicit overrides, validate them and
+ * freeze the result. The only place that reads the environment.
+ */
+export function loadSettings(env: NodeJS.ProcessEnv, overrides: SettingsOverrides = {}): Settings {
+  const fromEnv: Record<string, unknown> = {
+    host: env.REFIT_HOST,
+    port: env.REFIT_PORT,
+    dataDir: env.REFIT_DATA_DIR,
+    databaseUrl: env.REFIT_DATABASE_URL,
+    configFile: env.REFIT_CONFIG,
+    logLevel: env.REFIT_LOG_LEVEL,
+    bodyLimit: env.REFIT_BODY_LIMIT,
+  };
+  const merged: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries({ ...fromEnv, ...overrides })) if (v !== undefined && v !== '') merged[k] = v;
+  const parsed = schema.safeParse(merged);
+  if (!parsed.success) {
+    throw new RefitError('VALIDATION_FAILED', 'Invalid settings.', { errors: zodProblems(parsed.error) });
+  }
+  const s = parsed.data;
+  const dataDir = resolve(s.dataDir);
+  return Object.freeze({
+    ...s,
+    dataDir,
+    databaseUrl: s.databaseUrl ?? `sqlite:${resolve(dataDir, 'refit.db')}`,
+  });
+}

@@ -1,0 +1,213 @@
+/**
+ * Refit's entities: readonly values passed between subsystems. Database rows live in src/store
+ * and are mapped to these explicitly; nothing here knows about I/O.
+ */
+
+/** What a model predicts. */
+export type Task = 'binary' | 'multiclass' | 'regression';
+
+/** The kinds of input a feature may hold. */
+export type FeatureType = 'number' | 'category' | 'boolean' | 'text';
+
+/** One declared input of a model. */
+export interface FeatureSpec {
+  readonly name: string;
+  readonly type: FeatureType;
+}
+
+/** Which labels a retrain learns from. */
+export type TrainingWindow =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'days'; readonly days: number }
+  | { readonly kind: 'labels'; readonly count: number };
+
+/** The checks a challenger must pass before it may be promoted. */
+export interface Gates {
+  /** Minimum value per metric (e.g. `{ "auc": 0.7 }`); for error metrics (mae, rmse, logLoss) a maximum. Default: none. */
+  readonly minimums: Readonly<Record<string, number>>;
+  /** Largest allowed relative degradation of the primary metric against the champion. Default 0.05 (5%). */
+  readonly maxDegradation: number;
+}
+
+/** How and when a model retrains. */
+export interface RetrainPolicy {
+  /** Labels needed since the last retrain before a retrain trains anything. Default 5. */
+  readonly minNewLabels: number;
+  /** Which labels to learn from. Default: all. */
+  readonly window: TrainingWindow;
+  /** Promote automatically when the gates pass. Default true. */
+  readonly autoPromote: boolean;
+  /** Promotion gates. */
+  readonly gates: Gates;
+  /** Seed for the split and the trainer. Default 42. */
+  readonly seed: number;
+}
+
+/** A trainer by name, with its parameters (validated by the trainer's own schema). */
+export interface TrainerSpec {
+  readonly type: string;
+  readonly params: Readonly<Record<string, unknown>>;
+}
+
+/** A model as declared in a config file or through the API, with every default filled in. */
+export interface ModelSpec {
+  readonly id: string;
+  readonly task: Task;
+  readonly features: readonly FeatureSpec[];
+  readonly trainer: TrainerSpec;
+  /** For binary models: the probability is mapped linearly into this range. Default: none ([0, 1]). */
+  readonly scoreRange: readonly [number, number] | null;
+  /** Score served while no version exists. Default: the middle of the score range, 0.5, or 0 for regression. */
+  readonly defaultScore: number;
+  /** Class names for multiclass models; learned from the labels when not declared. */
+  readonly classes: readonly string[] | null;
+  readonly retrain: RetrainPolicy;
+  readonly description: string;
+}
+
+/** A model and its current state. */
+export interface Model {
+  readonly spec: ModelSpec;
+  readonly activeVersion: string | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+/** Metric values by name (accuracy, precision, recall, f1, auc, logLoss, mae, rmse, r2). */
+export type Metrics = Readonly<Record<string, number>>;
+
+/** Whether a version is in service, waiting for a decision, or retired. */
+export type VersionStatus = 'active' | 'candidate' | 'rejected' | 'retired';
+
+/** One trained version of a model. */
+export interface ModelVersion {
+  readonly modelId: string;
+  readonly version: string;
+  readonly status: VersionStatus;
+  readonly trainer: TrainerSpec;
+  /** The features the version was trained on (for schema-compatibility checks). */
+  readonly features: readonly FeatureSpec[];
+  /** sha256 of the serialised predictor in the artifact store. */
+  readonly artifactSha256: string;
+  readonly artifactBytes: number;
+  /** The challenger's metrics on the test rows. */
+  readonly metrics: Metrics;
+  /** The champion's metrics on the same test rows, when there was a champion. */
+  readonly championMetrics: Metrics | null;
+  readonly parentVersion: string | null;
+  readonly labelCount: number;
+  readonly trainingSamples: number;
+  readonly datasetHash: string;
+  readonly decision: string;
+  readonly jobId: string | null;
+  readonly createdAt: Date;
+}
+
+/** Lifecycle of a retrain job. */
+export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'cancelled';
+
+/** What started a retrain. */
+export type JobTrigger = 'manual' | 'schedule' | 'drift' | 'performance' | 'demo';
+
+/** One stage of a retrain run, as recorded on the job. */
+export interface JobStage {
+  readonly name: string;
+  readonly startedAt: string;
+  readonly durationMs: number;
+}
+
+/** The outcome summary of a retrain run. */
+export interface RetrainResult {
+  readonly oldVersion: string | null;
+  readonly newVersion: string | null;
+  readonly promoted: boolean;
+  readonly oldMetrics: Metrics | null;
+  readonly newMetrics: Metrics | null;
+  /** Relative change of the primary metric in percent (positive is better), when both exist. */
+  readonly improvementPct: number | null;
+  readonly primaryMetric: string;
+  readonly trainingSamples: number;
+  readonly trainingMs: number;
+  readonly labelCount: number;
+  readonly decision: string;
+}
+
+/** One retrain run. */
+export interface RetrainJob {
+  readonly id: string;
+  readonly modelId: string;
+  readonly status: JobStatus;
+  readonly trigger: JobTrigger;
+  readonly force: boolean;
+  readonly stage: string | null;
+  readonly progress: number | null;
+  readonly stages: readonly JobStage[];
+  readonly attempts: number;
+  readonly result: RetrainResult | null;
+  readonly error: string | null;
+  readonly createdAt: Date;
+  readonly startedAt: Date | null;
+  readonly finishedAt: Date | null;
+}
+
+/** A label value: 0/1 for binary, a class name for multiclass, a number for regression. */
+export type LabelValue = number | string;
+
+/** Feature values as received: numbers, strings, booleans, or null for missing. */
+export type FeatureRow = Readonly<Record<string, number | string | boolean | null>>;
+
+/** One piece of labelled feedback. */
+export interface Label {
+  readonly id: number;
+  readonly modelId: string;
+  readonly features: FeatureRow;
+  readonly label: LabelValue;
+  readonly scoreId: string | null;
+  readonly occurredAt: Date;
+  readonly receivedAt: Date;
+}
+
+/** One logged score. */
+export interface Score {
+  readonly id: string;
+  readonly modelId: string;
+  readonly version: string | null;
+  readonly features: FeatureRow;
+  readonly score: number | readonly number[];
+  readonly createdAt: Date;
+}
+
+/** A change of the active version, kept forever. */
+export interface Activation {
+  readonly id: number;
+  readonly modelId: string;
+  readonly fromVersion: string | null;
+  readonly toVersion: string | null;
+  readonly action: 'promote' | 'rollback';
+  readonly reason: string;
+  readonly actor: string;
+  readonly createdAt: Date;
+}
+
+/** Event types written to the outbox. */
+export type EventType =
+  | 'model.created'
+  | 'model.retrain.started'
+  | 'model.retrain.progress'
+  | 'model.retrain.completed'
+  | 'model.retrain.skipped'
+  | 'model.retrain.failed'
+  | 'model.promoted'
+  | 'model.rollback';
+
+/** The envelope of every event. */
+export interface RefitEvent {
+  readonly eventId: string;
+  /** Position in the outbox; increases with every event. */
+  readonly seq: number;
+  readonly eventType: EventType;
+  readonly eventVersion: 1;
+  readonly occurredAt: string;
+  readonly runId: string | null;
+  readonly payload: Readonly<Record<string, unknown>>;
+}

@@ -1,0 +1,96 @@
+/**
+ * The error catalogue: every error a client can cause has a stable code, an HTTP status and a
+ * title. One handler (src/http/problem.ts) turns any RefitError into application/problem+json
+ * (RFC 9457). docs/errors.md documents every code; a test keeps the two in step.
+ */
+
+/** One entry of the catalogue. */
+export interface ErrorDefinition {
+  readonly status: number;
+  readonly title: string;
+}
+
+/** Every error code Refit returns, with its HTTP status and title. */
+export const ERROR_CATALOGUE = {
+  BAD_REQUEST: { status: 400, title: 'The request is malformed' },
+  VALIDATION_FAILED: { status: 400, title: 'The request failed validation' },
+  INVALID_JSON: { status: 400, title: 'The body is not valid JSON' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The body must be JSON' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'The body is too large' },
+  NOT_FOUND: { status: 404, title: 'No such route' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  MODEL_NOT_FOUND: { status: 404, title: 'Model not found' },
+  MODEL_EXISTS: { status: 409, title: 'A model with this id already exists' },
+  VERSION_NOT_FOUND: { status: 404, title: 'Model version not found' },
+  JOB_NOT_FOUND: { status: 404, title: 'Retrain job not found' },
+  SCORE_NOT_FOUND: { status: 404, title: 'Score not found' },
+  RETRAIN_IN_PROGRESS: { status: 409, title: 'A retrain of this model is already pending or running' },
+  ROLLBACK_IMPOSSIBLE: { status: 409, title: 'There is no version to roll back to' },
+  UNKNOWN_TRAINER: { status: 400, title: 'Unknown trainer' },
+  ARTIFACT_CORRUPT: { status: 500, title: 'A stored model artifact failed its checksum' },
+  SERVER_UNAVAILABLE: { status: 503, title: 'The Refit server cannot be reached' },
+  INTERNAL: { status: 500, title: 'Internal error' },
+} as const satisfies Record<string, ErrorDefinition>;
+
+/** A stable error code. */
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** One named problem inside a refused request (a field and what is wrong with it). */
+export interface FieldProblem {
+  /** JSON-pointer-like path, e.g. `/items/3/features/age`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/** An error that a client caused or can act on; carries its catalogue code. */
+export class RefitError extends Error {
+  /** Catalogue code. */
+  readonly code: ErrorCode;
+  /** Every problem found, when the error is about input. */
+  readonly errors: readonly FieldProblem[];
+  /** Extra members for the problem document (e.g. `jobId`). */
+  readonly extra: Readonly<Record<string, unknown>>;
+
+  constructor(
+    code: ErrorCode,
+    detail: string,
+    options: { errors?: readonly FieldProblem[]; extra?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
+    super(detail, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'RefitError';
+    this.code = code;
+    this.errors = options.errors ?? [];
+    this.extra = options.extra ?? {};
+  }
+
+  /** HTTP status from the catalogue. */
+  get status(): number {
+    return ERROR_CATALOGUE[this.code].status;
+  }
+}
+
+/**
+ * A failure that retrying cannot fix (bad data, an invalid spec, a gate refusal); the job runner
+ * never retries these (BullMQ's UnrecoverableError).
+ */
+export class UnrecoverableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UnrecoverableError';
+  }
+}
+
+/** Normalise anything thrown into an Error, keeping the original as `cause` (graphile-worker's coerceError). */
+export function coerceError(thrown: unknown): Error {
+  if (thrown instanceof Error) return thrown;
+  const message = typeof thrown === 'string' ? thrown : safeStringify(thrown);
+  return new Error(message, { cause: thrown });
+}
+
+function safeStringify(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

@@ -1,0 +1,60 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import type { Refit } from '../service.js';
+import { problem, problemErrorHandler } from './problem.js';
+import { eventRoutes } from './routes/events.js';
+import { healthRoutes } from './routes/health.js';
+import { jobRoutes } from './routes/jobs.js';
+import { modelRoutes } from './routes/models.js';
+import { retrainRoutes } from './routes/retrain.js';
+
+/** Options of the HTTP app. */
+export interface AppOptions {
+  /** Largest request body in bytes. Default 10 MiB. */
+  readonly bodyLimit?: number;
+  /** Logger; default: none (tests). */
+  readonly logger?: Logger;
+  /** Package version shown in the OpenAPI document. Default 0.0.0. */
+  readonly version?: string;
+}
+
+/**
+ * Build the HTTP server without listening (Fastify's testing guide: tests call `app.inject()`).
+ * Every error leaves as application/problem+json.
+ */
+export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    bodyLimit: options.bodyLimit ?? 10 * 1024 * 1024,
+    ...(options.logger ? { loggerInstance: options.logger as FastifyBaseLogger } : { logger: false }),
+    // Reject the prototype-pollution keys outright rather than silently dropping them.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(problemErrorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    const doc = problem('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`, request.url);
+    return reply.status(404).type('application/problem+json').send(doc);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Refit API', description: 'Keeps machine-learning models fresh.', version: options.version ?? '0.0.0' },
+      tags: [{ name: 'models' }, { name: 'retrain' }, { name: 'jobs' }, { name: 'events' }, { name: 'health' }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes, { refit });
+  await app.register(modelRoutes, { refit });
+  await app.register(retrainRoutes, { refit });
+  await app.register(jobRoutes, { refit });
+  await app.register(eventRoutes, { refit });
+  return app;
+}

@@ -1,0 +1,96 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Refit } from '../../service.js';
+import { MAX_BATCH_ITEMS } from '../../service.js';
+import { activationDto, modelDto, versionDto } from '../dto.js';
+
+const modelParams = z.object({ id: z.string().min(1).max(64) });
+const anyObject = z.record(z.string(), z.unknown());
+
+/** Models, their labels, scoring, versions and rollback. */
+export const modelRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { refit }) => {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.post(
+    '/api/v1/models',
+    {
+      schema: {
+        tags: ['models'],
+        summary: 'Create a model from a spec (everything but id, task, features and trainer has a default)',
+        body: anyObject.describe('A model spec: {id, task, features: [{name, type}], trainer, scoreRange?, defaultScore?, classes?, retrain?, description?}'),
+      },
+    },
+    async (req, reply) => {
+      const model = await refit.createModel(req.body);
+      return reply.status(201).header('location', `/api/v1/models/${encodeURIComponent(model.spec.id)}`).send(modelDto(model));
+    },
+  );
+
+  r.get('/api/v1/models', { schema: { tags: ['models'], summary: 'List models' } }, async () => ({
+    items: (await refit.listModels()).map(modelDto),
+  }));
+
+  r.get('/api/v1/models/:id', { schema: { tags: ['models'], summary: 'One model', params: modelParams } }, async (req) =>
+    modelDto(await refit.getModel(req.params.id)),
+  );
+
+  r.post(
+    '/api/v1/models/:id/labels',
+    {
+      schema: {
+        tags: ['models'],
+        summary: 'Send labelled feedback; a batch with any bad item is refused whole and nothing is stored',
+        params: modelParams,
+        body: z.object({
+          items: z
+            .array(
+              z.object({
+                features: anyObject.optional(),
+                scoreId: z.string().optional(),
+                label: z.unknown(),
+                occurredAt: z.string().optional(),
+              }),
+            )
+            .describe(`1 to ${MAX_BATCH_ITEMS} items, each with features or the scoreId of an earlier score`),
+        }),
+      },
+    },
+    async (req, reply) => reply.status(201).send(await refit.addLabels(req.params.id, req.body.items)),
+  );
+
+  r.post(
+    '/api/v1/models/:id/score',
+    {
+      schema: {
+        tags: ['models'],
+        summary: 'Score rows with the active version; every item says which version made it',
+        params: modelParams,
+        body: z.object({ items: z.array(z.unknown()).describe(`1 to ${MAX_BATCH_ITEMS} items of {features}`) }),
+      },
+    },
+    async (req) => ({ items: await refit.score(req.params.id, req.body.items) }),
+  );
+
+  r.get('/api/v1/models/:id/versions', { schema: { tags: ['models'], summary: 'Versions, newest first', params: modelParams } }, async (req) => {
+    const model = await refit.getModel(req.params.id);
+    return { activeVersion: model.activeVersion, items: (await refit.listVersions(req.params.id)).map(versionDto) };
+  });
+
+  r.get('/api/v1/models/:id/activations', { schema: { tags: ['models'], summary: 'Activation history (promotions and rollbacks), newest first', params: modelParams } }, async (req) => ({
+    items: (await refit.listActivations(req.params.id)).map(activationDto),
+  }));
+
+  r.post(
+    '/api/v1/models/:id/rollback',
+    {
+      schema: {
+        tags: ['models'],
+        summary: 'Activate an earlier version (default: the one active before the current one)',
+        params: modelParams,
+        body: z.object({ version: z.string().min(1).optional() }).strict().optional(),
+      },
+    },
+    async (req) => activationDto(await refit.rollback(req.params.id, req.body?.version)),
+  );
+};

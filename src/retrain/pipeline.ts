@@ -1,0 +1,293 @@
+import type { Logger } from 'pino';
+import { buildDataset, datasetHash, splitDataset } from '../data/build-dataset.js';
+import type { Dataset } from '../data/dataset.js';
+import type { Clock } from '../domain/clock.js';
+import type { EventType, FeatureRow, FeatureSpec, JobStage, Metrics, ModelSpec, RetrainJob, RetrainResult } from '../domain/entities.js';
+import { nextVersion } from '../domain/version.js';
+import { UnrecoverableError, coerceError } from '../errors.js';
+import { decideGates } from '../evaluate/gates.js';
+import { computeMetrics, primaryMetric } from '../evaluate/metrics.js';
+import type { EventHub } from '../events/hub.js';
+import type { Scorer } from '../serve/scorer.js';
+import type { LabelRow, Store } from '../store/store.js';
+import { getTrainer } from '../train/registry.js';
+import type { Predictor } from '../train/trainer.js';
+
+/** What a retrain run needs. */
+export interface PipelineDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly hub: EventHub;
+  readonly scorer: Scorer;
+  readonly logger?: Logger;
+}
+
+/** The stages of a run, in order, as shown in status and progress. */
+export const STAGES = ['loading labels', 'training', 'validating', 'promoting'] as const;
+
+/**
+ * Records stages on the job as they pass, with their durations, and reports progress through
+ * the hub. Progress writes are throttled so a fast trainer does not flood the store.
+ */
+class StageRecorder {
+  private readonly stages: JobStage[] = [];
+  private current: { name: string; start: Date } | null = null;
+  private lastProgressWrite = 0;
+
+  constructor(
+    private readonly deps: PipelineDeps,
+    private readonly job: RetrainJob,
+  ) {}
+
+  async enter(name: string): Promise<void> {
+    this.close();
+    this.current = { name, start: this.deps.clock.now() };
+    await this.deps.store.updateJob(this.job.id, { stage: name, progress: name === 'training' ? 0 : null, stages: this.stages });
+    this.deps.hub.emit('retrain:progress', { jobId: this.job.id, modelId: this.job.modelId, stage: name, progress: name === 'training' ? 0 : null });
+  }
+
+  progress(fraction: number): void {
+    if (!this.current) return;
+    const stage = this.current.name;
+    this.deps.hub.emit('retrain:progress', { jobId: this.job.id, modelId: this.job.modelId, stage, progress: fraction });
+    const now = Date.now();
+    if (now - this.lastProgressWrite < 250 && fraction < 1) return;
+    this.lastProgressWrite = now;
+    this.deps.store.updateJob(this.job.id, { progress: fraction }).catch((err: unknown) => this.deps.logger?.warn({ err }, 'progress write failed'));
+  }
+
+  /** Close the running stage; returns every stage so far. */
+  close(): JobStage[] {
+    if (this.current) {
+      const end = this.deps.clock.now();
+      this.stages.push({ name: this.current.name, startedAt: this.current.start.toISOString(), durationMs: end.getTime() - this.current.start.getTime() });
+      this.current = null;
+    }
+    return [...this.stages];
+  }
+}
+
+/** The training rows, and the raw rows of the test part (to score the champion on the same rows). */
+function rowsById(labels: readonly LabelRow[]): Map<number, FeatureRow> {
+  const m = new Map<number, FeatureRow>();
+  for (const l of labels) m.set(l.id, l.features);
+  return m;
+}
+
+function testRows(test: Dataset, byId: Map<number, FeatureRow>): FeatureRow[] {
+  const out: FeatureRow[] = new Array(test.rowIds.length);
+  for (let i = 0; i < test.rowIds.length; i++) out[i] = byId.get(test.rowIds[i]) ?? {};
+  return out;
+}
+
+/** Champion predictions re-indexed to the challenger's class order (multiclass), so both score the same labels. */
+function alignClasses(pred: Float64Array, from: readonly string[], to: readonly string[], rows: number): Float64Array | null {
+  if (from.length === to.length && from.every((c, i) => c === to[i])) return pred;
+  const k = to.length;
+  const out = new Float64Array(rows * k);
+  const index = to.map((c) => from.indexOf(c));
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < k; c++) out[r * k + c] = index[c] >= 0 ? pred[r * from.length + index[c]] : 0;
+  }
+  return out;
+}
+
+/** Every feature the champion was trained on still exists with the same type. */
+function schemaCompatible(champion: readonly FeatureSpec[] | null, challenger: readonly FeatureSpec[]): boolean {
+  if (!champion) return true;
+  return champion.every((f) => challenger.some((g) => g.name === f.name && g.type === f.type));
+}
+
+/**
+ * Append an event to the outbox within the caller's transaction; the envelope carries
+ * `{modelId, previousVersion, newVersion, metrics}` plus anything extra.
+ */
+async function outbox(
+  store: Store,
+  at: Date,
+  type: EventType,
+  job: RetrainJob,
+  payload: { previousVersion: string | null; newVersion: string | null; metrics: Metrics | null; [k: string]: unknown },
+): Promise<void> {
+  await store.appendEvent({ eventType: type, runId: job.id, modelId: job.modelId, payload: { modelId: job.modelId, ...payload }, occurredAt: at });
+}
+
+/** The outcome of one run, as the runner records it. */
+export type RunOutcome =
+  | { readonly status: 'completed'; readonly result: RetrainResult }
+  | { readonly status: 'skipped'; readonly result: RetrainResult };
+
+/**
+ * One retrain run: count new labels → assemble the window → train → score champion and
+ * challenger on the same test rows → gates → register → promote. Each stage is recorded on the
+ * job. The final state (version, activation, job, events) commits in one transaction, so a
+ * failure anywhere leaves the previous version active. Throws on failure; the runner records it.
+ */
+export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: AbortSignal): Promise<RunOutcome> {
+  const { store, clock } = deps;
+  const rec = new StageRecorder(deps, job);
+  const model = await store.getModel(job.modelId);
+  if (!model) throw new UnrecoverableError(`Model '${job.modelId}' no longer exists.`);
+  const spec: ModelSpec = model.spec;
+  const primary = primaryMetric(spec.task);
+  const champion = model.activeVersion;
+
+  // 1. New labels since the last retrain.
+  await rec.enter('loading labels');
+  const watermark = await store.getTrainedThrough(spec.id);
+  // Labels that arrive while this run trains count towards the next retrain.
+  const maxLabelId = await store.maxLabelId(spec.id);
+  const newLabels = await store.countLabelsAfter(spec.id, watermark);
+  if (newLabels < spec.retrain.minNewLabels && !job.force) {
+    const result: RetrainResult = {
+      oldVersion: champion,
+      newVersion: null,
+      promoted: false,
+      oldMetrics: null,
+      newMetrics: null,
+      improvementPct: null,
+      primaryMetric: primary,
+      trainingSamples: 0,
+      trainingMs: 0,
+      labelCount: newLabels,
+      decision: `skipped: ${newLabels} new label${newLabels === 1 ? '' : 's'} since the last retrain, ${spec.retrain.minNewLabels} needed`,
+    };
+    const stages = rec.close();
+    const at = clock.now();
+    await store.transaction(async (tx) => {
+      await tx.updateJob(job.id, { status: 'skipped', stage: null, progress: null, stages, result, finishedAt: at });
+      await outbox(tx, at, 'model.retrain.skipped', job, { previousVersion: champion, newVersion: null, metrics: null, reason: result.decision });
+    });
+    return { status: 'skipped', result };
+  }
+
+  // 2. The training window, its hash, a seeded stratified split.
+  const labels = (await store.loadLabels(spec.id, spec.retrain.window, clock.now())).filter((l) => l.id <= maxLabelId);
+  if (labels.length < 3) throw new UnrecoverableError(`Only ${labels.length} labels in the training window; at least 3 are needed.`);
+  const hash = datasetHash(labels);
+  const dataset = buildDataset(spec.task, spec.features, labels, spec.classes);
+  if (spec.task !== 'regression') {
+    const present = new Set<number>();
+    for (let i = 0; i < dataset.y.length; i++) present.add(dataset.y[i]);
+    if (present.size < 2) throw new UnrecoverableError(`Every label in the training window is the same class; a classifier needs at least two.`);
+  }
+  const split = splitDataset(dataset, spec.retrain.seed);
+
+  // 3. Train the challenger.
+  await rec.enter('training');
+  const trainer = getTrainer(spec.trainer.type);
+  if (!trainer) throw new UnrecoverableError(`Unknown trainer '${spec.trainer.type}'.`);
+  const params = trainer.paramsSchema.parse(spec.trainer.params);
+  const trainStart = performance.now();
+  let challenger: Predictor;
+  try {
+    challenger = await trainer.fit(split.train, params, {
+      signal,
+      seed: spec.retrain.seed,
+      validation: split.validation,
+      onProgress: (f) => rec.progress(f),
+    });
+  } catch (err) {
+    if (signal.aborted) throw signal.reason ?? err;
+    throw coerceError(err);
+  }
+  const trainingMs = Math.round(performance.now() - trainStart);
+  rec.progress(1);
+
+  // 4. Champion and challenger on the same test rows.
+  await rec.enter('validating');
+  const rows = testRows(split.test, rowsById(labels));
+  const classCount = Math.max(1, dataset.classes.length);
+  const newMetrics = computeMetrics(spec.task, split.test.y, challenger.predictRows(rows), classCount);
+  let oldMetrics: Metrics | null = null;
+  let championFeatures: readonly FeatureSpec[] | null = null;
+  if (champion !== null) {
+    try {
+      const championVersion = await store.getVersion(spec.id, champion);
+      championFeatures = championVersion?.features ?? null;
+      const championPredictor = await deps.scorer.predictorFor(spec.id, champion);
+      let pred = championPredictor.predictRows(rows);
+      if (spec.task === 'multiclass') pred = alignClasses(pred, championPredictor.classes, dataset.classes, rows.length) ?? pred;
+      oldMetrics = computeMetrics(spec.task, split.test.y, pred, classCount);
+    } catch (err) {
+      // A champion that cannot score (missing artifact, changed schema) is no reason to keep it.
+      deps.logger?.warn({ err, modelId: spec.id, champion }, 'champion could not be scored; comparing without it');
+    }
+  }
+  const gate = decideGates({
+    task: spec.task,
+    challenger: newMetrics,
+    champion: oldMetrics,
+    gates: spec.retrain.gates,
+    schemaCompatible: schemaCompatible(championFeatures, spec.features),
+  });
+
+  // 5–7. Register, and promote when the gates pass and autoPromote is on.
+  await rec.enter('promoting');
+  const bytes = challenger.serialize();
+  const at = clock.now();
+  const sha = await store.putArtifact(bytes, at);
+  const latest = await store.latestVersion(spec.id);
+  const version = nextVersion(latest?.version ?? null, at);
+  const promote = gate.pass && spec.retrain.autoPromote;
+  const decision = gate.pass
+    ? promote
+      ? `promoted: ${gate.reasons.join('; ')}`
+      : `candidate (autoPromote is off): ${gate.reasons.join('; ')}`
+    : `rejected: ${gate.reasons.join('; ')}`;
+  const result: RetrainResult = {
+    oldVersion: champion,
+    newVersion: version,
+    promoted: promote,
+    oldMetrics,
+    newMetrics,
+    improvementPct: gate.improvementPct,
+    primaryMetric: primary,
+    trainingSamples: split.train.y.length,
+    trainingMs,
+    labelCount: labels.length,
+    decision,
+  };
+  const stages = rec.close();
+  const finishedAt = clock.now();
+  await store.transaction(async (tx) => {
+    await tx.insertVersion({
+      modelId: spec.id,
+      version,
+      status: gate.pass ? 'candidate' : 'rejected',
+      trainer: { type: spec.trainer.type, params: params as Record<string, unknown> },
+      features: spec.features,
+      artifactSha256: sha,
+      artifactBytes: bytes.byteLength,
+      metrics: newMetrics,
+      championMetrics: oldMetrics,
+      parentVersion: champion,
+      labelCount: labels.length,
+      trainingSamples: split.train.y.length,
+      datasetHash: hash,
+      decision,
+      jobId: job.id,
+      createdAt: at,
+    });
+    if (promote) {
+      await tx.activate({ modelId: spec.id, toVersion: version, action: 'promote', reason: decision, actor: `retrain:${job.trigger}`, at: finishedAt });
+    }
+    await tx.setTrainedThrough(spec.id, maxLabelId);
+    await tx.updateJob(job.id, { status: 'completed', stage: null, progress: null, stages, result, finishedAt });
+    await outbox(tx, finishedAt, 'model.retrain.completed', job, {
+      previousVersion: champion,
+      newVersion: version,
+      metrics: newMetrics,
+      previousMetrics: oldMetrics,
+      promoted: promote,
+      decision,
+    });
+    if (promote) {
+      await outbox(tx, finishedAt, 'model.promoted', job, { previousVersion: champion, newVersion: version, metrics: newMetrics, reason: decision });
+    }
+  });
+  if (promote) {
+    deps.hub.emit('model:activated', { modelId: spec.id, version });
+  }
+  return { status: 'completed', result };
+}

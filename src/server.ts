@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { findConfigFile, loadConfigFile } from './config/config-file.js';
+import type { Settings } from './config/settings.js';
+import { startDemo } from './demo.js';
+import { buildApp } from './http/app.js';
+import { Refit } from './service.js';
+import { createStore } from './store/create-store.js';
+
+/** The package version, for the OpenAPI document and `--version`. */
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** A running Refit server. */
+export interface RunningServer {
+  readonly refit: Refit;
+  readonly app: FastifyInstance;
+  /** The address it listens on, e.g. http://127.0.0.1:8080. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Open the store, recover interrupted jobs, load the config file's models, add the demo when
+ * asked, and listen. A bad config file stops start-up with every problem named.
+ */
+export async function startServer(settings: Settings, options: { cwd?: string; logger?: Logger } = {}): Promise<RunningServer> {
+  const logger = options.logger ?? pino({ level: settings.logLevel });
+  const configPath = findConfigFile(settings.configFile, options.cwd ?? process.cwd());
+  // Validate the config before touching the store, so a bad spec changes nothing.
+  const specs = configPath ? loadConfigFile(configPath) : [];
+  const store = await createStore({ url: settings.databaseUrl });
+  const refit = new Refit({ store, logger });
+  const interrupted = await refit.recover();
+  if (interrupted.length > 0) logger.warn({ jobs: interrupted.map((j) => j.id) }, `${interrupted.length} interrupted retrain job(s) marked failed`);
+  for (const spec of specs) {
+    const outcome = await refit.upsertModel(spec);
+    if (outcome !== 'unchanged') logger.info({ modelId: spec.id, configPath }, `model ${outcome} from config file`);
+  }
+  const app = await buildApp(refit, { bodyLimit: settings.bodyLimit, logger, version: VERSION });
+  const url = await app.listen({ host: settings.host, port: settings.port });
+  let demo = { created: false, stop: () => {} };
+  if (settings.demo) {
+    demo = await startDemo(refit);
+    if (demo.created) logger.info(`demo model 'job-relevance' created; watch it retrain: curl ${url}/api/v1/models/job-relevance/retrain/status`);
+  }
+  logger.info(`Refit ${VERSION} listening on ${url} (store: ${store.dialect}); API docs at ${url}/docs`);
+  return {
+    refit,
+    app,
+    url,
+    async close() {
+      demo.stop();
+      await app.close();
+      await refit.close();
+    },
+  };
+}

@@ -1,0 +1,377 @@
+import type { Logger } from 'pino';
+import { parseModelSpec, windowToInput, zodProblems } from './config/model-spec.js';
+import { validateFeatureRow, validateLabel } from './data/validate-row.js';
+import type { Clock } from './domain/clock.js';
+import { systemClock } from './domain/clock.js';
+import type { Activation, FeatureRow, Model, ModelSpec, ModelVersion, RefitEvent, RetrainJob } from './domain/entities.js';
+import type { FieldProblem } from './errors.js';
+import { RefitError } from './errors.js';
+import { EventHub } from './events/hub.js';
+import type { EnqueueOptions, JobQueue } from './retrain/runner.js';
+import { InProcessQueue } from './retrain/runner.js';
+import type { ScoreItem } from './serve/scorer.js';
+import { Scorer } from './serve/scorer.js';
+import type { NewLabel, Page, Store } from './store/store.js';
+import { z } from 'zod';
+
+/** What a Refit instance is built from. */
+export interface RefitDeps {
+  readonly store: Store;
+  /** Default: the wall clock. */
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Default: an in-process queue running one training at a time. */
+  readonly queue?: (deps: { store: Store; clock: Clock; hub: EventHub; scorer: Scorer; logger?: Logger }) => JobQueue;
+}
+
+/** The retrain status of a model. */
+export interface RetrainStatus {
+  readonly modelId: string;
+  readonly status: 'idle' | RetrainJob['status'];
+  readonly stage: string | null;
+  readonly progress: number | null;
+  readonly activeVersion: string | null;
+  /** The pending or running job, if any. */
+  readonly currentJob: RetrainJob | null;
+  /** The most recent job that ended. */
+  readonly lastJob: RetrainJob | null;
+  readonly newLabels: number;
+  readonly minNewLabels: number;
+}
+
+/** Largest number of items in one labels or score request. */
+export const MAX_BATCH_ITEMS = 10_000;
+
+/** A labels batch as received. */
+const labelItemSchema = z
+  .object({
+    features: z.unknown().optional(),
+    scoreId: z.string().min(1).max(64).optional(),
+    label: z.unknown(),
+    occurredAt: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict();
+
+/** The per-model retrain configuration accepted by `PUT …/retrain/config` (every field optional). */
+export const retrainConfigInputSchema = z
+  .object({
+    minNewLabels: z.number().int().min(0).optional(),
+    window: z.union([z.literal('all'), z.object({ days: z.number().positive().max(36_500) }).strict(), z.object({ labels: z.number().int().positive() }).strict()]).optional(),
+    autoPromote: z.boolean().optional(),
+    gates: z.object({ minimums: z.record(z.string(), z.number().finite()).optional(), maxDegradation: z.number().min(0).max(1).optional() }).strict().optional(),
+    seed: z.number().int().optional(),
+    trainer: z.union([z.string().min(1), z.object({ type: z.string().min(1), params: z.record(z.string(), z.unknown()).optional() }).strict()]).optional(),
+  })
+  .strict();
+
+/**
+ * The library API: everything the HTTP API and the CLI do, on typed values. Validation lives
+ * here so every entry point refuses the same input with the same named problems.
+ */
+export class Refit {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly hub: EventHub;
+  readonly scorer: Scorer;
+  readonly queue: JobQueue;
+  readonly logger: Logger | undefined;
+
+  constructor(deps: RefitDeps) {
+    this.store = deps.store;
+    this.clock = deps.clock ?? systemClock;
+    this.logger = deps.logger;
+    this.hub = new EventHub((err, event) => this.logger?.error({ err, event }, 'event listener failed'));
+    this.scorer = new Scorer(this.store, this.clock);
+    const qdeps = { store: this.store, clock: this.clock, hub: this.hub, scorer: this.scorer, logger: this.logger };
+    this.queue = deps.queue ? deps.queue(qdeps) : new InProcessQueue(qdeps, { logger: this.logger });
+    // Warm the scorer as soon as a promotion commits, so the first score after it is not slower.
+    this.hub.on('model:activated', ({ modelId, version }) => {
+      this.scorer.preload(modelId, version).catch((err: unknown) => this.logger?.warn({ err, modelId, version }, 'preload failed'));
+    });
+  }
+
+  /** Start-up housekeeping: jobs a crash left pending or running are marked failed. */
+  async recover(): Promise<RetrainJob[]> {
+    const jobs = await this.store.failInterruptedJobs(this.clock.now(), 'interrupted: the server stopped while the job was pending or running');
+    for (const j of jobs) {
+      await this.store.appendEvent({
+        eventType: 'model.retrain.failed',
+        runId: j.id,
+        modelId: j.modelId,
+        occurredAt: this.clock.now(),
+        payload: { modelId: j.modelId, previousVersion: null, newVersion: null, metrics: null, error: j.error },
+      });
+    }
+    return jobs;
+  }
+
+  /** Stop the queue and close the store. */
+  async close(): Promise<void> {
+    await this.queue.close();
+    await this.store.close();
+  }
+
+  // ---- models ----
+
+  /** Create a model from a spec in input form; refused whole with every problem named. */
+  async createModel(input: unknown): Promise<Model> {
+    const spec = parseModelSpec(input);
+    const model = await this.store.transaction(async (tx) => {
+      const m = await tx.createModel(spec, this.clock.now());
+      await tx.appendEvent({ eventType: 'model.created', runId: null, modelId: spec.id, occurredAt: this.clock.now(), payload: { modelId: spec.id, previousVersion: null, newVersion: null, metrics: null } });
+      return m;
+    });
+    this.hub.emit('outbox:appended', {});
+    return model;
+  }
+
+  /** Create the model, or update its spec when it exists (config files at start-up). */
+  async upsertModel(spec: ModelSpec): Promise<'created' | 'updated' | 'unchanged'> {
+    const existing = await this.store.getModel(spec.id);
+    if (!existing) {
+      await this.store.createModel(spec, this.clock.now());
+      return 'created';
+    }
+    if (JSON.stringify(existing.spec) === JSON.stringify(spec)) return 'unchanged';
+    if (existing.spec.task !== spec.task) {
+      throw new RefitError('VALIDATION_FAILED', `Model '${spec.id}' exists with task '${existing.spec.task}'; a spec cannot change it to '${spec.task}'.`, {
+        errors: [{ path: '/task', message: `cannot change from '${existing.spec.task}'` }],
+      });
+    }
+    await this.store.updateModelSpec(spec.id, spec, this.clock.now());
+    return 'updated';
+  }
+
+  async listModels(): Promise<Model[]> {
+    return this.store.listModels();
+  }
+
+  /** A model, or MODEL_NOT_FOUND. */
+  async getModel(id: string): Promise<Model> {
+    const m = await this.store.getModel(id);
+    if (!m) throw new RefitError('MODEL_NOT_FOUND', `Model '${id}' does not exist.`);
+    return m;
+  }
+
+  // ---- labels ----
+
+  /**
+   * Store a batch of labels. Each item carries its features or the id of an earlier score (whose
+   * logged features are used). Any bad item refuses the whole batch, naming every problem.
+   */
+  async addLabels(modelId: string, items: unknown): Promise<{ accepted: number; ids: number[] }> {
+    const model = await this.getModel(modelId);
+    const spec = model.spec;
+    if (!Array.isArray(items)) throw new RefitError('VALIDATION_FAILED', 'The request is invalid.', { errors: [{ path: '/items', message: 'must be an array' }] });
+    if (items.length === 0) throw new RefitError('VALIDATION_FAILED', 'The request is invalid.', { errors: [{ path: '/items', message: 'must hold at least one item' }] });
+    if (items.length > MAX_BATCH_ITEMS) {
+      throw new RefitError('VALIDATION_FAILED', 'The request is invalid.', { errors: [{ path: '/items', message: `at most ${MAX_BATCH_ITEMS} items per request` }] });
+    }
+    const problems: FieldProblem[] = [];
+    const parsed = items.map((raw, i) => {
+      const r = labelItemSchema.safeParse(raw);
+      if (!r.success) {
+        problems.push(...zodProblems(r.error, `/items/${i}`));
+        return null;
+      }
+      return r.data;
+    });
+    const scoreIds = parsed.flatMap((p) => (p?.scoreId !== undefined && p.features === undefined ? [p.scoreId] : []));
+    const scores = scoreIds.length > 0 ? await this.store.getScores(modelId, scoreIds) : new Map();
+    const now = this.clock.now();
+    const labels: NewLabel[] = [];
+    parsed.forEach((p, i) => {
+      if (!p) return;
+      const path = `/items/${i}`;
+      let features: FeatureRow | null = null;
+      if (p.features !== undefined) {
+        const v = validateFeatureRow(spec.features, p.features, `${path}/features`);
+        problems.push(...v.problems);
+        features = v.row;
+      } else if (p.scoreId !== undefined) {
+        const s = scores.get(p.scoreId);
+        if (!s) problems.push({ path: `${path}/scoreId`, message: `no score '${p.scoreId}' for model '${modelId}'` });
+        else features = s.features;
+      } else {
+        problems.push({ path, message: 'needs features or a scoreId' });
+      }
+      const l = validateLabel(spec.task, spec.classes, p.label, `${path}/label`);
+      if (l.problem) problems.push(l.problem);
+      if (features && l.label !== null) {
+        labels.push({ features, label: l.label, scoreId: p.scoreId ?? null, occurredAt: p.occurredAt ? new Date(p.occurredAt) : now });
+      }
+    });
+    if (problems.length > 0) {
+      throw new RefitError('VALIDATION_FAILED', `The batch was refused: ${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was stored.`, { errors: problems });
+    }
+    const ids = await this.store.insertLabels(modelId, labels, now);
+    return { accepted: ids.length, ids };
+  }
+
+  // ---- scoring ----
+
+  /** Score a batch of feature rows with the active version; refused whole on any bad row. */
+  async score(modelId: string, items: unknown): Promise<ScoreItem[]> {
+    const model = await this.getModel(modelId);
+    if (!Array.isArray(items) || items.length === 0 || items.length > MAX_BATCH_ITEMS) {
+      throw new RefitError('VALIDATION_FAILED', 'The request is invalid.', {
+        errors: [{ path: '/items', message: `must be an array of 1 to ${MAX_BATCH_ITEMS} items` }],
+      });
+    }
+    const problems: FieldProblem[] = [];
+    const rows: FeatureRow[] = [];
+    items.forEach((item, i) => {
+      if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+        problems.push({ path: `/items/${i}`, message: 'must be an object with features' });
+        return;
+      }
+      const { features, ...rest } = item as Record<string, unknown>;
+      for (const k of Object.keys(rest)) problems.push({ path: `/items/${i}/${k}`, message: `unknown field '${k}'` });
+      const v = validateFeatureRow(model.spec.features, features ?? null, `/items/${i}/features`);
+      problems.push(...v.problems);
+      rows.push(v.row);
+    });
+    if (problems.length > 0) throw new RefitError('VALIDATION_FAILED', `The request was refused: ${problems.length} problem${problems.length === 1 ? '' : 's'}.`, { errors: problems });
+    return this.scorer.score(model.spec, model.activeVersion, rows);
+  }
+
+  // ---- retraining ----
+
+  /** Ask for a retrain; 409 RETRAIN_IN_PROGRESS (with the job id) unless `join`. */
+  async retrain(modelId: string, options: EnqueueOptions = {}): Promise<{ job: RetrainJob; joined: boolean }> {
+    await this.getModel(modelId);
+    return this.queue.enqueue(modelId, options);
+  }
+
+  async status(modelId: string): Promise<RetrainStatus> {
+    const model = await this.getModel(modelId);
+    const current = await this.store.findActiveJob(modelId);
+    const recent = await this.store.listJobs(modelId, { limit: 5, offset: 0 });
+    const last = recent.items.find((j) => j.status !== 'pending' && j.status !== 'running') ?? null;
+    const newLabels = await this.store.countLabelsAfter(modelId, await this.store.getTrainedThrough(modelId));
+    return {
+      modelId,
+      status: current ? current.status : (last?.status ?? 'idle'),
+      stage: current?.stage ?? null,
+      progress: current?.progress ?? null,
+      activeVersion: model.activeVersion,
+      currentJob: current,
+      lastJob: last,
+      newLabels,
+      minNewLabels: model.spec.retrain.minNewLabels,
+    };
+  }
+
+  async history(modelId: string, page: { limit: number; offset: number }): Promise<Page<RetrainJob>> {
+    await this.getModel(modelId);
+    return this.store.listJobs(modelId, page);
+  }
+
+  /** The retrain configuration of a model, in the form `PUT …/retrain/config` accepts. */
+  async getRetrainConfig(modelId: string): Promise<Record<string, unknown>> {
+    const { spec } = await this.getModel(modelId);
+    return retrainConfigOf(spec);
+  }
+
+  /** Change the retrain configuration; the whole new spec is validated before anything is saved. */
+  async putRetrainConfig(modelId: string, input: unknown): Promise<Record<string, unknown>> {
+    const { spec } = await this.getModel(modelId);
+    const r = retrainConfigInputSchema.safeParse(input);
+    if (!r.success) throw new RefitError('VALIDATION_FAILED', 'The retrain configuration is invalid.', { errors: zodProblems(r.error) });
+    const c = r.data;
+    const current = retrainConfigOf(spec);
+    const next = parseModelSpec({
+      id: spec.id,
+      task: spec.task,
+      features: spec.features,
+      trainer: c.trainer ?? { type: spec.trainer.type, params: spec.trainer.params },
+      ...(spec.scoreRange ? { scoreRange: spec.scoreRange } : {}),
+      defaultScore: spec.defaultScore,
+      ...(spec.classes ? { classes: spec.classes } : {}),
+      description: spec.description,
+      retrain: {
+        minNewLabels: c.minNewLabels ?? spec.retrain.minNewLabels,
+        window: c.window ?? current.window,
+        autoPromote: c.autoPromote ?? spec.retrain.autoPromote,
+        gates: { ...spec.retrain.gates, ...(c.gates ?? {}) },
+        seed: c.seed ?? spec.retrain.seed,
+      },
+    });
+    await this.store.updateModelSpec(modelId, next, this.clock.now());
+    return retrainConfigOf(next);
+  }
+
+  async getJob(jobId: string): Promise<RetrainJob> {
+    const j = await this.store.getJob(jobId);
+    if (!j) throw new RefitError('JOB_NOT_FOUND', `Retrain job '${jobId}' does not exist.`);
+    return j;
+  }
+
+  async cancelJob(jobId: string): Promise<RetrainJob> {
+    await this.getJob(jobId);
+    return this.queue.cancel(jobId);
+  }
+
+  // ---- versions ----
+
+  async listVersions(modelId: string): Promise<ModelVersion[]> {
+    await this.getModel(modelId);
+    return this.store.listVersions(modelId);
+  }
+
+  async listActivations(modelId: string): Promise<Activation[]> {
+    await this.getModel(modelId);
+    return this.store.listActivations(modelId);
+  }
+
+  /**
+   * Make an earlier version active again: the given one, or by default the version that was
+   * active before the current one.
+   */
+  async rollback(modelId: string, version?: string, actor = 'api'): Promise<Activation> {
+    const model = await this.getModel(modelId);
+    let target = version;
+    if (target === undefined) {
+      const history = await this.store.listActivations(modelId);
+      target = history.find((a) => a.toVersion === model.activeVersion)?.fromVersion ?? undefined;
+      if (!target) throw new RefitError('ROLLBACK_IMPOSSIBLE', `Model '${modelId}' has no earlier version to roll back to.`);
+    }
+    const v = await this.store.getVersion(modelId, target);
+    if (!v) throw new RefitError('VERSION_NOT_FOUND', `Model '${modelId}' has no version '${target}'.`);
+    if (target === model.activeVersion) throw new RefitError('ROLLBACK_IMPOSSIBLE', `Version '${target}' is already active.`);
+    // Load it first: a version whose artifact is gone or corrupt must not become active.
+    await this.scorer.loadVersion(modelId, target);
+    const at = this.clock.now();
+    const activation = await this.store.transaction(async (tx) => {
+      const a = await tx.activate({ modelId, toVersion: target, action: 'rollback', reason: version ? `rollback to ${target} requested` : 'rollback to the previous version requested', actor, at });
+      await tx.appendEvent({
+        eventType: 'model.rollback',
+        runId: null,
+        modelId,
+        occurredAt: at,
+        payload: { modelId, previousVersion: model.activeVersion, newVersion: target, metrics: v.metrics, reason: a.reason },
+      });
+      return a;
+    });
+    this.hub.emit('model:activated', { modelId, version: target });
+    this.hub.emit('outbox:appended', {});
+    return activation;
+  }
+
+  // ---- events ----
+
+  async events(afterSeq: number, limit = 500): Promise<RefitEvent[]> {
+    return this.store.listEvents(afterSeq, limit);
+  }
+}
+
+function retrainConfigOf(spec: ModelSpec): Record<string, unknown> & { window: ReturnType<typeof windowToInput> } {
+  return {
+    minNewLabels: spec.retrain.minNewLabels,
+    window: windowToInput(spec.retrain.window),
+    autoPromote: spec.retrain.autoPromote,
+    gates: spec.retrain.gates,
+    seed: spec.retrain.seed,
+    trainer: spec.trainer,
+  };
+}

@@ -1,0 +1,540 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type {
+  Activation,
+  FeatureRow,
+  FeatureSpec,
+  JobStage,
+  JobStatus,
+  JobTrigger,
+  LabelValue,
+  Metrics,
+  Model,
+  ModelSpec,
+  ModelVersion,
+  RefitEvent,
+  RetrainJob,
+  RetrainResult,
+  Score,
+  TrainerSpec,
+  TrainingWindow,
+  VersionStatus,
+  EventType,
+} from '../domain/entities.js';
+import { RefitError } from '../errors.js';
+import type { Dialect } from './migrations/index.js';
+import type {
+  ActivationsTable,
+  Database,
+  EventsTable,
+  LabelsTable,
+  ModelVersionsTable,
+  ModelsTable,
+  RetrainJobsTable,
+  ScoresTable,
+} from './schema.js';
+import type { ActivationInput, JobPatch, LabelRow, NewEvent, NewLabel, Page, Store } from './store.js';
+
+// ---- mappers: rows <-> entities (MLflow keeps entities apart from its db models) ----
+
+const iso = (d: Date): string => d.toISOString();
+const date = (s: string): Date => new Date(s);
+const dateOrNull = (s: string | null): Date | null => (s === null ? null : new Date(s));
+
+function toModel(row: Selectable<ModelsTable>): Model {
+  return {
+    spec: JSON.parse(row.spec) as ModelSpec,
+    activeVersion: row.active_version,
+    createdAt: date(row.created_at),
+    updatedAt: date(row.updated_at),
+  };
+}
+
+function toVersion(row: Selectable<ModelVersionsTable>): ModelVersion {
+  return {
+    modelId: row.model_id,
+    version: row.version,
+    status: row.status as VersionStatus,
+    trainer: JSON.parse(row.trainer) as TrainerSpec,
+    features: JSON.parse(row.features) as FeatureSpec[],
+    artifactSha256: row.artifact_sha256,
+    artifactBytes: Number(row.artifact_bytes),
+    metrics: JSON.parse(row.metrics) as Metrics,
+    championMetrics: row.champion_metrics === null ? null : (JSON.parse(row.champion_metrics) as Metrics),
+    parentVersion: row.parent_version,
+    labelCount: Number(row.label_count),
+    trainingSamples: Number(row.training_samples),
+    datasetHash: row.dataset_hash,
+    decision: row.decision,
+    jobId: row.job_id,
+    createdAt: date(row.created_at),
+  };
+}
+
+function toJob(row: Selectable<RetrainJobsTable>): RetrainJob {
+  return {
+    id: row.id,
+    modelId: row.model_id,
+    status: row.status as JobStatus,
+    trigger: row.trigger as JobTrigger,
+    force: Number(row.force) === 1,
+    stage: row.stage,
+    progress: row.progress === null ? null : Number(row.progress),
+    stages: JSON.parse(row.stages) as JobStage[],
+    attempts: Number(row.attempts),
+    result: row.result === null ? null : (JSON.parse(row.result) as RetrainResult),
+    error: row.error,
+    createdAt: date(row.created_at),
+    startedAt: dateOrNull(row.started_at),
+    finishedAt: dateOrNull(row.finished_at),
+  };
+}
+
+function toActivation(row: Selectable<ActivationsTable>): Activation {
+  return {
+    id: Number(row.id),
+    modelId: row.model_id,
+    fromVersion: row.from_version,
+    toVersion: row.to_version,
+    action: row.action as Activation['action'],
+    reason: row.reason,
+    actor: row.actor,
+    createdAt: date(row.created_at),
+  };
+}
+
+function toEvent(row: Selectable<EventsTable>): RefitEvent {
+  return {
+    eventId: row.event_id,
+    seq: Number(row.seq),
+    eventType: row.event_type as EventType,
+    eventVersion: 1,
+    occurredAt: row.occurred_at,
+    runId: row.run_id,
+    payload: JSON.parse(row.payload) as Record<string, unknown>,
+  };
+}
+
+function toLabelRow(row: Pick<Selectable<LabelsTable>, 'id' | 'features' | 'label'>): LabelRow {
+  return { id: Number(row.id), features: JSON.parse(row.features) as FeatureRow, label: JSON.parse(row.label) as LabelValue };
+}
+
+function toScore(row: Selectable<ScoresTable>): Score {
+  return {
+    id: row.id,
+    modelId: row.model_id,
+    version: row.version,
+    features: JSON.parse(row.features) as FeatureRow,
+    score: JSON.parse(row.score) as number | number[],
+    createdAt: date(row.created_at),
+  };
+}
+
+/** True when a database error is a unique-constraint violation, on either dialect. */
+function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string } | null;
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/** Rows per multi-row insert, well under SQLite's 32,766 bound-parameter limit. */
+const INSERT_CHUNK = 500;
+
+/** The Store on Kysely; the same code runs on SQLite and PostgreSQL. */
+export class KyselyStore implements Store {
+  /** @param db a Kysely instance or an open transaction. */
+  constructor(
+    private readonly db: Kysely<Database>,
+    readonly dialect: Dialect,
+    private readonly inTransaction = false,
+  ) {}
+
+  async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    if (this.inTransaction) return fn(this);
+    return this.db.transaction().execute((trx: Transaction<Database>) => fn(new KyselyStore(trx, this.dialect, true)));
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  // ---- models ----
+
+  async createModel(spec: ModelSpec, at: Date): Promise<Model> {
+    const row = { id: spec.id, spec: JSON.stringify(spec), active_version: null, trained_through_label_id: 0, created_at: iso(at), updated_at: iso(at) };
+    try {
+      await this.db.insertInto('models').values(row).execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new RefitError('MODEL_EXISTS', `A model with id '${spec.id}' already exists.`, { cause: err });
+      throw err;
+    }
+    return toModel(row);
+  }
+
+  async getModel(id: string): Promise<Model | null> {
+    const row = await this.db.selectFrom('models').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toModel(row) : null;
+  }
+
+  async listModels(): Promise<Model[]> {
+    const rows = await this.db.selectFrom('models').selectAll().orderBy('id').execute();
+    return rows.map(toModel);
+  }
+
+  async updateModelSpec(id: string, spec: ModelSpec, at: Date): Promise<void> {
+    await this.db.updateTable('models').set({ spec: JSON.stringify(spec), updated_at: iso(at) }).where('id', '=', id).execute();
+  }
+
+  async getTrainedThrough(modelId: string): Promise<number> {
+    const row = await this.db.selectFrom('models').select('trained_through_label_id').where('id', '=', modelId).executeTakeFirst();
+    return row ? Number(row.trained_through_label_id) : 0;
+  }
+
+  async setTrainedThrough(modelId: string, labelId: number): Promise<void> {
+    await this.db.updateTable('models').set({ trained_through_label_id: labelId }).where('id', '=', modelId).execute();
+  }
+
+  // ---- versions ----
+
+  async insertVersion(v: ModelVersion): Promise<void> {
+    const last = await this.db
+      .selectFrom('model_versions')
+      .select((eb) => eb.fn.max('seq').as('seq'))
+      .where('model_id', '=', v.modelId)
+      .executeTakeFirst();
+    await this.db
+      .insertInto('model_versions')
+      .values({
+        model_id: v.modelId,
+        version: v.version,
+        seq: Number(last?.seq ?? 0) + 1,
+        status: v.status,
+        trainer: JSON.stringify(v.trainer),
+        features: JSON.stringify(v.features),
+        artifact_sha256: v.artifactSha256,
+        artifact_bytes: v.artifactBytes,
+        metrics: JSON.stringify(v.metrics),
+        champion_metrics: v.championMetrics === null ? null : JSON.stringify(v.championMetrics),
+        parent_version: v.parentVersion,
+        label_count: v.labelCount,
+        training_samples: v.trainingSamples,
+        dataset_hash: v.datasetHash,
+        decision: v.decision,
+        job_id: v.jobId,
+        created_at: iso(v.createdAt),
+      })
+      .execute();
+  }
+
+  async getVersion(modelId: string, version: string): Promise<ModelVersion | null> {
+    const row = await this.db
+      .selectFrom('model_versions')
+      .selectAll()
+      .where('model_id', '=', modelId)
+      .where('version', '=', version)
+      .executeTakeFirst();
+    return row ? toVersion(row) : null;
+  }
+
+  async listVersions(modelId: string): Promise<ModelVersion[]> {
+    const rows = await this.db.selectFrom('model_versions').selectAll().where('model_id', '=', modelId).orderBy('seq', 'desc').execute();
+    return rows.map(toVersion);
+  }
+
+  async latestVersion(modelId: string): Promise<ModelVersion | null> {
+    const row = await this.db
+      .selectFrom('model_versions')
+      .selectAll()
+      .where('model_id', '=', modelId)
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? toVersion(row) : null;
+  }
+
+  async setVersionStatus(modelId: string, version: string, status: VersionStatus): Promise<void> {
+    await this.db.updateTable('model_versions').set({ status }).where('model_id', '=', modelId).where('version', '=', version).execute();
+  }
+
+  // ---- activation ----
+
+  async activate(input: ActivationInput): Promise<Activation> {
+    return this.transaction(async (tx) => (tx as KyselyStore).activateInTx(input));
+  }
+
+  private async activateInTx(input: ActivationInput): Promise<Activation> {
+    const model = await this.db.selectFrom('models').select('active_version').where('id', '=', input.modelId).executeTakeFirst();
+    if (!model) throw new RefitError('MODEL_NOT_FOUND', `Model '${input.modelId}' does not exist.`);
+    const from = model.active_version;
+    if (from !== null && from !== input.toVersion) {
+      await this.db
+        .updateTable('model_versions')
+        .set({ status: 'retired' })
+        .where('model_id', '=', input.modelId)
+        .where('version', '=', from)
+        .execute();
+    }
+    await this.db
+      .updateTable('model_versions')
+      .set({ status: 'active' })
+      .where('model_id', '=', input.modelId)
+      .where('version', '=', input.toVersion)
+      .execute();
+    await this.db
+      .updateTable('models')
+      .set({ active_version: input.toVersion, updated_at: iso(input.at) })
+      .where('id', '=', input.modelId)
+      .execute();
+    const row = {
+      model_id: input.modelId,
+      from_version: from,
+      to_version: input.toVersion,
+      action: input.action,
+      reason: input.reason,
+      actor: input.actor,
+      created_at: iso(input.at),
+    };
+    const inserted = await this.db.insertInto('activations').values(row).returning('id').executeTakeFirstOrThrow();
+    return toActivation({ ...row, id: inserted.id });
+  }
+
+  async listActivations(modelId: string): Promise<Activation[]> {
+    const rows = await this.db.selectFrom('activations').selectAll().where('model_id', '=', modelId).orderBy('id', 'desc').execute();
+    return rows.map(toActivation);
+  }
+
+  // ---- labels ----
+
+  async insertLabels(modelId: string, labels: readonly NewLabel[], receivedAt: Date): Promise<number[]> {
+    if (labels.length === 0) return [];
+    return this.transaction(async (tx) => {
+      const db = (tx as KyselyStore).db;
+      const ids: number[] = [];
+      for (let i = 0; i < labels.length; i += INSERT_CHUNK) {
+        const chunk = labels.slice(i, i + INSERT_CHUNK).map((l) => ({
+          model_id: modelId,
+          features: JSON.stringify(l.features),
+          label: JSON.stringify(l.label),
+          score_id: l.scoreId,
+          occurred_at: iso(l.occurredAt),
+          received_at: iso(receivedAt),
+        }));
+        const rows = await db.insertInto('labels').values(chunk).returning('id').execute();
+        for (const r of rows) ids.push(Number(r.id));
+      }
+      return ids;
+    });
+  }
+
+  async countLabelsAfter(modelId: string, afterId: number): Promise<number> {
+    const row = await this.db
+      .selectFrom('labels')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('model_id', '=', modelId)
+      .where('id', '>', afterId)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async countLabels(modelId: string): Promise<number> {
+    return this.countLabelsAfter(modelId, 0);
+  }
+
+  async maxLabelId(modelId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('labels')
+      .select((eb) => eb.fn.max('id').as('m'))
+      .where('model_id', '=', modelId)
+      .executeTakeFirst();
+    return Number(row?.m ?? 0);
+  }
+
+  async loadLabels(modelId: string, window: TrainingWindow, now: Date): Promise<LabelRow[]> {
+    let q = this.db.selectFrom('labels').select(['id', 'features', 'label']).where('model_id', '=', modelId);
+    if (window.kind === 'days') {
+      q = q.where('occurred_at', '>=', iso(new Date(now.getTime() - window.days * 86_400_000)));
+    }
+    if (window.kind === 'labels') {
+      const rows = await q.orderBy('id', 'desc').limit(window.count).execute();
+      return rows.reverse().map(toLabelRow);
+    }
+    const rows = await q.orderBy('id', 'asc').execute();
+    return rows.map(toLabelRow);
+  }
+
+  // ---- scores ----
+
+  async insertScores(scores: readonly Score[]): Promise<void> {
+    if (scores.length === 0) return;
+    await this.transaction(async (tx) => {
+      const db = (tx as KyselyStore).db;
+      for (let i = 0; i < scores.length; i += INSERT_CHUNK) {
+        const chunk = scores.slice(i, i + INSERT_CHUNK).map((s) => ({
+          id: s.id,
+          model_id: s.modelId,
+          version: s.version,
+          features: JSON.stringify(s.features),
+          score: JSON.stringify(s.score),
+          created_at: iso(s.createdAt),
+        }));
+        await db.insertInto('scores').values(chunk).execute();
+      }
+    });
+  }
+
+  async getScores(modelId: string, ids: readonly string[]): Promise<Map<string, Score>> {
+    const out = new Map<string, Score>();
+    const unique = [...new Set(ids)];
+    for (let i = 0; i < unique.length; i += INSERT_CHUNK) {
+      const rows = await this.db
+        .selectFrom('scores')
+        .selectAll()
+        .where('model_id', '=', modelId)
+        .where('id', 'in', unique.slice(i, i + INSERT_CHUNK))
+        .execute();
+      for (const r of rows) out.set(r.id, toScore(r));
+    }
+    return out;
+  }
+
+  // ---- jobs ----
+
+  async createJob(input: { id: string; modelId: string; trigger: JobTrigger; force: boolean; at: Date }): Promise<RetrainJob> {
+    const row = {
+      id: input.id,
+      model_id: input.modelId,
+      status: 'pending',
+      trigger: input.trigger,
+      force: input.force ? 1 : 0,
+      stage: null,
+      progress: null,
+      stages: '[]',
+      attempts: 0,
+      result: null,
+      error: null,
+      created_at: iso(input.at),
+      started_at: null,
+      finished_at: null,
+    };
+    try {
+      await this.db.insertInto('retrain_jobs').values(row).execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) {
+        const active = await this.findActiveJob(input.modelId);
+        throw new RefitError('RETRAIN_IN_PROGRESS', `Model '${input.modelId}' already has a retrain ${active?.status ?? 'pending'}.`, {
+          extra: { jobId: active?.id ?? null },
+          cause: err,
+        });
+      }
+      throw err;
+    }
+    return toJob(row);
+  }
+
+  async updateJob(id: string, patch: JobPatch): Promise<RetrainJob> {
+    const set: Partial<Record<keyof RetrainJobsTable, unknown>> = {};
+    if (patch.status !== undefined) set.status = patch.status;
+    if (patch.stage !== undefined) set.stage = patch.stage;
+    if (patch.progress !== undefined) set.progress = patch.progress;
+    if (patch.stages !== undefined) set.stages = JSON.stringify(patch.stages);
+    if (patch.attempts !== undefined) set.attempts = patch.attempts;
+    if (patch.result !== undefined) set.result = patch.result === null ? null : JSON.stringify(patch.result);
+    if (patch.error !== undefined) set.error = patch.error;
+    if (patch.startedAt !== undefined) set.started_at = patch.startedAt === null ? null : iso(patch.startedAt);
+    if (patch.finishedAt !== undefined) set.finished_at = patch.finishedAt === null ? null : iso(patch.finishedAt);
+    if (Object.keys(set).length > 0) {
+      await this.db.updateTable('retrain_jobs').set(set as never).where('id', '=', id).execute();
+    }
+    const job = await this.getJob(id);
+    if (!job) throw new RefitError('JOB_NOT_FOUND', `Retrain job '${id}' does not exist.`);
+    return job;
+  }
+
+  async getJob(id: string): Promise<RetrainJob | null> {
+    const row = await this.db.selectFrom('retrain_jobs').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toJob(row) : null;
+  }
+
+  async findActiveJob(modelId: string): Promise<RetrainJob | null> {
+    const row = await this.db
+      .selectFrom('retrain_jobs')
+      .selectAll()
+      .where('model_id', '=', modelId)
+      .where('status', 'in', ['pending', 'running'])
+      .executeTakeFirst();
+    return row ? toJob(row) : null;
+  }
+
+  async listJobs(modelId: string, page: { limit: number; offset: number }): Promise<Page<RetrainJob>> {
+    const rows = await this.db
+      .selectFrom('retrain_jobs')
+      .selectAll()
+      .where('model_id', '=', modelId)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(page.limit)
+      .offset(page.offset)
+      .execute();
+    const total = await this.db
+      .selectFrom('retrain_jobs')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('model_id', '=', modelId)
+      .executeTakeFirstOrThrow();
+    return { items: rows.map(toJob), total: Number(total.n) };
+  }
+
+  async failInterruptedJobs(at: Date, reason: string): Promise<RetrainJob[]> {
+    const rows = await this.db.selectFrom('retrain_jobs').selectAll().where('status', 'in', ['pending', 'running']).execute();
+    if (rows.length === 0) return [];
+    await this.db
+      .updateTable('retrain_jobs')
+      .set({ status: 'failed', error: reason, finished_at: iso(at), stage: null })
+      .where('id', 'in', rows.map((r) => r.id))
+      .execute();
+    return rows.map((r) => toJob({ ...r, status: 'failed', error: reason, finished_at: iso(at), stage: null }));
+  }
+
+  // ---- events ----
+
+  async appendEvent(e: NewEvent): Promise<RefitEvent> {
+    const row = {
+      event_id: randomUUID(),
+      event_type: e.eventType,
+      run_id: e.runId,
+      model_id: e.modelId,
+      payload: JSON.stringify(e.payload),
+      occurred_at: iso(e.occurredAt),
+    };
+    const inserted = await this.db.insertInto('events').values(row).returning('seq').executeTakeFirstOrThrow();
+    return toEvent({ ...row, seq: inserted.seq });
+  }
+
+  async listEvents(afterSeq: number, limit: number): Promise<RefitEvent[]> {
+    const rows = await this.db.selectFrom('events').selectAll().where('seq', '>', afterSeq).orderBy('seq').limit(limit).execute();
+    return rows.map(toEvent);
+  }
+
+  // ---- artifacts ----
+
+  async putArtifact(bytes: Uint8Array, at: Date): Promise<string> {
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    const exists = await this.db.selectFrom('artifacts').select('sha256').where('sha256', '=', sha).executeTakeFirst();
+    if (!exists) {
+      await this.db
+        .insertInto('artifacts')
+        .values({ sha256: sha, bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), size: bytes.byteLength, created_at: iso(at) })
+        .execute();
+    }
+    return sha;
+  }
+
+  async getArtifact(sha256: string): Promise<Uint8Array | null> {
+    const row = await this.db.selectFrom('artifacts').select('bytes').where('sha256', '=', sha256).executeTakeFirst();
+    if (!row) return null;
+    const bytes = new Uint8Array(row.bytes);
+    const actual = createHash('sha256').update(bytes).digest('hex');
+    if (actual !== sha256) {
+      throw new RefitError('ARTIFACT_CORRUPT', `Artifact ${sha256} failed verification (content hashes to ${actual}).`);
+    }
+    return bytes;
+  }
+}

@@ -1,0 +1,135 @@
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+/** The SQL dialects Refit stores on. */
+export type Dialect = 'sqlite' | 'postgres';
+
+/**
+ * Versioned migrations, in order. Each is written once per dialect where the two differ
+ * (auto-increment keys, binary columns); everything else is shared.
+ */
+function migrations(dialect: Dialect): Record<string, Migration> {
+  const serial = dialect === 'postgres' ? 'bigserial' : 'integer';
+  const binary = dialect === 'postgres' ? 'bytea' : 'blob';
+  const bigint = dialect === 'postgres' ? 'bigint' : 'integer';
+  const double = dialect === 'postgres' ? 'double precision' : 'real';
+  return {
+    '0001-initial': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('models')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('spec', 'text', (c) => c.notNull())
+          .addColumn('active_version', 'text')
+          .addColumn('trained_through_label_id', bigint, (c) => c.notNull().defaultTo(0))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('model_versions')
+          .addColumn('model_id', 'text', (c) => c.notNull().references('models.id').onDelete('cascade'))
+          .addColumn('version', 'text', (c) => c.notNull())
+          .addColumn('seq', 'integer', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('trainer', 'text', (c) => c.notNull())
+          .addColumn('features', 'text', (c) => c.notNull())
+          .addColumn('artifact_sha256', 'text', (c) => c.notNull())
+          .addColumn('artifact_bytes', bigint, (c) => c.notNull())
+          .addColumn('metrics', 'text', (c) => c.notNull())
+          .addColumn('champion_metrics', 'text')
+          .addColumn('parent_version', 'text')
+          .addColumn('label_count', bigint, (c) => c.notNull())
+          .addColumn('training_samples', bigint, (c) => c.notNull())
+          .addColumn('dataset_hash', 'text', (c) => c.notNull())
+          .addColumn('decision', 'text', (c) => c.notNull())
+          .addColumn('job_id', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('model_versions_pk', ['model_id', 'version'])
+          .addUniqueConstraint('model_versions_seq_uq', ['model_id', 'seq'])
+          .execute();
+        await db.schema
+          .createTable('labels')
+          .addColumn('id', serial, (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('model_id', 'text', (c) => c.notNull().references('models.id').onDelete('cascade'))
+          .addColumn('features', 'text', (c) => c.notNull())
+          .addColumn('label', 'text', (c) => c.notNull())
+          .addColumn('score_id', 'text')
+          .addColumn('occurred_at', 'text', (c) => c.notNull())
+          .addColumn('received_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('labels_model_id_idx').on('labels').columns(['model_id', 'id']).execute();
+        await db.schema.createIndex('labels_model_occurred_idx').on('labels').columns(['model_id', 'occurred_at']).execute();
+        await db.schema
+          .createTable('scores')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('model_id', 'text', (c) => c.notNull().references('models.id').onDelete('cascade'))
+          .addColumn('version', 'text')
+          .addColumn('features', 'text', (c) => c.notNull())
+          .addColumn('score', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('scores_model_created_idx').on('scores').columns(['model_id', 'created_at']).execute();
+        await db.schema
+          .createTable('retrain_jobs')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('model_id', 'text', (c) => c.notNull().references('models.id').onDelete('cascade'))
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('trigger', 'text', (c) => c.notNull())
+          .addColumn('force', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('stage', 'text')
+          .addColumn('progress', double)
+          .addColumn('stages', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('result', 'text')
+          .addColumn('error', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('started_at', 'text')
+          .addColumn('finished_at', 'text')
+          .execute();
+        await db.schema.createIndex('retrain_jobs_started_idx').on('retrain_jobs').columns(['started_at']).execute();
+        await db.schema.createIndex('retrain_jobs_model_created_idx').on('retrain_jobs').columns(['model_id', 'created_at']).execute();
+        // At most one pending or running job per model, enforced by the database itself so that
+        // concurrent triggers (even from several processes) can never start a second one.
+        await sql`create unique index retrain_jobs_one_active on retrain_jobs (model_id) where status in ('pending', 'running')`.execute(db);
+        await db.schema
+          .createTable('activations')
+          .addColumn('id', serial, (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('model_id', 'text', (c) => c.notNull().references('models.id').onDelete('cascade'))
+          .addColumn('from_version', 'text')
+          .addColumn('to_version', 'text')
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('actor', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('activations_model_idx').on('activations').columns(['model_id', 'id']).execute();
+        await db.schema
+          .createTable('events')
+          .addColumn('seq', serial, (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('event_id', 'text', (c) => c.notNull().unique())
+          .addColumn('event_type', 'text', (c) => c.notNull())
+          .addColumn('run_id', 'text')
+          .addColumn('model_id', 'text')
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('occurred_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('artifacts')
+          .addColumn('sha256', 'text', (c) => c.primaryKey())
+          .addColumn('bytes', binary, (c) => c.notNull())
+          .addColumn('size', bigint, (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+      },
+      async down(db: Kysely<any>) {
+        for (const t of ['artifacts', 'events', 'activations', 'retrain_jobs', 'scores', 'labels', 'model_versions', 'models']) {
+          await db.schema.dropTable(t).ifExists().execute();
+        }
+      },
+    },
+  };
+}
+
+/** Kysely migration provider for a dialect. */
+export function migrationProvider(dialect: Dialect): MigrationProvider {
+  return { getMigrations: async () => migrations(dialect) };
+}

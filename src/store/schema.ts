@@ -1,0 +1,111 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Database rows. Timestamps are ISO-8601 UTC text (fixed width, so they sort) and structured
+ * values are JSON text, so that one schema reads the same on SQLite and PostgreSQL.
+ */
+export interface ModelsTable {
+  id: string;
+  spec: string;
+  active_version: string | null;
+  /** Highest label id used by the last retrain that trained; newer labels count as new. */
+  trained_through_label_id: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ModelVersionsTable {
+  model_id: string;
+  version: string;
+  seq: number;
+  status: string;
+  trainer: string;
+  features: string;
+  artifact_sha256: string;
+  artifact_bytes: number;
+  metrics: string;
+  champion_metrics: string | null;
+  parent_version: string | null;
+  label_count: number;
+  training_samples: number;
+  dataset_hash: string;
+  decision: string;
+  job_id: string | null;
+  created_at: string;
+}
+
+export interface LabelsTable {
+  id: Generated<number>;
+  model_id: string;
+  features: string;
+  label: string;
+  score_id: string | null;
+  occurred_at: string;
+  received_at: string;
+}
+
+export interface ScoresTable {
+  id: string;
+  model_id: string;
+  version: string | null;
+  features: string;
+  score: string;
+  created_at: string;
+}
+
+export interface RetrainJobsTable {
+  id: string;
+  model_id: string;
+  status: string;
+  trigger: string;
+  force: number;
+  stage: string | null;
+  progress: number | null;
+  stages: string;
+  attempts: number;
+  result: string | null;
+  error: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface ActivationsTable {
+  id: Generated<number>;
+  model_id: string;
+  from_version: string | null;
+  to_version: string | null;
+  action: string;
+  reason: string;
+  actor: string;
+  created_at: string;
+}
+
+export interface EventsTable {
+  seq: Generated<number>;
+  event_id: string;
+  event_type: string;
+  run_id: string | null;
+  model_id: string | null;
+  payload: string;
+  occurred_at: string;
+}
+
+export interface ArtifactsTable {
+  sha256: string;
+  bytes: Uint8Array;
+  size: number;
+  created_at: string;
+}
+
+/** The whole database, for Kysely. */
+export interface Database {
+  models: ModelsTable;
+  model_versions: ModelVersionsTable;
+  labels: LabelsTable;
+  scores: ScoresTable;
+  retrain_jobs: RetrainJobsTable;
+  activations: ActivationsTable;
+  events: EventsTable;
+  artifacts: ArtifactsTable;
+}

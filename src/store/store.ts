@@ -1,0 +1,139 @@
+import type {
+  Activation,
+  EventType,
+  FeatureRow,
+  JobStage,
+  JobStatus,
+  JobTrigger,
+  LabelValue,
+  Model,
+  ModelSpec,
+  ModelVersion,
+  RefitEvent,
+  RetrainJob,
+  RetrainResult,
+  Score,
+  TrainingWindow,
+  VersionStatus,
+} from '../domain/entities.js';
+
+/** A label to insert. */
+export interface NewLabel {
+  readonly features: FeatureRow;
+  readonly label: LabelValue;
+  readonly scoreId: string | null;
+  readonly occurredAt: Date;
+}
+
+/** A label row as read back for training. */
+export interface LabelRow {
+  readonly id: number;
+  readonly features: FeatureRow;
+  readonly label: LabelValue;
+}
+
+/** Fields of a job that the runner updates as it goes. */
+export interface JobPatch {
+  readonly status?: JobStatus;
+  readonly stage?: string | null;
+  readonly progress?: number | null;
+  readonly stages?: readonly JobStage[];
+  readonly attempts?: number;
+  readonly result?: RetrainResult | null;
+  readonly error?: string | null;
+  readonly startedAt?: Date | null;
+  readonly finishedAt?: Date | null;
+}
+
+/** A change of the active version. */
+export interface ActivationInput {
+  readonly modelId: string;
+  readonly toVersion: string;
+  readonly action: 'promote' | 'rollback';
+  readonly reason: string;
+  readonly actor: string;
+  readonly at: Date;
+}
+
+/** An event to append to the outbox. */
+export interface NewEvent {
+  readonly eventType: EventType;
+  readonly runId: string | null;
+  readonly modelId: string | null;
+  readonly payload: Readonly<Record<string, unknown>>;
+  readonly occurredAt: Date;
+}
+
+/** One page of results. */
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly total: number;
+}
+
+/**
+ * Everything Refit keeps, behind one interface (MLflow's store abstraction). Implemented with
+ * Kysely for SQLite and PostgreSQL; nothing outside src/store sees SQL.
+ */
+export interface Store {
+  /** The dialect in use. */
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Run `fn` in one transaction: everything it writes commits together or not at all. */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  /** Release connections. */
+  close(): Promise<void>;
+
+  /** Insert a model; throws RefitError MODEL_EXISTS when the id is taken. */
+  createModel(spec: ModelSpec, at: Date): Promise<Model>;
+  getModel(id: string): Promise<Model | null>;
+  listModels(): Promise<Model[]>;
+  updateModelSpec(id: string, spec: ModelSpec, at: Date): Promise<void>;
+  /** The label-id watermark of the last retrain that trained. */
+  getTrainedThrough(modelId: string): Promise<number>;
+  setTrainedThrough(modelId: string, labelId: number): Promise<void>;
+
+  insertVersion(v: ModelVersion): Promise<void>;
+  getVersion(modelId: string, version: string): Promise<ModelVersion | null>;
+  /** Newest first. */
+  listVersions(modelId: string): Promise<ModelVersion[]>;
+  /** The most recently created version, whatever its status. */
+  latestVersion(modelId: string): Promise<ModelVersion | null>;
+  setVersionStatus(modelId: string, version: string, status: VersionStatus): Promise<void>;
+
+  /** Move the active pointer, retire the previous version and record the history row. */
+  activate(input: ActivationInput): Promise<Activation>;
+  /** Newest first. */
+  listActivations(modelId: string): Promise<Activation[]>;
+
+  /** Insert labels in order; returns their ids. */
+  insertLabels(modelId: string, labels: readonly NewLabel[], receivedAt: Date): Promise<number[]>;
+  /** Labels with id greater than `afterId`. */
+  countLabelsAfter(modelId: string, afterId: number): Promise<number>;
+  countLabels(modelId: string): Promise<number>;
+  /** The highest label id of a model (0 when it has none). */
+  maxLabelId(modelId: string): Promise<number>;
+  /** Labels in the training window, oldest first. */
+  loadLabels(modelId: string, window: TrainingWindow, now: Date): Promise<LabelRow[]>;
+
+  insertScores(scores: readonly Score[]): Promise<void>;
+  /** Scores by id for one model (missing ids are absent from the map). */
+  getScores(modelId: string, ids: readonly string[]): Promise<Map<string, Score>>;
+
+  createJob(input: { id: string; modelId: string; trigger: JobTrigger; force: boolean; at: Date }): Promise<RetrainJob>;
+  updateJob(id: string, patch: JobPatch): Promise<RetrainJob>;
+  getJob(id: string): Promise<RetrainJob | null>;
+  /** The pending or running job of a model, if any. */
+  findActiveJob(modelId: string): Promise<RetrainJob | null>;
+  /** Newest first. */
+  listJobs(modelId: string, page: { limit: number; offset: number }): Promise<Page<RetrainJob>>;
+  /** Jobs left pending or running by a previous process: mark them failed. Returns them. */
+  failInterruptedJobs(at: Date, reason: string): Promise<RetrainJob[]>;
+
+  appendEvent(e: NewEvent): Promise<RefitEvent>;
+  /** Events with seq greater than `afterSeq`, oldest first. */
+  listEvents(afterSeq: number, limit: number): Promise<RefitEvent[]>;
+
+  /** Store bytes content-addressed; returns their sha256 (hex). Idempotent. */
+  putArtifact(bytes: Uint8Array, at: Date): Promise<string>;
+  /** Read bytes back, verifying the checksum; throws ARTIFACT_CORRUPT on mismatch, null when absent. */
+  getArtifact(sha256: string): Promise<Uint8Array | null>;
+}

@@ -1,0 +1,45 @@
+import type { z } from 'zod';
+import type { Dataset, FeatureMatrix } from '../data/dataset.js';
+import type { FeatureRow } from '../domain/entities.js';
+
+/** Options passed to every fit. */
+export interface FitOptions {
+  /** Aborts training; trainers check it between iterations and throw the signal's reason. */
+  readonly signal?: AbortSignal;
+  /** Seed for anything random in training. */
+  readonly seed: number;
+  /** Called with the fraction of training done, in [0, 1]. */
+  readonly onProgress?: (fraction: number) => void;
+  /** Optional validation set (early stopping, for trainers that use it). */
+  readonly validation?: Dataset;
+}
+
+/**
+ * A trained model. `predict` returns one value per row for binary (probability of class 1) and
+ * regression, and `classes.length` values per row (row-major probabilities) for multiclass.
+ */
+export interface Predictor {
+  /** The trainer name that made it; selects the loader. */
+  readonly kind: string;
+  /** Values per row in the output of `predict`. */
+  readonly outputsPerRow: number;
+  /** Class names for multiclass / binary ('0','1'); [] for regression. */
+  readonly classes: readonly string[];
+  /** Predict from raw feature rows, encoding them with what was learned in training. */
+  predictRows(rows: readonly FeatureRow[]): Float64Array;
+  /** Predict from an already encoded matrix (its category codes must use this predictor's levels). */
+  predictMatrix(x: FeatureMatrix): Float64Array;
+  /** Serialise for the artifact store; `loadPredictor(kind, bytes)` reverses it exactly. */
+  serialize(): Uint8Array;
+}
+
+/** A pluggable learner. */
+export interface Trainer<P = Record<string, unknown>> {
+  readonly name: string;
+  /** zod schema of the parameters, with defaults; unknown keys are refused. */
+  readonly paramsSchema: z.ZodType<P>;
+  /** Tasks the trainer supports. */
+  readonly tasks: readonly ('binary' | 'multiclass' | 'regression')[];
+  fit(data: Dataset, params: P, options: FitOptions): Promise<Predictor>;
+  load(bytes: Uint8Array): Predictor;
+}

@@ -1,0 +1,30 @@
+import type { FastifyInstance } from 'fastify';
+import { ManualClock } from '../../src/domain/clock.js';
+import { buildApp } from '../../src/http/app.js';
+import { Refit } from '../../src/service.js';
+import type { DialectCase } from './dialects.js';
+
+/** A Refit app on a fresh store, with a manual clock, for `app.inject()` tests. */
+export interface TestApp {
+  readonly refit: Refit;
+  readonly app: FastifyInstance;
+  readonly clock: ManualClock;
+  close(): Promise<void>;
+}
+
+/** Build a test app on a dialect. */
+export async function openTestApp(dialect: DialectCase, options: { bodyLimit?: number } = {}): Promise<TestApp> {
+  const store = await dialect.open();
+  const clock = new ManualClock('2026-11-23T06:00:00Z');
+  const refit = new Refit({ store, clock });
+  const app = await buildApp(refit, options);
+  return {
+    refit,
+    app,
+    clock,
+    async close() {
+      await app.close();
+      await refit.close();
+    },
+  };
+}
