@@ -1,0 +1,37 @@
+import { it } from 'vitest';
+import { DIALECTS } from '../helpers/dialects.js';
+import { openTestApp } from '../helpers/app.js';
+
+it('probe', async () => {
+  const t = await openTestApp(DIALECTS[0], { bodyLimit: 1024 });
+  const spec = { id: 'churn', task: 'binary', features: [{ name: 'age', type: 'number' }, { name: 'plan', type: 'category' }], trainer: { type: 'logistic' } };
+  const show = (label: string, r: { statusCode: number; headers: Record<string, unknown>; body: string }) => console.log(label, r.statusCode, r.headers['content-type'], r.body.slice(0, 600));
+  show('create', await t.app.inject({ method: 'POST', url: '/api/v1/models', payload: spec }));
+  show('badjson', await t.app.inject({ method: 'POST', url: '/api/v1/models', headers: { 'content-type': 'application/json' }, payload: '{"id": ' }));
+  show('empty', await t.app.inject({ method: 'POST', url: '/api/v1/models', headers: { 'content-type': 'application/json' }, payload: '' }));
+  show('text', await t.app.inject({ method: 'POST', url: '/api/v1/models', headers: { 'content-type': 'text/plain' }, payload: 'hello' }));
+  show('xml', await t.app.inject({ method: 'POST', url: '/api/v1/models', headers: { 'content-type': 'application/xml' }, payload: '<a/>' }));
+  show('big', await t.app.inject({ method: 'POST', url: '/api/v1/models', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ description: 'x'.repeat(3000) }) }));
+  show('nan', await t.app.inject({ method: 'POST', url: '/api/v1/models/churn/labels', headers: { 'content-type': 'application/json' }, payload: '{"items":[{"features":{"age":NaN},"label":1}]}' }));
+  show('inf', await t.app.inject({ method: 'POST', url: '/api/v1/models/churn/labels', headers: { 'content-type': 'application/json' }, payload: '{"items":[{"features":{"age":1e999},"label":1}]}' }));
+  show('proto', await t.app.inject({ method: 'POST', url: '/api/v1/models/churn/labels', headers: { 'content-type': 'application/json' }, payload: '{"items":[{"features":{"age":1},"label":1}],"__proto__":{"x":1}}' }));
+  show('extra', await t.app.inject({ method: 'POST', url: '/api/v1/models/churn/labels', payload: { items: [{ features: { age: 1 }, label: 1, lable: 1 }] } }));
+  show('put', await t.app.inject({ method: 'PUT', url: '/api/v1/models/churn/retrain/config', payload: { minNewLabels: -1, foo: 1 } }));
+  show('limit', await t.app.inject({ method: 'GET', url: '/api/v1/models/churn/retrain/history?limit=0' }));
+  show('badspec', await t.app.inject({ method: 'POST', url: '/api/v1/models', payload: { ...spec, id: 'x', task: 'bogus', features: [{ name: 'a', type: 'number' }, { name: 'a', type: 'number' }], trainer: { type: 'nope' } } }));
+  show('badspec2', await t.app.inject({ method: 'POST', url: '/api/v1/models', payload: { ...spec, id: 'y', features: [{ name: 'a', type: 'number' }, { name: 'a', type: 'number' }], trainer: { type: 'nope' }, extra: 1 } }));
+  show('delete', await t.app.inject({ method: 'DELETE', url: '/api/v1/models/churn' }));
+  show('rollback', await t.app.inject({ method: 'POST', url: '/api/v1/models/churn/rollback' }));
+  show('rollbackv', await t.app.inject({ method: 'POST', url: '/api/v1/models/churn/rollback', payload: { version: '9.9.9' } }));
+  show('rollback-json-empty', await t.app.inject({ method: 'POST', url: '/api/v1/models/churn/rollback', headers: { 'content-type': 'application/json' } }));
+  show('retrain-nobody', await t.app.inject({ method: 'POST', url: '/api/v1/models/nope/retrain' }));
+  show('docs', await t.app.inject({ method: 'GET', url: '/docs' }));
+  show('events', await t.app.inject({ method: 'GET', url: '/api/v1/events?after=-1' }));
+  show('events2', await t.app.inject({ method: 'GET', url: '/api/v1/events?follow=maybe' }));
+  show('cancel', await t.app.inject({ method: 'POST', url: '/api/v1/jobs/nope/cancel' }));
+  show('score', await t.app.inject({ method: 'POST', url: '/api/v1/models/churn/score', payload: { items: [{ features: { age: 'x' } }, 3, { features: { agee: 1 }, x: 1 }] } }));
+  show('longid', await t.app.inject({ method: 'GET', url: '/api/v1/models/' + 'a'.repeat(70) }));
+  const oa = await t.app.inject({ method: 'GET', url: '/openapi.json' });
+  console.log(oa.statusCode, oa.headers['content-type'], Object.keys(oa.json().paths));
+  await t.close();
+});
