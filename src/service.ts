@@ -7,6 +7,9 @@ import type { Activation, FeatureRow, Model, ModelSpec, ModelVersion, RefitEvent
 import type { FieldProblem } from './errors.js';
 import { RefitError } from './errors.js';
 import { EventHub } from './events/hub.js';
+import type { ComputeExecutor } from './retrain/executor.js';
+import { WorkerExecutor } from './retrain/executor.js';
+import type { PipelineDeps } from './retrain/pipeline.js';
 import type { EnqueueOptions, JobQueue } from './retrain/runner.js';
 import { InProcessQueue } from './retrain/runner.js';
 import type { ScoreItem } from './serve/scorer.js';
@@ -20,8 +23,12 @@ export interface RefitDeps {
   /** Default: the wall clock. */
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /** Where training runs. Default: a worker thread per job. */
+  readonly executor?: ComputeExecutor;
+  /** Jitter source for retry delays, in [0, 1). Default Math.random. */
+  readonly random?: () => number;
   /** Default: an in-process queue running one training at a time. */
-  readonly queue?: (deps: { store: Store; clock: Clock; hub: EventHub; scorer: Scorer; logger?: Logger }) => JobQueue;
+  readonly queue?: (deps: PipelineDeps) => JobQueue;
 }
 
 /** The retrain status of a model. */
@@ -60,6 +67,11 @@ export const retrainConfigInputSchema = z
     autoPromote: z.boolean().optional(),
     gates: z.object({ minimums: z.record(z.string(), z.number().finite()).optional(), maxDegradation: z.number().min(0).max(1).optional() }).strict().optional(),
     seed: z.number().int().optional(),
+    timeoutMinutes: z.number().positive().max(24 * 60).optional(),
+    retry: z
+      .object({ retries: z.number().int().min(0).max(10).optional(), initialDelaySeconds: z.number().min(0).max(86_400).optional(), maxDelaySeconds: z.number().min(0).max(86_400).optional() })
+      .strict()
+      .optional(),
     trainer: z.union([z.string().min(1), z.object({ type: z.string().min(1), params: z.record(z.string(), z.unknown()).optional() }).strict()]).optional(),
   })
   .strict();
@@ -82,8 +94,8 @@ export class Refit {
     this.logger = deps.logger;
     this.hub = new EventHub((err, event) => this.logger?.error({ err, event }, 'event listener failed'));
     this.scorer = new Scorer(this.store, this.clock);
-    const qdeps = { store: this.store, clock: this.clock, hub: this.hub, scorer: this.scorer, logger: this.logger };
-    this.queue = deps.queue ? deps.queue(qdeps) : new InProcessQueue(qdeps, { logger: this.logger });
+    const qdeps: PipelineDeps = { store: this.store, clock: this.clock, hub: this.hub, scorer: this.scorer, logger: this.logger, executor: deps.executor ?? new WorkerExecutor() };
+    this.queue = deps.queue ? deps.queue(qdeps) : new InProcessQueue(qdeps, { logger: this.logger, ...(deps.random ? { random: deps.random } : {}) });
     // Warm the scorer as soon as a promotion commits, so the first score after it is not slower.
     this.hub.on('model:activated', ({ modelId, version }) => {
       this.scorer.preload(modelId, version).catch((err: unknown) => this.logger?.warn({ err, modelId, version }, 'preload failed'));
@@ -295,6 +307,8 @@ export class Refit {
         autoPromote: c.autoPromote ?? spec.retrain.autoPromote,
         gates: { ...spec.retrain.gates, ...(c.gates ?? {}) },
         seed: c.seed ?? spec.retrain.seed,
+        timeoutMinutes: c.timeoutMinutes ?? spec.retrain.timeoutMinutes,
+        retry: { ...spec.retrain.retry, ...(c.retry ?? {}) },
       },
     });
     await this.store.updateModelSpec(modelId, next, this.clock.now());
@@ -372,6 +386,8 @@ function retrainConfigOf(spec: ModelSpec): Record<string, unknown> & { window: R
     autoPromote: spec.retrain.autoPromote,
     gates: spec.retrain.gates,
     seed: spec.retrain.seed,
+    timeoutMinutes: spec.retrain.timeoutMinutes,
+    retry: spec.retrain.retry,
     trainer: spec.trainer,
   };
 }

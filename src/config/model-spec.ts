@@ -30,6 +30,18 @@ export const gatesSchema = z
   })
   .strict();
 
+/** Retry policy as written in a spec; every field optional. */
+export const retrySchema = z
+  .object({
+    /** Default 3. */
+    retries: z.number().int().min(0).max(10).default(3),
+    /** Default 30. */
+    initialDelaySeconds: z.number().min(0).max(86_400).default(30),
+    /** Default 600. */
+    maxDelaySeconds: z.number().min(0).max(86_400).default(600),
+  })
+  .strict();
+
 /** The retrain policy as written in a spec; every field optional. */
 export const retrainPolicySchema = z
   .object({
@@ -42,6 +54,9 @@ export const retrainPolicySchema = z
     gates: gatesSchema.default({ minimums: {}, maxDegradation: 0.05 }),
     /** Default 42. */
     seed: z.number().int().default(42),
+    /** Default 30. */
+    timeoutMinutes: z.number().positive().max(24 * 60).default(30),
+    retry: retrySchema.default({ retries: 3, initialDelaySeconds: 30, maxDelaySeconds: 600 }),
   })
   .strict();
 
@@ -64,6 +79,8 @@ export const modelSpecInputSchema = z
       autoPromote: true,
       gates: { minimums: {}, maxDegradation: 0.05 },
       seed: 42,
+      timeoutMinutes: 30,
+      retry: { retries: 3, initialDelaySeconds: 30, maxDelaySeconds: 600 },
     }),
     description: z.string().max(2000).default(''),
   })
@@ -74,10 +91,12 @@ export type ModelSpecInput = z.input<typeof modelSpecInputSchema>;
 
 /** Turn zod issues into named field problems (`/features/1/type: …`). */
 export function zodProblems(error: z.ZodError, prefix = ''): FieldProblem[] {
-  return error.issues.map((i) => ({
-    path: prefix + (i.path.length ? '/' + i.path.map(String).join('/') : '') || '/',
-    message: i.message,
-  }));
+  return error.issues.flatMap((i) => {
+    const at = prefix + (i.path.length ? '/' + i.path.map(String).join('/') : '');
+    // An unknown key is named by its own path, so a typo points at the field, not at its parent.
+    if (i.code === 'unrecognized_keys') return i.keys.map((k) => ({ path: `${at}/${k}`, message: `unknown field '${k}'` }));
+    return [{ path: at || '/', message: i.message }];
+  });
 }
 
 function toWindow(w: z.output<typeof windowSchema>): TrainingWindow {
@@ -94,15 +113,11 @@ function toWindow(w: z.output<typeof windowSchema>): TrainingWindow {
 export function parseModelSpec(input: unknown, prefix = ''): ModelSpec {
   const parsed = modelSpecInputSchema.safeParse(input);
   if (!parsed.success) {
-    throw new RefitError('VALIDATION_FAILED', 'The model spec is invalid.', { errors: zodProblems(parsed.error, prefix) });
+    // Name every problem at once: the checks the schema cannot make still run on what can be read.
+    throw new RefitError('VALIDATION_FAILED', 'The model spec is invalid.', { errors: [...zodProblems(parsed.error, prefix), ...looseProblems(input, prefix)] });
   }
   const s = parsed.data;
-  const problems: FieldProblem[] = [];
-  const seen = new Set<string>();
-  s.features.forEach((f, i) => {
-    if (seen.has(f.name)) problems.push({ path: `${prefix}/features/${i}/name`, message: `duplicate feature name '${f.name}'` });
-    seen.add(f.name);
-  });
+  const problems: FieldProblem[] = duplicateFeatureProblems(s.features, prefix);
   const trainerSpec = typeof s.trainer === 'string' ? { type: s.trainer, params: {} } : s.trainer;
   const trainer = getTrainer(trainerSpec.type);
   let params: Record<string, unknown> = {};
@@ -146,9 +161,35 @@ export function parseModelSpec(input: unknown, prefix = ''): ModelSpec {
       autoPromote: s.retrain.autoPromote,
       gates: s.retrain.gates,
       seed: s.retrain.seed,
+      timeoutMinutes: s.retrain.timeoutMinutes,
+      retry: s.retrain.retry,
     },
     description: s.description,
   };
+}
+
+function duplicateFeatureProblems(features: readonly unknown[], prefix: string): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const seen = new Set<string>();
+  features.forEach((f, i) => {
+    const name = (f as { name?: unknown } | null)?.name;
+    if (typeof name !== 'string') return;
+    if (seen.has(name)) problems.push({ path: `${prefix}/features/${i}/name`, message: `duplicate feature name '${name}'` });
+    seen.add(name);
+  });
+  return problems;
+}
+
+/** Duplicate features and an unknown trainer in a spec the schema refused (schema problems are named by zod). */
+function looseProblems(input: unknown, prefix: string): FieldProblem[] {
+  if (input === null || typeof input !== 'object') return [];
+  const raw = input as { features?: unknown; trainer?: unknown };
+  const problems = Array.isArray(raw.features) ? duplicateFeatureProblems(raw.features, prefix) : [];
+  const type = typeof raw.trainer === 'string' ? raw.trainer : (raw.trainer as { type?: unknown } | null | undefined)?.type;
+  if (typeof type === 'string' && type.length > 0 && !getTrainer(type)) {
+    problems.push({ path: `${prefix}/trainer/type`, message: `unknown trainer '${type}' (known: ${trainerNames().join(', ')})` });
+  }
+  return problems;
 }
 
 /** The spec back in its input form (for `GET …/retrain/config` round trips and config files). */

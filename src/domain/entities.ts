@@ -41,6 +41,20 @@ export interface RetrainPolicy {
   readonly gates: Gates;
   /** Seed for the split and the trainer. Default 42. */
   readonly seed: number;
+  /** A running retrain is stopped (its worker terminated) after this many minutes. Default 30. */
+  readonly timeoutMinutes: number;
+  /** How transient failures are retried. */
+  readonly retry: RetryPolicy;
+}
+
+/** Retries of transient failures, with exponential backoff and jitter. */
+export interface RetryPolicy {
+  /** Retries after the first attempt. Default 3. */
+  readonly retries: number;
+  /** Delay before the first retry, in seconds; doubles each time. Default 30. */
+  readonly initialDelaySeconds: number;
+  /** Longest delay between attempts, in seconds. Default 600. */
+  readonly maxDelaySeconds: number;
 }
 
 /** A trainer by name, with its parameters (validated by the trainer's own schema). */

@@ -33,6 +33,8 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
   });
+  // Fastify parses text/plain by default; Refit takes JSON only, so anything else is a 415.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(problemErrorHandler);

@@ -37,7 +37,14 @@ export function problem(code: ErrorCode, detail: string, instance: string, extra
 function fromFastify(err: FastifyError): { code: ErrorCode; detail: string; errors?: FieldProblem[] } | null {
   if (Array.isArray(err.validation) && err.validation.length > 0) {
     const where = err.validationContext ?? 'body';
-    const errors = err.validation.map((v) => ({ path: `${where === 'body' ? '' : '/' + where}${v.instancePath || ''}` || '/', message: v.message ?? 'is invalid' }));
+    const base = where === 'body' ? '' : '/' + where;
+    const errors = err.validation.flatMap((v) => {
+      const at = `${base}${v.instancePath === '/' ? '' : v.instancePath || ''}`;
+      // An unknown key is named by its own path, as zodProblems does for the service's own checks.
+      const keys = (v.params as { keys?: unknown } | undefined)?.keys;
+      if (v.keyword === 'unrecognized_keys' && Array.isArray(keys)) return keys.map((k) => ({ path: `${at}/${String(k)}`, message: `unknown field '${String(k)}'` }));
+      return [{ path: at || '/', message: v.message ?? 'is invalid' }];
+    });
     return { code: 'VALIDATION_FAILED', detail: `The request ${where} failed validation: ${errors.length} problem${errors.length === 1 ? '' : 's'}.`, errors };
   }
   switch (err.code) {

@@ -1,17 +1,14 @@
 import type { Logger } from 'pino';
-import { buildDataset, datasetHash, splitDataset } from '../data/build-dataset.js';
-import type { Dataset } from '../data/dataset.js';
 import type { Clock } from '../domain/clock.js';
-import type { EventType, FeatureRow, FeatureSpec, JobStage, Metrics, ModelSpec, RetrainJob, RetrainResult } from '../domain/entities.js';
+import type { EventType, FeatureSpec, JobStage, Metrics, ModelSpec, RetrainJob, RetrainResult } from '../domain/entities.js';
 import { nextVersion } from '../domain/version.js';
-import { UnrecoverableError, coerceError } from '../errors.js';
+import { UnrecoverableError } from '../errors.js';
 import { decideGates } from '../evaluate/gates.js';
-import { computeMetrics, primaryMetric } from '../evaluate/metrics.js';
+import { primaryMetric } from '../evaluate/metrics.js';
 import type { EventHub } from '../events/hub.js';
 import type { Scorer } from '../serve/scorer.js';
-import type { LabelRow, Store } from '../store/store.js';
-import { getTrainer } from '../train/registry.js';
-import type { Predictor } from '../train/trainer.js';
+import type { Store } from '../store/store.js';
+import type { ComputeExecutor } from './executor.js';
 
 /** What a retrain run needs. */
 export interface PipelineDeps {
@@ -19,6 +16,8 @@ export interface PipelineDeps {
   readonly clock: Clock;
   readonly hub: EventHub;
   readonly scorer: Scorer;
+  /** Where training runs: a worker thread per job in the server, inline in some tests. */
+  readonly executor: ComputeExecutor;
   readonly logger?: Logger;
 }
 
@@ -67,31 +66,6 @@ class StageRecorder {
   }
 }
 
-/** The training rows, and the raw rows of the test part (to score the champion on the same rows). */
-function rowsById(labels: readonly LabelRow[]): Map<number, FeatureRow> {
-  const m = new Map<number, FeatureRow>();
-  for (const l of labels) m.set(l.id, l.features);
-  return m;
-}
-
-function testRows(test: Dataset, byId: Map<number, FeatureRow>): FeatureRow[] {
-  const out: FeatureRow[] = new Array(test.rowIds.length);
-  for (let i = 0; i < test.rowIds.length; i++) out[i] = byId.get(test.rowIds[i]) ?? {};
-  return out;
-}
-
-/** Champion predictions re-indexed to the challenger's class order (multiclass), so both score the same labels. */
-function alignClasses(pred: Float64Array, from: readonly string[], to: readonly string[], rows: number): Float64Array | null {
-  if (from.length === to.length && from.every((c, i) => c === to[i])) return pred;
-  const k = to.length;
-  const out = new Float64Array(rows * k);
-  const index = to.map((c) => from.indexOf(c));
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < k; c++) out[r * k + c] = index[c] >= 0 ? pred[r * from.length + index[c]] : 0;
-  }
-  return out;
-}
-
 /** Every feature the champion was trained on still exists with the same type. */
 function schemaCompatible(champion: readonly FeatureSpec[] | null, challenger: readonly FeatureSpec[]): boolean {
   if (!champion) return true;
@@ -130,7 +104,7 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   if (!model) throw new UnrecoverableError(`Model '${job.modelId}' no longer exists.`);
   const spec: ModelSpec = model.spec;
   const primary = primaryMetric(spec.task);
-  const champion = model.activeVersion;
+  const championVersion = model.activeVersion;
 
   // 1. New labels since the last retrain.
   await rec.enter('loading labels');
@@ -140,7 +114,7 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   const newLabels = await store.countLabelsAfter(spec.id, watermark);
   if (newLabels < spec.retrain.minNewLabels && !job.force) {
     const result: RetrainResult = {
-      oldVersion: champion,
+      oldVersion: championVersion,
       newVersion: null,
       promoted: false,
       oldMetrics: null,
@@ -156,64 +130,33 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
     const at = clock.now();
     await store.transaction(async (tx) => {
       await tx.updateJob(job.id, { status: 'skipped', stage: null, progress: null, stages, result, finishedAt: at });
-      await outbox(tx, at, 'model.retrain.skipped', job, { previousVersion: champion, newVersion: null, metrics: null, reason: result.decision });
+      await outbox(tx, at, 'model.retrain.skipped', job, { previousVersion: championVersion, newVersion: null, metrics: null, reason: result.decision });
     });
     return { status: 'skipped', result };
   }
 
-  // 2. The training window, its hash, a seeded stratified split.
+  // 2–4. The window, then hash, split, train and score both models on the same test rows: in
+  // the executor (a worker thread in the server), so the event loop stays free.
   const labels = (await store.loadLabels(spec.id, spec.retrain.window, clock.now())).filter((l) => l.id <= maxLabelId);
-  if (labels.length < 3) throw new UnrecoverableError(`Only ${labels.length} labels in the training window; at least 3 are needed.`);
-  const hash = datasetHash(labels);
-  const dataset = buildDataset(spec.task, spec.features, labels, spec.classes);
-  if (spec.task !== 'regression') {
-    const present = new Set<number>();
-    for (let i = 0; i < dataset.y.length; i++) present.add(dataset.y[i]);
-    if (present.size < 2) throw new UnrecoverableError(`Every label in the training window is the same class; a classifier needs at least two.`);
-  }
-  const split = splitDataset(dataset, spec.retrain.seed);
-
-  // 3. Train the challenger.
-  await rec.enter('training');
-  const trainer = getTrainer(spec.trainer.type);
-  if (!trainer) throw new UnrecoverableError(`Unknown trainer '${spec.trainer.type}'.`);
-  const params = trainer.paramsSchema.parse(spec.trainer.params);
-  const trainStart = performance.now();
-  let challenger: Predictor;
-  try {
-    challenger = await trainer.fit(split.train, params, {
-      signal,
-      seed: spec.retrain.seed,
-      validation: split.validation,
-      onProgress: (f) => rec.progress(f),
-    });
-  } catch (err) {
-    if (signal.aborted) throw signal.reason ?? err;
-    throw coerceError(err);
-  }
-  const trainingMs = Math.round(performance.now() - trainStart);
-  rec.progress(1);
-
-  // 4. Champion and challenger on the same test rows.
-  await rec.enter('validating');
-  const rows = testRows(split.test, rowsById(labels));
-  const classCount = Math.max(1, dataset.classes.length);
-  const newMetrics = computeMetrics(spec.task, split.test.y, challenger.predictRows(rows), classCount);
-  let oldMetrics: Metrics | null = null;
+  let champion: { kind: string; bytes: Uint8Array } | null = null;
   let championFeatures: readonly FeatureSpec[] | null = null;
-  if (champion !== null) {
+  if (championVersion !== null) {
+    const v = await store.getVersion(spec.id, championVersion);
+    championFeatures = v?.features ?? null;
     try {
-      const championVersion = await store.getVersion(spec.id, champion);
-      championFeatures = championVersion?.features ?? null;
-      const championPredictor = await deps.scorer.predictorFor(spec.id, champion);
-      let pred = championPredictor.predictRows(rows);
-      if (spec.task === 'multiclass') pred = alignClasses(pred, championPredictor.classes, dataset.classes, rows.length) ?? pred;
-      oldMetrics = computeMetrics(spec.task, split.test.y, pred, classCount);
+      const bytes = v ? await store.getArtifact(v.artifactSha256) : null;
+      if (v && bytes) champion = { kind: v.trainer.type, bytes };
     } catch (err) {
-      // A champion that cannot score (missing artifact, changed schema) is no reason to keep it.
-      deps.logger?.warn({ err, modelId: spec.id, champion }, 'champion could not be scored; comparing without it');
+      deps.logger?.warn({ err, modelId: spec.id, championVersion }, 'champion artifact unreadable; comparing without it');
     }
   }
+  await rec.enter('training');
+  const out = await deps.executor.run({ spec, labels, champion }, { signal, onProgress: (f) => rec.progress(f) });
+  rec.progress(1);
+  await rec.enter('validating');
+  if (out.championError) deps.logger?.warn({ modelId: spec.id, championVersion, error: out.championError }, 'champion could not be scored; comparing without it');
+  const newMetrics = out.newMetrics;
+  const oldMetrics = out.oldMetrics;
   const gate = decideGates({
     task: spec.task,
     challenger: newMetrics,
@@ -224,7 +167,7 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
 
   // 5–7. Register, and promote when the gates pass and autoPromote is on.
   await rec.enter('promoting');
-  const bytes = challenger.serialize();
+  const bytes = out.challengerBytes;
   const at = clock.now();
   const sha = await store.putArtifact(bytes, at);
   const latest = await store.latestVersion(spec.id);
@@ -236,16 +179,16 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
       : `candidate (autoPromote is off): ${gate.reasons.join('; ')}`
     : `rejected: ${gate.reasons.join('; ')}`;
   const result: RetrainResult = {
-    oldVersion: champion,
+    oldVersion: championVersion,
     newVersion: version,
     promoted: promote,
     oldMetrics,
     newMetrics,
     improvementPct: gate.improvementPct,
     primaryMetric: primary,
-    trainingSamples: split.train.y.length,
-    trainingMs,
-    labelCount: labels.length,
+    trainingSamples: out.trainingSamples,
+    trainingMs: out.trainingMs,
+    labelCount: out.labelCount,
     decision,
   };
   const stages = rec.close();
@@ -255,16 +198,16 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
       modelId: spec.id,
       version,
       status: gate.pass ? 'candidate' : 'rejected',
-      trainer: { type: spec.trainer.type, params: params as Record<string, unknown> },
+      trainer: out.trainer,
       features: spec.features,
       artifactSha256: sha,
       artifactBytes: bytes.byteLength,
       metrics: newMetrics,
       championMetrics: oldMetrics,
-      parentVersion: champion,
-      labelCount: labels.length,
-      trainingSamples: split.train.y.length,
-      datasetHash: hash,
+      parentVersion: championVersion,
+      labelCount: out.labelCount,
+      trainingSamples: out.trainingSamples,
+      datasetHash: out.datasetHash,
       decision,
       jobId: job.id,
       createdAt: at,
@@ -275,7 +218,7 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
     await tx.setTrainedThrough(spec.id, maxLabelId);
     await tx.updateJob(job.id, { status: 'completed', stage: null, progress: null, stages, result, finishedAt });
     await outbox(tx, finishedAt, 'model.retrain.completed', job, {
-      previousVersion: champion,
+      previousVersion: championVersion,
       newVersion: version,
       metrics: newMetrics,
       previousMetrics: oldMetrics,
@@ -283,7 +226,7 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
       decision,
     });
     if (promote) {
-      await outbox(tx, finishedAt, 'model.promoted', job, { previousVersion: champion, newVersion: version, metrics: newMetrics, reason: decision });
+      await outbox(tx, finishedAt, 'model.promoted', job, { previousVersion: championVersion, newVersion: version, metrics: newMetrics, reason: decision });
     }
   });
   if (promote) {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { JobTrigger, RetrainJob } from '../domain/entities.js';
+import type { JobTrigger, RetrainJob, RetryPolicy } from '../domain/entities.js';
 import { timeOrderedId } from '../domain/ids.js';
-import { RefitError, coerceError } from '../errors.js';
+import { RefitError, UnrecoverableError, coerceError } from '../errors.js';
 import type { PipelineDeps } from './pipeline.js';
 import { runRetrain } from './pipeline.js';
 
@@ -35,6 +35,30 @@ export interface InProcessQueueOptions {
   /** Trainings that may run at once in this process. Default 1 (training is CPU-bound; two cores). */
   readonly concurrency?: number;
   readonly logger?: Logger;
+  /** Source of jitter for retry delays, in [0, 1). Default Math.random. */
+  readonly random?: () => number;
+}
+
+/** The reason a job that ran past its deadline carries. */
+export class TimeoutError extends Error {
+  constructor(minutes: number) {
+    super(`timeout: the retrain ran longer than ${minutes} minute${minutes === 1 ? '' : 's'} and was stopped`);
+    this.name = 'TimeoutError';
+  }
+}
+
+/** Failures worth another attempt: not bad data or specs, not timeouts, not cancellations. */
+export function isTransient(err: unknown): boolean {
+  return !(err instanceof UnrecoverableError || err instanceof TimeoutError || err instanceof CancelledError);
+}
+
+/**
+ * Delay before retry number `attempt` (1-based): exponential from the initial delay, capped,
+ * with "equal jitter" (half fixed, half random) so that retries of many jobs spread out.
+ */
+export function retryDelayMs(policy: RetryPolicy, attempt: number, random: () => number): number {
+  const base = Math.min(policy.maxDelaySeconds, policy.initialDelaySeconds * 2 ** (attempt - 1)) * 1000;
+  return Math.round(base / 2 + random() * (base / 2));
 }
 
 /** Runs retrain jobs in this process, FIFO, single-flight per model (enforced by the store). */
@@ -42,7 +66,9 @@ export class InProcessQueue implements JobQueue {
   private readonly waiting: string[] = [];
   private readonly running = new Map<string, AbortController>();
   private readonly idleWaiters: (() => void)[] = [];
+  private readonly retryTimers = new Map<string, () => void>();
   private readonly concurrency: number;
+  private readonly random: () => number;
   private closed = false;
 
   constructor(
@@ -50,6 +76,7 @@ export class InProcessQueue implements JobQueue {
     options: InProcessQueueOptions = {},
   ) {
     this.concurrency = options.concurrency ?? 1;
+    this.random = options.random ?? Math.random;
   }
 
   async enqueue(modelId: string, options: EnqueueOptions = {}): Promise<{ job: RetrainJob; joined: boolean }> {
@@ -82,6 +109,8 @@ export class InProcessQueue implements JobQueue {
     }
     const i = this.waiting.indexOf(jobId);
     if (i >= 0) this.waiting.splice(i, 1);
+    this.retryTimers.get(jobId)?.();
+    this.retryTimers.delete(jobId);
     if (job.status !== 'pending' && job.status !== 'running') return job;
     const done = await store.transaction(async (tx) => {
       const updated = await tx.updateJob(jobId, { status: 'cancelled', stage: null, error: 'cancelled before it ran', finishedAt: clock.now() });
@@ -94,6 +123,7 @@ export class InProcessQueue implements JobQueue {
     return done;
   }
 
+  /** Resolves when nothing is waiting or running (jobs waiting for a retry delay do not count). */
   whenIdle(): Promise<void> {
     if (this.waiting.length === 0 && this.running.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
@@ -102,6 +132,8 @@ export class InProcessQueue implements JobQueue {
   async close(): Promise<void> {
     this.closed = true;
     this.waiting.length = 0;
+    for (const cancel of this.retryTimers.values()) cancel();
+    this.retryTimers.clear();
     for (const c of this.running.values()) c.abort(new Error('the server is shutting down'));
     await this.whenIdle();
   }
@@ -111,7 +143,7 @@ export class InProcessQueue implements JobQueue {
       const id = this.waiting.shift()!;
       const controller = new AbortController();
       this.running.set(id, controller);
-      void this.run(id, controller.signal).finally(() => {
+      void this.run(id, controller).finally(() => {
         this.running.delete(id);
         this.pump();
         this.settle();
@@ -126,22 +158,29 @@ export class InProcessQueue implements JobQueue {
     }
   }
 
-  private async run(jobId: string, signal: AbortSignal): Promise<void> {
+  private async run(jobId: string, controller: AbortController): Promise<void> {
     const { store, clock, hub, logger } = this.deps;
+    const signal = controller.signal;
     let job = await store.getJob(jobId);
     if (!job || job.status !== 'pending') return;
+    const model = await store.getModel(job.modelId);
+    const policy = model?.spec.retrain;
+    const timeoutMinutes = policy?.timeoutMinutes ?? 30;
+    const cancelTimeout = clock.setTimeout(() => controller.abort(new TimeoutError(timeoutMinutes)), timeoutMinutes * 60_000);
     try {
       const startedAt = clock.now();
+      const attempt = job.attempts + 1;
       job = await store.transaction(async (tx) => {
-        const j = await tx.updateJob(jobId, { status: 'running', attempts: (job?.attempts ?? 0) + 1, startedAt });
-        const model = await tx.getModel(j.modelId);
-        await tx.appendEvent({
-          eventType: 'model.retrain.started',
-          runId: jobId,
-          modelId: j.modelId,
-          occurredAt: startedAt,
-          payload: { modelId: j.modelId, previousVersion: model?.activeVersion ?? null, newVersion: null, metrics: null, trigger: j.trigger },
-        });
+        const j = await tx.updateJob(jobId, { status: 'running', attempts: attempt, startedAt, error: null });
+        if (attempt === 1) {
+          await tx.appendEvent({
+            eventType: 'model.retrain.started',
+            runId: jobId,
+            modelId: j.modelId,
+            occurredAt: startedAt,
+            payload: { modelId: j.modelId, previousVersion: model?.activeVersion ?? null, newVersion: null, metrics: null, trigger: j.trigger },
+          });
+        }
         return j;
       });
       hub.emit('retrain:started', { job });
@@ -150,24 +189,44 @@ export class InProcessQueue implements JobQueue {
     } catch (thrown) {
       const err = coerceError(signal.aborted ? (signal.reason ?? thrown) : thrown);
       const cancelled = err instanceof CancelledError;
+      const attempts = job?.attempts ?? 1;
+      const retry = policy?.retry;
+      if (!signal.aborted && isTransient(err) && retry && attempts <= retry.retries && !this.closed) {
+        const delay = retryDelayMs(retry, attempts, this.random);
+        logger?.warn({ err, jobId, attempts, delayMs: delay }, 'retrain failed; retrying');
+        await store.updateJob(jobId, { status: 'pending', stage: null, progress: null, error: `attempt ${attempts} failed: ${err.message}; retrying in ${Math.round(delay / 1000)} s` }).catch(() => {});
+        this.retryTimers.set(
+          jobId,
+          clock.setTimeout(() => {
+            this.retryTimers.delete(jobId);
+            if (this.closed) return;
+            this.waiting.push(jobId);
+            this.pump();
+          }, delay),
+        );
+        cancelTimeout();
+        return;
+      }
       logger?.[cancelled ? 'info' : 'error']({ err, jobId }, cancelled ? 'retrain cancelled' : 'retrain failed');
       try {
         const at = clock.now();
         await store.transaction(async (tx) => {
           const current = await tx.getJob(jobId);
-          const model = current ? await tx.getModel(current.modelId) : null;
+          const m = current ? await tx.getModel(current.modelId) : null;
           await tx.updateJob(jobId, { status: cancelled ? 'cancelled' : 'failed', stage: null, progress: null, error: err.message, finishedAt: at });
           await tx.appendEvent({
             eventType: 'model.retrain.failed',
             runId: jobId,
             modelId: current?.modelId ?? null,
             occurredAt: at,
-            payload: { modelId: current?.modelId ?? null, previousVersion: model?.activeVersion ?? null, newVersion: null, metrics: null, error: err.message, cancelled },
+            payload: { modelId: current?.modelId ?? null, previousVersion: m?.activeVersion ?? null, newVersion: null, metrics: null, error: err.message, cancelled, attempts },
           });
         });
       } catch (storeErr) {
         logger?.error({ err: storeErr, jobId }, 'could not record the failed retrain');
       }
+    } finally {
+      cancelTimeout();
     }
     const finished = await store.getJob(jobId).catch(() => null);
     if (finished) hub.emit('retrain:finished', { job: finished });

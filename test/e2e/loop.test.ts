@@ -191,11 +191,22 @@ describe.each(DIALECTS)('the retraining loop over HTTP on $name', (dialect) => {
     expect(versions.activeVersion).toBe(champion);
     expect(versions.items[0]).toMatchObject({ version: worse.result.newVersion, status: 'rejected' });
 
-    // A trainer that throws: the job fails with its error and the champion keeps serving.
+    // A trainer that throws: retried 3 times with growing delays, then the job fails with its
+    // error and the champion keeps serving.
     await t.app.inject({ method: 'PUT', url: '/api/v1/models/churn/retrain/config', payload: { trainer: 'test-throws' } });
     await post('/api/v1/models/churn/labels', { items: churnRows(40, 5) });
-    const broken = await retrainAndWait();
+    let broken = await retrainAndWait();
+    const waits: number[] = [];
+    while (broken.status === 'pending') {
+      expect(broken.error).toMatch(/^attempt \d failed: the trainer exploded; retrying in \d+ s$/);
+      waits.push(Number(/retrying in (\d+) s/.exec(broken.error)![1]));
+      t.clock.advance(600_000);
+      await t.refit.queue.whenIdle();
+      broken = (await get(`/api/v1/jobs/${broken.id}`)).json();
+    }
     expect(broken.status).toBe('failed');
+    expect(broken.attempts).toBe(4);
+    expect(waits).toHaveLength(3);
     expect(broken.error).toMatch(/the trainer exploded/);
     const scored = await post('/api/v1/models/churn/score', { items: [{ features: { age: 50, plan: 'basic' } }] });
     expect(scored.json().items[0].version).toBe(champion);

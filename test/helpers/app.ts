@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { ManualClock } from '../../src/domain/clock.js';
 import { buildApp } from '../../src/http/app.js';
+import type { ComputeExecutor } from '../../src/retrain/executor.js';
+import { inlineExecutor } from '../../src/retrain/executor.js';
 import { Refit } from '../../src/service.js';
 import type { DialectCase } from './dialects.js';
 
@@ -13,10 +15,11 @@ export interface TestApp {
 }
 
 /** Build a test app on a dialect. */
-export async function openTestApp(dialect: DialectCase, options: { bodyLimit?: number } = {}): Promise<TestApp> {
+export async function openTestApp(dialect: DialectCase, options: { bodyLimit?: number; executor?: ComputeExecutor } = {}): Promise<TestApp> {
   const store = await dialect.open();
   const clock = new ManualClock('2026-11-23T06:00:00Z');
-  const refit = new Refit({ store, clock });
+  // Inline by default: test trainers registered in this process are not in a worker's registry.
+  const refit = new Refit({ store, clock, executor: options.executor ?? inlineExecutor });
   const app = await buildApp(refit, options);
   return {
     refit,

@@ -45,7 +45,8 @@ export const modelRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { r
         body: z.object({
           items: z
             .array(
-              z.object({
+              // Loose: unknown keys reach Refit.addLabels, which refuses them by name instead of dropping them.
+              z.looseObject({
                 features: anyObject.optional(),
                 scoreId: z.string().optional(),
                 label: z.unknown(),
@@ -88,7 +89,8 @@ export const modelRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { r
         tags: ['models'],
         summary: 'Activate an earlier version (default: the one active before the current one)',
         params: modelParams,
-        body: z.object({ version: z.string().min(1).optional() }).strict().optional(),
+        // Nullish: a POST without a body means "the previous version".
+        body: z.object({ version: z.string().min(1).optional() }).strict().nullish(),
       },
     },
     async (req) => activationDto(await refit.rollback(req.params.id, req.body?.version)),

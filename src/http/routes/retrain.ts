@@ -23,7 +23,8 @@ export const retrainRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, {
             join: z.boolean().optional().describe('Return the running job instead of 409. Default false.'),
           })
           .strict()
-          .optional(),
+          // Nullish: a POST without a body starts a plain manual retrain.
+          .nullish(),
       },
     },
     async (req, reply) => {

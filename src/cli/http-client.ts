@@ -1,0 +1,126 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { ERROR_CATALOGUE } from '../errors.js';
+import type { ScoreItem } from '../serve/scorer.js';
+import type { ActivationView, Client, JobUpdate, JobView, ModelView, StatusView, VersionView } from './client.js';
+import { TERMINAL_STATUSES } from './client.js';
+import { ClientError } from './client-error.js';
+
+/** Options of the HTTP client. */
+export interface HttpClientOptions {
+  /** How often a followed job is polled, in milliseconds. Default 250. */
+  readonly pollIntervalMs?: number;
+}
+
+/** The client for a running Refit server, through its HTTP API (global fetch). */
+export class HttpClient implements Client {
+  readonly mode = 'http' as const;
+  readonly target: string;
+  private readonly base: string;
+  private readonly pollIntervalMs: number;
+
+  /** @param baseUrl the server's address, e.g. http://127.0.0.1:8080 */
+  constructor(baseUrl: string, options: HttpClientOptions = {}) {
+    this.base = baseUrl.replace(/\/+$/, '');
+    this.target = this.base;
+    this.pollIntervalMs = options.pollIntervalMs ?? 250;
+  }
+
+  async listModels(): Promise<ModelView[]> {
+    return (await this.request<{ items: ModelView[] }>('GET', '/api/v1/models')).items;
+  }
+
+  getModel(modelId: string): Promise<ModelView> {
+    return this.request('GET', `/api/v1/models/${enc(modelId)}`);
+  }
+
+  createModel(spec: unknown): Promise<ModelView> {
+    return this.request('POST', '/api/v1/models', spec);
+  }
+
+  addLabels(modelId: string, items: readonly unknown[]): Promise<{ accepted: number }> {
+    return this.request('POST', `/api/v1/models/${enc(modelId)}/labels`, { items });
+  }
+
+  async score(modelId: string, items: readonly unknown[]): Promise<ScoreItem[]> {
+    return (await this.request<{ items: ScoreItem[] }>('POST', `/api/v1/models/${enc(modelId)}/score`, { items })).items;
+  }
+
+  status(modelId: string): Promise<StatusView> {
+    return this.request('GET', `/api/v1/models/${enc(modelId)}/retrain/status`);
+  }
+
+  history(modelId: string, page: { limit: number; offset: number }): Promise<{ items: JobView[]; total: number }> {
+    return this.request('GET', `/api/v1/models/${enc(modelId)}/retrain/history?limit=${page.limit}&offset=${page.offset}`);
+  }
+
+  versions(modelId: string): Promise<{ activeVersion: string | null; items: VersionView[] }> {
+    return this.request('GET', `/api/v1/models/${enc(modelId)}/versions`);
+  }
+
+  rollback(modelId: string, version?: string): Promise<ActivationView> {
+    return this.request('POST', `/api/v1/models/${enc(modelId)}/rollback`, version === undefined ? {} : { version });
+  }
+
+  retrain(modelId: string, options: { force: boolean }): Promise<{ jobId: string; status: string; joined: boolean }> {
+    return this.request('POST', `/api/v1/models/${enc(modelId)}/retrain`, { force: options.force, join: true });
+  }
+
+  getJob(jobId: string): Promise<JobView> {
+    return this.request('GET', `/api/v1/jobs/${enc(jobId)}`);
+  }
+
+  cancelJob(jobId: string): Promise<JobView> {
+    return this.request('POST', `/api/v1/jobs/${enc(jobId)}/cancel`);
+  }
+
+  async followJob(jobId: string, onUpdate: (update: JobUpdate) => void, signal?: AbortSignal): Promise<JobView> {
+    for (;;) {
+      const job = await this.getJob(jobId);
+      if (TERMINAL_STATUSES.has(job.status)) return job;
+      onUpdate({ stage: job.stage, progress: job.progress, stagesDone: job.stages.map((s) => s.name) });
+      await delay(this.pollIntervalMs, undefined, signal ? { signal } : undefined);
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const url = this.base + path;
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers: { accept: 'application/json, application/problem+json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      const why = cause?.code ?? cause?.message ?? (err as Error).message;
+      throw new ClientError(
+        { code: 'SERVER_UNAVAILABLE', title: ERROR_CATALOGUE.SERVER_UNAVAILABLE.title, detail: `${method} ${url} failed (${why}). Is \`refit serve\` running there?` },
+        { cause: err },
+      );
+    }
+    const text = await res.text();
+    let doc: unknown = undefined;
+    if (text.length > 0) {
+      try {
+        doc = JSON.parse(text);
+      } catch {
+        doc = undefined;
+      }
+    }
+    if (!res.ok) {
+      if (doc !== null && typeof doc === 'object' && !Array.isArray(doc)) throw ClientError.fromProblem(doc as Record<string, unknown>, res.status);
+      throw new ClientError({ code: `HTTP_${res.status}`, title: `HTTP ${res.status} ${res.statusText}`.trim(), detail: text.slice(0, 200), status: res.status });
+    }
+    if (doc === undefined && text.length > 0) {
+      throw new ClientError({ code: 'BAD_RESPONSE', title: 'Unexpected response', detail: `${method} ${url} did not answer with JSON: ${text.slice(0, 200)}`, status: res.status });
+    }
+    return doc as T;
+  }
+}
+
+function enc(segment: string): string {
+  return encodeURIComponent(segment);
+}

@@ -1,0 +1,120 @@
+import { buildDataset, datasetHash, splitDataset } from '../data/build-dataset.js';
+import type { Dataset } from '../data/dataset.js';
+import type { FeatureRow, Metrics, ModelSpec } from '../domain/entities.js';
+import { UnrecoverableError } from '../errors.js';
+import { computeMetrics } from '../evaluate/metrics.js';
+import { getTrainer, loadPredictor } from '../train/registry.js';
+import type { LabelRow } from '../store/store.js';
+
+/** Everything the compute part of a retrain needs; plain data, so it can cross to a worker thread. */
+export interface ComputeInput {
+  readonly spec: ModelSpec;
+  readonly labels: readonly LabelRow[];
+  /** The champion's artifact, to score it on the same test rows; null without a champion. */
+  readonly champion: { readonly kind: string; readonly bytes: Uint8Array } | null;
+}
+
+/** What the compute part returns; plain data. */
+export interface ComputeOutput {
+  readonly datasetHash: string;
+  readonly labelCount: number;
+  readonly trainingSamples: number;
+  readonly testSamples: number;
+  readonly trainingMs: number;
+  readonly trainer: { readonly type: string; readonly params: Record<string, unknown> };
+  readonly challengerBytes: Uint8Array;
+  readonly newMetrics: Metrics;
+  /** The champion's metrics on the same rows; null without a champion or when it could not score them. */
+  readonly oldMetrics: Metrics | null;
+  /** Why the champion could not be scored, when it could not. */
+  readonly championError: string | null;
+}
+
+/** Progress and cancellation for a compute run. */
+export interface ComputeOptions {
+  readonly signal: AbortSignal;
+  /** Training progress in [0, 1]. */
+  readonly onProgress?: (fraction: number) => void;
+}
+
+function testRows(test: Dataset, labels: readonly LabelRow[]): FeatureRow[] {
+  const byId = new Map<number, FeatureRow>();
+  for (const l of labels) byId.set(l.id, l.features);
+  const out: FeatureRow[] = new Array(test.rowIds.length);
+  for (let i = 0; i < test.rowIds.length; i++) out[i] = byId.get(test.rowIds[i]) ?? {};
+  return out;
+}
+
+/** Champion class probabilities re-indexed to the challenger's class order, so both score the same labels. */
+function alignClasses(pred: Float64Array, from: readonly string[], to: readonly string[], rows: number): Float64Array {
+  if (from.length === to.length && from.every((c, i) => c === to[i])) return pred;
+  const k = to.length;
+  const out = new Float64Array(rows * k);
+  const index = to.map((c) => from.indexOf(c));
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < k; c++) out[r * k + c] = index[c] >= 0 ? pred[r * from.length + index[c]] : 0;
+  }
+  return out;
+}
+
+/**
+ * The CPU-bound part of a retrain, free of I/O: hash the window, build and split the dataset
+ * (seeded, stratified), train the challenger, and score challenger and champion on the same
+ * test rows. Runs inline or in a worker thread (src/retrain/train-worker.ts).
+ */
+export async function trainAndEvaluate(input: ComputeInput, options: ComputeOptions): Promise<ComputeOutput> {
+  const { spec, labels } = input;
+  if (labels.length < 3) throw new UnrecoverableError(`Only ${labels.length} labels in the training window; at least 3 are needed.`);
+  const hash = datasetHash(labels);
+  const dataset = buildDataset(spec.task, spec.features, labels, spec.classes);
+  if (spec.task !== 'regression') {
+    const present = new Set<number>();
+    for (let i = 0; i < dataset.y.length; i++) present.add(dataset.y[i]);
+    if (present.size < 2) throw new UnrecoverableError('Every label in the training window is the same class; a classifier needs at least two.');
+  }
+  const split = splitDataset(dataset, spec.retrain.seed);
+
+  const trainer = getTrainer(spec.trainer.type);
+  if (!trainer) throw new UnrecoverableError(`Unknown trainer '${spec.trainer.type}'.`);
+  const parsed = trainer.paramsSchema.safeParse(spec.trainer.params);
+  if (!parsed.success) throw new UnrecoverableError(`Invalid params for trainer '${spec.trainer.type}': ${parsed.error.message}`);
+  const params = parsed.data as Record<string, unknown>;
+  const start = performance.now();
+  const challenger = await trainer.fit(split.train, params, {
+    signal: options.signal,
+    seed: spec.retrain.seed,
+    validation: split.validation,
+    onProgress: options.onProgress,
+  });
+  const trainingMs = Math.round(performance.now() - start);
+  options.onProgress?.(1);
+
+  const rows = testRows(split.test, labels);
+  const classCount = Math.max(1, dataset.classes.length);
+  const newMetrics = computeMetrics(spec.task, split.test.y, challenger.predictRows(rows), classCount);
+  let oldMetrics: Metrics | null = null;
+  let championError: string | null = null;
+  if (input.champion) {
+    try {
+      const champion = loadPredictor(input.champion.kind, input.champion.bytes);
+      let pred = champion.predictRows(rows);
+      if (spec.task === 'multiclass') pred = alignClasses(pred, champion.classes, dataset.classes, rows.length);
+      oldMetrics = computeMetrics(spec.task, split.test.y, pred, classCount);
+    } catch (err) {
+      // A champion that cannot score these rows (changed schema, unloadable artifact) is compared as absent.
+      championError = (err as Error).message ?? String(err);
+    }
+  }
+  return {
+    datasetHash: hash,
+    labelCount: labels.length,
+    trainingSamples: split.train.y.length,
+    testSamples: split.test.y.length,
+    trainingMs,
+    trainer: { type: trainer.name, params },
+    challengerBytes: challenger.serialize(),
+    newMetrics,
+    oldMetrics,
+    championError,
+  };
+}

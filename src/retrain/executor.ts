@@ -1,0 +1,64 @@
+import { Worker } from 'node:worker_threads';
+import { UnrecoverableError } from '../errors.js';
+import type { ComputeInput, ComputeOptions, ComputeOutput } from './compute.js';
+import { trainAndEvaluate } from './compute.js';
+import type { FromWorker, ToWorker } from './train-worker.js';
+
+/** Where the compute part of a retrain runs. */
+export interface ComputeExecutor {
+  run(input: ComputeInput, options: ComputeOptions): Promise<ComputeOutput>;
+}
+
+/** Runs in this thread (trainers yield to the event loop between iterations). For tests and plug-in trainers registered at run time. */
+export const inlineExecutor: ComputeExecutor = { run: trainAndEvaluate };
+
+/** Label rows per message to the worker: each message is cloned on the main thread, so keep them small. */
+const LABEL_CHUNK = 5_000;
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Runs each retrain's compute part in its own worker thread. Aborting the signal (a timeout or a
+ * cancel) terminates the thread, so the work really stops. From TypeScript sources (tests) the
+ * worker is started through tsx; from the build it is plain JavaScript.
+ */
+export class WorkerExecutor implements ComputeExecutor {
+  async run(input: ComputeInput, options: ComputeOptions): Promise<ComputeOutput> {
+    const { signal } = options;
+    if (signal.aborted) throw signal.reason;
+    const fromSource = import.meta.url.endsWith('.ts');
+    const worker = new Worker(new URL(fromSource ? './train-worker.ts' : './train-worker.js', import.meta.url), {
+      ...(fromSource ? { execArgv: ['--import', 'tsx'] } : {}),
+    });
+    return new Promise<ComputeOutput>((resolve, reject) => {
+      let settled = false;
+      const finish = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+        fn();
+        void worker.terminate();
+      };
+      const onAbort = () => finish(() => reject(signal.reason));
+      signal.addEventListener('abort', onAbort, { once: true });
+      worker.on('message', (msg: FromWorker) => {
+        if (msg.type === 'progress') options.onProgress?.(msg.fraction);
+        else if (msg.type === 'done') finish(() => resolve(msg.output));
+        else finish(() => reject(msg.unrecoverable ? new UnrecoverableError(msg.message) : new Error(msg.message)));
+      });
+      worker.on('error', (err) => finish(() => reject(new Error(`the training worker failed: ${err.message}`, { cause: err }))));
+      worker.on('exit', (code) => finish(() => reject(new Error(`the training worker stopped unexpectedly (exit code ${code})`))));
+      void (async () => {
+        try {
+          for (let i = 0; i < input.labels.length && !settled; i += LABEL_CHUNK) {
+            worker.postMessage({ type: 'labels', rows: input.labels.slice(i, i + LABEL_CHUNK) as ToWorker extends { rows: infer R } ? R : never } satisfies ToWorker);
+            await yieldToLoop();
+          }
+          if (!settled) worker.postMessage({ type: 'start', spec: input.spec, champion: input.champion } satisfies ToWorker);
+        } catch (err) {
+          finish(() => reject(err));
+        }
+      })();
+    });
+  }
+}

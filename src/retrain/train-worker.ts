@@ -1,0 +1,52 @@
+/**
+ * The worker thread that runs the compute part of one retrain (src/retrain/compute.ts), so that
+ * training never blocks the server's event loop and a deadline can stop it by terminating the
+ * thread. Protocol: `labels` chunks, then `start`; replies `progress`, then `done` or `error`.
+ */
+import { parentPort } from 'node:worker_threads';
+import { UnrecoverableError } from '../errors.js';
+import type { LabelRow } from '../store/store.js';
+import type { ComputeInput } from './compute.js';
+import { trainAndEvaluate } from './compute.js';
+
+/** Messages the worker accepts. */
+export type ToWorker = { type: 'labels'; rows: LabelRow[] } | { type: 'start'; spec: ComputeInput['spec']; champion: ComputeInput['champion'] };
+
+/** Messages the worker sends. */
+export type FromWorker =
+  | { type: 'progress'; fraction: number }
+  | { type: 'done'; output: Awaited<ReturnType<typeof trainAndEvaluate>> }
+  | { type: 'error'; message: string; unrecoverable: boolean };
+
+const port = parentPort;
+if (!port) throw new Error('train-worker must run in a worker thread');
+
+const labels: LabelRow[] = [];
+port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'labels') {
+    for (const r of msg.rows) labels.push(r);
+    return;
+  }
+  let last = -1;
+  trainAndEvaluate(
+    { spec: msg.spec, labels, champion: msg.champion },
+    {
+      signal: new AbortController().signal,
+      onProgress: (fraction) => {
+        // At most ~100 progress messages per run.
+        if (fraction === 1 || fraction - last >= 0.01) {
+          last = fraction;
+          port.postMessage({ type: 'progress', fraction } satisfies FromWorker);
+        }
+      },
+    },
+  ).then(
+    (output) => port.postMessage({ type: 'done', output } satisfies FromWorker, [output.challengerBytes.buffer as ArrayBuffer]),
+    (err: unknown) =>
+      port.postMessage({
+        type: 'error',
+        message: err instanceof Error ? err.message : String(err),
+        unrecoverable: err instanceof UnrecoverableError,
+      } satisfies FromWorker),
+  );
+});
