@@ -93,7 +93,7 @@ export async function* readRowBatches(path: string, model: ModelView, options: {
   if (batch.items.length + batch.problems.length > 0) yield take();
 }
 
-type RowResult<T> = ({ problem: RowProblem } | T);
+type RowResult<T> = { problem: RowProblem } | T;
 
 async function* csvRows(path: string, model: ModelView, kind: RowKind): AsyncGenerator<RowResult<{ item: unknown; line: number }>> {
   const parser = new CsvParser();
@@ -144,7 +144,7 @@ function headerColumns(rec: CsvRecord, model: ModelView, kind: RowKind, path: st
     problems.push({ path: `column ${i + 1}`, message: name === '' ? 'has no name' : `'${name}' is not a feature of ${model.id} (features: ${model.features.map((x) => x.name).join(', ')})` });
     return { kind: 'ignored', name };
   });
-  if (kind === 'labels' && !columns.some((c) => c.kind === 'label') && !columns.some((c) => c.kind === 'ignored' && c.name === 'label')) {
+  if (kind === 'labels' && !columns.some((c) => c.kind === 'label')) {
     problems.push({ path: 'header', message: `needs a 'label' column (the columns are feature names plus label, and optionally scoreId and occurredAt)` });
   }
   if (problems.length > 0) {
@@ -241,11 +241,14 @@ async function* jsonRows(path: string, format: 'ndjson' | 'json'): AsyncGenerato
       n++;
       const line = n === 1 ? raw.replace(/^\uFEFF/, '') : raw;
       if (line.trim() === '') continue;
+      let value: unknown;
       try {
-        yield { value: JSON.parse(line), where: `line ${n}` };
+        value = JSON.parse(line);
       } catch (err) {
         yield { problem: { where: `line ${n}`, path: '/', message: `is not valid JSON: ${(err as Error).message}` } };
+        continue;
       }
+      yield { value, where: `line ${n}` };
     }
   } finally {
     lines.close();

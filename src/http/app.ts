@@ -32,6 +32,10 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
     // Reject the prototype-pollution keys outright rather than silently dropping them.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    // Errors Fastify raises before routing (a malformed URL) bypass setErrorHandler; send them as problems too.
+    frameworkErrors: (err, request, reply) => {
+      problemErrorHandler(err, request, reply);
+    },
   });
   // Fastify parses text/plain by default; Refit takes JSON only, so anything else is a 415.
   app.removeContentTypeParser('text/plain');

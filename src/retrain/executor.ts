@@ -23,12 +23,27 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
  * worker is started through tsx; from the build it is plain JavaScript.
  */
 export class WorkerExecutor implements ComputeExecutor {
+  private live = 0;
+
+  /** Worker threads alive now (each is terminated when its job ends, times out or is cancelled). */
+  get activeWorkers(): number {
+    return this.live;
+  }
+
   async run(input: ComputeInput, options: ComputeOptions): Promise<ComputeOutput> {
     const { signal } = options;
     if (signal.aborted) throw signal.reason;
     const fromSource = import.meta.url.endsWith('.ts');
-    const worker = new Worker(new URL(fromSource ? './train-worker.ts' : './train-worker.js', import.meta.url), {
-      ...(fromSource ? { execArgv: ['--import', 'tsx'] } : {}),
+    const worker = fromSource
+      ? // Node 20 workers do not take --import loaders from execArgv; register tsx inside the thread.
+        new Worker(
+          `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(new URL('./train-worker.ts', import.meta.url).href)}); })`,
+          { eval: true },
+        )
+      : new Worker(new URL('./train-worker.js', import.meta.url));
+    this.live++;
+    worker.once('exit', () => {
+      this.live--;
     });
     return new Promise<ComputeOutput>((resolve, reject) => {
       let settled = false;
@@ -36,8 +51,8 @@ export class WorkerExecutor implements ComputeExecutor {
         if (settled) return;
         settled = true;
         signal.removeEventListener('abort', onAbort);
-        fn();
-        void worker.terminate();
+        // Settle only once the thread is gone, so a timed-out job never outlives its work.
+        void worker.terminate().finally(fn);
       };
       const onAbort = () => finish(() => reject(signal.reason));
       signal.addEventListener('abort', onAbort, { once: true });

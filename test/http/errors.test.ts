@@ -136,6 +136,14 @@ describe.each(DIALECTS)('client errors are problem+json, never 500, on $name', (
       expect(await t.refit.store.getModel('inf')).toBeNull();
     });
 
+    it('refuses a malformed URL or a body that does not match its Content-Length with 400 BAD_REQUEST', async () => {
+      await createChurn();
+      expectProblem(await send('GET', '/api/v1/models/%E0%A4%A'), 'BAD_REQUEST');
+      const short = await send('POST', '/api/v1/models/churn/labels', '{"items":[{"features":{"age":1},"label":1}]}', { 'content-type': 'application/json', 'content-length': '999' });
+      expectProblem(short, 'BAD_REQUEST');
+      expect(await t.refit.store.countLabels('churn')).toBe(0);
+    });
+
     it('refuses prototype-pollution keys instead of dropping them', async () => {
       await createChurn();
       expectProblem(await raw('/api/v1/models/churn/labels', '{"items":[{"features":{"age":1},"label":1}],"__proto__":{"admin":true}}'), 'INVALID_JSON');

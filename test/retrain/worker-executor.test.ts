@@ -1,0 +1,74 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../src/data/random.js';
+import { ManualClock } from '../../src/domain/clock.js';
+import { WorkerExecutor } from '../../src/retrain/executor.js';
+import { Refit } from '../../src/service.js';
+import { createStore } from '../../src/store/create-store.js';
+
+function rows(n: number, seed: number) {
+  const rnd = mulberry32(seed);
+  const words = ['data', 'engineer', 'senior', 'sales', 'assistant', 'manager', 'platform', 'nurse', 'driver', 'analytics'];
+  return Array.from({ length: n }, () => {
+    const x = rnd() * 10;
+    const title = Array.from({ length: 4 }, () => words[Math.floor(rnd() * words.length)]).join(' ');
+    return { features: { x, title }, label: x + (title.includes('data') ? 3 : 0) + rnd() * 2 > 7 ? 1 : 0 };
+  });
+}
+
+const SPEC = {
+  id: 'm',
+  task: 'binary',
+  features: [
+    { name: 'x', type: 'number' },
+    { name: 'title', type: 'text' },
+  ],
+  trainer: { type: 'logistic', params: { maxIter: 1000, tol: 1e-12, hashBits: 18 } },
+  retrain: { timeoutMinutes: 30 },
+};
+
+describe('training in a worker thread', () => {
+  let refit: Refit | null = null;
+  afterEach(async () => {
+    await refit?.close();
+    refit = null;
+  });
+
+  it('trains in a worker, and a retrain past its deadline is stopped: worker gone, job failed, old version serving', async () => {
+    const executor = new WorkerExecutor();
+    const clock = new ManualClock('2026-11-23T06:00:00Z');
+    refit = new Refit({ store: await createStore({ url: ':memory:' }), clock, executor });
+    await refit.createModel(SPEC);
+    await refit.addLabels('m', rows(300, 1));
+    const { job: first } = await refit.retrain('m');
+    await refit.queue.whenIdle();
+    const done = await refit.getJob(first.id);
+    expect(done.status).toBe('completed');
+    expect(done.result?.promoted).toBe(true);
+    const champion = done.result!.newVersion!;
+    expect(executor.activeWorkers).toBe(0);
+
+    // A big, slow retrain: wait until it is training in its worker, then move past the deadline.
+    for (let i = 0; i < 6; i++) await refit.addLabels('m', rows(10_000, 10 + i));
+    const training = new Promise<void>((resolve) => {
+      const off = refit!.hub.on('retrain:progress', ({ stage, progress }) => {
+        // Progress above 0 comes from the worker itself: it is alive and fitting.
+        if (stage === 'training' && progress !== null && progress > 0) {
+          off();
+          resolve();
+        }
+      });
+    });
+    const { job } = await refit.retrain('m');
+    await training;
+    expect(executor.activeWorkers).toBe(1);
+    clock.advance(31 * 60_000);
+    await refit.queue.whenIdle();
+    const failed = await refit.getJob(job.id);
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(/^timeout: the retrain ran longer than 30 minutes/);
+    expect(failed.attempts).toBe(1);
+    expect(executor.activeWorkers).toBe(0);
+    const [scored] = await refit.score('m', [{ features: { x: 5, title: 'data engineer' } }]);
+    expect(scored.version).toBe(champion);
+  });
+});
