@@ -52,7 +52,8 @@ export function loadSettings(env: NodeJS.ProcessEnv, overrides: SettingsOverride
     bodyLimit: env.REFIT_BODY_LIMIT,
   };
   const merged: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries({ ...fromEnv, ...overrides })) if (v !== undefined && v !== '') merged[k] = v;
+  // Source by source: an override left undefined (a CLI flag not given) must not hide the environment's value.
+  for (const source of [fromEnv, overrides]) for (const [k, v] of Object.entries(source)) if (v !== undefined && v !== '') merged[k] = v;
   const parsed = schema.safeParse(merged);
   if (!parsed.success) {
     throw new RefitError('VALIDATION_FAILED', 'Invalid settings.', { errors: zodProblems(parsed.error) });

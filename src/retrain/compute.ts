@@ -4,12 +4,14 @@ import type { FeatureRow, Metrics, ModelSpec } from '../domain/entities.js';
 import { UnrecoverableError } from '../errors.js';
 import { computeMetrics } from '../evaluate/metrics.js';
 import { getTrainer, loadPredictor } from '../train/registry.js';
-import type { LabelRow } from '../store/store.js';
+import type { LabelRow, RawLabelRow } from '../store/store.js';
+import { parseLabelRow } from '../store/store.js';
 
 /** Everything the compute part of a retrain needs; plain data, so it can cross to a worker thread. */
 export interface ComputeInput {
   readonly spec: ModelSpec;
-  readonly labels: readonly LabelRow[];
+  /** The training window as stored (parsed here, off the server's event loop). */
+  readonly labels: readonly RawLabelRow[];
   /** The champion's artifact, to score it on the same test rows; null without a champion. */
   readonly champion: { readonly kind: string; readonly bytes: Uint8Array } | null;
 }
@@ -63,7 +65,8 @@ function alignClasses(pred: Float64Array, from: readonly string[], to: readonly 
  * test rows. Runs inline or in a worker thread (src/retrain/train-worker.ts).
  */
 export async function trainAndEvaluate(input: ComputeInput, options: ComputeOptions): Promise<ComputeOutput> {
-  const { spec, labels } = input;
+  const { spec } = input;
+  const labels = input.labels.map(parseLabelRow);
   if (labels.length < 3) throw new UnrecoverableError(`Only ${labels.length} labels in the training window; at least 3 are needed.`);
   const hash = datasetHash(labels);
   const dataset = buildDataset(spec.task, spec.features, labels, spec.classes);

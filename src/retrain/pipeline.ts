@@ -137,7 +137,7 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
 
   // 2–4. The window, then hash, split, train and score both models on the same test rows: in
   // the executor (a worker thread in the server), so the event loop stays free.
-  const labels = (await store.loadLabels(spec.id, spec.retrain.window, clock.now())).filter((l) => l.id <= maxLabelId);
+  const labels = (await store.loadLabelsRaw(spec.id, spec.retrain.window, clock.now())).filter((l) => l.id <= maxLabelId);
   let champion: { kind: string; bytes: Uint8Array } | null = null;
   let championFeatures: readonly FeatureSpec[] | null = null;
   if (championVersion !== null) {

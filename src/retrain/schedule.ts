@@ -175,6 +175,8 @@ const timezoneSchema = z.string({ error: 'timezone must be a string such as "Eur
   return z.NEVER;
 });
 
+const INPUT_MESSAGE = 'a schedule must be an object such as { "schedule": "0 6 * * *", "timezone": "Europe/Berlin" }';
+
 /** A schedule as a user writes it (model spec, API body or config file); every field optional. */
 export const scheduleInputSchema = z
   .object({
@@ -186,7 +188,7 @@ export const scheduleInputSchema = z
     enabled: z.boolean({ error: 'enabled must be true or false' }).default(true),
     /** Default `skip`. */
     catchUp: z.enum(['skip', 'once'], { error: "catchUp must be 'skip' or 'once'" }).default('skip'),
-  }, { error: (iss) => (iss.code === 'invalid_type' ? 'a schedule must be an object such as { "schedule": "0 6 * * *", "timezone": "Europe/Berlin" }' : undefined) })
+  }, { error: (iss) => (iss.code === 'invalid_type' ? INPUT_MESSAGE : undefined) })
   .strict();
 
 /** The input form of a schedule. */

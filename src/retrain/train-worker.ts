@@ -5,12 +5,12 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { UnrecoverableError } from '../errors.js';
-import type { LabelRow } from '../store/store.js';
+import type { RawLabelRow } from '../store/store.js';
 import type { ComputeInput } from './compute.js';
 import { trainAndEvaluate } from './compute.js';
 
 /** Messages the worker accepts. */
-export type ToWorker = { type: 'labels'; rows: LabelRow[] } | { type: 'start'; spec: ComputeInput['spec']; champion: ComputeInput['champion'] };
+export type ToWorker = { type: 'labels'; rows: RawLabelRow[] } | { type: 'start'; spec: ComputeInput['spec']; champion: ComputeInput['champion'] };
 
 /** Messages the worker sends. */
 export type FromWorker =
@@ -21,7 +21,7 @@ export type FromWorker =
 const port = parentPort;
 if (!port) throw new Error('train-worker must run in a worker thread');
 
-const labels: LabelRow[] = [];
+const labels: RawLabelRow[] = [];
 port.on('message', (msg: ToWorker) => {
   if (msg.type === 'labels') {
     for (const r of msg.rows) labels.push(r);

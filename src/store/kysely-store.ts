@@ -7,7 +7,6 @@ import type {
   JobStage,
   JobStatus,
   JobTrigger,
-  LabelValue,
   Metrics,
   Model,
   ModelSpec,
@@ -27,13 +26,13 @@ import type {
   ActivationsTable,
   Database,
   EventsTable,
-  LabelsTable,
   ModelVersionsTable,
   ModelsTable,
   RetrainJobsTable,
   ScoresTable,
 } from './schema.js';
-import type { ActivationInput, JobPatch, LabelRow, NewEvent, NewLabel, Page, Store } from './store.js';
+import type { ActivationInput, JobPatch, LabelRow, NewEvent, NewLabel, Page, RawLabelRow, Store } from './store.js';
+import { parseLabelRow } from './store.js';
 
 // ---- mappers: rows <-> entities (MLflow keeps entities apart from its db models) ----
 
@@ -115,10 +114,6 @@ function toEvent(row: Selectable<EventsTable>): RefitEvent {
   };
 }
 
-function toLabelRow(row: Pick<Selectable<LabelsTable>, 'id' | 'features' | 'label'>): LabelRow {
-  return { id: Number(row.id), features: JSON.parse(row.features) as FeatureRow, label: JSON.parse(row.label) as LabelValue };
-}
-
 function toScore(row: Selectable<ScoresTable>): Score {
   return {
     id: row.id,
@@ -138,6 +133,9 @@ function isUniqueViolation(err: unknown): boolean {
 
 /** Rows per multi-row insert, well under SQLite's 32,766 bound-parameter limit. */
 const INSERT_CHUNK = 500;
+
+/** Label rows per page when loading a training window. */
+const LABEL_PAGE = 5_000;
 
 /** The Store on Kysely; the same code runs on SQLite and PostgreSQL. */
 export class KyselyStore implements Store {
@@ -349,16 +347,35 @@ export class KyselyStore implements Store {
   }
 
   async loadLabels(modelId: string, window: TrainingWindow, now: Date): Promise<LabelRow[]> {
-    let q = this.db.selectFrom('labels').select(['id', 'features', 'label']).where('model_id', '=', modelId);
-    if (window.kind === 'days') {
-      q = q.where('occurred_at', '>=', iso(new Date(now.getTime() - window.days * 86_400_000)));
-    }
+    return (await this.loadLabelsRaw(modelId, window, now)).map(parseLabelRow);
+  }
+
+  async loadLabelsRaw(modelId: string, window: TrainingWindow, now: Date): Promise<RawLabelRow[]> {
+    // Read in pages by id so that no single query (synchronous on SQLite) or JSON-parsing pass
+    // holds the event loop for long, whatever the window's size.
+    let afterId = 0;
     if (window.kind === 'labels') {
-      const rows = await q.orderBy('id', 'desc').limit(window.count).execute();
-      return rows.reverse().map(toLabelRow);
+      const edge = await this.db
+        .selectFrom('labels')
+        .select('id')
+        .where('model_id', '=', modelId)
+        .orderBy('id', 'desc')
+        .offset(window.count - 1)
+        .limit(1)
+        .executeTakeFirst();
+      afterId = edge ? Number(edge.id) - 1 : 0;
     }
-    const rows = await q.orderBy('id', 'asc').execute();
-    return rows.map(toLabelRow);
+    const cutoff = window.kind === 'days' ? iso(new Date(now.getTime() - window.days * 86_400_000)) : null;
+    const out: RawLabelRow[] = [];
+    for (;;) {
+      let q = this.db.selectFrom('labels').select(['id', 'features', 'label']).where('model_id', '=', modelId).where('id', '>', afterId);
+      if (cutoff !== null) q = q.where('occurred_at', '>=', cutoff);
+      const rows = await q.orderBy('id', 'asc').limit(LABEL_PAGE).execute();
+      for (const r of rows) out.push({ id: Number(r.id), features: r.features, label: r.label });
+      if (rows.length < LABEL_PAGE) return out;
+      afterId = Number(rows[rows.length - 1].id);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
 
   // ---- scores ----

@@ -32,6 +32,21 @@ export interface LabelRow {
   readonly label: LabelValue;
 }
 
+/**
+ * A label row as stored: features and label still JSON text. Training windows travel in this
+ * form so that parsing happens in the training worker, not on the server's event loop.
+ */
+export interface RawLabelRow {
+  readonly id: number;
+  readonly features: string;
+  readonly label: string;
+}
+
+/** Parse a stored label row. */
+export function parseLabelRow(raw: RawLabelRow): LabelRow {
+  return { id: raw.id, features: JSON.parse(raw.features) as FeatureRow, label: JSON.parse(raw.label) as LabelValue };
+}
+
 /** Fields of a job that the runner updates as it goes. */
 export interface JobPatch {
   readonly status?: JobStatus;
@@ -113,6 +128,8 @@ export interface Store {
   maxLabelId(modelId: string): Promise<number>;
   /** Labels in the training window, oldest first. */
   loadLabels(modelId: string, window: TrainingWindow, now: Date): Promise<LabelRow[]>;
+  /** The same rows unparsed, for handing to a training worker. */
+  loadLabelsRaw(modelId: string, window: TrainingWindow, now: Date): Promise<RawLabelRow[]>;
 
   insertScores(scores: readonly Score[]): Promise<void>;
   /** Scores by id for one model (missing ids are absent from the map). */

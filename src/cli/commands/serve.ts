@@ -1,0 +1,74 @@
+import { resolve } from 'node:path';
+import { type Command, Option } from 'commander';
+import pino from 'pino';
+import type { SettingsOverrides } from '../../config/settings.js';
+import { loadSettings } from '../../config/settings.js';
+import { RefitError } from '../../errors.js';
+import { CliExit, integerOption } from '../command-kit.js';
+import type { CliIo } from '../io.js';
+
+/** `serve` flags; each one wins over its REFIT_* environment variable. */
+interface ServeFlags {
+  readonly port?: number;
+  readonly host?: string;
+  readonly dataDir?: string;
+  readonly databaseUrl?: string;
+  readonly config?: string;
+  readonly demo?: boolean;
+  readonly logLevel?: string;
+}
+
+/** Register `serve`: run the HTTP API until SIGINT or SIGTERM. */
+export function registerServeCommand(program: Command, io: CliIo): void {
+  program
+    .command('serve')
+    .description('run the Refit server (HTTP API, retrain jobs) until interrupted')
+    .option('--port <n>', 'port to listen on (default: $REFIT_PORT or 8080; 0 picks a free one)', integerOption(0, 65_535))
+    .option('--host <host>', 'address to bind (default: $REFIT_HOST or 127.0.0.1)')
+    .option('--data-dir <dir>', 'directory of the embedded database (default: $REFIT_DATA_DIR or ./data)')
+    .option('--database-url <url>', 'postgres://… to use PostgreSQL (default: $REFIT_DATABASE_URL or SQLite in the data directory)')
+    .option('--config <file>', 'model spec file (default: $REFIT_CONFIG, else refit.config.json/.yaml here if present)')
+    .option('--demo', 'add a demo model and feed it labels on an empty store')
+    .addOption(new Option('--log-level <level>', 'log level (default: $REFIT_LOG_LEVEL or info)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+    .action(async (flags: ServeFlags) => {
+      const overrides: SettingsOverrides = {
+        port: flags.port,
+        host: flags.host,
+        dataDir: flags.dataDir === undefined ? undefined : resolve(io.cwd, flags.dataDir),
+        databaseUrl: flags.databaseUrl,
+        configFile: flags.config === undefined ? undefined : resolve(io.cwd, flags.config),
+        demo: flags.demo,
+        logLevel: flags.logLevel,
+      };
+      let server: { url: string; close(): Promise<void> };
+      try {
+        const settings = loadSettings(io.env, overrides);
+        const logger = pino({ level: settings.logLevel }, { write: (line: string) => io.stdout(line) });
+        // Loaded here: the HTTP server's dependencies are not needed by the other commands.
+        const { startServer } = await import('../../server.js');
+        server = await startServer(settings, { cwd: io.cwd, logger });
+      } catch (err) {
+        io.stderr(startFailure(err, flags));
+        throw new CliExit(1);
+      }
+      const signal = await new Promise<string>((done) => {
+        const stop = io.onInterrupt((s) => {
+          stop();
+          done(s);
+        });
+      });
+      io.stderr(`${signal}: shutting down (waiting for a running retrain to stop)…\n`);
+      await server.close();
+    });
+}
+
+/** Why the server did not start, in words: every problem of a bad config file or setting, or the listen error. */
+function startFailure(err: unknown, flags: ServeFlags): string {
+  if (err instanceof RefitError) {
+    return [`Refit did not start. ${err.message}`, ...err.errors.map((e) => `  ${e.path}: ${e.message}`)].join('\n') + '\n';
+  }
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (e.code === 'EADDRINUSE') return `Refit did not start: ${e.address ?? flags.host ?? ''}:${e.port ?? flags.port ?? ''} is already in use. Pick another --port.\n`;
+  if (e.code === 'EACCES') return `Refit did not start: no permission to listen there (${e.message}). Pick a port above 1023.\n`;
+  return `Refit did not start: ${(err as Error).message ?? String(err)}\n`;
+}

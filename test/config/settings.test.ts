@@ -1,0 +1,99 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadSettings } from '../../src/config/settings.js';
+import { RefitError, type FieldProblem } from '../../src/errors.js';
+
+function problemsOf(fn: () => unknown): FieldProblem[] {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(RefitError);
+    expect((err as RefitError).code).toBe('VALIDATION_FAILED');
+    return [...(err as RefitError).errors];
+  }
+  throw new Error('expected the settings to be refused');
+}
+
+describe('loadSettings', () => {
+  it('defaults to loopback, port 8080 and SQLite under ./data', () => {
+    const s = loadSettings({});
+    expect(s).toEqual({
+      host: '127.0.0.1',
+      port: 8080,
+      dataDir: resolve('data'),
+      databaseUrl: `sqlite:${resolve('data', 'refit.db')}`,
+      configFile: null,
+      demo: false,
+      logLevel: 'info',
+      bodyLimit: 10 * 1024 * 1024,
+    });
+  });
+
+  it('is frozen', () => {
+    const s = loadSettings({});
+    expect(Object.isFrozen(s)).toBe(true);
+    expect(() => {
+      (s as { port: number }).port = 1;
+    }).toThrow(TypeError);
+  });
+
+  it('reads REFIT_* variables from the environment it is given', () => {
+    const s = loadSettings({
+      REFIT_HOST: '0.0.0.0',
+      REFIT_PORT: '9090',
+      REFIT_DATA_DIR: '/var/lib/refit',
+      REFIT_CONFIG: 'models.yaml',
+      REFIT_LOG_LEVEL: 'debug',
+      REFIT_BODY_LIMIT: '2048',
+    });
+    expect(s).toMatchObject({
+      host: '0.0.0.0',
+      port: 9090,
+      dataDir: '/var/lib/refit',
+      databaseUrl: 'sqlite:/var/lib/refit/refit.db',
+      configFile: 'models.yaml',
+      logLevel: 'debug',
+      bodyLimit: 2048,
+    });
+  });
+
+  it('uses REFIT_DATABASE_URL instead of the SQLite file when set', () => {
+    const url = 'postgres://refit@db.internal:5432/refit';
+    expect(loadSettings({ REFIT_DATABASE_URL: url, REFIT_DATA_DIR: '/tmp/x' }).databaseUrl).toBe(url);
+  });
+
+  it('lets explicit overrides win over the environment, and ignores empty values', () => {
+    const env = { REFIT_PORT: '9090', REFIT_HOST: '0.0.0.0', REFIT_LOG_LEVEL: '' };
+    const s = loadSettings(env, { port: 7000, demo: true });
+    expect(s).toMatchObject({ port: 7000, host: '0.0.0.0', demo: true, logLevel: 'info' });
+    // A flag that was not given (undefined, as `refit serve` passes it) or is empty keeps the environment's value.
+    expect(loadSettings(env, { port: undefined, host: undefined, logLevel: undefined })).toMatchObject({ port: 9090, host: '0.0.0.0', logLevel: 'info' });
+    expect(loadSettings(env, { port: '' }).port).toBe(9090);
+    expect(loadSettings({ REFIT_HOST: '' }).host).toBe('127.0.0.1');
+  });
+
+  it('never reads process.env itself', () => {
+    const before = process.env.REFIT_PORT;
+    process.env.REFIT_PORT = '1234';
+    try {
+      expect(loadSettings({}).port).toBe(8080);
+    } finally {
+      if (before === undefined) delete process.env.REFIT_PORT;
+      else process.env.REFIT_PORT = before;
+    }
+  });
+
+  it('refuses a bad port, naming the setting', () => {
+    for (const port of ['abc', '70000', '-1', '80.5']) {
+      expect(problemsOf(() => loadSettings({ REFIT_PORT: port })).map((p) => p.path), `REFIT_PORT=${port}`).toEqual(['/port']);
+    }
+    expect(problemsOf(() => loadSettings({}, { port: 65_536 })).map((p) => p.path)).toEqual(['/port']);
+    expect(loadSettings({ REFIT_PORT: '0' }).port).toBe(0);
+  });
+
+  it('names every bad setting at once', () => {
+    const problems = problemsOf(() => loadSettings({ REFIT_PORT: 'http', REFIT_LOG_LEVEL: 'verbose', REFIT_BODY_LIMIT: '0' }));
+    expect(problems.map((p) => p.path).sort()).toEqual(['/bodyLimit', '/logLevel', '/port']);
+    expect(problems.find((p) => p.path === '/logLevel')?.message).toMatch(/info/);
+  });
+});
