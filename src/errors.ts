@@ -24,6 +24,8 @@ export const ERROR_CATALOGUE = {
   VERSION_NOT_FOUND: { status: 404, title: 'Model version not found' },
   JOB_NOT_FOUND: { status: 404, title: 'Retrain job not found' },
   SCORE_NOT_FOUND: { status: 404, title: 'Score not found' },
+  SCHEDULE_NOT_FOUND: { status: 404, title: 'Schedule not found' },
+  SCHEDULE_IS_DEFAULT: { status: 409, title: "A model's own schedule cannot be deleted" },
   RETRAIN_IN_PROGRESS: { status: 409, title: 'A retrain of this model is already pending or running' },
   ROLLBACK_IMPOSSIBLE: { status: 409, title: 'There is no version to roll back to' },
   UNKNOWN_TRAINER: { status: 400, title: 'Unknown trainer' },

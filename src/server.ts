@@ -30,13 +30,18 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
   // Validate the config before touching the store, so a bad spec changes nothing.
   const specs = configPath ? loadConfigFile(configPath) : [];
   const store = await createStore({ url: settings.databaseUrl });
-  const refit = new Refit({ store, logger });
-  const interrupted = await refit.recover();
-  if (interrupted.length > 0) logger.warn({ jobs: interrupted.map((j) => j.id) }, `${interrupted.length} interrupted retrain job(s) marked failed`);
+  const refit = new Refit({ store, logger, defaultTimezone: settings.timezone });
+  const { interrupted, reruns } = await refit.recover();
+  if (interrupted.length > 0) {
+    logger.warn({ jobs: interrupted.map((j) => j.id), reruns: reruns.map((j) => j.id) }, `${interrupted.length} interrupted retrain job(s) marked failed; ${reruns.length} scheduled one(s) started again`);
+  }
   for (const spec of specs) {
     const outcome = await refit.upsertModel(spec);
     if (outcome !== 'unchanged') logger.info({ modelId: spec.id, configPath }, `model ${outcome} from config file`);
   }
+  // Occurrences missed while the server was down: run once or skip, per schedule; then keep time.
+  await refit.scheduler.tick();
+  refit.scheduler.start();
   const app = await buildApp(refit, { bodyLimit: settings.bodyLimit, logger, version: VERSION });
   const url = await app.listen({ host: settings.host, port: settings.port });
   let demo = { created: false, stop: () => {} };

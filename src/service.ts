@@ -3,7 +3,10 @@ import { parseModelSpec, windowToInput, zodProblems } from './config/model-spec.
 import { validateFeatureRow, validateLabel } from './data/validate-row.js';
 import type { Clock } from './domain/clock.js';
 import { systemClock } from './domain/clock.js';
-import type { Activation, FeatureRow, Model, ModelSpec, ModelVersion, RefitEvent, RetrainJob } from './domain/entities.js';
+import type { Activation, FeatureRow, Model, ModelSpec, ModelVersion, RefitEvent, RetrainJob, ScheduleConfig } from './domain/entities.js';
+import { timeOrderedId } from './domain/ids.js';
+import { nextRunAfter, parseSchedule } from './retrain/schedule.js';
+import { Scheduler, defaultScheduleId, specScheduleConfig } from './retrain/scheduler.js';
 import type { FieldProblem } from './errors.js';
 import { RefitError } from './errors.js';
 import { EventHub } from './events/hub.js';
@@ -23,6 +26,8 @@ export interface RefitDeps {
   /** Default: the wall clock. */
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /** IANA zone of schedules that name none. Default: this machine's zone. */
+  readonly defaultTimezone?: string;
   /** Where training runs. Default: a worker thread per job. */
   readonly executor?: ComputeExecutor;
   /** Jitter source for retry delays, in [0, 1). Default Math.random. */
@@ -44,6 +49,24 @@ export interface RetrainStatus {
   readonly lastJob: RetrainJob | null;
   readonly newLabels: number;
   readonly minNewLabels: number;
+  /** The next run of the model's own schedule (ISO-8601), null when disabled. */
+  readonly nextRunAt: string | null;
+}
+
+/** A schedule as the API lists it. */
+export interface ScheduleView {
+  readonly id: string;
+  readonly modelId: string;
+  readonly kind: 'retrain';
+  /** True for the schedule in the model's spec (changed through its retrain config). */
+  readonly default: boolean;
+  readonly config: ScheduleConfig;
+  readonly description: string;
+  readonly effectiveTimezone: string;
+  readonly lastRunAt: string | null;
+  readonly lastJobId: string | null;
+  readonly lastJobStatus: RetrainJob['status'] | null;
+  readonly nextRunAt: string | null;
 }
 
 /** Largest number of items in one labels or score request. */
@@ -62,6 +85,11 @@ const labelItemSchema = z
 /** The per-model retrain configuration accepted by `PUT …/retrain/config` (every field optional). */
 export const retrainConfigInputSchema = z
   .object({
+    // Checked by parseSchedule (through parseModelSpec), which names the exact problem.
+    schedule: z.unknown().optional(),
+    timezone: z.unknown().optional(),
+    enabled: z.unknown().optional(),
+    catchUp: z.unknown().optional(),
     minNewLabels: z.number().int().min(0).optional(),
     window: z.union([z.literal('all'), z.object({ days: z.number().positive().max(36_500) }).strict(), z.object({ labels: z.number().int().positive() }).strict()]).optional(),
     autoPromote: z.boolean().optional(),
@@ -86,6 +114,7 @@ export class Refit {
   readonly hub: EventHub;
   readonly scorer: Scorer;
   readonly queue: JobQueue;
+  readonly scheduler: Scheduler;
   readonly logger: Logger | undefined;
 
   constructor(deps: RefitDeps) {
@@ -96,14 +125,25 @@ export class Refit {
     this.scorer = new Scorer(this.store, this.clock);
     const qdeps: PipelineDeps = { store: this.store, clock: this.clock, hub: this.hub, scorer: this.scorer, logger: this.logger, executor: deps.executor ?? new WorkerExecutor() };
     this.queue = deps.queue ? deps.queue(qdeps) : new InProcessQueue(qdeps, { logger: this.logger, ...(deps.random ? { random: deps.random } : {}) });
+    this.scheduler = new Scheduler({
+      store: this.store,
+      clock: this.clock,
+      queue: this.queue,
+      defaultTimezone: deps.defaultTimezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
+      ...(this.logger ? { logger: this.logger } : {}),
+    });
     // Warm the scorer as soon as a promotion commits, so the first score after it is not slower.
     this.hub.on('model:activated', ({ modelId, version }) => {
       this.scorer.preload(modelId, version).catch((err: unknown) => this.logger?.warn({ err, modelId, version }, 'preload failed'));
     });
   }
 
-  /** Start-up housekeeping: jobs a crash left pending or running are marked failed. */
-  async recover(): Promise<RetrainJob[]> {
+  /**
+   * Start-up housekeeping: jobs a crash left pending or running are marked failed (reason:
+   * interrupted), and an interrupted scheduled retrain is started again, once. Returns the
+   * interrupted jobs and the re-runs.
+   */
+  async recover(): Promise<{ interrupted: RetrainJob[]; reruns: RetrainJob[] }> {
     const jobs = await this.store.failInterruptedJobs(this.clock.now(), 'interrupted: the server stopped while the job was pending or running');
     for (const j of jobs) {
       await this.store.appendEvent({
@@ -114,11 +154,18 @@ export class Refit {
         payload: { modelId: j.modelId, previousVersion: null, newVersion: null, metrics: null, error: j.error },
       });
     }
-    return jobs;
+    const reruns: RetrainJob[] = [];
+    for (const modelId of new Set(jobs.filter((j) => j.trigger === 'schedule').map((j) => j.modelId))) {
+      const { job } = await this.queue.enqueue(modelId, { trigger: 'schedule', join: true });
+      reruns.push(job);
+    }
+    if (jobs.length > 0) this.hub.emit('outbox:appended', {});
+    return { interrupted: jobs, reruns };
   }
 
-  /** Stop the queue and close the store. */
+  /** Stop the scheduler and the queue, and close the store. */
   async close(): Promise<void> {
+    this.scheduler.stop();
     await this.queue.close();
     await this.store.close();
   }
@@ -271,6 +318,7 @@ export class Refit {
       lastJob: last,
       newLabels,
       minNewLabels: model.spec.retrain.minNewLabels,
+      nextRunAt: nextRunAfter(this.scheduler.resolve(specScheduleConfig(model)), this.clock.now())?.toISOString() ?? null,
     };
   }
 
@@ -281,8 +329,15 @@ export class Refit {
 
   /** The retrain configuration of a model, in the form `PUT …/retrain/config` accepts. */
   async getRetrainConfig(modelId: string): Promise<Record<string, unknown>> {
-    const { spec } = await this.getModel(modelId);
-    return retrainConfigOf(spec);
+    const model = await this.getModel(modelId);
+    const schedule = this.scheduler.resolve(specScheduleConfig(model));
+    const next = nextRunAfter(schedule, this.clock.now());
+    return {
+      ...retrainConfigOf(model.spec),
+      scheduleDescription: schedule.description,
+      effectiveTimezone: schedule.timezone,
+      nextRunAt: next ? next.toISOString() : null,
+    };
   }
 
   /** Change the retrain configuration; the whole new spec is validated before anything is saved. */
@@ -292,28 +347,49 @@ export class Refit {
     if (!r.success) throw new RefitError('VALIDATION_FAILED', 'The retrain configuration is invalid.', { errors: zodProblems(r.error) });
     const c = r.data;
     const current = retrainConfigOf(spec);
-    const next = parseModelSpec({
-      id: spec.id,
-      task: spec.task,
-      features: spec.features,
-      trainer: c.trainer ?? { type: spec.trainer.type, params: spec.trainer.params },
-      ...(spec.scoreRange ? { scoreRange: spec.scoreRange } : {}),
-      defaultScore: spec.defaultScore,
-      ...(spec.classes ? { classes: spec.classes } : {}),
-      description: spec.description,
-      retrain: {
-        minNewLabels: c.minNewLabels ?? spec.retrain.minNewLabels,
-        window: c.window ?? current.window,
-        autoPromote: c.autoPromote ?? spec.retrain.autoPromote,
-        gates: { ...spec.retrain.gates, ...(c.gates ?? {}) },
-        seed: c.seed ?? spec.retrain.seed,
-        timeoutMinutes: c.timeoutMinutes ?? spec.retrain.timeoutMinutes,
-        retry: { ...spec.retrain.retry, ...(c.retry ?? {}) },
-      },
+    let next: ModelSpec;
+    try {
+      next = parseModelSpec({
+        id: spec.id,
+        task: spec.task,
+        features: spec.features,
+        trainer: c.trainer ?? { type: spec.trainer.type, params: spec.trainer.params },
+        ...(spec.scoreRange ? { scoreRange: spec.scoreRange } : {}),
+        defaultScore: spec.defaultScore,
+        ...(spec.classes ? { classes: spec.classes } : {}),
+        description: spec.description,
+        retrain: {
+          schedule: c.schedule ?? spec.retrain.schedule,
+          ...('timezone' in c ? (c.timezone === null ? {} : { timezone: c.timezone }) : spec.retrain.timezone ? { timezone: spec.retrain.timezone } : {}),
+          enabled: c.enabled ?? spec.retrain.enabled,
+          catchUp: c.catchUp ?? spec.retrain.catchUp,
+          minNewLabels: c.minNewLabels ?? spec.retrain.minNewLabels,
+          window: c.window ?? current.window,
+          autoPromote: c.autoPromote ?? spec.retrain.autoPromote,
+          gates: { ...spec.retrain.gates, ...(c.gates ?? {}) },
+          seed: c.seed ?? spec.retrain.seed,
+          timeoutMinutes: c.timeoutMinutes ?? spec.retrain.timeoutMinutes,
+          retry: { ...spec.retrain.retry, ...(c.retry ?? {}) },
+        },
+      });
+    } catch (err) {
+      // Name fields as this request wrote them (`/schedule/at`), not as the spec nests them.
+      if (err instanceof RefitError) {
+        throw new RefitError('VALIDATION_FAILED', 'The retrain configuration is invalid.', {
+          errors: err.errors.map((p) => ({ ...p, path: p.path.replace(/^\/retrain(?=\/)/, '') })),
+        });
+      }
+      throw err;
+    }
+    await this.store.transaction(async (tx) => {
+      await tx.updateModelSpec(modelId, next, this.clock.now());
+      // A schedule switched back on starts afresh: occurrences from while it was off never run.
+      if (next.retrain.enabled && !spec.retrain.enabled) await tx.claimOccurrence(defaultScheduleId(modelId), this.clock.now());
     });
-    await this.store.updateModelSpec(modelId, next, this.clock.now());
-    return retrainConfigOf(next);
+    this.scheduler.refresh();
+    return this.getRetrainConfig(modelId);
   }
+
 
   async getJob(jobId: string): Promise<RetrainJob> {
     const j = await this.store.getJob(jobId);
@@ -372,6 +448,69 @@ export class Refit {
     return activation;
   }
 
+  // ---- schedules ----
+
+  /** Every schedule (each model's own and the extra ones) with its last and next run. */
+  async listSchedules(modelId?: string): Promise<ScheduleView[]> {
+    if (modelId !== undefined) await this.getModel(modelId);
+    const entries = await this.scheduler.entries(modelId);
+    const states = await this.store.getScheduleStates(entries.map((e) => e.id));
+    const views: ScheduleView[] = [];
+    for (const e of entries) {
+      const state = states.get(e.id);
+      const lastJob = state?.lastJobId ? await this.store.getJob(state.lastJobId) : null;
+      views.push({
+        id: e.id,
+        modelId: e.modelId,
+        kind: 'retrain',
+        default: e.isDefault,
+        config: e.config,
+        description: e.schedule.description,
+        effectiveTimezone: e.schedule.timezone,
+        lastRunAt: state?.lastOccurrenceAt?.toISOString() ?? null,
+        lastJobId: state?.lastJobId ?? null,
+        lastJobStatus: lastJob?.status ?? null,
+        nextRunAt: this.scheduler.nextRun(e)?.toISOString() ?? null,
+      });
+    }
+    return views;
+  }
+
+  /** Add a schedule to a model: `{modelId, schedule, timezone?, enabled?, catchUp?}`. */
+  async createSchedule(input: unknown): Promise<ScheduleView> {
+    const raw = (input ?? {}) as Record<string, unknown>;
+    const problems: FieldProblem[] = [];
+    if (typeof raw !== 'object' || Array.isArray(raw)) throw new RefitError('VALIDATION_FAILED', 'The schedule is invalid.', { errors: [{ path: '/', message: 'must be an object' }] });
+    const { modelId, kind, ...rest } = raw;
+    if (typeof modelId !== 'string' || modelId.length === 0) problems.push({ path: '/modelId', message: 'required: the id of the model to retrain' });
+    if (kind !== undefined && kind !== 'retrain') problems.push({ path: '/kind', message: "the only kind is 'retrain'" });
+    const parsed = parseSchedule(rest, 'UTC');
+    if (!parsed.ok) problems.push(...parsed.problems);
+    if (problems.length > 0 || !parsed.ok) throw new RefitError('VALIDATION_FAILED', 'The schedule is invalid.', { errors: problems });
+    await this.getModel(modelId as string);
+    const config: ScheduleConfig = {
+      schedule: parsed.schedule.source,
+      timezone: typeof rest.timezone === 'string' ? parsed.schedule.timezone : null,
+      enabled: parsed.schedule.enabled,
+      catchUp: parsed.schedule.catchUp,
+    };
+    const id = timeOrderedId();
+    await this.store.createSchedule({ id, modelId: modelId as string, config, createdAt: this.clock.now() });
+    this.scheduler.refresh();
+    const view = (await this.listSchedules(modelId as string)).find((v) => v.id === id);
+    if (!view) throw new Error('the new schedule vanished');
+    return view;
+  }
+
+  /** Remove an extra schedule; a model's own schedule is switched off through its retrain config instead. */
+  async deleteSchedule(id: string): Promise<void> {
+    if (id.endsWith('/default')) {
+      throw new RefitError('SCHEDULE_IS_DEFAULT', `'${id}' is the model's own schedule; switch it off with PUT /api/v1/models/{id}/retrain/config {"enabled": false}.`);
+    }
+    if (!(await this.store.deleteSchedule(id))) throw new RefitError('SCHEDULE_NOT_FOUND', `Schedule '${id}' does not exist.`);
+    this.scheduler.refresh();
+  }
+
   // ---- events ----
 
   async events(afterSeq: number, limit = 500): Promise<RefitEvent[]> {
@@ -381,6 +520,10 @@ export class Refit {
 
 function retrainConfigOf(spec: ModelSpec): Record<string, unknown> & { window: ReturnType<typeof windowToInput> } {
   return {
+    schedule: spec.retrain.schedule,
+    timezone: spec.retrain.timezone,
+    enabled: spec.retrain.enabled,
+    catchUp: spec.retrain.catchUp,
     minNewLabels: spec.retrain.minNewLabels,
     window: windowToInput(spec.retrain.window),
     autoPromote: spec.retrain.autoPromote,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ModelSpec, TrainingWindow } from '../domain/entities.js';
 import type { FieldProblem } from '../errors.js';
 import { RefitError } from '../errors.js';
+import { parseSchedule } from '../retrain/schedule.js';
 import { getTrainer, trainerNames } from '../train/registry.js';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -45,6 +46,14 @@ export const retrySchema = z
 /** The retrain policy as written in a spec; every field optional. */
 export const retrainPolicySchema = z
   .object({
+    /** Cron expression or `{every, day?, at}`; checked by parseSchedule. Default daily at 06:00. */
+    schedule: z.unknown().optional(),
+    /** IANA zone; default: the server's zone. */
+    timezone: z.unknown().optional(),
+    /** Default true. */
+    enabled: z.unknown().optional(),
+    /** `skip` (default) or `once`. */
+    catchUp: z.unknown().optional(),
     /** Default 5. */
     minNewLabels: z.number().int().min(0).default(5),
     /** `"all"` (default), `{ "days": N }` or `{ "labels": N }`. */
@@ -143,7 +152,17 @@ export function parseModelSpec(input: unknown, prefix = ''): ModelSpec {
   if (s.classes && new Set(s.classes).size !== s.classes.length) {
     problems.push({ path: `${prefix}/classes`, message: 'class names must be distinct' });
   }
-  if (problems.length > 0) throw new RefitError('VALIDATION_FAILED', 'The model spec is invalid.', { errors: problems });
+  const r = s.retrain;
+  const scheduleInput = {
+    ...(r.schedule !== undefined ? { schedule: r.schedule } : {}),
+    ...(r.timezone !== undefined && r.timezone !== null ? { timezone: r.timezone } : {}),
+    ...(r.enabled !== undefined ? { enabled: r.enabled } : {}),
+    ...(r.catchUp !== undefined ? { catchUp: r.catchUp } : {}),
+  };
+  // The zone is only checked here; an absent one stays null and means the server's zone at run time.
+  const schedule = parseSchedule(scheduleInput, 'UTC');
+  if (!schedule.ok) problems.push(...schedule.problems.map((p) => ({ ...p, path: `${prefix}/retrain${p.path === '/' ? '' : p.path}` })));
+  if (problems.length > 0 || !schedule.ok) throw new RefitError('VALIDATION_FAILED', 'The model spec is invalid.', { errors: problems });
 
   const range = s.scoreRange ? ([s.scoreRange[0], s.scoreRange[1]] as const) : null;
   const defaultScore = s.defaultScore ?? (s.task === 'binary' ? (range ? (range[0] + range[1]) / 2 : 0.5) : 0);
@@ -156,6 +175,10 @@ export function parseModelSpec(input: unknown, prefix = ''): ModelSpec {
     defaultScore,
     classes: s.classes ?? null,
     retrain: {
+      schedule: schedule.schedule.source,
+      timezone: r.timezone !== undefined && r.timezone !== null ? schedule.schedule.timezone : null,
+      enabled: schedule.schedule.enabled,
+      catchUp: schedule.schedule.catchUp,
       minNewLabels: s.retrain.minNewLabels,
       window: toWindow(s.retrain.window),
       autoPromote: s.retrain.autoPromote,

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { RefitError } from '../errors.js';
+import { isTimeZone } from '../retrain/schedule.js';
 import { zodProblems } from './model-spec.js';
 
 /** Server settings, read once at start, validated and frozen (graphile-worker's config). */
@@ -21,6 +22,8 @@ export interface Settings {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Largest accepted request body in bytes. Default 10 MiB. */
   readonly bodyLimit: number;
+  /** IANA zone of schedules that name none. Default: this machine's zone. */
+  readonly timezone: string;
 }
 
 const schema = z.object({
@@ -32,6 +35,10 @@ const schema = z.object({
   demo: z.boolean().default(false),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   bodyLimit: z.coerce.number().int().positive().default(10 * 1024 * 1024),
+  timezone: z
+    .string()
+    .refine((tz) => isTimeZone(tz), { error: (iss) => `unknown time zone '${String(iss.input)}'` })
+    .default(() => Intl.DateTimeFormat().resolvedOptions().timeZone),
 });
 
 /** Settings given explicitly (CLI flags); they win over the environment. */
@@ -50,6 +57,7 @@ export function loadSettings(env: NodeJS.ProcessEnv, overrides: SettingsOverride
     configFile: env.REFIT_CONFIG,
     logLevel: env.REFIT_LOG_LEVEL,
     bodyLimit: env.REFIT_BODY_LIMIT,
+    timezone: env.REFIT_TIMEZONE,
   };
   const merged: Record<string, unknown> = {};
   // Source by source: an override left undefined (a CLI flag not given) must not hide the environment's value.

@@ -29,8 +29,49 @@ export interface Gates {
   readonly maxDegradation: number;
 }
 
+/** When a schedule runs: a cron expression (or nickname such as `@daily`), or a simple form. */
+export type ScheduleSpec =
+  | string
+  | { readonly every: 'day'; readonly at: string }
+  | { readonly every: 'week'; readonly day: string; readonly at: string }
+  | { readonly every: 'month'; readonly at: string };
+
+/** What happens to occurrences missed while the server was down. */
+export type CatchUpPolicy = 'skip' | 'once';
+
+/** A schedule as kept: when, in which zone (null: the server's), enabled, catch-up policy. */
+export interface ScheduleConfig {
+  readonly schedule: ScheduleSpec;
+  readonly timezone: string | null;
+  readonly enabled: boolean;
+  readonly catchUp: CatchUpPolicy;
+}
+
+/** An extra retrain schedule of a model (besides the one in its spec). */
+export interface ModelSchedule {
+  readonly id: string;
+  readonly modelId: string;
+  readonly config: ScheduleConfig;
+  readonly createdAt: Date;
+}
+
+/** What the scheduler remembers per schedule, so that no occurrence runs twice. */
+export interface ScheduleState {
+  readonly scheduleId: string;
+  readonly lastOccurrenceAt: Date | null;
+  readonly lastJobId: string | null;
+}
+
 /** How and when a model retrains. */
 export interface RetrainPolicy {
+  /** The model's own retrain schedule. Default: daily at 06:00. */
+  readonly schedule: ScheduleSpec;
+  /** IANA zone of the schedule; null means the server's zone. Default null. */
+  readonly timezone: string | null;
+  /** Whether the schedule runs. Default true. */
+  readonly enabled: boolean;
+  /** Missed occurrences after downtime: `skip` (default) or run `once`. */
+  readonly catchUp: CatchUpPolicy;
   /** Labels needed since the last retrain before a retrain trains anything. Default 5. */
   readonly minNewLabels: number;
   /** Which labels to learn from. Default: all. */

@@ -10,6 +10,7 @@ import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { modelRoutes } from './routes/models.js';
 import { retrainRoutes } from './routes/retrain.js';
+import { scheduleRoutes } from './routes/schedules.js';
 
 /** Options of the HTTP app. */
 export interface AppOptions {
@@ -50,7 +51,7 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
   await app.register(swagger, {
     openapi: {
       info: { title: 'Refit API', description: 'Keeps machine-learning models fresh.', version: options.version ?? '0.0.0' },
-      tags: [{ name: 'models' }, { name: 'retrain' }, { name: 'jobs' }, { name: 'events' }, { name: 'health' }],
+      tags: [{ name: 'models' }, { name: 'retrain' }, { name: 'jobs' }, { name: 'schedules' }, { name: 'events' }, { name: 'health' }],
     },
     transform: jsonSchemaTransform,
   });
@@ -61,6 +62,7 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
   await app.register(modelRoutes, { refit });
   await app.register(retrainRoutes, { refit });
   await app.register(jobRoutes, { refit });
+  await app.register(scheduleRoutes, { refit });
   await app.register(eventRoutes, { refit });
   return app;
 }

@@ -20,7 +20,8 @@ import type { FieldProblem } from '../errors.js';
  */
 
 /** What happens to occurrences missed while the server was down: `skip` (default) or run `once`. */
-export type CatchUpPolicy = 'skip' | 'once';
+export type { CatchUpPolicy } from '../domain/entities.js';
+import type { CatchUpPolicy } from '../domain/entities.js';
 
 /** A day of the week, as stored (full English name, lower case). */
 export type Weekday = 'sunday' | 'monday' | 'tuesday' | 'wednesday' | 'thursday' | 'friday' | 'saturday';

@@ -67,7 +67,12 @@ export async function createStore(options: StoreOptions): Promise<Store> {
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   }
   const migrator = new Migrator({ db, provider: migrationProvider(dialect), ...(migrationTableSchema ? { migrationTableSchema } : {}) });
-  const { error } = await migrator.migrateToLatest();
+  let { error } = await migrator.migrateToLatest();
+  // Kysely's migrator introspects every schema of the database; one that another process drops
+  // meanwhile fails that scan with invalid_schema_name (3F000) although ours is fine: try again.
+  for (let attempt = 1; attempt < 5 && (error as { code?: unknown } | undefined)?.code === '3F000'; attempt++) {
+    ({ error } = await migrator.migrateToLatest());
+  }
   if (error) {
     await db.destroy();
     throw new Error(`Database migration failed: ${String((error as Error).message ?? error)}`, { cause: error });

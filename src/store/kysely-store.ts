@@ -14,7 +14,10 @@ import type {
   RefitEvent,
   RetrainJob,
   RetrainResult,
+  ModelSchedule,
   Score,
+  ScheduleConfig,
+  ScheduleState,
   TrainerSpec,
   TrainingWindow,
   VersionStatus,
@@ -528,6 +531,64 @@ export class KyselyStore implements Store {
   async listEvents(afterSeq: number, limit: number): Promise<RefitEvent[]> {
     const rows = await this.db.selectFrom('events').selectAll().where('seq', '>', afterSeq).orderBy('seq').limit(limit).execute();
     return rows.map(toEvent);
+  }
+
+  // ---- schedules ----
+
+  async createSchedule(sc: ModelSchedule): Promise<void> {
+    await this.db.insertInto('schedules').values({ id: sc.id, model_id: sc.modelId, config: JSON.stringify(sc.config), created_at: iso(sc.createdAt) }).execute();
+  }
+
+  async listSchedules(modelId?: string): Promise<ModelSchedule[]> {
+    let q = this.db.selectFrom('schedules').selectAll();
+    if (modelId !== undefined) q = q.where('model_id', '=', modelId);
+    const rows = await q.orderBy('created_at').orderBy('id').execute();
+    return rows.map((r) => ({ id: r.id, modelId: r.model_id, config: JSON.parse(r.config) as ScheduleConfig, createdAt: date(r.created_at) }));
+  }
+
+  async getSchedule(id: string): Promise<ModelSchedule | null> {
+    const r = await this.db.selectFrom('schedules').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? { id: r.id, modelId: r.model_id, config: JSON.parse(r.config) as ScheduleConfig, createdAt: date(r.created_at) } : null;
+  }
+
+  async deleteSchedule(id: string): Promise<boolean> {
+    return this.transaction(async (tx) => {
+      const db = (tx as KyselyStore).db;
+      const res = await db.deleteFrom('schedules').where('id', '=', id).executeTakeFirst();
+      await db.deleteFrom('schedule_state').where('schedule_id', '=', id).execute();
+      return Number(res.numDeletedRows) > 0;
+    });
+  }
+
+  async getScheduleStates(ids: readonly string[]): Promise<Map<string, ScheduleState>> {
+    const out = new Map<string, ScheduleState>();
+    if (ids.length === 0) return out;
+    for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
+      const rows = await this.db.selectFrom('schedule_state').selectAll().where('schedule_id', 'in', ids.slice(i, i + INSERT_CHUNK)).execute();
+      for (const r of rows) out.set(r.schedule_id, { scheduleId: r.schedule_id, lastOccurrenceAt: dateOrNull(r.last_occurrence_at), lastJobId: r.last_job_id });
+    }
+    return out;
+  }
+
+  async claimOccurrence(scheduleId: string, occurrence: Date): Promise<boolean> {
+    const at = iso(occurrence);
+    const updated = await this.db
+      .updateTable('schedule_state')
+      .set({ last_occurrence_at: at })
+      .where('schedule_id', '=', scheduleId)
+      .where((eb) => eb.or([eb('last_occurrence_at', 'is', null), eb('last_occurrence_at', '<', at)]))
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) > 0) return true;
+    const inserted = await this.db
+      .insertInto('schedule_state')
+      .values({ schedule_id: scheduleId, last_occurrence_at: at, last_job_id: null })
+      .onConflict((oc) => oc.column('schedule_id').doNothing())
+      .executeTakeFirst();
+    return Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
+  async setScheduleJob(scheduleId: string, jobId: string): Promise<void> {
+    await this.db.updateTable('schedule_state').set({ last_job_id: jobId }).where('schedule_id', '=', scheduleId).execute();
   }
 
   // ---- artifacts ----

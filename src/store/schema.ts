@@ -98,6 +98,19 @@ export interface ArtifactsTable {
   created_at: string;
 }
 
+export interface SchedulesTable {
+  id: string;
+  model_id: string;
+  config: string;
+  created_at: string;
+}
+
+export interface ScheduleStateTable {
+  schedule_id: string;
+  last_occurrence_at: string | null;
+  last_job_id: string | null;
+}
+
 /** The whole database, for Kysely. */
 export interface Database {
   models: ModelsTable;
@@ -108,4 +121,6 @@ export interface Database {
   activations: ActivationsTable;
   events: EventsTable;
   artifacts: ArtifactsTable;
+  schedules: SchedulesTable;
+  schedule_state: ScheduleStateTable;
 }

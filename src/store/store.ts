@@ -12,7 +12,9 @@ import type {
   RefitEvent,
   RetrainJob,
   RetrainResult,
+  ModelSchedule,
   Score,
+  ScheduleState,
   TrainingWindow,
   VersionStatus,
 } from '../domain/entities.js';
@@ -148,6 +150,21 @@ export interface Store {
   appendEvent(e: NewEvent): Promise<RefitEvent>;
   /** Events with seq greater than `afterSeq`, oldest first. */
   listEvents(afterSeq: number, limit: number): Promise<RefitEvent[]>;
+
+  createSchedule(s: ModelSchedule): Promise<void>;
+  /** Extra schedules, of one model or of all; oldest first. */
+  listSchedules(modelId?: string): Promise<ModelSchedule[]>;
+  getSchedule(id: string): Promise<ModelSchedule | null>;
+  /** Remove a schedule and its state; false when there was none. */
+  deleteSchedule(id: string): Promise<boolean>;
+  getScheduleStates(ids: readonly string[]): Promise<Map<string, ScheduleState>>;
+  /**
+   * Record `occurrence` as a schedule's last one, only if it is later than the one recorded
+   * (compare-and-set): true when this caller claimed it, so an occurrence runs once even with
+   * several processes.
+   */
+  claimOccurrence(scheduleId: string, occurrence: Date): Promise<boolean>;
+  setScheduleJob(scheduleId: string, jobId: string): Promise<void>;
 
   /** Store bytes content-addressed; returns their sha256 (hex). Idempotent. */
   putArtifact(bytes: Uint8Array, at: Date): Promise<string>;

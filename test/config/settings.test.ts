@@ -17,7 +17,7 @@ function problemsOf(fn: () => unknown): FieldProblem[] {
 describe('loadSettings', () => {
   it('defaults to loopback, port 8080 and SQLite under ./data', () => {
     const s = loadSettings({});
-    expect(s).toEqual({
+    expect(s).toMatchObject({
       host: '127.0.0.1',
       port: 8080,
       dataDir: resolve('data'),

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { relative, resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { EXAMPLE_CONFIG } from '../../config/config-file.js';
 import { CliExit } from '../command-kit.js';
@@ -14,7 +14,9 @@ export function registerInitCommand(program: Command, io: CliIo): void {
     .option('--force', 'overwrite the file if it exists')
     .action(async (flags: { file: string; force?: boolean }) => {
       const path = resolve(io.cwd, flags.file);
-      const shown = relative(io.cwd, path) || path;
+      // Paths inside the working directory read better relative; others in full.
+      const rel = relative(io.cwd, path);
+      const shown = rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel;
       try {
         // 'wx' fails if the file exists, so two runs cannot both write it.
         await writeFile(path, EXAMPLE_CONFIG, { flag: flags.force ? 'w' : 'wx' });

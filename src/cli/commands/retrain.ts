@@ -107,7 +107,7 @@ function resultText(job: JobView): string {
       [`  ${metric}`, `${num(before)} → ${num(after)}${change}`],
       ['  Promoted', promoted],
       ...(r.promoted ? [['  Decision', r.decision] as const] : []),
-      ['  Labels', `${r.labelCount.toLocaleString('en-US')} (${r.trainingSamples.toLocaleString('en-US')} for training, ${duration(r.trainingMs)})`],
+      ['  Labels', `${r.labelCount.toLocaleString('en-US')} (${r.trainingSamples.toLocaleString('en-US')} used for training, which took ${duration(r.trainingMs)})`],
     ])
   );
 }

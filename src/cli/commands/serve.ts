@@ -57,7 +57,7 @@ export function registerServeCommand(program: Command, io: CliIo): void {
           done(s);
         });
       });
-      io.stderr(`${signal}: shutting down (waiting for a running retrain to stop)…\n`);
+      io.stderr(`${signal}: shutting down (a running retrain is stopped)…\n`);
       await server.close();
     });
 }

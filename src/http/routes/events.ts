@@ -79,11 +79,17 @@ export const eventRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { r
           });
       };
       const off = refit.hub.on('outbox:appended', drain);
+      // Progress is live-only (not kept in the outbox): frames without an id, never replayed.
+      const offProgress = refit.hub.on('retrain:progress', (p) => {
+        if (closed || (modelId !== undefined && p.modelId !== modelId)) return;
+        res.write(`event: model.retrain.progress\ndata: ${JSON.stringify({ eventType: 'model.retrain.progress', runId: p.jobId, payload: { modelId: p.modelId, stage: p.stage, progress: p.progress } })}\n\n`);
+      });
       const poll = setInterval(drain, POLL_MS);
       const beat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
       req.raw.on('close', () => {
         closed = true;
         off();
+        offProgress();
         clearInterval(poll);
         clearInterval(beat);
       });

@@ -126,6 +126,29 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         }
       },
     },
+    '0002-schedules': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('schedules')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('model_id', 'text', (c) => c.notNull().references('models.id').onDelete('cascade'))
+          .addColumn('config', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('schedules_model_idx').on('schedules').columns(['model_id']).execute();
+        // Keyed by schedule id, for the spec's own schedule (`<model>/default`) and extra ones alike.
+        await db.schema
+          .createTable('schedule_state')
+          .addColumn('schedule_id', 'text', (c) => c.primaryKey())
+          .addColumn('last_occurrence_at', 'text')
+          .addColumn('last_job_id', 'text')
+          .execute();
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.dropTable('schedule_state').ifExists().execute();
+        await db.schema.dropTable('schedules').ifExists().execute();
+      },
+    },
   };
 }
 
