@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type DatabaseIntrospector, type PostgresDialectConfig, type TableMetadata } from 'kysely';
 import pg from 'pg';
 import { KyselyStore } from './kysely-store.js';
 import { migrationProvider } from './migrations/index.js';
@@ -27,6 +27,34 @@ export function isPostgresUrl(url: string): boolean {
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
+ * For migrations only. The migrator asks just which schemas and tables exist; Kysely's PostgreSQL
+ * introspector answers by scanning every schema of the database, and fails (3F000) when another
+ * process drops one meanwhile (parallel test files do). This one looks at the store's own schema.
+ */
+class OwnSchemaPostgresDialect extends PostgresDialect {
+  constructor(
+    config: PostgresDialectConfig,
+    private readonly schema: string,
+  ) {
+    super(config);
+  }
+
+  override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    const schema = this.schema;
+    const getTables = async (): Promise<TableMetadata[]> => {
+      const { rows } = await sql<{ name: string; type: string }>`select table_name as name, table_type as type from information_schema.tables where table_schema = ${schema}`.execute(db);
+      // Columns are not listed: the migrator never asks for them.
+      return rows.map((r) => ({ name: r.name, schema, isView: r.type === 'VIEW', columns: [] }));
+    };
+    return {
+      getSchemas: async () => (await sql<{ name: string }>`select nspname as name from pg_catalog.pg_namespace where nspname = ${schema}`.execute(db)).rows,
+      getTables,
+      getMetadata: async () => ({ tables: await getTables() }),
+    };
+  }
+}
+
+/**
  * Open the store a URL names and bring its schema up to date (Kysely's dialects, MLflow's store
  * registry). SQLite runs in WAL mode with foreign keys on.
  */
@@ -34,6 +62,7 @@ export async function createStore(options: StoreOptions): Promise<Store> {
   let db: Kysely<Database>;
   let dialect: 'sqlite' | 'postgres';
   let migrationTableSchema: string | undefined;
+  let migrationDb: Kysely<any> | undefined;
   if (isPostgresUrl(options.url)) {
     dialect = 'postgres';
     const schema = options.schema;
@@ -56,6 +85,8 @@ export async function createStore(options: StoreOptions): Promise<Store> {
       types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
     });
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    // Shares the pool, which closing `db` ends.
+    migrationDb = new Kysely<any>({ dialect: new OwnSchemaPostgresDialect({ pool }, schema ?? 'public') });
   } else {
     dialect = 'sqlite';
     const path = options.url.replace(/^sqlite:(\/\/)?/i, '');
@@ -66,13 +97,8 @@ export async function createStore(options: StoreOptions): Promise<Store> {
     sqlite.pragma('busy_timeout = 5000');
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   }
-  const migrator = new Migrator({ db, provider: migrationProvider(dialect), ...(migrationTableSchema ? { migrationTableSchema } : {}) });
-  let { error } = await migrator.migrateToLatest();
-  // Kysely's migrator introspects every schema of the database; one that another process drops
-  // meanwhile fails that scan with invalid_schema_name (3F000) although ours is fine: try again.
-  for (let attempt = 1; attempt < 5 && (error as { code?: unknown } | undefined)?.code === '3F000'; attempt++) {
-    ({ error } = await migrator.migrateToLatest());
-  }
+  const migrator = new Migrator({ db: migrationDb ?? db, provider: migrationProvider(dialect), ...(migrationTableSchema ? { migrationTableSchema } : {}) });
+  const { error } = await migrator.migrateToLatest();
   if (error) {
     await db.destroy();
     throw new Error(`Database migration failed: ${String((error as Error).message ?? error)}`, { cause: error });
