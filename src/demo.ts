@@ -15,7 +15,7 @@ export const DEMO_SPEC = {
     { name: 'remote', type: 'boolean' },
     { name: 'salaryK', type: 'number' },
   ],
-  trainer: { type: 'logistic', params: { l2: 1 } },
+  trainer: { type: 'logistic', params: { l2: 1, hashBits: 12 } },
   scoreRange: [-1, 1],
   defaultScore: 0,
   retrain: { minNewLabels: 20 },

@@ -3,7 +3,7 @@ import { parseModelSpec, windowToInput, zodProblems } from './config/model-spec.
 import { validateFeatureRow, validateLabel } from './data/validate-row.js';
 import type { Clock } from './domain/clock.js';
 import { systemClock } from './domain/clock.js';
-import type { Activation, FeatureRow, Model, ModelSpec, ModelVersion, RefitEvent, RetrainJob, ScheduleConfig } from './domain/entities.js';
+import type { Activation, FeatureRow, Model, ModelSpec, ModelVersion, RefitEvent, RetrainJob, ScheduleConfig, Triggers } from './domain/entities.js';
 import { timeOrderedId } from './domain/ids.js';
 import { nextRunAfter, parseSchedule } from './retrain/schedule.js';
 import { Scheduler, defaultScheduleId, specScheduleConfig } from './retrain/scheduler.js';
@@ -88,6 +88,7 @@ export const retrainConfigInputSchema = z
     // Checked by parseSchedule (through parseModelSpec), which names the exact problem.
     schedule: z.unknown().optional(),
     timezone: z.unknown().optional(),
+    triggers: z.record(z.string(), z.unknown()).optional(),
     enabled: z.unknown().optional(),
     catchUp: z.unknown().optional(),
     minNewLabels: z.number().int().min(0).optional(),
@@ -370,6 +371,7 @@ export class Refit {
           seed: c.seed ?? spec.retrain.seed,
           timeoutMinutes: c.timeoutMinutes ?? spec.retrain.timeoutMinutes,
           retry: { ...spec.retrain.retry, ...(c.retry ?? {}) },
+          triggers: mergeTriggers(spec.retrain.triggers, c.triggers),
         },
       });
     } catch (err) {
@@ -518,6 +520,17 @@ export class Refit {
   }
 }
 
+/** Trigger settings with a partial update applied one level deep (per trigger). */
+function mergeTriggers(current: Triggers, update: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!update) return { ...current };
+  const out: Record<string, unknown> = { ...current };
+  for (const [k, v] of Object.entries(update)) {
+    const base = (current as unknown as Record<string, unknown>)[k];
+    out[k] = v !== null && typeof v === 'object' && !Array.isArray(v) && base !== null && typeof base === 'object' ? { ...base, ...v } : v;
+  }
+  return out;
+}
+
 function retrainConfigOf(spec: ModelSpec): Record<string, unknown> & { window: ReturnType<typeof windowToInput> } {
   return {
     schedule: spec.retrain.schedule,
@@ -531,6 +544,7 @@ function retrainConfigOf(spec: ModelSpec): Record<string, unknown> & { window: R
     seed: spec.retrain.seed,
     timeoutMinutes: spec.retrain.timeoutMinutes,
     retry: spec.retrain.retry,
+    triggers: spec.retrain.triggers,
     trainer: spec.trainer,
   };
 }

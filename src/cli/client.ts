@@ -1,5 +1,5 @@
 import type { Activation, FeatureSpec, ModelVersion, RetrainJob, Task, TrainerSpec } from '../domain/entities.js';
-import type { RetrainStatus } from '../service.js';
+import type { RetrainStatus, ScheduleView } from '../service.js';
 import type { ScoreItem } from '../serve/scorer.js';
 
 /** A value as it travels as JSON: dates become ISO-8601 strings. */
@@ -36,6 +36,9 @@ export type VersionView = Wire<ModelVersion>;
 /** An activation (promotion or rollback) as the API shows it. */
 export type ActivationView = Wire<Activation>;
 
+/** A retrain schedule as the API shows it (already in JSON form). */
+export type { ScheduleView };
+
 /** A model's retrain status as the API shows it. */
 export type StatusView = Omit<RetrainStatus, 'currentJob' | 'lastJob'> & { readonly currentJob: JobView | null; readonly lastJob: JobView | null };
 
@@ -71,6 +74,8 @@ export interface Client {
   status(modelId: string): Promise<StatusView>;
   history(modelId: string, page: { limit: number; offset: number }): Promise<{ items: JobView[]; total: number }>;
   versions(modelId: string): Promise<{ activeVersion: string | null; items: VersionView[] }>;
+  /** Every retrain schedule (each model's own and the extra ones), or only `modelId`'s, with its last and next run. */
+  listSchedules(modelId?: string): Promise<ScheduleView[]>;
   /** Activate `version`, or by default the version active before the current one. */
   rollback(modelId: string, version?: string): Promise<ActivationView>;
   /** Start a retrain, or join the one already pending or running (`joined`). */

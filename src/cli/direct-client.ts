@@ -5,7 +5,7 @@ import { activationDto, jobDto, modelDto, versionDto } from '../http/dto.js';
 import { Refit } from '../service.js';
 import type { ScoreItem } from '../serve/scorer.js';
 import { createStore, isPostgresUrl } from '../store/create-store.js';
-import type { ActivationView, Client, JobUpdate, JobView, ModelView, StatusView, VersionView } from './client.js';
+import type { ActivationView, Client, JobUpdate, JobView, ModelView, ScheduleView, StatusView, VersionView } from './client.js';
 import { TERMINAL_STATUSES } from './client.js';
 import { ClientError, asClientErrors } from './client-error.js';
 
@@ -95,6 +95,10 @@ export class DirectClient implements Client {
       const items = (await this.refit.listVersions(modelId)).map((v) => versionDto(v) as unknown as VersionView);
       return { activeVersion: model.activeVersion, items };
     });
+  }
+
+  listSchedules(modelId?: string): Promise<ScheduleView[]> {
+    return asClientErrors(() => this.refit.listSchedules(modelId));
   }
 
   rollback(modelId: string, version?: string): Promise<ActivationView> {

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { ERROR_CATALOGUE } from '../errors.js';
 import type { ScoreItem } from '../serve/scorer.js';
-import type { ActivationView, Client, JobUpdate, JobView, ModelView, StatusView, VersionView } from './client.js';
+import type { ActivationView, Client, JobUpdate, JobView, ModelView, ScheduleView, StatusView, VersionView } from './client.js';
 import { TERMINAL_STATUSES } from './client.js';
 import { ClientError } from './client-error.js';
 
@@ -55,6 +55,11 @@ export class HttpClient implements Client {
 
   versions(modelId: string): Promise<{ activeVersion: string | null; items: VersionView[] }> {
     return this.request('GET', `/api/v1/models/${enc(modelId)}/versions`);
+  }
+
+  async listSchedules(modelId?: string): Promise<ScheduleView[]> {
+    const query = modelId === undefined ? '' : `?modelId=${enc(modelId)}`;
+    return (await this.request<{ items: ScheduleView[] }>('GET', `/api/v1/schedules${query}`)).items;
   }
 
   rollback(modelId: string, version?: string): Promise<ActivationView> {

@@ -7,6 +7,7 @@ import { registerIngestCommand } from './commands/ingest.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerModelCommands } from './commands/models.js';
 import { registerRetrainCommand } from './commands/retrain.js';
+import { registerSchedulesCommand } from './commands/schedules.js';
 import { registerScoreCommand } from './commands/score.js';
 import { registerServeCommand } from './commands/serve.js';
 import { problemText } from './format.js';
@@ -17,9 +18,10 @@ import { processIo } from './io.js';
 const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const HELP_AFTER = `
-Client commands (models, status, history, versions, rollback, score, ingest, retrain) talk to a
-running server when --server URL or $REFIT_URL is set; otherwise they open the data directory
-(--data-dir, default $REFIT_DATA_DIR or ./data) in this process. Add --json for JSON output.
+Client commands (models, status, history, versions, rollback, score, ingest, retrain,
+schedules) talk to a running server when --server URL or $REFIT_URL is set; otherwise they
+open the data directory (--data-dir, default $REFIT_DATA_DIR or ./data) in this process.
+Add --json for JSON output.
 
 Examples:
   refit init                                   write refit.config.yaml with an example model
@@ -28,6 +30,7 @@ Examples:
   refit retrain churn                          retrain now and follow it to the end
   refit score churn --features '{"age": 42, "plan": "pro"}'
   refit rollback churn                         go back to the previous version
+  refit schedules --model churn                when churn last retrained on schedule and retrains next
 `;
 
 /** The `refit` command with every subcommand, writing through `io` and never exiting the process. */
@@ -48,6 +51,7 @@ export function buildProgram(io: CliIo): Command {
   registerScoreCommand(program, io);
   registerIngestCommand(program, io);
   registerRetrainCommand(program, io);
+  registerSchedulesCommand(program, io);
   return program;
 }
 

@@ -2,10 +2,11 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { createInterface } from 'node:readline';
+import { type Readable, pipeline } from 'node:stream';
+import { CsvError, type Options, parse } from 'csv-parse';
 import type { FeatureSpec, FeatureType, Task } from '../domain/entities.js';
 import type { ModelView } from './client.js';
 import { ClientError } from './client-error.js';
-import { CsvParser, type CsvRecord } from './csv-parser.js';
 
 /** What the rows of a file become: labelled items (`ingest`) or feature rows to score (`score`). */
 export type RowKind = 'labels' | 'features';
@@ -95,34 +96,95 @@ export async function* readRowBatches(path: string, model: ModelView, options: {
 
 type RowResult<T> = { problem: RowProblem } | T;
 
-async function* csvRows(path: string, model: ModelView, kind: RowKind): AsyncGenerator<RowResult<{ item: unknown; line: number }>> {
-  const parser = new CsvParser();
-  const stream = createReadStream(path, { encoding: 'utf8' });
-  let columns: Column[] | null = null;
-  const handle = function* (records: CsvRecord[]): Generator<RowResult<{ item: unknown; line: number }>> {
-    for (const rec of records) {
-      if (columns === null) {
-        columns = headerColumns(rec, model, kind, path);
-        continue;
-      }
-      if (rec.cells.length !== columns.length) {
-        yield { problem: { where: `line ${rec.line}`, path: '/', message: `has ${rec.cells.length} cell${rec.cells.length === 1 ? '' : 's'}, the header has ${columns.length}` } };
-        continue;
-      }
-      yield { item: rowItem(columns, rec.cells, model.task, kind), line: rec.line };
-    }
-  };
+/** One CSV record and the line of the file it starts on (1-based). */
+export interface CsvRecord {
+  readonly line: number;
+  readonly cells: string[];
+}
+
+/** Longest CSV record accepted, in bytes: past it a quote is almost surely never closed. Default 1 MiB. */
+export const MAX_CSV_RECORD_BYTES = 1024 * 1024;
+
+/**
+ * The records of a CSV stream, parsed by csv-parse (RFC 4180) as the chunks arrive, each with the
+ * line it starts on. Quoted cells may hold commas, doubled quotes and line breaks; CRLF and LF
+ * both end a record; a leading byte-order mark is dropped; blank lines are skipped; a stray quote
+ * inside an unquoted cell is kept as text. Records may have any number of cells (the caller
+ * compares them with the header). Malformed CSV, such as a quote never closed, throws a
+ * ClientError naming `name` and the line of the record.
+ */
+export async function* csvRecords(input: Readable, name: string): AsyncGenerator<CsvRecord> {
+  // The line the next record's raw text starts on. Counted from the raw text rather than taken
+  // from `info.lines`, which counts a CRLF inside a quoted cell twice and the last break late.
+  let line = 1;
+  const parser = parse({
+    bom: true,
+    skip_empty_lines: true,
+    relax_column_count: true,
+    relax_quotes: true,
+    record_delimiter: ['\r\n', '\n'],
+    max_record_size: MAX_CSV_RECORD_BYTES,
+    // The raw text of each record (with the blank lines skipped before it) gives its line.
+    raw: true,
+    // Called as each record is parsed, so `line` is right even when an error ends the stream
+    // before the records already parsed are read. With `raw`, csv-parse passes `{record, raw}`,
+    // and what this returns is what the stream gives.
+    on_record: ((rec: { record: string[]; raw: string }): CsvRecord => {
+      const start = line + leadingBreaks(rec.raw);
+      line += lineBreaks(rec.raw);
+      return { line: start, cells: rec.record };
+    }) as unknown as Options['on_record'],
+  });
+  // pipeline() passes a read error of the input on to the parser, so the loop below sees it.
+  pipeline(input, parser, () => {});
   try {
-    for await (const chunk of stream) yield* handle(parser.push(chunk as string));
-    let last: CsvRecord[];
-    try {
-      last = parser.end();
-    } catch (err) {
-      throw new ClientError({ code: 'BAD_FILE', title: 'The file is not valid CSV', detail: `${basename(path)}, ${(err as Error).message}` });
-    }
-    yield* handle(last);
+    for await (const rec of parser as AsyncIterable<CsvRecord>) yield rec;
+  } catch (err) {
+    if (!(err instanceof CsvError)) throw err;
+    const at = line + leadingBreaks(typeof err.raw === 'string' ? err.raw : '');
+    throw new ClientError({ code: 'BAD_FILE', title: 'The file is not valid CSV', detail: `${name}, line ${at}: ${csvProblem(err)}` }, { cause: err });
   } finally {
-    stream.destroy();
+    parser.destroy();
+    input.destroy();
+  }
+}
+
+/** Line breaks in raw CSV text: CRLF, LF, or a lone CR (csv-parse's raw text may keep only the CR of a CRLF). */
+const LINE_BREAK = /\r\n|\r|\n/g;
+
+function lineBreaks(raw: string): number {
+  return raw.match(LINE_BREAK)?.length ?? 0;
+}
+
+/** The blank lines csv-parse skipped before a record, which its raw text starts with. */
+function leadingBreaks(raw: string): number {
+  return lineBreaks(/^[\r\n]*/.exec(raw)?.[0] ?? '');
+}
+
+/** A csv-parse error in words, without its own line count. */
+function csvProblem(err: CsvError): string {
+  switch (err.code) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return 'a quoted field is never closed';
+    case 'CSV_MAX_RECORD_SIZE':
+      return `a record is longer than ${MAX_CSV_RECORD_BYTES / 1024 / 1024} MiB (is a quote never closed?)`;
+    default:
+      return err.message;
+  }
+}
+
+async function* csvRows(path: string, model: ModelView, kind: RowKind): AsyncGenerator<RowResult<{ item: unknown; line: number }>> {
+  let columns: Column[] | null = null;
+  for await (const rec of csvRecords(createReadStream(path), basename(path))) {
+    if (columns === null) {
+      columns = headerColumns(rec, model, kind, path);
+      continue;
+    }
+    if (rec.cells.length !== columns.length) {
+      yield { problem: { where: `line ${rec.line}`, path: '/', message: `has ${rec.cells.length} cell${rec.cells.length === 1 ? '' : 's'}, the header has ${columns.length}` } };
+      continue;
+    }
+    yield { item: rowItem(columns, rec.cells, model.task, kind), line: rec.line };
   }
   if (columns === null) throw new ClientError({ code: 'BAD_FILE', title: 'The file is empty', detail: `${basename(path)} has no header line.` });
 }

@@ -31,6 +31,51 @@ export const gatesSchema = z
   })
   .strict();
 
+const hours = z.number().positive().max(24 * 366);
+
+/** Trigger settings as written in a spec; every field optional (see the Triggers entity for defaults). */
+export const triggersSchema = z
+  .object({
+    checkSchedule: z
+      .string()
+      .default('0 * * * *')
+      .refine((p) => parseSchedule({ schedule: p }, 'UTC').ok, { error: (iss) => `invalid cron expression '${String(iss.input)}'` }),
+    performance: z
+      .object({
+        enabled: z.boolean().default(true),
+        maxDropPct: z.number().positive().max(100).default(10),
+        maxErrorRisePct: z.number().positive().max(10_000).default(20),
+        minLabels: z.number().int().min(1).default(30),
+        windowHours: hours.default(24),
+        cooldownHours: z.number().min(0).default(24),
+      })
+      .strict()
+      .prefault({}),
+    drift: z
+      .object({
+        enabled: z.boolean().default(true),
+        featureShare: z.number().gt(0).max(1).default(0.5),
+        windowScores: z.number().int().min(10).max(1_000_000).default(10_000),
+        minScores: z.number().int().min(10).default(100),
+        delayHours: z.number().min(0).default(24),
+        cooldownHours: z.number().min(0).default(24),
+      })
+      .strict()
+      .prefault({}),
+    rate: z
+      .object({
+        enabled: z.boolean().default(true),
+        windowHours: hours.default(24),
+        lastWindows: z.number().int().min(1).max(1000).default(5),
+        below: z.number().min(0).max(1).default(0.6),
+        minWindows: z.number().int().min(1).default(3),
+        cooldownHours: z.number().min(0).default(24),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
 /** Retry policy as written in a spec; every field optional. */
 export const retrySchema = z
   .object({
@@ -66,6 +111,7 @@ export const retrainPolicySchema = z
     /** Default 30. */
     timeoutMinutes: z.number().positive().max(24 * 60).default(30),
     retry: retrySchema.default({ retries: 3, initialDelaySeconds: 30, maxDelaySeconds: 600 }),
+    triggers: triggersSchema.prefault({}),
   })
   .strict();
 
@@ -82,15 +128,8 @@ export const modelSpecInputSchema = z
     scoreRange: z.tuple([z.number().finite(), z.number().finite()]).optional(),
     defaultScore: z.number().finite().optional(),
     classes: z.array(z.string().min(1)).min(2).optional(),
-    retrain: retrainPolicySchema.default({
-      minNewLabels: 5,
-      window: 'all',
-      autoPromote: true,
-      gates: { minimums: {}, maxDegradation: 0.05 },
-      seed: 42,
-      timeoutMinutes: 30,
-      retry: { retries: 3, initialDelaySeconds: 30, maxDelaySeconds: 600 },
-    }),
+    // prefault: an absent policy is parsed as {}, so every inner default applies.
+    retrain: retrainPolicySchema.prefault({}),
     description: z.string().max(2000).default(''),
   })
   .strict();
@@ -186,6 +225,7 @@ export function parseModelSpec(input: unknown, prefix = ''): ModelSpec {
       seed: s.retrain.seed,
       timeoutMinutes: s.retrain.timeoutMinutes,
       retry: s.retrain.retry,
+      triggers: s.retrain.triggers,
     },
     description: s.description,
   };

@@ -62,8 +62,67 @@ export interface ScheduleState {
   readonly lastJobId: string | null;
 }
 
+/** Retrain when the live primary metric falls against the version's baseline (its test metrics). */
+export interface PerformanceTrigger {
+  /** Default true. */
+  readonly enabled: boolean;
+  /** Fire when an accuracy-like metric is down more than this many percent. Default 10. */
+  readonly maxDropPct: number;
+  /** Fire when an error metric (mae, rmse, logLoss) is up more than this many percent. Default 20. */
+  readonly maxErrorRisePct: number;
+  /** Labelled outcomes the live window needs before it is judged. Default 30. */
+  readonly minLabels: number;
+  /** The live window, in hours. Default 24. */
+  readonly windowHours: number;
+  /** After firing, wait this long before firing again. Default 24. */
+  readonly cooldownHours: number;
+}
+
+/** Retrain when the inputs or the scores drift from the training data. */
+export interface DriftTrigger {
+  /** Default true. */
+  readonly enabled: boolean;
+  /** Share of features that must drift to call the model drifted. Default 0.5. */
+  readonly featureShare: number;
+  /** Scores in the current window (the most recent ones). Default 10,000. */
+  readonly windowScores: number;
+  /** Scored rows the window needs before it is judged. Default 100. */
+  readonly minScores: number;
+  /** Retrain within this many hours of detection (at the first check after it). Default 24. */
+  readonly delayHours: number;
+  /** Default 24. */
+  readonly cooldownHours: number;
+}
+
+/** Retrain when the share of positive feedback ("accept rate") stays low. */
+export interface RateTrigger {
+  /** Default true (binary models only). */
+  readonly enabled: boolean;
+  /** Length of one evaluation window, in hours. Default 24. */
+  readonly windowHours: number;
+  /** Windows averaged. Default 5. */
+  readonly lastWindows: number;
+  /** Fire when the average falls below this. Default 0.6. */
+  readonly below: number;
+  /** Windows (with feedback) needed before it can fire. Default 3. */
+  readonly minWindows: number;
+  /** Default 24. */
+  readonly cooldownHours: number;
+}
+
+/** The monitor's triggers and how often it checks them. */
+export interface Triggers {
+  /** Cron expression of the checks (in the schedule's zone). Default hourly, `0 * * * *`. */
+  readonly checkSchedule: string;
+  readonly performance: PerformanceTrigger;
+  readonly drift: DriftTrigger;
+  readonly rate: RateTrigger;
+}
+
 /** How and when a model retrains. */
 export interface RetrainPolicy {
+  /** Drift, performance and rate triggers. */
+  readonly triggers: Triggers;
   /** The model's own retrain schedule. Default: daily at 06:00. */
   readonly schedule: ScheduleSpec;
   /** IANA zone of the schedule; null means the server's zone. Default null. */
@@ -142,6 +201,8 @@ export interface ModelVersion {
   readonly trainer: TrainerSpec;
   /** The features the version was trained on (for schema-compatibility checks). */
   readonly features: readonly FeatureSpec[];
+  /** sha256 of a sample of the training rows (JSON list of feature rows), the drift reference. */
+  readonly referenceSha256?: string | null;
   /** sha256 of the serialised predictor in the artifact store. */
   readonly artifactSha256: string;
   readonly artifactBytes: number;
@@ -244,8 +305,24 @@ export interface Activation {
   readonly createdAt: Date;
 }
 
+/** One stored monitor check: what was looked at, the numbers, the decision and why. */
+export interface TriggerCheck {
+  readonly id: number;
+  readonly modelId: string;
+  readonly kind: 'performance' | 'drift' | 'rate';
+  readonly checkedAt: Date;
+  /** `fire` started (or asked for) a retrain; `ok` nothing wrong; `cooldown`/`waiting`/`insufficient` held back. */
+  readonly decision: 'fire' | 'ok' | 'cooldown' | 'waiting' | 'insufficient' | 'disabled';
+  readonly reason: string;
+  readonly numbers: Readonly<Record<string, unknown>>;
+  readonly jobId: string | null;
+}
+
 /** Event types written to the outbox. */
 export type EventType =
+  | 'model.drift.detected'
+  | 'model.performance.degraded'
+  | 'model.retrain.triggered'
   | 'model.created'
   | 'model.retrain.started'
   | 'model.retrain.progress'

@@ -11,6 +11,7 @@ import { jobRoutes } from './routes/jobs.js';
 import { modelRoutes } from './routes/models.js';
 import { retrainRoutes } from './routes/retrain.js';
 import { scheduleRoutes } from './routes/schedules.js';
+import { staticRoutes } from './routes/static.js';
 
 /** Options of the HTTP app. */
 export interface AppOptions {
@@ -64,5 +65,6 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
   await app.register(jobRoutes, { refit });
   await app.register(scheduleRoutes, { refit });
   await app.register(eventRoutes, { refit });
+  await app.register(staticRoutes);
   return app;
 }

@@ -7,7 +7,7 @@ import { decideGates } from '../evaluate/gates.js';
 import { primaryMetric } from '../evaluate/metrics.js';
 import type { EventHub } from '../events/hub.js';
 import type { Scorer } from '../serve/scorer.js';
-import type { Store } from '../store/store.js';
+import type { RawLabelRow, Store } from '../store/store.js';
 import type { ComputeExecutor } from './executor.js';
 
 /** What a retrain run needs. */
@@ -64,6 +64,21 @@ class StageRecorder {
     }
     return [...this.stages];
   }
+}
+
+/** Largest number of training rows kept with a version as its drift reference. */
+export const REFERENCE_SAMPLE_ROWS = 5_000;
+
+/**
+ * An evenly strided sample of the training window's feature rows (JSON list), kept with the
+ * version as the reference its live inputs are compared with. Built from the stored JSON text
+ * without parsing it.
+ */
+function referenceSample(labels: readonly RawLabelRow[]): Uint8Array {
+  const step = Math.max(1, labels.length / REFERENCE_SAMPLE_ROWS);
+  const parts: string[] = [];
+  for (let i = 0; i < labels.length && parts.length < REFERENCE_SAMPLE_ROWS; i = Math.floor(parts.length * step)) parts.push(labels[i].features);
+  return new TextEncoder().encode(`[${parts.join(',')}]`);
 }
 
 /** Every feature the champion was trained on still exists with the same type. */
@@ -170,6 +185,7 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   const bytes = out.challengerBytes;
   const at = clock.now();
   const sha = await store.putArtifact(bytes, at);
+  const referenceSha = await store.putArtifact(referenceSample(labels), at);
   const latest = await store.latestVersion(spec.id);
   const version = nextVersion(latest?.version ?? null, at);
   const promote = gate.pass && spec.retrain.autoPromote;
@@ -201,6 +217,7 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
       trainer: out.trainer,
       features: spec.features,
       artifactSha256: sha,
+      referenceSha256: referenceSha,
       artifactBytes: bytes.byteLength,
       metrics: newMetrics,
       championMetrics: oldMetrics,

@@ -19,6 +19,8 @@ import type {
   ScheduleConfig,
   ScheduleState,
   TrainerSpec,
+  TriggerCheck,
+  LabelValue,
   TrainingWindow,
   VersionStatus,
   EventType,
@@ -34,7 +36,7 @@ import type {
   RetrainJobsTable,
   ScoresTable,
 } from './schema.js';
-import type { ActivationInput, JobPatch, LabelRow, NewEvent, NewLabel, Page, RawLabelRow, Store } from './store.js';
+import type { ActivationInput, JobPatch, LabelRow, NewEvent, NewLabel, NewTriggerCheck, Outcome, Page, RawLabelRow, Store } from './store.js';
 import { parseLabelRow } from './store.js';
 
 // ---- mappers: rows <-> entities (MLflow keeps entities apart from its db models) ----
@@ -59,6 +61,7 @@ function toVersion(row: Selectable<ModelVersionsTable>): ModelVersion {
     status: row.status as VersionStatus,
     trainer: JSON.parse(row.trainer) as TrainerSpec,
     features: JSON.parse(row.features) as FeatureSpec[],
+    referenceSha256: row.reference_sha256,
     artifactSha256: row.artifact_sha256,
     artifactBytes: Number(row.artifact_bytes),
     metrics: JSON.parse(row.metrics) as Metrics,
@@ -211,6 +214,7 @@ export class KyselyStore implements Store {
         status: v.status,
         trainer: JSON.stringify(v.trainer),
         features: JSON.stringify(v.features),
+        reference_sha256: v.referenceSha256 ?? null,
         artifact_sha256: v.artifactSha256,
         artifact_bytes: v.artifactBytes,
         metrics: JSON.stringify(v.metrics),
@@ -531,6 +535,63 @@ export class KyselyStore implements Store {
   async listEvents(afterSeq: number, limit: number): Promise<RefitEvent[]> {
     const rows = await this.db.selectFrom('events').selectAll().where('seq', '>', afterSeq).orderBy('seq').limit(limit).execute();
     return rows.map(toEvent);
+  }
+
+  // ---- monitoring ----
+
+  async liveOutcomes(modelId: string, since: Date, until: Date): Promise<Outcome[]> {
+    const rows = await this.db
+      .selectFrom('labels as l')
+      .innerJoin('scores as s', 's.id', 'l.score_id')
+      .select(['s.version as version', 's.score as score', 'l.label as label', 'l.occurred_at as occurred_at'])
+      .where('l.model_id', '=', modelId)
+      .where('l.occurred_at', '>=', iso(since))
+      .where('l.occurred_at', '<', iso(until))
+      .orderBy('l.occurred_at')
+      .orderBy('l.id')
+      .execute();
+    return rows.map((r) => ({
+      version: r.version,
+      score: JSON.parse(r.score) as number | number[],
+      label: JSON.parse(r.label) as LabelValue,
+      occurredAt: date(r.occurred_at),
+    }));
+  }
+
+  async recentScores(modelId: string, limit: number): Promise<Score[]> {
+    const rows = await this.db.selectFrom('scores').selectAll().where('model_id', '=', modelId).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+    return rows.map(toScore);
+  }
+
+  async insertTriggerCheck(c: NewTriggerCheck): Promise<TriggerCheck> {
+    const row = {
+      model_id: c.modelId,
+      kind: c.kind,
+      checked_at: iso(c.checkedAt),
+      decision: c.decision,
+      reason: c.reason,
+      numbers: JSON.stringify(c.numbers),
+      job_id: c.jobId,
+    };
+    const inserted = await this.db.insertInto('trigger_checks').values(row).returning('id').executeTakeFirstOrThrow();
+    return { ...c, id: Number(inserted.id) };
+  }
+
+  async listTriggerChecks(modelId: string, options: { kind?: TriggerCheck['kind']; decision?: TriggerCheck['decision']; limit: number }): Promise<TriggerCheck[]> {
+    let q = this.db.selectFrom('trigger_checks').selectAll().where('model_id', '=', modelId);
+    if (options.kind) q = q.where('kind', '=', options.kind);
+    if (options.decision) q = q.where('decision', '=', options.decision);
+    const rows = await q.orderBy('id', 'desc').limit(options.limit).execute();
+    return rows.map((r) => ({
+      id: Number(r.id),
+      modelId: r.model_id,
+      kind: r.kind as TriggerCheck['kind'],
+      checkedAt: date(r.checked_at),
+      decision: r.decision as TriggerCheck['decision'],
+      reason: r.reason,
+      numbers: JSON.parse(r.numbers) as Record<string, unknown>,
+      jobId: r.job_id,
+    }));
   }
 
   // ---- schedules ----

@@ -21,6 +21,7 @@ export interface ModelVersionsTable {
   status: string;
   trainer: string;
   features: string;
+  reference_sha256: string | null;
   artifact_sha256: string;
   artifact_bytes: number;
   metrics: string;
@@ -111,6 +112,17 @@ export interface ScheduleStateTable {
   last_job_id: string | null;
 }
 
+export interface TriggerChecksTable {
+  id: Generated<number>;
+  model_id: string;
+  kind: string;
+  checked_at: string;
+  decision: string;
+  reason: string;
+  numbers: string;
+  job_id: string | null;
+}
+
 /** The whole database, for Kysely. */
 export interface Database {
   models: ModelsTable;
@@ -123,4 +135,5 @@ export interface Database {
   artifacts: ArtifactsTable;
   schedules: SchedulesTable;
   schedule_state: ScheduleStateTable;
+  trigger_checks: TriggerChecksTable;
 }

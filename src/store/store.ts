@@ -14,6 +14,7 @@ import type {
   RetrainResult,
   ModelSchedule,
   Score,
+  TriggerCheck,
   ScheduleState,
   TrainingWindow,
   VersionStatus,
@@ -48,6 +49,18 @@ export interface RawLabelRow {
 export function parseLabelRow(raw: RawLabelRow): LabelRow {
   return { id: raw.id, features: JSON.parse(raw.features) as FeatureRow, label: JSON.parse(raw.label) as LabelValue };
 }
+
+/** A labelled outcome joined to the score it refers to. */
+export interface Outcome {
+  readonly version: string | null;
+  /** The raw model output logged with the score (probability for binary, list for multiclass). */
+  readonly score: number | readonly number[];
+  readonly label: LabelValue;
+  readonly occurredAt: Date;
+}
+
+/** A check to store. */
+export type NewTriggerCheck = Omit<TriggerCheck, 'id'>;
 
 /** Fields of a job that the runner updates as it goes. */
 export interface JobPatch {
@@ -165,6 +178,14 @@ export interface Store {
    */
   claimOccurrence(scheduleId: string, occurrence: Date): Promise<boolean>;
   setScheduleJob(scheduleId: string, jobId: string): Promise<void>;
+
+  /** Labels that refer to a score (by id), joined to it, with occurredAt in [since, until). Oldest first. */
+  liveOutcomes(modelId: string, since: Date, until: Date): Promise<Outcome[]>;
+  /** The most recent scores of a model (newest first), at most `limit`. */
+  recentScores(modelId: string, limit: number): Promise<Score[]>;
+  insertTriggerCheck(c: NewTriggerCheck): Promise<TriggerCheck>;
+  /** Newest first; optionally of one kind and one decision. */
+  listTriggerChecks(modelId: string, options: { kind?: TriggerCheck['kind']; decision?: TriggerCheck['decision']; limit: number }): Promise<TriggerCheck[]>;
 
   /** Store bytes content-addressed; returns their sha256 (hex). Idempotent. */
   putArtifact(bytes: Uint8Array, at: Date): Promise<string>;

@@ -151,7 +151,12 @@ describe.each(MODES)('client commands ($name)', (mode) => {
     const models = await run('models');
     expect(models.out).toMatch(new RegExp(`^churn +binary +${version} +logistic +2 `, 'm'));
     const history = await run('history', 'churn');
-    expect(history.out).toMatch(new RegExp(`completed +manual .* ${version} +promoted$`, 'm'));
+    expect(history.out).toMatch(/^JOB +STATUS +TRIGGER +ATTEMPTS +CREATED +DURATION +VERSION +OUTCOME +STAGES$/m);
+    // Trigger, attempts, and each stage with its duration.
+    const d = String.raw`(\d+ms|\d+\.\ds|\d+m \d\ds)`;
+    expect(history.out).toMatch(
+      new RegExp(`completed +manual +1 +.* ${version} +promoted +loading labels ${d}, training ${d}, validating ${d}, promoting ${d}$`, 'm'),
+    );
   });
 
   it('scores rows from a CSV file, each with the line it came from', async () => {
@@ -179,7 +184,10 @@ describe.each(MODES)('client commands ($name)', (mode) => {
     const json = JSON.parse((await run('history', 'churn', '--json')).out) as { items: { status: string; error: string }[] };
     expect(json.items.map((j) => j.status)).toEqual(['failed', 'skipped']);
     expect(json.items[0].error).toBe(reason);
-    expect((await run('history', 'churn')).out).toMatch(/ failed +manual .* — +Every label in the training window/);
+    const history = (await run('history', 'churn')).out;
+    // The failed job lists the stages it finished (training, where it failed, is not recorded on the job).
+    expect(history).toMatch(/ failed +manual +1 .* — +Every label in the training window.* +loading labels \d+ms$/m);
+    expect(history).toMatch(/ skipped +manual +1 .* — +skipped +loading labels \d+ms$/m);
   });
 
   it('rolls back to the previous version and scores with it', async () => {
@@ -219,6 +227,24 @@ describe.each(MODES)('client commands ($name)', (mode) => {
         "  /items/0/features/colour: unknown feature 'colour'\n" +
         '  /items/0/features/age: must be a finite number, got "old"\n',
     );
+  });
+
+  it("lists every model's default schedule with its next run, and one model's with --model", async () => {
+    const r = await run('schedules');
+    expect(r).toMatchObject({ code: 0, err: '' });
+    const lines = r.out.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^ID +MODEL +SCHEDULE +ENABLED +LAST RUN +NEXT RUN$/);
+    const next = String.raw`\d{4}-\d\d-\d\d \d\d:\d\dZ`;
+    expect(lines.slice(1).sort()).toEqual([expect.stringMatching(new RegExp(`^churn/default +churn +daily at 06:00 \\(\\S+\\) +yes +— +${next}$`)), expect.stringMatching(/^plans\/default +plans +daily at 06:00 /)]);
+
+    const one = JSON.parse((await run('schedules', '--model', 'churn', '--json')).out) as { id: string; modelId: string; default: boolean; description: string; nextRunAt: string; lastRunAt: string | null }[];
+    expect(one).toHaveLength(1);
+    expect(one[0]).toMatchObject({ id: 'churn/default', modelId: 'churn', default: true, lastRunAt: null, description: expect.stringMatching(/^daily at 06:00 /) as unknown });
+    expect(Date.parse(one[0].nextRunAt)).toBeGreaterThan(Date.now());
+    expect(new Date(one[0].nextRunAt).getTime() - Date.now()).toBeLessThanOrEqual(25 * 3600 * 1000);
+
+    const missing = await run('schedules', '--model', 'nope');
+    expect(missing).toEqual({ code: 1, out: '', err: "Model not found: Model 'nope' does not exist.\n" });
   });
 
   it('lists models as JSON with --json', async () => {

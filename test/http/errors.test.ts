@@ -64,6 +64,7 @@ function versionRow(modelId: string, version: string, at: Date): ModelVersion {
     trainer: { type: 'logistic', params: {} },
     features: CHURN.features as ModelVersion['features'],
     artifactSha256: 'f'.repeat(64),
+    referenceSha256: null,
     artifactBytes: 10,
     metrics: { auc: 0.8 },
     championMetrics: null,

@@ -36,6 +36,7 @@ function versionRow(modelId: string, version: string, at: Date, extra: Partial<M
     trainer: { type: 'logistic', params: { l2: 1 } },
     features: [{ name: 'age', type: 'number' }],
     artifactSha256: 'a'.repeat(64),
+    referenceSha256: null,
     artifactBytes: 123,
     metrics: { auc: 0.81, accuracy: 0.75 },
     championMetrics: null,

@@ -13,6 +13,11 @@ export function jobOutcome(job: JobView): string {
   return decision.split(':')[0];
 }
 
+/** Each stage the job went through with how long it took (`loading labels 12ms, training 1.2s`); `—` when none. */
+export function stageDurations(job: JobView): string {
+  return job.stages.length === 0 ? NONE : job.stages.map((s) => `${s.name} ${duration(s.durationMs)}`).join(', ');
+}
+
 /** Register `models`, `status`, `history`, `versions` and `rollback`. */
 export function registerModelCommands(program: Command, io: CliIo): void {
   addClientOptions(program.command('models').description('list the models'))
@@ -79,8 +84,18 @@ export function registerModelCommands(program: Command, io: CliIo): void {
       }
       io.stdout(
         table(
-          ['JOB', 'STATUS', 'TRIGGER', 'CREATED', 'DURATION', 'VERSION', 'OUTCOME'],
-          page.items.map((j) => [j.id, j.status, j.trigger, when(j.createdAt), duration(j.durationMs), j.result?.newVersion ?? NONE, truncate(jobOutcome(j), 60)]),
+          ['JOB', 'STATUS', 'TRIGGER', 'ATTEMPTS', 'CREATED', 'DURATION', 'VERSION', 'OUTCOME', 'STAGES'],
+          page.items.map((j) => [
+            j.id,
+            j.status,
+            j.trigger,
+            String(j.attempts),
+            when(j.createdAt),
+            duration(j.durationMs),
+            j.result?.newVersion ?? NONE,
+            truncate(jobOutcome(j), 60),
+            stageDurations(j),
+          ]),
         ),
       );
       if (page.total > page.items.length) io.stdout(`Showing ${flags.offset + 1}-${flags.offset + page.items.length} of ${plural(page.total, 'job')}.\n`);

@@ -149,6 +149,29 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropTable('schedules').ifExists().execute();
       },
     },
+    '0003-monitoring': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('model_versions').addColumn('reference_sha256', 'text').execute();
+        await db.schema.createIndex('labels_score_idx').on('labels').columns(['model_id', 'score_id']).execute();
+        await db.schema
+          .createTable('trigger_checks')
+          .addColumn('id', serial, (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('model_id', 'text', (c) => c.notNull().references('models.id').onDelete('cascade'))
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('checked_at', 'text', (c) => c.notNull())
+          .addColumn('decision', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('numbers', 'text', (c) => c.notNull())
+          .addColumn('job_id', 'text')
+          .execute();
+        await db.schema.createIndex('trigger_checks_model_idx').on('trigger_checks').columns(['model_id', 'kind', 'id']).execute();
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.dropTable('trigger_checks').ifExists().execute();
+        await db.schema.dropIndex('labels_score_idx').ifExists().execute();
+        await db.schema.alterTable('model_versions').dropColumn('reference_sha256').execute();
+      },
+    },
   };
 }
 

@@ -1,0 +1,117 @@
+/**
+ * The trees of a model in flat typed arrays. Node `i` is a leaf when feature[i] < 0; otherwise its
+ * children are left[i] and left[i] + 1. Number splits send v <= threshold left; category splits
+ * send a level code left when its bit is set in catBits from catOffset (codes >= catCount are
+ * levels the tree never saw); missing values (NaN, code -1) follow defaultLeft.
+ */
+export class Ensemble {
+  nodes = 0;
+  trees = 0;
+  catWords = 0;
+  feature = new Int32Array(1024);
+  threshold = new Float64Array(1024);
+  left = new Int32Array(1024);
+  defaultLeft = new Uint8Array(1024);
+  catOffset = new Int32Array(1024);
+  catCount = new Int32Array(1024);
+  value = new Float64Array(1024);
+  catBits = new Uint32Array(64);
+  roots = new Int32Array(64);
+  /** Output (class) each tree adds to. */
+  treeOutput = new Int32Array(64);
+
+  /** Make room for `count` more nodes; returns the index of the first. */
+  addNodes(count: number): number {
+    const need = this.nodes + count;
+    if (need > this.feature.length) {
+      const cap = Math.max(need, this.feature.length * 2);
+      this.feature = grow(this.feature, cap);
+      this.threshold = grow(this.threshold, cap);
+      this.left = grow(this.left, cap);
+      this.defaultLeft = grow(this.defaultLeft, cap);
+      this.catOffset = grow(this.catOffset, cap);
+      this.catCount = grow(this.catCount, cap);
+      this.value = grow(this.value, cap);
+    }
+    const first = this.nodes;
+    this.nodes = need;
+    return first;
+  }
+
+  /** Make room for `words` more category words; returns the offset of the first. */
+  addCatWords(words: number): number {
+    const need = this.catWords + words;
+    if (need > this.catBits.length) this.catBits = grow(this.catBits, Math.max(need, this.catBits.length * 2));
+    const first = this.catWords;
+    this.catWords = need;
+    return first;
+  }
+
+  /** Register a tree rooted at `root` adding to output `output`. */
+  addTree(root: number, output: number): void {
+    if (this.trees === this.roots.length) {
+      this.roots = grow(this.roots, this.trees * 2);
+      this.treeOutput = grow(this.treeOutput, this.trees * 2);
+    }
+    this.roots[this.trees] = root;
+    this.treeOutput[this.trees] = output;
+    this.trees++;
+  }
+
+  /** Keep only the first `trees` trees (trees are stored in order, so their nodes are a prefix). */
+  truncate(trees: number): void {
+    if (trees >= this.trees) return;
+    this.trees = trees;
+    this.nodes = this.roots[trees];
+    let words = 0;
+    for (let i = 0; i < this.nodes; i++) {
+      if (this.catOffset[i] >= 0) words = Math.max(words, this.catOffset[i] + ((this.catCount[i] + 31) >>> 5));
+    }
+    this.catWords = words;
+  }
+
+  /** Leaf reached by row `r` of the row-major matrix x (width features). */
+  leaf(tree: number, x: Float64Array, base: number): number {
+    const feature = this.feature;
+    const threshold = this.threshold;
+    const left = this.left;
+    const catOffset = this.catOffset;
+    let node = this.roots[tree];
+    let f = feature[node];
+    while (f >= 0) {
+      const v = x[base + f];
+      const co = catOffset[node];
+      let goLeft: boolean;
+      if (co < 0) {
+        goLeft = v <= threshold[node] || (v !== v && this.defaultLeft[node] === 1);
+      } else if (v >= 0 && v < this.catCount[node]) {
+        goLeft = ((this.catBits[co + (v >>> 5)] >>> (v & 31)) & 1) === 1;
+      } else {
+        goLeft = this.defaultLeft[node] === 1;
+      }
+      node = goLeft ? left[node] : left[node] + 1;
+      f = feature[node];
+    }
+    return node;
+  }
+
+  /**
+   * Add trees [from, to) to the raw margins (row-major, `outputs` per row) of `rows` rows of the
+   * row-major matrix x with `width` features.
+   */
+  addMargins(x: Float64Array, width: number, rows: number, from: number, to: number, margins: Float64Array, outputs: number): void {
+    const value = this.value;
+    const treeOutput = this.treeOutput;
+    for (let r = 0; r < rows; r++) {
+      const base = r * width;
+      const out = r * outputs;
+      for (let t = from; t < to; t++) margins[out + treeOutput[t]] += value[this.leaf(t, x, base)];
+    }
+  }
+}
+
+function grow<T extends Int32Array | Float64Array | Uint8Array | Uint32Array>(a: T, cap: number): T {
+  const b = new (a.constructor as new (n: number) => T)(cap);
+  b.set(a);
+  return b;
+}

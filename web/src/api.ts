@@ -1,0 +1,200 @@
+/*
+ * The dashboard's only way to the server: the public HTTP API under /api/v1, typed here by hand
+ * from the responses the API documents (the dashboard ships apart from the server code).
+ */
+
+export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'cancelled';
+export type StatusValue = 'idle' | JobStatus;
+export type Metrics = Record<string, number>;
+export type ScheduleSpec = string | { every: 'day'; at: string } | { every: 'week'; day: string; at: string } | { every: 'month'; at: string };
+
+export interface Model {
+  id: string;
+  task: 'binary' | 'multiclass' | 'regression';
+  description: string;
+  features: { name: string; type: string }[];
+  trainer: { type: string; params: Record<string, unknown> };
+  activeVersion: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface RetrainResult {
+  oldVersion: string | null;
+  newVersion: string | null;
+  promoted: boolean;
+  oldMetrics: Metrics | null;
+  newMetrics: Metrics | null;
+  improvementPct: number | null;
+  primaryMetric: string;
+  trainingSamples: number;
+  trainingMs: number;
+  labelCount: number;
+  decision: string;
+}
+
+export interface Job {
+  id: string;
+  modelId: string;
+  status: JobStatus;
+  trigger: string;
+  force: boolean;
+  stage: string | null;
+  progress: number | null;
+  stages: { name: string; startedAt: string; durationMs: number }[];
+  attempts: number;
+  result: RetrainResult | null;
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+}
+
+export interface RetrainStatus {
+  modelId: string;
+  status: StatusValue;
+  stage: string | null;
+  progress: number | null;
+  activeVersion: string | null;
+  currentJob: Job | null;
+  lastJob: Job | null;
+  newLabels: number;
+  minNewLabels: number;
+  nextRunAt: string | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export interface RetrainConfig {
+  schedule: ScheduleSpec;
+  timezone: string | null;
+  enabled: boolean;
+  catchUp: 'skip' | 'once';
+  minNewLabels: number;
+  window: unknown;
+  autoPromote: boolean;
+  gates: { minimums: Record<string, number>; maxDegradation: number };
+  seed: number;
+  timeoutMinutes: number;
+  retry: { retries: number; initialDelaySeconds: number; maxDelaySeconds: number };
+  trainer: { type: string; params: Record<string, unknown> };
+  scheduleDescription: string;
+  effectiveTimezone: string;
+  nextRunAt: string | null;
+}
+
+export interface Version {
+  modelId: string;
+  version: string;
+  status: 'active' | 'candidate' | 'rejected' | 'retired';
+  metrics: Metrics;
+  championMetrics: Metrics | null;
+  parentVersion: string | null;
+  labelCount: number;
+  trainingSamples: number;
+  decision: string;
+  jobId: string | null;
+  createdAt: string;
+}
+
+export interface Schedule {
+  id: string;
+  modelId: string;
+  default: boolean;
+  description: string;
+  effectiveTimezone: string;
+  lastRunAt: string | null;
+  lastJobStatus: JobStatus | null;
+  nextRunAt: string | null;
+  config: { schedule: ScheduleSpec; timezone: string | null; enabled: boolean; catchUp: string };
+}
+
+/** One problem with one field of a request, as the API names it (`/schedule`, `/retry/retries`). */
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
+/** An application/problem+json document (RFC 9457). */
+export interface Problem {
+  type?: string;
+  title?: string;
+  status?: number;
+  detail?: string;
+  code?: string;
+  errors?: FieldProblem[];
+  jobId?: string;
+  [extra: string]: unknown;
+}
+
+/** A failed API call, with the server's problem document when it sent one. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly problem: Problem | null;
+
+  constructor(status: number, message: string, problem: Problem | null) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+const BASE = '/api/v1';
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(BASE + path, {
+      method,
+      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    throw new ApiError(0, `The Refit server cannot be reached (${err instanceof Error ? err.message : String(err)}).`, null);
+  }
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    // Not JSON (a proxy's error page): reported below by status.
+  }
+  if (!res.ok) {
+    const problem = json && typeof json === 'object' ? (json as Problem) : null;
+    throw new ApiError(res.status, problem?.detail ?? problem?.title ?? `The server answered ${res.status} ${res.statusText}.`, problem);
+  }
+  return json as T;
+}
+
+const m = (id: string) => `/models/${encodeURIComponent(id)}`;
+
+/** The calls the dashboard makes. */
+export const api = {
+  models: () => request<{ items: Model[] }>('GET', '/models').then((r) => r.items),
+  model: (id: string) => request<Model>('GET', m(id)),
+  status: (id: string) => request<RetrainStatus>('GET', `${m(id)}/retrain/status`),
+  history: (id: string, limit: number, offset: number) => request<Page<Job>>('GET', `${m(id)}/retrain/history?limit=${limit}&offset=${offset}`),
+  retrain: (id: string, force: boolean) => request<{ jobId: string; status: JobStatus }>('POST', `${m(id)}/retrain`, force ? { force: true } : {}),
+  config: (id: string) => request<RetrainConfig>('GET', `${m(id)}/retrain/config`),
+  putConfig: (id: string, body: Record<string, unknown>) => request<RetrainConfig>('PUT', `${m(id)}/retrain/config`, body),
+  versions: (id: string) => request<{ activeVersion: string | null; items: Version[] }>('GET', `${m(id)}/versions`),
+  rollback: (id: string, version: string) => request<unknown>('POST', `${m(id)}/rollback`, { version }),
+  schedules: () => request<{ items: Schedule[] }>('GET', '/schedules').then((r) => r.items),
+};
+
+/** The metric a model is judged by, as the server picks it: AUC, accuracy or RMSE. */
+export function primaryMetricOf(task: Model['task']): string {
+  return task === 'binary' ? 'auc' : task === 'multiclass' ? 'accuracy' : 'rmse';
+}
+
+/** Error metrics: lower is better. */
+export function lowerIsBetter(metric: string): boolean {
+  return metric === 'rmse' || metric === 'mae' || metric === 'logLoss';
+}

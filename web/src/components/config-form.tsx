@@ -1,0 +1,275 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, type ReactNode, useState } from 'react';
+import { api, ApiError, type FieldProblem, type RetrainConfig, type ScheduleSpec } from '../api.js';
+import { dateTime } from '../format.js';
+import { Card } from './common.js';
+
+type Mode = 'cron' | 'day' | 'week' | 'month';
+
+/** The form's values, as typed (strings for numbers, so a half-typed value is not lost). */
+interface FormValues {
+  mode: Mode;
+  cron: string;
+  day: string;
+  at: string;
+  timezone: string;
+  enabled: boolean;
+  catchUp: 'skip' | 'once';
+  minNewLabels: string;
+  timeoutMinutes: string;
+  autoPromote: boolean;
+  maxDegradationPct: string;
+  retries: string;
+}
+
+const DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
+
+function toValues(c: RetrainConfig): FormValues {
+  const s = c.schedule;
+  return {
+    mode: typeof s === 'string' ? 'cron' : s.every,
+    cron: typeof s === 'string' ? s : '0 6 * * *',
+    day: typeof s === 'object' && s.every === 'week' ? s.day : 'monday',
+    at: typeof s === 'object' ? s.at : '06:00',
+    timezone: c.timezone ?? '',
+    enabled: c.enabled,
+    catchUp: c.catchUp,
+    minNewLabels: String(c.minNewLabels),
+    timeoutMinutes: String(c.timeoutMinutes),
+    autoPromote: c.autoPromote,
+    maxDegradationPct: String(+(c.gates.maxDegradation * 100).toFixed(4)),
+    retries: String(c.retry.retries),
+  };
+}
+
+/** A number when the text is one; otherwise the text itself, so the server names the problem. */
+function num(text: string): unknown {
+  const t = text.trim();
+  return t !== '' && Number.isFinite(Number(t)) ? Number(t) : t;
+}
+
+function toBody(v: FormValues): Record<string, unknown> {
+  const schedule: ScheduleSpec =
+    v.mode === 'cron' ? v.cron.trim() : v.mode === 'week' ? { every: 'week', day: v.day, at: v.at } : v.mode === 'day' ? { every: 'day', at: v.at } : { every: 'month', at: v.at };
+  const pct = num(v.maxDegradationPct);
+  return {
+    schedule,
+    timezone: v.timezone.trim() === '' ? null : v.timezone.trim(),
+    enabled: v.enabled,
+    catchUp: v.catchUp,
+    minNewLabels: num(v.minNewLabels),
+    timeoutMinutes: num(v.timeoutMinutes),
+    autoPromote: v.autoPromote,
+    gates: { maxDegradation: typeof pct === 'number' ? pct / 100 : pct },
+    retry: { retries: num(v.retries) },
+  };
+}
+
+/** Which field a problem path (`/schedule/at`, `/retry/retries`) belongs to. */
+const FIELDS: [prefix: string, field: string][] = [
+  ['/schedule', 'schedule'],
+  ['/timezone', 'timezone'],
+  ['/enabled', 'enabled'],
+  ['/catchUp', 'catchUp'],
+  ['/minNewLabels', 'minNewLabels'],
+  ['/timeoutMinutes', 'timeoutMinutes'],
+  ['/autoPromote', 'autoPromote'],
+  ['/gates', 'maxDegradation'],
+  ['/retry', 'retries'],
+];
+
+function fieldOf(path: string): string | null {
+  for (const [prefix, field] of FIELDS) if (path === prefix || path.startsWith(prefix + '/')) return field;
+  return null;
+}
+
+/** The retrain configuration; the server validates it and its problems appear under their fields. */
+export function ConfigForm({ modelId, config }: { modelId: string; config: RetrainConfig }) {
+  const client = useQueryClient();
+  const [values, setValues] = useState<FormValues>(() => toValues(config));
+  const [dirty, setDirty] = useState(false);
+  const [saved, setSaved] = useState<RetrainConfig | null>(null);
+  const save = useMutation({
+    mutationFn: (body: Record<string, unknown>) => api.putConfig(modelId, body),
+    onSuccess: (next) => {
+      client.setQueryData(['config', modelId], next);
+      void client.invalidateQueries({ queryKey: ['status', modelId] });
+      void client.invalidateQueries({ queryKey: ['schedules'] });
+      setValues(toValues(next));
+      setDirty(false);
+      setSaved(next);
+    },
+    onError: () => setSaved(null),
+  });
+
+  const problems: FieldProblem[] = save.error instanceof ApiError ? (save.error.problem?.errors ?? []) : [];
+  const byField = new Map<string, string[]>();
+  const unplaced: FieldProblem[] = [];
+  for (const p of problems) {
+    const f = fieldOf(p.path);
+    if (f) byField.set(f, [...(byField.get(f) ?? []), p.message]);
+    else unplaced.push(p);
+  }
+  const set = <K extends keyof FormValues>(key: K, value: FormValues[K]) => {
+    setValues((v) => ({ ...v, [key]: value }));
+    setDirty(true);
+    setSaved(null);
+  };
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    save.mutate(toBody(values));
+  };
+  const current = saved ?? (client.getQueryData<RetrainConfig>(['config', modelId]) ?? config);
+
+  return (
+    <Card title="Configuration" testId="config">
+      <form className="config-form" onSubmit={submit} noValidate>
+        <fieldset className="field wide">
+          <legend>Schedule</legend>
+          <div className="schedule-row">
+            <label className="sr-only" htmlFor="schedule-mode">
+              Schedule kind
+            </label>
+            <select id="schedule-mode" value={values.mode} onChange={(e) => set('mode', e.target.value as Mode)}>
+              <option value="cron">Cron expression</option>
+              <option value="day">Every day</option>
+              <option value="week">Every week</option>
+              <option value="month">Every month (day 1)</option>
+            </select>
+            {values.mode === 'cron' && (
+              <input
+                id="schedule"
+                name="schedule"
+                aria-label="Cron expression"
+                value={values.cron}
+                onChange={(e) => set('cron', e.target.value)}
+                placeholder="0 6 * * *"
+                spellCheck={false}
+                aria-invalid={byField.has('schedule')}
+                aria-describedby="schedule-error schedule-help"
+              />
+            )}
+            {values.mode === 'week' && (
+              <select aria-label="Day of the week" value={values.day} onChange={(e) => set('day', e.target.value)}>
+                {DAYS.map((d) => (
+                  <option key={d} value={d}>
+                    {d[0].toUpperCase() + d.slice(1)}
+                  </option>
+                ))}
+              </select>
+            )}
+            {values.mode !== 'cron' && (
+              <input
+                id="schedule"
+                name="schedule-at"
+                aria-label="At (HH:MM)"
+                value={values.at}
+                onChange={(e) => set('at', e.target.value)}
+                placeholder="06:00"
+                inputMode="numeric"
+                aria-invalid={byField.has('schedule')}
+                aria-describedby="schedule-error schedule-help"
+              />
+            )}
+          </div>
+          <FieldError id="schedule-error" messages={byField.get('schedule')} />
+          <p id="schedule-help" className="help">
+            Now: <span data-testid="schedule-description">{current.scheduleDescription}</span>
+            {current.nextRunAt ? ` · next run ${dateTime(current.nextRunAt)}` : ' · no next run'}. Cron: minute hour day-of-month month day-of-week, or @daily, @hourly….
+          </p>
+        </fieldset>
+
+        <Field id="timezone" label="Time zone" errors={byField.get('timezone')} help={`Empty: the server's zone (${current.effectiveTimezone}).`}>
+          <input id="timezone" value={values.timezone} placeholder={current.effectiveTimezone} onChange={(e) => set('timezone', e.target.value)} spellCheck={false} aria-invalid={byField.has('timezone')} aria-describedby="timezone-error" />
+        </Field>
+
+        <Field id="catchUp" label="Missed runs after downtime" errors={byField.get('catchUp')}>
+          <select id="catchUp" value={values.catchUp} onChange={(e) => set('catchUp', e.target.value as 'skip' | 'once')} aria-describedby="catchUp-error">
+            <option value="skip">skip them</option>
+            <option value="once">run once</option>
+          </select>
+        </Field>
+
+        <Field id="minNewLabels" label="Minimum new labels" errors={byField.get('minNewLabels')} help="A retrain with fewer new labels is skipped.">
+          <input id="minNewLabels" type="number" min={0} step={1} value={values.minNewLabels} onChange={(e) => set('minNewLabels', e.target.value)} aria-invalid={byField.has('minNewLabels')} aria-describedby="minNewLabels-error" />
+        </Field>
+
+        <Field id="timeoutMinutes" label="Timeout (minutes)" errors={byField.get('timeoutMinutes')}>
+          <input id="timeoutMinutes" type="number" min={1} step="any" value={values.timeoutMinutes} onChange={(e) => set('timeoutMinutes', e.target.value)} aria-invalid={byField.has('timeoutMinutes')} aria-describedby="timeoutMinutes-error" />
+        </Field>
+
+        <Field id="maxDegradation" label="Largest allowed degradation (%)" errors={byField.get('maxDegradation')} help="How much worse than the active version a new one may be on the primary metric.">
+          <input id="maxDegradation" type="number" min={0} max={100} step="any" value={values.maxDegradationPct} onChange={(e) => set('maxDegradationPct', e.target.value)} aria-invalid={byField.has('maxDegradation')} aria-describedby="maxDegradation-error" />
+        </Field>
+
+        <Field id="retries" label="Retries after a failure" errors={byField.get('retries')}>
+          <input id="retries" type="number" min={0} max={10} step={1} value={values.retries} onChange={(e) => set('retries', e.target.value)} aria-invalid={byField.has('retries')} aria-describedby="retries-error" />
+        </Field>
+
+        <div className="field checks">
+          <label className="check">
+            <input type="checkbox" checked={values.enabled} onChange={(e) => set('enabled', e.target.checked)} /> Schedule enabled
+          </label>
+          <FieldError id="enabled-error" messages={byField.get('enabled')} />
+          <label className="check">
+            <input type="checkbox" checked={values.autoPromote} onChange={(e) => set('autoPromote', e.target.checked)} /> Promote automatically when the gates pass
+          </label>
+          <FieldError id="autoPromote-error" messages={byField.get('autoPromote')} />
+        </div>
+
+        <p className="field wide muted small">Drift and performance triggers are not available yet: retrains start on the schedule or by hand.</p>
+
+        <div className="field wide form-actions">
+          <button type="submit" className="primary" disabled={save.isPending}>
+            {save.isPending ? 'Saving…' : 'Save configuration'}
+          </button>
+          {dirty && !save.isPending && (
+            <button
+              type="button"
+              onClick={() => {
+                setValues(toValues(current));
+                setDirty(false);
+                save.reset();
+              }}
+            >
+              Discard changes
+            </button>
+          )}
+          <span role="status" data-testid="config-result">
+            {saved && !dirty && <span className="good">Saved.</span>}
+            {save.isError && <span className="error-text">Not saved: {problems.length > 0 ? 'fix the fields marked above.' : save.error.message}</span>}
+          </span>
+        </div>
+        {unplaced.length > 0 && (
+          <ul className="error-text field wide" role="alert">
+            {unplaced.map((p) => (
+              <li key={p.path + p.message}>
+                <code>{p.path}</code>: {p.message}
+              </li>
+            ))}
+          </ul>
+        )}
+      </form>
+    </Card>
+  );
+}
+
+function Field({ id, label, errors, help, children }: { id: string; label: string; errors?: string[]; help?: string; children: ReactNode }) {
+  return (
+    <div className={`field${errors ? ' invalid' : ''}`}>
+      <label htmlFor={id}>{label}</label>
+      {children}
+      <FieldError id={`${id}-error`} messages={errors} />
+      {help && <p className="help">{help}</p>}
+    </div>
+  );
+}
+
+function FieldError({ id, messages }: { id: string; messages?: string[] }) {
+  if (!messages || messages.length === 0) return <span id={id} hidden />;
+  return (
+    <p id={id} className="field-error" data-testid={id}>
+      {messages.join('; ')}
+    </p>
+  );
+}

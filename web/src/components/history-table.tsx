@@ -1,0 +1,118 @@
+import { useState } from 'react';
+import { type Job, lowerIsBetter } from '../api.js';
+import { dateTime, duration, metric, metricName, signed } from '../format.js';
+import { useHistory } from '../queries.js';
+import { Card, Empty, ErrorBox, Loading, StatusBadge } from './common.js';
+
+const PAGE = 10;
+
+/** Retrain jobs, newest first, a page at a time. */
+export function HistoryTable({ modelId }: { modelId: string }) {
+  const [offset, setOffset] = useState(0);
+  const history = useHistory(modelId, PAGE, offset);
+  const page = history.data;
+  return (
+    <Card title="Retrain history" testId="history">
+      {history.isPending && <Loading what="the history" />}
+      {history.isError && <ErrorBox what="the history" error={history.error} retry={() => void history.refetch()} />}
+      {page && page.total === 0 && <Empty>No retrains yet. Press “Retrain now”, or wait for the schedule.</Empty>}
+      {page && page.items.length > 0 && (
+        <>
+          <div className="scroll">
+            <table className="table stack history" data-testid="history-table">
+              <thead>
+                <tr>
+                  <th scope="col">Started</th>
+                  <th scope="col">Trigger</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Duration</th>
+                  <th scope="col">Labels</th>
+                  <th scope="col">Version</th>
+                  <th scope="col">Metric before → after</th>
+                  <th scope="col">Decision</th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.items.map((job) => (
+                  <HistoryRow key={job.id} job={job} />
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <nav className="pager" aria-label="History pages">
+            <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
+              ← Newer
+            </button>
+            <span className="muted">
+              {offset + 1}–{offset + page.items.length} of {page.total}
+            </span>
+            <button type="button" disabled={offset + PAGE >= page.total} onClick={() => setOffset(offset + PAGE)}>
+              Older →
+            </button>
+          </nav>
+        </>
+      )}
+    </Card>
+  );
+}
+
+function HistoryRow({ job }: { job: Job }) {
+  const r = job.result;
+  const name = r?.primaryMetric;
+  const before = name ? r?.oldMetrics?.[name] : undefined;
+  const after = name ? r?.newMetrics?.[name] : undefined;
+  const diff = before !== undefined && after !== undefined ? after - before : null;
+  const better = diff === null || !name ? null : lowerIsBetter(name) ? diff < 0 : diff > 0;
+  return (
+    <tr data-testid="history-row">
+      <td data-label="Started">{dateTime(job.startedAt ?? job.createdAt)}</td>
+      <td data-label="Trigger">
+        {job.trigger}
+        {job.force ? <span className="muted"> (forced)</span> : null}
+        {job.attempts > 1 ? <span className="muted"> · {job.attempts} attempts</span> : null}
+      </td>
+      <td data-label="Status">
+        <StatusBadge status={job.status} />
+        {job.stage && (job.status === 'running' || job.status === 'pending') ? <span className="muted small"> {job.stage}</span> : null}
+      </td>
+      <td data-label="Duration" title={job.stages.map((s) => `${s.name}: ${duration(s.durationMs)}`).join('\n')}>
+        {duration(job.durationMs)}
+      </td>
+      <td data-label="Labels">{r ? r.labelCount : '—'}</td>
+      <td data-label="Version">
+        {r && (r.oldVersion || r.newVersion) ? (
+          <span className="versions">
+            <code>{r.oldVersion ?? 'none'}</code> → <code>{r.newVersion ?? 'none'}</code>
+          </span>
+        ) : (
+          '—'
+        )}
+      </td>
+      <td data-label="Metric">
+        {name && (before !== undefined || after !== undefined) ? (
+          <span>
+            <span className="muted">{metricName(name)}</span> {metric(before)} → {metric(after)}
+            {diff !== null && (
+              <span className={better ? 'good' : diff === 0 ? 'muted' : 'bad'}>
+                {' '}
+                ({signed(diff)}
+                {r?.improvementPct !== null && r?.improvementPct !== undefined ? `, ${r.improvementPct >= 0 ? '+' : '−'}${Math.abs(r.improvementPct).toFixed(1)}%` : ''})
+              </span>
+            )}
+          </span>
+        ) : (
+          '—'
+        )}
+      </td>
+      <td data-label="Decision" className="decision">
+        {r?.decision && <span>{r.decision}</span>}
+        {job.error && (
+          <div className="error-text" data-testid="history-error">
+            {job.error}
+          </div>
+        )}
+        {!r?.decision && !job.error && '—'}
+      </td>
+    </tr>
+  );
+}

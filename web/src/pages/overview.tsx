@@ -1,0 +1,101 @@
+import type { Job, Model } from '../api.js';
+import { Empty, ErrorBox, Loading, StageProgress, StatusBadge } from '../components/common.js';
+import { dateTime, relative } from '../format.js';
+import { isBusy, useModels, useStatus } from '../queries.js';
+import { Link, modelPath } from '../router.js';
+
+/** Every model at a glance: active version, status, last retrain and its result, next run. */
+export function Overview() {
+  const models = useModels();
+  return (
+    <>
+      <div className="page-title">
+        <h1>Models</h1>
+        {models.data && <span className="muted">{models.data.length === 1 ? '1 model' : `${models.data.length} models`}</span>}
+      </div>
+      {models.isPending && <Loading what="models" />}
+      {models.isError && <ErrorBox what="the models" error={models.error} retry={() => void models.refetch()} />}
+      {models.data && models.data.length === 0 && (
+        <Empty>
+          <h2>No models yet</h2>
+          <p>Declare one through the API and it appears here:</p>
+          <pre>{`curl -X POST http://${location.host}/api/v1/models -H 'content-type: application/json' \\
+  -d '{"id": "churn", "task": "binary", "trainer": "logistic",
+       "features": [{"name": "age", "type": "number"}, {"name": "plan", "type": "category"}]}'`}</pre>
+          <p>
+            or start the server with <code>--demo</code>, or list models in <code>refit.config.yaml</code>.
+          </p>
+        </Empty>
+      )}
+      {models.data && models.data.length > 0 && (
+        <>
+          <table className="table stack" data-testid="models-table">
+            <thead>
+              <tr>
+                <th scope="col">Model</th>
+                <th scope="col">Active version</th>
+                <th scope="col">Status</th>
+                <th scope="col">Last retrain</th>
+                <th scope="col">Result</th>
+                <th scope="col">Next run</th>
+              </tr>
+            </thead>
+            <tbody>
+              {models.data.map((m) => (
+                <ModelRow key={m.id} model={m} />
+              ))}
+            </tbody>
+          </table>
+          <p className="muted note">Live metrics and drift flags will appear here once monitoring is part of Refit; they are not available yet.</p>
+        </>
+      )}
+    </>
+  );
+}
+
+function ModelRow({ model }: { model: Model }) {
+  const status = useStatus(model.id);
+  const s = status.data;
+  const last = s?.lastJob ?? null;
+  return (
+    <tr data-testid={`model-row-${model.id}`}>
+      <td data-label="Model">
+        <Link href={modelPath(model.id)} className="model-link">
+          {model.id}
+        </Link>
+        <div className="muted small">
+          {model.task} · {model.trainer.type}
+        </div>
+      </td>
+      <td data-label="Active version">{model.activeVersion ? <code>{model.activeVersion}</code> : <span className="muted">none yet</span>}</td>
+      <td data-label="Status">
+        {status.isPending && <span className="muted">…</span>}
+        {status.isError && <span className="error-text">status unavailable</span>}
+        {s && (
+          <span className="status-cell">
+            <StatusBadge status={s.status} testId={`status-${model.id}`} />
+            {isBusy(s) && <StageProgress stage={s.stage} progress={s.progress} />}
+          </span>
+        )}
+      </td>
+      <td data-label="Last retrain">{last ? <span title={dateTime(last.finishedAt ?? last.createdAt)}>{relative(last.finishedAt ?? last.createdAt)}</span> : <span className="muted">never</span>}</td>
+      <td data-label="Result">{last ? <JobOutcome job={last} /> : <span className="muted">—</span>}</td>
+      <td data-label="Next run">{s ? s.nextRunAt ? <span title={dateTime(s.nextRunAt)}>{relative(s.nextRunAt)}</span> : <span className="muted">schedule off</span> : '…'}</td>
+    </tr>
+  );
+}
+
+/** What a finished job did, in a few words. */
+export function JobOutcome({ job }: { job: Job }) {
+  if (job.status === 'failed') return <span className="error-text" title={job.error ?? undefined}>failed{job.error ? `: ${truncate(job.error, 80)}` : ''}</span>;
+  if (job.status === 'skipped') return <span className="muted" title={job.result?.decision}>skipped{job.result?.decision ? `: ${truncate(job.result.decision, 80)}` : ''}</span>;
+  if (job.status === 'cancelled') return <span className="muted">cancelled</span>;
+  const r = job.result;
+  if (!r) return <span className="muted">{job.status}</span>;
+  if (r.promoted && r.newVersion) return <span title={r.decision}>promoted <code>{r.newVersion}</code></span>;
+  return <span title={r.decision}>not promoted{r.newVersion ? <> (<code>{r.newVersion}</code>)</> : null}</span>;
+}
+
+function truncate(s: string, n: number): string {
+  return s.length > n ? s.slice(0, n - 1) + '…' : s;
+}

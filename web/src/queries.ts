@@ -1,0 +1,23 @@
+import { useQuery } from '@tanstack/react-query';
+import { api, type RetrainStatus } from './api.js';
+
+/** Query keys: [kind, modelId, …]; the live stream invalidates by [kind, modelId]. */
+
+export const useModels = () => useQuery({ queryKey: ['models'], queryFn: api.models });
+
+export const useModel = (id: string) => useQuery({ queryKey: ['model', id], queryFn: () => api.model(id) });
+
+export const isBusy = (s: RetrainStatus | undefined) => s?.status === 'pending' || s?.status === 'running';
+
+/** While a job is under way the status is also polled, in case the event stream is down. */
+export const useStatus = (id: string) =>
+  useQuery({ queryKey: ['status', id], queryFn: () => api.status(id), refetchInterval: (q) => (isBusy(q.state.data) ? 2000 : false) });
+
+export const useHistory = (id: string, limit: number, offset: number) =>
+  useQuery({ queryKey: ['history', id, limit, offset], queryFn: () => api.history(id, limit, offset), placeholderData: (prev) => prev });
+
+export const useVersions = (id: string) => useQuery({ queryKey: ['versions', id], queryFn: () => api.versions(id) });
+
+export const useConfig = (id: string) => useQuery({ queryKey: ['config', id], queryFn: () => api.config(id) });
+
+export const useSchedules = () => useQuery({ queryKey: ['schedules'], queryFn: api.schedules });
