@@ -3,10 +3,13 @@ import { parseModelSpec, windowToInput, zodProblems } from './config/model-spec.
 import { validateFeatureRow, validateLabel } from './data/validate-row.js';
 import type { Clock } from './domain/clock.js';
 import { systemClock } from './domain/clock.js';
-import type { Activation, FeatureRow, Model, ModelSpec, ModelVersion, RefitEvent, RetrainJob, ScheduleConfig, Triggers } from './domain/entities.js';
+import type { Activation, FeatureRow, Model, ModelSpec, ModelVersion, RefitEvent, RetrainJob, ScheduleConfig, TriggerCheck, Triggers } from './domain/entities.js';
 import { timeOrderedId } from './domain/ids.js';
 import { nextRunAfter, parseSchedule } from './retrain/schedule.js';
 import { Scheduler, defaultScheduleId, specScheduleConfig } from './retrain/scheduler.js';
+import type { DriftResult } from './monitor/drift.js';
+import type { PerformanceReport, RetrainNeeded } from './monitor/monitor.js';
+import { Monitor } from './monitor/monitor.js';
 import type { FieldProblem } from './errors.js';
 import { RefitError } from './errors.js';
 import { EventHub } from './events/hub.js';
@@ -57,8 +60,9 @@ export interface RetrainStatus {
 export interface ScheduleView {
   readonly id: string;
   readonly modelId: string;
-  readonly kind: 'retrain';
-  /** True for the schedule in the model's spec (changed through its retrain config). */
+  /** `retrain` starts retrains; `check` runs the monitor's trigger checks. */
+  readonly kind: 'retrain' | 'check';
+  /** True for the schedules in the model's spec (changed through its retrain config). */
   readonly default: boolean;
   readonly config: ScheduleConfig;
   readonly description: string;
@@ -116,6 +120,7 @@ export class Refit {
   readonly scorer: Scorer;
   readonly queue: JobQueue;
   readonly scheduler: Scheduler;
+  readonly monitor: Monitor;
   readonly logger: Logger | undefined;
 
   constructor(deps: RefitDeps) {
@@ -126,10 +131,12 @@ export class Refit {
     this.scorer = new Scorer(this.store, this.clock);
     const qdeps: PipelineDeps = { store: this.store, clock: this.clock, hub: this.hub, scorer: this.scorer, logger: this.logger, executor: deps.executor ?? new WorkerExecutor() };
     this.queue = deps.queue ? deps.queue(qdeps) : new InProcessQueue(qdeps, { logger: this.logger, ...(deps.random ? { random: deps.random } : {}) });
+    this.monitor = new Monitor({ store: this.store, clock: this.clock, queue: this.queue, scorer: this.scorer, hub: this.hub, ...(this.logger ? { logger: this.logger } : {}) });
     this.scheduler = new Scheduler({
       store: this.store,
       clock: this.clock,
       queue: this.queue,
+      onCheck: (modelId) => this.monitor.check(modelId, { fire: true }),
       defaultTimezone: deps.defaultTimezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
       ...(this.logger ? { logger: this.logger } : {}),
     });
@@ -450,6 +457,37 @@ export class Refit {
     return activation;
   }
 
+  // ---- monitoring ----
+
+  /** The drift report of the model's active version over its most recent scores, computed now. */
+  async drift(modelId: string): Promise<DriftResult> {
+    await this.getModel(modelId);
+    return this.monitor.drift(modelId);
+  }
+
+  /** Live performance per version per window (default: 24 one-hour windows... see the route). */
+  async performance(modelId: string, windowHours: number, windows: number): Promise<PerformanceReport> {
+    return this.monitor.performance(await this.getModel(modelId), windowHours, windows);
+  }
+
+  /** Whether the model needs a retrain now, evaluated without starting one or storing the check. */
+  async retrainNeeded(modelId: string): Promise<RetrainNeeded> {
+    await this.getModel(modelId);
+    return this.monitor.check(modelId, { fire: false });
+  }
+
+  /** Run the trigger checks now, as the check schedule does: stored, and a retrain started when one fires. */
+  async runChecks(modelId: string): Promise<RetrainNeeded> {
+    await this.getModel(modelId);
+    return this.monitor.check(modelId, { fire: true });
+  }
+
+  /** Stored checks, newest first. */
+  async listChecks(modelId: string, limit: number): Promise<TriggerCheck[]> {
+    await this.getModel(modelId);
+    return this.store.listTriggerChecks(modelId, { limit });
+  }
+
   // ---- schedules ----
 
   /** Every schedule (each model's own and the extra ones) with its last and next run. */
@@ -464,7 +502,7 @@ export class Refit {
       views.push({
         id: e.id,
         modelId: e.modelId,
-        kind: 'retrain',
+        kind: e.kind,
         default: e.isDefault,
         config: e.config,
         description: e.schedule.description,
@@ -506,7 +544,7 @@ export class Refit {
 
   /** Remove an extra schedule; a model's own schedule is switched off through its retrain config instead. */
   async deleteSchedule(id: string): Promise<void> {
-    if (id.endsWith('/default')) {
+    if (id.endsWith('/default') || id.endsWith('/checks')) {
       throw new RefitError('SCHEDULE_IS_DEFAULT', `'${id}' is the model's own schedule; switch it off with PUT /api/v1/models/{id}/retrain/config {"enabled": false}.`);
     }
     if (!(await this.store.deleteSchedule(id))) throw new RefitError('SCHEDULE_NOT_FOUND', `Schedule '${id}' does not exist.`);

@@ -14,7 +14,18 @@ export default defineConfig({
   base: '/',
   publicDir: false,
   esbuild: { jsx: 'automatic' },
-  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true, chunkSizeWarningLimit: 1024 },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    chunkSizeWarningLimit: 1024,
+    rollupOptions: {
+      onwarn(warning, warn) {
+        // TanStack Query's "use client" markers mean nothing in a plain client bundle.
+        if (warning.code === 'MODULE_LEVEL_DIRECTIVE') return;
+        warn(warning);
+      },
+    },
+  },
   server: {
     proxy: { '/api': { target: process.env.REFIT_URL ?? 'http://127.0.0.1:8080', changeOrigin: true } },
   },

@@ -10,6 +10,7 @@ import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { modelRoutes } from './routes/models.js';
 import { retrainRoutes } from './routes/retrain.js';
+import { monitorRoutes } from './routes/monitor.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { staticRoutes } from './routes/static.js';
 
@@ -52,7 +53,7 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
   await app.register(swagger, {
     openapi: {
       info: { title: 'Refit API', description: 'Keeps machine-learning models fresh.', version: options.version ?? '0.0.0' },
-      tags: [{ name: 'models' }, { name: 'retrain' }, { name: 'jobs' }, { name: 'schedules' }, { name: 'events' }, { name: 'health' }],
+      tags: [{ name: 'models' }, { name: 'retrain' }, { name: 'jobs' }, { name: 'schedules' }, { name: 'monitor' }, { name: 'events' }, { name: 'health' }],
     },
     transform: jsonSchemaTransform,
   });
@@ -64,6 +65,7 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
   await app.register(retrainRoutes, { refit });
   await app.register(jobRoutes, { refit });
   await app.register(scheduleRoutes, { refit });
+  await app.register(monitorRoutes, { refit });
   await app.register(eventRoutes, { refit });
   await app.register(staticRoutes);
   return app;

@@ -12,7 +12,9 @@ export interface ScheduleEntry {
   /** `<modelId>/default` for the spec's schedule; the schedule's id otherwise. */
   readonly id: string;
   readonly modelId: string;
-  /** True for the schedule in the model's spec. */
+  /** `retrain` starts a retrain; `check` runs the monitor's trigger checks. */
+  readonly kind: 'retrain' | 'check';
+  /** True for the schedules that come from the model's spec (its retrain schedule and its checks). */
   readonly isDefault: boolean;
   readonly config: ScheduleConfig;
   /** Normalised, with the zone resolved (the server's when the config names none). */
@@ -43,6 +45,13 @@ export interface SchedulerDeps {
   readonly graceMs?: number;
   /** Longest sleep between checks, so config changes elsewhere are seen. Default 300,000 ms. */
   readonly maxSleepMs?: number;
+  /** Runs a model's trigger checks (the monitor) when its check schedule is due. Default: none. */
+  readonly onCheck?: (modelId: string) => Promise<unknown>;
+}
+
+/** The id of a model's trigger-check schedule. */
+export function checkScheduleId(modelId: string): string {
+  return `${modelId}/checks`;
 }
 
 /** The id of a model's own schedule. */
@@ -86,10 +95,12 @@ export class Scheduler {
     const out: ScheduleEntry[] = [];
     for (const m of models) {
       const config = specScheduleConfig(m);
-      out.push({ id: defaultScheduleId(m.spec.id), modelId: m.spec.id, isDefault: true, config, schedule: this.resolve(config), createdAt: m.createdAt });
+      out.push({ id: defaultScheduleId(m.spec.id), modelId: m.spec.id, kind: 'retrain', isDefault: true, config, schedule: this.resolve(config), createdAt: m.createdAt });
+      const checks: ScheduleConfig = { schedule: m.spec.retrain.triggers.checkSchedule, timezone: m.spec.retrain.timezone, enabled: true, catchUp: 'skip' };
+      out.push({ id: checkScheduleId(m.spec.id), modelId: m.spec.id, kind: 'check', isDefault: true, config: checks, schedule: this.resolve(checks), createdAt: m.createdAt });
     }
     for (const s of await store.listSchedules(modelId)) {
-      out.push({ id: s.id, modelId: s.modelId, isDefault: false, config: s.config, schedule: this.resolve(s.config), createdAt: s.createdAt });
+      out.push({ id: s.id, modelId: s.modelId, kind: 'retrain', isDefault: false, config: s.config, schedule: this.resolve(s.config), createdAt: s.createdAt });
     }
     return out;
   }
@@ -122,6 +133,16 @@ export class Scheduler {
       if (due.missed.length > 0) {
         logger?.warn({ scheduleId: e.id, missed: due.missed.map((d) => d.toISOString()), catchUp: e.schedule.catchUp }, `${due.missed.length} missed occurrence(s) will not run`);
       }
+      if (due.occurrence && e.kind === 'check') {
+        if (await store.claimOccurrence(e.id, due.occurrence)) {
+          try {
+            await this.deps.onCheck?.(e.modelId);
+          } catch (err) {
+            logger?.error({ err, modelId: e.modelId }, 'trigger check failed');
+          }
+        }
+        continue;
+      }
       if (due.occurrence) {
         if (!(await store.claimOccurrence(e.id, due.occurrence))) {
           decisions.push({ scheduleId: e.id, modelId: e.modelId, occurrence: due.occurrence.toISOString(), missed: due.missed.length, outcome: 'claimed-elsewhere', jobId: null });
@@ -139,6 +160,7 @@ export class Scheduler {
         }
       } else if (due.lastOccurrence && due.lastOccurrence.getTime() > last.getTime()) {
         await store.claimOccurrence(e.id, due.lastOccurrence);
+        if (e.kind === 'check') continue;
         decisions.push({ scheduleId: e.id, modelId: e.modelId, occurrence: null, missed: due.missed.length, outcome: 'missed', jobId: null });
       }
     }

@@ -1,6 +1,7 @@
 import { RefitError } from '../errors.js';
 import { logisticTrainer } from './linear/logistic.js';
 import { ridgeTrainer } from './linear/ridge.js';
+import { gbdtTrainer } from './gbdt/gbdt.js';
 import type { Predictor, Trainer } from './trainer.js';
 
 /** A trainer whatever its parameter type (callers validate params with its `paramsSchema` first). */
@@ -8,7 +9,7 @@ import type { Predictor, Trainer } from './trainer.js';
 export type AnyTrainer = Trainer<any>;
 
 // One line per trainer; each trainer's `name` is its key here and the `kind` of its artifacts.
-const TRAINERS: readonly AnyTrainer[] = [logisticTrainer, ridgeTrainer];
+const TRAINERS: readonly AnyTrainer[] = [logisticTrainer, ridgeTrainer, gbdtTrainer];
 
 const byName = new Map<string, AnyTrainer>(TRAINERS.map((t) => [t.name, t]));
 

@@ -85,6 +85,13 @@ describe.each(MODES)('client commands ($name)', (mode) => {
     expect(await newLabels()).toBe(0);
   });
 
+  it('refuses a CSV with a quote that is never closed, naming the line it opens on', async () => {
+    const csv = await file('open.csv', 'age,plan,label\r\n31,pro,1\r\n\r\n44,"basic\r\n50,pro,0\r\n');
+    const r = await run('ingest', 'churn', csv);
+    expect(r).toEqual({ code: 1, out: '', err: 'The file is not valid CSV: open.csv, line 4: a quoted field is never closed\n' });
+    expect(await newLabels()).toBe(0);
+  });
+
   it('sends big files in batches and, when a later batch is refused, says which rows were stored', async () => {
     const csv = await file('batches.csv', 'age,plan,label\n31,pro,1\n44,basic,0\n52,team,1\n61,basic,x\n27,pro,0\n');
     const r = await run('ingest', 'churn', csv, '--batch-size', '2');
@@ -233,15 +240,18 @@ describe.each(MODES)('client commands ($name)', (mode) => {
     const r = await run('schedules');
     expect(r).toMatchObject({ code: 0, err: '' });
     const lines = r.out.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^ID +MODEL +SCHEDULE +ENABLED +LAST RUN +NEXT RUN$/);
+    expect(lines[0]).toMatch(/^ID +MODEL +KIND +SCHEDULE +ENABLED +LAST RUN +NEXT RUN$/);
     const next = String.raw`\d{4}-\d\d-\d\d \d\d:\d\dZ`;
-    expect(lines.slice(1).sort()).toEqual([expect.stringMatching(new RegExp(`^churn/default +churn +daily at 06:00 \\(\\S+\\) +yes +— +${next}$`)), expect.stringMatching(/^plans\/default +plans +daily at 06:00 /)]);
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^churn/default +churn +retrain +daily at 06:00 \\(\\S+\\) +yes +— +${next}$`)));
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^plans/default +plans +retrain +daily at 06:00 \\(\\S+\\) +yes +— +${next}$`)));
 
-    const one = JSON.parse((await run('schedules', '--model', 'churn', '--json')).out) as { id: string; modelId: string; default: boolean; description: string; nextRunAt: string; lastRunAt: string | null }[];
-    expect(one).toHaveLength(1);
-    expect(one[0]).toMatchObject({ id: 'churn/default', modelId: 'churn', default: true, lastRunAt: null, description: expect.stringMatching(/^daily at 06:00 /) as unknown });
-    expect(Date.parse(one[0].nextRunAt)).toBeGreaterThan(Date.now());
-    expect(new Date(one[0].nextRunAt).getTime() - Date.now()).toBeLessThanOrEqual(25 * 3600 * 1000);
+    type Listed = { id: string; modelId: string; kind: string; default: boolean; description: string; nextRunAt: string; lastRunAt: string | null };
+    const one = JSON.parse((await run('schedules', '--model', 'churn', '--json')).out) as Listed[];
+    expect(one.every((x) => x.modelId === 'churn')).toBe(true);
+    const own = one.find((x) => x.id === 'churn/default')!;
+    expect(own).toMatchObject({ id: 'churn/default', modelId: 'churn', kind: 'retrain', default: true, lastRunAt: null, description: expect.stringMatching(/^daily at 06:00 /) as unknown });
+    expect(Date.parse(own.nextRunAt)).toBeGreaterThan(Date.now());
+    expect(Date.parse(own.nextRunAt) - Date.now()).toBeLessThanOrEqual(25 * 3600 * 1000);
 
     const missing = await run('schedules', '--model', 'nope');
     expect(missing).toEqual({ code: 1, out: '', err: "Model not found: Model 'nope' does not exist.\n" });

@@ -197,6 +197,13 @@ describe.each(DIALECTS)('client errors are problem+json, never 500, on $name', (
       expect(await t.refit.store.getModel('ghost')).toBeNull();
     });
 
+    it('answers an unknown schedule with 404 and refuses to delete a model’s own schedule with 409', async () => {
+      await createChurn();
+      expectProblem(await send('DELETE', '/api/v1/schedules/no-such-schedule'), 'SCHEDULE_NOT_FOUND', '/api/v1/schedules/no-such-schedule');
+      const own = expectProblem(await send('DELETE', '/api/v1/schedules/churn%2Fdefault'), 'SCHEDULE_IS_DEFAULT');
+      expect(own.detail).toMatch(/retrain\/config/);
+    });
+
     it('answers an unknown job with 404 JOB_NOT_FOUND', async () => {
       expectProblem(await send('GET', '/api/v1/jobs/no-such-job'), 'JOB_NOT_FOUND', '/api/v1/jobs/no-such-job');
       expectProblem(await send('POST', '/api/v1/jobs/no-such-job/cancel'), 'JOB_NOT_FOUND');

@@ -92,6 +92,8 @@ describe.each(DIALECTS)('schedules and the job runner on $name', (dialect) => {
     const schedules = (await req('GET', '/api/v1/schedules')).json().items;
     expect(schedules).toEqual([
       expect.objectContaining({ id: 'churn/default', modelId: 'churn', kind: 'retrain', default: true, lastRunAt: '2026-11-23T06:30:00.000Z', lastJobStatus: 'completed', nextRunAt: '2026-11-24T06:30:00.000Z' }),
+      // The monitor's trigger checks, hourly by default.
+      expect.objectContaining({ id: 'churn/checks', modelId: 'churn', kind: 'check', default: true, nextRunAt: '2026-11-23T07:00:00.000Z' }),
     ]);
   });
 
@@ -121,7 +123,7 @@ describe.each(DIALECTS)('schedules and the job runner on $name', (dialect) => {
     expect(delDefault.statusCode).toBe(409);
     expect(delDefault.json().code).toBe('SCHEDULE_IS_DEFAULT');
     expect((await req('DELETE', '/api/v1/schedules/nope')).statusCode).toBe(404);
-    expect((await req('GET', '/api/v1/schedules')).json().items).toHaveLength(1);
+    expect((await req('GET', '/api/v1/schedules')).json().items.map((i: { id: string }) => i.id)).toEqual(['churn/default', 'churn/checks']);
   });
 
   it('50 concurrent retrain requests yield exactly one job', async () => {

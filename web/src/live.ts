@@ -66,8 +66,17 @@ export function useLiveUpdates(): LiveState {
     };
     for (const type of CHANGING_EVENTS) source.addEventListener(type, onEvent);
     source.addEventListener('model.retrain.progress', onProgress);
-    source.onopen = () => setState('live');
-    source.onerror = () => setState(source.readyState === EventSource.CLOSED ? 'offline' : 'connecting');
+    let dropped = false;
+    source.onopen = () => {
+      setState('live');
+      // Back after a drop: what changed meanwhile is replayed, but progress frames are not; refetch all.
+      if (dropped) void client.invalidateQueries();
+      dropped = false;
+    };
+    source.onerror = () => {
+      dropped = true;
+      setState(source.readyState === EventSource.CLOSED ? 'offline' : 'connecting');
+    };
     return () => {
       if (timer) clearTimeout(timer);
       source.close();

@@ -4,7 +4,7 @@ import { type ClientFlags, addClientOptions, printJson, withClient } from '../co
 import { NONE, table, when } from '../format.js';
 import type { CliIo } from '../io.js';
 
-/** When a schedule last ran, with the status of the job it started: `2026-11-23 06:00Z (completed)`. */
+/** When a schedule last ran, with the status of the retrain job it started, if any: `2026-11-23 06:00Z (completed)`. */
 export function lastRun(s: ScheduleView): string {
   if (!s.lastRunAt) return NONE;
   return s.lastJobStatus ? `${when(s.lastRunAt)} (${s.lastJobStatus})` : when(s.lastRunAt);
@@ -15,7 +15,7 @@ export function registerSchedulesCommand(program: Command, io: CliIo): void {
   addClientOptions(
     program
       .command('schedules')
-      .description("list the retrain schedules (each model's own and the extra ones) with their last and next run")
+      .description("list the schedules (each model's own retrain schedule and trigger checks, and extra retrain schedules) with their last and next run")
       .option('--model <model>', "only this model's schedules"),
   ).action(async (flags: ClientFlags & { model?: string }) =>
     withClient(io, flags, async (client) => {
@@ -27,8 +27,8 @@ export function registerSchedulesCommand(program: Command, io: CliIo): void {
       }
       io.stdout(
         table(
-          ['ID', 'MODEL', 'SCHEDULE', 'ENABLED', 'LAST RUN', 'NEXT RUN'],
-          schedules.map((s) => [s.id, s.modelId, s.description, s.config.enabled ? 'yes' : 'no', lastRun(s), when(s.nextRunAt)]),
+          ['ID', 'MODEL', 'KIND', 'SCHEDULE', 'ENABLED', 'LAST RUN', 'NEXT RUN'],
+          schedules.map((s) => [s.id, s.modelId, s.kind, s.description, s.config.enabled ? 'yes' : 'no', lastRun(s), when(s.nextRunAt)]),
         ),
       );
     }),

@@ -24,7 +24,7 @@ export class Ensemble {
   addNodes(count: number): number {
     const need = this.nodes + count;
     if (need > this.feature.length) {
-      const cap = Math.max(need, this.feature.length * 2);
+      const cap = Math.max(need, this.feature.length * 2, 64);
       this.feature = grow(this.feature, cap);
       this.threshold = grow(this.threshold, cap);
       this.left = grow(this.left, cap);
@@ -41,7 +41,7 @@ export class Ensemble {
   /** Make room for `words` more category words; returns the offset of the first. */
   addCatWords(words: number): number {
     const need = this.catWords + words;
-    if (need > this.catBits.length) this.catBits = grow(this.catBits, Math.max(need, this.catBits.length * 2));
+    if (need > this.catBits.length) this.catBits = grow(this.catBits, Math.max(need, this.catBits.length * 2, 64));
     const first = this.catWords;
     this.catWords = need;
     return first;
@@ -50,8 +50,8 @@ export class Ensemble {
   /** Register a tree rooted at `root` adding to output `output`. */
   addTree(root: number, output: number): void {
     if (this.trees === this.roots.length) {
-      this.roots = grow(this.roots, this.trees * 2);
-      this.treeOutput = grow(this.treeOutput, this.trees * 2);
+      this.roots = grow(this.roots, Math.max(8, this.trees * 2));
+      this.treeOutput = grow(this.treeOutput, Math.max(8, this.trees * 2));
     }
     this.roots[this.trees] = root;
     this.treeOutput[this.trees] = output;
@@ -97,16 +97,39 @@ export class Ensemble {
 
   /**
    * Add trees [from, to) to the raw margins (row-major, `outputs` per row) of `rows` rows of the
-   * row-major matrix x with `width` features.
+   * row-major matrix x with `width` features. Tree-outer so that one tree's nodes stay in cache.
    */
   addMargins(x: Float64Array, width: number, rows: number, from: number, to: number, margins: Float64Array, outputs: number): void {
+    const feature = this.feature;
+    const threshold = this.threshold;
+    const left = this.left;
+    const catOffset = this.catOffset;
+    const defaultLeft = this.defaultLeft;
     const value = this.value;
-    const treeOutput = this.treeOutput;
-    for (let r = 0; r < rows; r++) {
-      const base = r * width;
-      const out = r * outputs;
-      for (let t = from; t < to; t++) margins[out + treeOutput[t]] += value[this.leaf(t, x, base)];
+    for (let t = from; t < to; t++) {
+      const root = this.roots[t];
+      const output = this.treeOutput[t];
+      for (let r = 0; r < rows; r++) {
+        const base = r * width;
+        let node = root;
+        let f = feature[node];
+        while (f >= 0) {
+          const v = x[base + f];
+          if (catOffset[node] < 0) {
+            node = v <= threshold[node] || (v !== v && defaultLeft[node] === 1) ? left[node] : left[node] + 1;
+          } else {
+            node = this.categoryLeft(node, v) ? left[node] : left[node] + 1;
+          }
+          f = feature[node];
+        }
+        margins[r * outputs + output] += value[node];
+      }
     }
+  }
+
+  private categoryLeft(node: number, v: number): boolean {
+    if (v >= 0 && v < this.catCount[node]) return ((this.catBits[this.catOffset[node] + (v >>> 5)] >>> (v & 31)) & 1) === 1;
+    return this.defaultLeft[node] === 1;
   }
 }
 

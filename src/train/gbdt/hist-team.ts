@@ -165,7 +165,7 @@ export class HistTeam {
     }
     ctrl[CTRL.jobs] = nJobs;
     ctrl[CTRL.feats] = nFeats;
-    ctrl[CTRL.cmd] = 1;
+    ctrl[CTRL.cmd] = BUILD;
     Atomics.store(ctrl, CTRL.done, 0);
     Atomics.add(ctrl, CTRL.seq, 1);
     Atomics.notify(ctrl, CTRL.seq);

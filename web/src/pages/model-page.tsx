@@ -48,10 +48,10 @@ export function ModelPage({ modelId }: { modelId: string }) {
           {status.isPending && <Card title="Retraining"><Loading what="the status" /></Card>}
           {status.isError && <Card title="Retraining"><ErrorBox what="the status" error={status.error} retry={() => void status.refetch()} /></Card>}
           {status.data && <StatusCard modelId={m.id} status={status.data} />}
-          {versions.isPending && <Card title="Versions"><Loading what="versions" /></Card>}
-          {versions.isError && <Card title="Versions"><ErrorBox what="versions" error={versions.error} retry={() => void versions.refetch()} /></Card>}
         </div>
         <div className="col">
+          {versions.isPending && <Card title="Versions"><Loading what="versions" /></Card>}
+          {versions.isError && <Card title="Versions"><ErrorBox what="versions" error={versions.error} retry={() => void versions.refetch()} /></Card>}
           {versions.data && <MetricChart versions={versions.data.items} primary={primary} activeVersion={versions.data.activeVersion} />}
         </div>
       </div>

@@ -1,12 +1,13 @@
-import type { Job, Model } from '../api.js';
+import type { Job, Model, Schedule } from '../api.js';
 import { Empty, ErrorBox, Loading, StageProgress, StatusBadge } from '../components/common.js';
 import { dateTime, relative } from '../format.js';
-import { isBusy, useModels, useStatus } from '../queries.js';
+import { isBusy, useModels, useSchedules, useStatus } from '../queries.js';
 import { Link, modelPath } from '../router.js';
 
 /** Every model at a glance: active version, status, last retrain and its result, next run. */
 export function Overview() {
   const models = useModels();
+  const schedules = useSchedules();
   return (
     <>
       <div className="page-title">
@@ -42,7 +43,7 @@ export function Overview() {
             </thead>
             <tbody>
               {models.data.map((m) => (
-                <ModelRow key={m.id} model={m} />
+                <ModelRow key={m.id} model={m} schedules={schedules.data?.filter((s) => s.modelId === m.id)} />
               ))}
             </tbody>
           </table>
@@ -53,10 +54,14 @@ export function Overview() {
   );
 }
 
-function ModelRow({ model }: { model: Model }) {
+function ModelRow({ model, schedules }: { model: Model; schedules: Schedule[] | undefined }) {
   const status = useStatus(model.id);
   const s = status.data;
   const last = s?.lastJob ?? null;
+  // The soonest of the model's schedules (its own and any extra ones); the status knows its own only.
+  const nextRuns = (schedules ?? []).map((x) => x.nextRunAt).filter((t): t is string => t !== null);
+  const nextRun = schedules ? (nextRuns.sort()[0] ?? null) : (s?.nextRunAt ?? null);
+  const extra = (schedules ?? []).filter((x) => !x.default).length;
   return (
     <tr data-testid={`model-row-${model.id}`}>
       <td data-label="Model">
@@ -80,7 +85,10 @@ function ModelRow({ model }: { model: Model }) {
       </td>
       <td data-label="Last retrain">{last ? <span title={dateTime(last.finishedAt ?? last.createdAt)}>{relative(last.finishedAt ?? last.createdAt)}</span> : <span className="muted">never</span>}</td>
       <td data-label="Result">{last ? <JobOutcome job={last} /> : <span className="muted">—</span>}</td>
-      <td data-label="Next run">{s ? s.nextRunAt ? <span title={dateTime(s.nextRunAt)}>{relative(s.nextRunAt)}</span> : <span className="muted">schedule off</span> : '…'}</td>
+      <td data-label="Next run">
+        {nextRun ? <span title={dateTime(nextRun)}>{relative(nextRun)}</span> : s || schedules ? <span className="muted">no schedule on</span> : '…'}
+        {extra > 0 && <div className="muted small">{extra === 1 ? '1 extra schedule' : `${extra} extra schedules`}</div>}
+      </td>
     </tr>
   );
 }

@@ -1,0 +1,55 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Refit } from '../../service.js';
+
+const modelParams = z.object({ id: z.string().min(1).max(64) });
+
+/** Drift, live performance and the trigger checks of a model. */
+export const monitorRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { refit }) => {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.get('/api/v1/models/:id/drift', { schema: { tags: ['monitor'], summary: 'Drift report of the active version over the most recent scores, computed now', params: modelParams } }, async (req) =>
+    refit.drift(req.params.id),
+  );
+
+  r.get(
+    '/api/v1/models/:id/performance',
+    {
+      schema: {
+        tags: ['monitor'],
+        summary: 'Live metrics per version per window, from labels that refer to scores, with each version’s baseline',
+        params: modelParams,
+        querystring: z.object({
+          window: z
+            .string()
+            .regex(/^\d+(h|d)$/, 'window must look like 1h, 24h or 7d')
+            .default('24h')
+            .describe('Length of one window. Default 24h.'),
+          windows: z.coerce.number().int().min(1).max(366).default(7).describe('How many windows, ending now. Default 7.'),
+        }),
+      },
+    },
+    async (req) => {
+      const n = Number(req.query.window.slice(0, -1));
+      const hours = req.query.window.endsWith('d') ? n * 24 : n;
+      return refit.performance(req.params.id, hours, req.query.windows);
+    },
+  );
+
+  r.get('/api/v1/models/:id/retrain-needed', { schema: { tags: ['monitor'], summary: 'Whether a retrain is needed now, with every trigger’s reasoning (nothing is started or stored)', params: modelParams } }, async (req) =>
+    refit.retrainNeeded(req.params.id),
+  );
+
+  r.post('/api/v1/models/:id/checks', { schema: { tags: ['monitor'], summary: 'Run the trigger checks now: stored, and a retrain started if one fires', params: modelParams } }, async (req) =>
+    refit.runChecks(req.params.id),
+  );
+
+  r.get(
+    '/api/v1/models/:id/checks',
+    {
+      schema: { tags: ['monitor'], summary: 'Stored trigger checks, newest first', params: modelParams, querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }) },
+    },
+    async (req) => ({ items: (await refit.listChecks(req.params.id, req.query.limit)).map((c) => ({ ...c, checkedAt: c.checkedAt.toISOString() })) }),
+  );
+};

@@ -1,0 +1,112 @@
+import { buildDataset, categoryLevels, encodeRows } from '../data/build-dataset.js';
+import type { Column, FeatureMatrix } from '../data/dataset.js';
+import type { Clock } from '../domain/clock.js';
+import type { FeatureRow, Model } from '../domain/entities.js';
+import type { Scorer } from '../serve/scorer.js';
+import type { Store } from '../store/store.js';
+import type { DriftReport, FeatureDrift } from './drift-report.js';
+import { driftReport, prepareReference } from './drift-report.js';
+
+/** The drift of a model's active version: its features and its scores, now. */
+export interface DriftResult {
+  readonly modelId: string;
+  readonly version: string | null;
+  /** `ok` when a report was computed; otherwise why not. */
+  readonly status: 'ok' | 'no-version' | 'no-reference' | 'insufficient';
+  readonly reason: string;
+  readonly computedAt: string;
+  readonly referenceRows: number;
+  readonly currentRows: number;
+  /** True when at least `featureShare` of the features drifted. */
+  readonly drifted: boolean;
+  readonly driftedShare: number;
+  readonly driftedFeatures: string[];
+  readonly featureShare: number;
+  /** Per feature: `{name, test, statistic, pValue?, distance?, threshold, drifted}` (and PSI for numbers). */
+  readonly features: readonly FeatureDrift[];
+  /** The predicted score distribution, compared the same way (not counted in the share). */
+  readonly score: FeatureDrift | null;
+}
+
+/** What computing drift needs. */
+export interface DriftDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly scorer: Scorer;
+}
+
+/** A predictor's output as one number per row: P(positive), the value, or the top class probability. */
+function scoreColumn(out: Float64Array, k: number, rows: number): Float64Array {
+  if (k === 1) return out;
+  const col = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    for (let c = 0; c < k; c++) best = Math.max(best, out[r * k + c]);
+    col[r] = best;
+  }
+  return col;
+}
+
+function loggedScore(s: number | readonly number[]): number {
+  return typeof s === 'number' ? s : Math.max(...s);
+}
+
+function numeric(name: string, values: Float64Array): Column {
+  return { name, kind: 'number', values };
+}
+
+/**
+ * Compare the most recent scored inputs (the current window: the last `windowScores` scores of
+ * the active version) with the version's reference sample (training rows kept at registration),
+ * feature by feature and for the predicted score, with the tests of `driftReport`.
+ */
+export async function computeDrift(deps: DriftDeps, model: Model): Promise<DriftResult> {
+  const { store, clock, scorer } = deps;
+  const t = model.spec.retrain.triggers.drift;
+  const base = {
+    modelId: model.spec.id,
+    version: model.activeVersion,
+    computedAt: clock.now().toISOString(),
+    featureShare: t.featureShare,
+    drifted: false,
+    driftedShare: 0,
+    driftedFeatures: [],
+    features: [],
+    score: null,
+  };
+  if (model.activeVersion === null) return { ...base, status: 'no-version', reason: 'no active version yet', referenceRows: 0, currentRows: 0 };
+  const version = await store.getVersion(model.spec.id, model.activeVersion);
+  const refBytes = version?.referenceSha256 ? await store.getArtifact(version.referenceSha256) : null;
+  if (!version || !refBytes) return { ...base, status: 'no-reference', reason: `version ${model.activeVersion} has no reference sample`, referenceRows: 0, currentRows: 0 };
+  const referenceRows = JSON.parse(new TextDecoder().decode(refBytes)) as FeatureRow[];
+  const scores = (await store.recentScores(model.spec.id, t.windowScores)).filter((s) => s.version === model.activeVersion);
+  if (scores.length < t.minScores) {
+    return { ...base, status: 'insufficient', reason: `${scores.length} scores by ${model.activeVersion} in the window; ${t.minScores} needed`, referenceRows: referenceRows.length, currentRows: scores.length };
+  }
+  // Category levels come from the reference, so both sides share one coding; unseen levels in
+  // the current window form their own bucket (code -1) and count as drift.
+  const features = version.features.filter((f) => f.type !== 'text');
+  const refMatrix: FeatureMatrix = buildDataset('regression', features, referenceRows.map((features, i) => ({ id: i, features, label: 0 }))).x;
+  const levels = categoryLevels(refMatrix);
+  const curMatrix = encodeRows(features, scores.map((s) => s.features), levels);
+
+  const predictor = await scorer.predictorFor(model.spec.id, model.activeVersion);
+  const refScores = scoreColumn(predictor.predictRows(referenceRows), predictor.outputsPerRow, referenceRows.length);
+  const curScores = Float64Array.from(scores, (s) => loggedScore(s.score));
+
+  const report: DriftReport = driftReport(prepareReference(refMatrix.columns), curMatrix.columns, { featureShare: t.featureShare });
+  const scoreReport = driftReport(prepareReference([numeric('score', refScores)]), [numeric('score', curScores)], { featureShare: 1 });
+  const drifted = report.features.filter((f) => f.drifted).map((f) => f.name);
+  return {
+    ...base,
+    status: 'ok',
+    reason: `${report.reason}${drifted.length > 0 ? ` (${drifted.join(', ')})` : ''}`,
+    referenceRows: referenceRows.length,
+    currentRows: scores.length,
+    drifted: report.drifted,
+    driftedShare: report.driftedShare,
+    driftedFeatures: drifted,
+    features: report.features,
+    score: scoreReport.features[0] ?? null,
+  };
+}

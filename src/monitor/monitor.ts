@@ -1,0 +1,226 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../domain/clock.js';
+import type { EventType, Model, Triggers, TriggerCheck } from '../domain/entities.js';
+import { primaryMetric } from '../evaluate/metrics.js';
+import type { EventHub } from '../events/hub.js';
+import type { JobQueue } from '../retrain/runner.js';
+import type { Scorer } from '../serve/scorer.js';
+import type { Store } from '../store/store.js';
+import type { DriftResult } from './drift.js';
+import { computeDrift } from './drift.js';
+import type { PerformanceWindow } from './performance.js';
+import { windowedPerformance } from './performance.js';
+import type { Verdict } from './triggers.js';
+import { inCooldown, performanceVerdict, rateVerdict } from './triggers.js';
+
+/** What the monitor needs. */
+export interface MonitorDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly queue: JobQueue;
+  readonly scorer: Scorer;
+  readonly hub: EventHub;
+  readonly logger?: Logger;
+}
+
+/** One trigger's conclusion in a check, after cooldowns. */
+export interface TriggerOutcome {
+  readonly kind: TriggerCheck['kind'];
+  readonly decision: TriggerCheck['decision'];
+  readonly reason: string;
+  readonly numbers: Readonly<Record<string, unknown>>;
+}
+
+/** Whether a model needs a retrain now, with every trigger's reasoning. */
+export interface RetrainNeeded {
+  readonly modelId: string;
+  readonly checkedAt: string;
+  readonly needed: boolean;
+  readonly reasons: string[];
+  readonly triggers: TriggerOutcome[];
+  /** Set when the check started (or joined) a retrain. */
+  readonly jobId: string | null;
+}
+
+/** Live performance of a model: the baseline of each version and its windows. */
+export interface PerformanceReport {
+  readonly modelId: string;
+  readonly activeVersion: string | null;
+  readonly primaryMetric: string;
+  readonly windowHours: number;
+  readonly baselines: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  readonly windows: PerformanceWindow[];
+}
+
+const HOUR = 3_600_000;
+
+/**
+ * Watches live results and inputs and decides when a model needs retraining: performance
+ * against the version's baseline, the accept-rate window, and drift of inputs and scores. Every
+ * check is stored with its numbers and reason; each trigger has a cooldown so that one cause
+ * starts one retrain. A fired trigger enqueues a retrain (the policy's minNewLabels still applies:
+ * too few new labels gives a `skipped` job with the reason).
+ */
+export class Monitor {
+  constructor(private readonly deps: MonitorDeps) {}
+
+  private async model(modelId: string): Promise<Model> {
+    const m = await this.deps.store.getModel(modelId);
+    if (!m) throw new Error(`model '${modelId}' vanished`);
+    return m;
+  }
+
+  /** Live performance per version over `windows` windows of `windowHours` ending now. */
+  async performance(model: Model, windowHours: number, windows: number): Promise<PerformanceReport> {
+    const { store, clock, scorer } = this.deps;
+    // Windows end just after now, so feedback recorded this instant counts.
+    const now = new Date(clock.now().getTime() + 1);
+    const since = new Date(now.getTime() - windowHours * windows * HOUR);
+    const outcomes = await store.liveOutcomes(model.spec.id, since, now);
+    const classes = new Map<string, readonly string[]>();
+    if (model.spec.task === 'multiclass') {
+      for (const v of new Set(outcomes.map((o) => o.version))) {
+        if (v !== null) classes.set(v, (await scorer.predictorFor(model.spec.id, v)).classes);
+      }
+    }
+    const versions = await store.listVersions(model.spec.id);
+    const baselines: Record<string, Record<string, number>> = {};
+    for (const v of versions) if (v.status === 'active' || outcomes.some((o) => o.version === v.version)) baselines[v.version] = { ...v.metrics };
+    return {
+      modelId: model.spec.id,
+      activeVersion: model.activeVersion,
+      primaryMetric: primaryMetric(model.spec.task),
+      windowHours,
+      baselines,
+      windows: windowedPerformance(model.spec.task, outcomes, now, windowHours * HOUR, windows, (v) => (v ? (classes.get(v) ?? []) : [])),
+    };
+  }
+
+  /** The drift report of the active version over the most recent scores. */
+  async drift(modelId: string): Promise<DriftResult> {
+    const model = await this.model(modelId);
+    return computeDrift(this.deps, model);
+  }
+
+  /**
+   * Evaluate every trigger now. With `fire`, store each check, emit events and start a retrain
+   * when one fires outside its cooldown; without it (the `retrain-needed` endpoint) only report.
+   */
+  async check(modelId: string, options: { fire: boolean }): Promise<RetrainNeeded> {
+    const { store, clock } = this.deps;
+    const model = await this.model(modelId);
+    const t: Triggers = model.spec.retrain.triggers;
+    const now = clock.now();
+    const active = model.activeVersion ? await store.getVersion(modelId, model.activeVersion) : null;
+    const primary = primaryMetric(model.spec.task);
+
+    const verdicts: { kind: TriggerCheck['kind']; verdict: Verdict; cooldownHours: number; event: EventType }[] = [];
+
+    // Performance: one window of windowHours for the active version.
+    const perf = await this.performance(model, t.performance.windowHours, 1);
+    const live = perf.windows.find((w) => w.version === model.activeVersion);
+    verdicts.push({
+      kind: 'performance',
+      verdict: performanceVerdict(t.performance, primary, active?.metrics ?? null, live?.metrics ?? {}, live?.count ?? 0),
+      cooldownHours: t.performance.cooldownHours,
+      event: 'model.performance.degraded',
+    });
+
+    // Rate window: binary models, the active version's accept rate per window.
+    if (model.spec.task === 'binary') {
+      const rate = await this.performance(model, t.rate.windowHours, t.rate.lastWindows);
+      verdicts.push({ kind: 'rate', verdict: rateVerdict(t.rate, rate.windows, model.activeVersion), cooldownHours: t.rate.cooldownHours, event: 'model.performance.degraded' });
+    }
+
+    // Drift: fires once a detection is confirmed by a later check, or has waited delayHours.
+    if (!t.drift.enabled) {
+      verdicts.push({ kind: 'drift', verdict: { decision: 'disabled', reason: 'the drift trigger is off', numbers: {} }, cooldownHours: t.drift.cooldownHours, event: 'model.drift.detected' });
+    } else {
+      const report = await computeDrift(this.deps, model);
+      let verdict: Verdict;
+      if (report.status !== 'ok') verdict = { decision: 'insufficient', reason: report.reason, numbers: { scores: report.currentRows } };
+      else if (!report.drifted) verdict = { decision: 'ok', reason: report.reason, numbers: { share: report.driftedShare, features: report.driftedFeatures } };
+      else {
+        const [previous] = await store.listTriggerChecks(modelId, { kind: 'drift', limit: 1 });
+        // The previous check saw the same drift (waiting, fired or held by the cooldown): confirmed.
+        const waiting = previous && (previous.decision === 'waiting' || previous.decision === 'cooldown' || previous.decision === 'fire') ? previous : undefined;
+        const detectedAt = typeof waiting?.numbers.detectedAt === 'string' ? new Date(waiting.numbers.detectedAt) : now;
+        const confirmed = waiting !== undefined || t.drift.delayHours === 0 || now.getTime() - detectedAt.getTime() >= t.drift.delayHours * HOUR;
+        verdict = confirmed
+          ? { decision: 'fire', reason: `${report.reason}; detected ${detectedAt.toISOString()}`, numbers: { share: report.driftedShare, features: report.driftedFeatures, detectedAt: detectedAt.toISOString() } }
+          : { decision: 'ok', reason: `${report.reason}; retrain at the next check if it persists (within ${t.drift.delayHours} h)`, numbers: { share: report.driftedShare, features: report.driftedFeatures, detectedAt: detectedAt.toISOString(), waiting: true } };
+      }
+      verdicts.push({ kind: 'drift', verdict, cooldownHours: t.drift.cooldownHours, event: 'model.drift.detected' });
+    }
+
+    const outcomes: TriggerOutcome[] = [];
+    for (const { kind, verdict, cooldownHours } of verdicts) {
+      let decision: TriggerCheck['decision'] = verdict.decision;
+      let reason = verdict.reason;
+      if (decision === 'ok' && verdict.numbers.waiting === true) decision = 'waiting';
+      if (decision === 'fire') {
+        const [lastFire] = await store.listTriggerChecks(modelId, { kind, decision: 'fire', limit: 1 });
+        if (inCooldown(lastFire, cooldownHours, now)) {
+          decision = 'cooldown';
+          reason = `${reason}; but the ${kind} trigger fired at ${lastFire.checkedAt.toISOString()}, within its ${cooldownHours} h cooldown`;
+        }
+      }
+      outcomes.push({ kind, decision, reason, numbers: verdict.numbers });
+    }
+    const firing = outcomes.filter((o) => o.decision === 'fire');
+    const result: RetrainNeeded = {
+      modelId,
+      checkedAt: now.toISOString(),
+      needed: firing.length > 0,
+      reasons: firing.length > 0 ? firing.map((o) => `${o.kind}: ${o.reason}`) : outcomes.map((o) => `${o.kind}: ${o.reason}`),
+      triggers: outcomes,
+      jobId: null,
+    };
+    if (!options.fire) return result;
+    return this.record(model, result, verdicts.map((v) => v.event));
+  }
+
+  private async record(model: Model, result: RetrainNeeded, events: EventType[]): Promise<RetrainNeeded> {
+    const { store, clock, queue, hub, logger } = this.deps;
+    const modelId = model.spec.id;
+    const now = clock.now();
+    let jobId: string | null = null;
+    const firing = result.triggers.filter((o) => o.decision === 'fire');
+    if (firing.length > 0) {
+      const trigger = firing.some((o) => o.kind === 'drift') && !firing.some((o) => o.kind !== 'drift') ? 'drift' : 'performance';
+      try {
+        const { job } = await queue.enqueue(modelId, { trigger, join: true });
+        jobId = job.id;
+      } catch (err) {
+        logger?.error({ err, modelId }, 'triggered retrain could not be enqueued');
+      }
+    }
+    await store.transaction(async (tx) => {
+      for (let i = 0; i < result.triggers.length; i++) {
+        const o = result.triggers[i];
+        await tx.insertTriggerCheck({ modelId, kind: o.kind, checkedAt: now, decision: o.decision, reason: o.reason, numbers: o.numbers, jobId: o.decision === 'fire' ? jobId : null });
+        const first = o.kind === 'drift' ? o.decision === 'waiting' || o.decision === 'fire' : o.decision === 'fire';
+        if (first && o.decision !== 'cooldown') {
+          await tx.appendEvent({
+            eventType: events[i],
+            runId: null,
+            modelId,
+            occurredAt: now,
+            payload: { modelId, previousVersion: model.activeVersion, newVersion: null, metrics: null, trigger: o.kind, reason: o.reason, numbers: o.numbers },
+          });
+        }
+      }
+      if (jobId !== null) {
+        await tx.appendEvent({
+          eventType: 'model.retrain.triggered',
+          runId: jobId,
+          modelId,
+          occurredAt: now,
+          payload: { modelId, previousVersion: model.activeVersion, newVersion: null, metrics: null, reasons: result.reasons },
+        });
+      }
+    });
+    hub.emit('outbox:appended', {});
+    return { ...result, jobId };
+  }
+}

@@ -1,0 +1,86 @@
+import type { Metrics, Task } from '../domain/entities.js';
+import { computeMetrics } from '../evaluate/metrics.js';
+import type { Outcome } from '../store/store.js';
+
+/** Live numbers of one version over one time window. */
+export interface PerformanceWindow {
+  readonly version: string | null;
+  readonly start: string;
+  readonly end: string;
+  /** Labelled outcomes in the window. */
+  readonly count: number;
+  /** Metrics of the logged scores against the labels (those defined for the window). */
+  readonly metrics: Metrics;
+  /** Binary only: share of outcomes whose feedback was positive. */
+  readonly acceptRate: number | null;
+}
+
+/**
+ * Live performance per version per window: outcomes (labels joined to the scores they refer to)
+ * are cut into `windows` consecutive windows of `windowMs` ending at `end`, grouped by the
+ * version that made the score, and scored with the same metric code as the offline evaluation.
+ * `classesOf(version)` gives a multiclass version's class order (its logged probability lists).
+ */
+export function windowedPerformance(
+  task: Task,
+  outcomes: readonly Outcome[],
+  end: Date,
+  windowMs: number,
+  windows: number,
+  classesOf: (version: string | null) => readonly string[] = () => [],
+): PerformanceWindow[] {
+  const out: PerformanceWindow[] = [];
+  const endMs = end.getTime();
+  for (let w = windows - 1; w >= 0; w--) {
+    const hi = endMs - w * windowMs;
+    const lo = hi - windowMs;
+    const byVersion = new Map<string | null, Outcome[]>();
+    for (const o of outcomes) {
+      const t = o.occurredAt.getTime();
+      if (t < lo || t >= hi) continue;
+      let list = byVersion.get(o.version);
+      if (!list) byVersion.set(o.version, (list = []));
+      list.push(o);
+    }
+    for (const [version, list] of byVersion) {
+      out.push({
+        version,
+        start: new Date(lo).toISOString(),
+        end: new Date(hi).toISOString(),
+        count: list.length,
+        // The default score served before any version is not a model output: no metrics for it.
+        metrics: version === null ? {} : outcomeMetrics(task, list, classesOf(version)),
+        acceptRate: task === 'binary' ? list.filter((o) => Number(o.label) === 1).length / list.length : null,
+      });
+    }
+  }
+  return out;
+}
+
+/** Metrics of a set of outcomes (scores with null version, the default score, are scored as given). */
+export function outcomeMetrics(task: Task, outcomes: readonly Outcome[], classes: readonly string[]): Metrics {
+  const n = outcomes.length;
+  if (n === 0) return {};
+  if (task === 'multiclass') {
+    const k = classes.length;
+    if (k === 0) return {};
+    const y = new Float64Array(n);
+    const p = new Float64Array(n * k);
+    let kept = 0;
+    for (const o of outcomes) {
+      const c = classes.indexOf(String(o.label));
+      if (c < 0 || !Array.isArray(o.score) || o.score.length !== k) continue;
+      y[kept] = c;
+      for (let j = 0; j < k; j++) p[kept * k + j] = o.score[j];
+      kept++;
+    }
+    return kept === 0 ? {} : computeMetrics(task, y.subarray(0, kept), p.subarray(0, kept * k), k);
+  }
+  const y = new Float64Array(n);
+  const pred = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    y[i] = Number(outcomes[i].label);
+    pred[i] = typeof outcomes[i].score === 'number' ? (outcomes[i].score as number) : NaN;
+  }
+  return computeMetrics(task, y, pred, task === 'binary' ? 2 : 1);
+}

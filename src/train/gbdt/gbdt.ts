@@ -1,0 +1,409 @@
+import type { CategoryColumn, Column, Dataset, FeatureMatrix } from '../../data/dataset.js';
+import { mulberry32, type RandomSource } from '../../data/random.js';
+import { UnrecoverableError } from '../../errors.js';
+import type { FitOptions, Trainer } from '../trainer.js';
+import { binMatrix, fitBins } from './binning.js';
+import { Ensemble } from './ensemble.js';
+import { GbdtPredictor, loadGbdtPredictor, sigmoid } from './gbdt-predictor.js';
+import { HistTeam, canShareMemory } from './hist-team.js';
+import { gbdtParamsSchema, type GbdtParams } from './params.js';
+import { TreeBuilder } from './tree-builder.js';
+
+/** Feature cells (rows × features) below which worker threads cost more than they save. */
+const THREADS_MIN_CELLS = 200_000;
+// Longest stretch of training between two turns of the event loop.
+const YIELD_EVERY_MS = 20;
+const MIN_HESSIAN = 1e-16;
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+}
+
+function report(onProgress: ((fraction: number) => void) | undefined, fraction: number): void {
+  if (onProgress === undefined) return;
+  try {
+    onProgress(fraction);
+  } catch {
+    // A failing progress listener must not fail the training run.
+  }
+}
+
+/** Category codes of `x` re-expressed in `levels` (the union with the champion's), so old trees keep their codes. */
+function remapLevels(x: FeatureMatrix, levels: Readonly<Record<string, readonly string[]>>): FeatureMatrix {
+  const columns = x.columns.map((c): Column => {
+    if (c.kind !== 'category') return c;
+    const target = levels[c.name];
+    const index = new Map(target.map((l, i) => [l, i]));
+    const map = c.levels.map((l) => index.get(l) ?? -1);
+    const codes = new Int32Array(c.codes.length);
+    for (let i = 0; i < codes.length; i++) codes[i] = c.codes[i] >= 0 ? map[c.codes[i]] : -1;
+    return { name: c.name, kind: 'category', codes, levels: target } satisfies CategoryColumn;
+  });
+  return { rows: x.rows, columns };
+}
+
+function toRowMajor(x: FeatureMatrix): Float64Array {
+  const F = x.columns.length;
+  const out = new Float64Array(x.rows * F);
+  x.columns.forEach((c, f) => {
+    for (let r = 0; r < x.rows; r++) out[r * F + f] = c.kind === 'number' ? c.values[r] : c.kind === 'category' ? c.codes[r] : NaN;
+  });
+  return out;
+}
+
+function median(values: Float64Array): number {
+  const s = Float64Array.from(values).sort();
+  const m = s.length;
+  return m === 0 ? 0 : m % 2 === 1 ? s[(m - 1) >> 1] : (s[m / 2 - 1] + s[m / 2]) / 2;
+}
+
+/** Mean loss of raw margins `f` (row-major, K per row) against labels y. */
+function meanLoss(task: Dataset['task'], loss: GbdtParams['loss'], delta: number, f: Float64Array, y: Float64Array, K: number): number {
+  const n = y.length;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    if (task === 'binary') {
+      const p = Math.min(Math.max(sigmoid(f[i]), 1e-15), 1 - 1e-15);
+      sum -= y[i] === 1 ? Math.log(p) : Math.log(1 - p);
+    } else if (task === 'multiclass') {
+      let max = -Infinity;
+      for (let k = 0; k < K; k++) if (f[i * K + k] > max) max = f[i * K + k];
+      let z = 0;
+      for (let k = 0; k < K; k++) z += Math.exp(f[i * K + k] - max);
+      sum -= f[i * K + y[i]] - max - Math.log(z);
+    } else {
+      const r = Math.abs(f[i] - y[i]);
+      sum += loss === 'squared' ? r * r : loss === 'absolute' ? r : r <= delta ? 0.5 * r * r : delta * (r - 0.5 * delta);
+    }
+  }
+  return sum / Math.max(1, n);
+}
+
+function checkData(data: Dataset): number {
+  const n = data.x.rows;
+  if (n === 0) throw new UnrecoverableError('cannot train on an empty dataset');
+  const K = data.task === 'multiclass' ? data.classes.length : 1;
+  if (data.task === 'multiclass' && K < 2) throw new UnrecoverableError('a multiclass dataset needs at least two classes');
+  for (let i = 0; i < n; i++) {
+    const v = data.y[i];
+    const ok =
+      data.task === 'regression' ? Number.isFinite(v) : data.task === 'binary' ? v === 0 || v === 1 : Number.isInteger(v) && v >= 0 && v < K;
+    if (!ok) throw new UnrecoverableError(`label ${v} at row ${i} is not valid for a ${data.task} task`);
+  }
+  return K;
+}
+
+function initialScores(data: Dataset, p: GbdtParams, K: number): Float64Array {
+  const y = data.y;
+  const n = y.length;
+  const base = new Float64Array(K);
+  if (data.task === 'binary') {
+    let pos = 0;
+    for (let i = 0; i < n; i++) pos += y[i];
+    base[0] = Math.log((pos + 0.5) / (n - pos + 0.5));
+  } else if (data.task === 'multiclass') {
+    const counts = new Float64Array(K);
+    for (let i = 0; i < n; i++) counts[y[i]]++;
+    for (let k = 0; k < K; k++) base[k] = Math.log((counts[k] + 0.5) / (n + 0.5 * K));
+  } else if (p.loss === 'squared') {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += y[i];
+    base[0] = s / n;
+  } else {
+    base[0] = median(y);
+  }
+  return base;
+}
+
+/**
+ * Boost `rounds` rounds on `data`, from scratch or on top of `prev` (warm start). The shared core
+ * of `fit` and `continueTraining`.
+ */
+async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtParams, options: FitOptions, rounds: number): Promise<GbdtPredictor> {
+  const p = gbdtParamsSchema.parse(params);
+  if (!gbdtTrainer.tasks.includes(data.task)) throw new UnrecoverableError(`the gbdt trainer cannot learn a ${data.task} task`);
+  throwIfAborted(options.signal);
+  const K = checkData(data);
+  const task = data.task;
+  const n = data.x.rows;
+  const F = data.x.columns.length;
+  const rf = p.mode === 'rf';
+
+  let levels: Record<string, readonly string[]> = {};
+  for (const c of data.x.columns) if (c.kind === 'category') levels[c.name] = c.levels;
+  let x = data.x;
+  let validation = options.validation;
+  if (prev !== null) {
+    const info = prev.info;
+    const same =
+      info.task === task &&
+      info.mode === p.mode &&
+      info.features.length === F &&
+      info.features.every((f, j) => f.name === data.features[j].name && f.type === data.features[j].type) &&
+      (task !== 'multiclass' || info.classes.join('\u0000') === data.classes.join('\u0000'));
+    if (!same) throw new UnrecoverableError('warm start needs the same task, mode, features and classes as the previous model');
+    // Old levels keep their codes; new ones are appended.
+    levels = {};
+    for (const c of data.x.columns) {
+      if (c.kind !== 'category') continue;
+      const old = info.levels[c.name] ?? [];
+      const seen = new Set(old);
+      levels[c.name] = [...old, ...c.levels.filter((l) => !seen.has(l))];
+    }
+    x = remapLevels(x, levels);
+    if (validation !== undefined) validation = { ...validation, x: remapLevels(validation.x, levels) };
+  }
+
+  const featureBins = fitBins(x, p.maxBins);
+  const histOffsets = new Int32Array(F + 1);
+  for (let f = 0; f < F; f++) histOffsets[f + 1] = histOffsets[f] + featureBins[f].nBins + 1;
+  const threads = p.threads > 1 && n * F >= THREADS_MIN_CELLS && canShareMemory() ? p.threads : 1;
+  const bins = binMatrix(x, featureBins, threads > 1);
+
+  const leafwise = p.growPolicy === 'leafwise';
+  const maxDepth = p.maxDepth === 0 ? Infinity : p.maxDepth;
+  const leafCap = p.maxLeaves > 0 ? p.maxLeaves : leafwise && p.maxDepth === 0 ? 31 : 2 ** Math.min(p.maxDepth, 16);
+  const usable: number[] = [];
+  for (let f = 0; f < F; f++) if (featureBins[f].kind !== 'ignored') usable.push(f);
+  const colsampleByNode = p.colsampleByNode ?? (rf ? Math.sqrt(usable.length) / Math.max(1, usable.length) : 1);
+  const subsample = rf && p.subsample === 1 ? 0.632 : p.subsample;
+
+  const team = await HistTeam.create(bins, n, histOffsets, leafCap, threads);
+  try {
+    const builder = new TreeBuilder(team, featureBins, {
+      leafwise,
+      maxDepth,
+      leafCap,
+      minChildWeight: p.minChildWeight,
+      minSamplesLeaf: p.minSamplesLeaf,
+      minSplitGain: p.minSplitGain,
+      l2: p.l2,
+      colsampleByNode,
+    });
+    const random: RandomSource = mulberry32(options.seed);
+    const y = data.y;
+    const base = prev !== null ? Float64Array.from(prev.info.base) : initialScores(data, p, K);
+    const ensemble = prev !== null ? prev.ensemble : new Ensemble();
+    const firstNewTree = ensemble.trees;
+    const gain = prev !== null ? Float64Array.from(prev.info.gain) : new Float64Array(F);
+    const splits = prev !== null ? Float64Array.from(prev.info.splits) : new Float64Array(F);
+    const prevRounds = prev?.info.rounds ?? 0;
+
+    // Raw margins of the training rows, row-major, K per row.
+    let margins: Float64Array;
+    if (prev !== null) {
+      margins = prev.rawMargins(x);
+      if (rf) {
+        // A forest's new trees fit the residual of the base score, like its old ones.
+        for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) margins[i * K + k] = base[k];
+      }
+    } else {
+      margins = new Float64Array(n * K);
+      for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) margins[i * K + k] = base[k];
+    }
+    const probs = task === 'multiclass' ? new Float64Array(n * K) : null;
+    const g = new Float32Array(n);
+    const h = new Float32Array(n);
+    const values = new Float64Array(2 * leafCap + 1);
+    const treeFeats = new Int32Array(F);
+    const idx = team.plan.idx;
+
+    const early = !rf && p.earlyStoppingRounds > 0 && validation !== undefined && validation.x.rows > 0;
+    const vx = early && validation !== undefined ? toRowMajor(validation.x) : null;
+    const vy = validation?.y ?? new Float64Array(0);
+    const vn = early ? vy.length : 0;
+    let vm: Float64Array = new Float64Array(0);
+    if (early && validation !== undefined) {
+      if (prev !== null) vm = prev.rawMargins(validation.x);
+      else {
+        vm = new Float64Array(vn * K);
+        for (let i = 0; i < vn; i++) for (let k = 0; k < K; k++) vm[i * K + k] = base[k];
+      }
+    }
+    let bestLoss = early ? meanLoss(task, p.loss, p.huberDelta, vm, vy, K) : Infinity;
+    let bestRound = 0;
+    let bestGain = Float64Array.from(gain);
+    let bestSplits = Float64Array.from(splits);
+
+    let lastYield = performance.now();
+    let done = 0;
+    for (let round = 0; round < rounds; round++) {
+      throwIfAborted(options.signal);
+      if (task === 'multiclass' && probs !== null && (!rf || round === 0)) {
+        for (let i = 0; i < n; i++) {
+          const o = i * K;
+          let max = -Infinity;
+          for (let k = 0; k < K; k++) if (margins[o + k] > max) max = margins[o + k];
+          let z = 0;
+          for (let k = 0; k < K; k++) z += probs[o + k] = Math.exp(margins[o + k] - max);
+          for (let k = 0; k < K; k++) probs[o + k] /= z;
+        }
+      }
+      // Column sample for this round's trees.
+      let nTreeFeats = usable.length;
+      for (let j = 0; j < usable.length; j++) treeFeats[j] = usable[j];
+      if (p.colsampleByTree < 1 && usable.length > 1) {
+        const k = Math.max(1, Math.round(p.colsampleByTree * usable.length));
+        for (let i = 0; i < k; i++) {
+          const j = i + Math.floor(random() * (usable.length - i));
+          const t = treeFeats[i];
+          treeFeats[i] = treeFeats[j];
+          treeFeats[j] = t;
+        }
+        nTreeFeats = k;
+        treeFeats.subarray(0, k).sort();
+      }
+      const treesBefore = ensemble.trees;
+      for (let k = 0; k < K; k++) {
+        // Gradients and hessians of the loss at the current margins (a forest: at the base score).
+        if (!rf || round === 0 || K > 1) {
+          for (let i = 0; i < n; i++) {
+            const f = margins[i * K + k];
+            if (task === 'binary') {
+              const q = sigmoid(f);
+              g[i] = q - y[i];
+              h[i] = Math.max(q * (1 - q), MIN_HESSIAN);
+            } else if (probs !== null) {
+              const q = probs[i * K + k];
+              g[i] = q - (y[i] === k ? 1 : 0);
+              h[i] = Math.max(q * (1 - q), MIN_HESSIAN);
+            } else {
+              const r = f - y[i];
+              g[i] = p.loss === 'squared' ? r : p.loss === 'absolute' ? Math.sign(r) : Math.abs(r) <= p.huberDelta ? r : p.huberDelta * Math.sign(r);
+              h[i] = 1;
+            }
+          }
+        }
+        // Rows for this tree: all, or a Bernoulli sample (ascending, so partitions stay ascending).
+        let m = 0;
+        if (subsample < 1) {
+          for (let i = 0; i < n; i++) if (random() < subsample) idx[m++] = i;
+          if (m === 0) idx[m++] = Math.floor(random() * n);
+        } else {
+          for (let i = 0; i < n; i++) idx[i] = i;
+          m = n;
+        }
+        builder.grow(g, h, m, treeFeats, nTreeFeats, random);
+
+        const shrink = rf ? 1 : p.learningRate;
+        const nodes = builder.nodeCount;
+        for (let node = 0; node < nodes; node++) {
+          if (builder.child[node] >= 0) continue;
+          let v = -builder.sumG[node] / (builder.sumH[node] + p.l2);
+          if (task === 'regression' && p.loss === 'absolute') {
+            const s = builder.start[node];
+            const e = builder.end[node];
+            const res = new Float64Array(e - s);
+            for (let i = s; i < e; i++) res[i - s] = y[idx[i]] - margins[idx[i] * K + k];
+            v = median(res);
+          }
+          values[node] = v * shrink;
+        }
+        if (!rf) {
+          if (m === n) {
+            for (let node = 0; node < nodes; node++) {
+              if (builder.child[node] >= 0) continue;
+              const v = values[node];
+              const e = builder.end[node];
+              for (let i = builder.start[node]; i < e; i++) margins[idx[i] * K + k] += v;
+            }
+          } else {
+            for (let i = 0; i < n; i++) margins[i * K + k] += values[builder.binnedLeaf(i)];
+          }
+        }
+        builder.commit(ensemble, values, k, gain, splits);
+      }
+      done = round + 1;
+      report(options.onProgress, done / rounds);
+
+      if (early && vx !== null) {
+        ensemble.addMargins(vx, F, vn, treesBefore, ensemble.trees, vm, K);
+        const loss = meanLoss(task, p.loss, p.huberDelta, vm, vy, K);
+        if (loss < bestLoss) {
+          bestLoss = loss;
+          bestRound = done;
+          bestGain = Float64Array.from(gain);
+          bestSplits = Float64Array.from(splits);
+        } else if (done - bestRound >= p.earlyStoppingRounds) {
+          break;
+        }
+      }
+      if (performance.now() - lastYield >= YIELD_EVERY_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        lastYield = performance.now();
+      }
+    }
+    throwIfAborted(options.signal);
+    let kept = done;
+    let finalGain = gain;
+    let finalSplits = splits;
+    if (early) {
+      kept = bestRound;
+      ensemble.truncate(firstNewTree + kept * K);
+      finalGain = bestGain;
+      finalSplits = bestSplits;
+    }
+    if (rf) {
+      // A forest averages its trees: rescale the old ones (already / prevRounds) and the new ones.
+      const total = prevRounds + kept;
+      const firstNewNode = firstNewTree < ensemble.trees ? ensemble.roots[firstNewTree] : ensemble.nodes;
+      for (let i = 0; i < ensemble.nodes; i++) {
+        if (ensemble.feature[i] >= 0) continue;
+        ensemble.value[i] *= i < firstNewNode ? prevRounds / total : 1 / total;
+      }
+    }
+    report(options.onProgress, 1);
+    return new GbdtPredictor(
+      {
+        task,
+        classes: data.classes,
+        features: data.features,
+        levels,
+        mode: p.mode,
+        rounds: prevRounds + kept,
+        base,
+        gain: finalGain,
+        splits: finalSplits,
+      },
+      ensemble,
+    );
+  } finally {
+    team.close();
+  }
+}
+
+/**
+ * Histogram gradient-boosted trees (XGBoost / LightGBM style): binary (logistic), multiclass
+ * (softmax) and regression (squared, absolute or Huber loss), or a random forest with `mode: 'rf'`.
+ * Numbers are quantile-binned with a learned direction for missing values, categories are split
+ * natively, text features are ignored. Deterministic for a given seed, whatever `threads`.
+ */
+export const gbdtTrainer: Trainer<GbdtParams> = {
+  name: 'gbdt',
+  paramsSchema: gbdtParamsSchema,
+  tasks: ['binary', 'multiclass', 'regression'],
+
+  fit(data: Dataset, params: GbdtParams, options: FitOptions): Promise<GbdtPredictor> {
+    return train(null, data, params, options, gbdtParamsSchema.parse(params).numTrees);
+  },
+
+  load(bytes: Uint8Array): GbdtPredictor {
+    return loadGbdtPredictor(bytes);
+  },
+};
+
+/**
+ * Warm start: load the champion from `predictorBytes` and add `extraTrees` rounds learned on
+ * `dataset`, keeping every earlier tree. Needs the same task, mode, features and classes; options
+ * default to seed 0 and no validation (so no early stopping).
+ */
+export function continueTraining(
+  predictorBytes: Uint8Array,
+  dataset: Dataset,
+  params: GbdtParams,
+  extraTrees: number,
+  options: FitOptions = { seed: 0 },
+): Promise<GbdtPredictor> {
+  if (!(Number.isInteger(extraTrees) && extraTrees > 0)) throw new RangeError(`extraTrees must be a positive integer, got ${extraTrees}`);
+  return train(loadGbdtPredictor(predictorBytes), dataset, params, options, extraTrees);
+}

@@ -1,0 +1,486 @@
+import type { RandomSource } from '../../data/random.js';
+import type { FeatureBins } from './binning.js';
+import type { Ensemble } from './ensemble.js';
+import { HIST_STRIDE } from './histogram.js';
+import type { HistTeam } from './hist-team.js';
+
+/** Limits and penalties of one tree. */
+export interface TreeConfig {
+  /** 'depthwise' splits all open leaves of a level at once; 'leafwise' the best one. */
+  readonly leafwise: boolean;
+  /** Deepest level (Infinity for none). */
+  readonly maxDepth: number;
+  /** Most leaves. */
+  readonly leafCap: number;
+  readonly minChildWeight: number;
+  readonly minSamplesLeaf: number;
+  readonly minSplitGain: number;
+  readonly l2: number;
+  /** Fraction of the tree's features each split considers. */
+  readonly colsampleByNode: number;
+}
+
+const CAT_WORDS = 8; // 256 bins
+
+/**
+ * Grows one histogram tree at a time over the binned rows of a HistTeam. Node rows are contiguous
+ * ranges of team.plan.idx (stable partitions keep them ascending), so a leaf's rows are a slice.
+ * Only the smaller child of a split gets its histogram built; the larger one is the parent minus it.
+ */
+export class TreeBuilder {
+  /** Nodes of the last grown tree (children of node i are child[i], child[i] + 1; -1 for a leaf). */
+  nodeCount = 0;
+  readonly child: Int32Array;
+  readonly start: Int32Array;
+  readonly end: Int32Array;
+  readonly sumG: Float64Array;
+  readonly sumH: Float64Array;
+  private readonly depth: Int32Array;
+  private readonly count: Float64Array;
+  private readonly slot: Int32Array;
+  private readonly bGain: Float64Array;
+  private readonly bFeat: Int32Array;
+  private readonly bBin: Int32Array;
+  private readonly bDefLeft: Uint8Array;
+  private readonly bGL: Float64Array;
+  private readonly bHL: Float64Array;
+  private readonly bCL: Float64Array;
+  private readonly bCat: Uint32Array;
+  private readonly scratch: Int32Array;
+  private readonly catOrder = new Int32Array(257);
+  private readonly catKey = new Float64Array(257);
+  private readonly nodeFeats: Int32Array;
+  private readonly open: number[] = [];
+  private readonly catFeature: Uint8Array;
+  private g: Float32Array = new Float32Array(0);
+  private h: Float32Array = new Float32Array(0);
+
+  constructor(
+    private readonly team: HistTeam,
+    private readonly featureBins: readonly FeatureBins[],
+    private readonly cfg: TreeConfig,
+  ) {
+    const cap = 2 * cfg.leafCap + 1;
+    this.child = new Int32Array(cap);
+    this.start = new Int32Array(cap);
+    this.end = new Int32Array(cap);
+    this.sumG = new Float64Array(cap);
+    this.sumH = new Float64Array(cap);
+    this.depth = new Int32Array(cap);
+    this.count = new Float64Array(cap);
+    this.slot = new Int32Array(cap);
+    this.bGain = new Float64Array(cap);
+    this.bFeat = new Int32Array(cap);
+    this.bBin = new Int32Array(cap);
+    this.bDefLeft = new Uint8Array(cap);
+    this.bGL = new Float64Array(cap);
+    this.bHL = new Float64Array(cap);
+    this.bCL = new Float64Array(cap);
+    this.bCat = new Uint32Array(cap * CAT_WORDS);
+    this.scratch = new Int32Array(team.plan.rows);
+    this.nodeFeats = new Int32Array(featureBins.length);
+    this.catFeature = Uint8Array.from(featureBins, (b) => (b.kind === 'category' ? 1 : 0));
+  }
+
+  /**
+   * Grow a tree on the rows plan.idx[0, m) with gradients g and hessians h (by row), using the
+   * features treeFeats[0, nTreeFeats). `random` samples features per split when colsampleByNode < 1.
+   */
+  grow(g: Float32Array, h: Float32Array, m: number, treeFeats: Int32Array, nTreeFeats: number, random: RandomSource): void {
+    const plan = this.team.plan;
+    const { idx, og, oh } = plan;
+    const cfg = this.cfg;
+    this.g = g;
+    this.h = h;
+    plan.feats.set(treeFeats.subarray(0, nTreeFeats));
+    let G = 0;
+    let H = 0;
+    for (let i = 0; i < m; i++) {
+      const r = idx[i];
+      const gi = g[r];
+      const hi = h[r];
+      og[i] = gi;
+      oh[i] = hi;
+      G += gi;
+      H += hi;
+    }
+    this.nodeCount = 1;
+    this.start[0] = 0;
+    this.end[0] = m;
+    this.depth[0] = 0;
+    this.sumG[0] = G;
+    this.sumH[0] = H;
+    this.count[0] = m;
+    this.child[0] = -1;
+    this.bFeat[0] = -1;
+    this.open.length = 0;
+    let leaves = 1;
+    if (!this.canSplit(0)) return;
+    this.slot[0] = this.team.acquire();
+    plan.jobs[0] = 0;
+    plan.jobs[1] = m;
+    plan.jobs[2] = this.slot[0];
+    this.team.build(1, nTreeFeats);
+    this.findSplit(0, treeFeats, nTreeFeats, random);
+    if (this.bFeat[0] >= 0) this.open.push(0);
+    else this.team.release(this.slot[0]);
+
+    const batch: number[] = [];
+    const needHist: number[] = [];
+    const subtract: number[] = [];
+    while (this.open.length > 0 && leaves < cfg.leafCap) {
+      // Choose what to split now: the best leaf, or (depthwise) the whole level by gain.
+      batch.length = 0;
+      if (cfg.leafwise) {
+        let best = 0;
+        for (let k = 1; k < this.open.length; k++) {
+          const a = this.open[k];
+          const b = this.open[best];
+          if (this.bGain[a] > this.bGain[b] || (this.bGain[a] === this.bGain[b] && a < b)) best = k;
+        }
+        batch.push(this.open[best]);
+        this.open.splice(best, 1);
+      } else {
+        this.open.sort((a, b) => this.bGain[b] - this.bGain[a] || a - b);
+        const take = Math.min(this.open.length, cfg.leafCap - leaves);
+        for (let k = 0; k < take; k++) batch.push(this.open[k]);
+        for (let k = take; k < this.open.length; k++) this.team.release(this.slot[this.open[k]]);
+        this.open.length = 0;
+        batch.sort((a, b) => a - b);
+      }
+      needHist.length = 0;
+      subtract.length = 0;
+      let jobs = 0;
+      for (const node of batch) {
+        const left = this.split(node);
+        leaves++;
+        const right = left + 1;
+        const parentSlot = this.slot[node];
+        const needL = this.canSplit(left) && leaves < cfg.leafCap;
+        const needR = this.canSplit(right) && leaves < cfg.leafCap;
+        if (!needL && !needR) {
+          this.team.release(parentSlot);
+          continue;
+        }
+        const small = this.count[left] <= this.count[right] ? left : right;
+        const large = small === left ? right : left;
+        const smallSlot = this.team.acquire();
+        this.slot[small] = smallSlot;
+        this.gather(small);
+        plan.jobs[3 * jobs] = this.start[small];
+        plan.jobs[3 * jobs + 1] = this.end[small];
+        plan.jobs[3 * jobs + 2] = smallSlot;
+        jobs++;
+        const needSmall = small === left ? needL : needR;
+        const needLarge = small === left ? needR : needL;
+        if (needLarge) {
+          this.slot[large] = parentSlot;
+          subtract.push(parentSlot, smallSlot);
+          needHist.push(large);
+        } else {
+          this.team.release(parentSlot);
+        }
+        if (needSmall) needHist.push(small);
+        else subtract.push(-1, smallSlot); // released once the build is done
+      }
+      if (jobs > 0) this.team.build(jobs, nTreeFeats);
+      for (let k = 0; k < subtract.length; k += 2) {
+        const into = subtract[k];
+        const small = subtract[k + 1];
+        if (into < 0) {
+          this.team.release(small);
+          continue;
+        }
+        const a = this.team.slots[into];
+        const b = this.team.slots[small];
+        for (let i = 0; i < a.length; i++) a[i] -= b[i];
+      }
+      needHist.sort((a, b) => a - b);
+      for (const node of needHist) {
+        this.findSplit(node, treeFeats, nTreeFeats, random);
+        if (this.bFeat[node] >= 0) this.open.push(node);
+        else this.team.release(this.slot[node]);
+      }
+    }
+    for (const node of this.open) this.team.release(this.slot[node]);
+    this.open.length = 0;
+  }
+
+  private canSplit(node: number): boolean {
+    const cfg = this.cfg;
+    return this.depth[node] < cfg.maxDepth && this.count[node] >= 2 * cfg.minSamplesLeaf && this.sumH[node] >= 2 * cfg.minChildWeight;
+  }
+
+  /** Gather the node's gradients into position order (partitioning moved its rows). */
+  private gather(node: number): void {
+    const { idx, og, oh } = this.team.plan;
+    const g = this.g;
+    const h = this.h;
+    const end = this.end[node];
+    for (let i = this.start[node]; i < end; i++) {
+      const r = idx[i];
+      og[i] = g[r];
+      oh[i] = h[r];
+    }
+  }
+
+  /** Find the best split of `node` from its histogram; bFeat[node] = -1 when none is worth it. */
+  private findSplit(node: number, treeFeats: Int32Array, nTreeFeats: number, random: RandomSource): void {
+    const cfg = this.cfg;
+    const hist = this.team.slots[this.slot[node]];
+    const offsets = this.team.plan.histOffsets;
+    const G = this.sumG[node];
+    const H = this.sumH[node];
+    const C = this.count[node];
+    const l2 = cfg.l2;
+    const msl = cfg.minSamplesLeaf;
+    const mcw = cfg.minChildWeight;
+    const parent = (G * G) / (H + l2);
+    let bestGain = cfg.minSplitGain;
+    let bestFeat = -1;
+    let nFeats = nTreeFeats;
+    const feats = this.nodeFeats;
+    feats.set(treeFeats.subarray(0, nTreeFeats));
+    if (cfg.colsampleByNode < 1) {
+      const k = Math.max(1, Math.round(cfg.colsampleByNode * nTreeFeats));
+      for (let i = 0; i < k; i++) {
+        const j = i + Math.floor(random() * (nTreeFeats - i));
+        const t = feats[i];
+        feats[i] = feats[j];
+        feats[j] = t;
+      }
+      nFeats = k;
+    }
+    const catBase = node * CAT_WORDS;
+    for (let q = 0; q < nFeats; q++) {
+      const f = feats[q];
+      const nb = this.featureBins[f].nBins;
+      const off = offsets[f] * HIST_STRIDE;
+      const mo = off + nb * HIST_STRIDE;
+      const Gm = hist[mo];
+      const Hm = hist[mo + 1];
+      const Cm = hist[mo + 2];
+      if (this.catFeature[f] === 0) {
+        let GL = 0;
+        let HL = 0;
+        let CL = 0;
+        for (let b = 0; b < nb; b++) {
+          const o = off + b * HIST_STRIDE;
+          GL += hist[o];
+          HL += hist[o + 1];
+          CL += hist[o + 2];
+          if (b < nb - 1 || Cm > 0) {
+            // Missing values to the right.
+            const CR = C - CL;
+            const HR = H - HL;
+            if (CL >= msl && CR >= msl && HL >= mcw && HR >= mcw) {
+              const GR = G - GL;
+              const gain = 0.5 * ((GL * GL) / (HL + l2) + (GR * GR) / (HR + l2) - parent);
+              if (gain > bestGain) {
+                bestGain = gain;
+                bestFeat = f;
+                this.bBin[node] = b;
+                this.bDefLeft[node] = Cm > 0 ? 0 : CL >= CR ? 1 : 0;
+                this.bGL[node] = GL;
+                this.bHL[node] = HL;
+                this.bCL[node] = CL;
+              }
+            }
+          }
+          if (Cm > 0 && b < nb - 1) {
+            // Missing values to the left.
+            const GL2 = GL + Gm;
+            const HL2 = HL + Hm;
+            const CL2 = CL + Cm;
+            const CR = C - CL2;
+            const HR = H - HL2;
+            if (CL2 >= msl && CR >= msl && HL2 >= mcw && HR >= mcw) {
+              const GR = G - GL2;
+              const gain = 0.5 * ((GL2 * GL2) / (HL2 + l2) + (GR * GR) / (HR + l2) - parent);
+              if (gain > bestGain) {
+                bestGain = gain;
+                bestFeat = f;
+                this.bBin[node] = b;
+                this.bDefLeft[node] = 1;
+                this.bGL[node] = GL2;
+                this.bHL[node] = HL2;
+                this.bCL[node] = CL2;
+              }
+            }
+          }
+        }
+      } else {
+        // Categories (with missing as one more) sorted by gradient / hessian; the best prefix goes left.
+        const order = this.catOrder;
+        const key = this.catKey;
+        let cnt = 0;
+        for (let b = 0; b <= nb; b++) {
+          const o = off + b * HIST_STRIDE;
+          if (hist[o + 2] > 0) {
+            const kv = hist[o] / (hist[o + 1] + l2 + 1);
+            let k = cnt++;
+            while (k > 0 && (key[k - 1] > kv || (key[k - 1] === kv && order[k - 1] > b))) {
+              key[k] = key[k - 1];
+              order[k] = order[k - 1];
+              k--;
+            }
+            key[k] = kv;
+            order[k] = b;
+          }
+        }
+        let GL = 0;
+        let HL = 0;
+        let CL = 0;
+        for (let k = 0; k + 1 < cnt; k++) {
+          const o = off + order[k] * HIST_STRIDE;
+          GL += hist[o];
+          HL += hist[o + 1];
+          CL += hist[o + 2];
+          const CR = C - CL;
+          const HR = H - HL;
+          if (CL >= msl && CR >= msl && HL >= mcw && HR >= mcw) {
+            const GR = G - GL;
+            const gain = 0.5 * ((GL * GL) / (HL + l2) + (GR * GR) / (HR + l2) - parent);
+            if (gain > bestGain) {
+              bestGain = gain;
+              bestFeat = f;
+              this.bBin[node] = k + 1;
+              this.bGL[node] = GL;
+              this.bHL[node] = HL;
+              this.bCL[node] = CL;
+              const bits = this.bCat;
+              bits.fill(0, catBase, catBase + CAT_WORDS);
+              for (let j = 0; j <= k; j++) bits[catBase + (order[j] >>> 5)] |= 1 << (order[j] & 31);
+              // No missing rows here: send missing values (and unseen levels) to the larger side.
+              if (Cm === 0 && CL >= CR) bits[catBase + (nb >>> 5)] |= 1 << (nb & 31);
+              this.bDefLeft[node] = (bits[catBase + (nb >>> 5)] >>> (nb & 31)) & 1;
+            }
+          }
+        }
+      }
+    }
+    this.bFeat[node] = bestFeat;
+    this.bGain[node] = bestGain;
+  }
+
+  /** Partition the rows of `node` by its best split; returns the left child (the right is next). */
+  private split(node: number): number {
+    const plan = this.team.plan;
+    const idx = plan.idx;
+    const bins = plan.bins;
+    const f = this.bFeat[node];
+    const col = f * plan.rows;
+    const s = this.start[node];
+    const e = this.end[node];
+    const scratch = this.scratch;
+    let w = s;
+    let k = 0;
+    if (this.catFeature[f] === 0) {
+      const thr = this.bBin[node];
+      const missingLeft = this.bDefLeft[node] === 1;
+      const missing = this.featureBins[f].nBins;
+      for (let i = s; i < e; i++) {
+        const r = idx[i];
+        const b = bins[col + r];
+        if (b <= thr || (missingLeft && b === missing)) idx[w++] = r;
+        else scratch[k++] = r;
+      }
+    } else {
+      const bits = this.bCat;
+      const base = node * CAT_WORDS;
+      for (let i = s; i < e; i++) {
+        const r = idx[i];
+        const b = bins[col + r];
+        if (((bits[base + (b >>> 5)] >>> (b & 31)) & 1) === 1) idx[w++] = r;
+        else scratch[k++] = r;
+      }
+    }
+    idx.set(scratch.subarray(0, k), w);
+    const left = this.nodeCount;
+    this.nodeCount += 2;
+    this.child[node] = left;
+    const G = this.sumG[node];
+    const H = this.sumH[node];
+    const d = this.depth[node] + 1;
+    this.init(left, s, w, d, this.bGL[node], this.bHL[node]);
+    this.init(left + 1, w, e, d, G - this.bGL[node], H - this.bHL[node]);
+    return left;
+  }
+
+  private init(node: number, start: number, end: number, depth: number, G: number, H: number): void {
+    this.start[node] = start;
+    this.end[node] = end;
+    this.count[node] = end - start;
+    this.depth[node] = depth;
+    this.sumG[node] = G;
+    this.sumH[node] = H;
+    this.child[node] = -1;
+    this.bFeat[node] = -1;
+  }
+
+  /** Leaf of the last tree reached by training row `r` (through the bins). */
+  binnedLeaf(r: number): number {
+    const bins = this.team.plan.bins;
+    const rows = this.team.plan.rows;
+    let node = 0;
+    while (this.child[node] >= 0) {
+      const f = this.bFeat[node];
+      const b = bins[f * rows + r];
+      let goLeft: boolean;
+      if (this.catFeature[f] === 0) {
+        goLeft = b <= this.bBin[node] || (this.bDefLeft[node] === 1 && b === this.featureBins[f].nBins);
+      } else {
+        goLeft = ((this.bCat[node * CAT_WORDS + (b >>> 5)] >>> (b & 31)) & 1) === 1;
+      }
+      node = goLeft ? this.child[node] : this.child[node] + 1;
+    }
+    return node;
+  }
+
+  /**
+   * Append the last tree to `ensemble` with leaf values `values` (by node), adding to `output`;
+   * its splits' gains and counts are added to `gain` and `splits` by feature.
+   */
+  commit(ensemble: Ensemble, values: Float64Array, output: number, gain: Float64Array, splits: Float64Array): void {
+    const n = this.nodeCount;
+    const base = ensemble.addNodes(n);
+    for (let i = 0; i < n; i++) {
+      const at = base + i;
+      const c = this.child[i];
+      ensemble.catOffset[at] = -1;
+      ensemble.catCount[at] = 0;
+      ensemble.defaultLeft[at] = 0;
+      ensemble.threshold[at] = 0;
+      if (c < 0) {
+        ensemble.feature[at] = -1;
+        ensemble.left[at] = -1;
+        ensemble.value[at] = values[i];
+        continue;
+      }
+      const f = this.bFeat[i];
+      const fb = this.featureBins[f];
+      ensemble.feature[at] = f;
+      ensemble.left[at] = base + c;
+      ensemble.value[at] = 0;
+      ensemble.defaultLeft[at] = this.bDefLeft[i];
+      gain[f] += this.bGain[i];
+      splits[f] += 1;
+      if (fb.kind === 'category') {
+        // Bins → level codes: a level goes where its bin goes (rare levels share the missing bin).
+        const levels = fb.levelBin.length;
+        const off = ensemble.addCatWords((levels + 31) >>> 5);
+        ensemble.catOffset[at] = off;
+        ensemble.catCount[at] = levels;
+        for (let w = 0; w < (levels + 31) >>> 5; w++) ensemble.catBits[off + w] = 0;
+        for (let code = 0; code < levels; code++) {
+          const b = fb.levelBin[code];
+          if (((this.bCat[i * CAT_WORDS + (b >>> 5)] >>> (b & 31)) & 1) === 1) ensemble.catBits[off + (code >>> 5)] |= 1 << (code & 31);
+        }
+      } else {
+        const b = this.bBin[i];
+        ensemble.threshold[at] = b < fb.edges.length ? fb.edges[b] : Infinity;
+      }
+    }
+    ensemble.addTree(base, output);
+  }
+}

@@ -1,0 +1,247 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadSettings } from '../../src/config/settings.js';
+import type { RetrainJob } from '../../src/domain/entities.js';
+import { type RunningServer, startServer } from '../../src/server.js';
+import { CHROMIUM, churnRows, ensureWebBuilt, launchChromium, seeded } from './harness.js';
+
+/*
+ * The dashboard against a real server in headless Chromium: the flow of issue 7. Screenshots go
+ * to docs/ with REFIT_SCREENSHOTS=1 (`npm run test:browser`), otherwise to a temporary directory,
+ * so a plain `npm test` leaves the working tree as it was.
+ */
+
+const available = existsSync(CHROMIUM);
+const required = process.env.REFIT_BROWSER_REQUIRED === '1';
+const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
+
+/** In the page: keep `window.seen`, every distinct "status|button state|reason" the status card shows. */
+const RECORD_STATUSES = `
+  window.seen = [];
+  new MutationObserver(() => {
+    const status = document.querySelector('[data-testid="retrain-status"]')?.textContent ?? '';
+    const button = [...document.querySelectorAll('button')].find((b) => /Retrain now|Starting/.test(b.textContent ?? ''));
+    const reason = document.querySelector('[data-testid="retrain-reason"]')?.textContent ?? '';
+    const entry = status + '|' + (button?.disabled ? 'disabled' : 'enabled') + '|' + reason;
+    if (window.seen[window.seen.length - 1] !== entry) window.seen.push(entry);
+  }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+`;
+
+interface ApiReply {
+  status: number;
+  body: any;
+}
+
+describe('the dashboard in Chromium', () => {
+  let server: RunningServer;
+  let browser: Browser;
+  let dataDir: string;
+  let shots: string;
+
+  async function api(method: string, path: string, body?: unknown): Promise<ApiReply> {
+    const res = await fetch(server.url + path, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: await res.json() };
+  }
+
+  /** Start a retrain through the API and resolve when it has ended. */
+  async function retrainAndWait(modelId: string): Promise<RetrainJob> {
+    let jobId = '';
+    const ended: RetrainJob[] = [];
+    let wake: (() => void) | null = null;
+    const off = server.refit.hub.on('retrain:finished', ({ job }) => {
+      ended.push(job);
+      wake?.();
+    });
+    try {
+      const started = await api('POST', `/api/v1/models/${modelId}/retrain`, {});
+      expect(started.status).toBe(202);
+      jobId = started.body.jobId;
+      for (;;) {
+        const job = ended.find((j) => j.id === jobId);
+        if (job) return job;
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    } finally {
+      off();
+    }
+  }
+
+  beforeAll(async () => {
+    if (!available) return;
+    await ensureWebBuilt();
+    dataDir = await mkdtemp(join(tmpdir(), 'refit-browser-'));
+    shots = process.env.REFIT_SCREENSHOTS === '1' ? DOCS : dataDir;
+    server = await startServer(loadSettings({}, { port: 0, dataDir, logLevel: 'silent' }), { cwd: dataDir });
+    browser = await launchChromium();
+  }, 240_000);
+
+  afterAll(async () => {
+    // The browser first: its open event stream would otherwise hold the server's close.
+    await browser?.close();
+    await server?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('shows every model, retrains one live, and saves its configuration with errors next to the field', async () => {
+    if (!available) {
+      console.warn(`[browser tests] ${CHROMIUM} is missing: the dashboard tests did not run. Install Debian's chromium package (CI sets REFIT_BROWSER_REQUIRED=1).`);
+      expect(required, `${CHROMIUM} is required (REFIT_BROWSER_REQUIRED=1)`).toBe(false);
+      return;
+    }
+
+    // A model with labels and a first version, and a second model that has none yet.
+    const random = seeded(7);
+    expect(
+      (
+        await api('POST', '/api/v1/models', {
+          id: 'churn',
+          task: 'binary',
+          description: 'Will a customer cancel within 30 days?',
+          features: [
+            { name: 'usage', type: 'number' },
+            { name: 'tenure', type: 'number' },
+            { name: 'segment', type: 'category' },
+            { name: 'note', type: 'text' },
+          ],
+          trainer: 'logistic',
+        })
+      ).status,
+    ).toBe(201);
+    expect((await api('POST', '/api/v1/models', { id: 'house-prices', task: 'regression', features: [{ name: 'rooms', type: 'number' }], trainer: 'ridge' })).status).toBe(201);
+    expect((await api('POST', '/api/v1/models/churn/labels', { items: churnRows(400, random) })).status).toBe(201);
+    const first = await retrainAndWait('churn');
+    expect(first.status).toBe('completed');
+    const firstVersion = first.result?.newVersion as string;
+    expect((await api('POST', '/api/v1/models/churn/labels', { items: churnRows(300, random) })).status).toBe(201);
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'UTC' });
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+
+    // The overview: both models, the active version, the status, the next run.
+    await page.goto(server.url + '/');
+    const churnRow = page.getByTestId('model-row-churn');
+    await churnRow.locator('td[data-label="Active version"]').getByText(firstVersion, { exact: true }).waitFor();
+    await expect(churnRow.getByTestId('status-churn').textContent()).resolves.toBe('completed');
+    await expect(churnRow.textContent()).resolves.toContain(`promoted ${firstVersion}`);
+    await expect(churnRow.locator('td[data-label="Next run"]').textContent()).resolves.toMatch(/^in \d+ (h|min|s|d)$/);
+    const otherRow = page.getByTestId('model-row-house-prices');
+    await otherRow.getByText('none yet').waitFor();
+    await otherRow.getByText('never').waitFor();
+    await page.getByTestId('live-state').getByText('live').waitFor();
+
+    // The model page.
+    await churnRow.getByRole('link', { name: 'churn' }).click();
+    await page.waitForURL(server.url + '/models/churn');
+    const statusBadge = page.getByTestId('retrain-status');
+    await page.getByTestId('active-version').getByText(firstVersion).waitFor();
+    await expect(statusBadge.textContent()).resolves.toBe('completed');
+
+    // Record every status the card shows, with the button's state, from before the click on.
+    // (Browser-side code as strings: the test's own TypeScript has no DOM types.)
+    await page.evaluate(RECORD_STATUSES);
+    await page.getByRole('button', { name: 'Retrain now' }).click();
+    // Running (from the live progress frames), then completed again.
+    await page.waitForFunction(`seen.some((e) => e.startsWith('running|')) && seen[seen.length - 1].startsWith('completed|')`, undefined, { timeout: 45_000 });
+    const seen = (await page.evaluate('seen')) as string[];
+    const running = seen.filter((e) => e.startsWith('running|'));
+    expect(running.length).toBeGreaterThan(0);
+    // While it ran, "Retrain now" was disabled and said why.
+    for (const e of running) expect(e).toMatch(/^running\|disabled\|A retrain is running \(.+\); wait for it to finish\.$/);
+    expect(seen[seen.length - 1]).toMatch(/^completed\|enabled\|/);
+
+    // The new version, in the status card, the history and the versions list.
+    const status = (await api('GET', '/api/v1/models/churn/retrain/status')).body;
+    const second = status.lastJob as { result: { newVersion: string; oldVersion: string; promoted: boolean } };
+    expect(second.result.oldVersion).toBe(firstVersion);
+    // The data and seeds are fixed, so the outcome is too: 700 labels beat 400 (AUC 0.89 → 0.94).
+    expect(second.result.promoted).toBe(true);
+    const newVersion = second.result.newVersion;
+    expect(newVersion).not.toBe(firstVersion);
+    await page.getByTestId('last-outcome').getByText(newVersion).waitFor();
+    await page.getByTestId('active-version').getByText(newVersion).waitFor();
+    const rows = page.getByTestId('history-row');
+    await rows.nth(1).waitFor();
+    await expect(rows.count()).resolves.toBe(2);
+    const newest = rows.first();
+    await expect(newest.locator('td[data-label="Trigger"]').textContent()).resolves.toBe('manual');
+    await expect(newest.locator('td[data-label="Status"]').textContent()).resolves.toBe('completed');
+    await expect(newest.locator('td[data-label="Labels"]').textContent()).resolves.toBe('700');
+    await expect(newest.locator('td[data-label="Version"]').textContent()).resolves.toBe(`${firstVersion} → ${newVersion}`);
+    await expect(newest.locator('td[data-label="Metric"]').textContent()).resolves.toMatch(/^AUC 0\.\d{4} → 0\.\d{4}( \([+−±]0\.\d{4}, [+−]\d+\.\d%\))?$/);
+    await expect(page.getByTestId('versions').getByTestId('version-item').count()).resolves.toBe(2);
+    await page.getByTestId('versions').locator('.version-head code').getByText(newVersion, { exact: true }).waitFor();
+    // One point per version in the chart.
+    await expect(page.getByTestId('metric-chart').locator('.recharts-line-dots .recharts-dot').count()).resolves.toBe(2);
+
+    // A new schedule, saved.
+    const config = page.getByTestId('config');
+    await config.getByLabel('Schedule kind').selectOption('cron');
+    await config.locator('#schedule').fill('*/30 * * * *');
+    await config.getByRole('button', { name: 'Save configuration' }).click();
+    await config.getByTestId('config-result').getByText('Saved.').waitFor();
+    expect((await api('GET', '/api/v1/models/churn/retrain/config')).body.schedule).toBe('*/30 * * * *');
+    await expect(config.locator('#schedule').inputValue()).resolves.toBe('*/30 * * * *');
+    await expect(config.getByTestId('schedule-description').textContent()).resolves.not.toBe('daily at 06:00 (UTC)');
+    await page.screenshot({ path: join(shots, 'model.png'), fullPage: true });
+
+    // An invalid cron: the server's message next to the schedule field, nothing saved.
+    await config.locator('#schedule').fill('61 * * * *');
+    await config.getByRole('button', { name: 'Save configuration' }).click();
+    const error = config.locator('fieldset', { has: page.locator('#schedule') }).getByTestId('schedule-error');
+    await error.waitFor();
+    await expect(error.textContent()).resolves.toMatch(/invalid cron expression '61 \* \* \* \*'/);
+    await expect(config.locator('#schedule').getAttribute('aria-invalid')).resolves.toBe('true');
+    await expect(config.getByTestId('config-result').textContent()).resolves.toContain('Not saved');
+    expect((await api('GET', '/api/v1/models/churn/retrain/config')).body.schedule).toBe('*/30 * * * *');
+
+    // Back to the overview, which has followed along.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Models' }).click();
+    await page.getByTestId('model-row-churn').getByText(`promoted ${newVersion}`).waitFor();
+    await page.screenshot({ path: join(shots, 'overview.png'), fullPage: true });
+
+    // Roll back to the first version from the versions list (a two-step confirmation).
+    {
+      await page.getByTestId('model-row-churn').getByRole('link', { name: 'churn' }).click();
+      const older = page.getByTestId('version-item').filter({ hasText: firstVersion });
+      await older.getByRole('button', { name: 'Roll back to this version' }).click();
+      await older.getByRole('button', { name: 'Yes, roll back' }).click();
+      await page.getByTestId('active-version').getByText(firstVersion, { exact: true }).waitFor();
+      await page.getByTestId('version-item').filter({ hasText: newVersion }).getByRole('button', { name: 'Roll back to this version' }).waitFor();
+      expect((await api('GET', '/api/v1/models/churn')).body.activeVersion).toBe(firstVersion);
+    }
+    expect(pageErrors).toEqual([]);
+    await context.close();
+
+    // On a phone: a direct link works (the server answers with the app) and nothing overflows.
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'en-US', timezoneId: 'UTC' });
+    const mobile: Page = await phone.newPage();
+    await mobile.goto(server.url + '/models/churn');
+    await mobile.getByTestId('history-row').nth(1).waitFor();
+    await mobile.getByRole('button', { name: 'Retrain now' }).waitFor();
+    await expect(mobile.evaluate('document.documentElement.scrollWidth')).resolves.toBeLessThanOrEqual(390);
+    await mobile.screenshot({ path: join(shots, 'model-phone.png'), fullPage: true });
+    await mobile.goto(server.url + '/');
+    await mobile.getByTestId('model-row-churn').waitFor();
+    await expect(mobile.evaluate('document.documentElement.scrollWidth')).resolves.toBeLessThanOrEqual(390);
+    // An unknown model says so.
+    await mobile.goto(server.url + '/models/nope');
+    await mobile.getByText('No model “nope”').waitFor();
+    await phone.close();
+
+    for (const name of ['model.png', 'overview.png', 'model-phone.png']) {
+      const png = await readFile(join(shots, name));
+      expect(png.subarray(1, 4).toString()).toBe('PNG');
+    }
+  });
+});

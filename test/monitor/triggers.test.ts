@@ -1,0 +1,125 @@
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../src/data/random.js';
+import type { PerformanceTrigger, RateTrigger, TriggerCheck } from '../../src/domain/entities.js';
+import type { PerformanceWindow } from '../../src/monitor/performance.js';
+import { inCooldown, performanceVerdict, rateVerdict } from '../../src/monitor/triggers.js';
+import { openTestApp, type TestApp } from '../helpers/app.js';
+import { DIALECTS, dropTestSchemas } from '../helpers/dialects.js';
+
+const PERF: PerformanceTrigger = { enabled: true, maxDropPct: 10, maxErrorRisePct: 20, minLabels: 30, windowHours: 24, cooldownHours: 24 };
+const RATE: RateTrigger = { enabled: true, windowHours: 24, lastWindows: 5, below: 0.6, minWindows: 3, cooldownHours: 24 };
+
+describe('performance trigger', () => {
+  it('fires when an accuracy-like metric drops more than 10% and not at 9%', () => {
+    expect(performanceVerdict(PERF, 'auc', { auc: 0.9 }, { auc: 0.8 }, 100).decision).toBe('fire');
+    expect(performanceVerdict(PERF, 'auc', { auc: 0.9 }, { auc: 0.82 }, 100).decision).toBe('ok');
+  });
+  it('fires when an error metric rises more than 20%', () => {
+    expect(performanceVerdict(PERF, 'rmse', { rmse: 1 }, { rmse: 1.25 }, 100)).toMatchObject({ decision: 'fire', numbers: { metric: 'rmse', limitPct: 20 } });
+    expect(performanceVerdict(PERF, 'rmse', { rmse: 1 }, { rmse: 1.15 }, 100).decision).toBe('ok');
+  });
+  it('does not judge a window with too few labelled outcomes, and falls back to accuracy when AUC is undefined live', () => {
+    expect(performanceVerdict(PERF, 'auc', { auc: 0.9 }, { auc: 0.5 }, 29)).toMatchObject({ decision: 'insufficient', reason: '29 labelled outcomes in the window; 30 needed' });
+    expect(performanceVerdict(PERF, 'auc', { auc: 0.9, accuracy: 0.9 }, { accuracy: 0.7 }, 50)).toMatchObject({ decision: 'fire', numbers: { metric: 'accuracy' } });
+  });
+});
+
+describe('rate-window trigger', () => {
+  const windows = (rates: number[]): PerformanceWindow[] =>
+    rates.map((r, i) => ({ version: 'v', start: String(i), end: String(i + 1), count: 10, metrics: {}, acceptRate: r }));
+  it('needs the minimum number of windows before it can fire', () => {
+    expect(rateVerdict(RATE, windows([0.1, 0.2]), 'v')).toMatchObject({ decision: 'insufficient', reason: '2 window(s) with feedback; 3 needed' });
+    expect(rateVerdict(RATE, windows([0.1, 0.2, 0.3]), 'v').decision).toBe('fire');
+  });
+  it('averages only the last N windows', () => {
+    // The old bad windows fall out of the last five; the recent ones average 0.7.
+    expect(rateVerdict(RATE, windows([0, 0, 0.7, 0.7, 0.7, 0.7, 0.7]), 'v')).toMatchObject({ decision: 'ok', numbers: { windows: 5 } });
+    expect(rateVerdict(RATE, windows([0.9, 0.9, 0.5, 0.5, 0.5, 0.5, 0.5]), 'v')).toMatchObject({ decision: 'fire' });
+  });
+});
+
+describe('cooldown', () => {
+  const fired = { checkedAt: new Date('2026-11-23T06:00:00Z') } as TriggerCheck;
+  it('holds for the cooldown and ends after it', () => {
+    expect(inCooldown(fired, 24, new Date('2026-11-24T05:59:59Z'))).toBe(true);
+    expect(inCooldown(fired, 24, new Date('2026-11-24T06:00:00Z'))).toBe(false);
+    expect(inCooldown(undefined, 24, new Date('2026-11-24T05:00:00Z'))).toBe(false);
+  });
+});
+
+afterAll(dropTestSchemas);
+
+describe.each(DIALECTS)('input drift through the service on $name', (dialect) => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await openTestApp(dialect);
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+  const req = (method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown) =>
+    t.app.inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }) });
+  const rows = (n: number, shift: number, seed: number) => {
+    const rnd = mulberry32(seed);
+    return Array.from({ length: n }, () => {
+      const x = rnd() * 4 - 2 + shift;
+      return { features: { x, plan: rnd() < (shift > 0 ? 0.9 : 0.3) ? 'pro' : 'basic' }, label: x + rnd() > 0.5 + shift ? 1 : 0 };
+    });
+  };
+
+  it('reports drifted features, waits one check, fires a drift retrain (skipped: no new labels), then cools down', async () => {
+    await req('POST', '/api/v1/models', {
+      id: 'm',
+      task: 'binary',
+      features: [
+        { name: 'x', type: 'number' },
+        { name: 'plan', type: 'category' },
+      ],
+      trainer: 'logistic',
+      retrain: { enabled: false, minNewLabels: 50, triggers: { performance: { enabled: false }, rate: { enabled: false } } },
+    });
+    await req('POST', '/api/v1/models/m/labels', { items: rows(1000, 0, 1) });
+    await req('POST', '/api/v1/models/m/retrain', {});
+    await t.refit.queue.whenIdle();
+
+    // Inputs like the training data: no drift.
+    await req('POST', '/api/v1/models/m/score', { items: rows(300, 0, 2).map((r) => ({ features: r.features })) });
+    const calm = (await req('GET', '/api/v1/models/m/drift')).json();
+    expect(calm).toMatchObject({ status: 'ok', drifted: false, currentRows: 300, referenceRows: 1000 });
+    expect(calm.features.map((f: { name: string; test: string; drifted: boolean }) => [f.name, f.test, f.drifted])).toEqual([
+      ['x', 'ks', false],
+      ['plan', 'chi2', false],
+    ]);
+
+    // Shifted inputs: both features drift, and so do the scores.
+    await req('POST', '/api/v1/models/m/score', { items: rows(2000, 2, 3).map((r) => ({ features: r.features })) });
+    const report = (await req('GET', '/api/v1/models/m/drift')).json();
+    expect(report).toMatchObject({ status: 'ok', drifted: true, driftedShare: 1, driftedFeatures: ['x', 'plan'] });
+    for (const f of report.features) expect(f).toEqual(expect.objectContaining({ name: expect.any(String), test: expect.any(String), statistic: expect.any(Number), threshold: expect.any(Number), drifted: true }));
+    expect(report.score.drifted).toBe(true);
+
+    const first = (await req('POST', '/api/v1/models/m/checks')).json();
+    expect(first.triggers.find((c: { kind: string }) => c.kind === 'drift')).toMatchObject({ decision: 'waiting' });
+    expect(first.jobId).toBeNull();
+
+    t.clock.advance(3_600_000);
+    const second = (await req('POST', '/api/v1/models/m/checks')).json();
+    expect(second.triggers.find((c: { kind: string }) => c.kind === 'drift')).toMatchObject({ decision: 'fire' });
+    expect(second.jobId).toEqual(expect.any(String));
+    await t.refit.queue.whenIdle();
+    const job = (await req('GET', `/api/v1/jobs/${second.jobId}`)).json();
+    expect(job).toMatchObject({ trigger: 'drift', status: 'skipped' });
+    expect(job.result.decision).toMatch(/0 new labels since the last retrain, 50 needed/);
+
+    t.clock.advance(3_600_000);
+    const third = (await req('POST', '/api/v1/models/m/checks')).json();
+    expect(third.triggers.find((c: { kind: string }) => c.kind === 'drift')).toMatchObject({ decision: 'cooldown' });
+    expect(third.jobId).toBeNull();
+
+    const checks = (await req('GET', '/api/v1/models/m/checks')).json().items.filter((c: { kind: string }) => c.kind === 'drift');
+    expect(checks.map((c: { decision: string }) => c.decision)).toEqual(['cooldown', 'fire', 'waiting']);
+    const events = (await req('GET', '/api/v1/events?follow=false')).body;
+    expect(events).toMatch(/event: model\.drift\.detected/);
+    expect(events).toMatch(/event: model\.retrain\.triggered/);
+  });
+});

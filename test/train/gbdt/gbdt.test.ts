@@ -1,0 +1,261 @@
+import { describe, expect, it } from 'vitest';
+import { buildDataset, splitDataset, type LabelledRow } from '../../../src/data/build-dataset.js';
+import type { Dataset } from '../../../src/data/dataset.js';
+import { mulberry32 } from '../../../src/data/random.js';
+import type { FeatureSpec } from '../../../src/domain/entities.js';
+import { continueTraining, gbdtTrainer } from '../../../src/train/gbdt/gbdt.js';
+import type { GbdtPredictor } from '../../../src/train/gbdt/gbdt-predictor.js';
+import { gbdtParamsSchema, type GbdtParams } from '../../../src/train/gbdt/params.js';
+import { loadPredictor } from '../../../src/train/registry.js';
+import { loadSharedCsv } from '../load-csv.js';
+
+const HOLD_OUT_30 = { train: 0.7, validation: 0, test: 0.3 };
+// scikit-learn HistGradientBoosting's defaults, for like-for-like accuracy checks.
+const SKLEARN_LIKE = { growPolicy: 'leafwise', maxDepth: 0, maxLeaves: 31, l2: 0, minSamplesLeaf: 20 } as const;
+
+const params = (p: Partial<GbdtParams> = {}): GbdtParams => gbdtParamsSchema.parse(p);
+
+function shared(name: string, task: Dataset['task']): Dataset {
+  const { features, rows } = loadSharedCsv(name);
+  return buildDataset(task, features, rows);
+}
+
+function accuracy(p: Float64Array, y: Float64Array, K: number): number {
+  let correct = 0;
+  for (let i = 0; i < y.length; i++) {
+    let best = 0;
+    if (K === 1) best = p[i] >= 0.5 ? 1 : 0;
+    else for (let k = 1; k < K; k++) if (p[i * K + k] > p[i * K + best]) best = k;
+    if (best === y[i]) correct++;
+  }
+  return correct / y.length;
+}
+
+function rmse(p: Float64Array, y: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < y.length; i++) s += (p[i] - y[i]) ** 2;
+  return Math.sqrt(s / y.length);
+}
+
+/** n rows: x1, x2 uniform, y = 1 when x1 + x2 > 1 (with 5% label noise). */
+function synthetic(n: number, seed: number): Dataset {
+  const random = mulberry32(seed);
+  const features: FeatureSpec[] = [
+    { name: 'x1', type: 'number' },
+    { name: 'x2', type: 'number' },
+    { name: 'noise', type: 'number' },
+  ];
+  const rows: LabelledRow[] = Array.from({ length: n }, (_, i) => {
+    const x1 = random();
+    const x2 = random();
+    const flip = random() < 0.05;
+    return { id: i, features: { x1, x2, noise: random() }, label: (x1 + x2 > 1) !== flip ? 1 : 0 };
+  });
+  return buildDataset('binary', features, rows);
+}
+
+describe('gbdt params', () => {
+  it('fills every default and refuses unknown keys', () => {
+    const p = params();
+    expect(p).toMatchObject({ mode: 'gbdt', numTrees: 100, learningRate: 0.1, maxDepth: 6, maxBins: 255, threads: 2, warmStart: false });
+    expect(() => gbdtParamsSchema.parse({ nTrees: 5 })).toThrow();
+    expect(() => gbdtParamsSchema.parse({ maxBins: 256 })).toThrow();
+  });
+});
+
+describe('gbdt accuracy on the shared data sets (70/30 split, seed 42)', () => {
+  // Reference numbers: /usr/bin/python3 with Debian's scikit-learn 1.2, HistGradientBoosting{Classifier,Regressor}
+  // (max_iter=100, learning_rate=0.1, early_stopping=False, random_state=0, other defaults) fitted on the rows
+  // of splitIndices(dataset, 42, {train: 0.7, validation: 0, test: 0.3}) exported to JSON, scored on the test rows.
+  it('binary: breast_cancer accuracy within 0.02 of scikit-learn (0.9942)', async () => {
+    const { train, test } = splitDataset(shared('breast_cancer.csv', 'binary'), 42, HOLD_OUT_30);
+    const model = await gbdtTrainer.fit(train, params(SKLEARN_LIKE), { seed: 1 });
+    expect(accuracy(model.predictMatrix(test.x), test.y, 1)).toBeGreaterThanOrEqual(0.9942 - 0.02);
+  });
+
+  it('multiclass: wine accuracy within 0.04 of scikit-learn (0.9811)', async () => {
+    const { train, test } = splitDataset(shared('wine.csv', 'multiclass'), 42, HOLD_OUT_30);
+    const model = await gbdtTrainer.fit(train, params(SKLEARN_LIKE), { seed: 1 });
+    expect(model.outputsPerRow).toBe(3);
+    expect(accuracy(model.predictMatrix(test.x), test.y, 3)).toBeGreaterThanOrEqual(0.9811 - 0.04);
+  });
+
+  it('regression: diabetes RMSE within 3% of scikit-learn (61.20)', async () => {
+    const { train, test } = splitDataset(shared('diabetes.csv', 'regression'), 42, HOLD_OUT_30);
+    const model = await gbdtTrainer.fit(train, params(SKLEARN_LIKE), { seed: 1 });
+    expect(rmse(model.predictMatrix(test.x), test.y)).toBeLessThanOrEqual(61.2 * 1.03);
+  });
+
+  it('regression with absolute and huber losses stays close to squared error', async () => {
+    const { train, test } = splitDataset(shared('diabetes.csv', 'regression'), 42, HOLD_OUT_30);
+    for (const loss of ['absolute', 'huber'] as const) {
+      const model = await gbdtTrainer.fit(train, params({ loss, huberDelta: 30 }), { seed: 1 });
+      expect(rmse(model.predictMatrix(test.x), test.y)).toBeLessThan(66);
+    }
+  });
+
+  it('random-forest mode learns too', async () => {
+    const { train, test } = splitDataset(shared('breast_cancer.csv', 'binary'), 42, HOLD_OUT_30);
+    const model = await gbdtTrainer.fit(train, params({ mode: 'rf', numTrees: 50, maxDepth: 8, minSamplesLeaf: 2 }), { seed: 1 });
+    expect(accuracy(model.predictMatrix(test.x), test.y, 1)).toBeGreaterThanOrEqual(0.93);
+  });
+});
+
+describe('gbdt features', () => {
+  it('learns where missing values belong', async () => {
+    // y = 1 exactly when x is missing or above 0.7: only a learned default direction gets the missing rows right.
+    const random = mulberry32(3);
+    const rows: LabelledRow[] = Array.from({ length: 600 }, (_, i) => {
+      const missing = random() < 0.3;
+      const x = random();
+      return { id: i, features: { x: missing ? null : x }, label: missing || x > 0.7 ? 1 : 0 };
+    });
+    const data = buildDataset('binary', [{ name: 'x', type: 'number' }], rows);
+    const model = await gbdtTrainer.fit(data, params({ numTrees: 30, learningRate: 0.3 }), { seed: 1 });
+    const p = model.predictRows([{ x: null }, { x: 0.9 }, { x: 0.2 }, {}]);
+    expect(p[0]).toBeGreaterThan(0.9);
+    expect(p[1]).toBeGreaterThan(0.9);
+    expect(p[2]).toBeLessThan(0.1);
+    expect(p[3]).toBeGreaterThan(0.9);
+  });
+
+  it('splits categories natively: one split separates a scattered set of levels', async () => {
+    // 24 levels; the positive ones are scattered through the (alphabetical) code order, so no
+    // threshold on the code could separate them, but one categorical split can.
+    const levels = Array.from({ length: 24 }, (_, i) => `L${String(i).padStart(2, '0')}`);
+    const positive = new Set(levels.filter((_, i) => (i * 7) % 5 < 2));
+    const random = mulberry32(5);
+    const rows: LabelledRow[] = Array.from({ length: 1200 }, (_, i) => {
+      const c = levels[Math.floor(random() * levels.length)];
+      return { id: i, features: { c, x: random() }, label: positive.has(c) ? 1 : 0 };
+    });
+    const features: FeatureSpec[] = [
+      { name: 'c', type: 'category' },
+      { name: 'x', type: 'number' },
+    ];
+    const data = buildDataset('binary', features, rows);
+    const model = (await gbdtTrainer.fit(data, params({ numTrees: 1, maxDepth: 1, learningRate: 1, minSamplesLeaf: 1 }), { seed: 1 })) as GbdtPredictor;
+    expect(accuracy(model.predictMatrix(data.x), data.y, 1)).toBe(1);
+    expect(model.importance().find((f) => f.feature === 'c')).toMatchObject({ splits: 1 });
+    // An unseen level takes the learned default direction instead of failing.
+    expect(model.predictRows([{ c: 'never seen', x: 0.5 }])[0]).toBeGreaterThan(0);
+  });
+
+  it('reports gain and split counts per feature', async () => {
+    const model = (await gbdtTrainer.fit(synthetic(2000, 1), params({ numTrees: 20 }), { seed: 1 })) as GbdtPredictor;
+    const imp = model.importance();
+    expect(imp.map((f) => f.feature)).toEqual(['x1', 'x2', 'noise']);
+    expect(imp[0].gain).toBeGreaterThan(imp[2].gain * 5);
+    expect(imp[1].gain).toBeGreaterThan(imp[2].gain * 5);
+    expect(imp[0].splits).toBeGreaterThan(0);
+  });
+
+  it('grows leaf-wise up to maxLeaves', async () => {
+    const model = (await gbdtTrainer.fit(synthetic(2000, 1), params({ numTrees: 3, growPolicy: 'leafwise', maxDepth: 0, maxLeaves: 5, minSamplesLeaf: 1 }), {
+      seed: 1,
+    })) as GbdtPredictor;
+    // 5 leaves = 4 splits = 9 nodes per tree.
+    expect(model.ensemble.nodes).toBe(27);
+  });
+
+  it('predicts one row without allocating the same as the batch', async () => {
+    const data = synthetic(500, 2);
+    const model = (await gbdtTrainer.fit(data, params({ numTrees: 10 }), { seed: 1 })) as GbdtPredictor;
+    const batch = model.predictMatrix(data.x);
+    const row = new Float64Array(3);
+    const out = new Float64Array(1);
+    for (let i = 0; i < 50; i++) {
+      for (let f = 0; f < 3; f++) row[f] = (data.x.columns[f] as { values: Float64Array }).values[i];
+      model.predictRowInto(row, out);
+      expect(out[0]).toBe(batch[i]);
+    }
+  });
+});
+
+describe('gbdt training runs', () => {
+  it('is deterministic under a seed (with row and column sampling) and the seed matters', async () => {
+    const data = synthetic(1500, 4);
+    const p = params({ numTrees: 15, subsample: 0.7, colsampleByTree: 0.67, colsampleByNode: 0.5 });
+    const a = await gbdtTrainer.fit(data, p, { seed: 11 });
+    const b = await gbdtTrainer.fit(data, p, { seed: 11 });
+    const c = await gbdtTrainer.fit(data, p, { seed: 12 });
+    expect(Buffer.from(a.serialize()).equals(Buffer.from(b.serialize()))).toBe(true);
+    expect(Buffer.from(a.serialize()).equals(Buffer.from(c.serialize()))).toBe(false);
+  });
+
+  it('gives the same model with two threads as with one', async () => {
+    // 12,000 rows x 20 features is above the size where worker threads are used.
+    const random = mulberry32(9);
+    const features: FeatureSpec[] = Array.from({ length: 20 }, (_, j) => ({ name: `f${j}`, type: 'number' }));
+    const rows: LabelledRow[] = Array.from({ length: 12_000 }, (_, i) => {
+      const values: Record<string, number> = {};
+      for (let j = 0; j < 20; j++) values[`f${j}`] = random();
+      return { id: i, features: values, label: values.f0 + values.f1 * values.f2 > 0.7 ? 1 : 0 };
+    });
+    const data = buildDataset('binary', features, rows);
+    const one = await gbdtTrainer.fit(data, params({ numTrees: 5, threads: 1 }), { seed: 1 });
+    const two = await gbdtTrainer.fit(data, params({ numTrees: 5, threads: 2 }), { seed: 1 });
+    expect(Buffer.from(two.serialize()).equals(Buffer.from(one.serialize()))).toBe(true);
+  });
+
+  it('round-trips through serialisation bit-identically', async () => {
+    const { train, test } = splitDataset(shared('wine.csv', 'multiclass'), 42, HOLD_OUT_30);
+    const model = await gbdtTrainer.fit(train, params({ numTrees: 20 }), { seed: 1 });
+    const bytes = model.serialize();
+    const loaded = loadPredictor('gbdt', bytes);
+    expect(loaded.classes).toEqual(model.classes);
+    const before = model.predictMatrix(test.x);
+    const after = loaded.predictMatrix(test.x);
+    expect(Array.from(after).every((v, i) => Object.is(v, before[i]))).toBe(true);
+    expect(Buffer.from(loaded.serialize()).equals(Buffer.from(bytes))).toBe(true);
+    expect(() => gbdtTrainer.load(new Uint8Array([1, 2, 3]))).toThrow(/not a gbdt model/);
+  });
+
+  it('warm start adds trees on new labels and keeps the earlier ones', async () => {
+    const first = synthetic(1000, 6);
+    const later = synthetic(1000, 7);
+    const p = params({ numTrees: 10 });
+    const champion = (await gbdtTrainer.fit(first, p, { seed: 1 })) as GbdtPredictor;
+    const continued = await continueTraining(champion.serialize(), later, p, 5, { seed: 1 });
+    expect(continued.trees).toBe(15);
+    expect(continued.info.rounds).toBe(15);
+    const old = champion.ensemble;
+    const now = continued.ensemble;
+    expect(Array.from(now.value.subarray(0, old.nodes))).toEqual(Array.from(old.value.subarray(0, old.nodes)));
+    expect(Array.from(now.feature.subarray(0, old.nodes))).toEqual(Array.from(old.feature.subarray(0, old.nodes)));
+    // The added trees lower the loss on the new labels.
+    const logLoss = (q: Float64Array, y: Float64Array) => -y.reduce((s, v, i) => s + (v === 1 ? Math.log(q[i]) : Math.log(1 - q[i])), 0) / y.length;
+    expect(logLoss(continued.predictMatrix(later.x), later.y)).toBeLessThan(logLoss(champion.predictMatrix(later.x), later.y));
+    await expect(continueTraining(champion.serialize(), shared('diabetes.csv', 'regression'), p, 5)).rejects.toThrow(/warm start/);
+  });
+
+  it('stops early on the validation set and keeps the best round', async () => {
+    const data = synthetic(1500, 8);
+    const validation = synthetic(500, 9);
+    const model = (await gbdtTrainer.fit(data, params({ numTrees: 500, learningRate: 0.5, earlyStoppingRounds: 5 }), { seed: 1, validation })) as GbdtPredictor;
+    expect(model.trees).toBeLessThan(500);
+    expect(model.trees).toBeGreaterThan(0);
+  });
+
+  it('reports progress once per round, ending at 1', async () => {
+    const seen: number[] = [];
+    await gbdtTrainer.fit(synthetic(300, 1), params({ numTrees: 8 }), { seed: 1, onProgress: (f) => seen.push(f) });
+    expect(seen.slice(0, 8)).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((k) => k / 8));
+    expect(seen[seen.length - 1]).toBe(1);
+  });
+
+  it('stops between trees when aborted, with the signal reason', async () => {
+    const controller = new AbortController();
+    const reason = new Error('cancelled by test');
+    let rounds = 0;
+    const run = gbdtTrainer.fit(synthetic(300, 1), params({ numTrees: 1000 }), {
+      seed: 1,
+      signal: controller.signal,
+      onProgress: () => {
+        if (++rounds === 3) controller.abort(reason);
+      },
+    });
+    await expect(run).rejects.toBe(reason);
+    expect(rounds).toBe(3);
+  });
+});
