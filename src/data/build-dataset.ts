@@ -1,0 +1,209 @@
+import { createHash } from 'node:crypto';
+import type { FeatureRow, FeatureSpec, LabelValue, Task } from '../domain/entities.js';
+import { UnrecoverableError } from '../errors.js';
+import type { CategoryColumn, Column, Dataset, FeatureMatrix } from './dataset.js';
+import { mulberry32, shuffleInPlace } from './random.js';
+
+/** One labelled row as the store returns it. */
+export interface LabelledRow {
+  readonly id: number;
+  readonly features: FeatureRow;
+  readonly label: LabelValue | boolean;
+}
+
+/** Category levels by feature name: the code of a value is its index in the list. */
+export type CategoryLevels = Readonly<Record<string, readonly string[]>>;
+
+/** How a split divides the rows; the fractions should add up to 1 (the test part takes the rest). */
+export interface SplitFractions {
+  readonly train: number;
+  readonly validation: number;
+  readonly test: number;
+}
+
+export const DEFAULT_SPLIT: SplitFractions = { train: 0.7, validation: 0.15, test: 0.15 };
+
+function numberValue(v: unknown): number {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : NaN;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return NaN;
+}
+
+function categoryValue(v: unknown): string | null {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return null;
+}
+
+/**
+ * Encode raw feature rows column by column: numbers as floats (NaN when missing), booleans as
+ * 0/1, categories as codes into `levels` (-1 when missing or not in the levels), text as is.
+ */
+export function encodeRows(features: readonly FeatureSpec[], rows: readonly FeatureRow[], levels: CategoryLevels): FeatureMatrix {
+  const n = rows.length;
+  const columns = features.map((f): Column => {
+    if (f.type === 'category') {
+      const list = levels[f.name] ?? [];
+      const index = new Map(list.map((l, i) => [l, i]));
+      const codes = new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = categoryValue(rows[i][f.name]);
+        codes[i] = v === null ? -1 : (index.get(v) ?? -1);
+      }
+      return { name: f.name, kind: 'category', codes, levels: list };
+    }
+    if (f.type === 'text') {
+      const values = new Array<string>(n);
+      for (let i = 0; i < n; i++) {
+        const v = rows[i][f.name];
+        values[i] = typeof v === 'string' ? v : '';
+      }
+      return { name: f.name, kind: 'text', values };
+    }
+    const values = new Float64Array(n);
+    for (let i = 0; i < n; i++) values[i] = numberValue(rows[i][f.name]);
+    return { name: f.name, kind: 'number', values };
+  });
+  return { rows: n, columns };
+}
+
+/** The category levels of a matrix, by feature name. */
+export function categoryLevels(x: FeatureMatrix): CategoryLevels {
+  const out: Record<string, readonly string[]> = {};
+  for (const c of x.columns) if (c.kind === 'category') out[c.name] = c.levels;
+  return out;
+}
+
+function sortedUnique(values: Iterable<string>): string[] {
+  // Code-unit order, not locale order: the same on every machine.
+  return [...new Set(values)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function labelCode(task: Task, label: LabelValue | boolean, classIndex: Map<string, number>, row: number): number {
+  if (task === 'regression') {
+    const v = typeof label === 'number' ? label : typeof label === 'string' ? Number(label) : NaN;
+    if (!Number.isFinite(v)) throw new UnrecoverableError(`label ${JSON.stringify(label)} at row ${row} is not a finite number`);
+    return v;
+  }
+  if (task === 'binary') {
+    if (label === 1 || label === true || label === '1' || label === 'true') return 1;
+    if (label === 0 || label === false || label === '0' || label === 'false') return 0;
+    throw new UnrecoverableError(`binary label ${JSON.stringify(label)} at row ${row} is not 0 or 1`);
+  }
+  const code = classIndex.get(String(label));
+  if (code === undefined) throw new UnrecoverableError(`label ${JSON.stringify(label)} at row ${row} is not one of the model's classes`);
+  return code;
+}
+
+/**
+ * Encode labelled rows for training. Category levels are the values seen, sorted; multiclass
+ * classes are `classes` when the spec names them, else the labels seen, sorted.
+ */
+export function buildDataset(task: Task, features: readonly FeatureSpec[], rows: readonly LabelledRow[], classes?: readonly string[] | null): Dataset {
+  const levels: Record<string, readonly string[]> = {};
+  for (const f of features) {
+    if (f.type !== 'category') continue;
+    const seen: string[] = [];
+    for (const r of rows) {
+      const v = categoryValue(r.features[f.name]);
+      if (v !== null) seen.push(v);
+    }
+    levels[f.name] = sortedUnique(seen);
+  }
+  const x = encodeRows(
+    features,
+    rows.map((r) => r.features),
+    levels,
+  );
+  const classList =
+    task === 'binary' ? ['0', '1'] : task === 'regression' ? [] : classes && classes.length > 0 ? [...classes] : sortedUnique(rows.map((r) => String(r.label)));
+  const classIndex = new Map(classList.map((c, i) => [c, i]));
+  const y = new Float64Array(rows.length);
+  const rowIds = new Float64Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    y[i] = labelCode(task, rows[i].label, classIndex, i);
+    rowIds[i] = rows[i].id;
+  }
+  return { task, features, classes: classList, x, y, rowIds };
+}
+
+/** The rows of `data` at `indices`, in that order. */
+export function subsetDataset(data: Dataset, indices: ArrayLike<number>): Dataset {
+  const m = indices.length;
+  const columns = data.x.columns.map((c): Column => {
+    if (c.kind === 'number') {
+      const values = new Float64Array(m);
+      for (let i = 0; i < m; i++) values[i] = c.values[indices[i]];
+      return { name: c.name, kind: 'number', values };
+    }
+    if (c.kind === 'category') {
+      const codes = new Int32Array(m);
+      for (let i = 0; i < m; i++) codes[i] = c.codes[indices[i]];
+      return { name: c.name, kind: 'category', codes, levels: c.levels } satisfies CategoryColumn;
+    }
+    const values = new Array<string>(m);
+    for (let i = 0; i < m; i++) values[i] = c.values[indices[i]];
+    return { name: c.name, kind: 'text', values };
+  });
+  const y = new Float64Array(m);
+  const rowIds = new Float64Array(m);
+  for (let i = 0; i < m; i++) {
+    y[i] = data.y[indices[i]];
+    rowIds[i] = data.rowIds[indices[i]];
+  }
+  return { task: data.task, features: data.features, classes: data.classes, x: { rows: m, columns }, y, rowIds };
+}
+
+/**
+ * Split into train, validation and test parts, reproducibly from `seed`: shuffled within each
+ * class for classification (stratified, so every part keeps the class balance), over all rows for
+ * regression. Each part keeps the original row order. When the rows allow it the test part is
+ * never empty, so there is always something to compare champion and challenger on.
+ */
+export function splitDataset(data: Dataset, seed: number, fractions: SplitFractions = DEFAULT_SPLIT): { train: Dataset; validation: Dataset; test: Dataset } {
+  const n = data.y.length;
+  const groups = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) {
+    const key = data.task === 'regression' ? 0 : data.y[i];
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = []));
+    g.push(i);
+  }
+  const random = mulberry32(seed);
+  const train: number[] = [];
+  const validation: number[] = [];
+  const test: number[] = [];
+  const total = fractions.train + fractions.validation + fractions.test;
+  const trainShare = fractions.train / total;
+  const validationShare = (fractions.train + fractions.validation) / total;
+  for (const key of [...groups.keys()].sort((a, b) => a - b)) {
+    const g = shuffleInPlace(groups.get(key)!, random);
+    const trainEnd = Math.round(g.length * trainShare);
+    const validationEnd = Math.round(g.length * validationShare);
+    for (let i = 0; i < g.length; i++) (i < trainEnd ? train : i < validationEnd ? validation : test).push(g[i]);
+  }
+  if (test.length === 0 && fractions.test > 0) {
+    const from = validation.length > 0 ? validation : train.length > 1 ? train : null;
+    if (from) test.push(from.pop()!);
+  }
+  const byIndex = (a: number, b: number) => a - b;
+  return {
+    train: subsetDataset(data, train.sort(byIndex)),
+    validation: subsetDataset(data, validation.sort(byIndex)),
+    test: subsetDataset(data, test.sort(byIndex)),
+  };
+}
+
+/**
+ * sha256 over the training window (row ids, features and labels, in order): two retrains on the
+ * same rows report the same hash.
+ */
+export function datasetHash(rows: readonly LabelledRow[]): string {
+  const h = createHash('sha256');
+  for (const r of rows) {
+    const keys = Object.keys(r.features).sort();
+    h.update(JSON.stringify([r.id, keys.map((k) => [k, r.features[k]]), r.label]));
+    h.update('\n');
+  }
+  return h.digest('hex');
+}
