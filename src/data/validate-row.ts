@@ -26,7 +26,7 @@ export function validateFeatureRow(features: readonly FeatureSpec[], raw: unknow
   const input = raw as Record<string, unknown>;
   const byName = new Map(features.map((f) => [f.name, f]));
   for (const key of Object.keys(input)) {
-    if (!byName.has(key)) problems.push({ path: `${path}/${key}`, message: `unknown feature '${key}'; the model's features are ${features.map((f) => f.name).join(', ')}` });
+    if (!byName.has(key)) problems.push({ path: `${path}/${key}`, message: `unknown feature '${key}'` });
   }
   const row: Record<string, number | string | boolean | null> = {};
   for (const f of features) {
@@ -39,7 +39,7 @@ export function validateFeatureRow(features: readonly FeatureSpec[], raw: unknow
     switch (f.type) {
       case 'number':
         if (typeof v === 'number' && Number.isFinite(v)) row[f.name] = v;
-        else problems.push({ path: at, message: `must be a finite number or null, got ${describe(v)}` });
+        else problems.push({ path: at, message: `must be a finite number, got ${describe(v)}` });
         break;
       case 'boolean':
         if (typeof v === 'boolean') row[f.name] = v;

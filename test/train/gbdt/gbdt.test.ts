@@ -66,24 +66,25 @@ describe('gbdt params', () => {
 describe('gbdt accuracy on the shared data sets (70/30 split, seed 42)', () => {
   // Reference numbers: /usr/bin/python3 with Debian's scikit-learn 1.2, HistGradientBoosting{Classifier,Regressor}
   // (max_iter=100, learning_rate=0.1, early_stopping=False, random_state=0, other defaults) fitted on the rows
-  // of splitIndices(dataset, 42, {train: 0.7, validation: 0, test: 0.3}) exported to JSON, scored on the test rows.
-  it('binary: breast_cancer accuracy within 0.02 of scikit-learn (0.9942)', async () => {
+  // of splitDataset(dataset, 42, {train: 0.7, validation: 0, test: 0.3}) exported to JSON, scored on the test rows
+  // (RandomForestClassifier(random_state=0) on the same breast_cancer rows: 0.9240).
+  it('binary: breast_cancer accuracy within 0.02 of scikit-learn (0.9181)', async () => {
     const { train, test } = splitDataset(shared('breast_cancer.csv', 'binary'), 42, HOLD_OUT_30);
     const model = await gbdtTrainer.fit(train, params(SKLEARN_LIKE), { seed: 1 });
-    expect(accuracy(model.predictMatrix(test.x), test.y, 1)).toBeGreaterThanOrEqual(0.9942 - 0.02);
+    expect(accuracy(model.predictMatrix(test.x), test.y, 1)).toBeGreaterThanOrEqual(0.9181 - 0.02);
   });
 
-  it('multiclass: wine accuracy within 0.04 of scikit-learn (0.9811)', async () => {
+  it('multiclass: wine accuracy within 0.04 of scikit-learn (0.9434)', async () => {
     const { train, test } = splitDataset(shared('wine.csv', 'multiclass'), 42, HOLD_OUT_30);
     const model = await gbdtTrainer.fit(train, params(SKLEARN_LIKE), { seed: 1 });
     expect(model.outputsPerRow).toBe(3);
-    expect(accuracy(model.predictMatrix(test.x), test.y, 3)).toBeGreaterThanOrEqual(0.9811 - 0.04);
+    expect(accuracy(model.predictMatrix(test.x), test.y, 3)).toBeGreaterThanOrEqual(0.9434 - 0.04);
   });
 
-  it('regression: diabetes RMSE within 3% of scikit-learn (61.20)', async () => {
+  it('regression: diabetes RMSE within 3% of scikit-learn (61.69)', async () => {
     const { train, test } = splitDataset(shared('diabetes.csv', 'regression'), 42, HOLD_OUT_30);
     const model = await gbdtTrainer.fit(train, params(SKLEARN_LIKE), { seed: 1 });
-    expect(rmse(model.predictMatrix(test.x), test.y)).toBeLessThanOrEqual(61.2 * 1.03);
+    expect(rmse(model.predictMatrix(test.x), test.y)).toBeLessThanOrEqual(61.69 * 1.03);
   });
 
   it('regression with absolute and huber losses stays close to squared error', async () => {
@@ -94,10 +95,10 @@ describe('gbdt accuracy on the shared data sets (70/30 split, seed 42)', () => {
     }
   });
 
-  it('random-forest mode learns too', async () => {
+  it('random-forest mode learns too (within 0.02 of scikit-learn\'s random forest, 0.9240)', async () => {
     const { train, test } = splitDataset(shared('breast_cancer.csv', 'binary'), 42, HOLD_OUT_30);
     const model = await gbdtTrainer.fit(train, params({ mode: 'rf', numTrees: 50, maxDepth: 8, minSamplesLeaf: 2 }), { seed: 1 });
-    expect(accuracy(model.predictMatrix(test.x), test.y, 1)).toBeGreaterThanOrEqual(0.93);
+    expect(accuracy(model.predictMatrix(test.x), test.y, 1)).toBeGreaterThanOrEqual(0.924 - 0.02);
   });
 });
 
