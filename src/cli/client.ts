@@ -1,4 +1,6 @@
 import type { Activation, FeatureSpec, ModelVersion, RetrainJob, Task, TrainerSpec } from '../domain/entities.js';
+import type { DriftResult } from '../monitor/drift.js';
+import type { PerformanceReport, RetrainNeeded } from '../monitor/monitor.js';
 import type { RetrainStatus, ScheduleView } from '../service.js';
 import type { ScoreItem } from '../serve/scorer.js';
 
@@ -81,6 +83,12 @@ export interface Client {
   /** Start a retrain, or join the one already pending or running (`joined`). */
   retrain(modelId: string, options: { force: boolean }): Promise<{ jobId: string; status: string; joined: boolean }>;
   getJob(jobId: string): Promise<JobView>;
+  /** The drift report of the active version over the most recent scores, computed now. */
+  drift(modelId: string): Promise<DriftResult>;
+  /** Live metrics per version in `windows` windows of `windowHours`, ending now. */
+  performance(modelId: string, windowHours: number, windows: number): Promise<PerformanceReport>;
+  /** Whether a retrain is needed now, with every trigger's reasoning (nothing is started or stored). */
+  retrainNeeded(modelId: string): Promise<RetrainNeeded>;
   cancelJob(jobId: string): Promise<JobView>;
   /** Wait for a job to end, reporting its stages and progress; resolves with the ended job. */
   followJob(jobId: string, onUpdate: (update: JobUpdate) => void, signal?: AbortSignal): Promise<JobView>;

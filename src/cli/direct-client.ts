@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Settings } from '../config/settings.js';
 import { activationDto, jobDto, modelDto, versionDto } from '../http/dto.js';
+import type { DriftResult } from '../monitor/drift.js';
+import type { PerformanceReport, RetrainNeeded } from '../monitor/monitor.js';
 import { Refit } from '../service.js';
 import type { ScoreItem } from '../serve/scorer.js';
 import { createStore, isPostgresUrl } from '../store/create-store.js';
@@ -103,6 +105,18 @@ export class DirectClient implements Client {
 
   rollback(modelId: string, version?: string): Promise<ActivationView> {
     return asClientErrors(async () => activationDto(await this.refit.rollback(modelId, version, 'cli')) as unknown as ActivationView);
+  }
+
+  drift(modelId: string): Promise<DriftResult> {
+    return asClientErrors(() => this.refit.drift(modelId));
+  }
+
+  performance(modelId: string, windowHours: number, windows: number): Promise<PerformanceReport> {
+    return asClientErrors(() => this.refit.performance(modelId, windowHours, windows));
+  }
+
+  retrainNeeded(modelId: string): Promise<RetrainNeeded> {
+    return asClientErrors(() => this.refit.retrainNeeded(modelId));
   }
 
   retrain(modelId: string, options: { force: boolean }): Promise<{ jobId: string; status: string; joined: boolean }> {

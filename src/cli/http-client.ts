@@ -1,6 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { ERROR_CATALOGUE } from '../errors.js';
 import type { ScoreItem } from '../serve/scorer.js';
+import type { DriftResult } from '../monitor/drift.js';
+import type { PerformanceReport, RetrainNeeded } from '../monitor/monitor.js';
 import type { ActivationView, Client, JobUpdate, JobView, ModelView, ScheduleView, StatusView, VersionView } from './client.js';
 import { TERMINAL_STATUSES } from './client.js';
 import { ClientError } from './client-error.js';
@@ -68,6 +70,18 @@ export class HttpClient implements Client {
 
   retrain(modelId: string, options: { force: boolean }): Promise<{ jobId: string; status: string; joined: boolean }> {
     return this.request('POST', `/api/v1/models/${enc(modelId)}/retrain`, { force: options.force, join: true });
+  }
+
+  drift(modelId: string): Promise<DriftResult> {
+    return this.request('GET', `/api/v1/models/${enc(modelId)}/drift`);
+  }
+
+  performance(modelId: string, windowHours: number, windows: number): Promise<PerformanceReport> {
+    return this.request('GET', `/api/v1/models/${enc(modelId)}/performance?window=${windowHours}h&windows=${windows}`);
+  }
+
+  retrainNeeded(modelId: string): Promise<RetrainNeeded> {
+    return this.request('GET', `/api/v1/models/${enc(modelId)}/retrain-needed`);
   }
 
   getJob(jobId: string): Promise<JobView> {

@@ -6,6 +6,7 @@ import { CliExit, UsageError } from './command-kit.js';
 import { registerIngestCommand } from './commands/ingest.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerModelCommands } from './commands/models.js';
+import { registerMonitorCommands } from './commands/monitor.js';
 import { registerRetrainCommand } from './commands/retrain.js';
 import { registerSchedulesCommand } from './commands/schedules.js';
 import { registerScoreCommand } from './commands/score.js';
@@ -19,7 +20,7 @@ const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', i
 
 const HELP_AFTER = `
 Client commands (models, status, history, versions, rollback, score, ingest, retrain,
-schedules) talk to a running server when --server URL or $REFIT_URL is set; otherwise they
+schedules, drift, performance) talk to a running server when --server URL or $REFIT_URL is set; otherwise they
 open the data directory (--data-dir, default $REFIT_DATA_DIR or ./data) in this process.
 Add --json for JSON output.
 
@@ -31,6 +32,8 @@ Examples:
   refit score churn --features '{"age": 42, "plan": "pro"}'
   refit rollback churn                         go back to the previous version
   refit schedules --model churn                when churn last retrained on schedule and retrains next
+  refit drift churn                            which inputs moved since the active version was trained
+  refit performance churn --window 1d          live metrics per version per day against their baselines
 `;
 
 /** The `refit` command with every subcommand, writing through `io` and never exiting the process. */
@@ -52,6 +55,7 @@ export function buildProgram(io: CliIo): Command {
   registerIngestCommand(program, io);
   registerRetrainCommand(program, io);
   registerSchedulesCommand(program, io);
+  registerMonitorCommands(program, io);
   return program;
 }
 

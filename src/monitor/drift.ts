@@ -1,7 +1,7 @@
 import { buildDataset, categoryLevels, encodeRows } from '../data/build-dataset.js';
 import type { Column, FeatureMatrix } from '../data/dataset.js';
 import type { Clock } from '../domain/clock.js';
-import type { FeatureRow, Model } from '../domain/entities.js';
+import type { FeatureRow, FeatureSpec, Model } from '../domain/entities.js';
 import type { Scorer } from '../serve/scorer.js';
 import type { Store } from '../store/store.js';
 import type { DriftReport, FeatureDrift } from './drift-report.js';
@@ -26,6 +26,75 @@ export interface DriftResult {
   readonly features: readonly FeatureDrift[];
   /** The predicted score distribution, compared the same way (not counted in the share). */
   readonly score: FeatureDrift | null;
+  /** Reference and current distributions per feature (and `score`), for charts. */
+  readonly distributions: readonly FeatureDistribution[];
+}
+
+/**
+ * Shares of reference and current values per bucket: for numbers the ten reference-quantile
+ * buckets PSI uses (labelled by their upper edge), for categories and booleans one bucket per
+ * reference level plus `(unseen)` for levels the reference never had.
+ */
+export interface FeatureDistribution {
+  readonly name: string;
+  readonly buckets: readonly { readonly label: string; readonly reference: number; readonly current: number }[];
+}
+
+function shares(counts: Float64Array): number[] {
+  let total = 0;
+  for (const c of counts) total += c;
+  return Array.from(counts, (c) => (total > 0 ? c / total : 0));
+}
+
+function round4(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
+}
+
+function numericDistribution(name: string, ref: Float64Array, cur: Float64Array): FeatureDistribution | null {
+  const sorted = Float64Array.from(ref.filter((v) => v === v)).sort();
+  if (sorted.length === 0) return null;
+  const edges: number[] = [];
+  for (let q = 1; q < 10; q++) {
+    const e = sorted[Math.min(sorted.length - 1, Math.floor((q * sorted.length) / 10))];
+    if (edges.length === 0 || e > edges[edges.length - 1]) edges.push(e);
+  }
+  const bucket = (v: number) => {
+    let lo = 0;
+    let hi = edges.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (v < edges[mid]) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  };
+  const r = new Float64Array(edges.length + 1);
+  const c = new Float64Array(edges.length + 1);
+  for (const v of sorted) r[bucket(v)]++;
+  for (const v of cur) if (v === v) c[bucket(v)]++;
+  const rs = shares(r);
+  const cs = shares(c);
+  return {
+    name,
+    buckets: rs.map((share, i) => ({ label: i < edges.length ? `< ${Number(edges[i].toPrecision(4))}` : `≥ ${Number(edges[edges.length - 1]?.toPrecision(4) ?? 0)}`, reference: round4(share), current: round4(cs[i]) })),
+  };
+}
+
+function categoryDistribution(ref: Column, cur: Column): FeatureDistribution | null {
+  if (ref.kind === 'text' || cur.kind === 'text') return null;
+  const labels = ref.kind === 'category' ? [...ref.levels] : ['false', 'true'];
+  const count = (col: Column): number[] => {
+    const into = new Float64Array(labels.length);
+    if (col.kind === 'category') {
+      for (let i = 0; i < col.codes.length; i++) if (col.codes[i] >= 0 && col.codes[i] < labels.length) into[col.codes[i]]++;
+    } else if (col.kind === 'number') {
+      for (const v of col.values) if (v === 0 || v === 1) into[v]++;
+    }
+    return shares(into);
+  };
+  const r = count(ref);
+  const c = count(cur);
+  return { name: ref.name, buckets: labels.map((label, i) => ({ label, reference: round4(r[i]), current: round4(c[i]) })) };
 }
 
 /** What computing drift needs. */
@@ -73,6 +142,7 @@ export async function computeDrift(deps: DriftDeps, model: Model): Promise<Drift
     driftedFeatures: [],
     features: [],
     score: null,
+    distributions: [],
   };
   if (model.activeVersion === null) return { ...base, status: 'no-version', reason: 'no active version yet', referenceRows: 0, currentRows: 0 };
   const version = await store.getVersion(model.spec.id, model.activeVersion);
@@ -108,5 +178,19 @@ export async function computeDrift(deps: DriftDeps, model: Model): Promise<Drift
     driftedFeatures: drifted,
     features: report.features,
     score: scoreReport.features[0] ?? null,
+    distributions: distributions(refMatrix.columns, curMatrix.columns, features, refScores, curScores),
   };
+}
+
+function distributions(ref: readonly Column[], cur: readonly Column[], features: readonly FeatureSpec[], refScores: Float64Array, curScores: Float64Array): FeatureDistribution[] {
+  const out: FeatureDistribution[] = [];
+  features.forEach((f, i) => {
+    const r = ref[i];
+    const c = cur[i];
+    const d = f.type === 'number' && r.kind === 'number' && c.kind === 'number' ? numericDistribution(f.name, r.values, c.values) : f.type === 'number' ? null : categoryDistribution(r, c);
+    if (d) out.push(d);
+  });
+  const s = numericDistribution('score', refScores, curScores);
+  if (s) out.push(s);
+  return out;
 }

@@ -257,6 +257,40 @@ describe.each(MODES)('client commands ($name)', (mode) => {
     expect(missing).toEqual({ code: 1, out: '', err: "Model not found: Model 'nope' does not exist.\n" });
   });
 
+  it('reports drift and live performance: why not yet, then per feature and per window', async () => {
+    const before = await run('drift', 'churn');
+    expect(before).toMatchObject({ code: 0, err: '' });
+    expect(before.out).toMatch(/^Drift: +not computed: no active version yet$/m);
+
+    await run('ingest', 'churn', await file('labels.csv', churnCsv(300, 1)));
+    expect((await run('retrain', 'churn')).code).toBe(0);
+    const scored = JSON.parse((await run('score', 'churn', '--features', '{"age": 41, "plan": "pro"}', '--json')).out) as { scoreId: string; version: string }[];
+    expect(scored[0].version).toMatch(VERSION);
+    const few = await run('drift', 'churn');
+    expect(few.out).toMatch(/^Drift: +not computed: 1 scores by 1\.0\.0-\d{14} in the window; 100 needed$/m);
+
+    const none = await run('performance', 'churn', '--window', '1d', '--windows', '3');
+    expect(none.out).toMatch(/^Primary metric: +auc$/m);
+    expect(none.out).toMatch(/^No labelled outcomes in the last 3 windows/m);
+    await run('ingest', 'churn', await file('outcome.ndjson', JSON.stringify({ scoreId: scored[0].scoreId, label: 1 }) + '\n'));
+    const perf = await run('performance', 'churn', '--window', '1d');
+    expect(perf.code).toBe(0);
+    expect(perf.out).toMatch(new RegExp(`^\\S+ \\S+ +${VERSION.source} +1 +— +0\\.\\d+ +1$`, 'm'));
+
+    // 120 scores of older customers on the pro plan: both inputs have moved.
+    const rows = Array.from({ length: 120 }, (_, i) => JSON.stringify({ age: 80 + (i % 10), plan: 'pro' })).join('\n') + '\n';
+    expect((await run('score', 'churn', '--file', await file('rows.ndjson', rows))).code).toBe(0);
+    const moved = await run('drift', 'churn');
+    expect(moved.out).toMatch(/^Drifted: +yes: 2 of 2 features \(100%; the model counts as drifted from 50%\)$/m);
+    expect(moved.out).toMatch(/^age +number +ks +0?\.\d+ .* yes$/m);
+    expect(moved.out).toMatch(/^plan +category +chi2 .* yes$/m);
+    expect(moved.out).toMatch(/^\(score\) +number /m);
+
+    const json = JSON.parse((await run('performance', 'churn', '--json')).out);
+    expect(json).toMatchObject({ modelId: 'churn', primaryMetric: 'auc', windowHours: 24 });
+    expect((await run('performance', 'churn', '--window', '3 days')).err).toMatch(/1h, 24h or 7d/);
+  });
+
   it('lists models as JSON with --json', async () => {
     const r = await run('models', '--json');
     const models = JSON.parse(r.out) as { id: string; activeVersion: string | null; features: unknown[] }[];

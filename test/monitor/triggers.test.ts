@@ -97,6 +97,16 @@ describe.each(DIALECTS)('input drift through the service on $name', (dialect) =>
     expect(report).toMatchObject({ status: 'ok', drifted: true, driftedShare: 1, driftedFeatures: ['x', 'plan'] });
     for (const f of report.features) expect(f).toEqual(expect.objectContaining({ name: expect.any(String), test: expect.any(String), statistic: expect.any(Number), threshold: expect.any(Number), drifted: true }));
     expect(report.score.drifted).toBe(true);
+    // Distributions for the dashboard's charts: plan moved from 30% 'pro' to 90% 'pro'; x's
+    // reference deciles hold a tenth each, while most shifted values land past the last edge.
+    const dist = Object.fromEntries(report.distributions.map((d: { name: string }) => [d.name, d]));
+    expect(Object.keys(dist)).toEqual(['x', 'plan', 'score']);
+    const pro = dist.plan.buckets.find((b: { label: string }) => b.label === 'pro');
+    expect(pro.reference).toBeCloseTo(0.3, 1);
+    expect(pro.current).toBeGreaterThan(0.8);
+    expect(dist.x.buckets).toHaveLength(10);
+    for (const b of dist.x.buckets) expect(b.reference).toBeCloseTo(0.1, 2);
+    expect(dist.x.buckets[9].current).toBeGreaterThan(0.5);
 
     const first = (await req('POST', '/api/v1/models/m/checks')).json();
     expect(first.triggers.find((c: { kind: string }) => c.kind === 'drift')).toMatchObject({ decision: 'waiting' });
