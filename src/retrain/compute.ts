@@ -3,7 +3,10 @@ import type { Dataset } from '../data/dataset.js';
 import type { FeatureRow, Metrics, ModelSpec } from '../domain/entities.js';
 import { UnrecoverableError } from '../errors.js';
 import { computeMetrics } from '../evaluate/metrics.js';
+import { continueTraining } from '../train/gbdt/gbdt.js';
+import type { GbdtParams } from '../train/gbdt/params.js';
 import { getTrainer, loadPredictor } from '../train/registry.js';
+import type { Predictor } from '../train/trainer.js';
 import type { LabelRow, RawLabelRow } from '../store/store.js';
 import { parseLabelRow } from '../store/store.js';
 
@@ -30,6 +33,8 @@ export interface ComputeOutput {
   readonly oldMetrics: Metrics | null;
   /** Why the champion could not be scored, when it could not. */
   readonly championError: string | null;
+  /** For a gbdt trainer with `warmStart`: whether the champion's trees were continued, and why not. */
+  readonly warmStart: { readonly continued: boolean; readonly reason: string } | null;
 }
 
 /** Progress and cancellation for a compute run. */
@@ -83,12 +88,24 @@ export async function trainAndEvaluate(input: ComputeInput, options: ComputeOpti
   if (!parsed.success) throw new UnrecoverableError(`Invalid params for trainer '${spec.trainer.type}': ${parsed.error.message}`);
   const params = parsed.data as Record<string, unknown>;
   const start = performance.now();
-  const challenger = await trainer.fit(split.train, params, {
-    signal: options.signal,
-    seed: spec.retrain.seed,
-    validation: split.validation,
-    onProgress: options.onProgress,
-  });
+  const fitOptions = { signal: options.signal, seed: spec.retrain.seed, validation: split.validation, onProgress: options.onProgress };
+  let warmStart: ComputeOutput['warmStart'] = null;
+  let challenger: Predictor;
+  if (trainer.name === 'gbdt' && params.warmStart === true && input.champion?.kind === 'gbdt') {
+    // Warm start: add `numTrees` rounds, learned on this window, to the champion's trees. A
+    // champion that cannot be continued (other features, classes or mode) gets a full retrain.
+    try {
+      const gbdt = params as GbdtParams;
+      challenger = await continueTraining(input.champion.bytes, split.train, gbdt, gbdt.numTrees, fitOptions);
+      warmStart = { continued: true, reason: `added up to ${gbdt.numTrees} rounds to the champion's trees` };
+    } catch (err) {
+      if (options.signal.aborted) throw err;
+      warmStart = { continued: false, reason: `full retrain: the champion could not be continued (${(err as Error).message})` };
+      challenger = await trainer.fit(split.train, params, fitOptions);
+    }
+  } else {
+    challenger = await trainer.fit(split.train, params, fitOptions);
+  }
   const trainingMs = Math.round(performance.now() - start);
   options.onProgress?.(1);
 
@@ -119,5 +136,6 @@ export async function trainAndEvaluate(input: ComputeInput, options: ComputeOpti
     newMetrics,
     oldMetrics,
     championError,
+    warmStart,
   };
 }

@@ -189,11 +189,12 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   const latest = await store.latestVersion(spec.id);
   const version = nextVersion(latest?.version ?? null, at);
   const promote = gate.pass && spec.retrain.autoPromote;
-  const decision = gate.pass
+  const verdict = gate.pass
     ? promote
       ? `promoted: ${gate.reasons.join('; ')}`
       : `candidate (autoPromote is off): ${gate.reasons.join('; ')}`
     : `rejected: ${gate.reasons.join('; ')}`;
+  const decision = out.warmStart ? `${verdict}; warm start: ${out.warmStart.reason}` : verdict;
   const result: RetrainResult = {
     oldVersion: championVersion,
     newVersion: version,

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { RefitError } from '../../errors.js';
 import type { Refit } from '../../service.js';
 
 const modelParams = z.object({ id: z.string().min(1).max(64) });
@@ -51,5 +52,28 @@ export const monitorRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, {
       schema: { tags: ['monitor'], summary: 'Stored trigger checks, newest first', params: modelParams, querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }) },
     },
     async (req) => ({ items: (await refit.listChecks(req.params.id, req.query.limit)).map((c) => ({ ...c, checkedAt: c.checkedAt.toISOString() })) }),
+  );
+
+  r.get(
+    '/api/v1/models/:id/versions/:version/importance',
+    {
+      schema: {
+        tags: ['monitor'],
+        summary: 'Feature importance of a version (gain and split count per feature, from its stored artifact); tree models only',
+        params: modelParams.extend({ version: z.string().min(1).max(64) }),
+      },
+    },
+    async (req) => {
+      const model = await refit.getModel(req.params.id);
+      const version = await refit.store.getVersion(model.spec.id, req.params.version);
+      if (!version) throw new RefitError('VERSION_NOT_FOUND', `Model '${model.spec.id}' has no version '${req.params.version}'.`);
+      const predictor = await refit.scorer.predictorFor(model.spec.id, version.version);
+      const withImportance = predictor as { importance?: () => { feature: string; gain: number; splits: number }[] };
+      if (typeof withImportance.importance !== 'function') {
+        return { modelId: model.spec.id, version: version.version, trainer: predictor.kind, available: false, reason: `${predictor.kind} models have no feature importance; the gbdt trainer has`, features: [] };
+      }
+      const features = withImportance.importance().sort((a, b) => b.gain - a.gain);
+      return { modelId: model.spec.id, version: version.version, trainer: predictor.kind, available: true, reason: 'gain: total loss reduction of the splits on the feature; splits: how many splits use it', features };
+    },
   );
 };
