@@ -57,9 +57,22 @@ export interface DemoOptions {
   readonly intervalMs?: number;
 }
 
+/** Score rows with the version in service, then send each outcome by its scoreId. */
+async function serveRound(refit: Refit, rows: { features: Record<string, string | number | boolean>; label: number }[]): Promise<void> {
+  const scored = await refit.score(
+    DEMO_MODEL_ID,
+    rows.map((r) => ({ features: r.features })),
+  );
+  await refit.addLabels(
+    DEMO_MODEL_ID,
+    scored.map((s, i) => ({ scoreId: s.scoreId, label: rows[i].label })),
+  );
+}
+
 /**
- * On a store without models: create the demo model, send labels and retrain at once, then send
- * more labels and retrain a few more times so the history fills. Returns a stop function; does
+ * On a store without models: create the demo model, send labels and retrain at once, then score
+ * more postings, send their outcomes by score id and retrain a few more times, so that the
+ * history, live performance and drift have something to show. Returns a stop function; does
  * nothing (and returns a no-op) when the store already has models.
  */
 export async function startDemo(refit: Refit, options: DemoOptions = {}): Promise<{ created: boolean; stop: () => void }> {
@@ -73,10 +86,17 @@ export async function startDemo(refit: Refit, options: DemoOptions = {}): Promis
     round++;
     if (round > rounds) {
       clearInterval(timer);
+      // Last, a day of serving without a retrain in which salaries went up: the drift card then
+      // shows salaryK moving away from the training sample.
+      void serveRound(refit, demoRows(150, 99).map((r) => ({ ...r, features: { ...r.features, salaryK: (r.features.salaryK as number) + 30 } }))).catch((err: unknown) =>
+        refit.logger?.warn({ err }, 'demo round failed'),
+      );
       return;
     }
     void (async () => {
-      await refit.addLabels(DEMO_MODEL_ID, demoRows(options.batchLabels ?? 60, 1 + round));
+      // Score the round's postings with the version in service, then send each outcome by its
+      // scoreId, as an application would: this feeds live performance and drift.
+      await serveRound(refit, demoRows(options.batchLabels ?? 60, 1 + round));
       await refit.retrain(DEMO_MODEL_ID, { trigger: 'demo', join: true });
     })().catch((err: unknown) => refit.logger?.warn({ err }, 'demo round failed'));
   }, options.intervalMs ?? 15_000);
