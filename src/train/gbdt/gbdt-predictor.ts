@@ -34,7 +34,7 @@ export interface FeatureImportance {
 }
 
 /** Rows converted to row-major form per block in batch prediction. */
-const BLOCK_ROWS = 2048;
+const BLOCK_ROWS = 256;
 const MAGIC = 0x42474652; // 'RFGB' little-endian
 const FORMAT_VERSION = 1;
 
@@ -238,9 +238,10 @@ export function loadGbdtPredictor(bytes: Uint8Array): GbdtPredictor {
   function take<T extends Float64Array | Int32Array | Uint32Array | Uint8Array>(Ctor: new (b: ArrayBuffer) => T, count: number, size: number): T {
     const bytesNeeded = count * size;
     if (at + bytesNeeded > bytes.byteLength) throw new Error('gbdt model artifact: truncated');
-    const copy = bytes.slice(at, at + bytesNeeded);
+    // ArrayBuffer.slice copies (a Node Buffer's slice would be a view of a pooled buffer).
+    const copy = bytes.buffer.slice(bytes.byteOffset + at, bytes.byteOffset + at + bytesNeeded) as ArrayBuffer;
     at = align8(at + bytesNeeded);
-    return new Ctor(copy.buffer);
+    return new Ctor(copy);
   }
   const F = h.features.length;
   const K = h.outputs;

@@ -173,6 +173,66 @@ describe('gbdt features', () => {
   });
 });
 
+describe('gbdt batch prediction', () => {
+  /** n rows of two numbers (some missing when `missing`) and, when `category`, a category; label from all three. */
+  function mixed(n: number, seed: number, missing: boolean, category: boolean): Dataset {
+    const random = mulberry32(seed);
+    const features: FeatureSpec[] = [
+      { name: 'a', type: 'number' },
+      { name: 'b', type: 'number' },
+      ...(category ? [{ name: 'c', type: 'category' } as FeatureSpec] : []),
+    ];
+    const rows: LabelledRow[] = Array.from({ length: n }, (_, i) => {
+      const a = random();
+      const b = random();
+      const c = `L${Math.floor(random() * 6)}`;
+      const values: Record<string, number | string | null> = { a: missing && random() < 0.2 ? null : a, b };
+      if (category) values.c = c;
+      const score = a + b + (category && (c === 'L1' || c === 'L4') ? 0.6 : 0) + (values.a === null ? 0.5 : 0);
+      return { id: i, features: values, label: score > 1.2 ? 1 : 0 };
+    });
+    return buildDataset('binary', features, rows);
+  }
+
+  for (const [name, missing, category] of [
+    ['numbers only', false, false],
+    ['numbers with missing values', true, false],
+    ['numbers, missing values and a category', true, true],
+  ] as const) {
+    it(`gives each row exactly its single-row prediction (${name})`, async () => {
+      const data = mixed(1003, 21, missing, category);
+      const model = (await gbdtTrainer.fit(data, params({ numTrees: 12, minSamplesLeaf: 5 }), { seed: 1 })) as GbdtPredictor;
+      const batch = model.predictMatrix(data.x);
+      const F = data.x.columns.length;
+      const row = new Float64Array(F);
+      const out = new Float64Array(1);
+      for (let i = 0; i < data.x.rows; i++) {
+        for (let f = 0; f < F; f++) {
+          const c = data.x.columns[f];
+          row[f] = c.kind === 'number' ? c.values[i] : c.kind === 'category' ? c.codes[i] : NaN;
+        }
+        model.predictRowInto(row, out);
+        expect(out[0]).toBe(batch[i]);
+      }
+      expect(accuracy(batch, data.y, 1)).toBeGreaterThan(0.9);
+    });
+  }
+
+  it('loads from a Node Buffer that is a view into a larger buffer', async () => {
+    const data = mixed(400, 22, true, true);
+    const model = await gbdtTrainer.fit(data, params({ numTrees: 5, minSamplesLeaf: 5 }), { seed: 1 });
+    const bytes = model.serialize();
+    // Artifacts come back from files and databases as Buffers, often slices of a shared pool.
+    const pool = Buffer.alloc(bytes.length + 13, 7);
+    pool.set(bytes, 5);
+    const view = pool.subarray(5, 5 + bytes.length);
+    const loaded = gbdtTrainer.load(view);
+    const before = model.predictMatrix(data.x);
+    const after = loaded.predictMatrix(data.x);
+    expect(Array.from(after).every((v, i) => Object.is(v, before[i]))).toBe(true);
+  });
+});
+
 describe('gbdt training runs', () => {
   it('is deterministic under a seed (with row and column sampling) and the seed matters', async () => {
     const data = synthetic(1500, 4);
