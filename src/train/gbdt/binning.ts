@@ -111,13 +111,11 @@ function binNumbers(values: Float64Array, edges: Float64Array, out: Uint8Array, 
 }
 
 /**
- * Bin every feature of `x` into one column-major Uint8Array (feature f at [f * rows, (f + 1) * rows)),
- * on a SharedArrayBuffer when `shared` so that histogram workers can read it.
+ * Bin every feature of `x` into `out`, column-major (feature f at [f * rows, (f + 1) * rows));
+ * `out` may live on a SharedArrayBuffer that histogram workers read.
  */
-export function binMatrix(x: FeatureMatrix, bins: readonly FeatureBins[], shared: boolean): Uint8Array {
+export function binMatrix(x: FeatureMatrix, bins: readonly FeatureBins[], out: Uint8Array): void {
   const n = x.rows;
-  const size = n * bins.length;
-  const out = new Uint8Array(shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size));
   x.columns.forEach((c, f) => {
     const b = bins[f];
     const offset = f * n;
@@ -131,5 +129,4 @@ export function binMatrix(x: FeatureMatrix, bins: readonly FeatureBins[], shared
       }
     }
   });
-  return out;
 }

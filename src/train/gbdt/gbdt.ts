@@ -5,6 +5,7 @@ import type { FitOptions, Trainer } from '../trainer.js';
 import { binMatrix, fitBins } from './binning.js';
 import { Ensemble } from './ensemble.js';
 import { GbdtPredictor, loadGbdtPredictor, sigmoid } from './gbdt-predictor.js';
+import { ARG, CMD, LOSS, TASK } from './histogram.js';
 import { HistTeam, canShareMemory } from './hist-team.js';
 import { gbdtParamsSchema, type GbdtParams } from './params.js';
 import { TreeBuilder } from './tree-builder.js';
@@ -13,7 +14,6 @@ import { TreeBuilder } from './tree-builder.js';
 const THREADS_MIN_CELLS = 200_000;
 // Longest stretch of training between two turns of the event loop.
 const YIELD_EVERY_MS = 20;
-const MIN_HESSIAN = 1e-16;
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason ?? new Error('aborted');
@@ -158,7 +158,6 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
   const histOffsets = new Int32Array(F + 1);
   for (let f = 0; f < F; f++) histOffsets[f + 1] = histOffsets[f] + featureBins[f].nBins + 1;
   const threads = p.threads > 1 && n * F >= THREADS_MIN_CELLS && canShareMemory() ? p.threads : 1;
-  const bins = binMatrix(x, featureBins, threads > 1);
 
   const leafwise = p.growPolicy === 'leafwise';
   const maxDepth = p.maxDepth === 0 ? Infinity : p.maxDepth;
@@ -168,8 +167,12 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
   const colsampleByNode = p.colsampleByNode ?? (rf ? Math.sqrt(usable.length) / Math.max(1, usable.length) : 1);
   const subsample = rf && p.subsample === 1 ? 0.632 : p.subsample;
 
-  const team = await HistTeam.create(bins, n, histOffsets, leafCap, threads);
+  // The workers start while this thread bins the features.
+  const team = HistTeam.create({ rows: n, features: F, outputs: K, histOffsets, leafCap, threads }, data.y);
   try {
+    const plan = team.plan;
+    binMatrix(x, featureBins, plan.bins);
+    await team.ready();
     const builder = new TreeBuilder(team, featureBins, {
       leafwise,
       maxDepth,
@@ -190,23 +193,20 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
     const prevRounds = prev?.info.rounds ?? 0;
 
     // Raw margins of the training rows, row-major, K per row.
-    let margins: Float64Array;
-    if (prev !== null) {
-      margins = prev.rawMargins(x);
-      if (rf) {
-        // A forest's new trees fit the residual of the base score, like its old ones.
-        for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) margins[i * K + k] = base[k];
-      }
+    const margins = plan.margins;
+    if (prev !== null && !rf) {
+      margins.set(prev.rawMargins(x));
     } else {
-      margins = new Float64Array(n * K);
+      // A forest's new trees fit the residual of the base score, like its old ones.
       for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) margins[i * K + k] = base[k];
     }
-    const probs = task === 'multiclass' ? new Float64Array(n * K) : null;
-    const g = new Float32Array(n);
-    const h = new Float32Array(n);
-    const values = new Float64Array(2 * leafCap + 1);
+    plan.args[ARG.outputs] = K;
+    plan.args[ARG.task] = task === 'binary' ? TASK.binary : task === 'multiclass' ? TASK.multiclass : TASK.regression;
+    plan.args[ARG.loss] = p.loss === 'squared' ? LOSS.squared : p.loss === 'absolute' ? LOSS.absolute : LOSS.huber;
+    plan.fargs[0] = p.huberDelta;
+    const { idx, blocks, blockStart, sampled, nodeStart, nodeEnd } = plan;
+    const values = plan.leafValue;
     const treeFeats = new Int32Array(F);
-    const idx = team.plan.idx;
 
     const early = !rf && p.earlyStoppingRounds > 0 && validation !== undefined && validation.x.rows > 0;
     const vx = early && validation !== undefined ? toRowMajor(validation.x) : null;
@@ -229,16 +229,7 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
     let done = 0;
     for (let round = 0; round < rounds; round++) {
       throwIfAborted(options.signal);
-      if (task === 'multiclass' && probs !== null && (!rf || round === 0)) {
-        for (let i = 0; i < n; i++) {
-          const o = i * K;
-          let max = -Infinity;
-          for (let k = 0; k < K; k++) if (margins[o + k] > max) max = margins[o + k];
-          let z = 0;
-          for (let k = 0; k < K; k++) z += probs[o + k] = Math.exp(margins[o + k] - max);
-          for (let k = 0; k < K; k++) probs[o + k] /= z;
-        }
-      }
+      if (task === 'multiclass' && (!rf || round === 0)) team.run(CMD.probs);
       // Column sample for this round's trees.
       let nTreeFeats = usable.length;
       for (let j = 0; j < usable.length; j++) treeFeats[j] = usable[j];
@@ -255,58 +246,57 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
       }
       const treesBefore = ensemble.trees;
       for (let k = 0; k < K; k++) {
-        // Gradients and hessians of the loss at the current margins (a forest: at the base score).
-        if (!rf || round === 0 || K > 1) {
-          for (let i = 0; i < n; i++) {
-            const f = margins[i * K + k];
-            if (task === 'binary') {
-              const q = sigmoid(f);
-              g[i] = q - y[i];
-              h[i] = Math.max(q * (1 - q), MIN_HESSIAN);
-            } else if (probs !== null) {
-              const q = probs[i * K + k];
-              g[i] = q - (y[i] === k ? 1 : 0);
-              h[i] = Math.max(q * (1 - q), MIN_HESSIAN);
-            } else {
-              const r = f - y[i];
-              g[i] = p.loss === 'squared' ? r : p.loss === 'absolute' ? Math.sign(r) : Math.abs(r) <= p.huberDelta ? r : p.huberDelta * Math.sign(r);
-              h[i] = 1;
-            }
-          }
-        }
         // Rows for this tree: all, or a Bernoulli sample (ascending, so partitions stay ascending).
         let m = 0;
         if (subsample < 1) {
-          for (let i = 0; i < n; i++) if (random() < subsample) idx[m++] = i;
-          if (m === 0) idx[m++] = Math.floor(random() * n);
+          for (let b = 0; b < blocks; b++) sampled[b] = 0;
+          let b = 0;
+          for (let i = 0; i < n; i++) {
+            if (random() >= subsample) continue;
+            while (i >= blockStart[b + 1]) b++;
+            idx[blockStart[b] + sampled[b]++] = i;
+            m++;
+          }
+          if (m === 0) {
+            const i = Math.floor(random() * n);
+            let c = 0;
+            while (i >= blockStart[c + 1]) c++;
+            idx[blockStart[c]] = i;
+            sampled[c] = 1;
+            m = 1;
+          }
         } else {
           for (let i = 0; i < n; i++) idx[i] = i;
+          for (let b = 0; b < blocks; b++) sampled[b] = blockStart[b + 1] - blockStart[b];
           m = n;
         }
-        builder.grow(g, h, m, treeFeats, nTreeFeats, random);
+        // Gradients and hessians of the loss at the current margins (a forest: at the base score).
+        plan.args[ARG.output] = k;
+        team.run(CMD.gradients);
+        builder.grow(treeFeats, nTreeFeats, random);
 
         const shrink = rf ? 1 : p.learningRate;
         const nodes = builder.nodeCount;
+        let nLeaves = 0;
         for (let node = 0; node < nodes; node++) {
           if (builder.child[node] >= 0) continue;
           let v = -builder.sumG[node] / (builder.sumH[node] + p.l2);
           if (task === 'regression' && p.loss === 'absolute') {
-            const s = builder.start[node];
-            const e = builder.end[node];
-            const res = new Float64Array(e - s);
-            for (let i = s; i < e; i++) res[i - s] = y[idx[i]] - margins[idx[i] * K + k];
+            const res = new Float64Array(builder.rowsOf(node));
+            let j = 0;
+            for (let b = 0; b < blocks; b++) {
+              const e = nodeEnd[node * blocks + b];
+              for (let i = nodeStart[node * blocks + b]; i < e; i++) res[j++] = y[idx[i]] - margins[idx[i] * K + k];
+            }
             v = median(res);
           }
           values[node] = v * shrink;
+          plan.leaves[nLeaves++] = node;
         }
         if (!rf) {
           if (m === n) {
-            for (let node = 0; node < nodes; node++) {
-              if (builder.child[node] >= 0) continue;
-              const v = values[node];
-              const e = builder.end[node];
-              for (let i = builder.start[node]; i < e; i++) margins[idx[i] * K + k] += v;
-            }
+            plan.args[ARG.count] = nLeaves;
+            team.run(CMD.update);
           } else {
             for (let i = 0; i < n; i++) margins[i * K + k] += values[builder.binnedLeaf(i)];
           }

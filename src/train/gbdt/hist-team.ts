@@ -1,30 +1,19 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { buildShare, HIST_STRIDE, type BuildPlan } from './histogram.js';
+import { ARG, CAT_WORDS, CMD, HIST_STRIDE, planBuffers, runShare, SPLIT_FIELDS, type BuildPlan, type PlanBuffers } from './histogram.js';
 
 /** Indices into the shared control words. */
-export const CTRL = { seq: 0, cmd: 1, done: 2, jobs: 3, feats: 4 } as const;
-/** Control command: build histograms. */
-export const BUILD = 1;
-/** Control command: leave the loop. */
-export const EXIT = 2;
+export const CTRL = { seq: 0, cmd: 1, done: 2 } as const;
 
-/** What a histogram worker is started with. */
+/** What a team worker is started with. */
 export interface HistWorkerData {
   readonly ctrl: SharedArrayBuffer;
-  readonly bins: SharedArrayBuffer;
-  readonly rows: number;
-  readonly idx: SharedArrayBuffer;
-  readonly og: SharedArrayBuffer;
-  readonly oh: SharedArrayBuffer;
-  readonly histOffsets: number[];
-  readonly jobs: SharedArrayBuffer;
-  readonly feats: SharedArrayBuffer;
+  readonly plan: PlanBuffers;
   readonly thread: number;
   readonly threads: number;
   readonly port: MessagePort;
 }
 
-/** Longest a build may wait for a worker before training fails (a crashed thread, not slowness). */
+/** Longest a command may wait for a worker before training fails (a crashed thread, not slowness). */
 const WORKER_TIMEOUT_MS = 120_000;
 
 /** True when worker threads can share memory here. */
@@ -45,13 +34,28 @@ function startWorker(data: HistWorkerData): Worker {
   return new Worker(new URL('./hist-worker.js', import.meta.url), options);
 }
 
+/** Sizes of a team's shared buffers. */
+export interface TeamShape {
+  readonly rows: number;
+  readonly features: number;
+  /** Outputs per row (classes for multiclass, else 1). */
+  readonly outputs: number;
+  /** Bin offset of each feature in a histogram. */
+  readonly histOffsets: Int32Array;
+  /** Most leaves per tree (bounds jobs, splits and nodes). */
+  readonly leafCap: number;
+  /** Threads wanted (1 = no workers). */
+  readonly threads: number;
+}
+
 /**
- * The histogram builders of one fit: this thread plus `threads - 1` workers, all reading the same
- * shared bins, row indices and gathered gradients. Work is split by (node, feature), so every
- * histogram is summed by one thread in row order and the result does not depend on `threads`.
+ * The threads of one fit: this one plus `threads - 1` workers, all working on the same shared
+ * plan. Rows are cut into one block per thread for the row-wise commands (gradients, partitions,
+ * margin updates); histograms are cut by feature, each summed by one thread over the node's rows
+ * in row order, so the model does not depend on the number of threads.
  */
 export class HistTeam {
-  /** Buffers every builder reads. */
+  /** Buffers every thread reads. */
   readonly plan: BuildPlan;
   /** Histogram slots (Float64 triples per bin), allocated on demand and reused. */
   readonly slots: Float64Array[] = [];
@@ -61,6 +65,7 @@ export class HistTeam {
   private readonly ports: MessagePort[] = [];
   private readonly histSize: number;
   private readonly shared: boolean;
+  private started: Promise<void> = Promise.resolve();
 
   private constructor(plan: BuildPlan, ctrl: Int32Array, shared: boolean) {
     this.plan = plan;
@@ -69,62 +74,77 @@ export class HistTeam {
     this.histSize = plan.histOffsets[plan.histOffsets.length - 1] * HIST_STRIDE;
   }
 
-  /** Builders actually running (1 when workers could not be used). */
+  /** Threads actually running (1 when workers could not be used). */
   get threads(): number {
     return this.workers.length + 1;
   }
 
   /**
-   * Allocate the shared buffers for `rows` rows and up to `maxJobs` jobs per build, and start
-   * `threads - 1` workers; falls back to this thread alone if they cannot start.
+   * Allocate the shared plan (bins still to be filled: see `plan.bins`) and start the workers in
+   * the background; call `ready()` before the first command. `y` is copied in when shared.
    */
-  static async create(bins: Uint8Array, rows: number, histOffsets: Int32Array, maxJobs: number, threads: number): Promise<HistTeam> {
-    const shared = threads > 1 && canShareMemory() && bins.buffer instanceof SharedArrayBuffer;
+  static create(shape: TeamShape, y: Float64Array): HistTeam {
+    const { rows, features, outputs, histOffsets, leafCap } = shape;
+    const shared = shape.threads > 1 && canShareMemory();
+    const blocks = shared ? shape.threads : 1;
     const alloc = (bytes: number) => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
-    const nFeatures = histOffsets.length - 1;
+    const nodes = 2 * leafCap + 1;
+    const blockStart = new Int32Array(alloc(4 * (blocks + 1)));
+    for (let b = 0; b <= blocks; b++) blockStart[b] = Math.floor((rows * b) / blocks);
+    let labels = y;
+    if (shared) {
+      labels = new Float64Array(alloc(8 * rows));
+      labels.set(y);
+    }
     const plan: BuildPlan = {
-      bins,
+      bins: new Uint8Array(alloc(rows * features)),
       rows,
+      blocks,
+      blockStart,
+      sampled: new Int32Array(alloc(4 * blocks)),
       idx: new Int32Array(alloc(4 * rows)),
       og: new Float32Array(alloc(4 * rows)),
       oh: new Float32Array(alloc(4 * rows)),
-      histOffsets,
-      jobs: new Int32Array(alloc(12 * maxJobs)),
-      feats: new Int32Array(alloc(4 * Math.max(1, nFeatures))),
+      sIdx: new Int32Array(alloc(4 * rows)),
+      sG: new Float32Array(alloc(4 * rows)),
+      sH: new Float32Array(alloc(4 * rows)),
+      nodeStart: new Int32Array(alloc(4 * nodes * blocks)),
+      nodeEnd: new Int32Array(alloc(4 * nodes * blocks)),
+      histOffsets: new Int32Array(alloc(4 * histOffsets.length)),
+      jobs: new Int32Array(alloc(8 * nodes)),
+      feats: new Int32Array(alloc(4 * Math.max(1, features))),
+      splits: new Int32Array(alloc(4 * SPLIT_FIELDS * nodes)),
+      catBits: new Uint32Array(alloc(4 * CAT_WORDS * nodes)),
+      leaves: new Int32Array(alloc(4 * nodes)),
+      leafValue: new Float64Array(alloc(8 * nodes)),
+      y: labels,
+      margins: new Float64Array(alloc(8 * rows * outputs)),
+      probs: new Float64Array(alloc(outputs > 1 ? 8 * rows * outputs : 8)),
+      args: new Int32Array(alloc(4 * 8)),
+      fargs: new Float64Array(alloc(8)),
     };
-    const ctrl = new Int32Array(alloc(32));
-    const team = new HistTeam(plan, ctrl, shared);
-    if (shared) {
-      try {
-        await team.startWorkers(threads);
-      } catch {
-        // No workers after all (a sandbox without threads): build everything here.
-        team.close();
-        team.workers.length = 0;
-      }
-    }
+    plan.histOffsets.set(histOffsets);
+    const team = new HistTeam(plan, new Int32Array(alloc(16)), shared);
+    if (shared) team.started = team.startWorkers(shape.threads);
     return team;
+  }
+
+  /** Wait for the workers; if they cannot start (a sandbox without threads), work on this thread alone. */
+  async ready(): Promise<void> {
+    try {
+      await this.started;
+    } catch {
+      this.close();
+      this.workers.length = 0;
+    }
   }
 
   private async startWorkers(threads: number): Promise<void> {
     const ready: Promise<void>[] = [];
+    const buffers = planBuffers(this.plan);
     for (let t = 1; t < threads; t++) {
       const { port1, port2 } = new MessageChannel();
-      const p = this.plan;
-      const worker = startWorker({
-        ctrl: this.ctrl.buffer as SharedArrayBuffer,
-        bins: p.bins.buffer as SharedArrayBuffer,
-        rows: p.rows,
-        idx: p.idx.buffer as SharedArrayBuffer,
-        og: p.og.buffer as SharedArrayBuffer,
-        oh: p.oh.buffer as SharedArrayBuffer,
-        histOffsets: Array.from(p.histOffsets),
-        jobs: p.jobs.buffer as SharedArrayBuffer,
-        feats: p.feats.buffer as SharedArrayBuffer,
-        thread: t,
-        threads,
-        port: port2,
-      });
+      const worker = startWorker({ ctrl: this.ctrl.buffer as SharedArrayBuffer, plan: buffers, thread: t, threads, port: port2 });
       worker.unref();
       this.workers.push(worker);
       this.ports.push(port1);
@@ -155,21 +175,32 @@ export class HistTeam {
     this.free.push(slot);
   }
 
-  /** Build the histograms of `nJobs` jobs in plan.jobs for the first `nFeats` features of plan.feats. */
+  /** Build the histograms of `nJobs` (node, slot) pairs in plan.jobs for the first `nFeats` features of plan.feats. */
   build(nJobs: number, nFeats: number): void {
+    this.plan.args[ARG.count] = nJobs;
+    this.plan.args[ARG.feats] = nFeats;
+    this.run(CMD.build);
+  }
+
+  /** Partition the rows of the `count` splits in plan.splits. */
+  partition(count: number): void {
+    this.plan.args[ARG.count] = count;
+    this.run(CMD.partition);
+  }
+
+  /** Run `cmd` on every thread (this one included) and wait for all of them. */
+  run(cmd: number): void {
     const ctrl = this.ctrl;
     const workers = this.workers.length;
     if (workers === 0) {
-      buildShare(this.plan, nJobs, nFeats, this.slots, 0, 1);
+      runShare(this.plan, cmd, this.slots, 0, 1);
       return;
     }
-    ctrl[CTRL.jobs] = nJobs;
-    ctrl[CTRL.feats] = nFeats;
-    ctrl[CTRL.cmd] = BUILD;
+    ctrl[CTRL.cmd] = cmd;
     Atomics.store(ctrl, CTRL.done, 0);
     Atomics.add(ctrl, CTRL.seq, 1);
     Atomics.notify(ctrl, CTRL.seq);
-    buildShare(this.plan, nJobs, nFeats, this.slots, 0, workers + 1);
+    runShare(this.plan, cmd, this.slots, 0, workers + 1);
     for (;;) {
       const done = Atomics.load(ctrl, CTRL.done);
       if (done >= workers) break;
@@ -182,7 +213,7 @@ export class HistTeam {
   /** Stop the workers. */
   close(): void {
     if (this.workers.length === 0) return;
-    Atomics.store(this.ctrl, CTRL.cmd, EXIT);
+    Atomics.store(this.ctrl, CTRL.cmd, CMD.exit);
     Atomics.add(this.ctrl, CTRL.seq, 1);
     Atomics.notify(this.ctrl, CTRL.seq);
     for (const w of this.workers) void w.terminate();

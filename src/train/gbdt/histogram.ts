@@ -1,10 +1,115 @@
 /** Float64 values per histogram bin: gradient sum, hessian sum, row count. */
 export const HIST_STRIDE = 3;
+/** Smallest hessian a row contributes (keeps leaf values finite on saturated rows). */
+export const MIN_HESSIAN = 1e-16;
+/** Words of category bits per split (256 bins). */
+export const CAT_WORDS = 8;
+/** Int32 fields per entry of plan.splits. */
+export const SPLIT_FIELDS = 7;
+
+/** Commands a team runs; every thread does its share of each. */
+export const CMD = { build: 1, partition: 2, gradients: 3, update: 4, probs: 5, exit: 9 } as const;
+/** Indices into plan.args. */
+export const ARG = { count: 0, feats: 1, outputs: 2, output: 3, task: 4, loss: 5 } as const;
+/** plan.args[ARG.task]. */
+export const TASK = { binary: 0, multiclass: 1, regression: 2 } as const;
+/** plan.args[ARG.loss]. */
+export const LOSS = { squared: 0, absolute: 1, huber: 2 } as const;
 
 /**
- * Accumulate the rows idx[start, end) into the histogram of one feature. The feature's bins are
- * bins[colOffset + row]; gradients were gathered in position order (og[i] belongs to idx[i]) so
- * that only the bin lookup is a scattered read. The histogram region must be cleared first.
+ * Everything the threads of a fit share (SharedArrayBuffers when there are workers). Rows are cut
+ * into `blocks` contiguous blocks, one per thread; a node's rows are, in each block b, the positions
+ * [nodeStart[node * blocks + b], nodeEnd[...]) of idx, inside that block's region (positions
+ * blockStart[b] .. blockStart[b + 1]). Partitions are stable, so a node's rows taken block by block
+ * are in ascending row order: every sum over them is the same whatever the number of blocks.
+ */
+export interface BuildPlan {
+  /** Column-major bins of all features (rows per column = `rows`). */
+  readonly bins: Uint8Array;
+  readonly rows: number;
+  readonly blocks: number;
+  /** First row (and position) of each block, plus `rows` at the end. */
+  readonly blockStart: Int32Array;
+  /** Rows in use per block (fewer than its size when rows are subsampled). */
+  readonly sampled: Int32Array;
+  /** Row index at each position. */
+  readonly idx: Int32Array;
+  /** Gradient and hessian of the row at each position (moved along with idx). */
+  readonly og: Float32Array;
+  readonly oh: Float32Array;
+  /** Scratch for partitions, indexed by position like idx. */
+  readonly sIdx: Int32Array;
+  readonly sG: Float32Array;
+  readonly sH: Float32Array;
+  /** Position ranges of nodes per block. */
+  readonly nodeStart: Int32Array;
+  readonly nodeEnd: Int32Array;
+  /** Bin offset of each feature in a histogram (feature f spans histOffsets[f] .. histOffsets[f + 1]). */
+  readonly histOffsets: Int32Array;
+  /** Build: pairs (node, slot). */
+  readonly jobs: Int32Array;
+  /** Features to build. */
+  readonly feats: Int32Array;
+  /** Partition: SPLIT_FIELDS ints per split (node, left child, feature, threshold bin, missing bin, missing goes left, is category). */
+  readonly splits: Int32Array;
+  /** Category bits of each node's split (CAT_WORDS per node). */
+  readonly catBits: Uint32Array;
+  /** Update: leaf nodes, and each node's value. */
+  readonly leaves: Int32Array;
+  readonly leafValue: Float64Array;
+  /** Labels, raw margins (row-major, `outputs` per row) and, for multiclass, probabilities. */
+  readonly y: Float64Array;
+  readonly margins: Float64Array;
+  readonly probs: Float64Array;
+  /** Small arguments of the current command (see ARG), and the Huber delta. */
+  readonly args: Int32Array;
+  readonly fargs: Float64Array;
+}
+
+/** The shared buffers of a plan, as handed to a worker. */
+export type PlanBuffers = { readonly [K in keyof BuildPlan]: BuildPlan[K] extends number ? number : ArrayBufferLike };
+
+/** The buffers behind a plan (to send to a worker). */
+export function planBuffers(plan: BuildPlan): PlanBuffers {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(plan)) out[k] = typeof v === 'number' ? v : (v as ArrayBufferView).buffer;
+  return out as PlanBuffers;
+}
+
+/** A plan over buffers received from the thread that made them. */
+export function planFromBuffers(b: PlanBuffers): BuildPlan {
+  return {
+    bins: new Uint8Array(b.bins),
+    rows: b.rows,
+    blocks: b.blocks,
+    blockStart: new Int32Array(b.blockStart),
+    sampled: new Int32Array(b.sampled),
+    idx: new Int32Array(b.idx),
+    og: new Float32Array(b.og),
+    oh: new Float32Array(b.oh),
+    sIdx: new Int32Array(b.sIdx),
+    sG: new Float32Array(b.sG),
+    sH: new Float32Array(b.sH),
+    nodeStart: new Int32Array(b.nodeStart),
+    nodeEnd: new Int32Array(b.nodeEnd),
+    histOffsets: new Int32Array(b.histOffsets),
+    jobs: new Int32Array(b.jobs),
+    feats: new Int32Array(b.feats),
+    splits: new Int32Array(b.splits),
+    catBits: new Uint32Array(b.catBits),
+    leaves: new Int32Array(b.leaves),
+    leafValue: new Float64Array(b.leafValue),
+    y: new Float64Array(b.y),
+    margins: new Float64Array(b.margins),
+    probs: new Float64Array(b.probs),
+    args: new Int32Array(b.args),
+    fargs: new Float64Array(b.fargs),
+  };
+}
+
+/**
+ * Accumulate the positions [start, end) into the histogram of one feature. The feature's bins are
+ * bins[colOffset + row]; gradients are in position order so that only the bin lookup is a scattered read.
  */
 export function accumulateFeature(
   bins: Uint8Array,
@@ -25,28 +130,36 @@ export function accumulateFeature(
   }
 }
 
-/** Shared layout of one histogram build: the jobs (start, end, slot triples) and the features to build. */
-export interface BuildPlan {
-  /** Column-major bins of all features (rows per column = `rows`). */
-  readonly bins: Uint8Array;
-  readonly rows: number;
-  /** Row indices, grouped into contiguous ranges per node. */
-  readonly idx: Int32Array;
-  /** Gradients and hessians gathered per position of `idx`. */
-  readonly og: Float32Array;
-  readonly oh: Float32Array;
-  /** Bin offset of each feature in a histogram (feature f spans histOffsets[f] .. histOffsets[f + 1]). */
-  readonly histOffsets: Int32Array;
-  /** Triples (start, end, slot). */
-  readonly jobs: Int32Array;
-  /** Features to build. */
-  readonly feats: Int32Array;
+/** Two features at once (the row index and its gradient are loaded once for both). */
+export function accumulateTwo(
+  bins: Uint8Array,
+  c0: number,
+  c1: number,
+  idx: Int32Array,
+  start: number,
+  end: number,
+  og: Float32Array,
+  oh: Float32Array,
+  hist: Float64Array,
+  h0: number,
+  h1: number,
+): void {
+  for (let i = start; i < end; i++) {
+    const r = idx[i];
+    const g = og[i];
+    const h = oh[i];
+    const o0 = h0 + bins[c0 + r] * 3;
+    const o1 = h1 + bins[c1 + r] * 3;
+    hist[o0] += g;
+    hist[o0 + 1] += h;
+    hist[o0 + 2] += 1;
+    hist[o1] += g;
+    hist[o1 + 1] += h;
+    hist[o1 + 2] += 1;
+  }
 }
 
-/**
- * Accumulate rows idx[start, end) into the histograms of four features at once, so the row index
- * and its gradient are loaded once for the four (the four regions must be cleared first).
- */
+/** Four features at once (the row index and its gradient are loaded once for the four). */
 export function accumulateFour(
   bins: Uint8Array,
   c0: number,
@@ -87,37 +200,184 @@ export function accumulateFour(
   }
 }
 
-/** Features per unit of work: four share one pass over the rows. */
-const GROUP = 4;
+/**
+ * Build: thread `thread` of `threads` fills, for every job (node, slot), the histograms of its
+ * share of the features (a contiguous slice of plan.feats), reading the node's rows block by block.
+ */
+function buildShare(plan: BuildPlan, slots: readonly Float64Array[], thread: number, threads: number): void {
+  const { bins, rows, blocks, idx, og, oh, histOffsets, jobs, feats, nodeStart, nodeEnd } = plan;
+  const nJobs = plan.args[ARG.count];
+  const nFeats = plan.args[ARG.feats];
+  const first = Math.floor((nFeats * thread) / threads);
+  const last = Math.floor((nFeats * (thread + 1)) / threads);
+  if (first === last) return;
+  for (let j = 0; j < nJobs; j++) {
+    const node = jobs[2 * j];
+    const hist = slots[jobs[2 * j + 1]];
+    for (let k = first; k < last; k++) hist.fill(0, histOffsets[feats[k]] * 3, histOffsets[feats[k] + 1] * 3);
+    for (let b = 0; b < blocks; b++) {
+      const start = nodeStart[node * blocks + b];
+      const end = nodeEnd[node * blocks + b];
+      if (start >= end) continue;
+      let k = first;
+      for (; k + 4 <= last; k += 4) {
+        const f0 = feats[k];
+        const f1 = feats[k + 1];
+        const f2 = feats[k + 2];
+        const f3 = feats[k + 3];
+        accumulateFour(bins, f0 * rows, f1 * rows, f2 * rows, f3 * rows, idx, start, end, og, oh, hist, histOffsets[f0] * 3, histOffsets[f1] * 3, histOffsets[f2] * 3, histOffsets[f3] * 3);
+      }
+      for (; k + 2 <= last; k += 2) {
+        const f0 = feats[k];
+        const f1 = feats[k + 1];
+        accumulateTwo(bins, f0 * rows, f1 * rows, idx, start, end, og, oh, hist, histOffsets[f0] * 3, histOffsets[f1] * 3);
+      }
+      if (k < last) accumulateFeature(bins, feats[k] * rows, idx, start, end, og, oh, hist, histOffsets[feats[k]] * 3);
+    }
+  }
+}
 
 /**
- * Build the share of thread `thread` of `threads`: units (job j, group of four features q) with
- * (j * groups + q) % threads === thread, each into histogram slot `slots[jobs[3j + 2]]`.
+ * Partition: split the rows of block `b` of every listed node by the node's split, stably (left
+ * rows first), moving gradients along, and record both children's ranges in that block.
  */
-export function buildShare(plan: BuildPlan, nJobs: number, nFeats: number, slots: readonly Float64Array[], thread: number, threads: number): void {
-  const { bins, rows, idx, og, oh, histOffsets, jobs, feats } = plan;
-  const groups = Math.ceil(nFeats / GROUP);
-  for (let j = 0; j < nJobs; j++) {
-    const start = jobs[3 * j];
-    const end = jobs[3 * j + 1];
-    const hist = slots[jobs[3 * j + 2]];
-    for (let q = 0; q < groups; q++) {
-      if ((j * groups + q) % threads !== thread) continue;
-      const first = q * GROUP;
-      const last = Math.min(nFeats, first + GROUP);
-      for (let k = first; k < last; k++) hist.fill(0, histOffsets[feats[k]] * 3, histOffsets[feats[k] + 1] * 3);
-      if (last - first === GROUP) {
-        const f0 = feats[first];
-        const f1 = feats[first + 1];
-        const f2 = feats[first + 2];
-        const f3 = feats[first + 3];
-        accumulateFour(bins, f0 * rows, f1 * rows, f2 * rows, f3 * rows, idx, start, end, og, oh, hist, histOffsets[f0] * 3, histOffsets[f1] * 3, histOffsets[f2] * 3, histOffsets[f3] * 3);
-      } else {
-        for (let k = first; k < last; k++) {
-          const f = feats[k];
-          accumulateFeature(bins, f * rows, idx, start, end, og, oh, hist, histOffsets[f] * 3);
+function partitionBlock(plan: BuildPlan, b: number): void {
+  const { bins, rows, blocks, idx, og, oh, sIdx, sG, sH, nodeStart, nodeEnd, splits, catBits } = plan;
+  const count = plan.args[ARG.count];
+  for (let q = 0; q < count; q++) {
+    const at = q * SPLIT_FIELDS;
+    const node = splits[at];
+    const left = splits[at + 1];
+    const col = splits[at + 2] * rows;
+    const s = nodeStart[node * blocks + b];
+    const e = nodeEnd[node * blocks + b];
+    let w = s;
+    let k = s;
+    if (splits[at + 6] === 0) {
+      const thr = splits[at + 3];
+      // A bin that never goes left (out of range) when missing values go right.
+      const missing = splits[at + 5] === 1 ? splits[at + 4] : 256;
+      for (let i = s; i < e; i++) {
+        const r = idx[i];
+        const bin = bins[col + r];
+        if (bin <= thr || bin === missing) {
+          idx[w] = r;
+          og[w] = og[i];
+          oh[w] = oh[i];
+          w++;
+        } else {
+          sIdx[k] = r;
+          sG[k] = og[i];
+          sH[k] = oh[i];
+          k++;
+        }
+      }
+    } else {
+      const base = node * CAT_WORDS;
+      for (let i = s; i < e; i++) {
+        const r = idx[i];
+        const bin = bins[col + r];
+        if (((catBits[base + (bin >>> 5)] >>> (bin & 31)) & 1) === 1) {
+          idx[w] = r;
+          og[w] = og[i];
+          oh[w] = oh[i];
+          w++;
+        } else {
+          sIdx[k] = r;
+          sG[k] = og[i];
+          sH[k] = oh[i];
+          k++;
         }
       }
     }
+    idx.set(sIdx.subarray(s, k), w);
+    og.set(sG.subarray(s, k), w);
+    oh.set(sH.subarray(s, k), w);
+    nodeStart[left * blocks + b] = s;
+    nodeEnd[left * blocks + b] = w;
+    nodeStart[(left + 1) * blocks + b] = w;
+    nodeEnd[(left + 1) * blocks + b] = e;
+  }
+}
+
+/** 1 / (1 + e^-z). */
+export function sigmoid(z: number): number {
+  return 1 / (1 + Math.exp(-z));
+}
+
+/** Gradients: og, oh at the positions of block `b` from the margins of output args.output. */
+function gradientsBlock(plan: BuildPlan, b: number): void {
+  const { idx, og, oh, y, margins, probs, args } = plan;
+  const K = args[ARG.outputs];
+  const k = args[ARG.output];
+  const task = args[ARG.task];
+  const loss = args[ARG.loss];
+  const delta = plan.fargs[0];
+  const s = plan.blockStart[b];
+  const e = s + plan.sampled[b];
+  if (task === TASK.binary) {
+    for (let i = s; i < e; i++) {
+      const r = idx[i];
+      const q = sigmoid(margins[r]);
+      og[i] = q - y[r];
+      oh[i] = Math.max(q * (1 - q), MIN_HESSIAN);
+    }
+  } else if (task === TASK.multiclass) {
+    for (let i = s; i < e; i++) {
+      const r = idx[i];
+      const q = probs[r * K + k];
+      og[i] = q - (y[r] === k ? 1 : 0);
+      oh[i] = Math.max(q * (1 - q), MIN_HESSIAN);
+    }
+  } else {
+    for (let i = s; i < e; i++) {
+      const r = idx[i];
+      const d = margins[r * K + k] - y[r];
+      og[i] = loss === LOSS.squared ? d : loss === LOSS.absolute ? Math.sign(d) : Math.abs(d) <= delta ? d : delta * Math.sign(d);
+      oh[i] = 1;
+    }
+  }
+}
+
+/** Update: add each listed leaf's value to output args.output of its rows in block `b`. */
+function updateBlock(plan: BuildPlan, b: number): void {
+  const { idx, margins, leaves, leafValue, nodeStart, nodeEnd, blocks, args } = plan;
+  const K = args[ARG.outputs];
+  const k = args[ARG.output];
+  const count = args[ARG.count];
+  for (let q = 0; q < count; q++) {
+    const leaf = leaves[q];
+    const v = leafValue[leaf];
+    const e = nodeEnd[leaf * blocks + b];
+    for (let i = nodeStart[leaf * blocks + b]; i < e; i++) margins[idx[i] * K + k] += v;
+  }
+}
+
+/** Probabilities: softmax of the margins of the rows of block `b`. */
+function probsBlock(plan: BuildPlan, b: number): void {
+  const { margins, probs } = plan;
+  const K = plan.args[ARG.outputs];
+  const end = plan.blockStart[b + 1];
+  for (let i = plan.blockStart[b]; i < end; i++) {
+    const o = i * K;
+    let max = -Infinity;
+    for (let k = 0; k < K; k++) if (margins[o + k] > max) max = margins[o + k];
+    let z = 0;
+    for (let k = 0; k < K; k++) z += probs[o + k] = Math.exp(margins[o + k] - max);
+    for (let k = 0; k < K; k++) probs[o + k] /= z;
+  }
+}
+
+/** Do thread `thread`'s share of command `cmd` (row-wise commands: block `thread`, as blocks = threads). */
+export function runShare(plan: BuildPlan, cmd: number, slots: readonly Float64Array[], thread: number, threads: number): void {
+  if (cmd === CMD.build) {
+    buildShare(plan, slots, thread, threads);
+    return;
+  }
+  for (let b = thread; b < plan.blocks; b += threads) {
+    if (cmd === CMD.partition) partitionBlock(plan, b);
+    else if (cmd === CMD.gradients) gradientsBlock(plan, b);
+    else if (cmd === CMD.update) updateBlock(plan, b);
+    else if (cmd === CMD.probs) probsBlock(plan, b);
   }
 }

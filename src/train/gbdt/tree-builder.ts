@@ -1,7 +1,7 @@
 import type { RandomSource } from '../../data/random.js';
 import type { FeatureBins } from './binning.js';
 import type { Ensemble } from './ensemble.js';
-import { HIST_STRIDE } from './histogram.js';
+import { CAT_WORDS, HIST_STRIDE, SPLIT_FIELDS } from './histogram.js';
 import type { HistTeam } from './hist-team.js';
 
 /** Limits and penalties of one tree. */
@@ -20,19 +20,16 @@ export interface TreeConfig {
   readonly colsampleByNode: number;
 }
 
-const CAT_WORDS = 8; // 256 bins
-
 /**
- * Grows one histogram tree at a time over the binned rows of a HistTeam. Node rows are contiguous
- * ranges of team.plan.idx (stable partitions keep them ascending), so a leaf's rows are a slice.
- * Only the smaller child of a split gets its histogram built; the larger one is the parent minus it.
+ * Grows one histogram tree at a time over the binned rows of a HistTeam. A node's rows are, in
+ * each row block, a contiguous range of team.plan.idx (plan.nodeStart / nodeEnd; stable partitions
+ * keep them ascending). Only the smaller child of a split gets its histogram built; the larger one
+ * is the parent minus it. Gradients were written by position (plan.og, plan.oh) and move with the rows.
  */
 export class TreeBuilder {
   /** Nodes of the last grown tree (children of node i are child[i], child[i] + 1; -1 for a leaf). */
   nodeCount = 0;
   readonly child: Int32Array;
-  readonly start: Int32Array;
-  readonly end: Int32Array;
   readonly sumG: Float64Array;
   readonly sumH: Float64Array;
   private readonly depth: Int32Array;
@@ -46,14 +43,11 @@ export class TreeBuilder {
   private readonly bHL: Float64Array;
   private readonly bCL: Float64Array;
   private readonly bCat: Uint32Array;
-  private readonly scratch: Int32Array;
   private readonly catOrder = new Int32Array(257);
   private readonly catKey = new Float64Array(257);
   private readonly nodeFeats: Int32Array;
   private readonly open: number[] = [];
   private readonly catFeature: Uint8Array;
-  private g: Float32Array = new Float32Array(0);
-  private h: Float32Array = new Float32Array(0);
 
   constructor(
     private readonly team: HistTeam,
@@ -62,8 +56,6 @@ export class TreeBuilder {
   ) {
     const cap = 2 * cfg.leafCap + 1;
     this.child = new Int32Array(cap);
-    this.start = new Int32Array(cap);
-    this.end = new Int32Array(cap);
     this.sumG = new Float64Array(cap);
     this.sumH = new Float64Array(cap);
     this.depth = new Int32Array(cap);
@@ -76,37 +68,37 @@ export class TreeBuilder {
     this.bGL = new Float64Array(cap);
     this.bHL = new Float64Array(cap);
     this.bCL = new Float64Array(cap);
-    this.bCat = new Uint32Array(cap * CAT_WORDS);
-    this.scratch = new Int32Array(team.plan.rows);
+    this.bCat = team.plan.catBits;
     this.nodeFeats = new Int32Array(featureBins.length);
     this.catFeature = Uint8Array.from(featureBins, (b) => (b.kind === 'category' ? 1 : 0));
   }
 
   /**
-   * Grow a tree on the rows plan.idx[0, m) with gradients g and hessians h (by row), using the
-   * features treeFeats[0, nTreeFeats). `random` samples features per split when colsampleByNode < 1.
+   * Grow a tree on the rows in plan.idx (plan.sampled[b] of them from plan.blockStart[b] in each
+   * block) whose gradients and hessians are in plan.og / plan.oh by position, using the features
+   * treeFeats[0, nTreeFeats). `random` samples features per split when colsampleByNode < 1.
    */
-  grow(g: Float32Array, h: Float32Array, m: number, treeFeats: Int32Array, nTreeFeats: number, random: RandomSource): void {
+  grow(treeFeats: Int32Array, nTreeFeats: number, random: RandomSource): void {
     const plan = this.team.plan;
-    const { idx, og, oh } = plan;
+    const { og, oh, blocks, blockStart, sampled, nodeStart, nodeEnd } = plan;
     const cfg = this.cfg;
-    this.g = g;
-    this.h = h;
     plan.feats.set(treeFeats.subarray(0, nTreeFeats));
+    // Root sums in row order (blocks in order), the same whatever the number of blocks.
     let G = 0;
     let H = 0;
-    for (let i = 0; i < m; i++) {
-      const r = idx[i];
-      const gi = g[r];
-      const hi = h[r];
-      og[i] = gi;
-      oh[i] = hi;
-      G += gi;
-      H += hi;
+    let m = 0;
+    for (let b = 0; b < blocks; b++) {
+      const s = blockStart[b];
+      const e = s + sampled[b];
+      for (let i = s; i < e; i++) {
+        G += og[i];
+        H += oh[i];
+      }
+      nodeStart[b] = s;
+      nodeEnd[b] = e;
+      m += e - s;
     }
     this.nodeCount = 1;
-    this.start[0] = 0;
-    this.end[0] = m;
     this.depth[0] = 0;
     this.sumG[0] = G;
     this.sumH[0] = H;
@@ -118,8 +110,7 @@ export class TreeBuilder {
     if (!this.canSplit(0)) return;
     this.slot[0] = this.team.acquire();
     plan.jobs[0] = 0;
-    plan.jobs[1] = m;
-    plan.jobs[2] = this.slot[0];
+    plan.jobs[1] = this.slot[0];
     this.team.build(1, nTreeFeats);
     this.findSplit(0, treeFeats, nTreeFeats, random);
     if (this.bFeat[0] >= 0) this.open.push(0);
@@ -148,11 +139,14 @@ export class TreeBuilder {
         this.open.length = 0;
         batch.sort((a, b) => a - b);
       }
+      // Partition all of the batch at once (each thread its own block of rows).
+      for (let q = 0; q < batch.length; q++) this.describeSplit(q, batch[q]);
+      this.team.partition(batch.length);
       needHist.length = 0;
       subtract.length = 0;
       let jobs = 0;
       for (const node of batch) {
-        const left = this.split(node);
+        const left = this.child[node];
         leaves++;
         const right = left + 1;
         const parentSlot = this.slot[node];
@@ -166,10 +160,8 @@ export class TreeBuilder {
         const large = small === left ? right : left;
         const smallSlot = this.team.acquire();
         this.slot[small] = smallSlot;
-        this.gather(small);
-        plan.jobs[3 * jobs] = this.start[small];
-        plan.jobs[3 * jobs + 1] = this.end[small];
-        plan.jobs[3 * jobs + 2] = smallSlot;
+        plan.jobs[2 * jobs] = small;
+        plan.jobs[2 * jobs + 1] = smallSlot;
         jobs++;
         const needSmall = small === left ? needL : needR;
         const needLarge = small === left ? needR : needL;
@@ -206,22 +198,14 @@ export class TreeBuilder {
     this.open.length = 0;
   }
 
+  /** Rows of `node` (over all blocks). */
+  rowsOf(node: number): number {
+    return this.count[node];
+  }
+
   private canSplit(node: number): boolean {
     const cfg = this.cfg;
     return this.depth[node] < cfg.maxDepth && this.count[node] >= 2 * cfg.minSamplesLeaf && this.sumH[node] >= 2 * cfg.minChildWeight;
-  }
-
-  /** Gather the node's gradients into position order (partitioning moved its rows). */
-  private gather(node: number): void {
-    const { idx, og, oh } = this.team.plan;
-    const g = this.g;
-    const h = this.h;
-    const end = this.end[node];
-    for (let i = this.start[node]; i < end; i++) {
-      const r = idx[i];
-      og[i] = g[r];
-      oh[i] = h[r];
-    }
   }
 
   /** Find the best split of `node` from its histogram; bFeat[node] = -1 when none is worth it. */
@@ -363,54 +347,32 @@ export class TreeBuilder {
     this.bGain[node] = bestGain;
   }
 
-  /** Partition the rows of `node` by its best split; returns the left child (the right is next). */
-  private split(node: number): number {
+  /**
+   * Entry q of plan.splits: `node`'s best split, with its children allocated (left, then right);
+   * the children's sums come from the split, their row ranges from the partition.
+   */
+  private describeSplit(q: number, node: number): void {
     const plan = this.team.plan;
-    const idx = plan.idx;
-    const bins = plan.bins;
     const f = this.bFeat[node];
-    const col = f * plan.rows;
-    const s = this.start[node];
-    const e = this.end[node];
-    const scratch = this.scratch;
-    let w = s;
-    let k = 0;
-    if (this.catFeature[f] === 0) {
-      const thr = this.bBin[node];
-      const missingLeft = this.bDefLeft[node] === 1;
-      const missing = this.featureBins[f].nBins;
-      for (let i = s; i < e; i++) {
-        const r = idx[i];
-        const b = bins[col + r];
-        if (b <= thr || (missingLeft && b === missing)) idx[w++] = r;
-        else scratch[k++] = r;
-      }
-    } else {
-      const bits = this.bCat;
-      const base = node * CAT_WORDS;
-      for (let i = s; i < e; i++) {
-        const r = idx[i];
-        const b = bins[col + r];
-        if (((bits[base + (b >>> 5)] >>> (b & 31)) & 1) === 1) idx[w++] = r;
-        else scratch[k++] = r;
-      }
-    }
-    idx.set(scratch.subarray(0, k), w);
     const left = this.nodeCount;
     this.nodeCount += 2;
     this.child[node] = left;
-    const G = this.sumG[node];
-    const H = this.sumH[node];
+    const at = q * SPLIT_FIELDS;
+    plan.splits[at] = node;
+    plan.splits[at + 1] = left;
+    plan.splits[at + 2] = f;
+    plan.splits[at + 3] = this.bBin[node];
+    plan.splits[at + 4] = this.featureBins[f].nBins;
+    plan.splits[at + 5] = this.bDefLeft[node];
+    plan.splits[at + 6] = this.catFeature[f];
     const d = this.depth[node] + 1;
-    this.init(left, s, w, d, this.bGL[node], this.bHL[node]);
-    this.init(left + 1, w, e, d, G - this.bGL[node], H - this.bHL[node]);
-    return left;
+    const CL = this.bCL[node];
+    this.init(left, CL, d, this.bGL[node], this.bHL[node]);
+    this.init(left + 1, this.count[node] - CL, d, this.sumG[node] - this.bGL[node], this.sumH[node] - this.bHL[node]);
   }
 
-  private init(node: number, start: number, end: number, depth: number, G: number, H: number): void {
-    this.start[node] = start;
-    this.end[node] = end;
-    this.count[node] = end - start;
+  private init(node: number, count: number, depth: number, G: number, H: number): void {
+    this.count[node] = count;
     this.depth[node] = depth;
     this.sumG[node] = G;
     this.sumH[node] = H;
