@@ -3,7 +3,7 @@ import { parseModelSpec, windowToInput, zodProblems } from './config/model-spec.
 import { validateFeatureRow, validateLabel } from './data/validate-row.js';
 import type { Clock } from './domain/clock.js';
 import { systemClock } from './domain/clock.js';
-import type { Activation, FeatureRow, Model, ModelSpec, ModelVersion, RefitEvent, RetrainJob, ScheduleConfig, TriggerCheck, Triggers } from './domain/entities.js';
+import type { Activation, FeatureRow, Rollout, RolloutPolicy, TimelineEntry, Model, ModelSpec, ModelVersion, RefitEvent, RetrainJob, ScheduleConfig, TriggerCheck } from './domain/entities.js';
 import { timeOrderedId } from './domain/ids.js';
 import { nextRunAfter, parseSchedule } from './retrain/schedule.js';
 import { Scheduler, defaultScheduleId, specScheduleConfig } from './retrain/scheduler.js';
@@ -18,6 +18,9 @@ import { WorkerExecutor } from './retrain/executor.js';
 import type { PipelineDeps } from './retrain/pipeline.js';
 import type { EnqueueOptions, JobQueue } from './retrain/runner.js';
 import { InProcessQueue } from './retrain/runner.js';
+import type { RolloutEvaluation } from './rollout/rollout-manager.js';
+import { RolloutManager } from './rollout/rollout-manager.js';
+import type { RetentionReport } from './rollout/retention.js';
 import type { ScoreItem } from './serve/scorer.js';
 import { Scorer } from './serve/scorer.js';
 import type { NewLabel, Page, Store } from './store/store.js';
@@ -37,6 +40,10 @@ export interface RefitDeps {
   readonly random?: () => number;
   /** Default: an in-process queue running one training at a time. */
   readonly queue?: (deps: PipelineDeps) => JobQueue;
+  /** Uniform [0, 1) source for canary routing of rows without an entity key. Default Math.random. */
+  readonly routingRandom?: () => number;
+  /** Monotonic milliseconds for scoring latency. Default performance.now. */
+  readonly stopwatch?: () => number;
 }
 
 /** The retrain status of a model. */
@@ -106,8 +113,13 @@ export const retrainConfigInputSchema = z
       .strict()
       .optional(),
     trainer: z.union([z.string().min(1), z.object({ type: z.string().min(1), params: z.record(z.string(), z.unknown()).optional() }).strict()]).optional(),
+    // Checked whole by parseModelSpec, which names every bad field.
+    rollout: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
+
+/** Longest entity key accepted on a score item. */
+export const MAX_ENTITY_KEY = 256;
 
 /**
  * The library API: everything the HTTP API and the CLI do, on typed values. Validation lives
@@ -121,6 +133,7 @@ export class Refit {
   readonly queue: JobQueue;
   readonly scheduler: Scheduler;
   readonly monitor: Monitor;
+  readonly rollouts: RolloutManager;
   readonly logger: Logger | undefined;
 
   constructor(deps: RefitDeps) {
@@ -128,15 +141,19 @@ export class Refit {
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger;
     this.hub = new EventHub((err, event) => this.logger?.error({ err, event }, 'event listener failed'));
-    this.scorer = new Scorer(this.store, this.clock);
+    this.scorer = new Scorer(this.store, this.clock, {
+      ...(deps.routingRandom ? { random: deps.routingRandom } : {}),
+      ...(deps.stopwatch ? { stopwatch: deps.stopwatch } : {}),
+    });
     const qdeps: PipelineDeps = { store: this.store, clock: this.clock, hub: this.hub, scorer: this.scorer, logger: this.logger, executor: deps.executor ?? new WorkerExecutor() };
     this.queue = deps.queue ? deps.queue(qdeps) : new InProcessQueue(qdeps, { logger: this.logger, ...(deps.random ? { random: deps.random } : {}) });
+    this.rollouts = new RolloutManager({ store: this.store, clock: this.clock, hub: this.hub, scorer: this.scorer, ...(this.logger ? { logger: this.logger } : {}) });
     this.monitor = new Monitor({ store: this.store, clock: this.clock, queue: this.queue, scorer: this.scorer, hub: this.hub, ...(this.logger ? { logger: this.logger } : {}) });
     this.scheduler = new Scheduler({
       store: this.store,
       clock: this.clock,
       queue: this.queue,
-      onCheck: (modelId) => this.monitor.check(modelId, { fire: true }),
+      onCheck: (modelId) => this.runChecks(modelId),
       defaultTimezone: deps.defaultTimezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
       ...(this.logger ? { logger: this.logger } : {}),
     });
@@ -151,7 +168,9 @@ export class Refit {
    * interrupted), and an interrupted scheduled retrain is started again, once. Returns the
    * interrupted jobs and the re-runs.
    */
-  async recover(): Promise<{ interrupted: RetrainJob[]; reruns: RetrainJob[] }> {
+  async recover(): Promise<{ interrupted: RetrainJob[]; reruns: RetrainJob[]; interruptedChanges: TimelineEntry[] }> {
+    // Promotions and rollbacks a crash cut short: recorded on the timeline (they never committed).
+    const interruptedChanges = await this.rollouts.recover();
     const jobs = await this.store.failInterruptedJobs(this.clock.now(), 'interrupted: the server stopped while the job was pending or running');
     for (const j of jobs) {
       await this.store.appendEvent({
@@ -168,7 +187,7 @@ export class Refit {
       reruns.push(job);
     }
     if (jobs.length > 0) this.hub.emit('outbox:appended', {});
-    return { interrupted: jobs, reruns };
+    return { interrupted: jobs, reruns, interruptedChanges };
   }
 
   /** Stop the scheduler and the queue, and close the store. */
@@ -277,7 +296,10 @@ export class Refit {
 
   // ---- scoring ----
 
-  /** Score a batch of feature rows with the active version; refused whole on any bad row. */
+  /**
+   * Score a batch of feature rows with the active version, or during a canary with the
+   * challenger for its share (sticky per `entityKey`); refused whole on any bad row.
+   */
   async score(modelId: string, items: unknown): Promise<ScoreItem[]> {
     const model = await this.getModel(modelId);
     if (!Array.isArray(items) || items.length === 0 || items.length > MAX_BATCH_ITEMS) {
@@ -287,19 +309,26 @@ export class Refit {
     }
     const problems: FieldProblem[] = [];
     const rows: FeatureRow[] = [];
+    const entityKeys: (string | null)[] = [];
     items.forEach((item, i) => {
       if (item === null || typeof item !== 'object' || Array.isArray(item)) {
         problems.push({ path: `/items/${i}`, message: 'must be an object with features' });
         return;
       }
-      const { features, ...rest } = item as Record<string, unknown>;
+      const { features, entityKey, ...rest } = item as Record<string, unknown>;
       for (const k of Object.keys(rest)) problems.push({ path: `/items/${i}/${k}`, message: `unknown field '${k}'` });
+      if (entityKey !== undefined && entityKey !== null && (typeof entityKey !== 'string' || entityKey.length === 0 || entityKey.length > MAX_ENTITY_KEY)) {
+        problems.push({ path: `/items/${i}/entityKey`, message: `must be a string of 1 to ${MAX_ENTITY_KEY} characters` });
+      }
+      entityKeys.push(typeof entityKey === 'string' ? entityKey : null);
       const v = validateFeatureRow(model.spec.features, features ?? null, `/items/${i}/features`);
       problems.push(...v.problems);
       rows.push(v.row);
     });
     if (problems.length > 0) throw new RefitError('VALIDATION_FAILED', `The request was refused: ${problems.length} problem${problems.length === 1 ? '' : 's'}.`, { errors: problems });
-    return this.scorer.score(model.spec, model.activeVersion, rows);
+    const { challenger } = await this.store.runningRollouts(modelId);
+    const route = challenger?.mode ? { mode: challenger.mode, version: challenger.version, share: challenger.share } : null;
+    return this.scorer.score(model.spec, model.activeVersion, rows, { entityKeys, challenger: route });
   }
 
   // ---- retraining ----
@@ -379,6 +408,7 @@ export class Refit {
           timeoutMinutes: c.timeoutMinutes ?? spec.retrain.timeoutMinutes,
           retry: { ...spec.retrain.retry, ...(c.retry ?? {}) },
           triggers: mergeTriggers(spec.retrain.triggers, c.triggers),
+          rollout: mergeTriggers(spec.retrain.rollout, c.rollout),
         },
       });
     } catch (err) {
@@ -425,36 +455,46 @@ export class Refit {
 
   /**
    * Make an earlier version active again: the given one, or by default the version that was
-   * active before the current one.
+   * active before the current one. A running canary or shadow stops; the timeline records it.
    */
-  async rollback(modelId: string, version?: string, actor = 'api'): Promise<Activation> {
+  async rollback(modelId: string, version?: string, actor = 'api', reason?: string): Promise<Activation> {
+    return this.rollouts.manualRollback(modelId, version, { actor, ...(reason !== undefined ? { reason } : {}) });
+  }
+
+  /** Promote a retained version now, past gates and canaries; audited with the reason given. */
+  async promote(modelId: string, input: unknown, actor = 'api'): Promise<Activation> {
+    const r = promoteInputSchema.safeParse(input);
+    if (!r.success) throw new RefitError('VALIDATION_FAILED', 'The promotion request is invalid.', { errors: zodProblems(r.error) });
+    return this.rollouts.forcePromote(modelId, r.data.version, { actor: r.data.actor ?? actor, reason: r.data.reason });
+  }
+
+  // ---- rollout ----
+
+  /** The rollout policy and running canary, shadow or watch with their live numbers (nothing is changed). */
+  async rolloutState(modelId: string): Promise<{ policy: RolloutPolicy; evaluation: RolloutEvaluation; recent: Rollout[] }> {
     const model = await this.getModel(modelId);
-    let target = version;
-    if (target === undefined) {
-      const history = await this.store.listActivations(modelId);
-      target = history.find((a) => a.toVersion === model.activeVersion)?.fromVersion ?? undefined;
-      if (!target) throw new RefitError('ROLLBACK_IMPOSSIBLE', `Model '${modelId}' has no earlier version to roll back to.`);
-    }
-    const v = await this.store.getVersion(modelId, target);
-    if (!v) throw new RefitError('VERSION_NOT_FOUND', `Model '${modelId}' has no version '${target}'.`);
-    if (target === model.activeVersion) throw new RefitError('ROLLBACK_IMPOSSIBLE', `Version '${target}' is already active.`);
-    // Load it first: a version whose artifact is gone or corrupt must not become active.
-    await this.scorer.loadVersion(modelId, target);
-    const at = this.clock.now();
-    const activation = await this.store.transaction(async (tx) => {
-      const a = await tx.activate({ modelId, toVersion: target, action: 'rollback', reason: version ? `rollback to ${target} requested` : 'rollback to the previous version requested', actor, at });
-      await tx.appendEvent({
-        eventType: 'model.rollback',
-        runId: null,
-        modelId,
-        occurredAt: at,
-        payload: { modelId, previousVersion: model.activeVersion, newVersion: target, metrics: v.metrics, reason: a.reason },
-      });
-      return a;
-    });
-    this.hub.emit('model:activated', { modelId, version: target });
-    this.hub.emit('outbox:appended', {});
-    return activation;
+    return { policy: model.spec.retrain.rollout, evaluation: await this.rollouts.inspect(modelId), recent: await this.store.listRollouts(modelId, 10) };
+  }
+
+  /** Evaluate the model's rollouts now and act on the result, as the periodic checks do. */
+  async evaluateRollout(modelId: string): Promise<RolloutEvaluation> {
+    await this.getModel(modelId);
+    return this.rollouts.evaluate(modelId);
+  }
+
+  /** Stop a running canary or shadow by hand. */
+  async abortRollout(modelId: string, reason: string | undefined, actor = 'api'): Promise<Rollout> {
+    return this.rollouts.abort(modelId, { actor, reason: reason ?? 'no reason given' });
+  }
+
+  /** A model's history of activations, canaries, shadows, rollbacks and cleanups, newest first. */
+  async timeline(modelId: string, page: { limit: number; offset: number }): Promise<Page<TimelineEntry>> {
+    return this.rollouts.timeline(modelId, page);
+  }
+
+  /** Delete the artifacts of versions beyond the retention limit now; reports what was freed. */
+  async cleanupRetention(modelId: string, actor = 'api'): Promise<RetentionReport> {
+    return this.rollouts.cleanup(modelId, actor);
   }
 
   // ---- monitoring ----
@@ -476,9 +516,19 @@ export class Refit {
     return this.monitor.check(modelId, { fire: false });
   }
 
-  /** Run the trigger checks now, as the check schedule does: stored, and a retrain started when one fires. */
+  /**
+   * Run the periodic checks now, as the check schedule does: first the rollout evaluation
+   * (canary or shadow decision, watch after a promotion), then the trigger checks, stored, with a
+   * retrain started when one fires.
+   */
   async runChecks(modelId: string): Promise<RetrainNeeded> {
     await this.getModel(modelId);
+    try {
+      await this.rollouts.evaluate(modelId);
+    } catch (err) {
+      // A failed rollout evaluation must not stop the trigger checks; it is tried again next time.
+      this.logger?.error({ err, modelId }, 'rollout evaluation failed');
+    }
     return this.monitor.check(modelId, { fire: true });
   }
 
@@ -558,8 +608,17 @@ export class Refit {
   }
 }
 
-/** Trigger settings with a partial update applied one level deep (per trigger). */
-function mergeTriggers(current: Triggers, update: Record<string, unknown> | undefined): Record<string, unknown> {
+/** `POST …/promote`: the version, why (required: it is audited), and optionally who. */
+const promoteInputSchema = z
+  .object({
+    version: z.string().min(1).max(128),
+    reason: z.string().trim().min(1, 'required: say why the version is promoted past its checks').max(2000),
+    actor: z.string().min(1).max(200).optional(),
+  })
+  .strict();
+
+/** Settings with a partial update applied one level deep (per trigger, or per rollout threshold group). */
+function mergeTriggers(current: object, update: Record<string, unknown> | undefined): Record<string, unknown> {
   if (!update) return { ...current };
   const out: Record<string, unknown> = { ...current };
   for (const [k, v] of Object.entries(update)) {
@@ -583,6 +642,7 @@ function retrainConfigOf(spec: ModelSpec): Record<string, unknown> & { window: R
     timeoutMinutes: spec.retrain.timeoutMinutes,
     retry: spec.retrain.retry,
     triggers: spec.retrain.triggers,
+    rollout: spec.retrain.rollout,
     trainer: spec.trainer,
   };
 }

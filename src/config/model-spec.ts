@@ -88,6 +88,31 @@ export const retrySchema = z
   })
   .strict();
 
+const thresholdFields = (d: { minSuccessRate: number; maxErrorRate: number; maxLatencyP95Ms: number }) => ({
+  minSuccessRate: z.number().min(0).max(1).default(d.minSuccessRate),
+  maxErrorRate: z.number().min(0).max(1).default(d.maxErrorRate),
+  maxLatencyP95Ms: z.number().positive().max(3_600_000).default(d.maxLatencyP95Ms),
+});
+
+/** The rollout policy as written in a spec; every field optional (see RolloutPolicy for defaults). */
+export const rolloutPolicySchema = z
+  .object({
+    policy: z.enum(['direct', 'canary', 'shadow']).default('direct'),
+    canaryShare: z.number().gt(0, 'must be above 0').lt(1, 'must be below 1 (use policy "direct" for 100%)').default(0.1),
+    durationHours: z.number().positive().max(24 * 366).default(24),
+    minLabels: z.number().int().min(1).max(1_000_000).default(200),
+    minScores: z.number().int().min(1).max(10_000_000).default(100),
+    significance: z.number().gt(0).max(0.5).default(0.05),
+    thresholds: z.object(thresholdFields({ minSuccessRate: 0.8, maxErrorRate: 0.05, maxLatencyP95Ms: 100 })).strict().prefault({}),
+    watchHours: z.number().min(0).max(24 * 366).default(24),
+    rollback: z
+      .object({ ...thresholdFields({ minSuccessRate: 0.75, maxErrorRate: 0.1, maxLatencyP95Ms: 200 }), minLabels: z.number().int().min(1).max(1_000_000).default(50) })
+      .strict()
+      .prefault({}),
+    keepVersions: z.number().int().min(1).max(10_000).default(10),
+  })
+  .strict();
+
 /** The retrain policy as written in a spec; every field optional. */
 export const retrainPolicySchema = z
   .object({
@@ -112,6 +137,7 @@ export const retrainPolicySchema = z
     timeoutMinutes: z.number().positive().max(24 * 60).default(30),
     retry: retrySchema.default({ retries: 3, initialDelaySeconds: 30, maxDelaySeconds: 600 }),
     triggers: triggersSchema.prefault({}),
+    rollout: rolloutPolicySchema.prefault({}),
   })
   .strict();
 
@@ -226,6 +252,7 @@ export function parseModelSpec(input: unknown, prefix = ''): ModelSpec {
       timeoutMinutes: s.retrain.timeoutMinutes,
       retry: s.retrain.retry,
       triggers: s.retrain.triggers,
+      rollout: s.retrain.rollout,
     },
     description: s.description,
   };

@@ -145,6 +145,48 @@ export interface RetrainPolicy {
   readonly timeoutMinutes: number;
   /** How transient failures are retried. */
   readonly retry: RetryPolicy;
+  /** How a promoted challenger reaches traffic, when it is rolled back, and how many versions are kept. */
+  readonly rollout: RolloutPolicy;
+}
+
+/** How a challenger that passed its gates reaches traffic. */
+export type RolloutMode = 'direct' | 'canary' | 'shadow';
+
+/** Limits a version's live numbers must stay within. */
+export interface LiveThresholds {
+  /** Smallest acceptable share of correct predictions among labelled outcomes. */
+  readonly minSuccessRate: number;
+  /** Largest acceptable share of scoring attempts that failed. */
+  readonly maxErrorRate: number;
+  /** Largest acceptable 95th percentile of scoring latency, in milliseconds. */
+  readonly maxLatencyP95Ms: number;
+}
+
+/** Progressive delivery of new versions, the watch after promotion, and artifact retention. */
+export interface RolloutPolicy {
+  /** `direct` (default: promote to 100% at once), `canary` or `shadow`. */
+  readonly policy: RolloutMode;
+  /** Canary only: share of scoring traffic the challenger serves. Default 0.1. */
+  readonly canaryShare: number;
+  /** Longest a canary or shadow runs before it is decided, in hours. Default 24. */
+  readonly durationHours: number;
+  /** Labelled outcomes each arm needs before the live metric may decide. Default 200. */
+  readonly minLabels: number;
+  /** Scoring attempts each arm needs before error rate and latency may decide. Default 100. */
+  readonly minScores: number;
+  /** Significance level of the champion-vs-challenger test. Default 0.05. */
+  readonly significance: number;
+  /** What the challenger must meet to be promoted. Defaults: success rate ≥ 0.80, error rate ≤ 0.05, latency p95 ≤ 100 ms. */
+  readonly thresholds: LiveThresholds;
+  /** How long a newly promoted version is watched, in hours. Default 24. */
+  readonly watchHours: number;
+  /** Below these the watched version is rolled back. Defaults: success rate 0.75, error rate 0.10, latency p95 200 ms. */
+  readonly rollback: LiveThresholds & {
+    /** Labelled outcomes the watched version needs before its success rate may roll it back. Default 50. */
+    readonly minLabels: number;
+  };
+  /** Versions whose artifacts are kept (newest first); protected versions are always kept. Default 10. */
+  readonly keepVersions: number;
 }
 
 /** Retries of transient failures, with exponential backoff and jitter. */
@@ -191,7 +233,7 @@ export interface Model {
 export type Metrics = Readonly<Record<string, number>>;
 
 /** Whether a version is in service, waiting for a decision, or retired. */
-export type VersionStatus = 'active' | 'candidate' | 'rejected' | 'retired';
+export type VersionStatus = 'active' | 'candidate' | 'rejected' | 'retired' | 'canary' | 'shadow';
 
 /** One trained version of a model. */
 export interface ModelVersion {
@@ -217,6 +259,8 @@ export interface ModelVersion {
   readonly decision: string;
   readonly jobId: string | null;
   readonly createdAt: Date;
+  /** When retention deleted the artifact (the version can no longer be served); null while kept. */
+  readonly artifactDeletedAt?: Date | null;
 }
 
 /** Lifecycle of a retrain job. */
@@ -291,7 +335,20 @@ export interface Score {
   readonly features: FeatureRow;
   readonly score: number | readonly number[];
   readonly createdAt: Date;
+  /** Which arm produced it: `champion` (the active version) or `challenger` (canary or shadow). Default champion. */
+  readonly arm?: ScoreArm;
+  /** Time the arm took to score the request this row was part of, in ms. */
+  readonly latencyMs?: number | null;
+  /** False for shadow scores (logged, never returned). Default true. */
+  readonly served?: boolean;
+  /** Shadow scores: the id of the score returned for the same row. */
+  readonly shadowOf?: string | null;
+  /** Set when the arm failed to score the row (the row was then served by the champion). */
+  readonly error?: string | null;
 }
+
+/** Which side of a rollout served a score. */
+export type ScoreArm = 'champion' | 'challenger';
 
 /** A change of the active version, kept forever. */
 export interface Activation {
@@ -299,10 +356,47 @@ export interface Activation {
   readonly modelId: string;
   readonly fromVersion: string | null;
   readonly toVersion: string | null;
-  readonly action: 'promote' | 'rollback';
+  readonly action: 'promote' | 'rollback' | 'force-promote';
   readonly reason: string;
   readonly actor: string;
   readonly createdAt: Date;
+}
+
+/** A canary or shadow (kind `challenger`), or the watch after a promotion (kind `watch`). */
+export interface Rollout {
+  readonly id: number;
+  readonly modelId: string;
+  readonly kind: 'challenger' | 'watch';
+  /** Challenger only: how it receives traffic. */
+  readonly mode: 'canary' | 'shadow' | null;
+  /** The challenger, or the watched version. */
+  readonly version: string;
+  /** The champion it is compared with, or the version a watch rolls back to. */
+  readonly baseVersion: string | null;
+  /** Canary only: the challenger's share of traffic. */
+  readonly share: number | null;
+  /** `running` until decided. */
+  readonly status: 'running' | 'promoted' | 'aborted' | 'passed' | 'rolled-back' | 'ended';
+  readonly startedAt: Date;
+  /** When it is decided at the latest. */
+  readonly endsAt: Date;
+  readonly finishedAt: Date | null;
+  readonly reason: string | null;
+  readonly numbers: Readonly<Record<string, unknown>> | null;
+}
+
+/** One row of a model's history: what happened, to which version, who or what did it and why. */
+export interface TimelineEntry {
+  readonly id: number;
+  readonly modelId: string;
+  readonly at: Date;
+  /** e.g. `promote`, `rollback`, `force-promote`, `canary.started`, `canary.promoted`, `canary.aborted`, `shadow.started`, `shadow.stopped`, `watch.passed`, `retention.cleanup`, `interrupted`. */
+  readonly action: string;
+  readonly version: string | null;
+  readonly fromVersion: string | null;
+  readonly actor: string;
+  readonly reason: string;
+  readonly numbers: Readonly<Record<string, unknown>> | null;
 }
 
 /** One stored monitor check: what was looked at, the numbers, the decision and why. */
@@ -330,7 +424,12 @@ export type EventType =
   | 'model.retrain.skipped'
   | 'model.retrain.failed'
   | 'model.promoted'
-  | 'model.rollback';
+  | 'model.rollback'
+  | 'model.canary.started'
+  | 'model.canary.promoted'
+  | 'model.canary.aborted'
+  | 'model.shadow.started'
+  | 'model.shadow.stopped';
 
 /** The envelope of every event. */
 export interface RefitEvent {

@@ -10,6 +10,7 @@ import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { modelRoutes } from './routes/models.js';
 import { retrainRoutes } from './routes/retrain.js';
+import { rolloutRoutes } from './routes/rollout.js';
 import { monitorRoutes } from './routes/monitor.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { staticRoutes } from './routes/static.js';
@@ -53,7 +54,7 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
   await app.register(swagger, {
     openapi: {
       info: { title: 'Refit API', description: 'Keeps machine-learning models fresh.', version: options.version ?? '0.0.0' },
-      tags: [{ name: 'models' }, { name: 'retrain' }, { name: 'jobs' }, { name: 'schedules' }, { name: 'monitor' }, { name: 'events' }, { name: 'health' }],
+      tags: [{ name: 'models' }, { name: 'retrain' }, { name: 'rollout' }, { name: 'jobs' }, { name: 'schedules' }, { name: 'monitor' }, { name: 'events' }, { name: 'health' }],
     },
     transform: jsonSchemaTransform,
   });
@@ -63,6 +64,7 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
   await app.register(healthRoutes, { refit });
   await app.register(modelRoutes, { refit });
   await app.register(retrainRoutes, { refit });
+  await app.register(rolloutRoutes, { refit });
   await app.register(jobRoutes, { refit });
   await app.register(scheduleRoutes, { refit });
   await app.register(monitorRoutes, { refit });

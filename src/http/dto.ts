@@ -1,5 +1,6 @@
 import { windowToInput } from '../config/model-spec.js';
-import type { Activation, Model, ModelVersion, RetrainJob } from '../domain/entities.js';
+import type { Activation, Model, ModelVersion, RetrainJob, Rollout, TimelineEntry } from '../domain/entities.js';
+import type { RolloutEvaluation } from '../rollout/rollout-manager.js';
 
 /** A model as the API shows it: its spec in input form plus its state. */
 export function modelDto(m: Model): Record<string, unknown> {
@@ -33,7 +34,26 @@ export function jobDto(j: RetrainJob): Record<string, unknown> {
 
 /** A version as the API shows it. */
 export function versionDto(v: ModelVersion): Record<string, unknown> {
-  return { ...v, createdAt: v.createdAt.toISOString() };
+  return { ...v, createdAt: v.createdAt.toISOString(), artifactDeletedAt: v.artifactDeletedAt?.toISOString() ?? null };
+}
+
+/** A canary, shadow or watch as the API shows it. */
+export function rolloutDto(r: Rollout): Record<string, unknown> {
+  return { ...r, startedAt: r.startedAt.toISOString(), endsAt: r.endsAt.toISOString(), finishedAt: r.finishedAt?.toISOString() ?? null };
+}
+
+/** A rollout evaluation as the API shows it. */
+export function evaluationDto(e: RolloutEvaluation): Record<string, unknown> {
+  return {
+    ...e,
+    challenger: e.challenger ? { ...e.challenger, rollout: rolloutDto(e.challenger.rollout) } : null,
+    watch: e.watch ? { ...e.watch, rollout: rolloutDto(e.watch.rollout) } : null,
+  };
+}
+
+/** A timeline row as the API shows it. */
+export function timelineDto(t: TimelineEntry): Record<string, unknown> {
+  return { ...t, at: t.at.toISOString() };
 }
 
 /** An activation history row as the API shows it. */

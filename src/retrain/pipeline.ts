@@ -6,6 +6,8 @@ import { UnrecoverableError } from '../errors.js';
 import { decideGates } from '../evaluate/gates.js';
 import { primaryMetric } from '../evaluate/metrics.js';
 import type { EventHub } from '../events/hub.js';
+import { cleanupRetention } from '../rollout/retention.js';
+import { promote as promoteVersion, startChallenger } from '../rollout/transitions.js';
 import type { Scorer } from '../serve/scorer.js';
 import type { RawLabelRow, Store } from '../store/store.js';
 import type { ComputeExecutor } from './executor.js';
@@ -188,10 +190,17 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   const referenceSha = await store.putArtifact(referenceSample(labels), at);
   const latest = await store.latestVersion(spec.id);
   const version = nextVersion(latest?.version ?? null, at);
-  const promote = gate.pass && spec.retrain.autoPromote;
+  const passed = gate.pass && spec.retrain.autoPromote;
+  // A first version has no champion to compare live with: it always goes straight to 100%.
+  const mode = passed && championVersion !== null ? spec.retrain.rollout.policy : 'direct';
+  const promote = passed && mode === 'direct';
   const verdict = gate.pass
-    ? promote
-      ? `promoted: ${gate.reasons.join('; ')}`
+    ? passed
+      ? mode === 'direct'
+        ? `promoted: ${gate.reasons.join('; ')}`
+        : mode === 'canary'
+          ? `canary started (${Math.round(spec.retrain.rollout.canaryShare * 1000) / 10}% of traffic): ${gate.reasons.join('; ')}`
+          : `shadow started: ${gate.reasons.join('; ')}`
       : `candidate (autoPromote is off): ${gate.reasons.join('; ')}`
     : `rejected: ${gate.reasons.join('; ')}`;
   const decision = out.warmStart ? `${verdict}; warm start: ${out.warmStart.reason}` : verdict;
@@ -230,9 +239,6 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
       jobId: job.id,
       createdAt: at,
     });
-    if (promote) {
-      await tx.activate({ modelId: spec.id, toVersion: version, action: 'promote', reason: decision, actor: `retrain:${job.trigger}`, at: finishedAt });
-    }
     await tx.setTrainedThrough(spec.id, maxLabelId);
     await tx.updateJob(job.id, { status: 'completed', stage: null, progress: null, stages, result, finishedAt });
     await outbox(tx, finishedAt, 'model.retrain.completed', job, {
@@ -243,12 +249,21 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
       promoted: promote,
       decision,
     });
+    const who = { actor: `retrain:${job.trigger}`, at: finishedAt, runId: job.id };
     if (promote) {
-      await outbox(tx, finishedAt, 'model.promoted', job, { previousVersion: championVersion, newVersion: version, metrics: newMetrics, reason: decision });
+      await promoteVersion(tx, { modelId: spec.id, version, policy: spec.retrain.rollout, action: 'promote', reason: decision, numbers: null, metrics: newMetrics }, who);
+    } else if (passed && championVersion !== null && mode !== 'direct') {
+      await startChallenger(tx, { modelId: spec.id, version, champion: championVersion, mode, policy: spec.retrain.rollout, reason: decision, metrics: newMetrics }, who);
     }
   });
   if (promote) {
     deps.hub.emit('model:activated', { modelId: spec.id, version });
+  }
+  // Retention after every retrain; a failure here must not fail the run that already committed.
+  try {
+    await cleanupRetention(deps, spec.id, `retrain:${job.trigger}`);
+  } catch (err) {
+    deps.logger?.warn({ err, modelId: spec.id }, 'retention cleanup failed');
   }
   return { status: 'completed', result };
 }

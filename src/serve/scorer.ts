@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Clock } from '../domain/clock.js';
-import type { FeatureRow, ModelSpec, Score } from '../domain/entities.js';
+import type { FeatureRow, ModelSpec, Score, ScoreArm } from '../domain/entities.js';
 import { RefitError } from '../errors.js';
+import { canaryArm } from '../rollout/routing.js';
 import type { Predictor } from '../train/trainer.js';
 import { loadPredictor } from '../train/registry.js';
 import type { Store } from '../store/store.js';
@@ -15,53 +17,82 @@ export interface ScoreItem {
   readonly label?: string | null;
   /** The version that produced the score; null when the default score was served. */
   readonly version: string | null;
+  /** `champion` (the active version) or `challenger` (a canary's share of traffic). */
+  readonly arm: ScoreArm;
 }
 
-interface Loaded {
+/** A challenger receiving traffic: a canary's share, or every request in shadow. */
+export interface ChallengerRoute {
+  readonly mode: 'canary' | 'shadow';
   readonly version: string;
-  readonly predictor: Predictor;
+  /** Canary only: the share of rows it serves. */
+  readonly share: number | null;
 }
+
+/** Options of a scorer. */
+export interface ScorerOptions {
+  /** Uniform [0, 1) source for canary routing of rows without an entity key. Default Math.random. */
+  readonly random?: () => number;
+  /** Monotonic milliseconds, for scoring latency. Default performance.now. */
+  readonly stopwatch?: () => number;
+}
+
+/** Versions kept loaded per model: the champion, a challenger, and a recent one or two. */
+const MAX_LOADED_PER_MODEL = 4;
 
 /**
- * Scores rows with each model's active version. Loaded predictors are cached per model and
- * replaced in one assignment when the active version changes, so a request sees either the old
- * or the new version, never a mix; a retrain in progress never blocks scoring (training does
- * not touch this cache).
+ * Scores rows with each model's active version and, during a rollout, its challenger. Loaded
+ * predictors are cached per model and version and each entry is set in one assignment, so a
+ * request sees either the old or the new version, never a mix; a retrain in progress never
+ * blocks scoring (training does not touch this cache).
  */
 export class Scorer {
-  private readonly cache = new Map<string, Loaded>();
-  private readonly loading = new Map<string, Promise<Loaded>>();
+  private readonly cache = new Map<string, Map<string, Predictor>>();
+  private readonly loading = new Map<string, Promise<Predictor>>();
+  private readonly random: () => number;
+  private readonly stopwatch: () => number;
 
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
-  ) {}
+    options: ScorerOptions = {},
+  ) {
+    this.random = options.random ?? Math.random;
+    this.stopwatch = options.stopwatch ?? (() => performance.now());
+  }
 
   /** Load a model version's predictor from its verified artifact (no caching). */
   async loadVersion(modelId: string, version: string): Promise<Predictor> {
     const v = await this.store.getVersion(modelId, version);
     if (!v) throw new RefitError('VERSION_NOT_FOUND', `Model '${modelId}' has no version '${version}'.`);
+    if (v.artifactDeletedAt) throw new RefitError('VERSION_NOT_RETAINED', `The artifact of ${modelId}@${version} was deleted by retention on ${v.artifactDeletedAt.toISOString()}.`);
     const bytes = await this.store.getArtifact(v.artifactSha256);
     if (!bytes) throw new RefitError('ARTIFACT_CORRUPT', `The artifact of ${modelId}@${version} is missing.`);
     return loadPredictor(v.trainer.type, bytes);
   }
 
-  /** The predictor for a model's active version, loading it once and swapping the cache entry. */
+  /** The predictor of a model version, loaded once and cached. */
   async predictorFor(modelId: string, version: string): Promise<Predictor> {
-    const hit = this.cache.get(modelId);
-    if (hit && hit.version === version) return hit.predictor;
+    const hit = this.cache.get(modelId)?.get(version);
+    if (hit) return hit;
     const key = `${modelId}@${version}`;
     let pending = this.loading.get(key);
     if (!pending) {
       pending = this.loadVersion(modelId, version).then((predictor) => {
-        const loaded = { version, predictor };
-        this.cache.set(modelId, loaded);
-        return loaded;
+        let perModel = this.cache.get(modelId);
+        if (!perModel) this.cache.set(modelId, (perModel = new Map()));
+        perModel.set(version, predictor);
+        // Oldest loaded first: drop those beyond the bound (a dropped one is reloaded if needed).
+        for (const old of perModel.keys()) {
+          if (perModel.size <= MAX_LOADED_PER_MODEL) break;
+          if (old !== version) perModel.delete(old);
+        }
+        return predictor;
       });
       pending.finally(() => this.loading.delete(key)).catch(() => {});
       this.loading.set(key, pending);
     }
-    return (await pending).predictor;
+    return pending;
   }
 
   /** Warm the cache for a newly active version (called when a promotion commits). */
@@ -69,52 +100,121 @@ export class Scorer {
     await this.predictorFor(modelId, version);
   }
 
-  /** Forget a model's cached predictor. */
+  /** Forget a model's cached predictors. */
   evict(modelId: string): void {
     this.cache.delete(modelId);
   }
 
   /**
-   * Score already validated rows with the model's active version, log every score with the
-   * version that made it, and return the items in order.
+   * Score already validated rows with the model's active version, or with a canary for its share
+   * of rows (sticky per entity key), or with both in shadow (the challenger's scores logged, not
+   * returned). Every score is logged with its version, arm and the arm's latency; a challenger
+   * that fails is logged as an error and its rows are served by the champion.
    */
-  async score(spec: ModelSpec, activeVersion: string | null, rows: readonly FeatureRow[]): Promise<ScoreItem[]> {
+  async score(
+    spec: ModelSpec,
+    activeVersion: string | null,
+    rows: readonly FeatureRow[],
+    options: { entityKeys?: readonly (string | null)[]; challenger?: ChallengerRoute | null } = {},
+  ): Promise<ScoreItem[]> {
     const now = this.clock.now();
-    const items: ScoreItem[] = [];
     const logged: Score[] = [];
     if (activeVersion === null) {
+      const items: ScoreItem[] = [];
       for (const row of rows) {
         const scoreId = randomUUID();
         const score = defaultScore(spec);
-        items.push(spec.task === 'multiclass' ? { scoreId, score, label: null, version: null } : { scoreId, score, version: null });
+        items.push(spec.task === 'multiclass' ? { scoreId, score, label: null, version: null, arm: 'champion' } : { scoreId, score, version: null, arm: 'champion' });
         logged.push({ id: scoreId, modelId: spec.id, version: null, features: row, score: typeof score === 'number' ? score : Object.values(score), createdAt: now });
       }
-    } else {
-      const predictor = await this.predictorFor(spec.id, activeVersion);
-      const out = predictor.predictRows(rows);
-      const k = predictor.outputsPerRow;
+      await this.store.insertScores(logged);
+      return items;
+    }
+    const challenger = options.challenger && options.challenger.version !== activeVersion ? options.challenger : null;
+    const items: (ScoreItem | null)[] = new Array<ScoreItem | null>(rows.length).fill(null);
+    const all = rows.map((_, i) => i);
+    let championRows = all;
+    if (challenger?.mode === 'canary') {
+      const share = challenger.share ?? 0;
+      const canaryRows: number[] = [];
+      championRows = [];
       for (let i = 0; i < rows.length; i++) {
-        const scoreId = randomUUID();
-        if (spec.task === 'multiclass') {
-          const probs: Record<string, number> = {};
-          let best = 0;
-          for (let c = 0; c < k; c++) {
-            probs[predictor.classes[c]] = out[i * k + c];
-            if (out[i * k + c] > out[i * k + best]) best = c;
-          }
-          items.push({ scoreId, score: probs, label: predictor.classes[best] ?? null, version: activeVersion });
-          logged.push({ id: scoreId, modelId: spec.id, version: activeVersion, features: rows[i], score: Array.from(out.subarray(i * k, i * k + k)), createdAt: now });
-        } else {
-          const raw = out[i];
-          const score = spec.task === 'binary' ? mapProbability(raw, spec.scoreRange) : raw;
-          items.push({ scoreId, score, version: activeVersion });
-          // The log keeps the raw model output (a probability for binary) so live metrics can use it.
-          logged.push({ id: scoreId, modelId: spec.id, version: activeVersion, features: rows[i], score: raw, createdAt: now });
-        }
+        const arm = canaryArm(share, { entityKey: options.entityKeys?.[i] ?? null, modelId: spec.id, seed: spec.retrain.seed, random: this.random });
+        (arm === 'challenger' ? canaryRows : championRows).push(i);
+      }
+      if (canaryRows.length > 0) {
+        const { failed } = await this.run(spec, challenger.version, 'challenger', rows, canaryRows, now, items, logged, { served: true });
+        // A failing challenger must not fail the request: the champion serves its rows.
+        if (failed.length > 0) championRows = [...championRows, ...failed].sort((a, b) => a - b);
       }
     }
+    const champion = await this.run(spec, activeVersion, 'champion', rows, championRows, now, items, logged, { served: true });
+    if (champion.error) {
+      // Logged first, so the failed attempts count in the version's error rate.
+      await this.store.insertScores(logged);
+      throw champion.error;
+    }
+    if (challenger?.mode === 'shadow') {
+      await this.run(spec, challenger.version, 'challenger', rows, all, now, null, logged, { served: false, shadowOf: (i) => (items[i] as ScoreItem).scoreId });
+    }
     await this.store.insertScores(logged);
-    return items;
+    return items as ScoreItem[];
+  }
+
+  /**
+   * Score the rows at `indices` with one version; fill `items` (unless shadow) and the log.
+   * Returns the indices that failed (all of them when the version cannot load or predict) and why.
+   */
+  private async run(
+    spec: ModelSpec,
+    version: string,
+    arm: ScoreArm,
+    rows: readonly FeatureRow[],
+    indices: readonly number[],
+    now: Date,
+    items: (ScoreItem | null)[] | null,
+    logged: Score[],
+    options: { served: boolean; shadowOf?: (i: number) => string },
+  ): Promise<{ failed: number[]; error: Error | null }> {
+    if (indices.length === 0) return { failed: [], error: null };
+    const start = this.stopwatch();
+    let predictor: Predictor;
+    let out: Float64Array;
+    try {
+      predictor = await this.predictorFor(spec.id, version);
+      out = predictor.predictRows(indices.map((i) => rows[i]));
+      for (let j = 0; j < out.length; j++) if (!Number.isFinite(out[j])) throw new Error(`${spec.id}@${version} produced a non-finite score`);
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      const latencyMs = this.stopwatch() - start;
+      const message = error.message.slice(0, 500);
+      for (const i of indices) {
+        logged.push({ id: randomUUID(), modelId: spec.id, version, features: rows[i], score: 0, createdAt: now, arm, latencyMs, served: false, shadowOf: options.shadowOf?.(i) ?? null, error: message });
+      }
+      return { failed: [...indices], error };
+    }
+    const latencyMs = this.stopwatch() - start;
+    const k = predictor.outputsPerRow;
+    indices.forEach((i, j) => {
+      const scoreId = randomUUID();
+      const extra = { arm, latencyMs, served: options.served, shadowOf: options.shadowOf?.(i) ?? null };
+      if (spec.task === 'multiclass') {
+        const probs: Record<string, number> = {};
+        let best = 0;
+        for (let c = 0; c < k; c++) {
+          probs[predictor.classes[c]] = out[j * k + c];
+          if (out[j * k + c] > out[j * k + best]) best = c;
+        }
+        if (items) items[i] = { scoreId, score: probs, label: predictor.classes[best] ?? null, version, arm };
+        logged.push({ id: scoreId, modelId: spec.id, version, features: rows[i], score: Array.from(out.subarray(j * k, j * k + k)), createdAt: now, ...extra });
+      } else {
+        const raw = out[j];
+        if (items) items[i] = { scoreId, score: spec.task === 'binary' ? mapProbability(raw, spec.scoreRange) : raw, version, arm };
+        // The log keeps the raw model output (a probability for binary) so live metrics can use it.
+        logged.push({ id: scoreId, modelId: spec.id, version, features: rows[i], score: raw, createdAt: now, ...extra });
+      }
+    });
+    return { failed: [], error: null };
   }
 }
 

@@ -12,6 +12,9 @@ import type {
   ModelSpec,
   ModelVersion,
   RefitEvent,
+  Rollout,
+  ScoreArm,
+  TimelineEntry,
   RetrainJob,
   RetrainResult,
   ModelSchedule,
@@ -34,9 +37,27 @@ import type {
   ModelVersionsTable,
   ModelsTable,
   RetrainJobsTable,
+  RolloutsTable,
   ScoresTable,
+  TimelineTable,
 } from './schema.js';
-import type { ActivationInput, JobPatch, LabelRow, NewEvent, NewLabel, NewTriggerCheck, Outcome, Page, RawLabelRow, Store } from './store.js';
+import type {
+  ActivationInput,
+  JobPatch,
+  LabelRow,
+  NewEvent,
+  NewLabel,
+  NewRollout,
+  NewTimelineEntry,
+  NewTriggerCheck,
+  Outcome,
+  Page,
+  RawLabelRow,
+  RolloutIntent,
+  RolloutOutcome,
+  ServingStats,
+  Store,
+} from './store.js';
 import { parseLabelRow } from './store.js';
 
 // ---- mappers: rows <-> entities (MLflow keeps entities apart from its db models) ----
@@ -73,6 +94,8 @@ function toVersion(row: Selectable<ModelVersionsTable>): ModelVersion {
     decision: row.decision,
     jobId: row.job_id,
     createdAt: date(row.created_at),
+    // Only set once retention deleted the artifact, so a kept version reads as before 0004.
+    ...(row.artifact_deleted_at !== null ? { artifactDeletedAt: date(row.artifact_deleted_at) } : {}),
   };
 }
 
@@ -128,6 +151,43 @@ function toScore(row: Selectable<ScoresTable>): Score {
     features: JSON.parse(row.features) as FeatureRow,
     score: JSON.parse(row.score) as number | number[],
     createdAt: date(row.created_at),
+    arm: (row.arm ?? 'champion') as ScoreArm,
+    latencyMs: row.latency_ms === null ? null : Number(row.latency_ms),
+    served: Number(row.served) === 1,
+    shadowOf: row.shadow_of,
+    error: row.error,
+  };
+}
+
+function toRollout(row: Selectable<RolloutsTable>): Rollout {
+  return {
+    id: Number(row.id),
+    modelId: row.model_id,
+    kind: row.kind as Rollout['kind'],
+    mode: row.mode as Rollout['mode'],
+    version: row.version,
+    baseVersion: row.base_version,
+    share: row.share === null ? null : Number(row.share),
+    status: row.status as Rollout['status'],
+    startedAt: date(row.started_at),
+    endsAt: date(row.ends_at),
+    finishedAt: dateOrNull(row.finished_at),
+    reason: row.reason,
+    numbers: row.numbers === null ? null : (JSON.parse(row.numbers) as Record<string, unknown>),
+  };
+}
+
+function toTimeline(row: Selectable<TimelineTable>): TimelineEntry {
+  return {
+    id: Number(row.id),
+    modelId: row.model_id,
+    at: date(row.at),
+    action: row.action,
+    version: row.version,
+    fromVersion: row.from_version,
+    actor: row.actor,
+    reason: row.reason,
+    numbers: row.numbers === null ? null : (JSON.parse(row.numbers) as Record<string, unknown>),
   };
 }
 
@@ -226,6 +286,7 @@ export class KyselyStore implements Store {
         decision: v.decision,
         job_id: v.jobId,
         created_at: iso(v.createdAt),
+        artifact_deleted_at: null,
       })
       .execute();
   }
@@ -270,14 +331,15 @@ export class KyselyStore implements Store {
     const model = await this.db.selectFrom('models').select('active_version').where('id', '=', input.modelId).executeTakeFirst();
     if (!model) throw new RefitError('MODEL_NOT_FOUND', `Model '${input.modelId}' does not exist.`);
     const from = model.active_version;
-    if (from !== null && from !== input.toVersion) {
-      await this.db
-        .updateTable('model_versions')
-        .set({ status: 'retired' })
-        .where('model_id', '=', input.modelId)
-        .where('version', '=', from)
-        .execute();
-    }
+    // Retire whatever is marked active (normally just `from`) before marking the new one: a
+    // unique index allows one active version per model.
+    await this.db
+      .updateTable('model_versions')
+      .set({ status: 'retired' })
+      .where('model_id', '=', input.modelId)
+      .where('status', '=', 'active')
+      .where('version', '!=', input.toVersion)
+      .execute();
     await this.db
       .updateTable('model_versions')
       .set({ status: 'active' })
@@ -299,6 +361,16 @@ export class KyselyStore implements Store {
       created_at: iso(input.at),
     };
     const inserted = await this.db.insertInto('activations').values(row).returning('id').executeTakeFirstOrThrow();
+    await this.appendTimeline({
+      modelId: input.modelId,
+      at: input.at,
+      action: input.action,
+      version: input.toVersion,
+      fromVersion: from,
+      actor: input.actor,
+      reason: input.reason,
+      numbers: input.numbers ?? null,
+    });
     return toActivation({ ...row, id: inserted.id });
   }
 
@@ -399,6 +471,11 @@ export class KyselyStore implements Store {
           features: JSON.stringify(s.features),
           score: JSON.stringify(s.score),
           created_at: iso(s.createdAt),
+          arm: s.arm ?? 'champion',
+          latency_ms: s.latencyMs ?? null,
+          served: s.served === false ? 0 : 1,
+          shadow_of: s.shadowOf ?? null,
+          error: s.error ?? null,
         }));
         await db.insertInto('scores').values(chunk).execute();
       }
@@ -559,7 +636,17 @@ export class KyselyStore implements Store {
   }
 
   async recentScores(modelId: string, limit: number): Promise<Score[]> {
-    const rows = await this.db.selectFrom('scores').selectAll().where('model_id', '=', modelId).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+    // Only what callers received: shadow scores and failed attempts would count rows twice.
+    const rows = await this.db
+      .selectFrom('scores')
+      .selectAll()
+      .where('model_id', '=', modelId)
+      .where('served', '=', 1)
+      .where('error', 'is', null)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
     return rows.map(toScore);
   }
 
@@ -650,6 +737,175 @@ export class KyselyStore implements Store {
 
   async setScheduleJob(scheduleId: string, jobId: string): Promise<void> {
     await this.db.updateTable('schedule_state').set({ last_job_id: jobId }).where('schedule_id', '=', scheduleId).execute();
+  }
+
+  // ---- rollout ----
+
+  async rolloutOutcomes(modelId: string, since: Date): Promise<RolloutOutcome[]> {
+    const served = await this.db
+      .selectFrom('labels as l')
+      .innerJoin('scores as s', 's.id', 'l.score_id')
+      .select(['s.version as version', 's.arm as arm', 's.score as score', 'l.label as label'])
+      .where('l.model_id', '=', modelId)
+      .where('s.created_at', '>=', iso(since))
+      .where('s.error', 'is', null)
+      .execute();
+    // A shadow score shares its label with the score that was returned for the same row.
+    const shadow = await this.db
+      .selectFrom('labels as l')
+      .innerJoin('scores as s', 's.shadow_of', 'l.score_id')
+      .select(['s.version as version', 's.arm as arm', 's.score as score', 'l.label as label'])
+      .where('l.model_id', '=', modelId)
+      .where('s.model_id', '=', modelId)
+      .where('s.created_at', '>=', iso(since))
+      .where('s.error', 'is', null)
+      .execute();
+    const map = (shadowRow: boolean) => (r: { version: string | null; arm: string | null; score: string; label: string }): RolloutOutcome => ({
+      version: r.version,
+      arm: (r.arm ?? 'champion') as ScoreArm,
+      shadow: shadowRow,
+      score: JSON.parse(r.score) as number | number[],
+      label: JSON.parse(r.label) as LabelValue,
+    });
+    return [...served.map(map(false)), ...shadow.map(map(true))];
+  }
+
+  async servingStats(modelId: string, since: Date): Promise<ServingStats[]> {
+    const rows = await this.db
+      .selectFrom('scores')
+      .select(['version', 'latency_ms', 'error'])
+      .where('model_id', '=', modelId)
+      .where('created_at', '>=', iso(since))
+      .where('version', 'is not', null)
+      .execute();
+    const by = new Map<string, { attempts: number; errors: number; latenciesMs: number[] }>();
+    for (const r of rows) {
+      const v = r.version as string;
+      let s = by.get(v);
+      if (!s) by.set(v, (s = { attempts: 0, errors: 0, latenciesMs: [] }));
+      s.attempts++;
+      if (r.error !== null) s.errors++;
+      if (r.latency_ms !== null) s.latenciesMs.push(Number(r.latency_ms));
+    }
+    return [...by].map(([version, s]) => ({ version, ...s }));
+  }
+
+  async createRollout(r: NewRollout): Promise<Rollout> {
+    const row = {
+      model_id: r.modelId,
+      kind: r.kind,
+      mode: r.mode,
+      version: r.version,
+      base_version: r.baseVersion,
+      share: r.share,
+      status: 'running',
+      started_at: iso(r.startedAt),
+      ends_at: iso(r.endsAt),
+      finished_at: null,
+      reason: null,
+      numbers: null,
+    };
+    const inserted = await this.db.insertInto('rollouts').values(row).returning('id').executeTakeFirstOrThrow();
+    return toRollout({ ...row, id: inserted.id });
+  }
+
+  async runningRollouts(modelId: string): Promise<{ challenger: Rollout | null; watch: Rollout | null }> {
+    const rows = await this.db.selectFrom('rollouts').selectAll().where('model_id', '=', modelId).where('status', '=', 'running').execute();
+    const all = rows.map(toRollout);
+    return { challenger: all.find((r) => r.kind === 'challenger') ?? null, watch: all.find((r) => r.kind === 'watch') ?? null };
+  }
+
+  async listRunningRollouts(): Promise<Rollout[]> {
+    const rows = await this.db.selectFrom('rollouts').selectAll().where('status', '=', 'running').orderBy('id').execute();
+    return rows.map(toRollout);
+  }
+
+  async finishRollout(id: number, patch: { status: Exclude<Rollout['status'], 'running'>; reason: string; numbers: Readonly<Record<string, unknown>> | null; at: Date }): Promise<boolean> {
+    const res = await this.db
+      .updateTable('rollouts')
+      .set({ status: patch.status, reason: patch.reason, numbers: patch.numbers === null ? null : JSON.stringify(patch.numbers), finished_at: iso(patch.at) })
+      .where('id', '=', id)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  async listRollouts(modelId: string, limit: number): Promise<Rollout[]> {
+    const rows = await this.db.selectFrom('rollouts').selectAll().where('model_id', '=', modelId).orderBy('id', 'desc').limit(limit).execute();
+    return rows.map(toRollout);
+  }
+
+  async appendTimeline(e: NewTimelineEntry): Promise<TimelineEntry> {
+    const row = {
+      model_id: e.modelId,
+      at: iso(e.at),
+      action: e.action,
+      version: e.version,
+      from_version: e.fromVersion,
+      actor: e.actor,
+      reason: e.reason,
+      numbers: e.numbers === null ? null : JSON.stringify(e.numbers),
+    };
+    const inserted = await this.db.insertInto('timeline').values(row).returning('id').executeTakeFirstOrThrow();
+    return toTimeline({ ...row, id: inserted.id });
+  }
+
+  async listTimeline(modelId: string, page: { limit: number; offset: number }): Promise<Page<TimelineEntry>> {
+    const rows = await this.db.selectFrom('timeline').selectAll().where('model_id', '=', modelId).orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute();
+    const total = await this.db
+      .selectFrom('timeline')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('model_id', '=', modelId)
+      .executeTakeFirstOrThrow();
+    return { items: rows.map(toTimeline), total: Number(total.n) };
+  }
+
+  async beginIntent(i: Omit<RolloutIntent, 'id'>): Promise<number> {
+    const inserted = await this.db
+      .insertInto('rollout_intents')
+      .values({ model_id: i.modelId, action: i.action, version: i.version, from_version: i.fromVersion, actor: i.actor, reason: i.reason, started_at: iso(i.startedAt) })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return Number(inserted.id);
+  }
+
+  async clearIntent(id: number): Promise<void> {
+    await this.db.deleteFrom('rollout_intents').where('id', '=', id).execute();
+  }
+
+  async listIntents(): Promise<RolloutIntent[]> {
+    const rows = await this.db.selectFrom('rollout_intents').selectAll().orderBy('id').execute();
+    return rows.map((r) => ({
+      id: Number(r.id),
+      modelId: r.model_id,
+      action: r.action,
+      version: r.version,
+      fromVersion: r.from_version,
+      actor: r.actor,
+      reason: r.reason,
+      startedAt: date(r.started_at),
+    }));
+  }
+
+  async markArtifactDeleted(modelId: string, version: string, at: Date): Promise<void> {
+    await this.db.updateTable('model_versions').set({ artifact_deleted_at: iso(at) }).where('model_id', '=', modelId).where('version', '=', version).execute();
+  }
+
+  async countArtifactUses(sha256: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('model_versions')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('artifact_deleted_at', 'is', null)
+      .where((eb) => eb.or([eb('artifact_sha256', '=', sha256), eb('reference_sha256', '=', sha256)]))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async deleteArtifact(sha256: string): Promise<number> {
+    const row = await this.db.selectFrom('artifacts').select('size').where('sha256', '=', sha256).executeTakeFirst();
+    if (!row) return 0;
+    const res = await this.db.deleteFrom('artifacts').where('sha256', '=', sha256).executeTakeFirst();
+    return Number(res.numDeletedRows) > 0 ? Number(row.size) : 0;
   }
 
   // ---- artifacts ----

@@ -33,6 +33,8 @@ export interface ModelVersionsTable {
   decision: string;
   job_id: string | null;
   created_at: string;
+  /** Set when retention deleted the version's artifact. */
+  artifact_deleted_at: string | null;
 }
 
 export interface LabelsTable {
@@ -52,6 +54,13 @@ export interface ScoresTable {
   features: string;
   score: string;
   created_at: string;
+  /** `champion` or `challenger` (null on rows logged before 0004). */
+  arm: string | null;
+  latency_ms: number | null;
+  /** 1 when returned to the caller; 0 for shadow scores. */
+  served: Generated<number>;
+  shadow_of: string | null;
+  error: string | null;
 }
 
 export interface RetrainJobsTable {
@@ -123,6 +132,46 @@ export interface TriggerChecksTable {
   job_id: string | null;
 }
 
+export interface RolloutsTable {
+  id: Generated<number>;
+  model_id: string;
+  kind: string;
+  mode: string | null;
+  version: string;
+  base_version: string | null;
+  share: number | null;
+  status: string;
+  started_at: string;
+  ends_at: string;
+  finished_at: string | null;
+  reason: string | null;
+  numbers: string | null;
+}
+
+export interface TimelineTable {
+  id: Generated<number>;
+  model_id: string;
+  at: string;
+  action: string;
+  version: string | null;
+  from_version: string | null;
+  actor: string;
+  reason: string;
+  numbers: string | null;
+}
+
+/** A promotion or rollback that has begun and not yet committed; what is left after a crash. */
+export interface RolloutIntentsTable {
+  id: Generated<number>;
+  model_id: string;
+  action: string;
+  version: string;
+  from_version: string | null;
+  actor: string;
+  reason: string;
+  started_at: string;
+}
+
 /** The whole database, for Kysely. */
 export interface Database {
   models: ModelsTable;
@@ -136,4 +185,7 @@ export interface Database {
   schedules: SchedulesTable;
   schedule_state: ScheduleStateTable;
   trigger_checks: TriggerChecksTable;
+  rollouts: RolloutsTable;
+  timeline: TimelineTable;
+  rollout_intents: RolloutIntentsTable;
 }

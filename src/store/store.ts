@@ -12,6 +12,9 @@ import type {
   RefitEvent,
   RetrainJob,
   RetrainResult,
+  Rollout,
+  ScoreArm,
+  TimelineEntry,
   ModelSchedule,
   Score,
   TriggerCheck,
@@ -59,6 +62,52 @@ export interface Outcome {
   readonly occurredAt: Date;
 }
 
+/** A labelled outcome of a score made during a rollout, with the arm that made it. */
+export interface RolloutOutcome {
+  readonly version: string | null;
+  readonly arm: ScoreArm;
+  /** True for shadow scores (joined to the label through the score that was returned). */
+  readonly shadow: boolean;
+  readonly score: number | readonly number[];
+  readonly label: LabelValue;
+}
+
+/** Scoring attempts of one version since a time: how many, how many failed, and their latencies. */
+export interface ServingStats {
+  readonly version: string;
+  readonly attempts: number;
+  readonly errors: number;
+  /** Latency of each attempt (ms), unsorted; rows logged without one are left out. */
+  readonly latenciesMs: readonly number[];
+}
+
+/** A rollout to start. */
+export interface NewRollout {
+  readonly modelId: string;
+  readonly kind: Rollout['kind'];
+  readonly mode: Rollout['mode'];
+  readonly version: string;
+  readonly baseVersion: string | null;
+  readonly share: number | null;
+  readonly startedAt: Date;
+  readonly endsAt: Date;
+}
+
+/** A timeline row to append. */
+export type NewTimelineEntry = Omit<TimelineEntry, 'id'>;
+
+/** A promotion or rollback about to be made (kept until its transaction commits). */
+export interface RolloutIntent {
+  readonly id: number;
+  readonly modelId: string;
+  readonly action: string;
+  readonly version: string;
+  readonly fromVersion: string | null;
+  readonly actor: string;
+  readonly reason: string;
+  readonly startedAt: Date;
+}
+
 /** A check to store. */
 export type NewTriggerCheck = Omit<TriggerCheck, 'id'>;
 
@@ -79,10 +128,12 @@ export interface JobPatch {
 export interface ActivationInput {
   readonly modelId: string;
   readonly toVersion: string;
-  readonly action: 'promote' | 'rollback';
+  readonly action: Activation['action'];
   readonly reason: string;
   readonly actor: string;
   readonly at: Date;
+  /** Numbers that decided it, kept on its timeline row. */
+  readonly numbers?: Readonly<Record<string, unknown>> | null;
 }
 
 /** An event to append to the outbox. */
@@ -129,7 +180,7 @@ export interface Store {
   latestVersion(modelId: string): Promise<ModelVersion | null>;
   setVersionStatus(modelId: string, version: string, status: VersionStatus): Promise<void>;
 
-  /** Move the active pointer, retire the previous version and record the history row. */
+  /** Move the active pointer, retire the previous version and record the history and timeline rows. */
   activate(input: ActivationInput): Promise<Activation>;
   /** Newest first. */
   listActivations(modelId: string): Promise<Activation[]>;
@@ -186,6 +237,38 @@ export interface Store {
   insertTriggerCheck(c: NewTriggerCheck): Promise<TriggerCheck>;
   /** Newest first; optionally of one kind and one decision. */
   listTriggerChecks(modelId: string, options: { kind?: TriggerCheck['kind']; decision?: TriggerCheck['decision']; limit: number }): Promise<TriggerCheck[]>;
+
+  // ---- rollout ----
+
+  /** Scores of a model made at or after `since` that have a label, with their arm (served and shadow). */
+  rolloutOutcomes(modelId: string, since: Date): Promise<RolloutOutcome[]>;
+  /** Scoring attempts per version at or after `since` (served and shadow). */
+  servingStats(modelId: string, since: Date): Promise<ServingStats[]>;
+  /** Start a rollout; throws when one of the same kind is running. */
+  createRollout(r: NewRollout): Promise<Rollout>;
+  /** The running challenger (canary or shadow) and the running watch of a model. */
+  runningRollouts(modelId: string): Promise<{ challenger: Rollout | null; watch: Rollout | null }>;
+  /** Every running rollout, of every model. */
+  listRunningRollouts(): Promise<Rollout[]>;
+  /** Close a running rollout; false when it was no longer running (someone else decided it). */
+  finishRollout(id: number, patch: { status: Exclude<Rollout['status'], 'running'>; reason: string; numbers: Readonly<Record<string, unknown>> | null; at: Date }): Promise<boolean>;
+  /** Newest first. */
+  listRollouts(modelId: string, limit: number): Promise<Rollout[]>;
+  appendTimeline(e: NewTimelineEntry): Promise<TimelineEntry>;
+  /** Newest first. */
+  listTimeline(modelId: string, page: { limit: number; offset: number }): Promise<Page<TimelineEntry>>;
+  /** Record a promotion or rollback before its transaction starts (committed on its own). */
+  beginIntent(i: Omit<RolloutIntent, 'id'>): Promise<number>;
+  /** Remove an intent (inside the change's transaction, so it goes exactly when the change commits). */
+  clearIntent(id: number): Promise<void>;
+  /** Intents left by a process that stopped mid-change. */
+  listIntents(): Promise<RolloutIntent[]>;
+  /** Mark a version's artifact deleted by retention. */
+  markArtifactDeleted(modelId: string, version: string, at: Date): Promise<void>;
+  /** Versions (of any model) whose artifact or reference is this sha256 and not deleted. */
+  countArtifactUses(sha256: string): Promise<number>;
+  /** Delete an artifact's bytes; returns how many bytes were freed (0 when absent). */
+  deleteArtifact(sha256: string): Promise<number>;
 
   /** Store bytes content-addressed; returns their sha256 (hex). Idempotent. */
   putArtifact(bytes: Uint8Array, at: Date): Promise<string>;

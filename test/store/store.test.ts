@@ -301,7 +301,7 @@ describe.each(DIALECTS)('the store on $name', (dialect) => {
 
       const got = await store.getScores('churn', ['s-1', 's-2', 's-3', 's-1', 'missing', 's-9']);
       expect([...got.keys()].sort()).toEqual(['s-1', 's-2', 's-3']);
-      for (const s of scores) expect(got.get(s.id)).toEqual(s);
+      for (const s of scores) expect(got.get(s.id)).toMatchObject(s);
       expect((await store.getScores('other', ['s-1', 's-9'])).has('s-1')).toBe(false);
       expect((await store.getScores('churn', [])).size).toBe(0);
     });

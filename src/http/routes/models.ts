@@ -65,9 +65,9 @@ export const modelRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { r
     {
       schema: {
         tags: ['models'],
-        summary: 'Score rows with the active version; every item says which version made it',
+        summary: 'Score rows with the active version (or a canary for its share); every item says which version and arm made it',
         params: modelParams,
-        body: z.object({ items: z.array(z.unknown()).describe(`1 to ${MAX_BATCH_ITEMS} items of {features}`) }),
+        body: z.object({ items: z.array(z.unknown()).describe(`1 to ${MAX_BATCH_ITEMS} items of {features, entityKey?}; entityKey makes canary routing sticky`) }),
       },
     },
     async (req) => ({ items: await refit.score(req.params.id, req.body.items) }),
@@ -90,9 +90,9 @@ export const modelRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { r
         summary: 'Activate an earlier version (default: the one active before the current one)',
         params: modelParams,
         // Nullish: a POST without a body means "the previous version".
-        body: z.object({ version: z.string().min(1).optional() }).strict().nullish(),
+        body: z.object({ version: z.string().min(1).optional(), reason: z.string().min(1).max(2000).optional() }).strict().nullish(),
       },
     },
-    async (req) => activationDto(await refit.rollback(req.params.id, req.body?.version)),
+    async (req) => activationDto(await refit.rollback(req.params.id, req.body?.version, 'api', req.body?.reason)),
   );
 };

@@ -172,6 +172,71 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('model_versions').dropColumn('reference_sha256').execute();
       },
     },
+    '0004-rollout': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('scores').addColumn('arm', 'text').execute();
+        await db.schema.alterTable('scores').addColumn('latency_ms', double).execute();
+        await db.schema.alterTable('scores').addColumn('served', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+        await db.schema.alterTable('scores').addColumn('shadow_of', 'text').execute();
+        await db.schema.alterTable('scores').addColumn('error', 'text').execute();
+        await db.schema.createIndex('scores_shadow_of_idx').on('scores').columns(['shadow_of']).execute();
+        await db.schema.alterTable('model_versions').addColumn('artifact_deleted_at', 'text').execute();
+        // The database itself keeps a model from having two active versions, whatever crashes.
+        await sql`create unique index model_versions_one_active on model_versions (model_id) where status = 'active'`.execute(db);
+        await db.schema
+          .createTable('rollouts')
+          .addColumn('id', serial, (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('model_id', 'text', (c) => c.notNull().references('models.id').onDelete('cascade'))
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('mode', 'text')
+          .addColumn('version', 'text', (c) => c.notNull())
+          .addColumn('base_version', 'text')
+          .addColumn('share', double)
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('started_at', 'text', (c) => c.notNull())
+          .addColumn('ends_at', 'text', (c) => c.notNull())
+          .addColumn('finished_at', 'text')
+          .addColumn('reason', 'text')
+          .addColumn('numbers', 'text')
+          .execute();
+        // One running challenger (canary or shadow) and one running watch per model.
+        await sql`create unique index rollouts_one_running on rollouts (model_id, kind) where status = 'running'`.execute(db);
+        await db.schema
+          .createTable('timeline')
+          .addColumn('id', serial, (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('model_id', 'text', (c) => c.notNull().references('models.id').onDelete('cascade'))
+          .addColumn('at', 'text', (c) => c.notNull())
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('version', 'text')
+          .addColumn('from_version', 'text')
+          .addColumn('actor', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('numbers', 'text')
+          .execute();
+        await db.schema.createIndex('timeline_model_idx').on('timeline').columns(['model_id', 'id']).execute();
+        await db.schema
+          .createTable('rollout_intents')
+          .addColumn('id', serial, (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('model_id', 'text', (c) => c.notNull().references('models.id').onDelete('cascade'))
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('version', 'text', (c) => c.notNull())
+          .addColumn('from_version', 'text')
+          .addColumn('actor', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('started_at', 'text', (c) => c.notNull())
+          .execute();
+        // Earlier activations become the start of each model's timeline.
+        await sql`insert into timeline (model_id, at, action, version, from_version, actor, reason, numbers)
+                  select model_id, created_at, action, to_version, from_version, actor, reason, null from activations order by id`.execute(db);
+      },
+      async down(db: Kysely<any>) {
+        for (const t of ['rollout_intents', 'timeline', 'rollouts']) await db.schema.dropTable(t).ifExists().execute();
+        await db.schema.dropIndex('model_versions_one_active').ifExists().execute();
+        await db.schema.dropIndex('scores_shadow_of_idx').ifExists().execute();
+        await db.schema.alterTable('model_versions').dropColumn('artifact_deleted_at').execute();
+        for (const c of ['error', 'shadow_of', 'served', 'latency_ms', 'arm']) await db.schema.alterTable('scores').dropColumn(c).execute();
+      },
+    },
   };
 }
 

@@ -1,0 +1,291 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../domain/clock.js';
+import type { Activation, Model, Rollout, TimelineEntry } from '../domain/entities.js';
+import { RefitError } from '../errors.js';
+import type { EventHub } from '../events/hub.js';
+import type { Scorer } from '../serve/scorer.js';
+import type { Page, Store } from '../store/store.js';
+import type { ArmNumbers, Decision } from './analysis.js';
+import { armNumbers, decideChallenger, decideWatch } from './analysis.js';
+import type { RetentionReport } from './retention.js';
+import { cleanupRetention } from './retention.js';
+import { RolloutConflict, promote, rollback, stopChallenger } from './transitions.js';
+
+/** What the rollout manager needs. */
+export interface RolloutDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly hub: EventHub;
+  readonly scorer: Scorer;
+  readonly logger?: Logger;
+}
+
+/** A running canary or shadow with its live analysis. */
+export interface ChallengerEvaluation extends Decision<'promote' | 'abort' | 'continue'> {
+  readonly rollout: Rollout;
+}
+
+/** A running watch with its live analysis. */
+export interface WatchEvaluation extends Decision<'rollback' | 'pass' | 'continue'> {
+  readonly rollout: Rollout;
+}
+
+/** One evaluation of a model's rollouts: what was concluded and whether it was acted on. */
+export interface RolloutEvaluation {
+  readonly modelId: string;
+  readonly evaluatedAt: string;
+  readonly activeVersion: string | null;
+  readonly challenger: ChallengerEvaluation | null;
+  readonly watch: WatchEvaluation | null;
+  /** True when the decisions were carried out (the periodic check), false for a read-only look. */
+  readonly applied: boolean;
+}
+
+/**
+ * Runs canaries, shadows and the watch after a promotion: compares the arms on the traffic each
+ * served, promotes or stops challengers, rolls back a promoted version whose live numbers fall,
+ * and carries out manual promotions and rollbacks. Every change commits in one transaction with
+ * its timeline row and outbox event; promotions and rollbacks also leave an intent row, committed
+ * before and removed inside that transaction, so a crash mid-change is visible after restart.
+ */
+export class RolloutManager {
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly deps: RolloutDeps) {}
+
+  /** Run `fn` after any other change of the same model in this process has finished. */
+  private serial<T>(modelId: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(modelId) ?? Promise.resolve();
+    const next = prev.catch(() => {}).then(fn);
+    this.locks.set(modelId, next);
+    void next.finally(() => {
+      if (this.locks.get(modelId) === next) this.locks.delete(modelId);
+    }).catch(() => {});
+    return next;
+  }
+
+  private async model(modelId: string): Promise<Model> {
+    const m = await this.deps.store.getModel(modelId);
+    if (!m) throw new RefitError('MODEL_NOT_FOUND', `Model '${modelId}' does not exist.`);
+    return m;
+  }
+
+  private async classes(modelId: string, version: string | null): Promise<readonly string[]> {
+    if (version === null) return [];
+    try {
+      return (await this.deps.scorer.predictorFor(modelId, version)).classes;
+    } catch {
+      return [];
+    }
+  }
+
+  private async arm(model: Model, version: string, since: Date): Promise<ArmNumbers> {
+    const { store } = this.deps;
+    const [outcomes, serving] = await Promise.all([store.rolloutOutcomes(model.spec.id, since), store.servingStats(model.spec.id, since)]);
+    const classes = model.spec.task === 'multiclass' ? await this.classes(model.spec.id, version) : [];
+    return armNumbers(model.spec.task, version, outcomes, serving, classes);
+  }
+
+  /** The running rollouts of a model with their live numbers and what an evaluation would decide now. */
+  async inspect(modelId: string): Promise<RolloutEvaluation> {
+    const model = await this.model(modelId);
+    const now = this.deps.clock.now();
+    const { challenger, watch } = await this.deps.store.runningRollouts(modelId);
+    const policy = model.spec.retrain.rollout;
+    let c: ChallengerEvaluation | null = null;
+    if (challenger && challenger.baseVersion !== null) {
+      const [champ, chal] = await Promise.all([this.arm(model, challenger.baseVersion, challenger.startedAt), this.arm(model, challenger.version, challenger.startedAt)]);
+      c = { rollout: challenger, ...decideChallenger(model.spec.task, policy, champ, chal, { now, endsAt: challenger.endsAt }) };
+    }
+    let w: WatchEvaluation | null = null;
+    if (watch) {
+      const watched = await this.arm(model, watch.version, watch.startedAt);
+      w = { rollout: watch, ...decideWatch(policy, watched, { now, endsAt: watch.endsAt }) };
+    }
+    return { modelId, evaluatedAt: now.toISOString(), activeVersion: model.activeVersion, challenger: c, watch: w, applied: false };
+  }
+
+  /**
+   * Evaluate the model's rollouts and act: promote or stop a challenger, roll back or release a
+   * watched version. Called by the periodic checks (and `POST …/rollout/evaluate`).
+   */
+  evaluate(modelId: string): Promise<RolloutEvaluation> {
+    return this.serial(modelId, async () => {
+      const { store, clock } = this.deps;
+      const first = await this.inspect(modelId);
+      const model = await this.model(modelId);
+      const policy = model.spec.retrain.rollout;
+      const at = clock.now();
+      const who = { actor: 'rollout:evaluator', at };
+      // The watch first: a falling champion is rolled back before any challenger is judged against it.
+      if (first.watch?.decision === 'rollback') {
+        const w = first.watch;
+        if (w.rollout.baseVersion !== null && model.activeVersion === w.rollout.version) {
+          await this.doRollback(model, w.rollout.baseVersion, { reason: `automatic rollback: ${w.reason}`, numbers: w.numbers, automatic: true }, who);
+          return { ...(await this.inspect(modelId)), applied: true };
+        }
+      } else if (first.watch?.decision === 'pass') {
+        const w = first.watch;
+        await store.transaction(async (tx) => {
+          if (!(await tx.finishRollout(w.rollout.id, { status: 'passed', reason: w.reason, numbers: w.numbers, at }))) return;
+          await tx.appendTimeline({ modelId, at, action: 'watch.passed', version: w.rollout.version, fromVersion: w.rollout.baseVersion, actor: who.actor, reason: w.reason, numbers: w.numbers });
+        });
+      }
+      const c = first.challenger;
+      if (c?.decision === 'promote') {
+        const v = await store.getVersion(modelId, c.rollout.version);
+        await this.doPromote(model, c.rollout.version, { action: 'promote', reason: `${c.rollout.mode} passed: ${c.reason}`, numbers: c.numbers, metrics: v?.metrics ?? null }, who, policy);
+      } else if (c?.decision === 'abort') {
+        await this.guard(() =>
+          store.transaction((tx) => stopChallenger(tx, c.rollout, { reason: `${c.rollout.mode} failed: ${c.reason}`, numbers: c.numbers, versionStatus: 'rejected' }, who)),
+        );
+        this.deps.hub.emit('outbox:appended', {});
+      }
+      return { ...first, applied: true };
+    });
+  }
+
+  /** A conflict means another process decided first: nothing to do. */
+  private async guard(fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      if (err instanceof RolloutConflict) {
+        this.deps.logger?.info({ err }, 'rollout decided elsewhere');
+        return;
+      }
+      throw err;
+    }
+  }
+
+  private async doPromote(
+    model: Model,
+    version: string,
+    input: { action: 'promote' | 'force-promote'; reason: string; numbers: Readonly<Record<string, unknown>> | null; metrics: Readonly<Record<string, number>> | null },
+    who: { actor: string; at: Date },
+    policy = model.spec.retrain.rollout,
+  ): Promise<Activation> {
+    const { store, hub, scorer } = this.deps;
+    const modelId = model.spec.id;
+    // Load it first: a version whose artifact is gone or corrupt must not become active.
+    await scorer.loadVersion(modelId, version);
+    const intent = await store.beginIntent({ modelId, action: input.action, version, fromVersion: model.activeVersion, actor: who.actor, reason: input.reason, startedAt: who.at });
+    const activation = await store.transaction(async (tx) => {
+      const a = await promote(tx, { modelId, version, policy, ...input }, who);
+      await tx.clearIntent(intent);
+      return a;
+    });
+    hub.emit('model:activated', { modelId, version });
+    hub.emit('outbox:appended', {});
+    return activation;
+  }
+
+  private async doRollback(
+    model: Model,
+    target: string,
+    input: { reason: string; numbers: Readonly<Record<string, unknown>> | null; automatic: boolean },
+    who: { actor: string; at: Date },
+  ): Promise<Activation> {
+    const { store, hub, scorer } = this.deps;
+    const modelId = model.spec.id;
+    await scorer.loadVersion(modelId, target);
+    const v = await store.getVersion(modelId, target);
+    const intent = await store.beginIntent({ modelId, action: 'rollback', version: target, fromVersion: model.activeVersion, actor: who.actor, reason: input.reason, startedAt: who.at });
+    const activation = await store.transaction(async (tx) => {
+      const a = await rollback(tx, { modelId, target, metrics: v?.metrics ?? null, ...input }, who);
+      await tx.clearIntent(intent);
+      return a;
+    });
+    hub.emit('model:activated', { modelId, version: target });
+    hub.emit('outbox:appended', {});
+    return activation;
+  }
+
+  /**
+   * Make an earlier version active again: the given one, or by default the version that was
+   * active before the current one. Stops a running canary or shadow and ends the watch.
+   */
+  manualRollback(modelId: string, version: string | undefined, options: { actor: string; reason?: string }): Promise<Activation> {
+    return this.serial(modelId, async () => {
+      const model = await this.model(modelId);
+      let target = version;
+      if (target === undefined) {
+        const history = await this.deps.store.listActivations(modelId);
+        target = history.find((a) => a.toVersion === model.activeVersion)?.fromVersion ?? undefined;
+        if (!target) throw new RefitError('ROLLBACK_IMPOSSIBLE', `Model '${modelId}' has no earlier version to roll back to.`);
+      }
+      const v = await this.deps.store.getVersion(modelId, target);
+      if (!v) throw new RefitError('VERSION_NOT_FOUND', `Model '${modelId}' has no version '${target}'.`);
+      if (target === model.activeVersion) throw new RefitError('ROLLBACK_IMPOSSIBLE', `Version '${target}' is already active.`);
+      const reason = options.reason ?? (version ? `rollback to ${target} requested` : 'rollback to the previous version requested');
+      return this.doRollback(model, target, { reason, numbers: null, automatic: false }, { actor: options.actor, at: this.deps.clock.now() });
+    });
+  }
+
+  /** Promote any retained version now, whatever its gates or a running canary say; the reason is recorded. */
+  forcePromote(modelId: string, version: string, options: { actor: string; reason: string }): Promise<Activation> {
+    return this.serial(modelId, async () => {
+      const model = await this.model(modelId);
+      const v = await this.deps.store.getVersion(modelId, version);
+      if (!v) throw new RefitError('VERSION_NOT_FOUND', `Model '${modelId}' has no version '${version}'.`);
+      if (model.activeVersion === version) throw new RefitError('PROMOTION_IMPOSSIBLE', `Version '${version}' is already active.`);
+      return this.doPromote(model, version, { action: 'force-promote', reason: `forced: ${options.reason}`, numbers: null, metrics: v.metrics }, { actor: options.actor, at: this.deps.clock.now() });
+    });
+  }
+
+  /** Stop the running canary or shadow by hand; the champion keeps serving. */
+  abort(modelId: string, options: { actor: string; reason: string }): Promise<Rollout> {
+    return this.serial(modelId, async () => {
+      await this.model(modelId);
+      const { challenger } = await this.deps.store.runningRollouts(modelId);
+      if (!challenger) throw new RefitError('ROLLOUT_NOT_RUNNING', `Model '${modelId}' has no canary or shadow running.`);
+      await this.deps.store.transaction((tx) =>
+        stopChallenger(tx, challenger, { reason: `stopped by hand: ${options.reason}`, numbers: null, versionStatus: 'candidate' }, { actor: options.actor, at: this.deps.clock.now() }),
+      );
+      this.deps.hub.emit('outbox:appended', {});
+      return challenger;
+    });
+  }
+
+  /** Run retention for a model now. */
+  cleanup(modelId: string, actor: string): Promise<RetentionReport> {
+    return this.serial(modelId, async () => {
+      await this.model(modelId);
+      return cleanupRetention(this.deps, modelId, actor);
+    });
+  }
+
+  async timeline(modelId: string, page: { limit: number; offset: number }): Promise<Page<TimelineEntry>> {
+    await this.model(modelId);
+    return this.deps.store.listTimeline(modelId, page);
+  }
+
+  /**
+   * Start-up: promotions and rollbacks that a stopped process began but never committed are
+   * written to the timeline as interrupted (the change itself rolled back with its transaction,
+   * so the version active before it still is, and a running canary is decided again at the next check).
+   */
+  async recover(): Promise<TimelineEntry[]> {
+    const { store, clock } = this.deps;
+    const out: TimelineEntry[] = [];
+    for (const intent of await store.listIntents()) {
+      const model = await store.getModel(intent.modelId);
+      const entry = await store.transaction(async (tx) => {
+        const e = await tx.appendTimeline({
+          modelId: intent.modelId,
+          at: clock.now(),
+          action: 'interrupted',
+          version: intent.version,
+          fromVersion: intent.fromVersion,
+          actor: 'recovery',
+          reason: `the process stopped during the ${intent.action} to ${intent.version} begun at ${intent.startedAt.toISOString()} by ${intent.actor} (${intent.reason}); it did not commit, so ${model?.activeVersion ?? 'no version'} stays active`,
+          numbers: { intentAction: intent.action, startedAt: intent.startedAt.toISOString(), activeVersion: model?.activeVersion ?? null },
+        });
+        await tx.clearIntent(intent.id);
+        return e;
+      });
+      out.push(entry);
+    }
+    return out;
+  }
+}
