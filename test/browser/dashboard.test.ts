@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../src/config/settings.js';
 import type { RetrainJob } from '../../src/domain/entities.js';
 import { type RunningServer, startServer } from '../../src/server.js';
-import { CHROMIUM, churnRows, ensureWebBuilt, launchChromium, seeded } from './harness.js';
+import { CHROMIUM, churnRows, driftedChurnRows, ensureWebBuilt, launchChromium, seeded } from './harness.js';
 
 /*
  * The dashboard against a real server in headless Chromium: the flow of issue 7. Screenshots go
@@ -50,6 +50,13 @@ describe('the dashboard in Chromium', () => {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     return { status: res.status, body: await res.json() };
+  }
+
+  /** Score rows with the active version; the items carry scoreId and version. */
+  async function score(modelId: string, rows: { features: Record<string, unknown> }[]): Promise<{ scoreId: string; version: string }[]> {
+    const res = await api('POST', `/api/v1/models/${modelId}/score`, { items: rows.map((r) => ({ features: r.features })) });
+    expect(res.status).toBe(200);
+    return res.body.items;
   }
 
   /** Start a retrain through the API and resolve when it has ended. */
@@ -184,6 +191,64 @@ describe('the dashboard in Chromium', () => {
     // One point per version in the chart.
     await expect(page.getByTestId('metric-chart').locator('.recharts-line-dots .recharts-dot').count()).resolves.toBe(2);
 
+    // Before any score by the new version, the drift card says what it is waiting for.
+    await page
+      .getByTestId('drift')
+      .getByTestId('drift-unavailable')
+      .getByText(`Needs 100 scores by version ${newVersion}; 0 so far. Drift is measured once the model has scored that many rows.`, { exact: true })
+      .waitFor();
+    await page.getByTestId('live-metrics').getByTestId('live-row').filter({ hasText: newVersion }).getByTestId('live-value').getByText('no labelled scores yet', { exact: true }).waitFor();
+
+    // Production moves: 150 scores of shifted rows, 120 of them labelled by scoreId.
+    const driftedRows = driftedChurnRows(150, random);
+    const scored = await score('churn', driftedRows);
+    expect(scored.every((x) => x.version === newVersion)).toBe(true);
+    const labelled = scored.slice(0, 120).map((x, i) => ({ scoreId: x.scoreId, label: driftedRows[i].label }));
+    expect((await api('POST', '/api/v1/models/churn/labels', { items: labelled })).status).toBe(201);
+    const drift = (await api('GET', '/api/v1/models/churn/drift')).body;
+    expect(drift.status).toBe('ok');
+    const livePerf = (await api('GET', '/api/v1/models/churn/performance')).body;
+    const liveWindow = livePerf.windows.find((w: { version: string; count: number }) => w.version === newVersion && w.count > 0);
+    expect(liveWindow.count).toBe(120);
+
+    // "Check again": the drift card shows the verdict, one row per compared feature (text is not
+    // compared) plus the score, each with its test, statistic and threshold, and a chart each.
+    const driftCard = page.getByTestId('drift');
+    await driftCard.getByRole('button', { name: 'Check again' }).click();
+    await driftCard.getByTestId('drift-table').waitFor();
+    await expect(driftCard.getByTestId('drift-verdict').textContent()).resolves.toMatch(
+      drift.drifted ? /^Drifted\d of 3 features drifted \(\d+%\); the model counts as drifted from 50%\./ : /^No drift/,
+    );
+    const driftRows = driftCard.getByTestId('drift-row');
+    await expect(driftRows.count()).resolves.toBe(4);
+    const rowOf = (name: string) => driftRows.filter({ has: page.locator('td[data-label="Feature"] strong', { hasText: new RegExp(`^${name}$`) }) });
+    for (const f of drift.features as { name: string; test: string; statistic: number; threshold: number; drifted: boolean }[]) {
+      const row = rowOf(f.name);
+      await expect(row.locator('td[data-label="Test"]').textContent()).resolves.toBe(f.test === 'ks' ? 'Kolmogorov–Smirnov' : f.test === 'chi2' ? 'chi-square' : f.test === 'wasserstein' ? 'Wasserstein distance' : 'Jensen–Shannon distance');
+      await expect(row.locator('td[data-label="Statistic"]').textContent()).resolves.toBe(f.statistic >= 100 ? f.statistic.toFixed(1) : f.statistic.toFixed(3));
+      await expect(row.locator('td[data-label="Threshold"]').textContent()).resolves.toBe(f.test === 'ks' || f.test === 'chi2' ? `p < ${f.threshold}` : `> ${f.threshold}`);
+      await expect(row.getByTestId('drift-flag').textContent()).resolves.toBe(f.drifted ? 'yes' : 'no');
+    }
+    expect((drift.features as { name: string }[]).map((f) => f.name).sort()).toEqual(['segment', 'tenure', 'usage']);
+    // Usage moved from [0, 10) to [4, 14) and the segments to mostly enterprise: both drifted.
+    await expect(rowOf('usage').getByTestId('drift-flag').textContent()).resolves.toBe('yes');
+    await expect(rowOf('segment').getByTestId('drift-flag').textContent()).resolves.toBe('yes');
+    await expect(rowOf('score').count()).resolves.toBe(1);
+    await expect(driftCard.getByTestId('drift-chart').count()).resolves.toBe(4);
+    // Reference and current bars in each chart: ten quantile buckets for usage, one per segment.
+    await expect(driftCard.getByTestId('drift-chart').filter({ hasText: 'usage' }).locator('.recharts-bar-rectangle').count()).resolves.toBeGreaterThan(10);
+    await expect(driftCard.getByTestId('drift-chart').filter({ hasText: 'segment' }).locator('.recharts-bar-rectangle').count()).resolves.toBe(6);
+
+    // The metric chart now has the live AUC next to the test AUC, and the triggers say what they see.
+    await page.reload();
+    const liveRow = page.getByTestId('live-metrics').getByTestId('live-row').filter({ hasText: newVersion });
+    await expect(liveRow.getByTestId('live-value').textContent()).resolves.toMatch(/^0\.\d{4} \(120 labels\)$/);
+    await expect(page.getByTestId('metric-chart').locator('.recharts-scatter-symbol').count()).resolves.toBeGreaterThan(0);
+    await expect(page.getByTestId('metric-chart').locator('.recharts-line-dots .recharts-dot').count()).resolves.toBe(2);
+    const driftTrigger = page.getByTestId('triggers').getByTestId('trigger-drift');
+    await driftTrigger.waitFor();
+    await expect(driftTrigger.textContent()).resolves.toMatch(drift.drifted ? /seen, waiting/ : /fine/);
+
     // A new schedule, saved.
     const config = page.getByTestId('config');
     await config.getByLabel('Schedule kind').selectOption('cron');
@@ -205,9 +270,40 @@ describe('the dashboard in Chromium', () => {
     await expect(config.getByTestId('config-result').textContent()).resolves.toContain('Not saved');
     expect((await api('GET', '/api/v1/models/churn/retrain/config')).body.schedule).toBe('*/30 * * * *');
 
+    // A trigger value the server refuses: its message next to that field, nothing saved; then a good one.
+    await config.locator('#schedule').fill('*/30 * * * *');
+    const share = config.locator('#trigger-drift-featureShare');
+    await expect(share.inputValue()).resolves.toBe('0.5');
+    await share.fill('2');
+    await config.getByRole('button', { name: 'Save configuration' }).click();
+    const shareError = config.getByTestId('trigger-drift-featureShare-error');
+    await shareError.waitFor();
+    await expect(shareError.textContent()).resolves.toMatch(/expected number to be <=1/);
+    await expect(share.getAttribute('aria-invalid')).resolves.toBe('true');
+    await expect(config.getByTestId('schedule-error').count()).resolves.toBe(0);
+    await expect(config.getByTestId('config-result').textContent()).resolves.toContain('Not saved');
+    expect((await api('GET', '/api/v1/models/churn/retrain/config')).body.triggers.drift.featureShare).toBe(0.5);
+    await share.fill('0.4');
+    await config.locator('#trigger-rate-minWindows').fill('2');
+    await config.getByRole('button', { name: 'Save configuration' }).click();
+    await config.getByTestId('config-result').getByText('Saved.').waitFor();
+    await expect(config.getByTestId('trigger-drift-featureShare-error').count()).resolves.toBe(0);
+    const savedTriggers = (await api('GET', '/api/v1/models/churn/retrain/config')).body.triggers;
+    expect(savedTriggers.drift.featureShare).toBe(0.4);
+    expect(savedTriggers.rate.minWindows).toBe(2);
+    // Fields the form does not show kept their value.
+    expect(savedTriggers.drift.windowScores).toBe(10_000);
+    expect(savedTriggers.performance.cooldownHours).toBe(24);
+
     // Back to the overview, which has followed along.
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Models' }).click();
     await page.getByTestId('model-row-churn').getByText(`promoted ${newVersion}`).waitFor();
+    // Live metric and drift flag per model; a model without a version has neither.
+    await page.getByTestId('live-churn').filter({ hasText: /labels/ }).waitFor();
+    await expect(page.getByTestId('live-churn').textContent()).resolves.toMatch(/^AUC 0\.\d{4}test 0\.\d{4} · 120 labels$/);
+    await expect(page.getByTestId('drift-churn').textContent()).resolves.toMatch(drift.drifted ? /^drifted\d of 3 features$/ : /^no drift/);
+    await expect(page.getByTestId('live-house-prices').textContent()).resolves.toBe('—');
+    await expect(page.getByTestId('drift-house-prices').textContent()).resolves.toBe('—');
     await page.screenshot({ path: join(shots, 'overview.png'), fullPage: true });
 
     // Roll back to the first version from the versions list (a two-step confirmation).
@@ -219,7 +315,11 @@ describe('the dashboard in Chromium', () => {
       await page.getByTestId('active-version').getByText(firstVersion, { exact: true }).waitFor();
       await page.getByTestId('version-item').filter({ hasText: newVersion }).getByRole('button', { name: 'Roll back to this version' }).waitFor();
       expect((await api('GET', '/api/v1/models/churn')).body.activeVersion).toBe(firstVersion);
+      // The rollback event refreshes the drift card: the first version has no scores of its own yet.
+      await page.getByTestId('drift').getByText(`Needs 100 scores by version ${firstVersion}; 0 so far.`).waitFor();
     }
+    // Scores by the first version, for the phone's drift card.
+    expect((await score('churn', driftedChurnRows(120, random))).every((x) => x.version === firstVersion)).toBe(true);
     expect(pageErrors).toEqual([]);
     await context.close();
 
@@ -229,10 +329,23 @@ describe('the dashboard in Chromium', () => {
     await mobile.goto(server.url + '/models/churn');
     await mobile.getByTestId('history-row').nth(1).waitFor();
     await mobile.getByRole('button', { name: 'Retrain now' }).waitFor();
+    // The drift charts stack, one per row.
+    const charts = mobile.getByTestId('drift').getByTestId('drift-chart');
+    await charts.nth(3).waitFor();
+    const [a, b] = [await charts.nth(0).boundingBox(), await charts.nth(1).boundingBox()];
+    expect(b!.y).toBeGreaterThanOrEqual(a!.y + a!.height);
+    expect(Math.abs(b!.x - a!.x)).toBeLessThan(1);
     await expect(mobile.evaluate('document.documentElement.scrollWidth')).resolves.toBeLessThanOrEqual(390);
     await mobile.screenshot({ path: join(shots, 'model-phone.png'), fullPage: true });
+    // One model's failing drift call stays in its cell: the rest of the overview works.
+    await mobile.route('**/api/v1/models/churn/drift', (route) => route.fulfill({ status: 500, contentType: 'application/problem+json', body: JSON.stringify({ title: 'Internal error', status: 500, detail: 'boom' }) }));
     await mobile.goto(server.url + '/');
     await mobile.getByTestId('model-row-churn').waitFor();
+    await mobile.getByTestId('drift-churn').getByText('unavailable').waitFor();
+    await mobile.getByTestId('model-row-churn').getByTestId('status-churn').waitFor();
+    // (The first version, active again, has no labelled scores.)
+    await mobile.getByTestId('live-churn').getByText('no labelled scores yet').waitFor();
+    await mobile.unroute('**/api/v1/models/churn/drift');
     await expect(mobile.evaluate('document.documentElement.scrollWidth')).resolves.toBeLessThanOrEqual(390);
     // An unknown model says so.
     await mobile.goto(server.url + '/models/nope');

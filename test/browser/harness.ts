@@ -61,3 +61,18 @@ export function churnRows(n: number, random: () => number): { features: Record<s
     return { features: { usage, tenure, segment, note }, label: score > 0 ? 1 : 0 };
   });
 }
+
+/**
+ * Rows as production might send them after the world moved: heavier usage and mostly enterprise
+ * customers, labelled by the same rule as churnRows (so the inputs drift while the rule holds).
+ */
+export function driftedChurnRows(n: number, random: () => number): { features: Record<string, number | string>; label: number }[] {
+  return Array.from({ length: n }, () => {
+    const usage = 4 + random() * 10;
+    const tenure = random() * 5;
+    const segment = random() < 0.7 ? 'enterprise' : SEGMENTS[Math.floor(random() * 2)];
+    const note = `${WORDS[Math.floor(random() * WORDS.length)]} ${WORDS[Math.floor(random() * WORDS.length)]}`;
+    const score = 0.6 * usage - 0.8 * tenure + (segment === 'enterprise' ? -1 : 0.5) + (note.includes('outage') ? 2 : 0) + (random() - 0.5) * 4 - 1.5;
+    return { features: { usage, tenure, segment, note }, label: score > 0 ? 1 : 0 };
+  });
+}

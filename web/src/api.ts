@@ -83,10 +83,88 @@ export interface RetrainConfig {
   seed: number;
   timeoutMinutes: number;
   retry: { retries: number; initialDelaySeconds: number; maxDelaySeconds: number };
+  triggers: Triggers;
   trainer: { type: string; params: Record<string, unknown> };
   scheduleDescription: string;
   effectiveTimezone: string;
   nextRunAt: string | null;
+}
+
+/** When the monitor starts a retrain by itself; checked on `checkSchedule` (cron). */
+export interface Triggers {
+  checkSchedule: string;
+  performance: { enabled: boolean; maxDropPct: number; maxErrorRisePct: number; minLabels: number; windowHours: number; cooldownHours: number };
+  drift: { enabled: boolean; featureShare: number; windowScores: number; minScores: number; delayHours: number; cooldownHours: number };
+  rate: { enabled: boolean; windowHours: number; lastWindows: number; below: number; minWindows: number; cooldownHours: number };
+}
+
+/** One feature (or the score) compared between the version's training data and recent scores. */
+export interface FeatureDrift {
+  name: string;
+  kind: 'number' | 'category' | 'boolean';
+  /** ks / chi2 decide by p-value < threshold; wasserstein / jensen-shannon by distance > threshold. */
+  test: 'ks' | 'wasserstein' | 'chi2' | 'jensen-shannon' | 'none';
+  statistic: number;
+  pValue?: number;
+  distance?: number;
+  threshold: number;
+  drifted: boolean;
+  currentRows: number;
+  psi?: number;
+}
+
+export interface Distribution {
+  name: string;
+  buckets: { label: string; reference: number; current: number }[];
+}
+
+export interface DriftResult {
+  modelId: string;
+  version: string | null;
+  status: 'ok' | 'no-version' | 'no-reference' | 'insufficient';
+  reason: string;
+  computedAt: string;
+  referenceRows: number;
+  currentRows: number;
+  drifted: boolean;
+  driftedShare: number;
+  driftedFeatures: string[];
+  featureShare: number;
+  features: FeatureDrift[];
+  score: FeatureDrift | null;
+  distributions: Distribution[];
+}
+
+export interface PerformanceWindow {
+  version: string;
+  start: string;
+  end: string;
+  count: number;
+  metrics: Metrics;
+  acceptRate: number | null;
+}
+
+export interface Performance {
+  modelId: string;
+  activeVersion: string | null;
+  primaryMetric: string;
+  windowHours: number;
+  baselines: Record<string, Metrics>;
+  windows: PerformanceWindow[];
+}
+
+export interface TriggerDecision {
+  kind: 'performance' | 'drift' | 'rate' | string;
+  decision: string;
+  reason: string;
+  numbers: Record<string, unknown>;
+}
+
+export interface RetrainNeeded {
+  needed: boolean;
+  reasons: string[];
+  triggers: TriggerDecision[];
+  checkedAt?: string;
 }
 
 export interface Version {
@@ -186,6 +264,9 @@ export const api = {
   putConfig: (id: string, body: Record<string, unknown>) => request<RetrainConfig>('PUT', `${m(id)}/retrain/config`, body),
   versions: (id: string) => request<{ activeVersion: string | null; items: Version[] }>('GET', `${m(id)}/versions`),
   rollback: (id: string, version: string) => request<unknown>('POST', `${m(id)}/rollback`, { version }),
+  drift: (id: string) => request<DriftResult>('GET', `${m(id)}/drift`),
+  performance: (id: string, window = '24h', windows = 7) => request<Performance>('GET', `${m(id)}/performance?window=${window}&windows=${windows}`),
+  retrainNeeded: (id: string) => request<RetrainNeeded>('GET', `${m(id)}/retrain-needed`),
   schedules: () => request<{ items: Schedule[] }>('GET', '/schedules').then((r) => r.items),
 };
 

@@ -21,3 +21,12 @@ export const useVersions = (id: string) => useQuery({ queryKey: ['versions', id]
 export const useConfig = (id: string) => useQuery({ queryKey: ['config', id], queryFn: () => api.config(id) });
 
 export const useSchedules = () => useQuery({ queryKey: ['schedules'], queryFn: api.schedules });
+
+/** Monitoring is computed on request and changes with every score, which sends no event: refreshed each minute. */
+const MONITOR = { staleTime: 20_000, refetchInterval: 60_000 } as const;
+
+export const useDrift = (id: string) => useQuery({ queryKey: ['drift', id], queryFn: () => api.drift(id), ...MONITOR });
+
+export const usePerformance = (id: string) => useQuery({ queryKey: ['performance', id], queryFn: () => api.performance(id), ...MONITOR });
+
+export const useRetrainNeeded = (id: string) => useQuery({ queryKey: ['needed', id], queryFn: () => api.retrainNeeded(id), ...MONITOR });

@@ -1,6 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, type ReactNode, useState } from 'react';
-import { api, ApiError, type FieldProblem, type RetrainConfig, type ScheduleSpec } from '../api.js';
+import { api, ApiError, type FieldProblem, type Model, type RetrainConfig, type ScheduleSpec } from '../api.js';
 import { dateTime } from '../format.js';
 import { Card } from './common.js';
 
@@ -20,6 +20,19 @@ interface FormValues {
   autoPromote: boolean;
   maxDegradationPct: string;
   retries: string;
+  checkSchedule: string;
+  perfEnabled: boolean;
+  perfMaxDropPct: string;
+  perfMaxErrorRisePct: string;
+  perfMinLabels: string;
+  driftEnabled: boolean;
+  driftFeatureShare: string;
+  driftDelayHours: string;
+  driftMinScores: string;
+  rateEnabled: boolean;
+  rateBelow: string;
+  rateLastWindows: string;
+  rateMinWindows: string;
 }
 
 const DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
@@ -39,6 +52,19 @@ function toValues(c: RetrainConfig): FormValues {
     autoPromote: c.autoPromote,
     maxDegradationPct: String(+(c.gates.maxDegradation * 100).toFixed(4)),
     retries: String(c.retry.retries),
+    checkSchedule: c.triggers.checkSchedule,
+    perfEnabled: c.triggers.performance.enabled,
+    perfMaxDropPct: String(c.triggers.performance.maxDropPct),
+    perfMaxErrorRisePct: String(c.triggers.performance.maxErrorRisePct),
+    perfMinLabels: String(c.triggers.performance.minLabels),
+    driftEnabled: c.triggers.drift.enabled,
+    driftFeatureShare: String(c.triggers.drift.featureShare),
+    driftDelayHours: String(c.triggers.drift.delayHours),
+    driftMinScores: String(c.triggers.drift.minScores),
+    rateEnabled: c.triggers.rate.enabled,
+    rateBelow: String(c.triggers.rate.below),
+    rateLastWindows: String(c.triggers.rate.lastWindows),
+    rateMinWindows: String(c.triggers.rate.minWindows),
   };
 }
 
@@ -48,7 +74,17 @@ function num(text: string): unknown {
   return t !== '' && Number.isFinite(Number(t)) ? Number(t) : t;
 }
 
-function toBody(v: FormValues): Record<string, unknown> {
+/** Only the trigger fields the form shows: the others keep their value on the server. */
+function triggersBody(v: FormValues, task: Model['task']): Record<string, unknown> {
+  return {
+    checkSchedule: v.checkSchedule.trim(),
+    performance: { enabled: v.perfEnabled, maxDropPct: num(v.perfMaxDropPct), maxErrorRisePct: num(v.perfMaxErrorRisePct), minLabels: num(v.perfMinLabels) },
+    drift: { enabled: v.driftEnabled, featureShare: num(v.driftFeatureShare), delayHours: num(v.driftDelayHours), minScores: num(v.driftMinScores) },
+    ...(task === 'binary' ? { rate: { enabled: v.rateEnabled, below: num(v.rateBelow), lastWindows: num(v.rateLastWindows), minWindows: num(v.rateMinWindows) } } : {}),
+  };
+}
+
+function toBody(v: FormValues, task: Model['task']): Record<string, unknown> {
   const schedule: ScheduleSpec =
     v.mode === 'cron' ? v.cron.trim() : v.mode === 'week' ? { every: 'week', day: v.day, at: v.at } : v.mode === 'day' ? { every: 'day', at: v.at } : { every: 'month', at: v.at };
   const pct = num(v.maxDegradationPct);
@@ -62,6 +98,7 @@ function toBody(v: FormValues): Record<string, unknown> {
     autoPromote: v.autoPromote,
     gates: { maxDegradation: typeof pct === 'number' ? pct / 100 : pct },
     retry: { retries: num(v.retries) },
+    triggers: triggersBody(v, task),
   };
 }
 
@@ -78,13 +115,35 @@ const FIELDS: [prefix: string, field: string][] = [
   ['/retry', 'retries'],
 ];
 
+/** Trigger fields with an input in the form, by their path under /triggers. */
+const TRIGGER_FIELDS = new Set([
+  'checkSchedule',
+  'performance/enabled',
+  'performance/maxDropPct',
+  'performance/maxErrorRisePct',
+  'performance/minLabels',
+  'drift/enabled',
+  'drift/featureShare',
+  'drift/delayHours',
+  'drift/minScores',
+  'rate/enabled',
+  'rate/below',
+  'rate/lastWindows',
+  'rate/minWindows',
+]);
+
+/** `/triggers/drift/featureShare` → `trigger-drift-featureShare` (the input's id). */
 function fieldOf(path: string): string | null {
+  if (path.startsWith('/triggers/')) {
+    const rest = path.slice('/triggers/'.length);
+    return TRIGGER_FIELDS.has(rest) ? `trigger-${rest.replace('/', '-')}` : null;
+  }
   for (const [prefix, field] of FIELDS) if (path === prefix || path.startsWith(prefix + '/')) return field;
   return null;
 }
 
 /** The retrain configuration; the server validates it and its problems appear under their fields. */
-export function ConfigForm({ modelId, config }: { modelId: string; config: RetrainConfig }) {
+export function ConfigForm({ modelId, config, task }: { modelId: string; config: RetrainConfig; task: Model['task'] }) {
   const client = useQueryClient();
   const [values, setValues] = useState<FormValues>(() => toValues(config));
   const [dirty, setDirty] = useState(false);
@@ -95,6 +154,7 @@ export function ConfigForm({ modelId, config }: { modelId: string; config: Retra
       client.setQueryData(['config', modelId], next);
       void client.invalidateQueries({ queryKey: ['status', modelId] });
       void client.invalidateQueries({ queryKey: ['schedules'] });
+      for (const key of ['drift', 'performance', 'needed']) void client.invalidateQueries({ queryKey: [key, modelId] });
       setValues(toValues(next));
       setDirty(false);
       setSaved(next);
@@ -117,7 +177,7 @@ export function ConfigForm({ modelId, config }: { modelId: string; config: Retra
   };
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    save.mutate(toBody(values));
+    save.mutate(toBody(values, task));
   };
   const current = saved ?? (client.getQueryData<RetrainConfig>(['config', modelId]) ?? config);
 
@@ -217,7 +277,7 @@ export function ConfigForm({ modelId, config }: { modelId: string; config: Retra
           <FieldError id="autoPromote-error" messages={byField.get('autoPromote')} />
         </div>
 
-        <p className="field wide muted small">Drift and performance triggers are not available yet: retrains start on the schedule or by hand.</p>
+        <TriggerFields values={values} set={set} byField={byField} task={task} />
 
         <div className="field wide form-actions">
           <button type="submit" className="primary" disabled={save.isPending}>
@@ -251,6 +311,69 @@ export function ConfigForm({ modelId, config }: { modelId: string; config: Retra
         )}
       </form>
     </Card>
+  );
+}
+
+type Setter = <K extends keyof FormValues>(key: K, value: FormValues[K]) => void;
+
+/** A number input for a trigger setting, its server error under it. */
+function NumberField({ id, label, value, onChange, errors, help, min, max, step }: { id: string; label: string; value: string; onChange: (v: string) => void; errors?: string[]; help?: string; min?: number; max?: number; step?: number | 'any' }) {
+  return (
+    <Field id={id} label={label} errors={errors} help={help}>
+      <input id={id} type="number" min={min} max={max} step={step ?? 'any'} value={value} onChange={(e) => onChange(e.target.value)} aria-invalid={errors !== undefined} aria-describedby={`${id}-error`} />
+    </Field>
+  );
+}
+
+function TriggerToggle({ id, label, checked, onChange, errors }: { id: string; label: string; checked: boolean; onChange: (v: boolean) => void; errors?: string[] }) {
+  return (
+    <div className="field wide trigger-toggle">
+      <label className="check" htmlFor={id}>
+        <input id={id} type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} aria-describedby={`${id}-error`} /> {label}
+      </label>
+      <FieldError id={`${id}-error`} messages={errors} />
+    </div>
+  );
+}
+
+/** The monitor's triggers: when it starts a retrain by itself, and how often it checks. */
+function TriggerFields({ values: v, set, byField, task }: { values: FormValues; set: Setter; byField: Map<string, string[]>; task: Model['task'] }) {
+  const errorMetric = task === 'regression';
+  return (
+    <fieldset className="field wide triggers" data-testid="trigger-fields">
+      <legend>Retrain triggers</legend>
+      <p className="help">Besides the schedule, the monitor starts a retrain when the live metric drops, the inputs drift, or (binary models) the accept rate stays low.</p>
+      <div className="trigger-grid">
+        <Field id="trigger-checkSchedule" label="Check schedule (cron)" errors={byField.get('trigger-checkSchedule')} help="When the triggers are checked, in the schedule's time zone. 0 * * * * is hourly.">
+          <input id="trigger-checkSchedule" value={v.checkSchedule} onChange={(e) => set('checkSchedule', e.target.value)} spellCheck={false} className="mono" aria-invalid={byField.has('trigger-checkSchedule')} aria-describedby="trigger-checkSchedule-error" />
+        </Field>
+
+        <h3 className="field wide trigger-title">Live metric</h3>
+        <TriggerToggle id="trigger-performance-enabled" label="Retrain when the live metric gets worse than the version's test metric" checked={v.perfEnabled} onChange={(x) => set('perfEnabled', x)} errors={byField.get('trigger-performance-enabled')} />
+        {errorMetric ? (
+          <NumberField id="trigger-performance-maxErrorRisePct" label="Largest error rise (%)" value={v.perfMaxErrorRisePct} onChange={(x) => set('perfMaxErrorRisePct', x)} errors={byField.get('trigger-performance-maxErrorRisePct')} min={0} help="RMSE, MAE: fire when live is up more than this." />
+        ) : (
+          <NumberField id="trigger-performance-maxDropPct" label="Largest drop (%)" value={v.perfMaxDropPct} onChange={(x) => set('perfMaxDropPct', x)} errors={byField.get('trigger-performance-maxDropPct')} min={0} max={100} help="Fire when the live metric is down more than this." />
+        )}
+        <NumberField id="trigger-performance-minLabels" label="Labels needed in the window" value={v.perfMinLabels} onChange={(x) => set('perfMinLabels', x)} errors={byField.get('trigger-performance-minLabels')} min={1} step={1} />
+
+        <h3 className="field wide trigger-title">Drift</h3>
+        <TriggerToggle id="trigger-drift-enabled" label="Retrain when the inputs drift from the training data" checked={v.driftEnabled} onChange={(x) => set('driftEnabled', x)} errors={byField.get('trigger-drift-enabled')} />
+        <NumberField id="trigger-drift-featureShare" label="Share of features that must drift (0–1)" value={v.driftFeatureShare} onChange={(x) => set('driftFeatureShare', x)} errors={byField.get('trigger-drift-featureShare')} min={0} max={1} help="0.5: half of the compared features." />
+        <NumberField id="trigger-drift-delayHours" label="Retrain within (hours)" value={v.driftDelayHours} onChange={(x) => set('driftDelayHours', x)} errors={byField.get('trigger-drift-delayHours')} min={0} help="Drift must persist to the next check; 0 retrains at once." />
+        <NumberField id="trigger-drift-minScores" label="Scores needed" value={v.driftMinScores} onChange={(x) => set('driftMinScores', x)} errors={byField.get('trigger-drift-minScores')} min={10} step={1} help="Recent scores before drift is judged." />
+
+        {task === 'binary' && (
+          <>
+            <h3 className="field wide trigger-title">Accept rate</h3>
+            <TriggerToggle id="trigger-rate-enabled" label="Retrain when the share of positive feedback stays low" checked={v.rateEnabled} onChange={(x) => set('rateEnabled', x)} errors={byField.get('trigger-rate-enabled')} />
+            <NumberField id="trigger-rate-below" label="Fire below (0–1)" value={v.rateBelow} onChange={(x) => set('rateBelow', x)} errors={byField.get('trigger-rate-below')} min={0} max={1} help="The average accept rate over the last windows." />
+            <NumberField id="trigger-rate-lastWindows" label="Windows averaged" value={v.rateLastWindows} onChange={(x) => set('rateLastWindows', x)} errors={byField.get('trigger-rate-lastWindows')} min={1} step={1} />
+            <NumberField id="trigger-rate-minWindows" label="Windows with feedback needed" value={v.rateMinWindows} onChange={(x) => set('rateMinWindows', x)} errors={byField.get('trigger-rate-minWindows')} min={1} step={1} />
+          </>
+        )}
+      </div>
+    </fieldset>
   );
 }
 

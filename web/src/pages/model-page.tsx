@@ -1,19 +1,22 @@
 import { ApiError, primaryMetricOf } from '../api.js';
 import { Card, ErrorBox, Loading } from '../components/common.js';
 import { ConfigForm } from '../components/config-form.js';
+import { DriftCard } from '../components/drift-card.js';
 import { HistoryTable } from '../components/history-table.js';
 import { MetricChart } from '../components/metric-chart.js';
 import { StatusCard } from '../components/status-card.js';
+import { TriggersCard } from '../components/triggers-card.js';
 import { VersionsList } from '../components/versions-list.js';
-import { isBusy, useConfig, useModel, useStatus, useVersions } from '../queries.js';
+import { isBusy, useConfig, useModel, usePerformance, useStatus, useVersions } from '../queries.js';
 import { Link } from '../router.js';
 
-/** One model: status and "Retrain now", history, metric chart, configuration, versions. */
+/** One model: status and "Retrain now", triggers, metric chart (test and live), history, drift, configuration, versions. */
 export function ModelPage({ modelId }: { modelId: string }) {
   const model = useModel(modelId);
   const status = useStatus(modelId);
   const versions = useVersions(modelId);
   const config = useConfig(modelId);
+  const performance = usePerformance(modelId);
 
   if (model.isPending) return <Loading what={`model ${modelId}`} />;
   if (model.isError) {
@@ -48,25 +51,26 @@ export function ModelPage({ modelId }: { modelId: string }) {
           {status.isPending && <Card title="Retraining"><Loading what="the status" /></Card>}
           {status.isError && <Card title="Retraining"><ErrorBox what="the status" error={status.error} retry={() => void status.refetch()} /></Card>}
           {status.data && <StatusCard modelId={m.id} status={status.data} />}
+          <TriggersCard modelId={m.id} />
         </div>
         <div className="col">
           {versions.isPending && <Card title="Versions"><Loading what="versions" /></Card>}
           {versions.isError && <Card title="Versions"><ErrorBox what="versions" error={versions.error} retry={() => void versions.refetch()} /></Card>}
-          {versions.data && <MetricChart versions={versions.data.items} primary={primary} activeVersion={versions.data.activeVersion} />}
+          {versions.data && (
+            <MetricChart versions={versions.data.items} primary={primary} activeVersion={versions.data.activeVersion} performance={performance.data} performanceError={performance.error} />
+          )}
         </div>
       </div>
       <HistoryTable modelId={m.id} />
+      <DriftCard modelId={m.id} />
       <div className="grid">
         <div className="col">
           {config.isPending && <Card title="Configuration"><Loading what="the configuration" /></Card>}
           {config.isError && <Card title="Configuration"><ErrorBox what="the configuration" error={config.error} retry={() => void config.refetch()} /></Card>}
-          {config.data && <ConfigForm modelId={m.id} config={config.data} />}
+          {config.data && <ConfigForm modelId={m.id} config={config.data} task={m.task} />}
         </div>
         <div className="col">
           {versions.data && <VersionsList modelId={m.id} versions={versions.data.items} activeVersion={versions.data.activeVersion} primary={primary} busy={isBusy(status.data)} />}
-          <Card title="Drift">
-            <p className="muted">Drift monitoring is not available yet: there are no per-feature statistics to show.</p>
-          </Card>
         </div>
       </div>
     </>

@@ -1,10 +1,11 @@
-import type { Job, Model, Schedule } from '../api.js';
+import { type Job, lowerIsBetter, type Model, primaryMetricOf, type Schedule } from '../api.js';
 import { Empty, ErrorBox, Loading, StageProgress, StatusBadge } from '../components/common.js';
-import { dateTime, relative } from '../format.js';
-import { isBusy, useModels, useSchedules, useStatus } from '../queries.js';
+import { dateTime, metric, metricName, relative } from '../format.js';
+import { hoursText, liveByVersion } from '../monitoring.js';
+import { isBusy, useDrift, useModels, usePerformance, useSchedules, useStatus } from '../queries.js';
 import { Link, modelPath } from '../router.js';
 
-/** Every model at a glance: active version, status, last retrain and its result, next run. */
+/** Every model at a glance: active version, status, last retrain and its result, next run, live metric, drift. */
 export function Overview() {
   const models = useModels();
   const schedules = useSchedules();
@@ -39,6 +40,8 @@ export function Overview() {
                 <th scope="col">Last retrain</th>
                 <th scope="col">Result</th>
                 <th scope="col">Next run</th>
+                <th scope="col">Live metric</th>
+                <th scope="col">Drift</th>
               </tr>
             </thead>
             <tbody>
@@ -47,7 +50,7 @@ export function Overview() {
               ))}
             </tbody>
           </table>
-          <p className="muted note">Live metrics and drift flags will appear here once monitoring is part of Refit; they are not available yet.</p>
+          <p className="muted note">Live metric: the active version's primary metric in its latest window with labels that name their score. Drift: its training data against its recent scores.</p>
         </>
       )}
     </>
@@ -89,7 +92,54 @@ function ModelRow({ model, schedules }: { model: Model; schedules: Schedule[] | 
         {nextRun ? <span title={dateTime(nextRun)}>{relative(nextRun)}</span> : s || schedules ? <span className="muted">no schedule on</span> : '…'}
         {extra > 0 && <div className="muted small">{extra === 1 ? '1 extra schedule' : `${extra} extra schedules`}</div>}
       </td>
+      <td data-label="Live metric" data-testid={`live-${model.id}`}>
+        <LiveMetricCell model={model} />
+      </td>
+      <td data-label="Drift" data-testid={`drift-${model.id}`}>
+        <DriftCell model={model} />
+      </td>
     </tr>
+  );
+}
+
+/** The active version's live primary metric (latest window with outcomes) against its test value. */
+function LiveMetricCell({ model }: { model: Model }) {
+  const perf = usePerformance(model.id);
+  if (!model.activeVersion) return <span className="muted">—</span>;
+  if (perf.isPending) return <span className="muted">…</span>;
+  if (perf.isError) return <span className="error-text small" title={perf.error.message}>unavailable</span>;
+  const primary = perf.data.primaryMetric || primaryMetricOf(model.task);
+  const live = liveByVersion(perf.data).get(model.activeVersion);
+  if (!live) return <span className="muted small" title="Labels that refer to scores by scoreId make the live metric.">no labelled scores yet</span>;
+  const test = perf.data.baselines[model.activeVersion]?.[primary];
+  const worse = typeof test === 'number' && (lowerIsBetter(primary) ? live.latest.metrics[primary] > test : live.latest.metrics[primary] < test);
+  return (
+    <span title={`${live.latest.count} labelled outcome(s) in the ${hoursText(perf.data.windowHours)} window ending ${dateTime(live.latest.end)}`}>
+      {metricName(primary)} <strong className={worse ? 'bad' : undefined}>{metric(live.latest.metrics[primary])}</strong>
+      <div className="muted small">
+        {typeof test === 'number' ? `test ${metric(test)} · ` : ''}
+        {live.latest.count} labels
+      </div>
+    </span>
+  );
+}
+
+/** Drifted or not; why there is no verdict; a failure here stays in this cell. */
+function DriftCell({ model }: { model: Model }) {
+  const drift = useDrift(model.id);
+  if (!model.activeVersion) return <span className="muted">—</span>;
+  if (drift.isPending) return <span className="muted">…</span>;
+  if (drift.isError) return <span className="error-text small" title={drift.error.message}>unavailable</span>;
+  const d = drift.data;
+  if (d.status !== 'ok') return <span className="muted small" title={d.reason}>{d.status === 'insufficient' ? `not enough scores (${d.currentRows})` : d.status === 'no-reference' ? 'no reference data' : 'no version'}</span>;
+  const tested = d.features.filter((f) => f.test !== 'none').length;
+  return (
+    <span title={d.driftedFeatures.length > 0 ? `Drifted: ${d.driftedFeatures.join(', ')}` : undefined}>
+      {d.drifted ? <span className="badge badge-bad">drifted</span> : <span className="badge badge-good">no drift</span>}
+      <div className="muted small">
+        {d.driftedFeatures.length} of {tested} features
+      </div>
+    </span>
   );
 }
 

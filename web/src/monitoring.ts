@@ -1,0 +1,86 @@
+/** Reading the monitoring endpoints: live metrics per version, drift verdicts in plain words. */
+import type { DriftResult, FeatureDrift, Performance, PerformanceWindow } from './api.js';
+
+/** One version's live primary metric over the windows that had labelled outcomes. */
+export interface LiveMetric {
+  version: string;
+  /** Mean of the windows' values, weighted by their labelled outcomes. */
+  value: number;
+  /** Labelled outcomes behind it. */
+  count: number;
+  /** The most recent window with a value. */
+  latest: PerformanceWindow;
+}
+
+/** Per version, the live primary metric (windows without outcomes or without the metric are left out). */
+export function liveByVersion(perf: Performance): Map<string, LiveMetric> {
+  const out = new Map<string, LiveMetric>();
+  const sums = new Map<string, { sum: number; count: number }>();
+  for (const w of perf.windows) {
+    const v = w.metrics[perf.primaryMetric];
+    if (w.count <= 0 || typeof v !== 'number' || !Number.isFinite(v)) continue;
+    const s = sums.get(w.version) ?? { sum: 0, count: 0 };
+    s.sum += v * w.count;
+    s.count += w.count;
+    sums.set(w.version, s);
+    const prev = out.get(w.version);
+    const latest = !prev || new Date(w.end).getTime() > new Date(prev.latest.end).getTime() ? w : prev.latest;
+    out.set(w.version, { version: w.version, value: s.sum / s.count, count: s.count, latest });
+  }
+  return out;
+}
+
+/** "24 h", "7 d": a window length as people read it. */
+export function hoursText(h: number): string {
+  return h % 24 === 0 && h >= 48 ? `${h / 24} d` : `${h} h`;
+}
+
+const TESTS: Record<FeatureDrift['test'], string> = {
+  ks: 'Kolmogorov–Smirnov',
+  chi2: 'chi-square',
+  wasserstein: 'Wasserstein distance',
+  'jensen-shannon': 'Jensen–Shannon distance',
+  none: 'no values yet',
+};
+
+export function testName(t: FeatureDrift['test']): string {
+  return TESTS[t] ?? t;
+}
+
+/** p-value tests drift below their threshold (alpha); distance tests above theirs. */
+export function isPValueTest(t: FeatureDrift['test']): boolean {
+  return t === 'ks' || t === 'chi2' || t === 'none';
+}
+
+export function thresholdText(f: FeatureDrift): string {
+  if (f.test === 'none') return '—';
+  return isPValueTest(f.test) ? `p < ${f.threshold}` : `> ${f.threshold}`;
+}
+
+/** Small p-values as 1e-40, others with three decimals. */
+export function pValueText(p: number | undefined): string {
+  if (p === undefined || !Number.isFinite(p)) return '—';
+  if (p === 0) return '0';
+  return p < 0.001 ? p.toExponential(1) : p.toFixed(3);
+}
+
+export function statisticText(x: number): string {
+  if (!Number.isFinite(x)) return '—';
+  return Math.abs(x) >= 100 ? x.toFixed(1) : x.toFixed(3);
+}
+
+/** Why there is no drift report, in words a person can act on. */
+export function driftUnavailable(d: DriftResult, minScores: number | undefined): string {
+  switch (d.status) {
+    case 'no-version':
+      return 'No active version yet. Drift compares recent scores with the training data of the active version, so it starts after the first successful retrain.';
+    case 'no-reference':
+      return `Version ${d.version ?? ''} has no reference sample of its training data (it was trained before Refit kept one). The next retrain records one.`;
+    case 'insufficient':
+      return minScores !== undefined
+        ? `Needs ${minScores} scores by version ${d.version ?? ''}; ${d.currentRows} so far. Drift is measured once the model has scored that many rows.`
+        : `Not enough scores yet: ${d.reason}.`;
+    default:
+      return d.reason;
+  }
+}
