@@ -15,41 +15,100 @@ export interface FeatureBins {
 /** Rows sampled (evenly spaced) to place the quantile edges, as scikit-learn does. */
 const EDGE_SAMPLE = 200_000;
 
+/** True when `s[0, m)` holds at most `limit` distinct values (stops counting past the limit). */
+function fewDistinct(s: Float64Array, m: number, limit: number): boolean {
+  const seen = new Set<number>();
+  for (let i = 0; i < m; i++) {
+    seen.add(s[i]);
+    if (seen.size > limit) return false;
+  }
+  return true;
+}
+
+/** Buckets for order statistics: the sample is spread over this many equal-width value ranges. */
+const BUCKETS = 4096;
+
+/**
+ * Order statistics of `s[0, m)` (finite values) without sorting all of it: values are scattered
+ * into equal-width buckets (a monotone map, so bucket order is value order) and only the buckets
+ * holding a requested rank get sorted. Returns `at(rank)`, the value a full sort would put there.
+ */
+function orderStatistics(s: Float64Array, m: number, min: number, max: number): (rank: number) => number {
+  const scale = BUCKETS / (max - min);
+  const bucketOf = (v: number): number => Math.min(BUCKETS - 1, Math.floor((v - min) * scale));
+  const start = new Int32Array(BUCKETS + 1);
+  for (let i = 0; i < m; i++) start[bucketOf(s[i]) + 1]++;
+  for (let b = 0; b < BUCKETS; b++) start[b + 1] += start[b];
+  const fill = start.slice(0, BUCKETS);
+  const byBucket = new Float64Array(m);
+  for (let i = 0; i < m; i++) byBucket[fill[bucketOf(s[i])]++] = s[i];
+  const sorted = new Uint8Array(BUCKETS);
+  return (rank: number): number => {
+    // The bucket b with start[b] <= rank < start[b + 1].
+    let lo = 0;
+    let hi = BUCKETS - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (start[mid] <= rank) lo = mid;
+      else hi = mid - 1;
+    }
+    if (sorted[lo] === 0) {
+      byBucket.subarray(start[lo], start[lo + 1]).sort();
+      sorted[lo] = 1;
+    }
+    return byBucket[rank];
+  };
+}
+
 function numberBins(values: Float64Array, maxBins: number): FeatureBins {
   const n = values.length;
   const step = n > EDGE_SAMPLE ? n / EDGE_SAMPLE : 1;
   const sample = new Float64Array(Math.min(n, EDGE_SAMPLE));
   let m = 0;
+  let min = Infinity;
+  let max = -Infinity;
   for (let k = 0; k < sample.length; k++) {
     const v = values[Math.floor(k * step)];
-    if (v === v) sample[m++] = v;
+    if (v === v) {
+      sample[m++] = v;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
   }
-  const s = sample.subarray(0, m).sort();
-  let distinct = 0;
-  for (let i = 0; i < m; i++) if (i === 0 || s[i] !== s[i - 1]) distinct++;
   const edges: number[] = [];
-  if (distinct <= maxBins) {
-    // Few distinct values: one bin each, cut half way between neighbours.
-    let prev = s[0];
-    for (let i = 1; i < m; i++) {
-      if (s[i] !== prev) {
-        edges.push(prev + (s[i] - prev) / 2);
-        prev = s[i];
+  if (fewDistinct(sample, m, maxBins) || !(Number.isFinite(min) && Number.isFinite(max))) {
+    const s = sample.subarray(0, m).sort();
+    let distinct = 0;
+    for (let i = 0; i < m; i++) if (i === 0 || s[i] !== s[i - 1]) distinct++;
+    if (distinct <= maxBins) {
+      // Few distinct values: one bin each, cut half way between neighbours.
+      let prev = s[0];
+      for (let i = 1; i < m; i++) {
+        if (s[i] !== prev) {
+          edges.push(prev + (s[i] - prev) / 2);
+          prev = s[i];
+        }
       }
+    } else {
+      quantileEdges((rank) => s[rank], m, maxBins, edges);
     }
   } else {
-    // Quantiles of the rows, cut half way between the neighbouring sorted values.
-    const max = s[m - 1];
-    for (let k = 1; k < maxBins; k++) {
-      const pos = Math.floor((k * m) / maxBins);
-      const lo = s[pos - 1];
-      const hi = s[pos];
-      const edge = lo === hi ? lo : lo + (hi - lo) / 2;
-      if (edge >= max) break;
-      if (edges.length === 0 || edge > edges[edges.length - 1]) edges.push(edge);
-    }
+    quantileEdges(orderStatistics(sample, m, min, max), m, maxBins, edges);
   }
   return { kind: 'number', edges: Float64Array.from(edges), nBins: edges.length + 1, levelBin: new Int32Array(0) };
+}
+
+/** Quantiles of the rows, cut half way between the neighbouring sorted values (`at(rank)` of m). */
+function quantileEdges(at: (rank: number) => number, m: number, maxBins: number, edges: number[]): void {
+  const max = at(m - 1);
+  for (let k = 1; k < maxBins; k++) {
+    const pos = Math.floor((k * m) / maxBins);
+    const lo = at(pos - 1);
+    const hi = at(pos);
+    const edge = lo === hi ? lo : lo + (hi - lo) / 2;
+    if (edge >= max) break;
+    if (edges.length === 0 || edge > edges[edges.length - 1]) edges.push(edge);
+  }
 }
 
 function categoryBins(codes: Int32Array, levels: number, maxBins: number): FeatureBins {
@@ -89,24 +148,27 @@ export function numberBin(v: number, edges: Float64Array): number {
   return lo;
 }
 
+/** Edges padded with +Infinity to 256 entries, so that a search always takes eight equal steps. */
+const PADDED = 256;
+
 function binNumbers(values: Float64Array, edges: Float64Array, out: Uint8Array, offset: number): void {
   const n = values.length;
   const missing = edges.length + 1;
-  const e = edges.length;
+  const padded = new Float64Array(PADDED).fill(Infinity);
+  padded.set(edges);
+  // The bin of v is the number of edges below it; counted by a branch-free binary search
+  // (a data-dependent branch per step would be mispredicted half of the time).
   for (let i = 0; i < n; i++) {
     const v = values[i];
-    if (v !== v) {
-      out[offset + i] = missing;
-      continue;
-    }
-    let lo = 0;
-    let hi = e;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (v <= edges[mid]) hi = mid;
-      else lo = mid + 1;
-    }
-    out[offset + i] = lo;
+    let pos = +(padded[127] < v) << 7;
+    pos += +(padded[pos + 63] < v) << 6;
+    pos += +(padded[pos + 31] < v) << 5;
+    pos += +(padded[pos + 15] < v) << 4;
+    pos += +(padded[pos + 7] < v) << 3;
+    pos += +(padded[pos + 3] < v) << 2;
+    pos += +(padded[pos + 1] < v) << 1;
+    pos += +(padded[pos] < v);
+    out[offset + i] = v === v ? pos : missing;
   }
 }
 
