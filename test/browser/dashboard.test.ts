@@ -243,8 +243,9 @@ describe('the dashboard in Chromium', () => {
     await page.reload();
     const liveRow = page.getByTestId('live-metrics').getByTestId('live-row').filter({ hasText: newVersion });
     await expect(liveRow.getByTestId('live-value').textContent()).resolves.toMatch(/^0\.\d{4} \(120 labels\)$/);
-    await expect(page.getByTestId('metric-chart').locator('.recharts-scatter-symbol').count()).resolves.toBeGreaterThan(0);
-    await expect(page.getByTestId('metric-chart').locator('.recharts-line-dots .recharts-dot').count()).resolves.toBe(2);
+    // Two test points and one live point (one window with outcomes), in a line of its own.
+    await page.getByTestId('metric-chart').locator('.recharts-legend-item-text').getByText(`live · ${newVersion}`, { exact: true }).waitFor();
+    await expect(page.getByTestId('metric-chart').locator('.recharts-line-dots .recharts-dot').count()).resolves.toBe(3);
     const driftTrigger = page.getByTestId('triggers').getByTestId('trigger-drift');
     await driftTrigger.waitFor();
     await expect(driftTrigger.textContent()).resolves.toMatch(drift.drifted ? /seen, waiting/ : /fine/);
