@@ -1,17 +1,17 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { ARG, CAT_WORDS, CMD, HIST_STRIDE, planBuffers, runShare, SPLIT_FIELDS, type BuildPlan, type PlanBuffers } from './histogram.js';
-
-/** Indices into the shared control words. */
-export const CTRL = { seq: 0, cmd: 1, done: 2 } as const;
-
-/** What a team worker is started with. */
-export interface HistWorkerData {
-  readonly ctrl: SharedArrayBuffer;
-  readonly plan: PlanBuffers;
-  readonly thread: number;
-  readonly threads: number;
-  readonly port: MessagePort;
-}
+import {
+  ARG,
+  CAT_WORDS,
+  CMD,
+  CTRL,
+  HIST_STRIDE,
+  planBuffers,
+  runShare,
+  SPLIT_FIELDS,
+  workerSource,
+  type BuildPlan,
+  type HistWorkerData,
+} from './histogram.js';
 
 /** Longest a command may wait for a worker before training fails (a crashed thread, not slowness). */
 const WORKER_TIMEOUT_MS = 120_000;
@@ -21,17 +21,11 @@ export function canShareMemory(): boolean {
   return typeof SharedArrayBuffer === 'function' && typeof Atomics === 'object';
 }
 
+let source: string | null = null;
+
 function startWorker(data: HistWorkerData): Worker {
-  const options = { workerData: data, transferList: [data.port] };
-  if (import.meta.url.endsWith('.ts')) {
-    // From TypeScript sources (vitest, tsx): Node 20 workers ignore --import loaders, so register tsx inside the thread.
-    const url = new URL('./hist-worker.ts', import.meta.url).href;
-    return new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url)}); })`, {
-      ...options,
-      eval: true,
-    });
-  }
-  return new Worker(new URL('./hist-worker.js', import.meta.url), options);
+  source ??= workerSource();
+  return new Worker(source, { eval: true, workerData: data, transferList: [data.port] });
 }
 
 /** Sizes of a team's shared buffers. */

@@ -1,3 +1,5 @@
+import type { MessagePort } from 'node:worker_threads';
+
 /** Float64 values per histogram bin: gradient sum, hessian sum, row count. */
 export const HIST_STRIDE = 3;
 /** Smallest hessian a row contributes (keeps leaf values finite on saturated rows). */
@@ -7,6 +9,8 @@ export const CAT_WORDS = 8;
 /** Int32 fields per entry of plan.splits. */
 export const SPLIT_FIELDS = 7;
 
+/** Indices into a team's shared control words. */
+export const CTRL = { seq: 0, cmd: 1, done: 2 } as const;
 /** Commands a team runs; every thread does its share of each. */
 export const CMD = { build: 1, partition: 2, gradients: 3, update: 4, probs: 5, exit: 9 } as const;
 /** Indices into plan.args. */
@@ -380,4 +384,70 @@ export function runShare(plan: BuildPlan, cmd: number, slots: readonly Float64Ar
     else if (cmd === CMD.update) updateBlock(plan, b);
     else if (cmd === CMD.probs) probsBlock(plan, b);
   }
+}
+
+/** What a team worker is started with. */
+export interface HistWorkerData {
+  readonly ctrl: SharedArrayBuffer;
+  readonly plan: PlanBuffers;
+  readonly thread: number;
+  readonly threads: number;
+  readonly port: MessagePort;
+}
+
+/**
+ * A worker's life (it runs inside the worker, from `workerSource`): block on the shared control
+ * word, do this thread's share of the command straight in shared memory, count itself done. New
+ * histogram slots arrive on a MessagePort drained synchronously.
+ */
+function workerMain(wt: typeof import('node:worker_threads')): void {
+  const data = wt.workerData as HistWorkerData;
+  const ctrl = new Int32Array(data.ctrl);
+  const plan = planFromBuffers(data.plan);
+  const slots: Float64Array[] = [];
+  wt.parentPort?.postMessage('ready');
+  let seq = 0;
+  for (;;) {
+    Atomics.wait(ctrl, CTRL.seq, seq);
+    seq = Atomics.load(ctrl, CTRL.seq);
+    const cmd = Atomics.load(ctrl, CTRL.cmd);
+    if (cmd === CMD.exit) break;
+    for (let m = wt.receiveMessageOnPort(data.port); m !== undefined; m = wt.receiveMessageOnPort(data.port)) {
+      const msg = m.message as { slot: number; buffer: SharedArrayBuffer };
+      slots[msg.slot] = new Float64Array(msg.buffer);
+    }
+    runShare(plan, cmd, slots, data.thread, data.threads);
+    Atomics.add(ctrl, CTRL.done, 1);
+    Atomics.notify(ctrl, CTRL.done);
+  }
+  data.port.close();
+}
+
+/**
+ * The source of a team worker: this module's functions and constants as plain JavaScript (from
+ * Function.prototype.toString), so that a worker needs no module loader, whether the code runs
+ * compiled or from TypeScript sources, and starts in milliseconds with little memory.
+ */
+export function workerSource(): string {
+  const constants = { HIST_STRIDE, MIN_HESSIAN, CAT_WORDS, SPLIT_FIELDS, CTRL, CMD, ARG, TASK, LOSS };
+  const functions = [
+    planFromBuffers,
+    accumulateFeature,
+    accumulateTwo,
+    accumulateFour,
+    buildShare,
+    partitionBlock,
+    sigmoid,
+    gradientsBlock,
+    updateBlock,
+    probsBlock,
+    runShare,
+    workerMain,
+  ];
+  return [
+    "'use strict';",
+    ...Object.entries(constants).map(([name, value]) => `const ${name} = ${JSON.stringify(value)};`),
+    ...functions.map((f) => f.toString()),
+    "workerMain(require('node:worker_threads'));",
+  ].join('\n');
 }
