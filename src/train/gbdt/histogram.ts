@@ -1,4 +1,4 @@
-import type { MessagePort } from 'node:worker_threads';
+import type * as WorkerThreads from 'node:worker_threads';
 
 /** Float64 values per histogram bin: gradient sum, hessian sum, row count. */
 export const HIST_STRIDE = 3;
@@ -392,7 +392,7 @@ export interface HistWorkerData {
   readonly plan: PlanBuffers;
   readonly thread: number;
   readonly threads: number;
-  readonly port: MessagePort;
+  readonly port: WorkerThreads.MessagePort;
 }
 
 /**
@@ -400,7 +400,7 @@ export interface HistWorkerData {
  * word, do this thread's share of the command straight in shared memory, count itself done. New
  * histogram slots arrive on a MessagePort drained synchronously.
  */
-function workerMain(wt: typeof import('node:worker_threads')): void {
+function workerMain(wt: typeof WorkerThreads): void {
   const data = wt.workerData as HistWorkerData;
   const ctrl = new Int32Array(data.ctrl);
   const plan = planFromBuffers(data.plan);
