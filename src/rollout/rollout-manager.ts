@@ -121,7 +121,7 @@ export class RolloutManager {
       if (first.watch?.decision === 'rollback') {
         const w = first.watch;
         if (w.rollout.baseVersion !== null && model.activeVersion === w.rollout.version) {
-          await this.doRollback(model, w.rollout.baseVersion, { reason: `automatic rollback: ${w.reason}`, numbers: w.numbers, automatic: true }, who);
+          await this.guard(() => this.doRollback(model, w.rollout.baseVersion as string, { reason: `automatic rollback: ${w.reason}`, numbers: w.numbers, automatic: true }, who));
           return { ...(await this.inspect(modelId)), applied: true };
         }
       } else if (first.watch?.decision === 'pass') {
@@ -134,7 +134,7 @@ export class RolloutManager {
       const c = first.challenger;
       if (c?.decision === 'promote') {
         const v = await store.getVersion(modelId, c.rollout.version);
-        await this.doPromote(model, c.rollout.version, { action: 'promote', reason: `${c.rollout.mode} passed: ${c.reason}`, numbers: c.numbers, metrics: v?.metrics ?? null }, who, policy);
+        await this.guard(() => this.doPromote(model, c.rollout.version, { action: 'promote', reason: `${c.rollout.mode} passed: ${c.reason}`, numbers: c.numbers, metrics: v?.metrics ?? null }, who, policy));
       } else if (c?.decision === 'abort') {
         await this.guard(() =>
           store.transaction((tx) => stopChallenger(tx, c.rollout, { reason: `${c.rollout.mode} failed: ${c.reason}`, numbers: c.numbers, versionStatus: 'rejected' }, who)),
@@ -170,11 +170,7 @@ export class RolloutManager {
     // Load it first: a version whose artifact is gone or corrupt must not become active.
     await scorer.loadVersion(modelId, version);
     const intent = await store.beginIntent({ modelId, action: input.action, version, fromVersion: model.activeVersion, actor: who.actor, reason: input.reason, startedAt: who.at });
-    const activation = await store.transaction(async (tx) => {
-      const a = await promote(tx, { modelId, version, policy, ...input }, who);
-      await tx.clearIntent(intent);
-      return a;
-    });
+    const activation = await this.carryOut(model, intent, `${input.action} to ${version}`, who, (tx) => promote(tx, { modelId, version, policy, ...input }, who));
     hub.emit('model:activated', { modelId, version });
     hub.emit('outbox:appended', {});
     return activation;
@@ -191,14 +187,47 @@ export class RolloutManager {
     await scorer.loadVersion(modelId, target);
     const v = await store.getVersion(modelId, target);
     const intent = await store.beginIntent({ modelId, action: 'rollback', version: target, fromVersion: model.activeVersion, actor: who.actor, reason: input.reason, startedAt: who.at });
-    const activation = await store.transaction(async (tx) => {
-      const a = await rollback(tx, { modelId, target, metrics: v?.metrics ?? null, ...input }, who);
-      await tx.clearIntent(intent);
-      return a;
-    });
+    const activation = await this.carryOut(model, intent, `rollback to ${target}`, who, (tx) => rollback(tx, { modelId, target, metrics: v?.metrics ?? null, ...input }, who));
     hub.emit('model:activated', { modelId, version: target });
     hub.emit('outbox:appended', {});
     return activation;
+  }
+
+  /**
+   * Run a change in one transaction that also removes its intent. When it fails in a running
+   * process, the failure goes on the timeline at once; when the process dies, the intent stays
+   * and `recover()` records it at the next start.
+   */
+  private async carryOut(model: Model, intent: number, what: string, who: { actor: string; at: Date }, change: (tx: Store) => Promise<Activation>): Promise<Activation> {
+    const { store, logger } = this.deps;
+    try {
+      return await store.transaction(async (tx) => {
+        const a = await change(tx);
+        await tx.clearIntent(intent);
+        return a;
+      });
+    } catch (err) {
+      try {
+        await store.transaction(async (tx) => {
+          await tx.clearIntent(intent);
+          // Another process deciding first is not a failure worth a timeline row.
+          if (err instanceof RolloutConflict) return;
+          await tx.appendTimeline({
+            modelId: model.spec.id,
+            at: who.at,
+            action: 'failed',
+            version: null,
+            fromVersion: model.activeVersion,
+            actor: who.actor,
+            reason: `the ${what} failed and was not made (${err instanceof Error ? err.message : String(err)}); ${model.activeVersion ?? 'no version'} stays active`,
+            numbers: null,
+          });
+        });
+      } catch (inner) {
+        logger?.warn({ err: inner }, 'could not record a failed rollout change; recover() will');
+      }
+      throw err;
+    }
   }
 
   /**

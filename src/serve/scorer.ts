@@ -177,11 +177,13 @@ export class Scorer {
     options: { served: boolean; shadowOf?: (i: number) => string },
   ): Promise<{ failed: number[]; error: Error | null }> {
     if (indices.length === 0) return { failed: [], error: null };
-    const start = this.stopwatch();
+    let start = this.stopwatch();
     let predictor: Predictor;
     let out: Float64Array;
     try {
       predictor = await this.predictorFor(spec.id, version);
+      // Latency is the scoring itself: a version's first request must not pay for its load.
+      start = this.stopwatch();
       out = predictor.predictRows(indices.map((i) => rows[i]));
       for (let j = 0; j < out.length; j++) if (!Number.isFinite(out[j])) throw new Error(`${spec.id}@${version} produced a non-finite score`);
     } catch (err) {

@@ -11,16 +11,20 @@ afterAll(dropTestSchemas);
  * the given event type throws, inside the transaction of the change, which therefore never
  * commits. What remains is what a killed process leaves behind.
  */
-function dyingStore(store: Store, eventType: NewEvent['eventType']): { store: Store; arm(): void } {
+function dyingStore(store: Store, eventType: NewEvent['eventType'], options: { dies: boolean } = { dies: true }): { store: Store; arm(): void } {
   let armed = false;
+  // Once killed, the process does nothing more: every later store call fails too.
+  let dead = false;
   const wrap = (s: Store): Store =>
     new Proxy(s, {
       get(target, prop) {
+        if (dead && prop !== 'dialect') return () => Promise.reject(new Error('the process is dead'));
         if (prop === 'transaction') return <T>(fn: (tx: Store) => Promise<T>) => target.transaction((tx) => fn(wrap(tx)));
         if (prop === 'appendEvent') {
           return async (e: NewEvent) => {
             if (armed && e.eventType === eventType) {
               armed = false;
+              dead = options.dies;
               throw new Error('killed');
             }
             return target.appendEvent(e);
@@ -45,10 +49,10 @@ describe.each(DIALECTS)('a crash in the middle of a rollout change on $name', (d
     for (const s of stores.splice(0)) await s.close();
   });
 
-  async function start(rollout: Record<string, unknown>, challengerP: number, dieOn: NewEvent['eventType']) {
+  async function start(rollout: Record<string, unknown>, challengerP: number, dieOn: NewEvent['eventType'], dies = true) {
     const raw = await dialect.open();
     stores.push(raw);
-    const dying = dyingStore(raw, dieOn);
+    const dying = dyingStore(raw, dieOn, { dies });
     const h = await openHarness(dying.store);
     open.push(h);
     await h.post('/api/v1/models', spec(rollout));
@@ -109,6 +113,23 @@ describe.each(DIALECTS)('a crash in the middle of a rollout change on $name', (d
     expect(decided.activeVersion).toBe(first);
     expect(await activeVersions(raw)).toEqual([first]);
     expect((await again.refit.scorer.score((await raw.getModel('m'))!.spec, first, [{ x: 1 }]))[0].version).toBe(first);
+  });
+
+  it('records a promotion that fails in a live process on the timeline at once, leaving no intent behind', async () => {
+    const { raw, h, arm, first, second } = await start({ policy: 'canary' }, 0.8, 'model.canary.promoted', false);
+    await sendOutcomes(h, await scoreRows(h, 3_000), () => 1);
+    arm();
+    const res = await h.post('/api/v1/models/m/rollout/evaluate');
+    expect(res.statusCode).toBe(500);
+    expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(await activeVersions(raw)).toEqual([first]);
+    expect(await raw.listIntents()).toEqual([]);
+    const [entry] = (await h.get('/api/v1/models/m/timeline')).json().items;
+    expect(entry).toMatchObject({ action: 'failed', fromVersion: first, actor: 'rollout:evaluator' });
+    expect(entry.reason).toMatch(new RegExp(`the promote to ${second.replace(/\./g, '\\.')} failed and was not made \\(killed\\)`));
+    // It is simply decided again at the next check.
+    expect((await h.post('/api/v1/models/m/rollout/evaluate')).json().challenger.decision).toBe('promote');
+    expect(await activeVersions(raw)).toEqual([second]);
   });
 
   it('keeps one active version even when two changes race (the database refuses a second active row)', async () => {
