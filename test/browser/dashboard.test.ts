@@ -98,7 +98,7 @@ describe('the dashboard in Chromium', () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('shows every model, retrains one live, and saves its configuration with errors next to the field', async () => {
+  it('shows every model, retrains one live, shows drift, live metrics and triggers, and saves its configuration with errors next to the field', async () => {
     if (!available) {
       console.warn(`[browser tests] ${CHROMIUM} is missing: the dashboard tests did not run. Install Debian's chromium package (CI sets REFIT_BROWSER_REQUIRED=1).`);
       expect(required, `${CHROMIUM} is required (REFIT_BROWSER_REQUIRED=1)`).toBe(false);
@@ -131,6 +131,8 @@ describe('the dashboard in Chromium', () => {
     expect((await api('POST', '/api/v1/models/churn/labels', { items: churnRows(300, random) })).status).toBe(201);
 
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'UTC' });
+    // A step that never comes true fails with its locator instead of the whole test timing out.
+    context.setDefaultTimeout(15_000);
     const page = await context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -326,6 +328,7 @@ describe('the dashboard in Chromium', () => {
 
     // On a phone: a direct link works (the server answers with the app) and nothing overflows.
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'en-US', timezoneId: 'UTC' });
+    phone.setDefaultTimeout(15_000);
     const mobile: Page = await phone.newPage();
     await mobile.goto(server.url + '/models/churn');
     await mobile.getByTestId('history-row').nth(1).waitFor();
@@ -338,6 +341,36 @@ describe('the dashboard in Chromium', () => {
     expect(Math.abs(b!.x - a!.x)).toBeLessThan(1);
     await expect(mobile.evaluate('document.documentElement.scrollWidth')).resolves.toBeLessThanOrEqual(390);
     await mobile.screenshot({ path: join(shots, 'model-phone.png'), fullPage: true });
+    // The monitor's stored checks arrive through the event stream: a check run elsewhere (here via
+    // the API) sees the drift, stores one row per trigger and emits model.drift.detected.
+    const triggers = mobile.getByTestId('triggers');
+    await triggers.getByTestId('recent-checks').getByText('(none stored yet)').waitFor();
+    const checked = await api('POST', '/api/v1/models/churn/checks');
+    expect(checked.status).toBe(200);
+    expect(checked.body.jobId).toBeNull();
+    await triggers.getByTestId('check-row').nth(2).waitFor();
+    await expect(triggers.getByTestId('check-row').count()).resolves.toBe(3);
+    await triggers.getByTestId('check-row').filter({ hasText: 'Drift' }).getByText('seen, waiting').waitFor();
+    // The drift was seen once and persists: the next check would retrain, and the card says so.
+    await triggers.getByTestId('trigger-drift').getByText('retrain needed').waitFor();
+    await triggers.getByTestId('retrain-needed').getByText('A retrain is needed now.').waitFor();
+    await expect(mobile.evaluate('document.documentElement.scrollWidth')).resolves.toBeLessThanOrEqual(390);
+
+    // A model without a version: plain-words empty states, the error-metric trigger field, no
+    // accept-rate trigger (binary only), and "Check now" that stores checks and starts nothing.
+    await mobile.goto(server.url + '/models/house-prices');
+    await mobile.getByTestId('drift-unavailable').getByText(/^No active version yet\./).waitFor();
+    await mobile.getByTestId('metric-chart').getByText('No versions yet', { exact: false }).waitFor();
+    await mobile.locator('#trigger-performance-maxErrorRisePct').waitFor();
+    await expect(mobile.locator('#trigger-performance-maxDropPct').count()).resolves.toBe(0);
+    await expect(mobile.locator('#trigger-rate-enabled').count()).resolves.toBe(0);
+    const hpTriggers = mobile.getByTestId('triggers');
+    await hpTriggers.getByTestId('trigger-drift').getByText('not enough data').waitFor();
+    await hpTriggers.getByRole('button', { name: 'Check now' }).click();
+    await hpTriggers.getByTestId('check-result').getByText('Checked: no retrain started.').waitFor();
+    await hpTriggers.getByTestId('check-row').nth(1).waitFor();
+    await expect(hpTriggers.getByTestId('check-row').count()).resolves.toBe(2);
+    expect((await api('GET', '/api/v1/models/house-prices/retrain/status')).body.status).toBe('idle');
     // One model's failing drift call stays in its cell: the rest of the overview works.
     await mobile.route('**/api/v1/models/churn/drift', (route) => route.fulfill({ status: 500, contentType: 'application/problem+json', body: JSON.stringify({ title: 'Internal error', status: 500, detail: 'boom' }) }));
     await mobile.goto(server.url + '/');
@@ -357,5 +390,5 @@ describe('the dashboard in Chromium', () => {
       const png = await readFile(join(shots, name));
       expect(png.subarray(1, 4).toString()).toBe('PNG');
     }
-  });
+  }, 180_000);
 });

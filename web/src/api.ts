@@ -167,6 +167,18 @@ export interface RetrainNeeded {
   checkedAt?: string;
 }
 
+/** A stored trigger check: one row per trigger each time the monitor (or "Check now") runs. */
+export interface TriggerCheck {
+  id: number;
+  modelId: string;
+  kind: string;
+  checkedAt: string;
+  decision: string;
+  reason: string;
+  numbers: Record<string, unknown>;
+  jobId: string | null;
+}
+
 export interface Version {
   modelId: string;
   version: string;
@@ -266,6 +278,8 @@ export const api = {
   rollback: (id: string, version: string) => request<unknown>('POST', `${m(id)}/rollback`, { version }),
   drift: (id: string) => request<DriftResult>('GET', `${m(id)}/drift`),
   performance: (id: string, window = '24h', windows = 7) => request<Performance>('GET', `${m(id)}/performance?window=${window}&windows=${windows}`),
+  checks: (id: string, limit: number) => request<{ items: TriggerCheck[] }>('GET', `${m(id)}/checks?limit=${limit}`).then((r) => r.items),
+  runChecks: (id: string) => request<RetrainNeeded & { jobId: string | null }>('POST', `${m(id)}/checks`),
   retrainNeeded: (id: string) => request<RetrainNeeded>('GET', `${m(id)}/retrain-needed`),
   schedules: () => request<{ items: Schedule[] }>('GET', '/schedules').then((r) => r.items),
 };

@@ -87,5 +87,5 @@ export function useLiveUpdates(): LiveState {
 }
 
 function invalidateModel(client: QueryClient, id: string): void {
-  for (const key of ['model', 'status', 'history', 'versions', 'config', 'drift', 'performance', 'needed']) void client.invalidateQueries({ queryKey: [key, id] });
+  for (const key of ['model', 'status', 'history', 'versions', 'config', 'drift', 'performance', 'needed', 'checks']) void client.invalidateQueries({ queryKey: [key, id] });
 }

@@ -30,3 +30,5 @@ export const useDrift = (id: string) => useQuery({ queryKey: ['drift', id], quer
 export const usePerformance = (id: string) => useQuery({ queryKey: ['performance', id], queryFn: () => api.performance(id), ...MONITOR });
 
 export const useRetrainNeeded = (id: string) => useQuery({ queryKey: ['needed', id], queryFn: () => api.retrainNeeded(id), ...MONITOR });
+
+export const useChecks = (id: string, limit: number) => useQuery({ queryKey: ['checks', id, limit], queryFn: () => api.checks(id, limit) });

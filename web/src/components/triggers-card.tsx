@@ -1,4 +1,7 @@
-import { useRetrainNeeded } from '../queries.js';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { api, type TriggerCheck } from '../api.js';
+import { dateTime, relative } from '../format.js';
+import { useChecks, useRetrainNeeded } from '../queries.js';
 import { Card, ErrorBox, Loading } from './common.js';
 
 const KIND: Record<string, string> = { performance: 'Live metric', drift: 'Drift', rate: 'Accept rate' };
@@ -12,12 +15,39 @@ const DECISION: Record<string, { text: string; className: string }> = {
   waiting: { text: 'seen, waiting', className: 'badge-skipped' },
 };
 
-/** What each trigger would decide now (GET retrain-needed: nothing is started or stored). */
+function Decision({ decision }: { decision: string }) {
+  const d = DECISION[decision] ?? { text: decision, className: '' };
+  return <span className={`badge ${d.className}`}>{d.text}</span>;
+}
+
+const RECENT = 9;
+
+/**
+ * What each trigger would decide now (GET retrain-needed: nothing started or stored), "Check now"
+ * (the monitor's check, stored, which starts a retrain when one fires), and the stored checks.
+ */
 export function TriggersCard({ modelId }: { modelId: string }) {
+  const client = useQueryClient();
   const needed = useRetrainNeeded(modelId);
+  const checks = useChecks(modelId, RECENT);
+  const run = useMutation({
+    mutationFn: () => api.runChecks(modelId),
+    onSuccess: (result) => {
+      client.setQueryData(['needed', modelId], result);
+      for (const key of ['checks', 'status', 'history']) void client.invalidateQueries({ queryKey: [key, modelId] });
+    },
+  });
   const n = needed.data;
   return (
-    <Card title="Retrain triggers" testId="triggers">
+    <Card
+      title="Retrain triggers"
+      testId="triggers"
+      actions={
+        <button type="button" className="small-button" disabled={run.isPending} onClick={() => run.mutate()} title="Run the monitor's checks now; a retrain starts if a trigger fires.">
+          {run.isPending ? 'Checking…' : 'Check now'}
+        </button>
+      }
+    >
       {needed.isPending && <Loading what="the triggers" />}
       {needed.isError && <ErrorBox what="the triggers" error={needed.error} retry={() => void needed.refetch()} />}
       {n && (
@@ -30,20 +60,64 @@ export function TriggersCard({ modelId }: { modelId: string }) {
             <p className="muted">No trigger is on: retrains start on the schedule or by hand.</p>
           ) : (
             <ul className="trigger-list">
-              {n.triggers.map((t) => {
-                const d = DECISION[t.decision] ?? { text: t.decision, className: '' };
-                return (
-                  <li key={t.kind} data-testid={`trigger-${t.kind}`}>
-                    <span className="trigger-kind">{KIND[t.kind] ?? t.kind}</span>
-                    <span className={`badge ${d.className}`}>{d.text}</span>
-                    <span className="muted small trigger-reason">{t.reason}</span>
-                  </li>
-                );
-              })}
+              {n.triggers.map((t) => (
+                <li key={t.kind} data-testid={`trigger-${t.kind}`}>
+                  <span className="trigger-kind">{KIND[t.kind] ?? t.kind}</span>
+                  <Decision decision={t.decision} />
+                  <span className="muted small trigger-reason">{t.reason}</span>
+                </li>
+              ))}
             </ul>
           )}
         </>
       )}
+      <p role="status" className="small" data-testid="check-result">
+        {run.isSuccess && (run.data.jobId ? <span className="bad">Checked: a trigger fired and retrain job {run.data.jobId} started.</span> : <span className="good">Checked: no retrain started.</span>)}
+        {run.isError && <span className="error-text">The check failed: {run.error.message}</span>}
+      </p>
+      <RecentChecks checks={checks.data} error={checks.error} />
     </Card>
+  );
+}
+
+function RecentChecks({ checks, error }: { checks: TriggerCheck[] | undefined; error: Error | null }) {
+  if (error) return <p className="error-text small">Stored checks could not be loaded: {error.message}</p>;
+  if (!checks) return null;
+  return (
+    <details className="recent-checks" open={checks.length > 0} data-testid="recent-checks">
+      <summary>Recent checks {checks.length === 0 && <span className="muted small">(none stored yet)</span>}</summary>
+      {checks.length > 0 && (
+        <div className="scroll">
+        <table className="table compact checks-table">
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Trigger</th>
+              <th scope="col">Decision</th>
+            </tr>
+          </thead>
+          <tbody>
+            {checks.map((c) => (
+              <tr key={c.id} data-testid="check-row" title={c.reason}>
+                <td>
+                  <span title={dateTime(c.checkedAt)}>{relative(c.checkedAt)}</span>
+                </td>
+                <td>{KIND[c.kind] ?? c.kind}</td>
+                <td>
+                  <Decision decision={c.decision} />
+                  {c.jobId && (
+                    <span className="small">
+                      {' '}
+                      job <code>{c.jobId.slice(0, 8)}</code>
+                    </span>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        </div>
+      )}
+    </details>
   );
 }
