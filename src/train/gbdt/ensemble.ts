@@ -1,3 +1,5 @@
+import { addMarginsDense, addMarginsMissing, hasMissing, type CompiledForest } from './forest-kernels.js';
+
 /**
  * The trees of a model in flat typed arrays. Node `i` is a leaf when feature[i] < 0; otherwise its
  * children are left[i] and left[i] + 1. Number splits send v <= threshold left; category splits
@@ -107,16 +109,7 @@ export class Ensemble {
       this.addMarginsGeneral(x, width, rows, from, to, margins, outputs);
       return;
     }
-    let missing = false;
-    const cells = rows * width;
-    for (let i = 0; i < cells; i++) {
-      const v = x[i];
-      if (v !== v) {
-        missing = true;
-        break;
-      }
-    }
-    if (missing) addMarginsMissing(c, this.value, x, width, rows, from, to, margins, outputs);
+    if (hasMissing(x, rows * width)) addMarginsMissing(c, this.value, x, width, rows, from, to, margins, outputs);
     else addMarginsDense(c, this.value, x, width, rows, from, to, margins, outputs);
   }
 
@@ -171,34 +164,6 @@ function grow<T extends Int32Array | Float64Array | Uint8Array | Uint32Array>(a:
   return b;
 }
 
-/**
- * An ensemble laid out for branch-free traversal: a leaf points to itself with an infinite
- * threshold, so every row takes exactly `depth[t]` steps in tree t and the next node is
- * `next[node] + (v > threshold)`, with no data-dependent branch to mispredict.
- */
-export interface CompiledForest {
-  readonly nodes: number;
-  readonly trees: number;
-  /** The ensemble arrays this was built from (to notice a reload). */
-  readonly source: Int32Array;
-  readonly thresholds: Float64Array;
-  /** True when some split is on a category (those go through the general path). */
-  readonly categories: boolean;
-  /** Feature of each node (0 for leaves). */
-  readonly feature: Int32Array;
-  /** Threshold of each node (+Infinity for leaves, so that they keep the row). */
-  readonly threshold: Float64Array;
-  /** Left child of each node (the node itself for leaves). */
-  readonly next: Int32Array;
-  /** 1 where a missing value goes right. */
-  readonly missingRight: Int32Array;
-  /** Levels of each tree (steps from the root to its deepest leaf). */
-  readonly depth: Int32Array;
-  /** The ensemble's roots and tree outputs. */
-  readonly roots: Int32Array;
-  readonly treeOutput: Int32Array;
-}
-
 function compileForest(e: Ensemble): CompiledForest {
   const n = e.nodes;
   const feature = new Int32Array(n);
@@ -239,91 +204,3 @@ function compileForest(e: Ensemble): CompiledForest {
   return { nodes: n, trees: e.trees, source: e.feature, thresholds: e.threshold, categories, feature, threshold, next, missingRight, depth, roots: e.roots, treeOutput: e.treeOutput };
 }
 
-/** Numeric trees, no missing value in x: four rows at a time so that their steps overlap. */
-function addMarginsDense(
-  c: CompiledForest,
-  value: Float64Array,
-  x: Float64Array,
-  width: number,
-  rows: number,
-  from: number,
-  to: number,
-  margins: Float64Array,
-  outputs: number,
-): void {
-  const feature = c.feature;
-  const threshold = c.threshold;
-  const next = c.next;
-  const depth = c.depth;
-  const roots = c.roots;
-  const treeOutput = c.treeOutput;
-  const quads = rows & ~3;
-  for (let t = from; t < to; t++) {
-    const root = roots[t];
-    const levels = depth[t];
-    const output = treeOutput[t];
-    let r = 0;
-    for (; r < quads; r += 4) {
-      const b0 = r * width;
-      const b1 = b0 + width;
-      const b2 = b1 + width;
-      const b3 = b2 + width;
-      let n0 = root;
-      let n1 = root;
-      let n2 = root;
-      let n3 = root;
-      for (let d = 0; d < levels; d++) {
-        n0 = next[n0] + +(x[b0 + feature[n0]] > threshold[n0]);
-        n1 = next[n1] + +(x[b1 + feature[n1]] > threshold[n1]);
-        n2 = next[n2] + +(x[b2 + feature[n2]] > threshold[n2]);
-        n3 = next[n3] + +(x[b3 + feature[n3]] > threshold[n3]);
-      }
-      const o = r * outputs + output;
-      margins[o] += value[n0];
-      margins[o + outputs] += value[n1];
-      margins[o + 2 * outputs] += value[n2];
-      margins[o + 3 * outputs] += value[n3];
-    }
-    for (; r < rows; r++) {
-      const b = r * width;
-      let node = root;
-      for (let d = 0; d < levels; d++) node = next[node] + +(x[b + feature[node]] > threshold[node]);
-      margins[r * outputs + output] += value[node];
-    }
-  }
-}
-
-/** Numeric trees with missing values in x: a missing value goes right where missingRight says so. */
-function addMarginsMissing(
-  c: CompiledForest,
-  value: Float64Array,
-  x: Float64Array,
-  width: number,
-  rows: number,
-  from: number,
-  to: number,
-  margins: Float64Array,
-  outputs: number,
-): void {
-  const feature = c.feature;
-  const threshold = c.threshold;
-  const next = c.next;
-  const missingRight = c.missingRight;
-  const depth = c.depth;
-  const roots = c.roots;
-  const treeOutput = c.treeOutput;
-  for (let t = from; t < to; t++) {
-    const root = roots[t];
-    const levels = depth[t];
-    const output = treeOutput[t];
-    for (let r = 0; r < rows; r++) {
-      const b = r * width;
-      let node = root;
-      for (let d = 0; d < levels; d++) {
-        const v = x[b + feature[node]];
-        node = next[node] + (+(v > threshold[node]) | (+(v !== v) & missingRight[node]));
-      }
-      margins[r * outputs + output] += value[node];
-    }
-  }
-}

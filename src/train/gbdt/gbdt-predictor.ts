@@ -3,6 +3,7 @@ import type { FeatureMatrix } from '../../data/dataset.js';
 import type { FeatureRow, FeatureSpec, Task } from '../../domain/entities.js';
 import type { Predictor } from '../trainer.js';
 import { Ensemble } from './ensemble.js';
+import { PredictPool } from './predict-pool.js';
 
 /** Everything a fitted gbdt model consists of besides its trees. */
 export interface GbdtModelInfo {
@@ -69,6 +70,7 @@ export class GbdtPredictor implements Predictor {
     this.outputs = info.base.length;
     this.outputsPerRow = info.task === 'multiclass' ? this.outputs : 1;
     this.width = info.features.length;
+    PredictPool.warm();
   }
 
   /** Trees in the model (rounds × outputs). */
@@ -92,16 +94,29 @@ export class GbdtPredictor implements Predictor {
     const K = this.outputs;
     const F = this.width;
     const margins = new Float64Array(n * K);
-    for (let r = 0; r < n; r++) for (let k = 0; k < K; k++) margins[r * K + k] = this.info.base[k];
-    const block = new Float64Array(Math.min(n, BLOCK_ROWS) * F);
+    const fillBase = () => {
+      for (let r = 0; r < n; r++) for (let k = 0; k < K; k++) margins[r * K + k] = this.info.base[k];
+    };
+    fillBase();
     const numeric: (Float64Array | null)[] = x.columns.map((c) => (c.kind === 'number' ? c.values : null));
-    for (let start = 0; start < n; start += BLOCK_ROWS) {
-      const end = Math.min(n, start + BLOCK_ROWS);
+    // Rows [start, end) of x, row-major, into block.
+    const fill = (block: Float64Array, start: number, end: number): void => {
       for (let f = 0; f < F; f++) {
         const col = numeric[f];
         if (col !== null) for (let r = start; r < end; r++) block[(r - start) * F + f] = col[r];
         else for (let r = start; r < end; r++) block[(r - start) * F + f] = columnValue(x, f, r);
       }
+    };
+    const compiled = this.ensemble.compiled();
+    const pool = compiled.categories ? null : PredictPool.ready(n);
+    if (pool !== null) {
+      if (pool.addMargins(compiled, this.ensemble.value, F, n, fill, margins, K)) return margins;
+      fillBase();
+    }
+    const block = new Float64Array(Math.min(n, BLOCK_ROWS) * F);
+    for (let start = 0; start < n; start += BLOCK_ROWS) {
+      const end = Math.min(n, start + BLOCK_ROWS);
+      fill(block, start, end);
       this.ensemble.addMargins(block, F, end - start, 0, this.ensemble.trees, margins.subarray(start * K, end * K), K);
     }
     return margins;

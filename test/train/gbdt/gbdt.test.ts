@@ -6,6 +6,7 @@ import type { FeatureSpec } from '../../../src/domain/entities.js';
 import { continueTraining, gbdtTrainer } from '../../../src/train/gbdt/gbdt.js';
 import type { GbdtPredictor } from '../../../src/train/gbdt/gbdt-predictor.js';
 import { gbdtParamsSchema, type GbdtParams } from '../../../src/train/gbdt/params.js';
+import { PredictPool } from '../../../src/train/gbdt/predict-pool.js';
 import { loadPredictor } from '../../../src/train/registry.js';
 import { loadSharedCsv } from '../load-csv.js';
 
@@ -217,6 +218,28 @@ describe('gbdt batch prediction', () => {
       expect(accuracy(batch, data.y, 1)).toBeGreaterThan(0.9);
     });
   }
+
+  it('predicts a large batch on two threads exactly as row by row', async () => {
+    const train = mixed(3000, 23, true, false);
+    const model = (await gbdtTrainer.fit(train, params({ numTrees: 30, minSamplesLeaf: 5 }), { seed: 1 })) as GbdtPredictor;
+    expect(await PredictPool.whenReady()).toBe(true);
+    // Enough rows for the second thread, in several chunks; the first half of them without missing values.
+    const data = mixed(40_000, 24, true, false);
+    const a = (data.x.columns[0] as { values: Float64Array }).values;
+    const noMissing = (i: number) => i < 20_000 && a[i] !== a[i];
+    for (let i = 0; i < data.x.rows; i++) if (noMissing(i)) a[i] = 0.5;
+    const batch = model.predictMatrix(data.x);
+    const row = new Float64Array(2);
+    const out = new Float64Array(1);
+    let differ = 0;
+    for (let i = 0; i < data.x.rows; i++) {
+      row[0] = a[i];
+      row[1] = (data.x.columns[1] as { values: Float64Array }).values[i];
+      model.predictRowInto(row, out);
+      if (out[0] !== batch[i]) differ++;
+    }
+    expect(differ).toBe(0);
+  });
 
   it('loads from a Node Buffer that is a view into a larger buffer', async () => {
     const data = mixed(400, 22, true, true);

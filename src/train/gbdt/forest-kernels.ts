@@ -1,0 +1,265 @@
+import type * as WorkerThreads from 'node:worker_threads';
+
+// Prediction kernels over trees in branch-free form. This module imports nothing at run time:
+// `poolSource` turns its functions back into source for the prediction worker.
+
+/**
+ * An ensemble laid out for branch-free traversal: a leaf points to itself with an infinite
+ * threshold, so every row takes exactly `depth[t]` steps in tree t and the next node is
+ * `next[node] + (v > threshold)`, with no data-dependent branch to mispredict.
+ */
+export interface CompiledForest {
+  readonly nodes: number;
+  readonly trees: number;
+  /** The ensemble arrays this was built from (to notice a reload). */
+  readonly source: Int32Array;
+  readonly thresholds: Float64Array;
+  /** True when some split is on a category (those go through the general path). */
+  readonly categories: boolean;
+  /** Feature of each node (0 for leaves). */
+  readonly feature: Int32Array;
+  /** Threshold of each node (+Infinity for leaves, so that they keep the row). */
+  readonly threshold: Float64Array;
+  /** Left child of each node (the node itself for leaves). */
+  readonly next: Int32Array;
+  /** 1 where a missing value goes right. */
+  readonly missingRight: Int32Array;
+  /** Levels of each tree (steps from the root to its deepest leaf). */
+  readonly depth: Int32Array;
+  /** The ensemble's roots and tree outputs. */
+  readonly roots: Int32Array;
+  readonly treeOutput: Int32Array;
+}
+
+/** The arrays the branch-free kernels read. */
+export type ForestArrays = Pick<CompiledForest, 'feature' | 'threshold' | 'next' | 'missingRight' | 'depth' | 'roots' | 'treeOutput'>;
+
+/** Numeric trees, no missing value in x: eight rows at a time so that their steps overlap. */
+export function addMarginsDense(
+  c: ForestArrays,
+  value: Float64Array,
+  x: Float64Array,
+  width: number,
+  rows: number,
+  from: number,
+  to: number,
+  margins: Float64Array,
+  outputs: number,
+): void {
+  const feature = c.feature;
+  const threshold = c.threshold;
+  const next = c.next;
+  const depth = c.depth;
+  const roots = c.roots;
+  const treeOutput = c.treeOutput;
+  const octets = rows & ~7;
+  for (let t = from; t < to; t++) {
+    const root = roots[t];
+    const levels = depth[t];
+    const output = treeOutput[t];
+    let r = 0;
+    for (; r < octets; r += 8) {
+      const b0 = r * width;
+      const b1 = b0 + width;
+      const b2 = b1 + width;
+      const b3 = b2 + width;
+      const b4 = b3 + width;
+      const b5 = b4 + width;
+      const b6 = b5 + width;
+      const b7 = b6 + width;
+      let n0 = root;
+      let n1 = root;
+      let n2 = root;
+      let n3 = root;
+      let n4 = root;
+      let n5 = root;
+      let n6 = root;
+      let n7 = root;
+      for (let d = 0; d < levels; d++) {
+        n0 = next[n0] + +(x[b0 + feature[n0]] > threshold[n0]);
+        n1 = next[n1] + +(x[b1 + feature[n1]] > threshold[n1]);
+        n2 = next[n2] + +(x[b2 + feature[n2]] > threshold[n2]);
+        n3 = next[n3] + +(x[b3 + feature[n3]] > threshold[n3]);
+        n4 = next[n4] + +(x[b4 + feature[n4]] > threshold[n4]);
+        n5 = next[n5] + +(x[b5 + feature[n5]] > threshold[n5]);
+        n6 = next[n6] + +(x[b6 + feature[n6]] > threshold[n6]);
+        n7 = next[n7] + +(x[b7 + feature[n7]] > threshold[n7]);
+      }
+      const o = r * outputs + output;
+      margins[o] += value[n0];
+      margins[o + outputs] += value[n1];
+      margins[o + 2 * outputs] += value[n2];
+      margins[o + 3 * outputs] += value[n3];
+      margins[o + 4 * outputs] += value[n4];
+      margins[o + 5 * outputs] += value[n5];
+      margins[o + 6 * outputs] += value[n6];
+      margins[o + 7 * outputs] += value[n7];
+    }
+    for (; r < rows; r++) {
+      const b = r * width;
+      let node = root;
+      for (let d = 0; d < levels; d++) node = next[node] + +(x[b + feature[node]] > threshold[node]);
+      margins[r * outputs + output] += value[node];
+    }
+  }
+}
+
+/** Numeric trees with missing values in x: a missing value goes right where missingRight says so. */
+export function addMarginsMissing(
+  c: ForestArrays,
+  value: Float64Array,
+  x: Float64Array,
+  width: number,
+  rows: number,
+  from: number,
+  to: number,
+  margins: Float64Array,
+  outputs: number,
+): void {
+  const feature = c.feature;
+  const threshold = c.threshold;
+  const next = c.next;
+  const missingRight = c.missingRight;
+  const depth = c.depth;
+  const roots = c.roots;
+  const treeOutput = c.treeOutput;
+  for (let t = from; t < to; t++) {
+    const root = roots[t];
+    const levels = depth[t];
+    const output = treeOutput[t];
+    for (let r = 0; r < rows; r++) {
+      const b = r * width;
+      let node = root;
+      for (let d = 0; d < levels; d++) {
+        const v = x[b + feature[node]];
+        node = next[node] + (+(v > threshold[node]) | (+(v !== v) & missingRight[node]));
+      }
+      margins[r * outputs + output] += value[node];
+    }
+  }
+}
+
+/** True when one of x[0, cells) is NaN. */
+export function hasMissing(x: Float64Array, cells: number): boolean {
+  for (let i = 0; i < cells; i++) {
+    const v = x[i];
+    if (v !== v) return true;
+  }
+  return false;
+}
+
+/** Indices into the prediction pool's shared control words. */
+export const PCTRL = { seq: 0, done: 1, ready: 2, from: 3, to: 4, width: 5, outputs: 6, trees: 7, missing: 8 } as const;
+/** Rows per cache block: the trees are applied to a block one after the other. */
+export const BLOCK_ROWS = 256;
+
+/** Shared copies of a CompiledForest's arrays and the leaf values, as the prediction worker reads them. */
+export interface ForestBuffers extends ForestArrays {
+  readonly value: Float64Array;
+}
+
+/** What the prediction worker is started with. */
+export interface PoolWorkerData {
+  readonly ctrl: SharedArrayBuffer;
+  readonly port: WorkerThreads.MessagePort;
+}
+
+/** Trees [0, trees) over rows [from, to) of the row-major chunk x, block by block, into margins. */
+export function predictRange(
+  c: ForestBuffers,
+  x: Float64Array,
+  width: number,
+  from: number,
+  to: number,
+  trees: number,
+  margins: Float64Array,
+  outputs: number,
+  missing: boolean,
+): void {
+  for (let start = from; start < to; start += BLOCK_ROWS) {
+    const rows = Math.min(BLOCK_ROWS, to - start);
+    const xb = x.subarray(start * width, (start + rows) * width);
+    const mb = margins.subarray(start * outputs, (start + rows) * outputs);
+    if (missing) addMarginsMissing(c, c.value, xb, width, rows, 0, trees, mb, outputs);
+    else addMarginsDense(c, c.value, xb, width, rows, 0, trees, mb, outputs);
+  }
+}
+
+/**
+ * Run the kernels once on a small made-up forest, so that the first real batch does not pay for
+ * their compilation (a one-off prediction is what a benchmark or a scoring request measures).
+ */
+export function warmUp(): void {
+  const width = 4;
+  const nodes = 127;
+  const trees = 4;
+  const forest: ForestBuffers = {
+    feature: new Int32Array(nodes),
+    threshold: new Float64Array(nodes),
+    next: new Int32Array(nodes),
+    missingRight: new Int32Array(nodes),
+    depth: new Int32Array(trees).fill(6),
+    roots: new Int32Array(trees),
+    treeOutput: new Int32Array(trees),
+    value: new Float64Array(nodes),
+  };
+  for (let i = 0; i < nodes; i++) {
+    const leaf = i >= 63;
+    forest.feature[i] = i % width;
+    forest.threshold[i] = leaf ? Infinity : ((i * 37) % 11) / 11;
+    forest.next[i] = leaf ? i : 2 * i + 1;
+    forest.missingRight[i] = i & 1;
+    forest.value[i] = i;
+  }
+  const rows = 2048;
+  const x = new Float64Array(rows * width);
+  for (let i = 0; i < x.length; i++) x[i] = ((i * 7919) % 1000) / 1000;
+  const margins = new Float64Array(rows);
+  for (let rep = 0; rep < 4; rep++) {
+    predictRange(forest, x, width, 0, rows, trees, margins, 1, false);
+    predictRange(forest, x, width, 0, rows, trees, margins, 1, true);
+  }
+}
+
+/** The pool worker's life (it runs inside the worker, from `poolSource`). */
+function poolWorkerMain(wt: typeof WorkerThreads): void {
+  const data = wt.workerData as PoolWorkerData;
+  const ctrl = new Int32Array(data.ctrl);
+  let forest: ForestBuffers | null = null;
+  let x: Float64Array = new Float64Array(0);
+  let margins: Float64Array = new Float64Array(0);
+  warmUp();
+  Atomics.store(ctrl, PCTRL.ready, 1);
+  wt.parentPort?.postMessage('ready');
+  let seq = 0;
+  for (;;) {
+    Atomics.wait(ctrl, PCTRL.seq, seq);
+    seq = Atomics.load(ctrl, PCTRL.seq);
+    for (let m = wt.receiveMessageOnPort(data.port); m !== undefined; m = wt.receiveMessageOnPort(data.port)) {
+      const msg = m.message as { forest?: ForestBuffers; x?: Float64Array; margins?: Float64Array };
+      if (msg.forest !== undefined) forest = msg.forest;
+      if (msg.x !== undefined) x = msg.x;
+      if (msg.margins !== undefined) margins = msg.margins;
+    }
+    if (forest !== null) {
+      predictRange(forest, x, ctrl[PCTRL.width], ctrl[PCTRL.from], ctrl[PCTRL.to], ctrl[PCTRL.trees], margins, ctrl[PCTRL.outputs], ctrl[PCTRL.missing] === 1);
+    }
+    Atomics.add(ctrl, PCTRL.done, 1);
+    Atomics.notify(ctrl, PCTRL.done);
+  }
+}
+
+/** The prediction worker's source: this module's kernels as plain JavaScript. */
+export function poolSource(): string {
+  return [
+    "'use strict';",
+    `const PCTRL = ${JSON.stringify(PCTRL)};`,
+    `const BLOCK_ROWS = ${BLOCK_ROWS};`,
+    addMarginsDense.toString(),
+    addMarginsMissing.toString(),
+    predictRange.toString(),
+    warmUp.toString(),
+    poolWorkerMain.toString(),
+    "poolWorkerMain(require('node:worker_threads'));",
+  ].join('\n');
+}

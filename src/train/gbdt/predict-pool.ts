@@ -1,0 +1,154 @@
+import { availableParallelism } from 'node:os';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import type * as WorkerThreads from 'node:worker_threads';
+import { hasMissing, PCTRL, poolSource, predictRange, warmUp, type CompiledForest, type ForestBuffers, type PoolWorkerData } from './forest-kernels.js';
+
+/** Rows per chunk handed to the threads (the chunk's matrix and margins live in shared memory). */
+const CHUNK_ROWS = 16_384;
+/** Fewest rows worth a second thread. */
+const PARALLEL_MIN_ROWS = 8_192;
+/** Longest wait for the worker before predicting on this thread alone from then on. */
+const WORKER_TIMEOUT_MS = 30_000;
+
+function shareCopy<T extends Int32Array | Float64Array>(a: T, length: number): T {
+  const Ctor = a.constructor as new (buffer: SharedArrayBuffer) => T;
+  const out = new Ctor(new SharedArrayBuffer(Math.max(1, length) * a.BYTES_PER_ELEMENT));
+  out.set(a.subarray(0, length));
+  return out;
+}
+
+/**
+ * A second thread for batch prediction, shared by every gbdt model of the process: started in the
+ * background when the first model is made, and used (synchronously, through shared memory and
+ * Atomics) once it is ready; until then, or if it ever fails, prediction runs on the calling thread.
+ * Each row's margins get their trees in the same order either way, so results are identical.
+ */
+export class PredictPool {
+  private static instance: PredictPool | null | undefined;
+  private readonly ctrl = new Int32Array(new SharedArrayBuffer(4 * 16));
+  private readonly worker: Worker;
+  private readonly port: WorkerThreads.MessagePort;
+  private failed = false;
+  private readonly started: Promise<boolean>;
+  private sentForest: CompiledForest | null = null;
+  private forest: ForestBuffers | null = null;
+  private x: Float64Array = new Float64Array(0);
+  private margins: Float64Array = new Float64Array(0);
+
+  private constructor() {
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    const data: PoolWorkerData = { ctrl: this.ctrl.buffer as SharedArrayBuffer, port: port2 };
+    this.worker = new Worker(poolSource(), { eval: true, workerData: data, transferList: [port2] });
+    this.worker.unref();
+    this.port.unref();
+    this.started = new Promise<boolean>((resolve) => {
+      this.worker.once('message', () => resolve(true));
+      this.worker.once('error', () => resolve(false));
+    });
+    this.worker.on('error', () => {
+      this.failed = true;
+    });
+    this.worker.on('exit', () => {
+      this.failed = true;
+    });
+  }
+
+  /** Resolves true once the pool's worker is ready, false if there is none or it failed to start. */
+  static async whenReady(): Promise<boolean> {
+    PredictPool.warm();
+    const pool = PredictPool.instance;
+    return pool !== null && pool !== undefined && (await pool.started) && !pool.failed;
+  }
+
+  /** Start the pool in the background (once per process; not where threads or shared memory are missing). */
+  static warm(): void {
+    if (PredictPool.instance !== undefined) return;
+    PredictPool.instance = null;
+    if (typeof SharedArrayBuffer !== 'function' || availableParallelism() < 2) return;
+    try {
+      PredictPool.instance = new PredictPool();
+      warmUp();
+    } catch {
+      // No worker threads here: predict on the calling thread.
+    }
+  }
+
+  /** The pool when it is ready for `rows` rows, else null. */
+  static ready(rows: number): PredictPool | null {
+    const pool = PredictPool.instance;
+    if (pool === null || pool === undefined || pool.failed || rows < PARALLEL_MIN_ROWS) return null;
+    return Atomics.load(pool.ctrl, PCTRL.ready) === 1 ? pool : null;
+  }
+
+  /**
+   * Add trees [0, c.trees) to `margins` (row-major, `outputs` per row, already holding the base
+   * scores) for `rows` rows; `fill(x, start, end)` writes rows [start, end) row-major into x.
+   * Returns false (margins untouched) when the worker failed; the caller then predicts alone.
+   */
+  addMargins(c: CompiledForest, value: Float64Array, width: number, rows: number, fill: (x: Float64Array, start: number, end: number) => void, margins: Float64Array, outputs: number): boolean {
+    this.share(c, value, width, outputs);
+    const forest = this.forest as ForestBuffers;
+    const x = this.x;
+    const m = this.margins;
+    const ctrl = this.ctrl;
+    for (let start = 0; start < rows; start += CHUNK_ROWS) {
+      const end = Math.min(rows, start + CHUNK_ROWS);
+      const n = end - start;
+      fill(x, start, end);
+      m.set(margins.subarray(start * outputs, end * outputs));
+      const missing = hasMissing(x, n * width);
+      // The worker takes the second half of the chunk, this thread the first.
+      const half = (n >> 1) & ~7;
+      ctrl[PCTRL.from] = half;
+      ctrl[PCTRL.to] = n;
+      ctrl[PCTRL.width] = width;
+      ctrl[PCTRL.outputs] = outputs;
+      ctrl[PCTRL.trees] = c.trees;
+      ctrl[PCTRL.missing] = missing ? 1 : 0;
+      Atomics.store(ctrl, PCTRL.done, 0);
+      Atomics.add(ctrl, PCTRL.seq, 1);
+      Atomics.notify(ctrl, PCTRL.seq);
+      predictRange(forest, x, width, 0, half, c.trees, m, outputs, missing);
+      while (Atomics.load(ctrl, PCTRL.done) === 0) {
+        if (Atomics.wait(ctrl, PCTRL.done, 0, WORKER_TIMEOUT_MS) === 'timed-out') {
+          this.failed = true;
+          return false;
+        }
+      }
+      margins.set(m.subarray(0, n * outputs), start * outputs);
+    }
+    return true;
+  }
+
+  /** Make sure the worker has this forest and big enough chunk buffers. */
+  private share(c: CompiledForest, value: Float64Array, width: number, outputs: number): void {
+    const msg: { forest?: ForestBuffers; x?: Float64Array; margins?: Float64Array } = {};
+    if (this.sentForest !== c || this.forest === null) {
+      this.forest = {
+        feature: shareCopy(c.feature, c.nodes),
+        threshold: shareCopy(c.threshold, c.nodes),
+        next: shareCopy(c.next, c.nodes),
+        missingRight: shareCopy(c.missingRight, c.nodes),
+        depth: shareCopy(c.depth, c.trees),
+        roots: shareCopy(c.roots, c.trees),
+        treeOutput: shareCopy(c.treeOutput, c.trees),
+        value: shareCopy(value, c.nodes),
+      };
+      this.sentForest = c;
+      msg.forest = this.forest;
+    } else {
+      // Leaf values may have been rescaled in place since (a forest's); copying them is cheap.
+      this.forest.value.set(value.subarray(0, c.nodes));
+    }
+    if (this.x.length < CHUNK_ROWS * width) {
+      this.x = new Float64Array(new SharedArrayBuffer(8 * CHUNK_ROWS * width));
+      msg.x = this.x;
+    }
+    if (this.margins.length < CHUNK_ROWS * outputs) {
+      this.margins = new Float64Array(new SharedArrayBuffer(8 * CHUNK_ROWS * outputs));
+      msg.margins = this.margins;
+    }
+    if (msg.forest !== undefined || msg.x !== undefined || msg.margins !== undefined) this.port.postMessage(msg);
+  }
+}
