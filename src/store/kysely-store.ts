@@ -200,6 +200,9 @@ function isUniqueViolation(err: unknown): boolean {
 /** Rows per multi-row insert, well under SQLite's 32,766 bound-parameter limit. */
 const INSERT_CHUNK = 500;
 
+/** Most recent latencies per version that a rollout's p95 is computed from. */
+const LATENCY_SAMPLE = 20_000;
+
 /** Label rows per page when loading a training window. */
 const LABEL_PAGE = 5_000;
 
@@ -771,23 +774,32 @@ export class KyselyStore implements Store {
   }
 
   async servingStats(modelId: string, since: Date): Promise<ServingStats[]> {
-    const rows = await this.db
+    // Counts in the database; latencies only for the most recent attempts of each version, so an
+    // evaluation stays cheap however much traffic a rollout has seen.
+    const counts = await this.db
       .selectFrom('scores')
-      .select(['version', 'latency_ms', 'error'])
+      .select((eb) => ['version', eb.fn.countAll().as('attempts'), eb.fn.count('error').as('errors')])
       .where('model_id', '=', modelId)
       .where('created_at', '>=', iso(since))
       .where('version', 'is not', null)
+      .groupBy('version')
       .execute();
-    const by = new Map<string, { attempts: number; errors: number; latenciesMs: number[] }>();
-    for (const r of rows) {
-      const v = r.version as string;
-      let s = by.get(v);
-      if (!s) by.set(v, (s = { attempts: 0, errors: 0, latenciesMs: [] }));
-      s.attempts++;
-      if (r.error !== null) s.errors++;
-      if (r.latency_ms !== null) s.latenciesMs.push(Number(r.latency_ms));
+    const out: ServingStats[] = [];
+    for (const c of counts) {
+      const version = c.version as string;
+      const rows = await this.db
+        .selectFrom('scores')
+        .select('latency_ms')
+        .where('model_id', '=', modelId)
+        .where('version', '=', version)
+        .where('created_at', '>=', iso(since))
+        .where('latency_ms', 'is not', null)
+        .orderBy('created_at', 'desc')
+        .limit(LATENCY_SAMPLE)
+        .execute();
+      out.push({ version, attempts: Number(c.attempts), errors: Number(c.errors), latenciesMs: rows.map((r) => Number(r.latency_ms)) });
     }
-    return [...by].map(([version, s]) => ({ version, ...s }));
+    return out;
   }
 
   async createRollout(r: NewRollout): Promise<Rollout> {

@@ -77,7 +77,7 @@ export interface ServingStats {
   readonly version: string;
   readonly attempts: number;
   readonly errors: number;
-  /** Latency of each attempt (ms), unsorted; rows logged without one are left out. */
+  /** Latency of the most recent attempts (ms, at most 20,000), unsorted; rows logged without one are left out. */
   readonly latenciesMs: readonly number[];
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseModelSpec } from '../../src/config/model-spec.js';
 import type { ArmNumbers } from '../../src/rollout/analysis.js';
-import { decideChallenger, decideWatch } from '../../src/rollout/analysis.js';
+import { armNumbers, decideChallenger, decideWatch } from '../../src/rollout/analysis.js';
 import { normalCdf, oneProportionZTest, quantile, twoProportionZTest } from '../../src/rollout/statistics.js';
 import { canaryArm, stickyUnit } from '../../src/rollout/routing.js';
 import { mulberry32 } from '../../src/data/random.js';
@@ -69,6 +69,41 @@ describe('the statistics behind rollout decisions', () => {
     expect(decideWatch(policy, arm(300, 0.9, { latencyP95Ms: 250 }), { now, endsAt: later }).reason).toMatch(/latency p95 250 ms is above the rollback limit 200 ms/);
     expect(decideWatch(policy, arm(300, 0.9, { errors: 150, errorRate: 0.15 }), { now, endsAt: later }).decision).toBe('rollback');
     expect(decideWatch(policy, arm(300, 0.9), { now: later, endsAt: later }).decision).toBe('pass');
+  });
+});
+
+describe('the live numbers of an arm', () => {
+  it('counts binary successes at 0.5, multiclass by the most probable class, and serving errors and latency', () => {
+    const binary = armNumbers(
+      'binary',
+      'v2',
+      [
+        { version: 'v2', arm: 'challenger', shadow: false, score: 0.7, label: 1 },
+        { version: 'v2', arm: 'challenger', shadow: false, score: 0.4, label: 1 },
+        { version: 'v2', arm: 'challenger', shadow: false, score: 0.2, label: 0 },
+        { version: 'v1', arm: 'champion', shadow: false, score: 0.9, label: 0 },
+      ],
+      [{ version: 'v2', attempts: 40, errors: 2, latenciesMs: Array.from({ length: 20 }, (_, i) => i + 1) }],
+      [],
+    );
+    expect(binary).toMatchObject({ labels: 3, successes: 2, attempts: 40, errors: 2, errorRate: 0.05 });
+    expect(binary.successRate).toBeCloseTo(2 / 3, 12);
+    expect(binary.latencyP95Ms).toBeCloseTo(19.05, 12);
+    expect(binary.metrics.accuracy).toBeCloseTo(2 / 3, 12);
+    const multi = armNumbers(
+      'multiclass',
+      'v',
+      [
+        { version: 'v', arm: 'champion', shadow: false, score: [0.1, 0.7, 0.2], label: 'b' },
+        { version: 'v', arm: 'champion', shadow: false, score: [0.5, 0.3, 0.2], label: 'c' },
+      ],
+      [],
+      ['a', 'b', 'c'],
+    );
+    expect(multi).toMatchObject({ labels: 2, successes: 1, successRate: 0.5, attempts: 0, errorRate: null, latencyP95Ms: null });
+    const regression = armNumbers('regression', 'v', [{ version: 'v', arm: 'champion', shadow: false, score: 3, label: 2.5 }], [], []);
+    expect(regression).toMatchObject({ labels: 1, successes: null, successRate: null });
+    expect(regression.metrics.mae).toBeCloseTo(0.5, 12);
   });
 });
 

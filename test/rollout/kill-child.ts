@@ -33,6 +33,7 @@ const second = (await h.retrain()).result.newVersion as string;
 await sendOutcomes(h, await scoreRows(h, 3_000), () => 1);
 process.stdout.write(`${JSON.stringify({ first, second, now: h.clock.now().toISOString() })}\n`);
 armed = true;
-await h.post('/api/v1/models/m/rollout/evaluate');
-// Never reached: the promotion kills the process.
+const res = await h.post('/api/v1/models/m/rollout/evaluate');
+// Never reached: the promotion kills the process. Say what happened instead.
+process.stderr.write(`the evaluation returned ${res.statusCode}: ${JSON.stringify(res.json())}\n`);
 process.exit(3);

@@ -49,7 +49,7 @@ describe.each(targets)('a process killed mid-promotion on $name', (target) => {
   it('leaves exactly one active version after restart, and the timeline says what happened', async () => {
     try {
       const run = await runChild([target.url(), ...(target.schema ? [target.schema] : [])]);
-      expect(run.signal, run.stderr).toBe('SIGKILL');
+      expect(run.signal, `exit code ${run.code}; stdout: ${run.stdout.slice(-1000)}; stderr: ${run.stderr.slice(-3000)}`).toBe('SIGKILL');
       const { first, second, now } = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as { first: string; second: string; now: string };
 
       const store = await createStore({ url: target.url(), ...(target.schema ? { schema: target.schema } : {}) });

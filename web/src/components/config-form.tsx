@@ -182,7 +182,7 @@ export function ConfigForm({ modelId, config, task }: { modelId: string; config:
   const current = saved ?? (client.getQueryData<RetrainConfig>(['config', modelId]) ?? config);
 
   return (
-    <Card title="Configuration" testId="config">
+    <Card title="Configuration" testId="config" className="config-card">
       <form className="config-form" onSubmit={submit} noValidate>
         <fieldset className="field wide">
           <legend>Schedule</legend>
@@ -327,7 +327,7 @@ function NumberField({ id, label, value, onChange, errors, help, min, max, step 
 
 function TriggerToggle({ id, label, checked, onChange, errors }: { id: string; label: string; checked: boolean; onChange: (v: boolean) => void; errors?: string[] }) {
   return (
-    <div className="field wide trigger-toggle">
+    <div className="field trigger-toggle">
       <label className="check" htmlFor={id}>
         <input id={id} type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} aria-describedby={`${id}-error`} /> {label}
       </label>
@@ -343,34 +343,45 @@ function TriggerFields({ values: v, set, byField, task }: { values: FormValues; 
     <fieldset className="field wide triggers" data-testid="trigger-fields">
       <legend>Retrain triggers</legend>
       <p className="help">Besides the schedule, the monitor starts a retrain when the live metric drops, the inputs drift, or (binary models) the accept rate stays low.</p>
-      <div className="trigger-grid">
+      <div className="trigger-schedule">
         <Field id="trigger-checkSchedule" label="Check schedule (cron)" errors={byField.get('trigger-checkSchedule')} help="When the triggers are checked, in the schedule's time zone. 0 * * * * is hourly.">
           <input id="trigger-checkSchedule" value={v.checkSchedule} onChange={(e) => set('checkSchedule', e.target.value)} spellCheck={false} className="mono" aria-invalid={byField.has('trigger-checkSchedule')} aria-describedby="trigger-checkSchedule-error" />
         </Field>
+      </div>
+      <div className="trigger-groups">
+        <div className="trigger-group" role="group" aria-labelledby="trigger-performance-title">
+          <h3 id="trigger-performance-title" className="trigger-title">
+            Live metric
+          </h3>
+          <TriggerToggle id="trigger-performance-enabled" label="Retrain when the live metric gets worse than the version's test metric" checked={v.perfEnabled} onChange={(x) => set('perfEnabled', x)} errors={byField.get('trigger-performance-enabled')} />
+          {errorMetric ? (
+            <NumberField id="trigger-performance-maxErrorRisePct" label="Largest error rise (%)" value={v.perfMaxErrorRisePct} onChange={(x) => set('perfMaxErrorRisePct', x)} errors={byField.get('trigger-performance-maxErrorRisePct')} min={0} help="RMSE, MAE: fire when live is up more than this." />
+          ) : (
+            <NumberField id="trigger-performance-maxDropPct" label="Largest drop (%)" value={v.perfMaxDropPct} onChange={(x) => set('perfMaxDropPct', x)} errors={byField.get('trigger-performance-maxDropPct')} min={0} max={100} help="Fire when the live metric is down more than this." />
+          )}
+          <NumberField id="trigger-performance-minLabels" label="Labels needed in the window" value={v.perfMinLabels} onChange={(x) => set('perfMinLabels', x)} errors={byField.get('trigger-performance-minLabels')} min={1} step={1} />
+        </div>
 
-        <h3 className="field wide trigger-title">Live metric</h3>
-        <TriggerToggle id="trigger-performance-enabled" label="Retrain when the live metric gets worse than the version's test metric" checked={v.perfEnabled} onChange={(x) => set('perfEnabled', x)} errors={byField.get('trigger-performance-enabled')} />
-        {errorMetric ? (
-          <NumberField id="trigger-performance-maxErrorRisePct" label="Largest error rise (%)" value={v.perfMaxErrorRisePct} onChange={(x) => set('perfMaxErrorRisePct', x)} errors={byField.get('trigger-performance-maxErrorRisePct')} min={0} help="RMSE, MAE: fire when live is up more than this." />
-        ) : (
-          <NumberField id="trigger-performance-maxDropPct" label="Largest drop (%)" value={v.perfMaxDropPct} onChange={(x) => set('perfMaxDropPct', x)} errors={byField.get('trigger-performance-maxDropPct')} min={0} max={100} help="Fire when the live metric is down more than this." />
-        )}
-        <NumberField id="trigger-performance-minLabels" label="Labels needed in the window" value={v.perfMinLabels} onChange={(x) => set('perfMinLabels', x)} errors={byField.get('trigger-performance-minLabels')} min={1} step={1} />
-
-        <h3 className="field wide trigger-title">Drift</h3>
-        <TriggerToggle id="trigger-drift-enabled" label="Retrain when the inputs drift from the training data" checked={v.driftEnabled} onChange={(x) => set('driftEnabled', x)} errors={byField.get('trigger-drift-enabled')} />
-        <NumberField id="trigger-drift-featureShare" label="Share of features that must drift (0–1)" value={v.driftFeatureShare} onChange={(x) => set('driftFeatureShare', x)} errors={byField.get('trigger-drift-featureShare')} min={0} max={1} help="0.5: half of the compared features." />
-        <NumberField id="trigger-drift-delayHours" label="Retrain within (hours)" value={v.driftDelayHours} onChange={(x) => set('driftDelayHours', x)} errors={byField.get('trigger-drift-delayHours')} min={0} help="Drift must persist to the next check; 0 retrains at once." />
-        <NumberField id="trigger-drift-minScores" label="Scores needed" value={v.driftMinScores} onChange={(x) => set('driftMinScores', x)} errors={byField.get('trigger-drift-minScores')} min={10} step={1} help="Recent scores before drift is judged." />
+        <div className="trigger-group" role="group" aria-labelledby="trigger-drift-title">
+          <h3 id="trigger-drift-title" className="trigger-title">
+            Drift
+          </h3>
+          <TriggerToggle id="trigger-drift-enabled" label="Retrain when the inputs drift from the training data" checked={v.driftEnabled} onChange={(x) => set('driftEnabled', x)} errors={byField.get('trigger-drift-enabled')} />
+          <NumberField id="trigger-drift-featureShare" label="Share of features that must drift (0–1)" value={v.driftFeatureShare} onChange={(x) => set('driftFeatureShare', x)} errors={byField.get('trigger-drift-featureShare')} min={0} max={1} help="0.5: half of the compared features." />
+          <NumberField id="trigger-drift-delayHours" label="Retrain within (hours)" value={v.driftDelayHours} onChange={(x) => set('driftDelayHours', x)} errors={byField.get('trigger-drift-delayHours')} min={0} help="Drift must persist to the next check; 0 retrains at once." />
+          <NumberField id="trigger-drift-minScores" label="Scores needed" value={v.driftMinScores} onChange={(x) => set('driftMinScores', x)} errors={byField.get('trigger-drift-minScores')} min={10} step={1} help="Recent scores before drift is judged." />
+        </div>
 
         {task === 'binary' && (
-          <>
-            <h3 className="field wide trigger-title">Accept rate</h3>
+          <div className="trigger-group" role="group" aria-labelledby="trigger-rate-title">
+            <h3 id="trigger-rate-title" className="trigger-title">
+              Accept rate
+            </h3>
             <TriggerToggle id="trigger-rate-enabled" label="Retrain when the share of positive feedback stays low" checked={v.rateEnabled} onChange={(x) => set('rateEnabled', x)} errors={byField.get('trigger-rate-enabled')} />
             <NumberField id="trigger-rate-below" label="Fire below (0–1)" value={v.rateBelow} onChange={(x) => set('rateBelow', x)} errors={byField.get('trigger-rate-below')} min={0} max={1} help="The average accept rate over the last windows." />
             <NumberField id="trigger-rate-lastWindows" label="Windows averaged" value={v.rateLastWindows} onChange={(x) => set('rateLastWindows', x)} errors={byField.get('trigger-rate-lastWindows')} min={1} step={1} />
             <NumberField id="trigger-rate-minWindows" label="Windows with feedback needed" value={v.rateMinWindows} onChange={(x) => set('rateMinWindows', x)} errors={byField.get('trigger-rate-minWindows')} min={1} step={1} />
-          </>
+          </div>
         )}
       </div>
     </fieldset>

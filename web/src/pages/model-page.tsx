@@ -10,7 +10,7 @@ import { VersionsList } from '../components/versions-list.js';
 import { isBusy, useConfig, useModel, usePerformance, useStatus, useVersions } from '../queries.js';
 import { Link } from '../router.js';
 
-/** One model: status and "Retrain now", triggers, metric chart (test and live), history, drift, configuration, versions. */
+/** One model: status and "Retrain now", triggers, metric chart (test and live), versions, history, drift, configuration. */
 export function ModelPage({ modelId }: { modelId: string }) {
   const model = useModel(modelId);
   const status = useStatus(modelId);
@@ -59,20 +59,14 @@ export function ModelPage({ modelId }: { modelId: string }) {
           {versions.data && (
             <MetricChart versions={versions.data.items} primary={primary} activeVersion={versions.data.activeVersion} performance={performance.data} performanceError={performance.error} />
           )}
+          {versions.data && <VersionsList modelId={m.id} versions={versions.data.items} activeVersion={versions.data.activeVersion} primary={primary} busy={isBusy(status.data)} />}
         </div>
       </div>
       <HistoryTable modelId={m.id} />
       <DriftCard modelId={m.id} />
-      <div className="grid">
-        <div className="col">
-          {config.isPending && <Card title="Configuration"><Loading what="the configuration" /></Card>}
-          {config.isError && <Card title="Configuration"><ErrorBox what="the configuration" error={config.error} retry={() => void config.refetch()} /></Card>}
-          {config.data && <ConfigForm modelId={m.id} config={config.data} task={m.task} />}
-        </div>
-        <div className="col">
-          {versions.data && <VersionsList modelId={m.id} versions={versions.data.items} activeVersion={versions.data.activeVersion} primary={primary} busy={isBusy(status.data)} />}
-        </div>
-      </div>
+      {config.isPending && <Card title="Configuration"><Loading what="the configuration" /></Card>}
+      {config.isError && <Card title="Configuration"><ErrorBox what="the configuration" error={config.error} retry={() => void config.refetch()} /></Card>}
+      {config.data && <ConfigForm modelId={m.id} config={config.data} task={m.task} />}
     </>
   );
 }
