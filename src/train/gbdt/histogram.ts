@@ -14,7 +14,7 @@ export const CTRL = { seq: 0, cmd: 1, done: 2 } as const;
 /** Commands a team runs; every thread does its share of each. */
 export const CMD = { build: 1, partition: 2, gradients: 3, update: 4, probs: 5, exit: 9 } as const;
 /** Indices into plan.args. */
-export const ARG = { count: 0, feats: 1, outputs: 2, output: 3, task: 4, loss: 5 } as const;
+export const ARG = { count: 0, feats: 1, outputs: 2, output: 3, task: 4, loss: 5, identity: 6 } as const;
 /** plan.args[ARG.task]. */
 export const TASK = { binary: 0, multiclass: 1, regression: 2 } as const;
 /** plan.args[ARG.loss]. */
@@ -204,6 +204,45 @@ export function accumulateFour(
   }
 }
 
+/** accumulateFour for positions that are their own rows (idx[i] === i: a root with every row), read in sequence. */
+export function accumulateFourInOrder(
+  bins: Uint8Array,
+  c0: number,
+  c1: number,
+  c2: number,
+  c3: number,
+  start: number,
+  end: number,
+  og: Float32Array,
+  oh: Float32Array,
+  hist: Float64Array,
+  h0: number,
+  h1: number,
+  h2: number,
+  h3: number,
+): void {
+  for (let i = start; i < end; i++) {
+    const g = og[i];
+    const h = oh[i];
+    const o0 = h0 + bins[c0 + i] * 3;
+    const o1 = h1 + bins[c1 + i] * 3;
+    const o2 = h2 + bins[c2 + i] * 3;
+    const o3 = h3 + bins[c3 + i] * 3;
+    hist[o0] += g;
+    hist[o0 + 1] += h;
+    hist[o0 + 2] += 1;
+    hist[o1] += g;
+    hist[o1 + 1] += h;
+    hist[o1 + 2] += 1;
+    hist[o2] += g;
+    hist[o2 + 1] += h;
+    hist[o2 + 2] += 1;
+    hist[o3] += g;
+    hist[o3 + 1] += h;
+    hist[o3 + 2] += 1;
+  }
+}
+
 /**
  * Build: thread `thread` of `threads` fills, for every job (node, slot), the histograms of its
  * share of the features (a contiguous slice of plan.feats), reading the node's rows block by block.
@@ -218,6 +257,8 @@ function buildShare(plan: BuildPlan, slots: readonly Float64Array[], thread: num
   for (let j = 0; j < nJobs; j++) {
     const node = jobs[2 * j];
     const hist = slots[jobs[2 * j + 1]];
+    // The root of a tree on every row: position i holds row i.
+    const inOrder = node === 0 && plan.args[ARG.identity] === 1;
     for (let k = first; k < last; k++) hist.fill(0, histOffsets[feats[k]] * 3, histOffsets[feats[k] + 1] * 3);
     for (let b = 0; b < blocks; b++) {
       const start = nodeStart[node * blocks + b];
@@ -229,7 +270,11 @@ function buildShare(plan: BuildPlan, slots: readonly Float64Array[], thread: num
         const f1 = feats[k + 1];
         const f2 = feats[k + 2];
         const f3 = feats[k + 3];
-        accumulateFour(bins, f0 * rows, f1 * rows, f2 * rows, f3 * rows, idx, start, end, og, oh, hist, histOffsets[f0] * 3, histOffsets[f1] * 3, histOffsets[f2] * 3, histOffsets[f3] * 3);
+        if (inOrder) {
+          accumulateFourInOrder(bins, f0 * rows, f1 * rows, f2 * rows, f3 * rows, start, end, og, oh, hist, histOffsets[f0] * 3, histOffsets[f1] * 3, histOffsets[f2] * 3, histOffsets[f3] * 3);
+        } else {
+          accumulateFour(bins, f0 * rows, f1 * rows, f2 * rows, f3 * rows, idx, start, end, og, oh, hist, histOffsets[f0] * 3, histOffsets[f1] * 3, histOffsets[f2] * 3, histOffsets[f3] * 3);
+        }
       }
       for (; k + 2 <= last; k += 2) {
         const f0 = feats[k];
@@ -435,6 +480,7 @@ export function workerSource(): string {
     accumulateFeature,
     accumulateTwo,
     accumulateFour,
+    accumulateFourInOrder,
     buildShare,
     partitionBlock,
     sigmoid,
