@@ -147,6 +147,10 @@ describe('the dashboard in Chromium', () => {
     const otherRow = page.getByTestId('model-row-house-prices');
     await otherRow.getByText('none yet').waitFor();
     await otherRow.getByText('never').waitFor();
+    // "Next run" is the next retrain, not the next trigger check (which has a schedule of its own).
+    const houseSchedules = (await api('GET', '/api/v1/schedules')).body.items.filter((x: { modelId: string }) => x.modelId === 'house-prices');
+    const retrainAt = houseSchedules.find((x: { kind?: string }) => x.kind !== 'check').nextRunAt;
+    await expect(otherRow.locator('td[data-label="Next run"] span[data-at]').getAttribute('data-at')).resolves.toBe(retrainAt);
     await page.getByTestId('live-state').getByText('live').waitFor();
 
     // The model page.

@@ -196,6 +196,8 @@ export interface Version {
 export interface Schedule {
   id: string;
   modelId: string;
+  /** `retrain` runs a retrain; `check` runs the trigger checks (which may start one). */
+  kind?: 'retrain' | 'check';
   default: boolean;
   description: string;
   effectiveTimezone: string;

@@ -46,7 +46,8 @@ export function Overview() {
             </thead>
             <tbody>
               {models.data.map((m) => (
-                <ModelRow key={m.id} model={m} schedules={schedules.data?.filter((s) => s.modelId === m.id)} />
+                // Retrain schedules only: the trigger checks have schedules of their own (kind `check`).
+                <ModelRow key={m.id} model={m} schedules={schedules.data?.filter((s) => s.modelId === m.id && s.kind !== 'check')} />
               ))}
             </tbody>
           </table>
@@ -89,7 +90,11 @@ function ModelRow({ model, schedules }: { model: Model; schedules: Schedule[] | 
       <td data-label="Last retrain">{last ? <span title={dateTime(last.finishedAt ?? last.createdAt)}>{relative(last.finishedAt ?? last.createdAt)}</span> : <span className="muted">never</span>}</td>
       <td data-label="Result">{last ? <JobOutcome job={last} /> : <span className="muted">—</span>}</td>
       <td data-label="Next run">
-        {nextRun ? <span title={dateTime(nextRun)}>{relative(nextRun)}</span> : s || schedules ? <span className="muted">no schedule on</span> : '…'}
+        {nextRun ? (
+          <span title={dateTime(nextRun)} data-at={nextRun}>
+            {relative(nextRun)}
+          </span>
+        ) : s || schedules ? <span className="muted">no schedule on</span> : '…'}
         {extra > 0 && <div className="muted small">{extra === 1 ? '1 extra schedule' : `${extra} extra schedules`}</div>}
       </td>
       <td data-label="Live metric" data-testid={`live-${model.id}`}>
