@@ -105,7 +105,7 @@ export class HistTeam {
       nodeStart: new Int32Array(alloc(4 * nodes * blocks)),
       nodeEnd: new Int32Array(alloc(4 * nodes * blocks)),
       histOffsets: new Int32Array(alloc(4 * histOffsets.length)),
-      jobs: new Int32Array(alloc(8 * nodes)),
+      jobs: new Int32Array(alloc(12 * nodes)),
       feats: new Int32Array(alloc(4 * Math.max(1, features))),
       splits: new Int32Array(alloc(4 * SPLIT_FIELDS * nodes)),
       catBits: new Uint32Array(alloc(4 * CAT_WORDS * nodes)),
@@ -169,7 +169,7 @@ export class HistTeam {
     this.free.push(slot);
   }
 
-  /** Build the histograms of `nJobs` (node, slot) pairs in plan.jobs for the first `nFeats` features of plan.feats. */
+  /** Build the histograms of the `nJobs` jobs in plan.jobs for the first `nFeats` features of plan.feats. */
   build(nJobs: number, nFeats: number): void {
     this.plan.args[ARG.count] = nJobs;
     this.plan.args[ARG.feats] = nFeats;

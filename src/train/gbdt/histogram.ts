@@ -50,7 +50,7 @@ export interface BuildPlan {
   readonly nodeEnd: Int32Array;
   /** Bin offset of each feature in a histogram (feature f spans histOffsets[f] .. histOffsets[f + 1]). */
   readonly histOffsets: Int32Array;
-  /** Build: pairs (node, slot). */
+  /** Build: triples (node, slot, slot of its sibling to derive as parent minus this, or -1). */
   readonly jobs: Int32Array;
   /** Features to build. */
   readonly feats: Int32Array;
@@ -255,8 +255,8 @@ function buildShare(plan: BuildPlan, slots: readonly Float64Array[], thread: num
   const last = Math.floor((nFeats * (thread + 1)) / threads);
   if (first === last) return;
   for (let j = 0; j < nJobs; j++) {
-    const node = jobs[2 * j];
-    const hist = slots[jobs[2 * j + 1]];
+    const node = jobs[3 * j];
+    const hist = slots[jobs[3 * j + 1]];
     // The root of a tree on every row: position i holds row i.
     const inOrder = node === 0 && plan.args[ARG.identity] === 1;
     for (let k = first; k < last; k++) hist.fill(0, histOffsets[feats[k]] * 3, histOffsets[feats[k] + 1] * 3);
@@ -282,6 +282,15 @@ function buildShare(plan: BuildPlan, slots: readonly Float64Array[], thread: num
         accumulateTwo(bins, f0 * rows, f1 * rows, idx, start, end, og, oh, hist, histOffsets[f0] * 3, histOffsets[f1] * 3);
       }
       if (k < last) accumulateFeature(bins, feats[k] * rows, idx, start, end, og, oh, hist, histOffsets[feats[k]] * 3);
+    }
+    // The sibling's histogram (it holds the parent's) becomes the parent's minus this one.
+    const into = jobs[3 * j + 2];
+    if (into >= 0) {
+      const sibling = slots[into];
+      for (let k = first; k < last; k++) {
+        const e = histOffsets[feats[k] + 1] * 3;
+        for (let i = histOffsets[feats[k]] * 3; i < e; i++) sibling[i] -= hist[i];
+      }
     }
   }
 }

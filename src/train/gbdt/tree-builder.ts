@@ -111,6 +111,7 @@ export class TreeBuilder {
     this.slot[0] = this.team.acquire();
     plan.jobs[0] = 0;
     plan.jobs[1] = this.slot[0];
+    plan.jobs[2] = -1;
     this.team.build(1, nTreeFeats);
     this.findSplit(0, treeFeats, nTreeFeats, random);
     if (this.bFeat[0] >= 0) this.open.push(0);
@@ -118,7 +119,7 @@ export class TreeBuilder {
 
     const batch: number[] = [];
     const needHist: number[] = [];
-    const subtract: number[] = [];
+    const release: number[] = [];
     while (this.open.length > 0 && leaves < cfg.leafCap) {
       // Choose what to split now: the best leaf, or (depthwise) the whole level by gain.
       batch.length = 0;
@@ -143,7 +144,7 @@ export class TreeBuilder {
       for (let q = 0; q < batch.length; q++) this.describeSplit(q, batch[q]);
       this.team.partition(batch.length);
       needHist.length = 0;
-      subtract.length = 0;
+      release.length = 0;
       let jobs = 0;
       for (const node of batch) {
         const left = this.child[node];
@@ -160,33 +161,25 @@ export class TreeBuilder {
         const large = small === left ? right : left;
         const smallSlot = this.team.acquire();
         this.slot[small] = smallSlot;
-        plan.jobs[2 * jobs] = small;
-        plan.jobs[2 * jobs + 1] = smallSlot;
-        jobs++;
+        plan.jobs[3 * jobs] = small;
+        plan.jobs[3 * jobs + 1] = smallSlot;
+        plan.jobs[3 * jobs + 2] = -1;
         const needSmall = small === left ? needL : needR;
         const needLarge = small === left ? needR : needL;
         if (needLarge) {
+          // The build turns the parent's histogram into the larger child's.
           this.slot[large] = parentSlot;
-          subtract.push(parentSlot, smallSlot);
+          plan.jobs[3 * jobs + 2] = parentSlot;
           needHist.push(large);
         } else {
           this.team.release(parentSlot);
         }
+        jobs++;
         if (needSmall) needHist.push(small);
-        else subtract.push(-1, smallSlot); // released once the build is done
+        else release.push(smallSlot); // once the build is done
       }
       if (jobs > 0) this.team.build(jobs, nTreeFeats);
-      for (let k = 0; k < subtract.length; k += 2) {
-        const into = subtract[k];
-        const small = subtract[k + 1];
-        if (into < 0) {
-          this.team.release(small);
-          continue;
-        }
-        const a = this.team.slots[into];
-        const b = this.team.slots[small];
-        for (let i = 0; i < a.length; i++) a[i] -= b[i];
-      }
+      for (const slot of release) this.team.release(slot);
       needHist.sort((a, b) => a - b);
       for (const node of needHist) {
         this.findSplit(node, treeFeats, nTreeFeats, random);

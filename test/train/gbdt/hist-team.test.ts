@@ -36,6 +36,7 @@ describe('gbdt thread team', () => {
         const slot = t.acquire();
         t.plan.jobs[0] = 0;
         t.plan.jobs[1] = slot;
+        t.plan.jobs[2] = -1;
         t.build(1, 7);
       }
       const a = one.slots[0];
