@@ -252,6 +252,10 @@ describe('the dashboard in Chromium', () => {
     // Two test points and one live point (one window with outcomes), in a line of its own.
     await page.getByTestId('metric-chart').locator('.recharts-legend-item-text').getByText(`live · ${newVersion}`, { exact: true }).waitFor();
     await expect(page.getByTestId('metric-chart').locator('.recharts-line-dots .recharts-dot').count()).resolves.toBe(3);
+    await page.getByTestId('triggers').getByTestId('next-check').filter({ hasText: '(next' }).waitFor();
+    await expect(page.getByTestId('triggers').getByTestId('next-check').textContent()).resolves.toMatch(
+      /^The monitor checks cron '0 \* \* \* \*' \(UTC\) \(next (in \d+ (s|min|h)|just now)\) and starts the retrain itself\.$/,
+    );
     const driftTrigger = page.getByTestId('triggers').getByTestId('trigger-drift');
     await driftTrigger.waitFor();
     await expect(driftTrigger.textContent()).resolves.toMatch(drift.drifted ? /seen, waiting/ : /fine/);

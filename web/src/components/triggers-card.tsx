@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, type TriggerCheck } from '../api.js';
 import { dateTime, relative } from '../format.js';
-import { useChecks, useRetrainNeeded } from '../queries.js';
+import { useChecks, useRetrainNeeded, useSchedules } from '../queries.js';
 import { Card, ErrorBox, Loading } from './common.js';
 
 const KIND: Record<string, string> = { performance: 'Live metric', drift: 'Drift', rate: 'Accept rate' };
@@ -30,6 +30,8 @@ export function TriggersCard({ modelId }: { modelId: string }) {
   const client = useQueryClient();
   const needed = useRetrainNeeded(modelId);
   const checks = useChecks(modelId, RECENT);
+  const schedules = useSchedules();
+  const checkSchedule = schedules.data?.find((x) => x.modelId === modelId && x.kind === 'check');
   const run = useMutation({
     mutationFn: () => api.runChecks(modelId),
     onSuccess: (result) => {
@@ -54,7 +56,16 @@ export function TriggersCard({ modelId }: { modelId: string }) {
         <>
           <p data-testid="retrain-needed">
             {n.needed ? <strong className="bad">A retrain is needed now.</strong> : <span>No trigger calls for a retrain now.</span>}{' '}
-            <span className="muted small">The monitor checks on the check schedule and starts the retrain itself.</span>
+            <span className="muted small" data-testid="next-check">
+              The monitor checks {checkSchedule ? checkSchedule.description : 'on the check schedule'}
+              {checkSchedule?.nextRunAt && (
+                <>
+                  {' '}
+                  (next <span title={dateTime(checkSchedule.nextRunAt)}>{relative(checkSchedule.nextRunAt)}</span>)
+                </>
+              )}{' '}
+              and starts the retrain itself.
+            </span>
           </p>
           {n.triggers.length === 0 ? (
             <p className="muted">No trigger is on: retrains start on the schedule or by hand.</p>
