@@ -170,6 +170,42 @@ describe.each(DIALECTS)('canary and shadow rollouts on $name', (dialect) => {
     expect((await h.get('/api/v1/models/m/versions')).json().items.find((v: { version: string }) => v.version === challenger).status).toBe('rejected');
   });
 
+  it('aborts a canary whose challenger is too slow (latency p95 over 100 ms), measured per arm', async () => {
+    const { champion, challenger } = await withChallenger({ policy: 'canary', canaryShare: 0.5 }, { p: 0.8, latencyMs: 150 });
+    // One row per request, so each request is one latency sample of the arm that served it.
+    for (let i = 0; i < 300; i++) await h.post('/api/v1/models/m/score', { items: [{ features: { x: i } }] });
+    const look = (await h.get('/api/v1/models/m/rollout')).json();
+    expect(look.challenger.numbers.challenger.latencyP95Ms).toBe(150);
+    expect(look.challenger.numbers.champion.latencyP95Ms).toBe(0);
+    const decided = (await h.post('/api/v1/models/m/rollout/evaluate')).json();
+    expect(decided.challenger.decision).toBe('abort');
+    expect(decided.challenger.reason).toBe('challenger latency p95 150 ms is above 100 ms');
+    expect((await h.get('/api/v1/models/m/versions')).json().activeVersion).toBe(champion);
+    expect((await h.get('/api/v1/models/m/timeline')).json().items[0]).toMatchObject({ action: 'canary.aborted', version: challenger, reason: 'canary failed: challenger latency p95 150 ms is above 100 ms' });
+  });
+
+  it('rolls back a promoted version that fails to score or is too slow, so scoring works again', async () => {
+    const { champion, challenger } = await withChallenger({ policy: 'direct' }, { p: 0.8, fail: true });
+    expect((await h.get('/api/v1/models/m/versions')).json().activeVersion).toBe(challenger);
+    // The broken version cannot serve: requests fail, and each failure is counted.
+    for (let i = 0; i < 3; i++) expect((await h.post('/api/v1/models/m/score', { items: Array.from({ length: 50 }, () => ({ features: { x: 1 } })) })).statusCode).toBe(500);
+    const decided = (await h.post('/api/v1/models/m/rollout/evaluate')).json();
+    expect(decided.activeVersion).toBe(champion);
+    expect((await h.get('/api/v1/models/m/timeline')).json().items[0].reason).toMatch(/^automatic rollback: error rate 1 over 150 attempts is above the rollback limit 0\.1/);
+    const ok = await h.post('/api/v1/models/m/score', { items: [{ features: { x: 1 } }] });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json().items[0].version).toBe(champion);
+
+    // A slow one (250 ms p95 against the 200 ms rollback limit) goes the same way.
+    await h.put('/api/v1/models/m/retrain/config', { trainer: { type: 'test-fixed', params: { p: 0.8, latencyMs: 250 } } });
+    const slow = (await h.retrain()).result.newVersion as string;
+    expect((await h.get('/api/v1/models/m/versions')).json().activeVersion).toBe(slow);
+    for (let i = 0; i < 100; i++) await h.post('/api/v1/models/m/score', { items: [{ features: { x: i } }] });
+    const again = (await h.post('/api/v1/models/m/rollout/evaluate')).json();
+    expect(again.activeVersion).toBe(champion);
+    expect((await h.get('/api/v1/models/m/timeline')).json().items[0].reason).toBe('automatic rollback: latency p95 250 ms is above the rollback limit 200 ms');
+  });
+
   it('runs a shadow: the challenger scores every request, its scores are logged and never returned', async () => {
     const { champion, challenger, job } = await withChallenger({ policy: 'shadow' }, { p: 0.2 });
     expect(job.result.decision).toMatch(/^shadow started/);

@@ -13,9 +13,16 @@ import type { Predictor, Trainer } from '../../src/train/trainer.js';
  * A trainer whose versions are set by hand: every row gets probability `p`, so a version "says 1"
  * (p ≥ 0.5) or "says 0"; with `fail` every prediction throws (a broken version).
  */
-function fixedPredictor(p: number, fail: boolean, failNow = fail): Predictor {
+/**
+ * Virtual scoring time: a version with `latencyMs` advances it by that much per prediction, and
+ * the harness's Refit measures latency on it, so slow versions need no sleeping.
+ */
+let virtualMs = 0;
+
+function fixedPredictor(p: number, fail: boolean, failNow = fail, latencyMs = 0): Predictor {
   const predict = (n: number) => {
     if (failNow) throw new Error('this version cannot score');
+    virtualMs += latencyMs;
     return new Float64Array(n).fill(p);
   };
   return {
@@ -24,18 +31,18 @@ function fixedPredictor(p: number, fail: boolean, failNow = fail): Predictor {
     classes: ['0', '1'],
     predictRows: (rows) => predict(rows.length),
     predictMatrix: (x) => predict(x.rows),
-    serialize: () => new TextEncoder().encode(JSON.stringify({ p, fail })),
+    serialize: () => new TextEncoder().encode(JSON.stringify({ p, fail, latencyMs })),
   };
 }
-const fixedTrainer: Trainer<{ p: number; fail: boolean }> = {
+const fixedTrainer: Trainer<{ p: number; fail: boolean; latencyMs: number }> = {
   name: 'test-fixed',
-  paramsSchema: z.object({ p: z.number().min(0).max(1).default(0.9), fail: z.boolean().default(false) }).strict(),
+  paramsSchema: z.object({ p: z.number().min(0).max(1).default(0.9), fail: z.boolean().default(false), latencyMs: z.number().min(0).default(0) }).strict(),
   tasks: ['binary'],
-  // Trained versions validate fine; a `fail` version breaks once loaded for serving.
-  fit: async (_data, params) => fixedPredictor(params.p, params.fail, false),
+  // Trained versions validate fine (and fast); a `fail` version breaks once loaded for serving.
+  fit: async (_data, params) => fixedPredictor(params.p, params.fail, false, params.latencyMs),
   load: (bytes) => {
-    const { p, fail } = JSON.parse(new TextDecoder().decode(bytes)) as { p: number; fail: boolean };
-    return fixedPredictor(p, fail);
+    const { p, fail, latencyMs } = JSON.parse(new TextDecoder().decode(bytes)) as { p: number; fail: boolean; latencyMs?: number };
+    return fixedPredictor(p, fail, fail, latencyMs ?? 0);
   },
 };
 if (!getTrainer('test-fixed')) registerTrainer(fixedTrainer);
@@ -76,7 +83,7 @@ export interface Harness {
 /** Open a harness on a store (the same store can be opened again to simulate a restart). */
 export async function openHarness(store: Store, options: { clock?: ManualClock; seed?: number } = {}): Promise<Harness> {
   const clock = options.clock ?? new ManualClock('2026-11-23T06:00:00Z');
-  const refit = new Refit({ store, clock, executor: inlineExecutor, routingRandom: mulberry32(options.seed ?? 7) });
+  const refit = new Refit({ store, clock, executor: inlineExecutor, routingRandom: mulberry32(options.seed ?? 7), stopwatch: () => virtualMs });
   const app = await buildApp(refit);
   const inject = (method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown) =>
     app.inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }) }) as unknown as Promise<{ statusCode: number; json: () => any; headers: Record<string, unknown> }>;
