@@ -41,7 +41,9 @@ export function MetricChart({
   }
   const perVersion = performance ? liveByVersion(performance) : new Map<string, LiveMetric>();
   // The active version first, then the newest: a handful of live lines stay readable.
-  const liveVersions = [...perVersion.keys()].sort((a, b) => (a === activeVersion ? -1 : b === activeVersion ? 1 : b.localeCompare(a))).slice(0, LIVE_COLOURS.length);
+  const newestFirst = new Map(versions.map((v, i) => [v.version, i]));
+  const rank = (v: string) => (v === activeVersion ? -1 : (newestFirst.get(v) ?? versions.length));
+  const liveVersions = [...perVersion.keys()].sort((a, b) => rank(a) - rank(b)).slice(0, LIVE_COLOURS.length);
   for (const w of performance?.windows ?? []) {
     const value = w.metrics[primary];
     if (w.count <= 0 || typeof value !== 'number' || !Number.isFinite(value) || !liveVersions.includes(w.version)) continue;
