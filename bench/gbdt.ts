@@ -118,8 +118,9 @@ const model = await gbdtTrainer.fit(train, params, { seed: 1 });
 const fitS = (performance.now() - t) / 1000;
 const trainRows = train.x.rows;
 train = null;
-// Release the training columns now, as Python's reference counting does for the reference
-// scripts, rather than whenever V8 next collects (not timed; peak memory is what it affects).
+// Release the training columns before reading the test rows, instead of whenever V8 next
+// collects, so that peak memory measures training and prediction rather than the collector's
+// timing (not timed).
 setFlagsFromString('--expose-gc');
 (runInNewContext('gc') as () => void)();
 
