@@ -284,6 +284,7 @@ export class RolloutManager {
     });
   }
 
+  /** A model's timeline, newest first. */
   async timeline(modelId: string, page: { limit: number; offset: number }): Promise<Page<TimelineEntry>> {
     await this.model(modelId);
     return this.deps.store.listTimeline(modelId, page);
