@@ -215,7 +215,7 @@ export function warmUp(): void {
   const x = new Float64Array(rows * width);
   for (let i = 0; i < x.length; i++) x[i] = ((i * 7919) % 1000) / 1000;
   const margins = new Float64Array(rows);
-  for (let rep = 0; rep < 4; rep++) {
+  for (let rep = 0; rep < 24; rep++) {
     predictRange(forest, x, width, 0, rows, trees, margins, 1, false);
     predictRange(forest, x, width, 0, rows, trees, margins, 1, true);
   }
