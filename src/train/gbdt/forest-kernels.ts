@@ -149,7 +149,7 @@ export function hasMissing(x: Float64Array, cells: number): boolean {
 }
 
 /** Indices into the prediction pool's shared control words. */
-export const PCTRL = { seq: 0, done: 1, ready: 2, from: 3, to: 4, width: 5, outputs: 6, trees: 7, missing: 8 } as const;
+export const PCTRL = { seq: 0, done: 1, ready: 2, next: 3, rows: 4, width: 5, outputs: 6, trees: 7, missing: 8, buffer: 9 } as const;
 /** Rows per cache block: the trees are applied to a block one after the other. */
 export const BLOCK_ROWS = 256;
 
@@ -186,6 +186,29 @@ export function predictRange(
 }
 
 /**
+ * Take blocks of BLOCK_ROWS rows of the chunk from the shared counter ctrl[PCTRL.next] until none
+ * is left, so that a thread that gets less of the processor simply does fewer blocks. Each row's
+ * margins come out the same whichever thread computes them.
+ */
+export function predictShared(
+  c: ForestBuffers,
+  x: Float64Array,
+  width: number,
+  rows: number,
+  trees: number,
+  margins: Float64Array,
+  outputs: number,
+  missing: boolean,
+  ctrl: Int32Array,
+): void {
+  for (;;) {
+    const start = Atomics.add(ctrl, PCTRL.next, 1) * BLOCK_ROWS;
+    if (start >= rows) return;
+    predictRange(c, x, width, start, Math.min(rows, start + BLOCK_ROWS), trees, margins, outputs, missing);
+  }
+}
+
+/**
  * Run the kernels once on a small made-up forest, so that the first real batch does not pay for
  * their compilation (a one-off prediction is what a benchmark or a scoring request measures).
  */
@@ -215,10 +238,28 @@ export function warmUp(): void {
   const x = new Float64Array(rows * width);
   for (let i = 0; i < x.length; i++) x[i] = ((i * 7919) % 1000) / 1000;
   const margins = new Float64Array(rows);
+  const ctrl = new Int32Array(16);
   for (let rep = 0; rep < 24; rep++) {
-    predictRange(forest, x, width, 0, rows, trees, margins, 1, false);
-    predictRange(forest, x, width, 0, rows, trees, margins, 1, true);
+    ctrl[PCTRL.next] = 0;
+    predictShared(sameShape(forest), x, width, rows, trees, margins, 1, rep % 2 === 1, ctrl);
   }
+}
+
+/**
+ * The forest as an object built like warmUp's (a structured clone from another thread has another
+ * hidden class, which would send the warmed-up kernels back to the compiler).
+ */
+export function sameShape(f: ForestBuffers): ForestBuffers {
+  return {
+    feature: f.feature,
+    threshold: f.threshold,
+    next: f.next,
+    missingRight: f.missingRight,
+    depth: f.depth,
+    roots: f.roots,
+    treeOutput: f.treeOutput,
+    value: f.value,
+  };
 }
 
 /** The pool worker's life (it runs inside the worker, from `poolSource`). */
@@ -226,8 +267,8 @@ function poolWorkerMain(wt: typeof WorkerThreads): void {
   const data = wt.workerData as PoolWorkerData;
   const ctrl = new Int32Array(data.ctrl);
   let forest: ForestBuffers | null = null;
-  let x: Float64Array = new Float64Array(0);
-  let margins: Float64Array = new Float64Array(0);
+  let x: Float64Array[] = [];
+  let margins: Float64Array[] = [];
   warmUp();
   Atomics.store(ctrl, PCTRL.ready, 1);
   wt.parentPort?.postMessage('ready');
@@ -236,13 +277,14 @@ function poolWorkerMain(wt: typeof WorkerThreads): void {
     Atomics.wait(ctrl, PCTRL.seq, seq);
     seq = Atomics.load(ctrl, PCTRL.seq);
     for (let m = wt.receiveMessageOnPort(data.port); m !== undefined; m = wt.receiveMessageOnPort(data.port)) {
-      const msg = m.message as { forest?: ForestBuffers; x?: Float64Array; margins?: Float64Array };
-      if (msg.forest !== undefined) forest = msg.forest;
+      const msg = m.message as { forest?: ForestBuffers; x?: Float64Array[]; margins?: Float64Array[] };
+      if (msg.forest !== undefined) forest = sameShape(msg.forest);
       if (msg.x !== undefined) x = msg.x;
       if (msg.margins !== undefined) margins = msg.margins;
     }
     if (forest !== null) {
-      predictRange(forest, x, ctrl[PCTRL.width], ctrl[PCTRL.from], ctrl[PCTRL.to], ctrl[PCTRL.trees], margins, ctrl[PCTRL.outputs], ctrl[PCTRL.missing] === 1);
+      const b = ctrl[PCTRL.buffer];
+      predictShared(forest, x[b], ctrl[PCTRL.width], ctrl[PCTRL.rows], ctrl[PCTRL.trees], margins[b], ctrl[PCTRL.outputs], ctrl[PCTRL.missing] === 1, ctrl);
     }
     Atomics.add(ctrl, PCTRL.done, 1);
     Atomics.notify(ctrl, PCTRL.done);
@@ -258,7 +300,9 @@ export function poolSource(): string {
     addMarginsDense.toString(),
     addMarginsMissing.toString(),
     predictRange.toString(),
+    predictShared.toString(),
     warmUp.toString(),
+    sameShape.toString(),
     poolWorkerMain.toString(),
     "poolWorkerMain(require('node:worker_threads'));",
   ].join('\n');

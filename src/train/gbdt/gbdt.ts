@@ -8,6 +8,7 @@ import { GbdtPredictor, loadGbdtPredictor, sigmoid } from './gbdt-predictor.js';
 import { ARG, CMD, LOSS, TASK } from './histogram.js';
 import { HistTeam, canShareMemory } from './hist-team.js';
 import { gbdtParamsSchema, type GbdtParams } from './params.js';
+import { PredictPool } from './predict-pool.js';
 import { TreeBuilder } from './tree-builder.js';
 
 /** Feature cells (rows × features) below which worker threads cost more than they save. */
@@ -124,6 +125,8 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
   if (!gbdtTrainer.tasks.includes(data.task)) throw new UnrecoverableError(`the gbdt trainer cannot learn a ${data.task} task`);
   throwIfAborted(options.signal);
   const K = checkData(data);
+  // The model will be asked for predictions (evaluation, serving): get the prediction thread ready meanwhile.
+  PredictPool.warm();
   const task = data.task;
   const n = data.x.rows;
   const F = data.x.columns.length;

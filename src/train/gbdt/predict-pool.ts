@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type * as WorkerThreads from 'node:worker_threads';
-import { hasMissing, PCTRL, poolSource, predictRange, warmUp, type CompiledForest, type ForestBuffers, type PoolWorkerData } from './forest-kernels.js';
+import { hasMissing, PCTRL, poolSource, predictShared, sameShape, warmUp, type CompiledForest, type ForestBuffers, type PoolWorkerData } from './forest-kernels.js';
 
 /** Rows per chunk handed to the threads (the chunk's matrix and margins live in shared memory). */
 const CHUNK_ROWS = 16_384;
@@ -32,8 +32,9 @@ export class PredictPool {
   private readonly started: Promise<boolean>;
   private sentForest: CompiledForest | null = null;
   private forest: ForestBuffers | null = null;
-  private x: Float64Array = new Float64Array(0);
-  private margins: Float64Array = new Float64Array(0);
+  /** Two chunk buffers of each kind: this thread fills one while both threads work on the other. */
+  private x: Float64Array[] = [new Float64Array(0), new Float64Array(0)];
+  private margins: Float64Array[] = [new Float64Array(0), new Float64Array(0)];
 
   private constructor() {
     const { port1, port2 } = new MessageChannel();
@@ -89,43 +90,49 @@ export class PredictPool {
   addMargins(c: CompiledForest, value: Float64Array, width: number, rows: number, fill: (x: Float64Array, start: number, end: number) => void, margins: Float64Array, outputs: number): boolean {
     this.share(c, value, width, outputs);
     const forest = this.forest as ForestBuffers;
-    const x = this.x;
-    const m = this.margins;
     const ctrl = this.ctrl;
-    for (let start = 0; start < rows; start += CHUNK_ROWS) {
+    // Chunk `start` into buffer b: its rows, and the margins so far (the base scores).
+    const load = (b: number, start: number): boolean => {
       const end = Math.min(rows, start + CHUNK_ROWS);
-      const n = end - start;
-      fill(x, start, end);
-      m.set(margins.subarray(start * outputs, end * outputs));
-      const missing = hasMissing(x, n * width);
-      // The worker takes the second half of the chunk, this thread the first.
-      const half = (n >> 1) & ~7;
-      ctrl[PCTRL.from] = half;
-      ctrl[PCTRL.to] = n;
+      fill(this.x[b], start, end);
+      this.margins[b].set(margins.subarray(start * outputs, end * outputs));
+      return hasMissing(this.x[b], (end - start) * width);
+    };
+    let b = 0;
+    let missing = load(0, 0);
+    for (let start = 0; start < rows; start += CHUNK_ROWS) {
+      const n = Math.min(rows, start + CHUNK_ROWS) - start;
+      ctrl[PCTRL.buffer] = b;
+      ctrl[PCTRL.rows] = n;
       ctrl[PCTRL.width] = width;
       ctrl[PCTRL.outputs] = outputs;
       ctrl[PCTRL.trees] = c.trees;
       ctrl[PCTRL.missing] = missing ? 1 : 0;
+      Atomics.store(ctrl, PCTRL.next, 0);
       Atomics.store(ctrl, PCTRL.done, 0);
       Atomics.add(ctrl, PCTRL.seq, 1);
       Atomics.notify(ctrl, PCTRL.seq);
-      predictRange(forest, x, width, 0, half, c.trees, m, outputs, missing);
+      // While the worker starts on this chunk, load the next one, then join in on this one.
+      const nextMissing = start + CHUNK_ROWS < rows ? load(1 - b, start + CHUNK_ROWS) : false;
+      predictShared(forest, this.x[b], width, n, c.trees, this.margins[b], outputs, missing, ctrl);
       while (Atomics.load(ctrl, PCTRL.done) === 0) {
         if (Atomics.wait(ctrl, PCTRL.done, 0, WORKER_TIMEOUT_MS) === 'timed-out') {
           this.failed = true;
           return false;
         }
       }
-      margins.set(m.subarray(0, n * outputs), start * outputs);
+      margins.set(this.margins[b].subarray(0, n * outputs), start * outputs);
+      b = 1 - b;
+      missing = nextMissing;
     }
     return true;
   }
 
   /** Make sure the worker has this forest and big enough chunk buffers. */
   private share(c: CompiledForest, value: Float64Array, width: number, outputs: number): void {
-    const msg: { forest?: ForestBuffers; x?: Float64Array; margins?: Float64Array } = {};
+    const msg: { forest?: ForestBuffers; x?: Float64Array[]; margins?: Float64Array[] } = {};
     if (this.sentForest !== c || this.forest === null) {
-      this.forest = {
+      this.forest = sameShape({
         feature: shareCopy(c.feature, c.nodes),
         threshold: shareCopy(c.threshold, c.nodes),
         next: shareCopy(c.next, c.nodes),
@@ -134,19 +141,19 @@ export class PredictPool {
         roots: shareCopy(c.roots, c.trees),
         treeOutput: shareCopy(c.treeOutput, c.trees),
         value: shareCopy(value, c.nodes),
-      };
+      });
       this.sentForest = c;
       msg.forest = this.forest;
     } else {
       // Leaf values may have been rescaled in place since (a forest's); copying them is cheap.
       this.forest.value.set(value.subarray(0, c.nodes));
     }
-    if (this.x.length < CHUNK_ROWS * width) {
-      this.x = new Float64Array(new SharedArrayBuffer(8 * CHUNK_ROWS * width));
+    if (this.x[0].length < CHUNK_ROWS * width) {
+      this.x = [0, 1].map(() => new Float64Array(new SharedArrayBuffer(8 * CHUNK_ROWS * width)));
       msg.x = this.x;
     }
-    if (this.margins.length < CHUNK_ROWS * outputs) {
-      this.margins = new Float64Array(new SharedArrayBuffer(8 * CHUNK_ROWS * outputs));
+    if (this.margins[0].length < CHUNK_ROWS * outputs) {
+      this.margins = [0, 1].map(() => new Float64Array(new SharedArrayBuffer(8 * CHUNK_ROWS * outputs)));
       msg.margins = this.margins;
     }
     if (msg.forest !== undefined || msg.x !== undefined || msg.margins !== undefined) this.port.postMessage(msg);
