@@ -11,6 +11,16 @@ import type { RetentionReport } from './retention.js';
 import { cleanupRetention } from './retention.js';
 import { RolloutConflict, promote, rollback, stopChallenger } from './transitions.js';
 
+/** A manual change that lost a race with another process is a conflict the client can act on (409), not a server error. */
+async function conflictAs<T>(code: 'ROLLBACK_IMPOSSIBLE' | 'PROMOTION_IMPOSSIBLE' | 'ROLLOUT_NOT_RUNNING', fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof RolloutConflict) throw new RefitError(code, `The model changed meanwhile: ${err.message}. Look at GET …/timeline and try again.`, { cause: err });
+    throw err;
+  }
+}
+
 /** What the rollout manager needs. */
 export interface RolloutDeps {
   readonly store: Store;
@@ -121,7 +131,7 @@ export class RolloutManager {
       if (first.watch?.decision === 'rollback') {
         const w = first.watch;
         if (w.rollout.baseVersion !== null && model.activeVersion === w.rollout.version) {
-          await this.guard(() => this.doRollback(model, w.rollout.baseVersion as string, { reason: `automatic rollback: ${w.reason}`, numbers: w.numbers, automatic: true }, who));
+          await this.guard(() => this.doRollback(model, w.rollout.baseVersion as string, { reason: `automatic rollback: ${w.reason}`, numbers: w.numbers, automatic: true, watchId: w.rollout.id }, who));
           return { ...(await this.inspect(modelId)), applied: true };
         }
       } else if (first.watch?.decision === 'pass') {
@@ -134,7 +144,7 @@ export class RolloutManager {
       const c = first.challenger;
       if (c?.decision === 'promote') {
         const v = await store.getVersion(modelId, c.rollout.version);
-        await this.guard(() => this.doPromote(model, c.rollout.version, { action: 'promote', reason: `${c.rollout.mode} passed: ${c.reason}`, numbers: c.numbers, metrics: v?.metrics ?? null }, who, policy));
+        await this.guard(() => this.doPromote(model, c.rollout.version, { action: 'promote', reason: `${c.rollout.mode} passed: ${c.reason}`, numbers: c.numbers, metrics: v?.metrics ?? null, rolloutId: c.rollout.id }, who, policy));
       } else if (c?.decision === 'abort') {
         await this.guard(() =>
           store.transaction((tx) => stopChallenger(tx, c.rollout, { reason: `${c.rollout.mode} failed: ${c.reason}`, numbers: c.numbers, versionStatus: 'rejected' }, who)),
@@ -161,7 +171,7 @@ export class RolloutManager {
   private async doPromote(
     model: Model,
     version: string,
-    input: { action: 'promote' | 'force-promote'; reason: string; numbers: Readonly<Record<string, unknown>> | null; metrics: Readonly<Record<string, number>> | null },
+    input: { action: 'promote' | 'force-promote'; reason: string; numbers: Readonly<Record<string, unknown>> | null; metrics: Readonly<Record<string, number>> | null; rolloutId?: number },
     who: { actor: string; at: Date },
     policy = model.spec.retrain.rollout,
   ): Promise<Activation> {
@@ -179,7 +189,7 @@ export class RolloutManager {
   private async doRollback(
     model: Model,
     target: string,
-    input: { reason: string; numbers: Readonly<Record<string, unknown>> | null; automatic: boolean },
+    input: { reason: string; numbers: Readonly<Record<string, unknown>> | null; automatic: boolean; watchId?: number },
     who: { actor: string; at: Date },
   ): Promise<Activation> {
     const { store, hub, scorer } = this.deps;
@@ -247,7 +257,7 @@ export class RolloutManager {
       if (!v) throw new RefitError('VERSION_NOT_FOUND', `Model '${modelId}' has no version '${target}'.`);
       if (target === model.activeVersion) throw new RefitError('ROLLBACK_IMPOSSIBLE', `Version '${target}' is already active.`);
       const reason = options.reason ?? (version ? `rollback to ${target} requested` : 'rollback to the previous version requested');
-      return this.doRollback(model, target, { reason, numbers: null, automatic: false }, { actor: options.actor, at: this.deps.clock.now() });
+      return conflictAs('ROLLBACK_IMPOSSIBLE', () => this.doRollback(model, target, { reason, numbers: null, automatic: false }, { actor: options.actor, at: this.deps.clock.now() }));
     });
   }
 
@@ -258,7 +268,9 @@ export class RolloutManager {
       const v = await this.deps.store.getVersion(modelId, version);
       if (!v) throw new RefitError('VERSION_NOT_FOUND', `Model '${modelId}' has no version '${version}'.`);
       if (model.activeVersion === version) throw new RefitError('PROMOTION_IMPOSSIBLE', `Version '${version}' is already active.`);
-      return this.doPromote(model, version, { action: 'force-promote', reason: `forced: ${options.reason}`, numbers: null, metrics: v.metrics }, { actor: options.actor, at: this.deps.clock.now() });
+      return conflictAs('PROMOTION_IMPOSSIBLE', () =>
+        this.doPromote(model, version, { action: 'force-promote', reason: `forced: ${options.reason}`, numbers: null, metrics: v.metrics }, { actor: options.actor, at: this.deps.clock.now() }),
+      );
     });
   }
 
@@ -268,8 +280,10 @@ export class RolloutManager {
       await this.model(modelId);
       const { challenger } = await this.deps.store.runningRollouts(modelId);
       if (!challenger) throw new RefitError('ROLLOUT_NOT_RUNNING', `Model '${modelId}' has no canary or shadow running.`);
-      await this.deps.store.transaction((tx) =>
-        stopChallenger(tx, challenger, { reason: `stopped by hand: ${options.reason}`, numbers: null, versionStatus: 'candidate' }, { actor: options.actor, at: this.deps.clock.now() }),
+      await conflictAs('ROLLOUT_NOT_RUNNING', () =>
+        this.deps.store.transaction((tx) =>
+          stopChallenger(tx, challenger, { reason: `stopped by hand: ${options.reason}`, numbers: null, versionStatus: 'candidate' }, { actor: options.actor, at: this.deps.clock.now() }),
+        ),
       );
       this.deps.hub.emit('outbox:appended', {});
       return challenger;

@@ -38,6 +38,7 @@ export async function stopChallenger(
   outcome: { reason: string; numbers: Readonly<Record<string, unknown>> | null; versionStatus: 'rejected' | 'candidate' },
   who: Actor,
 ): Promise<void> {
+  await tx.lockModel(rollout.modelId);
   if (!(await tx.finishRollout(rollout.id, { status: 'aborted', reason: outcome.reason, numbers: outcome.numbers, at: who.at }))) {
     throw new RolloutConflict(`the ${rollout.mode} of ${rollout.version} was already decided`);
   }
@@ -61,6 +62,7 @@ export async function startChallenger(
   input: { modelId: string; version: string; champion: string; mode: 'canary' | 'shadow'; policy: RolloutPolicy; reason: string; metrics: Metrics | null },
   who: Actor,
 ): Promise<Rollout> {
+  await tx.lockModel(input.modelId);
   const { challenger } = await tx.runningRollouts(input.modelId);
   if (challenger) await stopChallenger(tx, challenger, { reason: `superseded by ${input.version}`, numbers: null, versionStatus: 'candidate' }, who);
   await tx.setVersionStatus(input.modelId, input.version, input.mode);
@@ -101,10 +103,16 @@ export async function promote(
     reason: string;
     numbers: Readonly<Record<string, unknown>> | null;
     metrics: Metrics | null;
+    /** The canary or shadow this promotion decides: when it is no longer running, someone else decided first. */
+    rolloutId?: number;
   },
   who: Actor,
 ): Promise<Activation> {
+  // Held until commit: a concurrent change of this model waits, then sees this one's result.
+  const model = await tx.lockModel(input.modelId);
   const { challenger, watch } = await tx.runningRollouts(input.modelId);
+  if (input.rolloutId !== undefined && challenger?.id !== input.rolloutId) throw new RolloutConflict(`rollout ${input.rolloutId} is no longer running`);
+  if (model?.activeVersion === input.version) throw new RolloutConflict(`${input.version} is already active`);
   if (challenger) {
     if (challenger.version === input.version) {
       if (!(await tx.finishRollout(challenger.id, { status: 'promoted', reason: input.reason, numbers: input.numbers, at: who.at }))) {
@@ -152,10 +160,22 @@ export async function promote(
 /** Make an earlier version active again; a running canary or shadow stops and a running watch ends. */
 export async function rollback(
   tx: Store,
-  input: { modelId: string; target: string; reason: string; numbers: Readonly<Record<string, unknown>> | null; metrics: Metrics | null; automatic: boolean },
+  input: {
+    modelId: string;
+    target: string;
+    reason: string;
+    numbers: Readonly<Record<string, unknown>> | null;
+    metrics: Metrics | null;
+    automatic: boolean;
+    /** The watch this rollback decides: when it is no longer running, someone else decided first. */
+    watchId?: number;
+  },
   who: Actor,
 ): Promise<Activation> {
+  const model = await tx.lockModel(input.modelId);
   const { challenger, watch } = await tx.runningRollouts(input.modelId);
+  if (input.watchId !== undefined && watch?.id !== input.watchId) throw new RolloutConflict(`watch ${input.watchId} is no longer running`);
+  if (model?.activeVersion === input.target) throw new RolloutConflict(`${input.target} is already active`);
   if (challenger) await stopChallenger(tx, challenger, { reason: `stopped: the model was rolled back to ${input.target}`, numbers: null, versionStatus: 'candidate' }, who);
   if (watch) {
     const ok = await tx.finishRollout(watch.id, { status: input.automatic ? 'rolled-back' : 'ended', reason: input.reason, numbers: input.numbers, at: who.at });

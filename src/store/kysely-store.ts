@@ -242,6 +242,13 @@ export class KyselyStore implements Store {
     return row ? toModel(row) : null;
   }
 
+  async lockModel(id: string): Promise<Model | null> {
+    let q = this.db.selectFrom('models').selectAll().where('id', '=', id);
+    if (this.dialect === 'postgres') q = q.forUpdate();
+    const row = await q.executeTakeFirst();
+    return row ? toModel(row) : null;
+  }
+
   async listModels(): Promise<Model[]> {
     const rows = await this.db.selectFrom('models').selectAll().orderBy('id').execute();
     return rows.map(toModel);

@@ -166,6 +166,12 @@ export interface Store {
   /** Insert a model; throws RefitError MODEL_EXISTS when the id is taken. */
   createModel(spec: ModelSpec, at: Date): Promise<Model>;
   getModel(id: string): Promise<Model | null>;
+  /**
+   * Inside a transaction: read a model and hold it until the transaction ends (`for update` on
+   * PostgreSQL; SQLite runs one writer at a time anyway), so that concurrent changes of the same
+   * model's active version or rollouts happen one after the other.
+   */
+  lockModel(id: string): Promise<Model | null>;
   listModels(): Promise<Model[]>;
   updateModelSpec(id: string, spec: ModelSpec, at: Date): Promise<void>;
   /** The label-id watermark of the last retrain that trained. */
