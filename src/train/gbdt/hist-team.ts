@@ -114,7 +114,7 @@ export class HistTeam {
       y: labels,
       margins: new Float64Array(alloc(8 * rows * outputs)),
       probs: new Float64Array(alloc(outputs > 1 ? 8 * rows * outputs : 8)),
-      args: new Int32Array(alloc(4 * 8)),
+      args: new Int32Array(alloc(4 * 16)),
       fargs: new Float64Array(alloc(8)),
     };
     plan.histOffsets.set(histOffsets);
@@ -171,8 +171,12 @@ export class HistTeam {
 
   /** Build the histograms of the `nJobs` jobs in plan.jobs for the first `nFeats` features of plan.feats. */
   build(nJobs: number, nFeats: number): void {
-    this.plan.args[ARG.count] = nJobs;
-    this.plan.args[ARG.feats] = nFeats;
+    const args = this.plan.args;
+    args[ARG.count] = nJobs;
+    args[ARG.feats] = nFeats;
+    // Four features share a pass over the rows, unless that leaves too few units to go round.
+    args[ARG.group] = nJobs * Math.ceil(nFeats / 4) >= 4 * this.threads ? 4 : 2;
+    Atomics.store(args, ARG.next, 0);
     this.run(CMD.build);
   }
 

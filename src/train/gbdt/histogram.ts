@@ -14,7 +14,7 @@ export const CTRL = { seq: 0, cmd: 1, done: 2 } as const;
 /** Commands a team runs; every thread does its share of each. */
 export const CMD = { build: 1, partition: 2, gradients: 3, update: 4, probs: 5, exit: 9 } as const;
 /** Indices into plan.args. */
-export const ARG = { count: 0, feats: 1, outputs: 2, output: 3, task: 4, loss: 5, identity: 6 } as const;
+export const ARG = { count: 0, feats: 1, outputs: 2, output: 3, task: 4, loss: 5, identity: 6, next: 7, group: 8 } as const;
 /** plan.args[ARG.task]. */
 export const TASK = { binary: 0, multiclass: 1, regression: 2 } as const;
 /** plan.args[ARG.loss]. */
@@ -244,21 +244,29 @@ export function accumulateFourInOrder(
 }
 
 /**
- * Build: thread `thread` of `threads` fills, for every job (node, slot), the histograms of its
- * share of the features (a contiguous slice of plan.feats), reading the node's rows block by block.
+ * Build: the threads take units (job, group of args.group features of plan.feats) from the shared
+ * counter args.next until none is left, so that a thread with less of the processor does fewer.
+ * A unit fills its features of the job's histogram from the node's rows block by block (one thread,
+ * row order: the same sums whoever does it), then, if the job says so, turns the sibling's histogram
+ * (the parent's) into the parent's minus this one for those features.
  */
-function buildShare(plan: BuildPlan, slots: readonly Float64Array[], thread: number, threads: number): void {
-  const { bins, rows, blocks, idx, og, oh, histOffsets, jobs, feats, nodeStart, nodeEnd } = plan;
-  const nJobs = plan.args[ARG.count];
-  const nFeats = plan.args[ARG.feats];
-  const first = Math.floor((nFeats * thread) / threads);
-  const last = Math.floor((nFeats * (thread + 1)) / threads);
-  if (first === last) return;
-  for (let j = 0; j < nJobs; j++) {
+function buildShare(plan: BuildPlan, slots: readonly Float64Array[]): void {
+  const { bins, rows, blocks, idx, og, oh, histOffsets, jobs, feats, nodeStart, nodeEnd, args } = plan;
+  const nJobs = args[ARG.count];
+  const nFeats = args[ARG.feats];
+  const group = args[ARG.group];
+  const groups = Math.ceil(nFeats / group);
+  const units = nJobs * groups;
+  for (;;) {
+    const u = Atomics.add(args, ARG.next, 1);
+    if (u >= units) return;
+    const j = Math.floor(u / groups);
+    const first = (u - j * groups) * group;
+    const last = Math.min(nFeats, first + group);
     const node = jobs[3 * j];
     const hist = slots[jobs[3 * j + 1]];
     // The root of a tree on every row: position i holds row i.
-    const inOrder = node === 0 && plan.args[ARG.identity] === 1;
+    const inOrder = node === 0 && args[ARG.identity] === 1;
     for (let k = first; k < last; k++) hist.fill(0, histOffsets[feats[k]] * 3, histOffsets[feats[k] + 1] * 3);
     for (let b = 0; b < blocks; b++) {
       const start = nodeStart[node * blocks + b];
@@ -283,7 +291,6 @@ function buildShare(plan: BuildPlan, slots: readonly Float64Array[], thread: num
       }
       if (k < last) accumulateFeature(bins, feats[k] * rows, idx, start, end, og, oh, hist, histOffsets[feats[k]] * 3);
     }
-    // The sibling's histogram (it holds the parent's) becomes the parent's minus this one.
     const into = jobs[3 * j + 2];
     if (into >= 0) {
       const sibling = slots[into];
@@ -429,7 +436,7 @@ function probsBlock(plan: BuildPlan, b: number): void {
 /** Do thread `thread`'s share of command `cmd` (row-wise commands: block `thread`, as blocks = threads). */
 export function runShare(plan: BuildPlan, cmd: number, slots: readonly Float64Array[], thread: number, threads: number): void {
   if (cmd === CMD.build) {
-    buildShare(plan, slots, thread, threads);
+    buildShare(plan, slots);
     return;
   }
   for (let b = thread; b < plan.blocks; b += threads) {
