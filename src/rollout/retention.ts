@@ -28,7 +28,8 @@ export async function cleanupRetention(deps: { store: Store; clock: Clock }, mod
   const { store, clock } = deps;
   const at = clock.now();
   return store.transaction(async (tx) => {
-    const model = await tx.getModel(modelId);
+    // Serialised with promotions and rollbacks, which re-check retention inside their own transaction.
+    const model = await tx.lockModel(modelId);
     if (!model) throw new Error(`model '${modelId}' vanished`);
     const keep = model.spec.retrain.rollout.keepVersions;
     const versions = await tx.listVersions(modelId);

@@ -1,4 +1,5 @@
 import type { Activation, EventType, Metrics, Rollout, RolloutPolicy } from '../domain/entities.js';
+import { RefitError } from '../errors.js';
 import type { Store } from '../store/store.js';
 
 /**
@@ -18,6 +19,12 @@ export interface Actor {
 
 async function event(tx: Store, type: EventType, modelId: string, who: Actor, payload: { previousVersion: string | null; newVersion: string | null; metrics: Metrics | null; [k: string]: unknown }): Promise<void> {
   await tx.appendEvent({ eventType: type, runId: who.runId ?? null, modelId, occurredAt: who.at, payload: { modelId, ...payload, actor: who.actor } });
+}
+
+/** A version about to become active must still have its artifact (retention may have run meanwhile). */
+async function assertRetained(tx: Store, modelId: string, version: string): Promise<void> {
+  const v = await tx.getVersion(modelId, version);
+  if (v?.artifactDeletedAt) throw new RefitError('VERSION_NOT_RETAINED', `The artifact of ${modelId}@${version} was deleted by retention on ${v.artifactDeletedAt.toISOString()}.`);
 }
 
 /** Thrown inside a transaction when a rollout was decided by someone else meanwhile; the change rolls back. */
@@ -113,6 +120,7 @@ export async function promote(
   const { challenger, watch } = await tx.runningRollouts(input.modelId);
   if (input.rolloutId !== undefined && challenger?.id !== input.rolloutId) throw new RolloutConflict(`rollout ${input.rolloutId} is no longer running`);
   if (model?.activeVersion === input.version) throw new RolloutConflict(`${input.version} is already active`);
+  await assertRetained(tx, input.modelId, input.version);
   if (challenger) {
     if (challenger.version === input.version) {
       if (!(await tx.finishRollout(challenger.id, { status: 'promoted', reason: input.reason, numbers: input.numbers, at: who.at }))) {
@@ -176,6 +184,7 @@ export async function rollback(
   const { challenger, watch } = await tx.runningRollouts(input.modelId);
   if (input.watchId !== undefined && watch?.id !== input.watchId) throw new RolloutConflict(`watch ${input.watchId} is no longer running`);
   if (model?.activeVersion === input.target) throw new RolloutConflict(`${input.target} is already active`);
+  await assertRetained(tx, input.modelId, input.target);
   if (challenger) await stopChallenger(tx, challenger, { reason: `stopped: the model was rolled back to ${input.target}`, numbers: null, versionStatus: 'candidate' }, who);
   if (watch) {
     const ok = await tx.finishRollout(watch.id, { status: input.automatic ? 'rolled-back' : 'ended', reason: input.reason, numbers: input.numbers, at: who.at });
