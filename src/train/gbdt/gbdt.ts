@@ -125,8 +125,6 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
   if (!gbdtTrainer.tasks.includes(data.task)) throw new UnrecoverableError(`the gbdt trainer cannot learn a ${data.task} task`);
   throwIfAborted(options.signal);
   const K = checkData(data);
-  // The model will be asked for predictions (evaluation, serving): get the prediction thread ready meanwhile.
-  PredictPool.warm();
   const task = data.task;
   const n = data.x.rows;
   const F = data.x.columns.length;
@@ -171,7 +169,7 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
   const subsample = rf && p.subsample === 1 ? 0.632 : p.subsample;
 
   // The workers start while this thread bins the features.
-  const team = HistTeam.create({ rows: n, features: F, outputs: K, histOffsets, leafCap, threads }, data.y);
+  const team = HistTeam.create({ rows: n, features: F, outputs: K, histOffsets, leafCap, threads, integerLabels: task !== 'regression' }, data.y);
   try {
     const plan = team.plan;
     binMatrix(x, featureBins, plan.bins);
@@ -347,6 +345,10 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
       }
     }
     report(options.onProgress, 1);
+    // The model will be asked for predictions (evaluation, serving): start the prediction thread
+    // now, once training's memory is given back, rather than during training.
+    team.close();
+    PredictPool.warm();
     return new GbdtPredictor(
       {
         task,

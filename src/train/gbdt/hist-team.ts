@@ -40,6 +40,8 @@ export interface TeamShape {
   readonly leafCap: number;
   /** Threads wanted (1 = no workers). */
   readonly threads: number;
+  /** True when the labels are class indices. */
+  readonly integerLabels: boolean;
 }
 
 /**
@@ -85,9 +87,10 @@ export class HistTeam {
     const nodes = 2 * leafCap + 1;
     const blockStart = new Int32Array(alloc(4 * (blocks + 1)));
     for (let b = 0; b <= blocks; b++) blockStart[b] = Math.floor((rows * b) / blocks);
-    let labels = y;
+    let labels: Float64Array | Float32Array = y;
     if (shared) {
-      labels = new Float64Array(alloc(8 * rows));
+      // Class labels are small integers, exact in Float32 (half the memory).
+      labels = shape.integerLabels ? new Float32Array(alloc(4 * rows)) : new Float64Array(alloc(8 * rows));
       labels.set(y);
     }
     const plan: BuildPlan = {

@@ -62,7 +62,8 @@ export interface BuildPlan {
   readonly leaves: Int32Array;
   readonly leafValue: Float64Array;
   /** Labels, raw margins (row-major, `outputs` per row) and, for multiclass, probabilities. */
-  readonly y: Float64Array;
+  /** Labels (Float32 when every label is a small integer: classes). */
+  readonly y: Float64Array | Float32Array;
   readonly margins: Float64Array;
   readonly probs: Float64Array;
   /** Small arguments of the current command (see ARG), and the Huber delta. */
@@ -103,7 +104,7 @@ export function planFromBuffers(b: PlanBuffers): BuildPlan {
     catBits: new Uint32Array(b.catBits),
     leaves: new Int32Array(b.leaves),
     leafValue: new Float64Array(b.leafValue),
-    y: new Float64Array(b.y),
+    y: b.y.byteLength === 4 * b.rows ? new Float32Array(b.y) : new Float64Array(b.y),
     margins: new Float64Array(b.margins),
     probs: new Float64Array(b.probs),
     args: new Int32Array(b.args),

@@ -5,7 +5,7 @@ import { HistTeam } from '../../../src/train/gbdt/hist-team.js';
 /** A team over `rows` random rows of `features` features with 16 bins each (+ missing), root rows in place. */
 async function team(rows: number, features: number, threads: number): Promise<HistTeam> {
   const histOffsets = Int32Array.from({ length: features + 1 }, (_, f) => f * 17);
-  const t = HistTeam.create({ rows, features, outputs: 1, histOffsets, leafCap: 8, threads }, new Float64Array(rows));
+  const t = HistTeam.create({ rows, features, outputs: 1, histOffsets, leafCap: 8, threads, integerLabels: true }, new Float64Array(rows));
   const random = mulberry32(3);
   const { plan } = t;
   for (let i = 0; i < rows * features; i++) plan.bins[i] = Math.floor(random() * 17);
