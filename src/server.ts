@@ -31,7 +31,10 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
   const specs = configPath ? loadConfigFile(configPath) : [];
   const store = await createStore({ url: settings.databaseUrl });
   const refit = new Refit({ store, logger, defaultTimezone: settings.timezone });
-  const { interrupted, reruns } = await refit.recover();
+  const { interrupted, reruns, interruptedChanges } = await refit.recover();
+  if (interruptedChanges.length > 0) {
+    logger.warn({ changes: interruptedChanges.map((c) => ({ modelId: c.modelId, action: c.action, version: c.version })) }, `${interruptedChanges.length} promotion(s) or rollback(s) were cut short by a stop; the timeline records them as interrupted`);
+  }
   if (interrupted.length > 0) {
     logger.warn({ jobs: interrupted.map((j) => j.id), reruns: reruns.map((j) => j.id) }, `${interrupted.length} interrupted retrain job(s) marked failed; ${reruns.length} scheduled one(s) started again`);
   }

@@ -1,4 +1,4 @@
-import type { Activation, FeatureSpec, ModelVersion, RetrainJob, Task, TrainerSpec } from '../domain/entities.js';
+import type { Activation, FeatureSpec, ModelVersion, RetrainJob, Task, TimelineEntry, TrainerSpec } from '../domain/entities.js';
 import type { DriftResult } from '../monitor/drift.js';
 import type { PerformanceReport, RetrainNeeded } from '../monitor/monitor.js';
 import type { RetrainStatus, ScheduleView } from '../service.js';
@@ -37,6 +37,9 @@ export type VersionView = Wire<ModelVersion>;
 
 /** An activation (promotion or rollback) as the API shows it. */
 export type ActivationView = Wire<Activation>;
+
+/** A timeline entry as the API shows it. */
+export type TimelineView = Wire<TimelineEntry>;
 
 /** A retrain schedule as the API shows it (already in JSON form). */
 export type { ScheduleView };
@@ -83,6 +86,10 @@ export interface Client {
   /** Start a retrain, or join the one already pending or running (`joined`). */
   retrain(modelId: string, options: { force: boolean }): Promise<{ jobId: string; status: string; joined: boolean }>;
   getJob(jobId: string): Promise<JobView>;
+  /** The model's timeline (activations, canary and shadow starts and stops, promotions, rollbacks, cleanups), newest first. */
+  timeline(modelId: string, page: { limit: number; offset: number }): Promise<{ items: TimelineView[]; total: number }>;
+  /** Activate `version` now, by hand, with the reason recorded on the timeline. */
+  promote(modelId: string, version: string, reason: string): Promise<ActivationView>;
   /** The drift report of the active version over the most recent scores, computed now. */
   drift(modelId: string): Promise<DriftResult>;
   /** Live metrics per version in `windows` windows of `windowHours`, ending now. */

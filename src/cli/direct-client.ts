@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Settings } from '../config/settings.js';
-import { activationDto, jobDto, modelDto, versionDto } from '../http/dto.js';
+import { activationDto, jobDto, modelDto, timelineDto, versionDto } from '../http/dto.js';
 import type { DriftResult } from '../monitor/drift.js';
 import type { PerformanceReport, RetrainNeeded } from '../monitor/monitor.js';
 import { Refit } from '../service.js';
 import type { ScoreItem } from '../serve/scorer.js';
 import { createStore, isPostgresUrl } from '../store/create-store.js';
-import type { ActivationView, Client, JobUpdate, JobView, ModelView, ScheduleView, StatusView, VersionView } from './client.js';
+import type { ActivationView, Client, JobUpdate, JobView, ModelView, ScheduleView, StatusView, TimelineView, VersionView } from './client.js';
 import { TERMINAL_STATUSES } from './client.js';
 import { ClientError, asClientErrors } from './client-error.js';
 
@@ -105,6 +105,17 @@ export class DirectClient implements Client {
 
   rollback(modelId: string, version?: string): Promise<ActivationView> {
     return asClientErrors(async () => activationDto(await this.refit.rollback(modelId, version, 'cli')) as unknown as ActivationView);
+  }
+
+  timeline(modelId: string, page: { limit: number; offset: number }): Promise<{ items: TimelineView[]; total: number }> {
+    return asClientErrors(async () => {
+      const p = await this.refit.timeline(modelId, page);
+      return { items: p.items.map(timelineDto) as unknown as TimelineView[], total: p.total };
+    });
+  }
+
+  promote(modelId: string, version: string, reason: string): Promise<ActivationView> {
+    return asClientErrors(async () => activationDto(await this.refit.promote(modelId, { version, reason }, 'cli')) as unknown as ActivationView);
   }
 
   drift(modelId: string): Promise<DriftResult> {

@@ -3,7 +3,7 @@ import { ERROR_CATALOGUE } from '../errors.js';
 import type { ScoreItem } from '../serve/scorer.js';
 import type { DriftResult } from '../monitor/drift.js';
 import type { PerformanceReport, RetrainNeeded } from '../monitor/monitor.js';
-import type { ActivationView, Client, JobUpdate, JobView, ModelView, ScheduleView, StatusView, VersionView } from './client.js';
+import type { ActivationView, Client, JobUpdate, JobView, ModelView, ScheduleView, StatusView, TimelineView, VersionView } from './client.js';
 import { TERMINAL_STATUSES } from './client.js';
 import { ClientError } from './client-error.js';
 
@@ -70,6 +70,14 @@ export class HttpClient implements Client {
 
   retrain(modelId: string, options: { force: boolean }): Promise<{ jobId: string; status: string; joined: boolean }> {
     return this.request('POST', `/api/v1/models/${enc(modelId)}/retrain`, { force: options.force, join: true });
+  }
+
+  timeline(modelId: string, page: { limit: number; offset: number }): Promise<{ items: TimelineView[]; total: number }> {
+    return this.request('GET', `/api/v1/models/${enc(modelId)}/timeline?limit=${page.limit}&offset=${page.offset}`);
+  }
+
+  promote(modelId: string, version: string, reason: string): Promise<ActivationView> {
+    return this.request('POST', `/api/v1/models/${enc(modelId)}/promote`, { version, reason, actor: 'cli' });
   }
 
   drift(modelId: string): Promise<DriftResult> {

@@ -8,6 +8,7 @@ import { registerInitCommand } from './commands/init.js';
 import { registerModelCommands } from './commands/models.js';
 import { registerMonitorCommands } from './commands/monitor.js';
 import { registerRetrainCommand } from './commands/retrain.js';
+import { registerRolloutCommands } from './commands/rollout.js';
 import { registerSchedulesCommand } from './commands/schedules.js';
 import { registerScoreCommand } from './commands/score.js';
 import { registerServeCommand } from './commands/serve.js';
@@ -20,7 +21,7 @@ const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', i
 
 const HELP_AFTER = `
 Client commands (models, status, history, versions, rollback, score, ingest, retrain,
-schedules, drift, performance) talk to a running server when --server URL or $REFIT_URL is set; otherwise they
+schedules, drift, performance, timeline, promote) talk to a running server when --server URL or $REFIT_URL is set; otherwise they
 open the data directory (--data-dir, default $REFIT_DATA_DIR or ./data) in this process.
 Add --json for JSON output.
 
@@ -31,6 +32,7 @@ Examples:
   refit retrain churn                          retrain now and follow it to the end
   refit score churn --features '{"age": 42, "plan": "pro"}'
   refit rollback churn                         go back to the previous version
+  refit timeline churn                         who activated which version when, and why
   refit schedules --model churn                when churn last retrained on schedule and retrains next
   refit drift churn                            which inputs moved since the active version was trained
   refit performance churn --window 1d          live metrics per version per day against their baselines
@@ -56,6 +58,7 @@ export function buildProgram(io: CliIo): Command {
   registerRetrainCommand(program, io);
   registerSchedulesCommand(program, io);
   registerMonitorCommands(program, io);
+  registerRolloutCommands(program, io);
   return program;
 }
 

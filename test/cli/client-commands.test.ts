@@ -291,6 +291,34 @@ describe.each(MODES)('client commands ($name)', (mode) => {
     expect((await run('performance', 'churn', '--window', '3 days')).err).toMatch(/1h, 24h or 7d/);
   });
 
+  it('shows the timeline and force-promotes a retained version with a reason', async () => {
+    expect((await run('timeline', 'churn')).out).toBe('churn has no timeline yet: nothing has been activated.\n');
+    await run('ingest', 'churn', await file('labels.csv', churnCsv(300, 1)));
+    expect((await run('retrain', 'churn')).code).toBe(0);
+    await run('ingest', 'churn', await file('more.csv', churnCsv(60, 2)));
+    expect((await run('retrain', 'churn')).code).toBe(0);
+    const versions = JSON.parse((await run('versions', 'churn', '--json')).out) as { activeVersion: string; items: { version: string }[] };
+    const other = versions.items.map((v) => v.version).find((v) => v !== versions.activeVersion)!;
+    expect(other).toMatch(VERSION);
+
+    const noReason = await run('promote', 'churn', other);
+    expect(noReason.code).toBe(1);
+    expect(noReason.err).toMatch(/required option '--reason <text>'/);
+    const unknown = await run('promote', 'churn', '9.9.9-x', '--reason', 'test');
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toMatch(/not found/i);
+
+    const promoted = await run('promote', 'churn', other, '--reason', 'the new one misranks our biggest accounts');
+    expect(promoted.err).toBe('');
+    expect(promoted.out).toMatch(new RegExp(`^churn: ${versions.activeVersion.replace(/\./g, '\\.')} → ${other.replace(/\./g, '\\.')} is now active \\(forced: the new one misranks our biggest accounts\\)\\.$`, 'm'));
+    const timeline = await run('timeline', 'churn');
+    const lines = timeline.out.trim().split('\n');
+    expect(lines[0]).toMatch(/^AT +ACTION +VERSION +FROM +BY +WHY$/);
+    expect(lines[1]).toMatch(new RegExp(`^\\S+ \\S+ +force-promote +${other.replace(/\./g, '\\.')} +\\S+ +cli +forced: the new one misranks`));
+    expect(timeline.out).toMatch(/ promote +1\.0\.0-\d{14} +— +retrain:manual /);
+    expect(JSON.parse((await run('status', 'churn', '--json')).out).activeVersion).toBe(other);
+  });
+
   it('lists models as JSON with --json', async () => {
     const r = await run('models', '--json');
     const models = JSON.parse(r.out) as { id: string; activeVersion: string | null; features: unknown[] }[];
