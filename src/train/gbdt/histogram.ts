@@ -205,6 +205,33 @@ export function accumulateFour(
   }
 }
 
+/** accumulateTwo for positions that are their own rows (idx[i] === i), read in sequence. */
+export function accumulateTwoInOrder(
+  bins: Uint8Array,
+  c0: number,
+  c1: number,
+  start: number,
+  end: number,
+  og: Float32Array,
+  oh: Float32Array,
+  hist: Float64Array,
+  h0: number,
+  h1: number,
+): void {
+  for (let i = start; i < end; i++) {
+    const g = og[i];
+    const h = oh[i];
+    const o0 = h0 + bins[c0 + i] * 3;
+    const o1 = h1 + bins[c1 + i] * 3;
+    hist[o0] += g;
+    hist[o0 + 1] += h;
+    hist[o0 + 2] += 1;
+    hist[o1] += g;
+    hist[o1 + 1] += h;
+    hist[o1 + 2] += 1;
+  }
+}
+
 /** accumulateFour for positions that are their own rows (idx[i] === i: a root with every row), read in sequence. */
 export function accumulateFourInOrder(
   bins: Uint8Array,
@@ -288,7 +315,8 @@ function buildShare(plan: BuildPlan, slots: readonly Float64Array[]): void {
       for (; k + 2 <= last; k += 2) {
         const f0 = feats[k];
         const f1 = feats[k + 1];
-        accumulateTwo(bins, f0 * rows, f1 * rows, idx, start, end, og, oh, hist, histOffsets[f0] * 3, histOffsets[f1] * 3);
+        if (inOrder) accumulateTwoInOrder(bins, f0 * rows, f1 * rows, start, end, og, oh, hist, histOffsets[f0] * 3, histOffsets[f1] * 3);
+        else accumulateTwo(bins, f0 * rows, f1 * rows, idx, start, end, og, oh, hist, histOffsets[f0] * 3, histOffsets[f1] * 3);
       }
       if (k < last) accumulateFeature(bins, feats[k] * rows, idx, start, end, og, oh, hist, histOffsets[feats[k]] * 3);
     }
@@ -498,6 +526,7 @@ export function workerSource(): string {
     accumulateTwo,
     accumulateFour,
     accumulateFourInOrder,
+    accumulateTwoInOrder,
     buildShare,
     partitionBlock,
     sigmoid,
