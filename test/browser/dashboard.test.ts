@@ -404,4 +404,61 @@ describe('the dashboard in Chromium', () => {
       expect(png.subarray(1, 4).toString()).toBe('PNG');
     }
   }, 180_000);
+
+  it('shows a running canary with the live decision, stops it on request, and lists it on the timeline', async () => {
+    if (!available) {
+      expect(required, `${CHROMIUM} is required (REFIT_BROWSER_REQUIRED=1)`).toBe(false);
+      return;
+    }
+    const random = seeded(11);
+    const spec = {
+      id: 'ranker',
+      task: 'binary',
+      features: [
+        { name: 'usage', type: 'number' },
+        { name: 'tenure', type: 'number' },
+        { name: 'segment', type: 'category' },
+        { name: 'note', type: 'text' },
+      ],
+      trainer: 'logistic',
+      retrain: { ...QUIET, rollout: { policy: 'canary', canaryShare: 0.2 } },
+    };
+    expect((await api('POST', '/api/v1/models', spec)).status).toBe(201);
+    expect((await api('POST', '/api/v1/models/ranker/labels', { items: churnRows(400, random) })).status).toBe(201);
+    const first = await retrainAndWait('ranker');
+    const firstVersion = first.result?.newVersion as string;
+    // The first version has no champion to be compared with: it serves at once.
+    expect((await api('GET', '/api/v1/models/ranker')).body.activeVersion).toBe(firstVersion);
+    expect((await api('POST', '/api/v1/models/ranker/labels', { items: churnRows(300, random) })).status).toBe(201);
+    const second = await retrainAndWait('ranker');
+    const canaryVersion = second.result?.newVersion as string;
+    expect(second.status).toBe('completed');
+    expect((await api('GET', '/api/v1/models/ranker/rollout')).body.challenger.rollout).toMatchObject({ mode: 'canary', version: canaryVersion, share: 0.2 });
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'UTC' });
+    context.setDefaultTimeout(15_000);
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(server.url + '/models/ranker');
+    const card = page.getByTestId('rollout');
+    await card.getByTestId('rollout-policy').getByText(/^Canary: /).waitFor();
+    const running = card.getByTestId('rollout-challenger');
+    await running.getByText('Canary (20% of scores)').waitFor();
+    await expect(running.textContent()).resolves.toContain(`${canaryVersion} against ${firstVersion}`);
+    // Too few outcomes yet: the analysis says it goes on.
+    await running.getByTestId('rollout-decision').getByText('continue').waitFor();
+    await page.getByTestId('version-item').filter({ hasText: canaryVersion }).getByText('canary', { exact: true }).waitFor();
+
+    await card.getByRole('button', { name: 'Stop the canary and keep the champion' }).click();
+    await card.getByText('No canary, shadow or watch is running.').waitFor();
+    await card.getByTestId('timeline-item').filter({ hasText: 'canary.aborted' }).getByText(/stopped from the dashboard/).waitFor();
+    await card.getByTestId('timeline-item').filter({ hasText: 'canary.started' }).waitFor();
+    const rollout = (await api('GET', '/api/v1/models/ranker/rollout')).body;
+    expect(rollout.challenger).toBeNull();
+    expect(rollout.recent[0]).toMatchObject({ version: canaryVersion, status: 'aborted' });
+    expect((await api('GET', '/api/v1/models/ranker')).body.activeVersion).toBe(firstVersion);
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  }, 120_000);
 });

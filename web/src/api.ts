@@ -182,7 +182,7 @@ export interface TriggerCheck {
 export interface Version {
   modelId: string;
   version: string;
-  status: 'active' | 'candidate' | 'rejected' | 'retired';
+  status: 'active' | 'candidate' | 'rejected' | 'retired' | 'canary' | 'shadow';
   metrics: Metrics;
   championMetrics: Metrics | null;
   parentVersion: string | null;
@@ -205,6 +205,50 @@ export interface Schedule {
   lastJobStatus: JobStatus | null;
   nextRunAt: string | null;
   config: { schedule: ScheduleSpec; timezone: string | null; enabled: boolean; catchUp: string };
+}
+
+/** A canary, shadow or post-promotion watch. */
+export interface Rollout {
+  id: number;
+  modelId: string;
+  kind: 'challenger' | 'watch';
+  mode: 'canary' | 'shadow' | null;
+  version: string;
+  baseVersion: string | null;
+  share: number | null;
+  status: 'running' | 'promoted' | 'aborted' | 'passed' | 'rolled-back' | 'ended';
+  startedAt: string;
+  endsAt: string;
+  finishedAt: string | null;
+  reason: string | null;
+}
+
+/** What the rollout analysis concludes now about a running rollout. */
+export interface RolloutDecision {
+  decision: string;
+  reason: string;
+  numbers: Record<string, unknown>;
+  rollout: Rollout;
+}
+
+/** GET /models/{id}/rollout. */
+export interface RolloutState {
+  policy: { policy: 'direct' | 'canary' | 'shadow'; canaryShare: number; durationHours: number; watchHours: number };
+  activeVersion: string | null;
+  challenger: RolloutDecision | null;
+  watch: RolloutDecision | null;
+  recent: Rollout[];
+}
+
+/** One row of a model's timeline. */
+export interface TimelineEntry {
+  id: number;
+  at: string;
+  action: string;
+  version: string | null;
+  fromVersion: string | null;
+  actor: string;
+  reason: string;
 }
 
 /** One problem with one field of a request, as the API names it (`/schedule`, `/retry/retries`). */
@@ -284,6 +328,9 @@ export const api = {
   runChecks: (id: string) => request<RetrainNeeded & { jobId: string | null }>('POST', `${m(id)}/checks`),
   retrainNeeded: (id: string) => request<RetrainNeeded>('GET', `${m(id)}/retrain-needed`),
   schedules: () => request<{ items: Schedule[] }>('GET', '/schedules').then((r) => r.items),
+  rollout: (id: string) => request<RolloutState>('GET', `${m(id)}/rollout`),
+  abortRollout: (id: string) => request<Rollout>('POST', `${m(id)}/rollout/abort`, { reason: 'stopped from the dashboard' }),
+  timeline: (id: string, limit: number) => request<Page<TimelineEntry>>('GET', `${m(id)}/timeline?limit=${limit}`),
 };
 
 /** The metric a model is judged by, as the server picks it: AUC, accuracy or RMSE. */

@@ -7,7 +7,8 @@ export type LiveState = 'connecting' | 'live' | 'offline';
 
 /** Outbox events after which a model's data has changed. */
 const CHANGING_EVENTS = ['model.created', 'model.retrain.started', 'model.retrain.completed', 'model.retrain.failed', 'model.retrain.skipped', 'model.promoted', 'model.rollback',
-  'model.drift.detected', 'model.performance.degraded', 'model.retrain.triggered'];
+  'model.drift.detected', 'model.performance.degraded', 'model.retrain.triggered',
+  'model.canary.started', 'model.canary.promoted', 'model.canary.aborted', 'model.shadow.started', 'model.shadow.stopped'];
 
 /** Invalidations are gathered for this long, so a replay of many events refetches once. */
 const BATCH_MS = 250;
@@ -87,5 +88,5 @@ export function useLiveUpdates(): LiveState {
 }
 
 function invalidateModel(client: QueryClient, id: string): void {
-  for (const key of ['model', 'status', 'history', 'versions', 'config', 'drift', 'performance', 'needed', 'checks']) void client.invalidateQueries({ queryKey: [key, id] });
+  for (const key of ['model', 'status', 'history', 'versions', 'config', 'drift', 'performance', 'needed', 'checks', 'rollout', 'timeline']) void client.invalidateQueries({ queryKey: [key, id] });
 }

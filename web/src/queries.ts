@@ -32,3 +32,7 @@ export const usePerformance = (id: string) => useQuery({ queryKey: ['performance
 export const useRetrainNeeded = (id: string) => useQuery({ queryKey: ['needed', id], queryFn: () => api.retrainNeeded(id), ...MONITOR });
 
 export const useChecks = (id: string, limit: number) => useQuery({ queryKey: ['checks', id, limit], queryFn: () => api.checks(id, limit) });
+
+export const useRollout = (id: string) => useQuery({ queryKey: ['rollout', id], queryFn: () => api.rollout(id), ...MONITOR });
+
+export const useTimeline = (id: string, limit: number) => useQuery({ queryKey: ['timeline', id, limit], queryFn: () => api.timeline(id, limit) });

@@ -65,7 +65,6 @@ export function VersionsList({ modelId, versions, activeVersion, primary, busy }
           Rollback failed: {rollback.error.message}
         </p>
       )}
-      <p className="muted small">Canary and shadow rollouts are not available yet: a promoted version serves all traffic at once.</p>
     </Card>
   );
 }

@@ -2,6 +2,7 @@ import { ApiError, primaryMetricOf } from '../api.js';
 import { Card, ErrorBox, Loading } from '../components/common.js';
 import { ConfigForm } from '../components/config-form.js';
 import { DriftCard } from '../components/drift-card.js';
+import { RolloutCard } from '../components/rollout-card.js';
 import { HistoryTable } from '../components/history-table.js';
 import { MetricChart } from '../components/metric-chart.js';
 import { StatusCard } from '../components/status-card.js';
@@ -52,6 +53,7 @@ export function ModelPage({ modelId }: { modelId: string }) {
           {status.isError && <Card title="Retraining"><ErrorBox what="the status" error={status.error} retry={() => void status.refetch()} /></Card>}
           {status.data && <StatusCard modelId={m.id} status={status.data} />}
           <TriggersCard modelId={m.id} />
+          <RolloutCard modelId={m.id} />
         </div>
         <div className="col">
           {versions.isPending && <Card title="Versions"><Loading what="versions" /></Card>}
