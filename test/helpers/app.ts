@@ -31,3 +31,16 @@ export async function openTestApp(dialect: DialectCase, options: { bodyLimit?: n
     },
   };
 }
+
+/**
+ * An inline executor that holds every compute run until `release()`: a job stays `running`
+ * for as long as a test needs, however fast the machine or the database.
+ */
+export function gatedExecutor(): { executor: ComputeExecutor; release: () => void } {
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  return {
+    executor: { run: async (input, options) => (await gate, inlineExecutor.run(input, options)) },
+    release: () => open(),
+  };
+}

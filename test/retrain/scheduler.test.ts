@@ -8,7 +8,7 @@ import { inlineExecutor } from '../../src/retrain/executor.js';
 import { retryDelayMs } from '../../src/retrain/runner.js';
 import { Refit } from '../../src/service.js';
 import { createStore } from '../../src/store/create-store.js';
-import { openTestApp, type TestApp } from '../helpers/app.js';
+import { gatedExecutor, openTestApp, type TestApp } from '../helpers/app.js';
 import { DIALECTS, dropTestSchemas } from '../helpers/dialects.js';
 
 function rows(n: number, seed: number) {
@@ -127,12 +127,17 @@ describe.each(DIALECTS)('schedules and the job runner on $name', (dialect) => {
   });
 
   it('50 concurrent retrain requests yield exactly one job', async () => {
+    // The job is held in training until every request is answered, however fast this machine is.
+    const gate = gatedExecutor();
+    await t.close();
+    t = await openTestApp(dialect, { executor: gate.executor });
     await req('POST', '/api/v1/models', SPEC);
     await req('POST', '/api/v1/models/churn/labels', { items: rows(100, 3) });
     const responses = await Promise.all(Array.from({ length: 50 }, () => req('POST', '/api/v1/models/churn/retrain', {})));
     const accepted = responses.filter((r) => r.statusCode === 202);
     expect(accepted).toHaveLength(1);
     expect(responses.filter((r) => r.statusCode === 409)).toHaveLength(49);
+    gate.release();
     await t.refit.queue.whenIdle();
     expect((await req('GET', '/api/v1/models/churn/retrain/history')).json().total).toBe(1);
   });
