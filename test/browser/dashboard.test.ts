@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../src/config/settings.js';
 import type { RetrainJob } from '../../src/domain/entities.js';
@@ -59,6 +59,17 @@ describe('the dashboard in Chromium', () => {
     const res = await api('POST', `/api/v1/models/${modelId}/score`, { items: rows.map((r) => ({ features: r.features })) });
     expect(res.status).toBe(200);
     return res.body.items;
+  }
+
+  /** A 1280 px page in UTC that records the page's uncaught errors. */
+  async function desktopPage(): Promise<{ context: BrowserContext; page: Page; pageErrors: string[] }> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'UTC' });
+    // A step that never comes true fails with its locator instead of the whole test timing out.
+    context.setDefaultTimeout(15_000);
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    return { context, page, pageErrors };
   }
 
   /** Start a retrain through the API and resolve when it has ended. */
@@ -135,12 +146,7 @@ describe('the dashboard in Chromium', () => {
     const firstVersion = first.result?.newVersion as string;
     expect((await api('POST', '/api/v1/models/churn/labels', { items: churnRows(300, random) })).status).toBe(201);
 
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'UTC' });
-    // A step that never comes true fails with its locator instead of the whole test timing out.
-    context.setDefaultTimeout(15_000);
-    const page = await context.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (err) => pageErrors.push(err.message));
+    const { context, page, pageErrors } = await desktopPage();
 
     // The overview: both models, the active version, the status, the next run.
     await page.goto(server.url + '/');
@@ -435,11 +441,7 @@ describe('the dashboard in Chromium', () => {
     expect(second.status).toBe('completed');
     expect((await api('GET', '/api/v1/models/ranker/rollout')).body.challenger.rollout).toMatchObject({ mode: 'canary', version: canaryVersion, share: 0.2 });
 
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'UTC' });
-    context.setDefaultTimeout(15_000);
-    const page = await context.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (err) => pageErrors.push(err.message));
+    const { context, page, pageErrors } = await desktopPage();
     await page.goto(server.url + '/models/ranker');
     const card = page.getByTestId('rollout');
     await card.getByTestId('rollout-policy').getByText(/^Canary: /).waitFor();
