@@ -68,7 +68,12 @@ export const retrainRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, {
         tags: ['retrain'],
         summary: 'Change the retrain configuration (fields left out keep their value)',
         params: modelParams,
-        body: z.record(z.string(), z.unknown()).describe('{minNewLabels?, window?, autoPromote?, gates?, seed?, trainer?}'),
+        // Checked by Refit.putRetrainConfig against the spec's own schema, which names every bad field.
+        body: z
+          .record(z.string(), z.unknown())
+          .describe(
+            '{schedule?, timezone?, enabled?, catchUp?, timeoutMinutes?, retry?, minNewLabels?, window?, autoPromote?, gates?, seed?, trainer?, triggers?, rollout?}: see the README for each field and its default',
+          ),
       },
     },
     async (req) => refit.putRetrainConfig(req.params.id, req.body),
