@@ -9,8 +9,9 @@
  * drawn like the reference; --shift S adds S to every current value of the first half of the
  * features, to time a report where half the features really moved.
  * Prints one JSON line. `seconds` times driftReport(reference, current) given a prepared
- * reference (first, cold run); `prepare_seconds` times prepareReference (done once when a
- * version is registered); loading and transposing the float32 files is not timed.
+ * reference (first, cold run); `prepare_seconds` times prepareReference (done once per version,
+ * at its first drift report, and kept for the later ones); loading and transposing the float32
+ * files is not timed.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -22,7 +22,7 @@ export interface CategoryFeatureReference {
 /** One feature of a prepared reference. */
 export type FeatureReference = NumericFeatureReference | CategoryFeatureReference;
 
-/** A reference sample prepared once, when a version is registered; text columns are left out. */
+/** A reference sample prepared once per version (src/monitor/drift.ts keeps it); text columns are left out. */
 export interface DriftReference {
   readonly features: readonly FeatureReference[];
 }

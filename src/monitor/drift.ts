@@ -4,7 +4,9 @@ import type { Clock } from '../domain/clock.js';
 import type { FeatureRow, FeatureSpec, Model } from '../domain/entities.js';
 import type { Scorer } from '../serve/scorer.js';
 import type { Store } from '../store/store.js';
-import type { DriftReport, FeatureDrift } from './drift-report.js';
+import type { DriftReference, DriftReport, FeatureDrift } from './drift-report.js';
+import { sortedFinite } from './stats/ks.js';
+import { binCountsSorted, psiEdges } from './stats/psi.js';
 import { driftReport, prepareReference } from './drift-report.js';
 
 /** The drift of a model's active version: its features and its scores, now. */
@@ -51,32 +53,16 @@ function round4(x: number): number {
 }
 
 function numericDistribution(name: string, ref: Float64Array, cur: Float64Array): FeatureDistribution | null {
-  const sorted = Float64Array.from(ref.filter((v) => v === v)).sort();
+  const sorted = sortedFinite(ref);
   if (sorted.length === 0) return null;
-  const edges: number[] = [];
-  for (let q = 1; q < 10; q++) {
-    const e = sorted[Math.min(sorted.length - 1, Math.floor((q * sorted.length) / 10))];
-    if (edges.length === 0 || e > edges[edges.length - 1]) edges.push(e);
-  }
-  const bucket = (v: number) => {
-    let lo = 0;
-    let hi = edges.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (v < edges[mid]) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
-  };
-  const r = new Float64Array(edges.length + 1);
-  const c = new Float64Array(edges.length + 1);
-  for (const v of sorted) r[bucket(v)]++;
-  for (const v of cur) if (v === v) c[bucket(v)]++;
-  const rs = shares(r);
-  const cs = shares(c);
+  // PSI's own decile edges; repeated edges (a column with few distinct values) are shown once.
+  const edges = psiEdges(sorted).filter((e, i, all) => i === 0 || e > all[i - 1]);
+  const rs = shares(binCountsSorted(sorted, edges));
+  const cs = shares(binCountsSorted(sortedFinite(cur), edges));
+  const edge = (i: number) => Number(edges[i].toPrecision(4));
   return {
     name,
-    buckets: rs.map((share, i) => ({ label: i < edges.length ? `< ${Number(edges[i].toPrecision(4))}` : `≥ ${Number(edges[edges.length - 1]?.toPrecision(4) ?? 0)}`, reference: round4(share), current: round4(cs[i]) })),
+    buckets: rs.map((share, i) => ({ label: i < edges.length ? `< ${edge(i)}` : `≥ ${edge(edges.length - 1)}`, reference: round4(share), current: round4(cs[i]) })),
   };
 }
 
@@ -124,13 +110,60 @@ function numeric(name: string, values: Float64Array): Column {
   return { name, kind: 'number', values };
 }
 
+/** The reference side of a version's drift reports: the same for every report of that version. */
+interface ReferenceSide {
+  readonly rows: number;
+  /** The version's features that drift compares (text is left out). */
+  readonly features: readonly FeatureSpec[];
+  readonly refMatrix: FeatureMatrix;
+  readonly reference: DriftReference;
+  readonly refScores: Float64Array;
+  readonly scoreReference: DriftReference;
+}
+
+/** Prepared reference sides per service instance (its scorer), by model, version and sample hash. */
+const referenceSides = new WeakMap<Scorer, Map<string, ReferenceSide>>();
+const REFERENCE_SIDES_KEPT = 64;
+
+/**
+ * Load, encode, score and prepare a version's reference sample once, not on every report (the
+ * dashboard asks for drift every minute): the sample never changes for a version.
+ */
+async function referenceSide(deps: DriftDeps, modelId: string, version: string, sha: string, allFeatures: readonly FeatureSpec[]): Promise<ReferenceSide | null> {
+  const key = `${modelId}\u0000${version}\u0000${sha}`;
+  let sides = referenceSides.get(deps.scorer);
+  if (!sides) referenceSides.set(deps.scorer, (sides = new Map()));
+  const cached = sides.get(key);
+  if (cached) return cached;
+  const bytes = await deps.store.getArtifact(sha);
+  if (!bytes) return null;
+  const referenceRows = JSON.parse(new TextDecoder().decode(bytes)) as FeatureRow[];
+  // Category levels come from the reference, so both sides share one coding; unseen levels in
+  // the current window form their own bucket (code -1) and count as drift.
+  const features = allFeatures.filter((f) => f.type !== 'text');
+  const refMatrix = buildDataset('regression', features, referenceRows.map((features, i) => ({ id: i, features, label: 0 }))).x;
+  const predictor = await deps.scorer.predictorFor(modelId, version);
+  const refScores = scoreColumn(predictor.predictRows(referenceRows), predictor.outputsPerRow, referenceRows.length);
+  const side: ReferenceSide = {
+    rows: referenceRows.length,
+    features,
+    refMatrix,
+    reference: prepareReference(refMatrix.columns),
+    refScores,
+    scoreReference: prepareReference([numeric('score', refScores)]),
+  };
+  if (sides.size >= REFERENCE_SIDES_KEPT) sides.delete(sides.keys().next().value!);
+  sides.set(key, side);
+  return side;
+}
+
 /**
  * Compare the most recent scored inputs (the current window: the last `windowScores` scores of
  * the active version) with the version's reference sample (training rows kept at registration),
  * feature by feature and for the predicted score, with the tests of `driftReport`.
  */
 export async function computeDrift(deps: DriftDeps, model: Model): Promise<DriftResult> {
-  const { store, clock, scorer } = deps;
+  const { store, clock } = deps;
   const t = model.spec.retrain.triggers.drift;
   const base = {
     modelId: model.spec.id,
@@ -146,32 +179,24 @@ export async function computeDrift(deps: DriftDeps, model: Model): Promise<Drift
   };
   if (model.activeVersion === null) return { ...base, status: 'no-version', reason: 'no active version yet', referenceRows: 0, currentRows: 0 };
   const version = await store.getVersion(model.spec.id, model.activeVersion);
-  const refBytes = version?.referenceSha256 ? await store.getArtifact(version.referenceSha256) : null;
-  if (!version || !refBytes) return { ...base, status: 'no-reference', reason: `version ${model.activeVersion} has no reference sample`, referenceRows: 0, currentRows: 0 };
-  const referenceRows = JSON.parse(new TextDecoder().decode(refBytes)) as FeatureRow[];
+  const side = version?.referenceSha256 ? await referenceSide(deps, model.spec.id, version.version, version.referenceSha256, version.features) : null;
+  if (!version || !side) return { ...base, status: 'no-reference', reason: `version ${model.activeVersion} has no reference sample`, referenceRows: 0, currentRows: 0 };
   const scores = (await store.recentScores(model.spec.id, t.windowScores)).filter((s) => s.version === model.activeVersion);
   if (scores.length < t.minScores) {
-    return { ...base, status: 'insufficient', reason: `${scores.length} scores by ${model.activeVersion} in the window; ${t.minScores} needed`, referenceRows: referenceRows.length, currentRows: scores.length };
+    return { ...base, status: 'insufficient', reason: `${scores.length} scores by ${model.activeVersion} in the window; ${t.minScores} needed`, referenceRows: side.rows, currentRows: scores.length };
   }
-  // Category levels come from the reference, so both sides share one coding; unseen levels in
-  // the current window form their own bucket (code -1) and count as drift.
-  const features = version.features.filter((f) => f.type !== 'text');
-  const refMatrix: FeatureMatrix = buildDataset('regression', features, referenceRows.map((features, i) => ({ id: i, features, label: 0 }))).x;
-  const levels = categoryLevels(refMatrix);
-  const curMatrix = encodeRows(features, scores.map((s) => s.features), levels);
-
-  const predictor = await scorer.predictorFor(model.spec.id, model.activeVersion);
-  const refScores = scoreColumn(predictor.predictRows(referenceRows), predictor.outputsPerRow, referenceRows.length);
+  const { features, refMatrix, refScores } = side;
+  const curMatrix = encodeRows(features, scores.map((s) => s.features), categoryLevels(refMatrix));
   const curScores = Float64Array.from(scores, (s) => loggedScore(s.score));
 
-  const report: DriftReport = driftReport(prepareReference(refMatrix.columns), curMatrix.columns, { featureShare: t.featureShare });
-  const scoreReport = driftReport(prepareReference([numeric('score', refScores)]), [numeric('score', curScores)], { featureShare: 1 });
+  const report: DriftReport = driftReport(side.reference, curMatrix.columns, { featureShare: t.featureShare });
+  const scoreReport = driftReport(side.scoreReference, [numeric('score', curScores)], { featureShare: 1 });
   const drifted = report.features.filter((f) => f.drifted).map((f) => f.name);
   return {
     ...base,
     status: 'ok',
     reason: `${report.reason}${drifted.length > 0 ? ` (${drifted.join(', ')})` : ''}`,
-    referenceRows: referenceRows.length,
+    referenceRows: side.rows,
     currentRows: scores.length,
     drifted: report.drifted,
     driftedShare: report.driftedShare,

@@ -3,7 +3,7 @@ import { binCountsSorted, psiEdges, psiFromCounts, PSI_BINS, quantileSorted } fr
 import { normalizeWasserstein, populationStd } from './wasserstein.js';
 
 /**
- * A numeric reference column prepared once (when a version is registered) so that comparing a
+ * A numeric reference column prepared once per version (at its first drift report) so that comparing a
  * current window against it costs two linear passes instead of a sort.
  *
  * The reference range (its 0.1%..99.9% quantiles) is cut into up to 65,536 equal-width buckets;
