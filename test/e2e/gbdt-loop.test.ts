@@ -71,6 +71,16 @@ describe.each(DIALECTS.filter((d) => d.name === 'sqlite'))('gbdt models end to e
     const imp2 = (await req('GET', `/api/v1/models/g/versions/${v2}/importance`)).json();
     const splits2 = imp2.features.reduce((s: number, f: { splits: number }) => s + f.splits, 0);
     expect(splits2).toBeGreaterThan(splits1);
+
+    // A champion that cannot be continued (another mode) gets a full retrain, and the decision says so.
+    expect((await req('PUT', '/api/v1/models/g/retrain/config', { trainer: { type: 'gbdt', params: { mode: 'rf', numTrees: 20, maxDepth: 4, warmStart: true } } })).statusCode).toBe(200);
+    t.clock.advance(3_600_000);
+    await req('POST', '/api/v1/models/g/labels', { items: rows(300) });
+    await req('POST', '/api/v1/models/g/retrain', {});
+    const third = await finished();
+    expect(third.status).toBe('completed');
+    expect(third.result.decision).toMatch(/warm start: full retrain: the champion could not be continued \(warm start needs the same task, mode, features and classes/);
+    expect(third.result.newVersion).not.toBe(v2);
   });
 
   it('says when a version has no feature importance', async () => {
