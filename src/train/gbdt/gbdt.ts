@@ -272,7 +272,6 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
           m = n;
         }
         // Gradients and hessians of the loss at the current margins (a forest: at the base score).
-        plan.args[ARG.identity] = m === n ? 1 : 0;
         plan.args[ARG.output] = k;
         team.run(CMD.gradients);
         builder.grow(treeFeats, nTreeFeats, random);

@@ -53,7 +53,7 @@ export interface TeamShape {
 export class HistTeam {
   /** Buffers every thread reads. */
   readonly plan: BuildPlan;
-  /** Histogram slots (Float64 triples per bin), allocated on demand and reused. */
+  /** Histogram slots (gradient and hessian sums per bin, Float64), allocated on demand and reused. */
   readonly slots: Float64Array[] = [];
   private readonly free: number[] = [];
   private readonly ctrl: Int32Array;
@@ -177,8 +177,10 @@ export class HistTeam {
     const args = this.plan.args;
     args[ARG.count] = nJobs;
     args[ARG.feats] = nFeats;
-    // Four features share a pass over the rows, unless that leaves too few units to go round.
-    args[ARG.group] = nJobs * Math.ceil(nFeats / 4) >= 4 * this.threads ? 4 : 2;
+    // Up to seven features share a pass over the rows (the widest kernel), in groups small enough
+    // that there are at least two units per thread to go round.
+    const unitsPerJob = Math.ceil((2 * this.threads) / nJobs);
+    args[ARG.group] = Math.max(1, Math.min(7, Math.floor(nFeats / unitsPerJob)));
     Atomics.store(args, ARG.next, 0);
     this.run(CMD.build);
   }

@@ -143,6 +143,14 @@ export class TreeBuilder {
       // Partition all of the batch at once (each thread its own block of rows).
       for (let q = 0; q < batch.length; q++) this.describeSplit(q, batch[q]);
       this.team.partition(batch.length);
+      // Children's row counts, exactly, from the partition (the split only estimated them).
+      for (const node of batch) {
+        const left = this.child[node];
+        let c = 0;
+        for (let b = 0; b < blocks; b++) c += nodeEnd[left * blocks + b] - nodeStart[left * blocks + b];
+        this.count[left] = c;
+        this.count[left + 1] = this.count[node] - c;
+      }
       needHist.length = 0;
       release.length = 0;
       let jobs = 0;
@@ -210,7 +218,14 @@ export class TreeBuilder {
     const H = this.sumH[node];
     const C = this.count[node];
     const l2 = cfg.l2;
-    const msl = cfg.minSamplesLeaf;
+    // Histograms keep no row counts: a side's rows are estimated from its hessian as
+    // hessian * rows / hessian of the node (LightGBM's way; exact for squared loss, where every
+    // hessian is 1), rounded, so minSamplesLeaf is held approximately for other losses. The child's
+    // real count is known after the partition.
+    const perHessian = H > 0 ? C / H : 0;
+    const msl = cfg.minSamplesLeaf - 0.5;
+    // A bin's hessian sum below this is a rounding residue of histogram subtraction, not rows.
+    const present = H * 1e-12;
     const mcw = cfg.minChildWeight;
     const parent = (G * G) / (H + l2);
     let bestGain = cfg.minSplitGain;
@@ -236,7 +251,7 @@ export class TreeBuilder {
       const mo = off + nb * HIST_STRIDE;
       const Gm = hist[mo];
       const Hm = hist[mo + 1];
-      const Cm = hist[mo + 2];
+      const Cm = Hm > present ? Hm * perHessian : 0;
       if (this.catFeature[f] === 0) {
         let GL = 0;
         let HL = 0;
@@ -245,7 +260,7 @@ export class TreeBuilder {
           const o = off + b * HIST_STRIDE;
           GL += hist[o];
           HL += hist[o + 1];
-          CL += hist[o + 2];
+          CL = HL * perHessian;
           if (b < nb - 1 || Cm > 0) {
             // Missing values to the right.
             const CR = C - CL;
@@ -257,7 +272,7 @@ export class TreeBuilder {
                 bestGain = gain;
                 bestFeat = f;
                 this.bBin[node] = b;
-                this.bDefLeft[node] = Cm > 0 ? 0 : CL >= CR ? 1 : 0;
+                this.bDefLeft[node] = Cm > 0 ? 0 : HL >= HR ? 1 : 0;
                 this.bGL[node] = GL;
                 this.bHL[node] = HL;
                 this.bCL[node] = CL;
@@ -293,7 +308,7 @@ export class TreeBuilder {
         let cnt = 0;
         for (let b = 0; b <= nb; b++) {
           const o = off + b * HIST_STRIDE;
-          if (hist[o + 2] > 0) {
+          if (hist[o + 1] > present) {
             const kv = hist[o] / (hist[o + 1] + l2 + 1);
             let k = cnt++;
             while (k > 0 && (key[k - 1] > kv || (key[k - 1] === kv && order[k - 1] > b))) {
@@ -312,7 +327,7 @@ export class TreeBuilder {
           const o = off + order[k] * HIST_STRIDE;
           GL += hist[o];
           HL += hist[o + 1];
-          CL += hist[o + 2];
+          CL = HL * perHessian;
           const CR = C - CL;
           const HR = H - HL;
           if (CL >= msl && CR >= msl && HL >= mcw && HR >= mcw) {
@@ -329,7 +344,7 @@ export class TreeBuilder {
               bits.fill(0, catBase, catBase + CAT_WORDS);
               for (let j = 0; j <= k; j++) bits[catBase + (order[j] >>> 5)] |= 1 << (order[j] & 31);
               // No missing rows here: send missing values (and unseen levels) to the larger side.
-              if (Cm === 0 && CL >= CR) bits[catBase + (nb >>> 5)] |= 1 << (nb & 31);
+              if (Cm === 0 && HL >= HR) bits[catBase + (nb >>> 5)] |= 1 << (nb & 31);
               this.bDefLeft[node] = (bits[catBase + (nb >>> 5)] >>> (nb & 31)) & 1;
             }
           }

@@ -42,13 +42,58 @@ describe('gbdt thread team', () => {
       const a = one.slots[0];
       const b = two.slots[0];
       expect(Array.from(b)).toEqual(Array.from(a));
-      // Every row lands in one bin per feature.
-      let count = 0;
-      for (let bin = 0; bin < 17; bin++) count += a[bin * 3 + 2];
-      expect(count).toBe(5000);
+      // Every row lands in one bin per feature: the bins of a feature add up to all the rows' sums.
+      let g = 0;
+      let h = 0;
+      for (let bin = 0; bin < 17; bin++) {
+        g += a[bin * 2];
+        h += a[bin * 2 + 1];
+      }
+      let gAll = 0;
+      let hAll = 0;
+      for (let i = 0; i < 5000; i++) {
+        gAll += one.plan.og[i];
+        hAll += one.plan.oh[i];
+      }
+      expect(g).toBeCloseTo(gAll, 9);
+      expect(h).toBeCloseTo(hAll, 9);
     } finally {
       one.close();
       two.close();
+    }
+  });
+
+  it('partitions a node stably by its split, moving gradients along, on every thread', async () => {
+    for (const threads of [1, 2]) {
+      const t = await team(5000, 7, threads);
+      try {
+        const { plan } = t;
+        const before = new Map<number, number>();
+        for (let i = 0; i < 5000; i++) before.set(plan.idx[i], plan.og[i]);
+        // Node 0 on feature 3: bins <= 7 go left, and so does the missing bin (16).
+        plan.splits.set([0, 1, 3, 7, 16, 1, 0]);
+        t.partition(1);
+        const goesLeft = (r: number) => plan.bins[3 * 5000 + r] <= 7 || plan.bins[3 * 5000 + r] === 16;
+        let left = 0;
+        for (let b = 0; b < plan.blocks; b++) {
+          for (const [node, wantLeft] of [[1, true], [2, false]] as const) {
+            let last = -1;
+            for (let i = plan.nodeStart[node * plan.blocks + b]; i < plan.nodeEnd[node * plan.blocks + b]; i++) {
+              const r = plan.idx[i];
+              expect(goesLeft(r)).toBe(wantLeft);
+              expect(r).toBeGreaterThan(last);
+              expect(plan.og[i]).toBe(before.get(r));
+              last = r;
+              if (wantLeft) left++;
+            }
+          }
+        }
+        let want = 0;
+        for (let r = 0; r < 5000; r++) if (goesLeft(r)) want++;
+        expect(left).toBe(want);
+      } finally {
+        t.close();
+      }
     }
   });
 });
