@@ -5,12 +5,14 @@ import {
   CMD,
   CTRL,
   HIST_STRIDE,
+  makeKernels,
   planBuffers,
   runShare,
   SPLIT_FIELDS,
   workerSource,
   type BuildPlan,
   type HistWorkerData,
+  type Kernels,
 } from './histogram.js';
 
 /** Longest a command may wait for a worker before training fails (a crashed thread, not slowness). */
@@ -60,6 +62,8 @@ export class HistTeam {
   private readonly workers: Worker[] = [];
   private readonly ports: MessagePort[] = [];
   private readonly histSize: number;
+  /** This thread's kernels over the plan. */
+  private readonly kern: Kernels;
   private readonly shared: boolean;
   private started: Promise<void> = Promise.resolve();
 
@@ -68,6 +72,7 @@ export class HistTeam {
     this.ctrl = ctrl;
     this.shared = shared;
     this.histSize = plan.histOffsets[plan.histOffsets.length - 1] * HIST_STRIDE;
+    this.kern = makeKernels(plan);
   }
 
   /** Threads actually running (1 when workers could not be used). */
@@ -196,14 +201,14 @@ export class HistTeam {
     const ctrl = this.ctrl;
     const workers = this.workers.length;
     if (workers === 0) {
-      runShare(this.plan, cmd, this.slots, 0, 1);
+      runShare(this.plan, this.kern, cmd, this.slots, 0, 1);
       return;
     }
     ctrl[CTRL.cmd] = cmd;
     Atomics.store(ctrl, CTRL.done, 0);
     Atomics.add(ctrl, CTRL.seq, 1);
     Atomics.notify(ctrl, CTRL.seq);
-    runShare(this.plan, cmd, this.slots, 0, workers + 1);
+    runShare(this.plan, this.kern, cmd, this.slots, 0, workers + 1);
     for (;;) {
       const done = Atomics.load(ctrl, CTRL.done);
       if (done >= workers) break;

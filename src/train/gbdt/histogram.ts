@@ -112,149 +112,180 @@ export function planFromBuffers(b: PlanBuffers): BuildPlan {
   };
 }
 
-/**
- * Accumulate the positions [start, end) into the histogram of one feature. The feature's bins are
- * bins[colOffset + row]; gradients are in position order so that only the bin lookup is a scattered read.
- * A bin holds (gradient sum, hessian sum): no row count, which would cost a third more stores per
- * row (counts are estimated from hessians where a split needs them, as LightGBM does).
- */
-export function accumulateFeature(
-  bins: Uint8Array,
-  colOffset: number,
-  idx: Int32Array,
-  start: number,
-  end: number,
-  og: Float32Array,
-  oh: Float32Array,
-  hist: Float64Array,
-  histOffset: number,
-): void {
-  for (let i = start; i < end; i++) {
-    const o = histOffset + (bins[colOffset + idx[i]] << 1);
-    hist[o] += og[i];
-    hist[o + 1] += oh[i];
-  }
-}
-
-/** Two features at once (the row index and its gradient are loaded once for both). */
-export function accumulateTwo(
-  bins: Uint8Array,
-  c0: number,
-  c1: number,
-  idx: Int32Array,
-  start: number,
-  end: number,
-  og: Float32Array,
-  oh: Float32Array,
-  hist: Float64Array,
-  h0: number,
-  h1: number,
-): void {
-  for (let i = start; i < end; i++) {
-    const r = idx[i];
-    const g = og[i];
-    const h = oh[i];
-    const o0 = h0 + (bins[c0 + r] << 1);
-    const o1 = h1 + (bins[c1 + r] << 1);
-    hist[o0] += g;
-    hist[o0 + 1] += h;
-    hist[o1] += g;
-    hist[o1 + 1] += h;
-  }
-}
-
-/** Four features at once (the row index and its gradient are loaded once for the four). */
-export function accumulateFour(
-  bins: Uint8Array,
-  c0: number,
-  c1: number,
-  c2: number,
-  c3: number,
-  idx: Int32Array,
-  start: number,
-  end: number,
-  og: Float32Array,
-  oh: Float32Array,
-  hist: Float64Array,
-  h0: number,
-  h1: number,
-  h2: number,
-  h3: number,
-): void {
-  for (let i = start; i < end; i++) {
-    const r = idx[i];
-    const g = og[i];
-    const h = oh[i];
-    let o = h0 + (bins[c0 + r] << 1);
-    hist[o] += g;
-    hist[o + 1] += h;
-    o = h1 + (bins[c1 + r] << 1);
-    hist[o] += g;
-    hist[o + 1] += h;
-    o = h2 + (bins[c2 + r] << 1);
-    hist[o] += g;
-    hist[o + 1] += h;
-    o = h3 + (bins[c3 + r] << 1);
-    hist[o] += g;
-    hist[o + 1] += h;
-  }
+/** The inner loops of a fit, bound to its plan's arrays (see makeKernels). */
+export interface Kernels {
+  /** Accumulate positions [start, end) into the histogram bins of seven features (columns c, bin offsets ho). */
+  seven(c: Int32Array, start: number, end: number, hist: Float64Array, ho: Int32Array): void;
+  four(c0: number, c1: number, c2: number, c3: number, start: number, end: number, hist: Float64Array, h0: number, h1: number, h2: number, h3: number): void;
+  two(c0: number, c1: number, start: number, end: number, hist: Float64Array, h0: number, h1: number): void;
+  one(c0: number, start: number, end: number, hist: Float64Array, h0: number): void;
+  /**
+   * Positions [s, e) by a number split on column `col`: rows whose bin is at most `thr`, or is
+   * `missing`, stay in front in order; the others go to the scratch arrays from s, in order.
+   * Returns the end of the left rows.
+   */
+  partitionNumbers(col: number, thr: number, missing: number, s: number, e: number): number;
+  /** partitionNumbers for a category split: a row goes left when its bin's bit is set in catBits from `base`. */
+  partitionCategories(col: number, base: number, s: number, e: number): number;
 }
 
 /**
- * Seven features at once: the widest pass that still gains (measured on 800,000 rows: 1.4 ns per
- * bin update against 1.7 for four features and 2.4 for two; eight gain nothing more).
+ * The kernels over `plan`. A histogram bin holds (gradient sum, hessian sum): no row count, which
+ * would cost a third more stores per row (counts are estimated from hessians where a split needs
+ * them, as LightGBM does). Bins are read at bins[column offset + row]; gradients are in position
+ * order so that only the bin lookup is a scattered read. Several features share a pass so the row
+ * index and gradient are loaded once (seven at once measured 1.4 ns per bin update on 800,000 rows
+ * against 1.7 for four and 2.4 for two; eight gain nothing more).
  */
-export function accumulateSeven(
-  bins: Uint8Array,
-  c: Int32Array,
-  idx: Int32Array,
-  start: number,
-  end: number,
-  og: Float32Array,
-  oh: Float32Array,
-  hist: Float64Array,
-  ho: Int32Array,
-): void {
-  const c0 = c[0];
-  const c1 = c[1];
-  const c2 = c[2];
-  const c3 = c[3];
-  const c4 = c[4];
-  const c5 = c[5];
-  const c6 = c[6];
-  const h0 = ho[0];
-  const h1 = ho[1];
-  const h2 = ho[2];
-  const h3 = ho[3];
-  const h4 = ho[4];
-  const h5 = ho[5];
-  const h6 = ho[6];
-  for (let i = start; i < end; i++) {
-    const r = idx[i];
-    const g = og[i];
-    const h = oh[i];
-    let o = h0 + (bins[c0 + r] << 1);
-    hist[o] += g;
-    hist[o + 1] += h;
-    o = h1 + (bins[c1 + r] << 1);
-    hist[o] += g;
-    hist[o + 1] += h;
-    o = h2 + (bins[c2 + r] << 1);
-    hist[o] += g;
-    hist[o + 1] += h;
-    o = h3 + (bins[c3 + r] << 1);
-    hist[o] += g;
-    hist[o + 1] += h;
-    o = h4 + (bins[c4 + r] << 1);
-    hist[o] += g;
-    hist[o + 1] += h;
-    o = h5 + (bins[c5 + r] << 1);
-    hist[o] += g;
-    hist[o + 1] += h;
-    o = h6 + (bins[c6 + r] << 1);
-    hist[o] += g;
-    hist[o + 1] += h;
+export function kernelFactory(plan: BuildPlan): Kernels {
+  const { bins, idx, og, oh, sIdx, sG, sH, catBits } = plan;
+
+  function seven(c: Int32Array, start: number, end: number, hist: Float64Array, ho: Int32Array): void {
+    const c0 = c[0];
+    const c1 = c[1];
+    const c2 = c[2];
+    const c3 = c[3];
+    const c4 = c[4];
+    const c5 = c[5];
+    const c6 = c[6];
+    const h0 = ho[0];
+    const h1 = ho[1];
+    const h2 = ho[2];
+    const h3 = ho[3];
+    const h4 = ho[4];
+    const h5 = ho[5];
+    const h6 = ho[6];
+    for (let i = start; i < end; i++) {
+      const r = idx[i];
+      const g = og[i];
+      const h = oh[i];
+      let o = h0 + (bins[c0 + r] << 1);
+      hist[o] += g;
+      hist[o + 1] += h;
+      o = h1 + (bins[c1 + r] << 1);
+      hist[o] += g;
+      hist[o + 1] += h;
+      o = h2 + (bins[c2 + r] << 1);
+      hist[o] += g;
+      hist[o + 1] += h;
+      o = h3 + (bins[c3 + r] << 1);
+      hist[o] += g;
+      hist[o + 1] += h;
+      o = h4 + (bins[c4 + r] << 1);
+      hist[o] += g;
+      hist[o + 1] += h;
+      o = h5 + (bins[c5 + r] << 1);
+      hist[o] += g;
+      hist[o + 1] += h;
+      o = h6 + (bins[c6 + r] << 1);
+      hist[o] += g;
+      hist[o + 1] += h;
+    }
   }
+
+  function four(c0: number, c1: number, c2: number, c3: number, start: number, end: number, hist: Float64Array, h0: number, h1: number, h2: number, h3: number): void {
+    for (let i = start; i < end; i++) {
+      const r = idx[i];
+      const g = og[i];
+      const h = oh[i];
+      let o = h0 + (bins[c0 + r] << 1);
+      hist[o] += g;
+      hist[o + 1] += h;
+      o = h1 + (bins[c1 + r] << 1);
+      hist[o] += g;
+      hist[o + 1] += h;
+      o = h2 + (bins[c2 + r] << 1);
+      hist[o] += g;
+      hist[o + 1] += h;
+      o = h3 + (bins[c3 + r] << 1);
+      hist[o] += g;
+      hist[o + 1] += h;
+    }
+  }
+
+  function two(c0: number, c1: number, start: number, end: number, hist: Float64Array, h0: number, h1: number): void {
+    for (let i = start; i < end; i++) {
+      const r = idx[i];
+      const g = og[i];
+      const h = oh[i];
+      const o0 = h0 + (bins[c0 + r] << 1);
+      const o1 = h1 + (bins[c1 + r] << 1);
+      hist[o0] += g;
+      hist[o0 + 1] += h;
+      hist[o1] += g;
+      hist[o1 + 1] += h;
+    }
+  }
+
+  function one(c0: number, start: number, end: number, hist: Float64Array, h0: number): void {
+    for (let i = start; i < end; i++) {
+      const o = h0 + (bins[c0 + idx[i]] << 1);
+      hist[o] += og[i];
+      hist[o + 1] += oh[i];
+    }
+  }
+
+  // Partitions are branch-free: every row is written to both sides and only the side it belongs
+  // to advances (a left/right branch is mispredicted half the time: measured 7.8 against 2.7 ns per row).
+  function partitionNumbers(col: number, thr: number, missing: number, s: number, e: number): number {
+    let w = s;
+    let k = s;
+    for (let i = s; i < e; i++) {
+      const r = idx[i];
+      const bin = bins[col + r];
+      const g = og[i];
+      const h = oh[i];
+      // 1 when bin <= thr or bin === missing (bins and thr are 0..256).
+      const l = (((thr - bin) >>> 31) ^ 1) | (((bin ^ missing) - 1) >>> 31);
+      idx[w] = r;
+      og[w] = g;
+      oh[w] = h;
+      sIdx[k] = r;
+      sG[k] = g;
+      sH[k] = h;
+      w += l;
+      k += 1 - l;
+    }
+    return w;
+  }
+
+  function partitionCategories(col: number, base: number, s: number, e: number): number {
+    let w = s;
+    let k = s;
+    for (let i = s; i < e; i++) {
+      const r = idx[i];
+      const bin = bins[col + r];
+      const g = og[i];
+      const h = oh[i];
+      const l = (catBits[base + (bin >>> 5)] >>> (bin & 31)) & 1;
+      idx[w] = r;
+      og[w] = g;
+      oh[w] = h;
+      sIdx[k] = r;
+      sG[k] = g;
+      sH[k] = h;
+      w += l;
+      k += 1 - l;
+    }
+    return w;
+  }
+
+  return { seven, four, two, one, partitionNumbers, partitionCategories };
+}
+
+/**
+ * kernelFactory compiled afresh for `plan` (from its source, with `new Function`). V8 treats the
+ * arrays a closure captures as constants only while its function has a single closure; a second
+ * fit in the same process would make them ordinary loads again, and the partition loop, which
+ * stores into six arrays per row, slows from 2.9 to 6.5 ns per row (measured). Fresh source gives
+ * each fit's kernels their own function. The source is this module's own code, nothing from input.
+ */
+export function makeKernels(plan: BuildPlan): Kernels {
+  // `__name`: what a transpiler that keeps function names (esbuild, as tsx runs it) calls inside
+  // the source; here it only has to hand the function back.
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const factory = new Function('__name', `return ${kernelFactory.toString()}`)((f: unknown) => f) as typeof kernelFactory;
+  return factory(plan);
 }
 
 /**
@@ -264,8 +295,8 @@ export function accumulateSeven(
  * row order: the same sums whoever does it), then, if the job says so, turns the sibling's histogram
  * (the parent's) into the parent's minus this one for those features.
  */
-function buildShare(plan: BuildPlan, slots: readonly Float64Array[]): void {
-  const { bins, rows, blocks, idx, og, oh, histOffsets, jobs, feats, nodeStart, nodeEnd, args } = plan;
+function buildShare(plan: BuildPlan, slots: readonly Float64Array[], kern: Kernels): void {
+  const { rows, blocks, histOffsets, jobs, feats, nodeStart, nodeEnd, args } = plan;
   const nJobs = args[ARG.count];
   const nFeats = args[ARG.feats];
   const group = args[ARG.group];
@@ -292,21 +323,21 @@ function buildShare(plan: BuildPlan, slots: readonly Float64Array[]): void {
           cols[q] = feats[k + q] * rows;
           offs[q] = histOffsets[feats[k + q]] * 2;
         }
-        accumulateSeven(bins, cols, idx, start, end, og, oh, hist, offs);
+        kern.seven(cols, start, end, hist, offs);
       }
       for (; k + 4 <= last; k += 4) {
         const f0 = feats[k];
         const f1 = feats[k + 1];
         const f2 = feats[k + 2];
         const f3 = feats[k + 3];
-        accumulateFour(bins, f0 * rows, f1 * rows, f2 * rows, f3 * rows, idx, start, end, og, oh, hist, histOffsets[f0] * 2, histOffsets[f1] * 2, histOffsets[f2] * 2, histOffsets[f3] * 2);
+        kern.four(f0 * rows, f1 * rows, f2 * rows, f3 * rows, start, end, hist, histOffsets[f0] * 2, histOffsets[f1] * 2, histOffsets[f2] * 2, histOffsets[f3] * 2);
       }
       for (; k + 2 <= last; k += 2) {
         const f0 = feats[k];
         const f1 = feats[k + 1];
-        accumulateTwo(bins, f0 * rows, f1 * rows, idx, start, end, og, oh, hist, histOffsets[f0] * 2, histOffsets[f1] * 2);
+        kern.two(f0 * rows, f1 * rows, start, end, hist, histOffsets[f0] * 2, histOffsets[f1] * 2);
       }
-      if (k < last) accumulateFeature(bins, feats[k] * rows, idx, start, end, og, oh, hist, histOffsets[feats[k]] * 2);
+      if (k < last) kern.one(feats[k] * rows, start, end, hist, histOffsets[feats[k]] * 2);
     }
     const into = jobs[3 * j + 2];
     if (into >= 0) {
@@ -323,8 +354,8 @@ function buildShare(plan: BuildPlan, slots: readonly Float64Array[]): void {
  * Partition: split the rows of block `b` of every listed node by the node's split, stably (left
  * rows first), moving gradients along, and record both children's ranges in that block.
  */
-function partitionBlock(plan: BuildPlan, b: number): void {
-  const { bins, rows, blocks, idx, og, oh, sIdx, sG, sH, nodeStart, nodeEnd, splits, catBits } = plan;
+function partitionBlock(plan: BuildPlan, b: number, kern: Kernels): void {
+  const { rows, blocks, idx, og, oh, sIdx, sG, sH, nodeStart, nodeEnd, splits } = plan;
   const count = plan.args[ARG.count];
   for (let q = 0; q < count; q++) {
     const at = q * SPLIT_FIELDS;
@@ -333,48 +364,10 @@ function partitionBlock(plan: BuildPlan, b: number): void {
     const col = splits[at + 2] * rows;
     const s = nodeStart[node * blocks + b];
     const e = nodeEnd[node * blocks + b];
-    let w = s;
-    let k = s;
-    // Branch-free: every row is written to both sides and only the side it belongs to advances
-    // (a left/right branch is mispredicted half the time: measured 7.8 against 2.8 ns per row).
-    if (splits[at + 6] === 0) {
-      const thr = splits[at + 3];
-      // A bin that never goes left (out of range) when missing values go right.
-      const missing = splits[at + 5] === 1 ? splits[at + 4] : 256;
-      for (let i = s; i < e; i++) {
-        const r = idx[i];
-        const bin = bins[col + r];
-        const g = og[i];
-        const h = oh[i];
-        // 1 when bin <= thr or bin === missing (bins and thr are 0..256).
-        const l = (((thr - bin) >>> 31) ^ 1) | (((bin ^ missing) - 1) >>> 31);
-        idx[w] = r;
-        og[w] = g;
-        oh[w] = h;
-        sIdx[k] = r;
-        sG[k] = g;
-        sH[k] = h;
-        w += l;
-        k += 1 - l;
-      }
-    } else {
-      const base = node * CAT_WORDS;
-      for (let i = s; i < e; i++) {
-        const r = idx[i];
-        const bin = bins[col + r];
-        const g = og[i];
-        const h = oh[i];
-        const l = (catBits[base + (bin >>> 5)] >>> (bin & 31)) & 1;
-        idx[w] = r;
-        og[w] = g;
-        oh[w] = h;
-        sIdx[k] = r;
-        sG[k] = g;
-        sH[k] = h;
-        w += l;
-        k += 1 - l;
-      }
-    }
+    // A bin that never goes left (out of range) when missing values go right.
+    const missing = splits[at + 5] === 1 ? splits[at + 4] : 256;
+    const w = splits[at + 6] === 0 ? kern.partitionNumbers(col, splits[at + 3], missing, s, e) : kern.partitionCategories(col, node * CAT_WORDS, s, e);
+    const k = s + e - w;
     idx.set(sIdx.subarray(s, k), w);
     og.set(sG.subarray(s, k), w);
     oh.set(sH.subarray(s, k), w);
@@ -454,13 +447,13 @@ function probsBlock(plan: BuildPlan, b: number): void {
 }
 
 /** Do thread `thread`'s share of command `cmd` (row-wise commands: block `thread`, as blocks = threads). */
-export function runShare(plan: BuildPlan, cmd: number, slots: readonly Float64Array[], thread: number, threads: number): void {
+export function runShare(plan: BuildPlan, kern: Kernels, cmd: number, slots: readonly Float64Array[], thread: number, threads: number): void {
   if (cmd === CMD.build) {
-    buildShare(plan, slots);
+    buildShare(plan, slots, kern);
     return;
   }
   for (let b = thread; b < plan.blocks; b += threads) {
-    if (cmd === CMD.partition) partitionBlock(plan, b);
+    if (cmd === CMD.partition) partitionBlock(plan, b, kern);
     else if (cmd === CMD.gradients) gradientsBlock(plan, b);
     else if (cmd === CMD.update) updateBlock(plan, b);
     else if (cmd === CMD.probs) probsBlock(plan, b);
@@ -485,6 +478,7 @@ function workerMain(wt: typeof WorkerThreads): void {
   const data = wt.workerData as HistWorkerData;
   const ctrl = new Int32Array(data.ctrl);
   const plan = planFromBuffers(data.plan);
+  const kern = makeKernels(plan);
   const slots: Float64Array[] = [];
   wt.parentPort?.postMessage('ready');
   let seq = 0;
@@ -497,7 +491,7 @@ function workerMain(wt: typeof WorkerThreads): void {
       const msg = m.message as { slot: number; buffer: SharedArrayBuffer };
       slots[msg.slot] = new Float64Array(msg.buffer);
     }
-    runShare(plan, cmd, slots, data.thread, data.threads);
+    runShare(plan, kern, cmd, slots, data.thread, data.threads);
     Atomics.add(ctrl, CTRL.done, 1);
     Atomics.notify(ctrl, CTRL.done);
   }
@@ -513,10 +507,8 @@ export function workerSource(): string {
   const constants = { HIST_STRIDE, MIN_HESSIAN, CAT_WORDS, SPLIT_FIELDS, CTRL, CMD, ARG, TASK, LOSS };
   const functions = [
     planFromBuffers,
-    accumulateFeature,
-    accumulateTwo,
-    accumulateFour,
-    accumulateSeven,
+    kernelFactory,
+    makeKernels,
     buildShare,
     partitionBlock,
     sigmoid,
