@@ -8,6 +8,10 @@ export const MIN_HESSIAN = 1e-16;
 export const CAT_WORDS = 8;
 /** Int32 fields per entry of plan.splits. */
 export const SPLIT_FIELDS = 7;
+/** Int32 fields per entry of plan.jobs: node, slot, slot to turn into parent minus this (or -1), first and end row ordinal. */
+export const JOB_FIELDS = 5;
+/** Most row segments one node's histogram is cut into (see TreeBuilder). */
+export const MAX_SEGMENTS = 4;
 
 /** Indices into a team's shared control words. */
 export const CTRL = { seq: 0, cmd: 1, done: 2 } as const;
@@ -50,7 +54,10 @@ export interface BuildPlan {
   readonly nodeEnd: Int32Array;
   /** Bin offset of each feature in a histogram (feature f spans histOffsets[f] .. histOffsets[f + 1]). */
   readonly histOffsets: Int32Array;
-  /** Build: triples (node, slot, slot of its sibling to derive as parent minus this, or -1). */
+  /**
+   * Build: JOB_FIELDS ints per job (node, slot, slot of its sibling to derive as parent minus this
+   * or -1, and the job's rows as ordinals [from, to) of the node's rows in row order).
+   */
   readonly jobs: Int32Array;
   /** Features to build. */
   readonly feats: Int32Array;
@@ -349,12 +356,20 @@ function buildShare(plan: BuildPlan, slots: readonly Float64Array[], kern: Kerne
     const j = Math.floor(u / groups);
     const first = (u - j * groups) * group;
     const last = Math.min(nFeats, first + group);
-    const node = jobs[3 * j];
-    const hist = slots[jobs[3 * j + 1]];
+    const at = j * JOB_FIELDS;
+    const node = jobs[at];
+    const hist = slots[jobs[at + 1]];
+    const from = jobs[at + 3];
+    const to = jobs[at + 4];
     for (let k = first; k < last; k++) hist.fill(0, histOffsets[feats[k]] * 2, histOffsets[feats[k] + 1] * 2);
-    for (let b = 0; b < blocks; b++) {
-      const start = nodeStart[node * blocks + b];
-      const end = nodeEnd[node * blocks + b];
+    // The node's rows block by block are in row order; this job takes ordinals [from, to) of them.
+    let ordinal = 0;
+    for (let b = 0; b < blocks && ordinal < to; b++) {
+      const s0 = nodeStart[node * blocks + b];
+      const e0 = nodeEnd[node * blocks + b];
+      const start = s0 + Math.max(0, from - ordinal);
+      const end = s0 + Math.min(e0 - s0, to - ordinal);
+      ordinal += e0 - s0;
       if (start >= end) continue;
       let k = first;
       for (; k + 7 <= last; k += 7) {
@@ -378,7 +393,7 @@ function buildShare(plan: BuildPlan, slots: readonly Float64Array[], kern: Kerne
       }
       if (k < last) kern.one(feats[k] * rows, start, end, hist, histOffsets[feats[k]] * 2);
     }
-    const into = jobs[3 * j + 2];
+    const into = jobs[at + 2];
     if (into >= 0) {
       const sibling = slots[into];
       for (let k = first; k < last; k++) {
@@ -513,7 +528,7 @@ function workerMain(wt: typeof WorkerThreads): void {
  * compiled or from TypeScript sources, and starts in milliseconds with little memory.
  */
 export function workerSource(): string {
-  const constants = { HIST_STRIDE, MIN_HESSIAN, CAT_WORDS, SPLIT_FIELDS, CTRL, CMD, ARG, TASK, LOSS };
+  const constants = { HIST_STRIDE, MIN_HESSIAN, CAT_WORDS, SPLIT_FIELDS, JOB_FIELDS, CTRL, CMD, ARG, TASK, LOSS };
   const functions = [
     planFromBuffers,
     kernelFactory,

@@ -34,9 +34,7 @@ describe('gbdt thread team', () => {
       expect(two.plan.blocks).toBe(2);
       for (const t of [one, two]) {
         const slot = t.acquire();
-        t.plan.jobs[0] = 0;
-        t.plan.jobs[1] = slot;
-        t.plan.jobs[2] = -1;
+        t.plan.jobs.set([0, slot, -1, 0, 5000]);
         t.build(1, 7);
       }
       const a = one.slots[0];
