@@ -72,8 +72,9 @@ export class GbdtPredictor implements Predictor {
     this.width = info.features.length;
     PredictPool.warm();
     warmPredictPaths();
-    // The branch-free form of the trees, built now rather than in the first prediction.
+    // The branch-free form of the trees and the batch buffers, made now rather than in the first prediction.
     ensemble.compiled();
+    PredictPool.reserve(this.width, this.outputs);
   }
 
   /** Trees in the model (rounds × outputs). */
