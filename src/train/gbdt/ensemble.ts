@@ -1,4 +1,4 @@
-import { addMarginsDense, addMarginsMissing, hasMissing, type CompiledForest } from './forest-kernels.js';
+import { addMarginsAny, hasMissing, HEAP_MAX_DEPTH, type CompiledForest } from './forest-kernels.js';
 
 /**
  * The trees of a model in flat typed arrays. Node `i` is a leaf when feature[i] < 0; otherwise its
@@ -109,8 +109,7 @@ export class Ensemble {
       this.addMarginsGeneral(x, width, rows, from, to, margins, outputs);
       return;
     }
-    if (hasMissing(x, rows * width)) addMarginsMissing(c, this.value, x, width, rows, from, to, margins, outputs);
-    else addMarginsDense(c, this.value, x, width, rows, from, to, margins, outputs);
+    addMarginsAny(c, this.value, x, width, rows, from, to, margins, outputs, hasMissing(x, rows * width));
   }
 
   /** The trees in branch-free form, rebuilt when trees were added, removed or loaded. */
@@ -201,6 +200,65 @@ function compileForest(e: Ensemble): CompiledForest {
     }
     depth[t] = deepest;
   }
-  return { nodes: n, trees: e.trees, source: e.feature, thresholds: e.threshold, categories, feature, threshold, next, missingRight, depth, roots: e.roots, treeOutput: e.treeOutput };
+  const heapBase = new Int32Array(e.trees);
+  const leafBase = new Int32Array(e.trees);
+  let internal = 0;
+  let leaves = 0;
+  let heap = categories ? 0 : 1;
+  for (let t = 0; t < e.trees && heap === 1; t++) {
+    if (depth[t] > HEAP_MAX_DEPTH) heap = 0;
+    heapBase[t] = internal;
+    leafBase[t] = leaves;
+    internal += (1 << depth[t]) - 1;
+    leaves += 1 << depth[t];
+  }
+  const size = heap === 1 ? internal : 0;
+  const heapFeature = new Int32Array(size);
+  const heapThreshold = new Float64Array(size);
+  const heapMissingRight = new Int32Array(size);
+  const heapLeaf = new Int32Array(heap === 1 ? leaves : 0);
+  if (heap === 1) {
+    // Lay node `node` at heap position k of tree t (depth d); padding under early leaves goes left.
+    const place = (t: number, node: number, k: number, d: number): void => {
+      if (d === depth[t]) {
+        heapLeaf[leafBase[t] + k - ((1 << d) - 1)] = node;
+        return;
+      }
+      const at = heapBase[t] + k;
+      if (e.feature[node] < 0) {
+        heapThreshold[at] = Infinity;
+        place(t, node, 2 * k + 1, d + 1);
+        place(t, node, 2 * k + 2, d + 1);
+        return;
+      }
+      heapFeature[at] = e.feature[node];
+      heapThreshold[at] = e.threshold[node];
+      heapMissingRight[at] = missingRight[node];
+      place(t, e.left[node], 2 * k + 1, d + 1);
+      place(t, e.left[node] + 1, 2 * k + 2, d + 1);
+    };
+    for (let t = 0; t < e.trees; t++) place(t, e.roots[t], 0, 0);
+  }
+  return {
+    nodes: n,
+    trees: e.trees,
+    source: e.feature,
+    thresholds: e.threshold,
+    categories,
+    feature,
+    threshold,
+    next,
+    missingRight,
+    depth,
+    roots: e.roots,
+    treeOutput: e.treeOutput,
+    heap,
+    heapBase,
+    leafBase,
+    heapFeature,
+    heapThreshold,
+    heapMissingRight,
+    heapLeaf,
+  };
 }
 

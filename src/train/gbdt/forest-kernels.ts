@@ -29,10 +29,171 @@ export interface CompiledForest {
   /** The ensemble's roots and tree outputs. */
   readonly roots: Int32Array;
   readonly treeOutput: Int32Array;
+  /**
+   * 1 when the heap form below is there (no categories, no tree deeper than HEAP_MAX_DEPTH): each
+   * tree as a complete binary tree of its depth, internal nodes in heap order (children of k at
+   * 2k + 1 and 2k + 2) from heapBase[t], its 2^depth leaves from leafBase[t]. A leaf above the
+   * bottom becomes a subtree that always goes left (threshold +Infinity) down to copies of it.
+   * The next node is then computed, not loaded: measured 1.41 against 1.60 ns per step.
+   */
+  readonly heap: number;
+  readonly heapBase: Int32Array;
+  readonly leafBase: Int32Array;
+  readonly heapFeature: Int32Array;
+  readonly heapThreshold: Float64Array;
+  readonly heapMissingRight: Int32Array;
+  /** The ensemble node (index into the leaf values) of each heap leaf. */
+  readonly heapLeaf: Int32Array;
 }
 
+/** Deepest tree given the heap form (a tree of depth d takes 2^(d+1) - 1 entries). */
+export const HEAP_MAX_DEPTH = 12;
+
 /** The arrays the branch-free kernels read. */
-export type ForestArrays = Pick<CompiledForest, 'feature' | 'threshold' | 'next' | 'missingRight' | 'depth' | 'roots' | 'treeOutput'>;
+export type ForestArrays = Pick<
+  CompiledForest,
+  | 'feature'
+  | 'threshold'
+  | 'next'
+  | 'missingRight'
+  | 'depth'
+  | 'roots'
+  | 'treeOutput'
+  | 'heap'
+  | 'heapBase'
+  | 'leafBase'
+  | 'heapFeature'
+  | 'heapThreshold'
+  | 'heapMissingRight'
+  | 'heapLeaf'
+>;
+
+/** Heap-form trees, no missing value in x: eight rows at a time (see CompiledForest.heap). */
+export function addMarginsHeapDense(
+  c: ForestArrays,
+  value: Float64Array,
+  x: Float64Array,
+  width: number,
+  rows: number,
+  from: number,
+  to: number,
+  margins: Float64Array,
+  outputs: number,
+): void {
+  const feature = c.heapFeature;
+  const threshold = c.heapThreshold;
+  const heapLeaf = c.heapLeaf;
+  const depth = c.depth;
+  const octets = rows & ~7;
+  for (let t = from; t < to; t++) {
+    const levels = depth[t];
+    // Node k of the tree is at hb + k; its children at 2(hb + k) - hb + 1 (+ 1).
+    const hb = c.heapBase[t];
+    const step = 1 - hb;
+    // Leaf slot of the node reached at the bottom: lb + node.
+    const lb = c.leafBase[t] - hb - ((1 << levels) - 1);
+    const output = c.treeOutput[t];
+    let r = 0;
+    for (; r < octets; r += 8) {
+      const b0 = r * width;
+      const b1 = b0 + width;
+      const b2 = b1 + width;
+      const b3 = b2 + width;
+      const b4 = b3 + width;
+      const b5 = b4 + width;
+      const b6 = b5 + width;
+      const b7 = b6 + width;
+      let n0 = hb;
+      let n1 = hb;
+      let n2 = hb;
+      let n3 = hb;
+      let n4 = hb;
+      let n5 = hb;
+      let n6 = hb;
+      let n7 = hb;
+      for (let d = 0; d < levels; d++) {
+        n0 = 2 * n0 + step + +(x[b0 + feature[n0]] > threshold[n0]);
+        n1 = 2 * n1 + step + +(x[b1 + feature[n1]] > threshold[n1]);
+        n2 = 2 * n2 + step + +(x[b2 + feature[n2]] > threshold[n2]);
+        n3 = 2 * n3 + step + +(x[b3 + feature[n3]] > threshold[n3]);
+        n4 = 2 * n4 + step + +(x[b4 + feature[n4]] > threshold[n4]);
+        n5 = 2 * n5 + step + +(x[b5 + feature[n5]] > threshold[n5]);
+        n6 = 2 * n6 + step + +(x[b6 + feature[n6]] > threshold[n6]);
+        n7 = 2 * n7 + step + +(x[b7 + feature[n7]] > threshold[n7]);
+      }
+      const o = r * outputs + output;
+      margins[o] += value[heapLeaf[lb + n0]];
+      margins[o + outputs] += value[heapLeaf[lb + n1]];
+      margins[o + 2 * outputs] += value[heapLeaf[lb + n2]];
+      margins[o + 3 * outputs] += value[heapLeaf[lb + n3]];
+      margins[o + 4 * outputs] += value[heapLeaf[lb + n4]];
+      margins[o + 5 * outputs] += value[heapLeaf[lb + n5]];
+      margins[o + 6 * outputs] += value[heapLeaf[lb + n6]];
+      margins[o + 7 * outputs] += value[heapLeaf[lb + n7]];
+    }
+    for (; r < rows; r++) {
+      const b = r * width;
+      let node = hb;
+      for (let d = 0; d < levels; d++) node = 2 * node + step + +(x[b + feature[node]] > threshold[node]);
+      margins[r * outputs + output] += value[heapLeaf[lb + node]];
+    }
+  }
+}
+
+/** Heap-form trees with missing values in x: a missing value goes right where heapMissingRight says so. */
+export function addMarginsHeapMissing(
+  c: ForestArrays,
+  value: Float64Array,
+  x: Float64Array,
+  width: number,
+  rows: number,
+  from: number,
+  to: number,
+  margins: Float64Array,
+  outputs: number,
+): void {
+  const feature = c.heapFeature;
+  const threshold = c.heapThreshold;
+  const missingRight = c.heapMissingRight;
+  const heapLeaf = c.heapLeaf;
+  const depth = c.depth;
+  for (let t = from; t < to; t++) {
+    const levels = depth[t];
+    const hb = c.heapBase[t];
+    const step = 1 - hb;
+    const lb = c.leafBase[t] - hb - ((1 << levels) - 1);
+    const output = c.treeOutput[t];
+    for (let r = 0; r < rows; r++) {
+      const b = r * width;
+      let node = hb;
+      for (let d = 0; d < levels; d++) {
+        const v = x[b + feature[node]];
+        node = 2 * node + step + (+(v > threshold[node]) | (+(v !== v) & missingRight[node]));
+      }
+      margins[r * outputs + output] += value[heapLeaf[lb + node]];
+    }
+  }
+}
+
+/** The dense or missing-value kernel of the heap or linked form, whichever `c` has. */
+export function addMarginsAny(
+  c: ForestArrays,
+  value: Float64Array,
+  x: Float64Array,
+  width: number,
+  rows: number,
+  from: number,
+  to: number,
+  margins: Float64Array,
+  outputs: number,
+  missing: boolean,
+): void {
+  if (c.heap === 1) {
+    if (missing) addMarginsHeapMissing(c, value, x, width, rows, from, to, margins, outputs);
+    else addMarginsHeapDense(c, value, x, width, rows, from, to, margins, outputs);
+  } else if (missing) addMarginsMissing(c, value, x, width, rows, from, to, margins, outputs);
+  else addMarginsDense(c, value, x, width, rows, from, to, margins, outputs);
+}
 
 /** Numeric trees, no missing value in x: eight rows at a time so that their steps overlap. */
 export function addMarginsDense(
@@ -180,8 +341,7 @@ export function predictRange(
     const rows = Math.min(BLOCK_ROWS, to - start);
     const xb = x.subarray(start * width, (start + rows) * width);
     const mb = margins.subarray(start * outputs, (start + rows) * outputs);
-    if (missing) addMarginsMissing(c, c.value, xb, width, rows, 0, trees, mb, outputs);
-    else addMarginsDense(c, c.value, xb, width, rows, 0, trees, mb, outputs);
+    addMarginsAny(c, c.value, xb, width, rows, 0, trees, mb, outputs, missing);
   }
 }
 
@@ -225,6 +385,13 @@ export function warmUp(): void {
     roots: new Int32Array(trees),
     treeOutput: new Int32Array(trees),
     value: new Float64Array(nodes),
+    heap: 1,
+    heapBase: new Int32Array(trees),
+    leafBase: new Int32Array(trees),
+    heapFeature: new Int32Array(63),
+    heapThreshold: new Float64Array(63),
+    heapMissingRight: new Int32Array(63),
+    heapLeaf: new Int32Array(64),
   };
   for (let i = 0; i < nodes; i++) {
     const leaf = i >= 63;
@@ -233,15 +400,22 @@ export function warmUp(): void {
     forest.next[i] = leaf ? i : 2 * i + 1;
     forest.missingRight[i] = i & 1;
     forest.value[i] = i;
+    if (leaf) forest.heapLeaf[i - 63] = i;
+    else {
+      forest.heapFeature[i] = i % width;
+      forest.heapThreshold[i] = forest.threshold[i];
+      forest.heapMissingRight[i] = i & 1;
+    }
   }
   const rows = 2048;
   const x = new Float64Array(rows * width);
   for (let i = 0; i < x.length; i++) x[i] = ((i * 7919) % 1000) / 1000;
   const margins = new Float64Array(rows);
   const ctrl = new Int32Array(16);
-  for (let rep = 0; rep < 24; rep++) {
+  const linked = sameShape({ ...forest, heap: 0 });
+  for (let rep = 0; rep < 48; rep++) {
     ctrl[PCTRL.next] = 0;
-    predictShared(sameShape(forest), x, width, rows, trees, margins, 1, rep % 2 === 1, ctrl);
+    predictShared(rep % 4 < 2 ? sameShape(forest) : linked, x, width, rows, trees, margins, 1, rep % 2 === 1, ctrl);
   }
 }
 
@@ -259,6 +433,13 @@ export function sameShape(f: ForestBuffers): ForestBuffers {
     roots: f.roots,
     treeOutput: f.treeOutput,
     value: f.value,
+    heap: f.heap,
+    heapBase: f.heapBase,
+    leafBase: f.leafBase,
+    heapFeature: f.heapFeature,
+    heapThreshold: f.heapThreshold,
+    heapMissingRight: f.heapMissingRight,
+    heapLeaf: f.heapLeaf,
   };
 }
 
@@ -299,6 +480,9 @@ export function poolSource(): string {
     `const BLOCK_ROWS = ${BLOCK_ROWS};`,
     addMarginsDense.toString(),
     addMarginsMissing.toString(),
+    addMarginsHeapDense.toString(),
+    addMarginsHeapMissing.toString(),
+    addMarginsAny.toString(),
     predictRange.toString(),
     predictShared.toString(),
     warmUp.toString(),

@@ -141,6 +141,13 @@ export class PredictPool {
         roots: shareCopy(c.roots, c.trees),
         treeOutput: shareCopy(c.treeOutput, c.trees),
         value: shareCopy(value, c.nodes),
+        heap: c.heap,
+        heapBase: shareCopy(c.heapBase, c.heapBase.length),
+        leafBase: shareCopy(c.leafBase, c.leafBase.length),
+        heapFeature: shareCopy(c.heapFeature, c.heapFeature.length),
+        heapThreshold: shareCopy(c.heapThreshold, c.heapThreshold.length),
+        heapMissingRight: shareCopy(c.heapMissingRight, c.heapMissingRight.length),
+        heapLeaf: shareCopy(c.heapLeaf, c.heapLeaf.length),
       });
       this.sentForest = c;
       msg.forest = this.forest;
