@@ -21,7 +21,7 @@ export const gbdtParamsSchema = z
     maxLeaves: z.number().int().min(0).max(65_536).default(0),
     /** Smallest hessian sum in a child (XGBoost's min_child_weight). Default 0.001. */
     minChildWeight: z.number().min(0).finite().default(1e-3),
-    /** Fewest training rows in a leaf (scikit-learn's min_samples_leaf). Default 20. */
+    /** Fewest training rows in a leaf (scikit-learn's min_samples_leaf). Split search estimates a side's rows from its hessian sum, as LightGBM does (exact for squared loss; approximate for logistic, softmax, absolute and Huber). Default 20. */
     minSamplesLeaf: z.number().int().min(1).default(20),
     /** Smallest loss reduction for a split (XGBoost's gamma). Default 0. */
     minSplitGain: z.number().min(0).finite().default(0),
