@@ -183,6 +183,7 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
       minSplitGain: p.minSplitGain,
       l2: p.l2,
       colsampleByNode,
+      leafRows: task === 'regression' && p.loss === 'absolute',
     });
     const random: RandomSource = mulberry32(options.seed);
     const y = data.y;
@@ -292,11 +293,12 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
             v = median(res);
           }
           values[node] = v * shrink;
-          plan.leaves[nLeaves++] = node;
+          if (builder.unranged[node] === 0) plan.leaves[nLeaves++] = node;
         }
         if (!rf) {
           if (m === n) {
             plan.args[ARG.count] = nLeaves;
+            plan.args[ARG.pending] = builder.pending;
             team.run(CMD.update);
           } else {
             for (let i = 0; i < n; i++) margins[i * K + k] += values[builder.binnedLeaf(i)];

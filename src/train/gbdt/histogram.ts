@@ -18,7 +18,7 @@ export const CTRL = { seq: 0, cmd: 1, done: 2 } as const;
 /** Commands a team runs; every thread does its share of each. */
 export const CMD = { build: 1, partition: 2, gradients: 3, update: 4, probs: 5, exit: 9 } as const;
 /** Indices into plan.args. */
-export const ARG = { count: 0, feats: 1, outputs: 2, output: 3, task: 4, loss: 5, next: 7, group: 8 } as const;
+export const ARG = { count: 0, feats: 1, outputs: 2, output: 3, task: 4, loss: 5, next: 7, group: 8, pending: 9 } as const;
 /** plan.args[ARG.task]. */
 export const TASK = { binary: 0, multiclass: 1, regression: 2 } as const;
 /** plan.args[ARG.loss]. */
@@ -142,6 +142,13 @@ export interface Kernels {
   gradRegression(s: number, e: number, K: number, k: number, loss: number, delta: number): void;
   /** Add v to output k of K of the rows at positions [s, e). */
   update(s: number, e: number, K: number, k: number, v: number): void;
+  /**
+   * Add to output k of K of the rows at positions [s, e) the leaf value (plan.leafValue) of the
+   * side of a number split they go to: `left`, or left + 1 (their partition was skipped).
+   */
+  updateSplit(col: number, thr: number, missing: number, s: number, e: number, K: number, k: number, left: number): void;
+  /** updateSplit for a category split (bits in catBits from `base`). */
+  updateCategorySplit(col: number, base: number, s: number, e: number, K: number, k: number, left: number): void;
 }
 
 /**
@@ -153,7 +160,7 @@ export interface Kernels {
  * against 1.7 for four and 2.4 for two; eight gain nothing more).
  */
 export function kernelFactory(plan: BuildPlan, minHessian: number): Kernels {
-  const { bins, idx, og, oh, sIdx, sG, sH, catBits, y, margins, probs } = plan;
+  const { bins, idx, og, oh, sIdx, sG, sH, catBits, y, margins, probs, leafValue } = plan;
 
   function seven(c: Int32Array, start: number, end: number, hist: Float64Array, ho: Int32Array): void {
     const c0 = c[0];
@@ -317,7 +324,26 @@ export function kernelFactory(plan: BuildPlan, minHessian: number): Kernels {
     for (let i = s; i < e; i++) margins[idx[i] * K + k] += v;
   }
 
-  return { seven, four, two, one, partitionNumbers, partitionCategories, gradBinary, gradMulticlass, gradRegression, update };
+  function updateSplit(col: number, thr: number, missing: number, s: number, e: number, K: number, k: number, left: number): void {
+    const right = left + 1;
+    for (let i = s; i < e; i++) {
+      const r = idx[i];
+      const bin = bins[col + r];
+      const l = (((thr - bin) >>> 31) ^ 1) | (((bin ^ missing) - 1) >>> 31);
+      margins[r * K + k] += leafValue[right - l];
+    }
+  }
+
+  function updateCategorySplit(col: number, base: number, s: number, e: number, K: number, k: number, left: number): void {
+    const right = left + 1;
+    for (let i = s; i < e; i++) {
+      const r = idx[i];
+      const bin = bins[col + r];
+      margins[r * K + k] += leafValue[right - ((catBits[base + (bin >>> 5)] >>> (bin & 31)) & 1)];
+    }
+  }
+
+  return { seven, four, two, one, partitionNumbers, partitionCategories, gradBinary, gradMulticlass, gradRegression, update, updateSplit, updateCategorySplit };
 }
 
 /**
@@ -443,15 +469,33 @@ function gradientsBlock(plan: BuildPlan, b: number, kern: Kernels): void {
   else kern.gradRegression(s, e, args[ARG.outputs], args[ARG.output], args[ARG.loss], plan.fargs[0]);
 }
 
-/** Update: add each listed leaf's value to output args.output of its rows in block `b`. */
+/**
+ * Update: add each listed leaf's value to output args.output of its rows in block `b`; then, for
+ * the first args.pending entries of plan.splits (splits whose partition was skipped), add to each
+ * of the split node's rows the value of the child it goes to.
+ */
 function updateBlock(plan: BuildPlan, b: number, kern: Kernels): void {
-  const { leaves, leafValue, nodeStart, nodeEnd, blocks, args } = plan;
+  const { leaves, leafValue, nodeStart, nodeEnd, blocks, args, splits, rows } = plan;
   const K = args[ARG.outputs];
   const k = args[ARG.output];
   const count = args[ARG.count];
   for (let q = 0; q < count; q++) {
     const leaf = leaves[q];
     kern.update(nodeStart[leaf * blocks + b], nodeEnd[leaf * blocks + b], K, k, leafValue[leaf]);
+  }
+  const pending = args[ARG.pending];
+  for (let q = 0; q < pending; q++) {
+    const at = q * SPLIT_FIELDS;
+    const node = splits[at];
+    const s = nodeStart[node * blocks + b];
+    const e = nodeEnd[node * blocks + b];
+    const col = splits[at + 2] * rows;
+    if (splits[at + 6] === 0) {
+      const missing = splits[at + 5] === 1 ? splits[at + 4] : 256;
+      kern.updateSplit(col, splits[at + 3], missing, s, e, K, k, splits[at + 1]);
+    } else {
+      kern.updateCategorySplit(col, node * CAT_WORDS, s, e, K, k, splits[at + 1]);
+    }
   }
 }
 

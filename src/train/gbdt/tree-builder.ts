@@ -33,6 +33,8 @@ export interface TreeConfig {
   readonly l2: number;
   /** Fraction of the tree's features each split considers. */
   readonly colsampleByNode: number;
+  /** True when the caller needs every leaf's rows (absolute loss: leaf medians). */
+  readonly leafRows: boolean;
 }
 
 /**
@@ -62,6 +64,13 @@ export class TreeBuilder {
   private readonly catKey = new Float64Array(257);
   private readonly nodeFeats: Int32Array;
   private readonly open: number[] = [];
+  /**
+   * Splits of the last level whose rows were not partitioned (entries [0, pending) of
+   * plan.splits): the margin update sends their rows to the children itself. Their children are
+   * marked in `unranged` (no row ranges; counts are estimates).
+   */
+  pending = 0;
+  readonly unranged: Uint8Array;
   /** Jobs queued for the next build, and the segmented nodes to merge after it. */
   private nJobs = 0;
   private readonly merges: SegmentMerge[] = [];
@@ -89,6 +98,7 @@ export class TreeBuilder {
     this.bCat = team.plan.catBits;
     this.nodeFeats = new Int32Array(featureBins.length);
     this.catFeature = Uint8Array.from(featureBins, (b) => (b.kind === 'category' ? 1 : 0));
+    this.unranged = new Uint8Array(cap);
   }
 
   /**
@@ -117,6 +127,8 @@ export class TreeBuilder {
       m += e - s;
     }
     this.nodeCount = 1;
+    this.pending = 0;
+    this.unranged[0] = 0;
     this.depth[0] = 0;
     this.sumG[0] = G;
     this.sumH[0] = H;
@@ -156,8 +168,21 @@ export class TreeBuilder {
         this.open.length = 0;
         batch.sort((a, b) => a - b);
       }
-      // Partition all of the batch at once (each thread its own block of rows).
       for (let q = 0; q < batch.length; q++) this.describeSplit(q, batch[q]);
+      if (!cfg.leafwise && !cfg.leafRows && this.depth[batch[0]] + 1 >= cfg.maxDepth) {
+        // The last level (depthwise: the whole level is in the batch and its children cannot
+        // split): moving every row only for the margin update to read the leaves' ranges would
+        // cost a sixth of all partitioning, so the update applies these splits itself.
+        this.pending = batch.length;
+        for (const node of batch) {
+          this.team.release(this.slot[node]);
+          this.unranged[this.child[node]] = 1;
+          this.unranged[this.child[node] + 1] = 1;
+        }
+        leaves += batch.length;
+        break;
+      }
+      // Partition all of the batch at once (each thread its own block of rows).
       this.team.partition(batch.length);
       // Children's row counts, exactly, from the partition (the split only estimated them).
       for (const node of batch) {
@@ -443,6 +468,7 @@ export class TreeBuilder {
   }
 
   private init(node: number, count: number, depth: number, G: number, H: number): void {
+    this.unranged[node] = 0;
     this.count[node] = count;
     this.depth[node] = depth;
     this.sumG[node] = G;
