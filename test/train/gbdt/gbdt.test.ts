@@ -341,6 +341,24 @@ describe('gbdt training runs', () => {
     await expect(continueTraining(champion.serialize(), shared('diabetes.csv', 'regression'), p, 5)).rejects.toThrow(/warm start/);
   });
 
+  for (const [name, multiclass, extra] of [
+    ['binary, depthwise (last level applied without a partition)', false, {}],
+    ['binary, leafwise', false, { growPolicy: 'leafwise', maxDepth: 0, maxLeaves: 12 }],
+    ['multiclass', true, {}],
+  ] as const) {
+    it(`keeps training margins equal to the model's own predictions (${name})`, async () => {
+      // Ten rounds at once against five, then five more from the saved model (whose margins
+      // come from predicting the raw rows): the same trees only if training updated every row's
+      // margin exactly as the trees route it.
+      const data = multiclass ? shared('wine.csv', 'multiclass') : synthetic(3000, 12);
+      const p = params({ minSamplesLeaf: 5, earlyStoppingRounds: 0, ...extra });
+      const all = (await gbdtTrainer.fit(data, { ...p, numTrees: 10 }, { seed: 1 })) as GbdtPredictor;
+      const half = await gbdtTrainer.fit(data, { ...p, numTrees: 5 }, { seed: 1 });
+      const resumed = await continueTraining(half.serialize(), data, p, 5, { seed: 1 });
+      expect(Buffer.from(resumed.serialize()).equals(Buffer.from(all.serialize()))).toBe(true);
+    });
+  }
+
   it('stops early on the validation set and keeps the best round', async () => {
     const data = synthetic(1500, 8);
     const validation = synthetic(500, 9);
