@@ -17,6 +17,8 @@ import {
   type Kernels,
 } from './histogram.js';
 
+/** Row blocks per thread (see HistTeam.create). */
+const BLOCKS_PER_THREAD = 4;
 /** Longest a command may wait for a worker before training fails (a crashed thread, not slowness). */
 const WORKER_TIMEOUT_MS = 120_000;
 
@@ -50,9 +52,10 @@ export interface TeamShape {
 
 /**
  * The threads of one fit: this one plus `threads - 1` workers, all working on the same shared
- * plan. Rows are cut into one block per thread for the row-wise commands (gradients, partitions,
- * margin updates); histograms are cut by feature, each summed by one thread over the node's rows
- * in row order, so the model does not depend on the number of threads.
+ * plan. Rows are cut into a few blocks per thread for the row-wise commands (gradients,
+ * partitions, margin updates); histograms are cut by feature group and, for big nodes, by row
+ * segment, each summed by one thread over its rows in row order (segments then added in order),
+ * so the model does not depend on the number of threads.
  */
 export class HistTeam {
   /** Buffers every thread reads. */
@@ -89,7 +92,9 @@ export class HistTeam {
   static create(shape: TeamShape, y: Float64Array): HistTeam {
     const { rows, features, outputs, histOffsets, leafCap } = shape;
     const shared = shape.threads > 1 && canShareMemory();
-    const blocks = shared ? shape.threads : 1;
+    // Several row blocks per thread, taken from a shared counter, so that the row-wise commands
+    // even out when one thread gets less of the processor (block boundaries change no result).
+    const blocks = shared ? shape.threads * BLOCKS_PER_THREAD : 1;
     const alloc = (bytes: number) => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
     const nodes = 2 * leafCap + 1;
     const blockStart = new Int32Array(alloc(4 * (blocks + 1)));
@@ -188,7 +193,6 @@ export class HistTeam {
     // that there are at least two units per thread to go round.
     const unitsPerJob = Math.ceil((2 * this.threads) / nJobs);
     args[ARG.group] = Math.max(1, Math.min(7, Math.floor(nFeats / unitsPerJob)));
-    Atomics.store(args, ARG.next, 0);
     this.run(CMD.build);
   }
 
@@ -200,17 +204,18 @@ export class HistTeam {
 
   /** Run `cmd` on every thread (this one included) and wait for all of them. */
   run(cmd: number): void {
+    Atomics.store(this.plan.args, ARG.next, 0);
     const ctrl = this.ctrl;
     const workers = this.workers.length;
     if (workers === 0) {
-      runShare(this.plan, this.kern, cmd, this.slots, 0, 1);
+      runShare(this.plan, this.kern, cmd, this.slots);
       return;
     }
     ctrl[CTRL.cmd] = cmd;
     Atomics.store(ctrl, CTRL.done, 0);
     Atomics.add(ctrl, CTRL.seq, 1);
     Atomics.notify(ctrl, CTRL.seq);
-    runShare(this.plan, this.kern, cmd, this.slots, 0, workers + 1);
+    runShare(this.plan, this.kern, cmd, this.slots);
     for (;;) {
       const done = Atomics.load(ctrl, CTRL.done);
       if (done >= workers) break;

@@ -26,7 +26,7 @@ export const LOSS = { squared: 0, absolute: 1, huber: 2 } as const;
 
 /**
  * Everything the threads of a fit share (SharedArrayBuffers when there are workers). Rows are cut
- * into `blocks` contiguous blocks, one per thread; a node's rows are, in each block b, the positions
+ * into `blocks` contiguous blocks (a few per thread); a node's rows are, in each block b, the positions
  * [nodeStart[node * blocks + b], nodeEnd[...]) of idx, inside that block's region (positions
  * blockStart[b] .. blockStart[b + 1]). Partitions are stable, so a node's rows taken block by block
  * are in ascending row order: every sum over them is the same whatever the number of blocks.
@@ -514,13 +514,16 @@ function probsBlock(plan: BuildPlan, b: number): void {
   }
 }
 
-/** Do thread `thread`'s share of command `cmd` (row-wise commands: block `thread`, as blocks = threads). */
-export function runShare(plan: BuildPlan, kern: Kernels, cmd: number, slots: readonly Float64Array[], thread: number, threads: number): void {
+/** Do this thread's share of command `cmd` (units or blocks taken from the shared counter args.next). */
+export function runShare(plan: BuildPlan, kern: Kernels, cmd: number, slots: readonly Float64Array[]): void {
   if (cmd === CMD.build) {
     buildShare(plan, slots, kern);
     return;
   }
-  for (let b = thread; b < plan.blocks; b += threads) {
+  // Row-wise commands: blocks from the shared counter, so that a thread with less of the processor does fewer.
+  for (;;) {
+    const b = Atomics.add(plan.args, ARG.next, 1);
+    if (b >= plan.blocks) return;
     if (cmd === CMD.partition) partitionBlock(plan, b, kern);
     else if (cmd === CMD.gradients) gradientsBlock(plan, b, kern);
     else if (cmd === CMD.update) updateBlock(plan, b, kern);
@@ -559,7 +562,7 @@ function workerMain(wt: typeof WorkerThreads): void {
       const msg = m.message as { slot: number; buffer: SharedArrayBuffer };
       slots[msg.slot] = new Float64Array(msg.buffer);
     }
-    runShare(plan, kern, cmd, slots, data.thread, data.threads);
+    runShare(plan, kern, cmd, slots);
     Atomics.add(ctrl, CTRL.done, 1);
     Atomics.notify(ctrl, CTRL.done);
   }

@@ -31,7 +31,7 @@ describe('gbdt thread team', () => {
     try {
       expect(one.threads).toBe(1);
       expect(two.threads).toBe(2);
-      expect(two.plan.blocks).toBe(2);
+      expect(two.plan.blocks).toBeGreaterThanOrEqual(2);
       for (const t of [one, two]) {
         const slot = t.acquire();
         t.plan.jobs.set([0, slot, -1, 0, 5000]);
