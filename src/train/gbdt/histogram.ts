@@ -356,7 +356,13 @@ export function kernelFactory(plan: BuildPlan, minHessian: number): Kernels {
 export function makeKernels(plan: BuildPlan): Kernels {
   // `__name`: what a transpiler that keeps function names (esbuild, as tsx runs it) calls inside
   // the source; here it only has to hand the function back.
-  const factory = new Function('__name', `return ${kernelFactory.toString()}`)((f: unknown) => f) as typeof kernelFactory;
+  let factory = kernelFactory;
+  try {
+    factory = new Function('__name', `return ${kernelFactory.toString()}`)((f: unknown) => f) as typeof kernelFactory;
+  } catch {
+    // Code generation from strings is switched off (--disallow-code-generation-from-strings):
+    // the shared kernels give the same results, a little slower.
+  }
   return factory(plan, MIN_HESSIAN);
 }
 
