@@ -149,6 +149,8 @@ export interface Kernels {
   updateSplit(col: number, thr: number, missing: number, s: number, e: number, K: number, k: number, left: number): void;
   /** updateSplit for a category split (bits in catBits from `base`). */
   updateCategorySplit(col: number, base: number, s: number, e: number, K: number, k: number, left: number): void;
+  /** Softmax probabilities (plan.probs) of the margins of rows [s, e), K per row. */
+  softmax(s: number, e: number, K: number): void;
 }
 
 /**
@@ -343,7 +345,18 @@ export function kernelFactory(plan: BuildPlan, minHessian: number): Kernels {
     }
   }
 
-  return { seven, four, two, one, partitionNumbers, partitionCategories, gradBinary, gradMulticlass, gradRegression, update, updateSplit, updateCategorySplit };
+  function softmax(s: number, e: number, K: number): void {
+    for (let i = s; i < e; i++) {
+      const o = i * K;
+      let max = -Infinity;
+      for (let k = 0; k < K; k++) if (margins[o + k] > max) max = margins[o + k];
+      let z = 0;
+      for (let k = 0; k < K; k++) z += probs[o + k] = Math.exp(margins[o + k] - max);
+      for (let k = 0; k < K; k++) probs[o + k] /= z;
+    }
+  }
+
+  return { seven, four, two, one, partitionNumbers, partitionCategories, gradBinary, gradMulticlass, gradRegression, update, updateSplit, updateCategorySplit, softmax };
 }
 
 /**
@@ -506,18 +519,8 @@ function updateBlock(plan: BuildPlan, b: number, kern: Kernels): void {
 }
 
 /** Probabilities: softmax of the margins of the rows of block `b`. */
-function probsBlock(plan: BuildPlan, b: number): void {
-  const { margins, probs } = plan;
-  const K = plan.args[ARG.outputs];
-  const end = plan.blockStart[b + 1];
-  for (let i = plan.blockStart[b]; i < end; i++) {
-    const o = i * K;
-    let max = -Infinity;
-    for (let k = 0; k < K; k++) if (margins[o + k] > max) max = margins[o + k];
-    let z = 0;
-    for (let k = 0; k < K; k++) z += probs[o + k] = Math.exp(margins[o + k] - max);
-    for (let k = 0; k < K; k++) probs[o + k] /= z;
-  }
+function probsBlock(plan: BuildPlan, b: number, kern: Kernels): void {
+  kern.softmax(plan.blockStart[b], plan.blockStart[b + 1], plan.args[ARG.outputs]);
 }
 
 /** Do this thread's share of command `cmd` (units or blocks taken from the shared counter args.next). */
@@ -533,7 +536,7 @@ export function runShare(plan: BuildPlan, kern: Kernels, cmd: number, slots: rea
     if (cmd === CMD.partition) partitionBlock(plan, b, kern);
     else if (cmd === CMD.gradients) gradientsBlock(plan, b, kern);
     else if (cmd === CMD.update) updateBlock(plan, b, kern);
-    else if (cmd === CMD.probs) probsBlock(plan, b);
+    else if (cmd === CMD.probs) probsBlock(plan, b, kern);
   }
 }
 
