@@ -339,7 +339,8 @@ export function predictRange(
 ): void {
   for (let start = from; start < to; start += BLOCK_ROWS) {
     const rows = Math.min(BLOCK_ROWS, to - start);
-    const xb = x.subarray(start * width, (start + rows) * width);
+    // Row r of the block at r * width of xb (width 1 in column-major chunks, features pre-multiplied).
+    const xb = x.subarray(start * width);
     const mb = margins.subarray(start * outputs, (start + rows) * outputs);
     addMarginsAny(c, c.value, xb, width, rows, 0, trees, mb, outputs, missing);
   }

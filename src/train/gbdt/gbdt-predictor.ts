@@ -102,10 +102,11 @@ export class GbdtPredictor implements Predictor {
     fillBase(margins, base, n, K);
     const numeric: (Float64Array | null)[] = x.columns.map((c) => (c.kind === 'number' ? c.values : null));
     const fill = (block: Float64Array, start: number, end: number): void => transposeRows(x, numeric, F, block, start, end);
+    const fillColumns = (chunk: Float64Array, start: number, end: number, stride: number): boolean => copyColumns(x, numeric, F, chunk, start, end, stride);
     const compiled = this.ensemble.compiled();
     const pool = compiled.categories ? null : PredictPool.ready(n);
     if (pool !== null) {
-      if (pool.addMargins(compiled, this.ensemble.value, F, n, fill, margins, K)) return margins;
+      if (pool.addMargins(compiled, this.ensemble.value, F, n, fillColumns, margins, K)) return margins;
       fillBase(margins, base, n, K);
     }
     const block = new Float64Array(Math.min(n, BLOCK_ROWS) * F);
@@ -211,6 +212,26 @@ function transposeRows(x: FeatureMatrix, numeric: readonly (Float64Array | null)
   }
 }
 
+/** Rows [start, end) of x into chunk column-major (feature f at f * stride); true when a value is missing. */
+function copyColumns(x: FeatureMatrix, numeric: readonly (Float64Array | null)[], F: number, chunk: Float64Array, start: number, end: number, stride: number): boolean {
+  let missing = false;
+  for (let f = 0; f < F; f++) {
+    const col = numeric[f];
+    const at = f * stride - start;
+    if (col !== null) {
+      chunk.set(col.subarray(start, end), f * stride);
+      if (!missing) for (let r = start; r < end; r++) if (col[r] !== col[r]) missing = true;
+    } else {
+      for (let r = start; r < end; r++) {
+        const v = columnValue(x, f, r);
+        chunk[at + r] = v;
+        if (v !== v) missing = true;
+      }
+    }
+  }
+  return missing;
+}
+
 /** sigmoid of every entry, in place. */
 function sigmoidInPlace(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 1 / (1 + Math.exp(-a[i]));
@@ -236,6 +257,7 @@ function warmPredictPaths(): void {
   for (let rep = 0; rep < 24; rep++) {
     fillBase(margins, base, rows, 1);
     transposeRows(x, columns, F, block, 0, rows);
+    copyColumns(x, columns, F, block, 0, rows, rows);
     sigmoidInPlace(margins);
   }
 }

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type * as WorkerThreads from 'node:worker_threads';
-import { hasMissing, PCTRL, poolSource, predictShared, sameShape, warmUp, type CompiledForest, type ForestBuffers, type PoolWorkerData } from './forest-kernels.js';
+import { PCTRL, poolSource, predictShared, sameShape, warmUp, type CompiledForest, type ForestBuffers, type PoolWorkerData } from './forest-kernels.js';
 
 /** Rows per chunk handed to the threads (the chunk's matrix and margins live in shared memory). */
 const CHUNK_ROWS = 16_384;
@@ -9,6 +9,13 @@ const CHUNK_ROWS = 16_384;
 const PARALLEL_MIN_ROWS = 8_192;
 /** Longest wait for the worker before predicting on this thread alone from then on. */
 const WORKER_TIMEOUT_MS = 30_000;
+
+/** A shared copy of feature indices scaled to column offsets in a column-major chunk. */
+function columnOffsets(feature: Int32Array, length: number): Int32Array {
+  const out = new Int32Array(new SharedArrayBuffer(Math.max(1, length) * 4));
+  for (let i = 0; i < length; i++) out[i] = feature[i] * CHUNK_ROWS;
+  return out;
+}
 
 function shareCopy<T extends Int32Array | Float64Array>(a: T, length: number): T {
   const Ctor = a.constructor as new (buffer: SharedArrayBuffer) => T;
@@ -84,19 +91,31 @@ export class PredictPool {
 
   /**
    * Add trees [0, c.trees) to `margins` (row-major, `outputs` per row, already holding the base
-   * scores) for `rows` rows; `fill(x, start, end)` writes rows [start, end) row-major into x.
+   * scores) for `rows` rows; `fill(x, start, end, stride)` writes rows [start, end) column-major
+   * into x (feature f of row start + i at f * stride + i) and says whether a value is missing.
+   * Chunks are column-major so that filling one is a copy per column rather than a transpose (this
+   * thread's work, while the other predicts); the kernels read feature f of a row at
+   * f * CHUNK_ROWS from the row, which is why the forest's features are shared pre-multiplied.
    * Returns false (margins untouched) when the worker failed; the caller then predicts alone.
    */
-  addMargins(c: CompiledForest, value: Float64Array, width: number, rows: number, fill: (x: Float64Array, start: number, end: number) => void, margins: Float64Array, outputs: number): boolean {
+  addMargins(
+    c: CompiledForest,
+    value: Float64Array,
+    width: number,
+    rows: number,
+    fill: (x: Float64Array, start: number, end: number, stride: number) => boolean,
+    margins: Float64Array,
+    outputs: number,
+  ): boolean {
     this.share(c, value, width, outputs);
     const forest = this.forest as ForestBuffers;
     const ctrl = this.ctrl;
     // Chunk `start` into buffer b: its rows, and the margins so far (the base scores).
     const load = (b: number, start: number): boolean => {
       const end = Math.min(rows, start + CHUNK_ROWS);
-      fill(this.x[b], start, end);
+      const missing = fill(this.x[b], start, end, CHUNK_ROWS);
       this.margins[b].set(margins.subarray(start * outputs, end * outputs));
-      return hasMissing(this.x[b], (end - start) * width);
+      return missing;
     };
     let b = 0;
     let missing = load(0, 0);
@@ -104,7 +123,8 @@ export class PredictPool {
       const n = Math.min(rows, start + CHUNK_ROWS) - start;
       ctrl[PCTRL.buffer] = b;
       ctrl[PCTRL.rows] = n;
-      ctrl[PCTRL.width] = width;
+      // Row step 1: a row's next value is in the next column, CHUNK_ROWS on.
+      ctrl[PCTRL.width] = 1;
       ctrl[PCTRL.outputs] = outputs;
       ctrl[PCTRL.trees] = c.trees;
       ctrl[PCTRL.missing] = missing ? 1 : 0;
@@ -114,7 +134,7 @@ export class PredictPool {
       Atomics.notify(ctrl, PCTRL.seq);
       // While the worker starts on this chunk, load the next one, then join in on this one.
       const nextMissing = start + CHUNK_ROWS < rows ? load(1 - b, start + CHUNK_ROWS) : false;
-      predictShared(forest, this.x[b], width, n, c.trees, this.margins[b], outputs, missing, ctrl);
+      predictShared(forest, this.x[b], 1, n, c.trees, this.margins[b], outputs, missing, ctrl);
       while (Atomics.load(ctrl, PCTRL.done) === 0) {
         if (Atomics.wait(ctrl, PCTRL.done, 0, WORKER_TIMEOUT_MS) === 'timed-out') {
           this.failed = true;
@@ -133,7 +153,7 @@ export class PredictPool {
     const msg: { forest?: ForestBuffers; x?: Float64Array[]; margins?: Float64Array[] } = {};
     if (this.sentForest !== c || this.forest === null) {
       this.forest = sameShape({
-        feature: shareCopy(c.feature, c.nodes),
+        feature: columnOffsets(c.feature, c.nodes),
         threshold: shareCopy(c.threshold, c.nodes),
         next: shareCopy(c.next, c.nodes),
         missingRight: shareCopy(c.missingRight, c.nodes),
@@ -144,7 +164,7 @@ export class PredictPool {
         heap: c.heap,
         heapBase: shareCopy(c.heapBase, c.heapBase.length),
         leafBase: shareCopy(c.leafBase, c.leafBase.length),
-        heapFeature: shareCopy(c.heapFeature, c.heapFeature.length),
+        heapFeature: columnOffsets(c.heapFeature, c.heapFeature.length),
         heapThreshold: shareCopy(c.heapThreshold, c.heapThreshold.length),
         heapMissingRight: shareCopy(c.heapMissingRight, c.heapMissingRight.length),
         heapLeaf: shareCopy(c.heapLeaf, c.heapLeaf.length),
