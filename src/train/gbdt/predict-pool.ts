@@ -5,6 +5,8 @@ import { PCTRL, poolSource, predictShared, sameShape, warmUp, type CompiledFores
 
 /** Rows per chunk handed to the threads (the chunk's matrix and margins live in shared memory). */
 const CHUNK_ROWS = 16_384;
+/** Widest model whose chunk buffers (2 x CHUNK_ROWS x width doubles: 16 MB at 64) are made ahead of its first batch. */
+const RESERVE_MAX_WIDTH = 64;
 /** Fewest rows worth a second thread. */
 const PARALLEL_MIN_ROWS = 8_192;
 /** Longest wait for the worker before predicting on this thread alone from then on. */
@@ -196,10 +198,13 @@ export class PredictPool {
     }
   }
 
-  /** Get the chunk buffers ready for models of `width` features and `outputs` per row before their first batch. */
+  /**
+   * Get the chunk buffers ready for models of `width` features and `outputs` per row before their
+   * first batch; not for very wide models (their buffers are made when a big batch needs them).
+   */
   static reserve(width: number, outputs: number): void {
     const pool = PredictPool.instance;
-    if (pool === null || pool === undefined || pool.failed) return;
+    if (pool === null || pool === undefined || pool.failed || width > RESERVE_MAX_WIDTH) return;
     const msg: { x?: Float64Array[]; margins?: Float64Array[] } = {};
     pool.buffers(width, outputs, msg);
     if (msg.x !== undefined || msg.margins !== undefined) pool.port.postMessage(msg);
