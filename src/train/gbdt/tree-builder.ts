@@ -182,7 +182,7 @@ export class TreeBuilder {
         leaves += batch.length;
         break;
       }
-      // Partition all of the batch at once (each thread its own block of rows).
+      // Partition all of the batch at once (the threads take blocks of rows).
       this.team.partition(batch.length);
       // Children's row counts, exactly, from the partition (the split only estimated them).
       for (const node of batch) {
