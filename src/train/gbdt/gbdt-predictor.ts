@@ -241,8 +241,8 @@ let warmed = false;
 
 /**
  * Run the batch path's loops (base scores, transpose, sigmoid) on made-up rows once per process,
- * so that a model's first batch does not run them in the interpreter: measured on 200,000 rows,
- * the first batch spent about 30 ms there that later batches did not.
+ * so that a model's first batch does not run them in the interpreter (a one-off measurement while
+ * writing this: on 200,000 rows the first batch spent about 30 ms there that later batches did not).
  */
 function warmPredictPaths(): void {
   if (warmed) return;

@@ -158,8 +158,8 @@ export interface Kernels {
  * would cost a third more stores per row (counts are estimated from hessians where a split needs
  * them, as LightGBM does). Bins are read at bins[column offset + row]; gradients are in position
  * order so that only the bin lookup is a scattered read. Several features share a pass so the row
- * index and gradient are loaded once (seven at once measured 1.4 ns per bin update on 800,000 rows
- * against 1.7 for four and 2.4 for two; eight gain nothing more).
+ * index and gradient are loaded once (one-off measurements while writing this, 800,000 rows:
+ * seven at once 1.4 ns per bin update against 1.7 for four and 2.4 for two; eight gain nothing).
  */
 export function kernelFactory(plan: BuildPlan, minHessian: number): Kernels {
   const { bins, idx, og, oh, sIdx, sG, sH, catBits, y, margins, probs, leafValue } = plan;
@@ -250,7 +250,8 @@ export function kernelFactory(plan: BuildPlan, minHessian: number): Kernels {
   }
 
   // Partitions are branch-free: every row is written to both sides and only the side it belongs
-  // to advances (a left/right branch is mispredicted half the time: measured 7.8 against 2.7 ns per row).
+  // to advances (a left/right branch is mispredicted half the time: 7.8 against 2.7 ns per row in a
+  // one-off measurement while writing this).
   function partitionNumbers(col: number, thr: number, missing: number, s: number, e: number): number {
     let w = s;
     let k = s;
@@ -363,8 +364,8 @@ export function kernelFactory(plan: BuildPlan, minHessian: number): Kernels {
  * kernelFactory compiled afresh for `plan` (from its source, with `new Function`). V8 treats the
  * arrays a closure captures as constants only while its function has a single closure; a second
  * fit in the same process would make them ordinary loads again, and the partition loop, which
- * stores into six arrays per row, slows from 2.9 to 6.5 ns per row (measured). Fresh source gives
- * each fit's kernels their own function. The source is this module's own code, nothing from input.
+ * stores into six arrays per row, slows from 2.9 to 6.5 ns per row (one-off measurement). Fresh
+ * source gives each fit's kernels their own function. The source is this module's own code, nothing from input.
  */
 export function makeKernels(plan: BuildPlan): Kernels {
   // `__name`: what a transpiler that keeps function names (esbuild, as tsx runs it) calls inside
@@ -406,7 +407,7 @@ function buildShare(plan: BuildPlan, slots: readonly Float64Array[], kern: Kerne
     const hist = slots[jobs[at + 1]];
     const from = jobs[at + 3];
     const to = jobs[at + 4];
-    for (let k = first; k < last; k++) hist.fill(0, histOffsets[feats[k]] * 2, histOffsets[feats[k] + 1] * 2);
+    for (let k = first; k < last; k++) hist.fill(0, histOffsets[feats[k]] * HIST_STRIDE, histOffsets[feats[k] + 1] * HIST_STRIDE);
     // The node's rows block by block are in row order; this job takes ordinals [from, to) of them.
     let ordinal = 0;
     for (let b = 0; b < blocks && ordinal < to; b++) {
@@ -420,7 +421,7 @@ function buildShare(plan: BuildPlan, slots: readonly Float64Array[], kern: Kerne
       for (; k + 7 <= last; k += 7) {
         for (let q = 0; q < 7; q++) {
           cols[q] = feats[k + q] * rows;
-          offs[q] = histOffsets[feats[k + q]] * 2;
+          offs[q] = histOffsets[feats[k + q]] * HIST_STRIDE;
         }
         kern.seven(cols, start, end, hist, offs);
       }
@@ -429,21 +430,21 @@ function buildShare(plan: BuildPlan, slots: readonly Float64Array[], kern: Kerne
         const f1 = feats[k + 1];
         const f2 = feats[k + 2];
         const f3 = feats[k + 3];
-        kern.four(f0 * rows, f1 * rows, f2 * rows, f3 * rows, start, end, hist, histOffsets[f0] * 2, histOffsets[f1] * 2, histOffsets[f2] * 2, histOffsets[f3] * 2);
+        kern.four(f0 * rows, f1 * rows, f2 * rows, f3 * rows, start, end, hist, histOffsets[f0] * HIST_STRIDE, histOffsets[f1] * HIST_STRIDE, histOffsets[f2] * HIST_STRIDE, histOffsets[f3] * HIST_STRIDE);
       }
       for (; k + 2 <= last; k += 2) {
         const f0 = feats[k];
         const f1 = feats[k + 1];
-        kern.two(f0 * rows, f1 * rows, start, end, hist, histOffsets[f0] * 2, histOffsets[f1] * 2);
+        kern.two(f0 * rows, f1 * rows, start, end, hist, histOffsets[f0] * HIST_STRIDE, histOffsets[f1] * HIST_STRIDE);
       }
-      if (k < last) kern.one(feats[k] * rows, start, end, hist, histOffsets[feats[k]] * 2);
+      if (k < last) kern.one(feats[k] * rows, start, end, hist, histOffsets[feats[k]] * HIST_STRIDE);
     }
     const into = jobs[at + 2];
     if (into >= 0) {
       const sibling = slots[into];
       for (let k = first; k < last; k++) {
-        const e = histOffsets[feats[k] + 1] * 2;
-        for (let i = histOffsets[feats[k]] * 2; i < e; i++) sibling[i] -= hist[i];
+        const e = histOffsets[feats[k] + 1] * HIST_STRIDE;
+        for (let i = histOffsets[feats[k]] * HIST_STRIDE; i < e; i++) sibling[i] -= hist[i];
       }
     }
   }

@@ -184,7 +184,8 @@ export class PredictPool {
   /**
    * Chunk buffers big enough for `width` features and `outputs` per row (new ones go into msg for
    * the worker). New buffers are written through once, so that the operating system maps their
-   * pages now: first touches of 7 MB cost a first batch of 200,000 rows about 20 ms (measured).
+   * pages now: first touches of 7 MB cost a first batch of 200,000 rows about 20 ms (one-off
+   * measurement while writing this).
    */
   private buffers(width: number, outputs: number, msg: { x?: Float64Array[]; margins?: Float64Array[] }): void {
     const fresh = (length: number) => new Float64Array(new SharedArrayBuffer(8 * length)).fill(0);

@@ -19,6 +19,17 @@ interface SegmentMerge {
   readonly into: number;
 }
 
+/**
+ * Loss reduction of sending (GL, HL, CL) of a node's (G, H, C) gradient, hessian and rows left, or
+ * -Infinity when a side has fewer than `msl` rows or less than `mcw` hessian.
+ */
+function splitGain(GL: number, HL: number, CL: number, G: number, H: number, C: number, l2: number, msl: number, mcw: number, parent: number): number {
+  const HR = H - HL;
+  if (!(CL >= msl && C - CL >= msl && HL >= mcw && HR >= mcw)) return -Infinity;
+  const GR = G - GL;
+  return 0.5 * ((GL * GL) / (HL + l2) + (GR * GR) / (HR + l2) - parent);
+}
+
 /** Limits and penalties of one tree. */
 export interface TreeConfig {
   /** 'depthwise' splits all open leaves of a level at once; 'leafwise' the best one. */
@@ -351,41 +362,20 @@ export class TreeBuilder {
           CL = HL * perHessian;
           if (b < nb - 1 || Cm > 0) {
             // Missing values to the right.
-            const CR = C - CL;
-            const HR = H - HL;
-            if (CL >= msl && CR >= msl && HL >= mcw && HR >= mcw) {
-              const GR = G - GL;
-              const gain = 0.5 * ((GL * GL) / (HL + l2) + (GR * GR) / (HR + l2) - parent);
-              if (gain > bestGain) {
-                bestGain = gain;
-                bestFeat = f;
-                this.bBin[node] = b;
-                this.bDefLeft[node] = Cm > 0 ? 0 : HL >= HR ? 1 : 0;
-                this.bGL[node] = GL;
-                this.bHL[node] = HL;
-                this.bCL[node] = CL;
-              }
+            const gain = splitGain(GL, HL, CL, G, H, C, l2, msl, mcw, parent);
+            if (gain > bestGain) {
+              bestGain = gain;
+              bestFeat = f;
+              this.keep(node, b, Cm > 0 ? 0 : HL >= H - HL ? 1 : 0, GL, HL, CL);
             }
           }
           if (Cm > 0 && b < nb - 1) {
             // Missing values to the left.
-            const GL2 = GL + Gm;
-            const HL2 = HL + Hm;
-            const CL2 = CL + Cm;
-            const CR = C - CL2;
-            const HR = H - HL2;
-            if (CL2 >= msl && CR >= msl && HL2 >= mcw && HR >= mcw) {
-              const GR = G - GL2;
-              const gain = 0.5 * ((GL2 * GL2) / (HL2 + l2) + (GR * GR) / (HR + l2) - parent);
-              if (gain > bestGain) {
-                bestGain = gain;
-                bestFeat = f;
-                this.bBin[node] = b;
-                this.bDefLeft[node] = 1;
-                this.bGL[node] = GL2;
-                this.bHL[node] = HL2;
-                this.bCL[node] = CL2;
-              }
+            const gain = splitGain(GL + Gm, HL + Hm, CL + Cm, G, H, C, l2, msl, mcw, parent);
+            if (gain > bestGain) {
+              bestGain = gain;
+              bestFeat = f;
+              this.keep(node, b, 1, GL + Gm, HL + Hm, CL + Cm);
             }
           }
         }
@@ -416,31 +406,31 @@ export class TreeBuilder {
           GL += hist[o];
           HL += hist[o + 1];
           CL = HL * perHessian;
-          const CR = C - CL;
-          const HR = H - HL;
-          if (CL >= msl && CR >= msl && HL >= mcw && HR >= mcw) {
-            const GR = G - GL;
-            const gain = 0.5 * ((GL * GL) / (HL + l2) + (GR * GR) / (HR + l2) - parent);
-            if (gain > bestGain) {
-              bestGain = gain;
-              bestFeat = f;
-              this.bBin[node] = k + 1;
-              this.bGL[node] = GL;
-              this.bHL[node] = HL;
-              this.bCL[node] = CL;
-              const bits = this.bCat;
-              bits.fill(0, catBase, catBase + CAT_WORDS);
-              for (let j = 0; j <= k; j++) bits[catBase + (order[j] >>> 5)] |= 1 << (order[j] & 31);
-              // No missing rows here: send missing values (and unseen levels) to the larger side.
-              if (Cm === 0 && HL >= HR) bits[catBase + (nb >>> 5)] |= 1 << (nb & 31);
-              this.bDefLeft[node] = (bits[catBase + (nb >>> 5)] >>> (nb & 31)) & 1;
-            }
+          const gain = splitGain(GL, HL, CL, G, H, C, l2, msl, mcw, parent);
+          if (gain > bestGain) {
+            bestGain = gain;
+            bestFeat = f;
+            const bits = this.bCat;
+            bits.fill(0, catBase, catBase + CAT_WORDS);
+            for (let j = 0; j <= k; j++) bits[catBase + (order[j] >>> 5)] |= 1 << (order[j] & 31);
+            // No missing rows here: send missing values (and unseen levels) to the larger side.
+            if (Cm === 0 && HL >= H - HL) bits[catBase + (nb >>> 5)] |= 1 << (nb & 31);
+            this.keep(node, k + 1, (bits[catBase + (nb >>> 5)] >>> (nb & 31)) & 1, GL, HL, CL);
           }
         }
       }
     }
     this.bFeat[node] = bestFeat;
     this.bGain[node] = bestGain;
+  }
+
+  /** Record the best split of `node` so far (its children's sums and estimated left rows). */
+  private keep(node: number, bin: number, defaultLeft: number, GL: number, HL: number, CL: number): void {
+    this.bBin[node] = bin;
+    this.bDefLeft[node] = defaultLeft;
+    this.bGL[node] = GL;
+    this.bHL[node] = HL;
+    this.bCL[node] = CL;
   }
 
   /**
