@@ -74,6 +74,26 @@ export function categoryLevels(x: FeatureMatrix): CategoryLevels {
   return out;
 }
 
+/**
+ * `levels` with, for each category feature, the values of `rows` it does not hold appended (in
+ * code-unit order): old codes keep their meaning and new values get codes of their own instead of
+ * the missing code -1.
+ */
+export function extendLevels(features: readonly FeatureSpec[], rows: readonly FeatureRow[], levels: CategoryLevels): CategoryLevels {
+  const out: Record<string, readonly string[]> = { ...levels };
+  for (const f of features) {
+    if (f.type !== 'category') continue;
+    const known = new Set(levels[f.name] ?? []);
+    const extra = new Set<string>();
+    for (const r of rows) {
+      const v = categoryValue(r[f.name]);
+      if (v !== null && !known.has(v)) extra.add(v);
+    }
+    if (extra.size > 0) out[f.name] = [...(levels[f.name] ?? []), ...sortedUnique(extra)];
+  }
+  return out;
+}
+
 function sortedUnique(values: Iterable<string>): string[] {
   // Code-unit order, not locale order: the same on every machine.
   return [...new Set(values)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));

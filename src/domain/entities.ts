@@ -88,7 +88,7 @@ export interface DriftTrigger {
   readonly windowScores: number;
   /** Scored rows the window needs before it is judged. Default 100. */
   readonly minScores: number;
-  /** Retrain within this many hours of detection (at the first check after it). Default 24. */
+  /** 0: retrain at the check that detects drift. Otherwise a later check must confirm it within this many hours (a detection older than that is stale and waits again). Default 24. */
   readonly delayHours: number;
   /** Default 24. */
   readonly cooldownHours: number;

@@ -1,4 +1,4 @@
-import { buildDataset, categoryLevels, encodeRows } from '../data/build-dataset.js';
+import { buildDataset, categoryLevels, encodeRows, extendLevels } from '../data/build-dataset.js';
 import type { Column, FeatureMatrix } from '../data/dataset.js';
 import type { Clock } from '../domain/clock.js';
 import type { FeatureRow, FeatureSpec, Model } from '../domain/entities.js';
@@ -35,7 +35,7 @@ export interface DriftResult {
 /**
  * Shares of reference and current values per bucket: for numbers the ten reference-quantile
  * buckets PSI uses (labelled by their upper edge), for categories and booleans one bucket per
- * reference level plus `(unseen)` for levels the reference never had.
+ * reference level, plus `(unseen)` when the current window holds levels the reference never had.
  */
 export interface FeatureDistribution {
   readonly name: string;
@@ -52,35 +52,52 @@ function round4(x: number): number {
   return Math.round(x * 1e4) / 1e4;
 }
 
-function numericDistribution(name: string, ref: Float64Array, cur: Float64Array): FeatureDistribution | null {
+/** The reference half of a feature's chart buckets, the same for every report of a version. */
+type ReferenceBuckets =
+  | { readonly kind: 'number'; readonly name: string; readonly edges: Float64Array; readonly shares: number[] }
+  | { readonly kind: 'category'; readonly name: string; readonly labels: readonly string[]; readonly shares: number[] };
+
+function numericBuckets(name: string, ref: Float64Array): ReferenceBuckets | null {
   const sorted = sortedFinite(ref);
   if (sorted.length === 0) return null;
   // PSI's own decile edges; repeated edges (a column with few distinct values) are shown once.
   const edges = psiEdges(sorted).filter((e, i, all) => i === 0 || e > all[i - 1]);
-  const rs = shares(binCountsSorted(sorted, edges));
-  const cs = shares(binCountsSorted(sortedFinite(cur), edges));
-  const edge = (i: number) => Number(edges[i].toPrecision(4));
-  return {
-    name,
-    buckets: rs.map((share, i) => ({ label: i < edges.length ? `< ${edge(i)}` : `≥ ${edge(edges.length - 1)}`, reference: round4(share), current: round4(cs[i]) })),
-  };
+  return { kind: 'number', name, edges, shares: shares(binCountsSorted(sorted, edges)) };
 }
 
-function categoryDistribution(ref: Column, cur: Column): FeatureDistribution | null {
-  if (ref.kind === 'text' || cur.kind === 'text') return null;
+/** Counts of category codes (or 0/1 booleans) below `levels`; codes from `levels` on (levels the reference never had) go to the last slot. */
+function levelCounts(col: Column, levels: number): Float64Array {
+  const into = new Float64Array(levels + 1);
+  if (col.kind === 'category') {
+    for (let i = 0; i < col.codes.length; i++) if (col.codes[i] >= 0) into[Math.min(col.codes[i], levels)]++;
+  } else if (col.kind === 'number') {
+    for (const v of col.values) if (v === 0 || v === 1) into[v]++;
+  }
+  return into;
+}
+
+function categoryBuckets(ref: Column): ReferenceBuckets | null {
+  if (ref.kind === 'text') return null;
   const labels = ref.kind === 'category' ? [...ref.levels] : ['false', 'true'];
-  const count = (col: Column): number[] => {
-    const into = new Float64Array(labels.length);
-    if (col.kind === 'category') {
-      for (let i = 0; i < col.codes.length; i++) if (col.codes[i] >= 0 && col.codes[i] < labels.length) into[col.codes[i]]++;
-    } else if (col.kind === 'number') {
-      for (const v of col.values) if (v === 0 || v === 1) into[v]++;
-    }
-    return shares(into);
-  };
-  const r = count(ref);
-  const c = count(cur);
-  return { name: ref.name, buckets: labels.map((label, i) => ({ label, reference: round4(r[i]), current: round4(c[i]) })) };
+  return { kind: 'category', name: ref.name, labels, shares: shares(levelCounts(ref, labels.length)).slice(0, labels.length) };
+}
+
+/** A chart's buckets: the version's reference shares with the current window's beside them. */
+function distribution(ref: ReferenceBuckets, cur: Column): FeatureDistribution {
+  if (ref.kind === 'number') {
+    const cs = cur.kind === 'number' ? shares(binCountsSorted(sortedFinite(cur.values), ref.edges)) : ref.shares.map(() => 0);
+    const edge = (i: number) => Number(ref.edges[i].toPrecision(4));
+    const last = ref.edges.length - 1;
+    return {
+      name: ref.name,
+      buckets: ref.shares.map((share, i) => ({ label: i <= last ? `< ${edge(i)}` : `≥ ${edge(last)}`, reference: round4(share), current: round4(cs[i]) })),
+    };
+  }
+  const cs = shares(levelCounts(cur, ref.labels.length));
+  const buckets = ref.labels.map((label, i) => ({ label, reference: round4(ref.shares[i]), current: round4(cs[i]) }));
+  const unseen = cs[ref.labels.length];
+  if (unseen > 0) buckets.push({ label: '(unseen)', reference: 0, current: round4(unseen) });
+  return { name: ref.name, buckets };
 }
 
 /** What computing drift needs. */
@@ -117,8 +134,10 @@ interface ReferenceSide {
   readonly features: readonly FeatureSpec[];
   readonly refMatrix: FeatureMatrix;
   readonly reference: DriftReference;
-  readonly refScores: Float64Array;
   readonly scoreReference: DriftReference;
+  /** The reference half of the chart buckets, per compared feature (null where there is none), then the score's. */
+  readonly buckets: readonly (ReferenceBuckets | null)[];
+  readonly scoreBuckets: ReferenceBuckets | null;
 }
 
 /** Prepared reference sides per service instance (its scorer), by model, version and sample hash. */
@@ -138,8 +157,8 @@ async function referenceSide(deps: DriftDeps, modelId: string, version: string, 
   const bytes = await deps.store.getArtifact(sha);
   if (!bytes) return null;
   const referenceRows = JSON.parse(new TextDecoder().decode(bytes)) as FeatureRow[];
-  // Category levels come from the reference, so both sides share one coding; unseen levels in
-  // the current window form their own bucket (code -1) and count as drift.
+  // Category levels come from the reference, so both sides share one coding; levels the
+  // reference never had get codes after its own in the current window (see computeDrift).
   const features = allFeatures.filter((f) => f.type !== 'text');
   const refMatrix = buildDataset('regression', features, referenceRows.map((features, i) => ({ id: i, features, label: 0 }))).x;
   const predictor = await deps.scorer.predictorFor(modelId, version);
@@ -149,8 +168,13 @@ async function referenceSide(deps: DriftDeps, modelId: string, version: string, 
     features,
     refMatrix,
     reference: prepareReference(refMatrix.columns),
-    refScores,
     scoreReference: prepareReference([numeric('score', refScores)]),
+    buckets: features.map((f, i) => {
+      const c = refMatrix.columns[i];
+      if (f.type === 'number') return c.kind === 'number' ? numericBuckets(f.name, c.values) : null;
+      return categoryBuckets(c);
+    }),
+    scoreBuckets: numericBuckets('score', refScores),
   };
   if (sides.size >= REFERENCE_SIDES_KEPT) sides.delete(sides.keys().next().value!);
   sides.set(key, side);
@@ -185,8 +209,11 @@ export async function computeDrift(deps: DriftDeps, model: Model): Promise<Drift
   if (scores.length < t.minScores) {
     return { ...base, status: 'insufficient', reason: `${scores.length} scores by ${model.activeVersion} in the window; ${t.minScores} needed`, referenceRows: side.rows, currentRows: scores.length };
   }
-  const { features, refMatrix, refScores } = side;
-  const curMatrix = encodeRows(features, scores.map((s) => s.features), categoryLevels(refMatrix));
+  const { features, refMatrix } = side;
+  // Values the reference never had keep codes of their own (after the reference's levels), so
+  // that they count as drift rather than as missing values.
+  const rows = scores.map((s) => s.features);
+  const curMatrix = encodeRows(features, rows, extendLevels(features, rows, categoryLevels(refMatrix)));
   const curScores = Float64Array.from(scores, (s) => loggedScore(s.score));
 
   const report: DriftReport = driftReport(side.reference, curMatrix.columns, { featureShare: t.featureShare });
@@ -203,19 +230,15 @@ export async function computeDrift(deps: DriftDeps, model: Model): Promise<Drift
     driftedFeatures: drifted,
     features: report.features,
     score: scoreReport.features[0] ?? null,
-    distributions: distributions(refMatrix.columns, curMatrix.columns, features, refScores, curScores),
+    distributions: distributions(side, curMatrix.columns, curScores),
   };
 }
 
-function distributions(ref: readonly Column[], cur: readonly Column[], features: readonly FeatureSpec[], refScores: Float64Array, curScores: Float64Array): FeatureDistribution[] {
+function distributions(side: ReferenceSide, cur: readonly Column[], curScores: Float64Array): FeatureDistribution[] {
   const out: FeatureDistribution[] = [];
-  features.forEach((f, i) => {
-    const r = ref[i];
-    const c = cur[i];
-    const d = f.type === 'number' && r.kind === 'number' && c.kind === 'number' ? numericDistribution(f.name, r.values, c.values) : f.type === 'number' ? null : categoryDistribution(r, c);
-    if (d) out.push(d);
+  side.buckets.forEach((b, i) => {
+    if (b) out.push(distribution(b, cur[i]));
   });
-  const s = numericDistribution('score', refScores, curScores);
-  if (s) out.push(s);
+  if (side.scoreBuckets) out.push(distribution(side.scoreBuckets, numeric('score', curScores)));
   return out;
 }

@@ -11,7 +11,7 @@ import { computeDrift } from './drift.js';
 import type { PerformanceWindow } from './performance.js';
 import { windowedPerformance } from './performance.js';
 import type { Verdict } from './triggers.js';
-import { inCooldown, performanceVerdict, rateVerdict } from './triggers.js';
+import { driftVerdict, inCooldown, performanceVerdict, rateVerdict } from './triggers.js';
 
 /** What the monitor needs. */
 export interface MonitorDeps {
@@ -132,23 +132,16 @@ export class Monitor {
       verdicts.push({ kind: 'rate', verdict: rateVerdict(t.rate, rate.windows, model.activeVersion), cooldownHours: t.rate.cooldownHours, event: 'model.performance.degraded' });
     }
 
-    // Drift: fires once a detection is confirmed by a later check, or has waited delayHours.
+    // Drift: fires once a later check within delayHours confirms a detection (see driftVerdict).
     if (!t.drift.enabled) {
       verdicts.push({ kind: 'drift', verdict: { decision: 'disabled', reason: 'the drift trigger is off', numbers: {} }, cooldownHours: t.drift.cooldownHours, event: 'model.drift.detected' });
     } else {
       const report = await computeDrift(this.deps, model);
       let verdict: Verdict;
       if (report.status !== 'ok') verdict = { decision: 'insufficient', reason: report.reason, numbers: { scores: report.currentRows } };
-      else if (!report.drifted) verdict = { decision: 'ok', reason: report.reason, numbers: { share: report.driftedShare, features: report.driftedFeatures } };
       else {
-        const [previous] = await store.listTriggerChecks(modelId, { kind: 'drift', limit: 1 });
-        // The previous check saw the same drift (waiting, fired or held by the cooldown): confirmed.
-        const waiting = previous && (previous.decision === 'waiting' || previous.decision === 'cooldown' || previous.decision === 'fire') ? previous : undefined;
-        const detectedAt = typeof waiting?.numbers.detectedAt === 'string' ? new Date(waiting.numbers.detectedAt) : now;
-        const confirmed = waiting !== undefined || t.drift.delayHours === 0 || now.getTime() - detectedAt.getTime() >= t.drift.delayHours * HOUR;
-        verdict = confirmed
-          ? { decision: 'fire', reason: `${report.reason}; detected ${detectedAt.toISOString()}`, numbers: { share: report.driftedShare, features: report.driftedFeatures, detectedAt: detectedAt.toISOString() } }
-          : { decision: 'ok', reason: `${report.reason}; retrain at the next check if it persists (within ${t.drift.delayHours} h)`, numbers: { share: report.driftedShare, features: report.driftedFeatures, detectedAt: detectedAt.toISOString(), waiting: true } };
+        const [previous] = report.drifted ? await store.listTriggerChecks(modelId, { kind: 'drift', limit: 1 }) : [];
+        verdict = driftVerdict(t.drift, report, previous, now);
       }
       verdicts.push({ kind: 'drift', verdict, cooldownHours: t.drift.cooldownHours, event: 'model.drift.detected' });
     }
@@ -200,7 +193,7 @@ export class Monitor {
         const o = result.triggers[i];
         await tx.insertTriggerCheck({ modelId, kind: o.kind, checkedAt: now, decision: o.decision, reason: o.reason, numbers: o.numbers, jobId: o.decision === 'fire' ? jobId : null });
         const first = o.kind === 'drift' ? o.decision === 'waiting' || o.decision === 'fire' : o.decision === 'fire';
-        if (first && o.decision !== 'cooldown') {
+        if (first) {
           await tx.appendEvent({
             eventType: events[i],
             runId: null,

@@ -1,4 +1,4 @@
-import type { Metrics, PerformanceTrigger, RateTrigger, TriggerCheck } from '../domain/entities.js';
+import type { DriftTrigger, Metrics, PerformanceTrigger, RateTrigger, TriggerCheck } from '../domain/entities.js';
 import { higherIsBetter } from '../evaluate/metrics.js';
 import type { PerformanceWindow } from './performance.js';
 
@@ -61,4 +61,34 @@ export function rateVerdict(config: RateTrigger, windows: readonly PerformanceWi
 /** True when the trigger last fired less than `cooldownHours` before `now`. */
 export function inCooldown(lastFire: TriggerCheck | undefined, cooldownHours: number, now: Date): boolean {
   return lastFire !== undefined && now.getTime() - lastFire.checkedAt.getTime() < cooldownHours * 3_600_000;
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * Drift: a drifted report fires at once with `delayHours` 0; otherwise it waits for the next
+ * check to confirm it. A confirmation counts only if the drift check before it (waiting, fired or
+ * held by the cooldown) is at most `delayHours` old: a detection that no check confirmed within
+ * the delay (checks paused, the service down) is stale, and the drift starts waiting again. So a
+ * retrain comes within `delayHours` of the detection it acts on, at a scheduled check.
+ */
+export function driftVerdict(
+  config: Pick<DriftTrigger, 'delayHours'>,
+  report: { readonly drifted: boolean; readonly reason: string; readonly driftedShare: number; readonly driftedFeatures: readonly string[] },
+  previous: TriggerCheck | undefined,
+  now: Date,
+): Verdict {
+  const base = { share: report.driftedShare, features: report.driftedFeatures };
+  if (!report.drifted) return { decision: 'ok', reason: report.reason, numbers: base };
+  const seen = previous && (previous.decision === 'waiting' || previous.decision === 'cooldown' || previous.decision === 'fire') ? previous : undefined;
+  const fresh = seen !== undefined && now.getTime() - seen.checkedAt.getTime() <= config.delayHours * HOUR_MS;
+  const detectedAt = fresh && typeof seen.numbers.detectedAt === 'string' ? seen.numbers.detectedAt : now.toISOString();
+  if (config.delayHours === 0 || fresh) {
+    return { decision: 'fire', reason: `${report.reason}; detected ${detectedAt}`, numbers: { ...base, detectedAt } };
+  }
+  return {
+    decision: 'ok',
+    reason: `${report.reason}; retrain at the next check if it persists and that check is within ${config.delayHours} h`,
+    numbers: { ...base, detectedAt, waiting: true },
+  };
 }

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/data/random.js';
 import type { PerformanceTrigger, RateTrigger, TriggerCheck } from '../../src/domain/entities.js';
 import type { PerformanceWindow } from '../../src/monitor/performance.js';
-import { inCooldown, performanceVerdict, rateVerdict } from '../../src/monitor/triggers.js';
+import { driftVerdict, inCooldown, performanceVerdict, rateVerdict } from '../../src/monitor/triggers.js';
 import { openTestApp, type TestApp } from '../helpers/app.js';
 import { DIALECTS, dropTestSchemas } from '../helpers/dialects.js';
 
@@ -44,6 +44,27 @@ describe('cooldown', () => {
     expect(inCooldown(fired, 24, new Date('2026-11-24T05:59:59Z'))).toBe(true);
     expect(inCooldown(fired, 24, new Date('2026-11-24T06:00:00Z'))).toBe(false);
     expect(inCooldown(undefined, 24, new Date('2026-11-24T05:00:00Z'))).toBe(false);
+  });
+});
+
+describe('drift trigger', () => {
+  const drifted = { drifted: true, reason: '2 of 2 features drifted', driftedShare: 1, driftedFeatures: ['x', 'plan'] };
+  const at = (iso: string) => new Date(iso);
+  const check = (decision: TriggerCheck['decision'], iso: string, detectedAt: string) =>
+    ({ decision, checkedAt: at(iso), numbers: { detectedAt } }) as unknown as TriggerCheck;
+  it('waits for a later check to confirm a detection, and fires at once with delayHours 0', () => {
+    expect(driftVerdict({ delayHours: 24 }, drifted, undefined, at('2026-11-23T06:00:00Z'))).toMatchObject({ decision: 'ok', numbers: { waiting: true, detectedAt: '2026-11-23T06:00:00.000Z' } });
+    const confirmed = driftVerdict({ delayHours: 24 }, drifted, check('waiting', '2026-11-23T06:00:00Z', '2026-11-23T06:00:00.000Z'), at('2026-11-23T07:00:00Z'));
+    expect(confirmed).toMatchObject({ decision: 'fire', numbers: { detectedAt: '2026-11-23T06:00:00.000Z' } });
+    expect(driftVerdict({ delayHours: 0 }, drifted, undefined, at('2026-11-23T06:00:00Z')).decision).toBe('fire');
+    expect(driftVerdict({ delayHours: 24 }, { ...drifted, drifted: false }, undefined, at('2026-11-23T06:00:00Z')).decision).toBe('ok');
+  });
+  it('treats a detection no check confirmed within delayHours as stale: it waits again from now', () => {
+    const stale = check('waiting', '2026-11-23T06:00:00Z', '2026-11-23T06:00:00.000Z');
+    const v = driftVerdict({ delayHours: 24 }, drifted, stale, at('2026-11-24T06:00:01Z'));
+    expect(v).toMatchObject({ decision: 'ok', numbers: { waiting: true, detectedAt: '2026-11-24T06:00:01.000Z' } });
+    expect(v.reason).toMatch(/within 24 h/);
+    expect(driftVerdict({ delayHours: 24 }, drifted, stale, at('2026-11-24T06:00:00Z')).decision).toBe('fire');
   });
 });
 
@@ -131,5 +152,31 @@ describe.each(DIALECTS)('input drift through the service on $name', (dialect) =>
     const events = (await req('GET', '/api/v1/events?follow=false')).body;
     expect(events).toMatch(/event: model\.drift\.detected/);
     expect(events).toMatch(/event: model\.retrain\.triggered/);
+  });
+
+  it('counts category values the reference never had as drift, in an (unseen) bucket', async () => {
+    await req('POST', '/api/v1/models', {
+      id: 'u',
+      task: 'binary',
+      features: [
+        { name: 'x', type: 'number' },
+        { name: 'plan', type: 'category' },
+      ],
+      trainer: 'logistic',
+      retrain: { enabled: false, triggers: { performance: { enabled: false }, rate: { enabled: false } } },
+    });
+    await req('POST', '/api/v1/models/u/labels', { items: rows(1000, 0, 1) });
+    await req('POST', '/api/v1/models/u/retrain', {});
+    await t.refit.queue.whenIdle();
+    // Same numbers as in training, but nine in ten plans are a value training never saw.
+    const items = rows(300, 0, 2).map((r, i) => ({ features: { ...r.features, plan: i % 10 === 0 ? r.features.plan : 'trial' } }));
+    await req('POST', '/api/v1/models/u/score', { items });
+    const report = (await req('GET', '/api/v1/models/u/drift')).json();
+    expect(report).toMatchObject({ status: 'ok', currentRows: 300 });
+    const plan = report.features.find((f: { name: string }) => f.name === 'plan');
+    expect(plan).toMatchObject({ test: 'chi2', drifted: true });
+    const unseen = report.distributions.find((d: { name: string }) => d.name === 'plan').buckets.find((b: { label: string }) => b.label === '(unseen)');
+    expect(unseen).toMatchObject({ reference: 0 });
+    expect(unseen.current).toBeCloseTo(0.9, 2);
   });
 });

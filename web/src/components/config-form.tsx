@@ -368,7 +368,7 @@ function TriggerFields({ values: v, set, byField, task }: { values: FormValues; 
           </h3>
           <TriggerToggle id="trigger-drift-enabled" label="Retrain when the inputs drift from the training data" checked={v.driftEnabled} onChange={(x) => set('driftEnabled', x)} errors={byField.get('trigger-drift-enabled')} />
           <NumberField id="trigger-drift-featureShare" label="Share of features that must drift (0–1)" value={v.driftFeatureShare} onChange={(x) => set('driftFeatureShare', x)} errors={byField.get('trigger-drift-featureShare')} min={0} max={1} help="0.5: half of the compared features." />
-          <NumberField id="trigger-drift-delayHours" label="Retrain within (hours)" value={v.driftDelayHours} onChange={(x) => set('driftDelayHours', x)} errors={byField.get('trigger-drift-delayHours')} min={0} help="Drift must persist to the next check; 0 retrains at once." />
+          <NumberField id="trigger-drift-delayHours" label="Retrain within (hours)" value={v.driftDelayHours} onChange={(x) => set('driftDelayHours', x)} errors={byField.get('trigger-drift-delayHours')} min={0} help="Drift must persist to a check within this many hours of the last one that saw it; 0 retrains at once." />
           <NumberField id="trigger-drift-minScores" label="Scores needed" value={v.driftMinScores} onChange={(x) => set('driftMinScores', x)} errors={byField.get('trigger-drift-minScores')} min={10} step={1} help="Recent scores before drift is judged." />
         </div>
 
