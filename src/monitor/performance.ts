@@ -84,3 +84,14 @@ export function outcomeMetrics(task: Task, outcomes: readonly Outcome[], classes
   }
   return computeMetrics(task, y, pred, task === 'binary' ? 2 : 1);
 }
+
+/** Longest window a caller may ask for: 366 days. */
+export const MAX_WINDOW_HOURS = 366 * 24;
+
+/** A window written `1h`, `24h` or `7d` → hours (1 h to 366 d), or null when it is not one. */
+export function parseWindowHours(text: string): number | null {
+  const m = /^(\d{1,6})(h|d)$/.exec(text);
+  if (!m) return null;
+  const hours = Number(m[1]) * (m[2] === 'd' ? 24 : 1);
+  return hours >= 1 && hours <= MAX_WINDOW_HOURS ? hours : null;
+}

@@ -178,5 +178,14 @@ describe.each(DIALECTS)('input drift through the service on $name', (dialect) =>
     const unseen = report.distributions.find((d: { name: string }) => d.name === 'plan').buckets.find((b: { label: string }) => b.label === '(unseen)');
     expect(unseen).toMatchObject({ reference: 0 });
     expect(unseen.current).toBeCloseTo(0.9, 2);
+
+    // Live performance windows: 1h to 366d; anything else is refused naming the field, never a 500.
+    expect((await req('GET', '/api/v1/models/u/performance?window=7d&windows=2')).statusCode).toBe(200);
+    for (const w of ['0h', '367d', '99999999d', '5m']) {
+      const bad = await req('GET', `/api/v1/models/u/performance?window=${w}`);
+      expect(bad.statusCode).toBe(400);
+      expect(bad.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(bad.body).toMatch(/window/);
+    }
   });
 });

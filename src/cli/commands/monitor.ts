@@ -1,14 +1,15 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { FeatureDrift } from '../../monitor/drift-report.js';
+import { parseWindowHours } from '../../monitor/performance.js';
 import { type ClientFlags, addClientOptions, integerOption, printJson, withClient } from '../command-kit.js';
 import { NONE, fields, num, plural, table, when } from '../format.js';
 import type { CliIo } from '../io.js';
 
 /** `24h`, `7d` → hours. */
 function windowOption(value: string): number {
-  const m = /^(\d+)(h|d)$/.exec(value);
-  if (!m || Number(m[1]) < 1) throw new InvalidArgumentError('a window looks like 1h, 24h or 7d.');
-  return Number(m[1]) * (m[2] === 'd' ? 24 : 1);
+  const hours = parseWindowHours(value);
+  if (hours === null) throw new InvalidArgumentError('a window looks like 1h, 24h or 7d, from 1h to 366d.');
+  return hours;
 }
 
 function driftRow(f: FeatureDrift): string[] {

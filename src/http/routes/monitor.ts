@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { RefitError } from '../../errors.js';
+import { parseWindowHours } from '../../monitor/performance.js';
 import type { Refit } from '../../service.js';
 
 const modelParams = z.object({ id: z.string().min(1).max(64) });
@@ -24,17 +25,15 @@ export const monitorRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, {
         querystring: z.object({
           window: z
             .string()
-            .regex(/^\d+(h|d)$/, 'window must look like 1h, 24h or 7d')
+            .refine((w) => parseWindowHours(w) !== null, 'window must look like 1h, 24h or 7d, from 1h to 366d')
             .default('24h')
-            .describe('Length of one window. Default 24h.'),
+            .describe('Length of one window, 1h to 366d. Default 24h.'),
           windows: z.coerce.number().int().min(1).max(366).default(7).describe('How many windows, ending now. Default 7.'),
         }),
       },
     },
     async (req) => {
-      const n = Number(req.query.window.slice(0, -1));
-      const hours = req.query.window.endsWith('d') ? n * 24 : n;
-      return refit.performance(req.params.id, hours, req.query.windows);
+      return refit.performance(req.params.id, parseWindowHours(req.query.window) as number, req.query.windows);
     },
   );
 
