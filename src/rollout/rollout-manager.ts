@@ -89,11 +89,16 @@ export class RolloutManager {
     }
   }
 
-  private async arm(model: Model, version: string, since: Date): Promise<ArmNumbers> {
+  /** The live numbers of each of `versions` since `since` (outcomes and serving stats read once for all of them). */
+  private async arms(model: Model, versions: readonly string[], since: Date): Promise<ArmNumbers[]> {
     const { store } = this.deps;
     const [outcomes, serving] = await Promise.all([store.rolloutOutcomes(model.spec.id, since), store.servingStats(model.spec.id, since)]);
-    const classes = model.spec.task === 'multiclass' ? await this.classes(model.spec.id, version) : [];
-    return armNumbers(model.spec.task, version, outcomes, serving, classes);
+    return Promise.all(
+      versions.map(async (version) => {
+        const classes = model.spec.task === 'multiclass' ? await this.classes(model.spec.id, version) : [];
+        return armNumbers(model.spec.task, version, outcomes, serving, classes);
+      }),
+    );
   }
 
   /** The running rollouts of a model with their live numbers and what an evaluation would decide now. */
@@ -104,12 +109,12 @@ export class RolloutManager {
     const policy = model.spec.retrain.rollout;
     let c: ChallengerEvaluation | null = null;
     if (challenger && challenger.baseVersion !== null) {
-      const [champ, chal] = await Promise.all([this.arm(model, challenger.baseVersion, challenger.startedAt), this.arm(model, challenger.version, challenger.startedAt)]);
+      const [champ, chal] = await this.arms(model, [challenger.baseVersion, challenger.version], challenger.startedAt);
       c = { rollout: challenger, ...decideChallenger(model.spec.task, policy, champ, chal, { now, endsAt: challenger.endsAt }) };
     }
     let w: WatchEvaluation | null = null;
     if (watch) {
-      const watched = await this.arm(model, watch.version, watch.startedAt);
+      const [watched] = await this.arms(model, [watch.version], watch.startedAt);
       w = { rollout: watch, ...decideWatch(policy, watched, { now, endsAt: watch.endsAt }) };
     }
     return { modelId, evaluatedAt: now.toISOString(), activeVersion: model.activeVersion, challenger: c, watch: w, applied: false };

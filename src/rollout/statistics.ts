@@ -1,4 +1,5 @@
 import { regularizedGammaQ } from '../monitor/stats/special.js';
+import { quantileSorted } from '../monitor/stats/psi.js';
 
 /**
  * The standard normal CDF Φ(z), through erfc(x) = Q(1/2, x²) (the regularised upper incomplete
@@ -54,9 +55,5 @@ export function oneProportionZTest(s: number, n: number, p0: number): ZTest {
 /** The q-quantile (0..1) of values with linear interpolation (NumPy's default); NaN when empty. */
 export function quantile(values: readonly number[], q: number): number {
   if (values.length === 0) return Number.NaN;
-  const sorted = Float64Array.from(values).sort();
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+  return quantileSorted(Float64Array.from(values).sort(), q);
 }
