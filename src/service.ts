@@ -157,10 +157,13 @@ export class Refit {
       defaultTimezone: deps.defaultTimezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
       ...(this.logger ? { logger: this.logger } : {}),
     });
-    // Warm the scorer as soon as a promotion commits, so the first score after it is not slower.
-    this.hub.on('model:activated', ({ modelId, version }) => {
+    // Warm the scorer as soon as a promotion or a challenger commits, so that the first score
+    // routed to the version does not pay for loading its artifact.
+    const preload = ({ modelId, version }: { modelId: string; version: string }) => {
       this.scorer.preload(modelId, version).catch((err: unknown) => this.logger?.warn({ err, modelId, version }, 'preload failed'));
-    });
+    };
+    this.hub.on('model:activated', preload);
+    this.hub.on('model:challenger', preload);
   }
 
   /**

@@ -12,6 +12,8 @@ export interface HubEventMap {
   'retrain:finished': { readonly job: RetrainJob };
   /** A model's active version changed. */
   'model:activated': { readonly modelId: string; readonly version: string };
+  /** A canary or shadow challenger started serving beside the active version. */
+  'model:challenger': { readonly modelId: string; readonly version: string };
   /** New rows were committed to the event outbox. */
   'outbox:appended': Record<string, never>;
 }

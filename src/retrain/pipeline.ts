@@ -258,6 +258,8 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   });
   if (promote) {
     deps.hub.emit('model:activated', { modelId: spec.id, version });
+  } else if (passed && championVersion !== null && mode !== 'direct') {
+    deps.hub.emit('model:challenger', { modelId: spec.id, version });
   }
   // Retention after every retrain; a failure here must not fail the run that already committed.
   try {

@@ -182,8 +182,8 @@ export class RolloutManager {
   ): Promise<Activation> {
     const { store, hub, scorer } = this.deps;
     const modelId = model.spec.id;
-    // Load it first: a version whose artifact is gone or corrupt must not become active.
-    await scorer.loadVersion(modelId, version);
+    // Load it first (into the serving cache): a version whose artifact is gone or corrupt must not become active.
+    await scorer.predictorFor(modelId, version);
     const intent = await store.beginIntent({ modelId, action: input.action, version, fromVersion: model.activeVersion, actor: who.actor, reason: input.reason, startedAt: who.at });
     const activation = await this.carryOut(model, intent, `${input.action} to ${version}`, who, (tx) => promote(tx, { modelId, version, policy, ...input }, who));
     hub.emit('model:activated', { modelId, version });
@@ -199,7 +199,7 @@ export class RolloutManager {
   ): Promise<Activation> {
     const { store, hub, scorer } = this.deps;
     const modelId = model.spec.id;
-    await scorer.loadVersion(modelId, target);
+    await scorer.predictorFor(modelId, target);
     const v = await store.getVersion(modelId, target);
     const intent = await store.beginIntent({ modelId, action: 'rollback', version: target, fromVersion: model.activeVersion, actor: who.actor, reason: input.reason, startedAt: who.at });
     const activation = await this.carryOut(model, intent, `rollback to ${target}`, who, (tx) => rollback(tx, { modelId, target, metrics: v?.metrics ?? null, ...input }, who));

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { DIALECTS, dropTestSchemas } from '../helpers/dialects.js';
 import type { Harness } from './harness.js';
 import { openHarness, scoreRows, sendOutcomes, spec, trainingRows } from './harness.js';
@@ -19,8 +19,12 @@ describe.each(DIALECTS)('canary and shadow rollouts on $name', (dialect) => {
     const first = await h.retrain();
     expect(first.result).toMatchObject({ promoted: true });
     expect((await h.put('/api/v1/models/m/retrain/config', { trainer: { type: 'test-fixed', params: challenger } })).statusCode).toBe(200);
+    const preload = vi.spyOn(h.refit.scorer, 'preload');
     const second = await h.retrain();
     expect(second.status).toBe('completed');
+    // The challenger is loaded when its rollout starts, not by the first score routed to it.
+    if (second.result.promoted === false && second.result.newVersion) expect(preload).toHaveBeenCalledWith('m', second.result.newVersion);
+    preload.mockRestore();
     return { champion: first.result.newVersion as string, challenger: second.result.newVersion as string, job: second };
   }
 

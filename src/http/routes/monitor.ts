@@ -1,7 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { RefitError } from '../../errors.js';
 import { parseWindowHours } from '../../monitor/performance.js';
 import type { Refit } from '../../service.js';
 
@@ -64,15 +63,16 @@ export const monitorRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, {
     },
     async (req) => {
       const model = await refit.getModel(req.params.id);
-      const version = await refit.store.getVersion(model.spec.id, req.params.version);
-      if (!version) throw new RefitError('VERSION_NOT_FOUND', `Model '${model.spec.id}' has no version '${req.params.version}'.`);
-      const predictor = await refit.scorer.predictorFor(model.spec.id, version.version);
+      // Loaded outside the serving cache (which keeps a few versions per model), so that asking
+      // about old versions never pushes out the ones serving; throws VERSION_NOT_FOUND.
+      const version = req.params.version;
+      const predictor = await refit.scorer.loadVersion(model.spec.id, version);
       const withImportance = predictor as { importance?: () => { feature: string; gain: number; splits: number }[] };
       if (typeof withImportance.importance !== 'function') {
-        return { modelId: model.spec.id, version: version.version, trainer: predictor.kind, available: false, reason: `${predictor.kind} models have no feature importance; the gbdt trainer has`, features: [] };
+        return { modelId: model.spec.id, version, trainer: predictor.kind, available: false, reason: `${predictor.kind} models have no feature importance; the gbdt trainer has`, features: [] };
       }
       const features = withImportance.importance().sort((a, b) => b.gain - a.gain);
-      return { modelId: model.spec.id, version: version.version, trainer: predictor.kind, available: true, reason: 'gain: total loss reduction of the splits on the feature; splits: how many splits use it', features };
+      return { modelId: model.spec.id, version, trainer: predictor.kind, available: true, reason: 'gain: total loss reduction of the splits on the feature; splits: how many splits use it', features };
     },
   );
 };
