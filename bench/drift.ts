@@ -25,7 +25,7 @@ const flag = (name: string): string | undefined => {
 };
 const dir = argv.find((a, i) => !a.startsWith('--') && (i === 0 || !argv[i - 1].startsWith('--')));
 if (!dir) {
-  console.error('usage: npm run bench:drift -- DIR [--current DIR2] [--rows N] [--repeat 3]');
+  console.error('usage: npm run bench:drift -- DIR [--current DIR2] [--shift S] [--rows N] [--repeat 3]');
   process.exit(2);
 }
 const currentDir = flag('current');
@@ -107,6 +107,8 @@ console.log(
     seconds: round(seconds),
     warm_median_seconds: warm.length ? round(warm[Math.floor(warm.length / 2)]) : null,
     prepare_seconds: round(prepareSeconds),
+    // Preparation (sorting the reference) included, as the SciPy anchor's seconds include its sorts.
+    total_seconds: round(prepareSeconds + seconds),
     drifted_ks_p05: numbers.filter((f) => (f.pValue ?? 1) < 0.05).length,
     drifted_features: report.driftedFeatures,
     model_drifted: report.drifted,

@@ -508,7 +508,7 @@ export class Refit {
     return this.monitor.drift(modelId);
   }
 
-  /** Live performance per version per window (default: 24 one-hour windows... see the route). */
+  /** Live performance per version: `windows` windows of `windowHours` hours ending now (the route's default: 7 of 24 h). */
   async performance(modelId: string, windowHours: number, windows: number): Promise<PerformanceReport> {
     return this.monitor.performance(await this.getModel(modelId), windowHours, windows);
   }

@@ -172,7 +172,7 @@ export interface RolloutPolicy {
   readonly durationHours: number;
   /** Labelled outcomes each arm needs before the live metric may decide. Default 200. */
   readonly minLabels: number;
-  /** Scoring attempts each arm needs before error rate and latency may decide. Default 100. */
+  /** Scoring attempts the challenger (or the watched version) needs before its error rate and latency may decide. Default 100. */
   readonly minScores: number;
   /** Significance level of the champion-vs-challenger test. Default 0.05. */
   readonly significance: number;

@@ -1,13 +1,9 @@
 /** Reading the monitoring endpoints: live metrics per version, drift verdicts in plain words. */
 import type { DriftResult, FeatureDrift, Performance, PerformanceWindow } from './api.js';
 
-/** One version's live primary metric over the windows that had labelled outcomes. */
+/** One version's live primary metric: its most recent window with labelled outcomes (a mean of per-window AUCs would not be an AUC). */
 export interface LiveMetric {
   version: string;
-  /** Mean of the windows' values, weighted by their labelled outcomes. */
-  value: number;
-  /** Labelled outcomes behind it. */
-  count: number;
   /** The most recent window with a value. */
   latest: PerformanceWindow;
 }
@@ -15,17 +11,11 @@ export interface LiveMetric {
 /** Per version, the live primary metric (windows without outcomes or without the metric are left out). */
 export function liveByVersion(perf: Performance): Map<string, LiveMetric> {
   const out = new Map<string, LiveMetric>();
-  const sums = new Map<string, { sum: number; count: number }>();
   for (const w of perf.windows) {
     const v = w.metrics[perf.primaryMetric];
     if (w.count <= 0 || typeof v !== 'number' || !Number.isFinite(v)) continue;
-    const s = sums.get(w.version) ?? { sum: 0, count: 0 };
-    s.sum += v * w.count;
-    s.count += w.count;
-    sums.set(w.version, s);
     const prev = out.get(w.version);
-    const latest = !prev || new Date(w.end).getTime() > new Date(prev.latest.end).getTime() ? w : prev.latest;
-    out.set(w.version, { version: w.version, value: s.sum / s.count, count: s.count, latest });
+    if (!prev || new Date(w.end).getTime() > new Date(prev.latest.end).getTime()) out.set(w.version, { version: w.version, latest: w });
   }
   return out;
 }

@@ -29,7 +29,8 @@ export const useDrift = (id: string) => useQuery({ queryKey: ['drift', id], quer
 
 export const usePerformance = (id: string) => useQuery({ queryKey: ['performance', id], queryFn: () => api.performance(id), ...MONITOR });
 
-export const useRetrainNeeded = (id: string) => useQuery({ queryKey: ['needed', id], queryFn: () => api.retrainNeeded(id), ...MONITOR });
+/** What a check would decide now repeats the drift and performance work of the cards above: refreshed every five minutes (events, "Check now" and saving the config refresh it at once). */
+export const useRetrainNeeded = (id: string) => useQuery({ queryKey: ['needed', id], queryFn: () => api.retrainNeeded(id), staleTime: 60_000, refetchInterval: 300_000 });
 
 export const useChecks = (id: string, limit: number) => useQuery({ queryKey: ['checks', id, limit], queryFn: () => api.checks(id, limit) });
 

@@ -113,7 +113,7 @@ export function MetricChart({
                 <tr>
                   <th scope="col">Version</th>
                   <th scope="col">Test {name}</th>
-                  <th scope="col">Live {name}</th>
+                  <th scope="col">Live {name} (latest window)</th>
                 </tr>
               </thead>
               <tbody>
@@ -129,7 +129,7 @@ export function MetricChart({
                       <td data-testid="live-value">
                         {l ? (
                           <>
-                            {metric(l.value)} <span className="muted small">({l.count} labels)</span>
+                            {metric(l.latest.metrics[primary])} <span className="muted small">({l.latest.count} labels)</span>
                           </>
                         ) : (
                           <span className="muted">no labelled scores yet</span>

@@ -67,7 +67,7 @@ export function TriggersCard({ modelId }: { modelId: string }) {
               and starts the retrain itself.
             </span>
           </p>
-          {n.triggers.length === 0 ? (
+          {n.triggers.every((t) => t.decision === 'disabled') ? (
             <p className="muted">No trigger is on: retrains start on the schedule or by hand.</p>
           ) : (
             <ul className="trigger-list">
