@@ -1,6 +1,6 @@
 import type { Activation, FeatureSpec, ModelVersion, RetrainJob, Task, TimelineEntry, TrainerSpec } from '../domain/entities.js';
 import type { DriftResult } from '../monitor/drift.js';
-import type { PerformanceReport, RetrainNeeded } from '../monitor/monitor.js';
+import type { PerformanceReport } from '../monitor/monitor.js';
 import type { RetrainStatus, ScheduleView } from '../service.js';
 import type { ScoreItem } from '../serve/scorer.js';
 
@@ -94,8 +94,6 @@ export interface Client {
   drift(modelId: string): Promise<DriftResult>;
   /** Live metrics per version in `windows` windows of `windowHours`, ending now. */
   performance(modelId: string, windowHours: number, windows: number): Promise<PerformanceReport>;
-  /** Whether a retrain is needed now, with every trigger's reasoning (nothing is started or stored). */
-  retrainNeeded(modelId: string): Promise<RetrainNeeded>;
   cancelJob(jobId: string): Promise<JobView>;
   /** Wait for a job to end, reporting its stages and progress; resolves with the ended job. */
   followJob(jobId: string, onUpdate: (update: JobUpdate) => void, signal?: AbortSignal): Promise<JobView>;

@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Settings } from '../config/settings.js';
 import { activationDto, jobDto, modelDto, timelineDto, versionDto } from '../http/dto.js';
 import type { DriftResult } from '../monitor/drift.js';
-import type { PerformanceReport, RetrainNeeded } from '../monitor/monitor.js';
+import type { PerformanceReport } from '../monitor/monitor.js';
 import { Refit } from '../service.js';
 import type { ScoreItem } from '../serve/scorer.js';
 import { createStore, isPostgresUrl } from '../store/create-store.js';
@@ -124,10 +124,6 @@ export class DirectClient implements Client {
 
   performance(modelId: string, windowHours: number, windows: number): Promise<PerformanceReport> {
     return asClientErrors(() => this.refit.performance(modelId, windowHours, windows));
-  }
-
-  retrainNeeded(modelId: string): Promise<RetrainNeeded> {
-    return asClientErrors(() => this.refit.retrainNeeded(modelId));
   }
 
   retrain(modelId: string, options: { force: boolean }): Promise<{ jobId: string; status: string; joined: boolean }> {

@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { ERROR_CATALOGUE } from '../errors.js';
 import type { ScoreItem } from '../serve/scorer.js';
 import type { DriftResult } from '../monitor/drift.js';
-import type { PerformanceReport, RetrainNeeded } from '../monitor/monitor.js';
+import type { PerformanceReport } from '../monitor/monitor.js';
 import type { ActivationView, Client, JobUpdate, JobView, ModelView, ScheduleView, StatusView, TimelineView, VersionView } from './client.js';
 import { TERMINAL_STATUSES } from './client.js';
 import { ClientError } from './client-error.js';
@@ -86,10 +86,6 @@ export class HttpClient implements Client {
 
   performance(modelId: string, windowHours: number, windows: number): Promise<PerformanceReport> {
     return this.request('GET', `/api/v1/models/${enc(modelId)}/performance?window=${windowHours}h&windows=${windows}`);
-  }
-
-  retrainNeeded(modelId: string): Promise<RetrainNeeded> {
-    return this.request('GET', `/api/v1/models/${enc(modelId)}/retrain-needed`);
   }
 
   getJob(jobId: string): Promise<JobView> {

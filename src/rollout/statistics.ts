@@ -16,13 +16,11 @@ export function normalCdf(z: number): number {
   return x >= 0 ? 1 - tail : tail;
 }
 
-/** A z-test's statistic and its one-sided p-values. */
+/** A z-test's statistic and its one-sided p-value (the tests here only ask whether a rate is lower). */
 export interface ZTest {
   readonly z: number;
   /** P(Z ≤ z): small when the first proportion is significantly lower. */
   readonly pLower: number;
-  /** P(Z ≥ z): small when the first proportion is significantly higher. */
-  readonly pHigher: number;
 }
 
 /**
@@ -32,14 +30,14 @@ export interface ZTest {
  * well and the test stays O(1). Returns z = 0 (p = 0.5) when there is no variation at all.
  */
 export function twoProportionZTest(s1: number, n1: number, s2: number, n2: number): ZTest {
-  if (n1 <= 0 || n2 <= 0) return { z: 0, pLower: 0.5, pHigher: 0.5 };
+  if (n1 <= 0 || n2 <= 0) return { z: 0, pLower: 0.5 };
   const p1 = s1 / n1;
   const p2 = s2 / n2;
   const pooled = (s1 + s2) / (n1 + n2);
   const se = Math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2));
-  if (se === 0) return { z: 0, pLower: 0.5, pHigher: 0.5 };
+  if (se === 0) return { z: 0, pLower: 0.5 };
   const z = (p1 - p2) / se;
-  return { z, pLower: normalCdf(z), pHigher: 1 - normalCdf(z) };
+  return { z, pLower: normalCdf(z) };
 }
 
 /**
@@ -47,9 +45,9 @@ export function twoProportionZTest(s1: number, n1: number, s2: number, n2: numbe
  * Used by the watch after a promotion, so that a handful of unlucky labels cannot roll a version back.
  */
 export function oneProportionZTest(s: number, n: number, p0: number): ZTest {
-  if (n <= 0 || p0 <= 0 || p0 >= 1) return { z: 0, pLower: 0.5, pHigher: 0.5 };
+  if (n <= 0 || p0 <= 0 || p0 >= 1) return { z: 0, pLower: 0.5 };
   const z = (s / n - p0) / Math.sqrt((p0 * (1 - p0)) / n);
-  return { z, pLower: normalCdf(z), pHigher: 1 - normalCdf(z) };
+  return { z, pLower: normalCdf(z) };
 }
 
 /** The q-quantile (0..1) of values with linear interpolation (NumPy's default); NaN when empty. */
