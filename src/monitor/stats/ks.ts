@@ -11,7 +11,7 @@ export interface KsResult {
 }
 
 /** SciPy's `MAX_AUTO_N`: `method='auto'` is exact up to this sample size. */
-export const KS_MAX_EXACT_N = 10_000;
+const KS_MAX_EXACT_N = 10_000;
 
 function gcd(a: number, b: number): number {
   while (b) {
@@ -95,7 +95,7 @@ export function ksPValue(d: number, n1: number, n2: number): KsResult {
 }
 
 /** KS statistic of two ascending-sorted samples without NaN (SciPy's searchsorted 'right' ECDFs). */
-export function ksStatisticSorted(a: Float64Array, b: Float64Array): number {
+function ksStatisticSorted(a: Float64Array, b: Float64Array): number {
   const n1 = a.length;
   const n2 = b.length;
   let i = 0;

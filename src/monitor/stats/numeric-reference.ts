@@ -39,7 +39,7 @@ export interface NumericReference {
 }
 
 /** Most buckets a reference is cut into (about 15 reference rows each at 1M rows). */
-export const MAX_BUCKETS = 1 << 16;
+const MAX_BUCKETS = 1 << 16;
 
 function bucketOf(v: number, lo: number, scale: number, buckets: number): number {
   const t = (v - lo) * scale;
@@ -71,7 +71,7 @@ function bucketBound(k: number, lo: number, scale: number, buckets: number): num
 }
 
 /** Sorts a[from, to) ascending in place: insertion sort for the few values of a typical bucket. */
-export function sortRange(a: Float64Array, from: number, to: number): void {
+function sortRange(a: Float64Array, from: number, to: number): void {
   if (to - from > 48) {
     a.subarray(from, to).sort();
     return;

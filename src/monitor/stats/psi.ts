@@ -3,7 +3,7 @@ import { sortedFinite } from './ks.js';
 /** PSI bins: 10 bins cut at the reference deciles. */
 export const PSI_BINS = 10;
 /** Share given to an empty bin so that the log stays finite (as in ../shared/bench/gen-reference.py). */
-export const PSI_EMPTY_SHARE = 1e-4;
+const PSI_EMPTY_SHARE = 1e-4;
 
 /** NumPy's `np.linspace(0.1, 0.9, 9)`, bit for bit. */
 const DECILES = (() => {
@@ -36,7 +36,7 @@ export function psiEdges(sortedReference: Float64Array): Float64Array {
 }
 
 /** Number of elements < v in an ascending-sorted array. */
-export function lowerBound(sorted: Float64Array, v: number, lo = 0, hi = sorted.length): number {
+function lowerBound(sorted: Float64Array, v: number, lo = 0, hi = sorted.length): number {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (sorted[mid] < v) lo = mid + 1;

@@ -14,7 +14,7 @@ const LANCZOS = [
 const LOG_SQRT_2PI = 0.9189385332046728;
 
 /** ln Γ(x) for x > 0 (Lanczos, g = 7; relative error about 1e-15). */
-export function logGamma(x: number): number {
+function logGamma(x: number): number {
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
   const z = x - 1;
   let s = LANCZOS[0];

@@ -1,7 +1,7 @@
 import { sortedFinite } from './ks.js';
 
 /** First Wasserstein distance of two ascending-sorted samples: the integral of |F1 - F2| (SciPy's `_cdf_distance`, p = 1). */
-export function wassersteinSorted(a: Float64Array, b: Float64Array): number {
+function wassersteinSorted(a: Float64Array, b: Float64Array): number {
   const n1 = a.length;
   const n2 = b.length;
   let i = 0;
