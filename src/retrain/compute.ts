@@ -3,8 +3,6 @@ import type { Dataset } from '../data/dataset.js';
 import type { FeatureRow, Metrics, ModelSpec } from '../domain/entities.js';
 import { UnrecoverableError } from '../errors.js';
 import { computeMetrics } from '../evaluate/metrics.js';
-import { continueTraining } from '../train/gbdt/gbdt.js';
-import type { GbdtParams } from '../train/gbdt/params.js';
 import { getTrainer, loadPredictor } from '../train/registry.js';
 import type { Predictor } from '../train/trainer.js';
 import type { LabelRow, RawLabelRow } from '../store/store.js';
@@ -90,22 +88,22 @@ export async function trainAndEvaluate(input: ComputeInput, options: ComputeOpti
   const start = performance.now();
   const fitOptions = { signal: options.signal, seed: spec.retrain.seed, validation: split.validation, onProgress: options.onProgress };
   let warmStart: ComputeOutput['warmStart'] = null;
-  let challenger: Predictor;
-  if (trainer.name === 'gbdt' && params.warmStart === true && input.champion?.kind === 'gbdt') {
-    // Warm start: add `numTrees` rounds, learned on this window, to the champion's trees. A
-    // champion that cannot be continued (other features, classes or mode) gets a full retrain.
+  let challenger: Predictor | null = null;
+  if (trainer.continueFrom && input.champion?.kind === trainer.name) {
+    // Warm start (when the params ask for it): continue the champion on this window. A champion
+    // that cannot be continued (other features, classes or mode) gets a full retrain.
     try {
-      const gbdt = params as GbdtParams;
-      challenger = await continueTraining(input.champion.bytes, split.train, gbdt, gbdt.numTrees, fitOptions);
-      warmStart = { continued: true, reason: `added up to ${gbdt.numTrees} rounds to the champion's trees` };
+      const continued = await trainer.continueFrom(input.champion.bytes, split.train, params, fitOptions);
+      if (continued) {
+        challenger = continued.predictor;
+        warmStart = { continued: true, reason: continued.reason };
+      }
     } catch (err) {
       if (options.signal.aborted) throw err;
       warmStart = { continued: false, reason: `full retrain: the champion could not be continued (${(err as Error).message})` };
-      challenger = await trainer.fit(split.train, params, fitOptions);
     }
-  } else {
-    challenger = await trainer.fit(split.train, params, fitOptions);
   }
+  challenger ??= await trainer.fit(split.train, params, fitOptions);
   const trainingMs = Math.round(performance.now() - start);
   options.onProgress?.(1);
 

@@ -42,4 +42,11 @@ export interface Trainer<P = Record<string, unknown>> {
   readonly tasks: readonly ('binary' | 'multiclass' | 'regression')[];
   fit(data: Dataset, params: P, options: FitOptions): Promise<Predictor>;
   load(bytes: Uint8Array): Predictor;
+  /**
+   * Warm start, for trainers that can continue a model: when `params` ask for it, learn on `data`
+   * on top of the champion in `championBytes` (an artifact of this trainer) instead of starting
+   * over, and say what was done. Resolves null when the params do not ask for it; rejects when
+   * this champion cannot be continued (the caller then trains from scratch).
+   */
+  continueFrom?(championBytes: Uint8Array, data: Dataset, params: P, options: FitOptions): Promise<{ predictor: Predictor; reason: string } | null>;
 }

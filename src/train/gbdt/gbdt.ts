@@ -394,6 +394,13 @@ export const gbdtTrainer: Trainer<GbdtParams> = {
   load(bytes: Uint8Array): GbdtPredictor {
     return loadGbdtPredictor(bytes);
   },
+
+  async continueFrom(championBytes: Uint8Array, data: Dataset, params: GbdtParams, options: FitOptions) {
+    const p = gbdtParamsSchema.parse(params);
+    if (!p.warmStart) return null;
+    const predictor = await continueTraining(championBytes, data, p, p.numTrees, options);
+    return { predictor, reason: `added up to ${p.numTrees} rounds to the champion's trees` };
+  },
 };
 
 /**
