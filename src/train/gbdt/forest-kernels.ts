@@ -311,13 +311,15 @@ export function hasMissing(x: Float64Array, cells: number): boolean {
 }
 
 /** Indices into the prediction pool's shared control words. */
-export const PCTRL = { seq: 0, done: 1, ready: 2, next: 3, rows: 4, width: 5, outputs: 6, trees: 7, missing: 8, buffer: 9 } as const;
+export const PCTRL = { seq: 0, done: 1, ready: 2, next: 3, rows: 4, columns: 5, outputs: 6, trees: 7, stride: 8, buffer: 9, sigmoid: 10 } as const;
 /** Rows per cache block: the trees are applied to a block one after the other. */
 export const BLOCK_ROWS = 256;
 
 /** Shared copies of a CompiledForest's arrays and the leaf values, as the prediction worker reads them. */
 export interface ForestBuffers extends ForestArrays {
   readonly value: Float64Array;
+  /** The model's base score of each output. */
+  readonly base: Float64Array;
 }
 
 /** What the prediction worker is started with. */
@@ -326,24 +328,59 @@ export interface PoolWorkerData {
   readonly port: WorkerThreads.MessagePort;
 }
 
-/** Trees [0, trees) over rows [from, to) of the row-major chunk x, block by block, into margins. */
+/**
+ * True when one of `rows` rows from `from` of the column-major chunk x (`columns` columns, `stride`
+ * apart) may be missing. It sums each column instead of testing every value (a NaN or an infinite
+ * value makes the sum's difference with itself NaN): four sums per column, no branch per value.
+ * Infinities and overflowing sums also say yes; the missing-value kernels handle those rows exactly
+ * like the dense ones, only more slowly.
+ */
+function blockMissing(x: Float64Array, from: number, rows: number, columns: number, stride: number): boolean {
+  let a = 0;
+  let b = 0;
+  let c = 0;
+  let d = 0;
+  for (let f = 0; f < columns; f++) {
+    const o = f * stride + from;
+    const end = o + rows;
+    let i = o;
+    for (; i + 3 < end; i += 4) {
+      a += x[i];
+      b += x[i + 1];
+      c += x[i + 2];
+      d += x[i + 3];
+    }
+    for (; i < end; i++) a += x[i];
+  }
+  return a - a + (b - b) + (c - c) + (d - d) !== 0;
+}
+
+/**
+ * Rows [from, to) of the column-major chunk x (feature f of row r at f * stride + r; the forest's
+ * features are pre-multiplied by stride), block by block: each block's margins start at the base
+ * scores, get trees [0, trees), then (when `sigmoid`) their sigmoid, so that the threads share that
+ * work too. A block with a missing value takes the missing-value kernels.
+ */
 function predictRange(
   c: ForestBuffers,
   x: Float64Array,
-  width: number,
+  columns: number,
+  stride: number,
   from: number,
   to: number,
   trees: number,
+  base: Float64Array,
   margins: Float64Array,
   outputs: number,
-  missing: boolean,
+  sigmoid: boolean,
 ): void {
   for (let start = from; start < to; start += BLOCK_ROWS) {
     const rows = Math.min(BLOCK_ROWS, to - start);
-    // Row r of the block at r * width of xb (width 1 in column-major chunks, features pre-multiplied).
-    const xb = x.subarray(start * width);
     const mb = margins.subarray(start * outputs, (start + rows) * outputs);
-    addMarginsAny(c, c.value, xb, width, rows, 0, trees, mb, outputs, missing);
+    for (let o = 0; o < mb.length; o += outputs) for (let k = 0; k < outputs; k++) mb[o + k] = base[k];
+    const missing = blockMissing(x, start, rows, columns, stride);
+    addMarginsAny(c, c.value, x.subarray(start), 1, rows, 0, trees, mb, outputs, missing);
+    if (sigmoid) for (let i = 0; i < mb.length; i++) mb[i] = 1 / (1 + Math.exp(-mb[i]));
   }
 }
 
@@ -355,18 +392,20 @@ function predictRange(
 export function predictShared(
   c: ForestBuffers,
   x: Float64Array,
-  width: number,
+  columns: number,
+  stride: number,
   rows: number,
   trees: number,
+  base: Float64Array,
   margins: Float64Array,
   outputs: number,
-  missing: boolean,
+  sigmoid: boolean,
   ctrl: Int32Array,
 ): void {
   for (;;) {
     const start = Atomics.add(ctrl, PCTRL.next, 1) * BLOCK_ROWS;
     if (start >= rows) return;
-    predictRange(c, x, width, start, Math.min(rows, start + BLOCK_ROWS), trees, margins, outputs, missing);
+    predictRange(c, x, columns, stride, start, Math.min(rows, start + BLOCK_ROWS), trees, base, margins, outputs, sigmoid);
   }
 }
 
@@ -375,7 +414,8 @@ export function predictShared(
  * their compilation (a one-off prediction is what a benchmark or a scoring request measures).
  */
 export function warmUp(): void {
-  const width = 4;
+  const columns = 4;
+  const rows = 2048;
   const nodes = 127;
   const trees = 4;
   const forest: ForestBuffers = {
@@ -387,6 +427,7 @@ export function warmUp(): void {
     roots: new Int32Array(trees),
     treeOutput: new Int32Array(trees),
     value: new Float64Array(nodes),
+    base: new Float64Array([0.5]),
     heap: 1,
     heapBase: new Int32Array(trees),
     leafBase: new Int32Array(trees),
@@ -395,29 +436,31 @@ export function warmUp(): void {
     heapMissingRight: new Int32Array(63),
     heapLeaf: new Int32Array(64),
   };
+  // Column-major, like the pool's chunks: feature f of row r at f * rows + r.
   for (let i = 0; i < nodes; i++) {
     const leaf = i >= 63;
-    forest.feature[i] = i % width;
+    forest.feature[i] = (i % columns) * rows;
     forest.threshold[i] = leaf ? Infinity : ((i * 37) % 11) / 11;
     forest.next[i] = leaf ? i : 2 * i + 1;
     forest.missingRight[i] = i & 1;
-    forest.value[i] = i;
+    forest.value[i] = i / nodes;
     if (leaf) forest.heapLeaf[i - 63] = i;
     else {
-      forest.heapFeature[i] = i % width;
+      forest.heapFeature[i] = forest.feature[i];
       forest.heapThreshold[i] = forest.threshold[i];
       forest.heapMissingRight[i] = i & 1;
     }
   }
-  const rows = 2048;
-  const x = new Float64Array(rows * width);
-  for (let i = 0; i < x.length; i++) x[i] = ((i * 7919) % 1000) / 1000;
+  const dense = new Float64Array(rows * columns);
+  for (let i = 0; i < dense.length; i++) dense[i] = ((i * 7919) % 1000) / 1000;
+  const holes = dense.slice();
+  for (let i = 0; i < holes.length; i += 97) holes[i] = NaN;
   const margins = new Float64Array(rows);
   const ctrl = new Int32Array(16);
   const linked = sameShape({ ...forest, heap: 0 });
   for (let rep = 0; rep < 48; rep++) {
     ctrl[PCTRL.next] = 0;
-    predictShared(rep % 4 < 2 ? sameShape(forest) : linked, x, width, rows, trees, margins, 1, rep % 2 === 1, ctrl);
+    predictShared(rep % 4 < 2 ? sameShape(forest) : linked, rep % 2 === 1 ? holes : dense, columns, rows, rows, trees, forest.base, margins, 1, rep % 8 < 4, ctrl);
   }
 }
 
@@ -442,6 +485,7 @@ export function sameShape(f: ForestBuffers): ForestBuffers {
     heapThreshold: f.heapThreshold,
     heapMissingRight: f.heapMissingRight,
     heapLeaf: f.heapLeaf,
+    base: f.base,
   };
 }
 
@@ -467,7 +511,7 @@ function poolWorkerMain(wt: typeof WorkerThreads): void {
     }
     if (forest !== null) {
       const b = ctrl[PCTRL.buffer];
-      predictShared(forest, x[b], ctrl[PCTRL.width], ctrl[PCTRL.rows], ctrl[PCTRL.trees], margins[b], ctrl[PCTRL.outputs], ctrl[PCTRL.missing] === 1, ctrl);
+      predictShared(forest, x[b], ctrl[PCTRL.columns], ctrl[PCTRL.stride], ctrl[PCTRL.rows], ctrl[PCTRL.trees], forest.base, margins[b], ctrl[PCTRL.outputs], ctrl[PCTRL.sigmoid] === 1, ctrl);
     }
     Atomics.add(ctrl, PCTRL.done, 1);
     Atomics.notify(ctrl, PCTRL.done);
@@ -485,6 +529,7 @@ export function poolSource(): string {
     addMarginsHeapDense.toString(),
     addMarginsHeapMissing.toString(),
     addMarginsAny.toString(),
+    blockMissing.toString(),
     predictRange.toString(),
     predictShared.toString(),
     warmUp.toString(),

@@ -94,35 +94,38 @@ export class GbdtPredictor implements Predictor {
 
   /** Raw scores (margins before the sigmoid / softmax), row-major, `base.length` per row. */
   rawMargins(x: FeatureMatrix): Float64Array {
+    return this.margins(x, false);
+  }
+
+  /** Predict from an encoded matrix whose category codes use this model's levels. */
+  predictMatrix(x: FeatureMatrix): Float64Array {
+    const binary = this.info.task === 'binary';
+    const margins = this.margins(x, binary);
+    if (this.info.task === 'multiclass') return softmaxRows(margins, this.outputs);
+    return margins;
+  }
+
+  /** Margins of every row of x (row-major, `base.length` per row), passed through the sigmoid when `sigmoid`. */
+  private margins(x: FeatureMatrix, sigmoid: boolean): Float64Array {
     const n = x.rows;
     const K = this.outputs;
     const F = this.width;
     const margins = new Float64Array(n * K);
     const base = this.info.base;
-    fillBase(margins, base, n, K);
     const numeric: (Float64Array | null)[] = x.columns.map((c) => (c.kind === 'number' ? c.values : null));
-    const fill = (block: Float64Array, start: number, end: number): void => transposeRows(x, numeric, F, block, start, end);
-    const fillColumns = (chunk: Float64Array, start: number, end: number, stride: number): boolean => copyColumns(x, numeric, F, chunk, start, end, stride);
     const compiled = this.ensemble.compiled();
     const pool = compiled.categories ? null : PredictPool.ready(n);
-    if (pool !== null) {
-      if (pool.addMargins(compiled, this.ensemble.value, F, n, fillColumns, margins, K)) return margins;
-      fillBase(margins, base, n, K);
-    }
+    // On both threads: base scores, trees and sigmoid are applied chunk by chunk there.
+    const fillColumns = (chunk: Float64Array, start: number, end: number, stride: number): void => copyColumns(x, numeric, F, chunk, start, end, stride);
+    if (pool !== null && pool.addMargins(compiled, this.ensemble.value, base, F, n, fillColumns, margins, K, sigmoid)) return margins;
+    fillBase(margins, base, n, K);
     const block = new Float64Array(Math.min(n, BLOCK_ROWS) * F);
     for (let start = 0; start < n; start += BLOCK_ROWS) {
       const end = Math.min(n, start + BLOCK_ROWS);
-      fill(block, start, end);
+      transposeRows(x, numeric, F, block, start, end);
       this.ensemble.addMargins(block, F, end - start, 0, this.ensemble.trees, margins.subarray(start * K, end * K), K);
     }
-    return margins;
-  }
-
-  /** Predict from an encoded matrix whose category codes use this model's levels. */
-  predictMatrix(x: FeatureMatrix): Float64Array {
-    const margins = this.rawMargins(x);
-    if (this.info.task === 'multiclass') return softmaxRows(margins, this.outputs);
-    if (this.info.task === 'binary') sigmoidInPlace(margins);
+    if (sigmoid) sigmoidInPlace(margins);
     return margins;
   }
 
@@ -212,24 +215,13 @@ function transposeRows(x: FeatureMatrix, numeric: readonly (Float64Array | null)
   }
 }
 
-/** Rows [start, end) of x into chunk column-major (feature f at f * stride); true when a value is missing. */
-function copyColumns(x: FeatureMatrix, numeric: readonly (Float64Array | null)[], F: number, chunk: Float64Array, start: number, end: number, stride: number): boolean {
-  let missing = false;
+/** Rows [start, end) of x into chunk column-major (feature f at f * stride). */
+function copyColumns(x: FeatureMatrix, numeric: readonly (Float64Array | null)[], F: number, chunk: Float64Array, start: number, end: number, stride: number): void {
   for (let f = 0; f < F; f++) {
     const col = numeric[f];
-    const at = f * stride - start;
-    if (col !== null) {
-      chunk.set(col.subarray(start, end), f * stride);
-      if (!missing) for (let r = start; r < end; r++) if (col[r] !== col[r]) missing = true;
-    } else {
-      for (let r = start; r < end; r++) {
-        const v = columnValue(x, f, r);
-        chunk[at + r] = v;
-        if (v !== v) missing = true;
-      }
-    }
+    if (col !== null) chunk.set(col.subarray(start, end), f * stride);
+    else for (let r = start, o = f * stride; r < end; r++, o++) chunk[o] = columnValue(x, f, r);
   }
-  return missing;
 }
 
 /** sigmoid of every entry, in place. */
