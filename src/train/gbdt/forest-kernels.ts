@@ -311,7 +311,9 @@ export function hasMissing(x: Float64Array, cells: number): boolean {
 }
 
 /** Indices into the prediction pool's shared control words. */
-export const PCTRL = { seq: 0, done: 1, ready: 2, next: 3, rows: 4, columns: 5, outputs: 6, trees: 7, stride: 8, buffer: 9, sigmoid: 10 } as const;
+export const PCTRL = { seq: 0, done: 1, ready: 2, next: 3, rows: 4, columns: 5, outputs: 6, trees: 7, stride: 8, buffer: 9, link: 10 } as const;
+/** What margins go through after the trees: nothing, the sigmoid (binary) or the softmax of each row (multiclass). */
+export const LINK = { none: 0, sigmoid: 1, softmax: 2 } as const;
 /** Rows per cache block: the trees are applied to a block one after the other. */
 export const BLOCK_ROWS = 256;
 
@@ -358,7 +360,7 @@ function blockMissing(x: Float64Array, from: number, rows: number, columns: numb
 /**
  * Rows [from, to) of the column-major chunk x (feature f of row r at f * stride + r; the forest's
  * features are pre-multiplied by stride), block by block: each block's margins start at the base
- * scores, get trees [0, trees), then (when `sigmoid`) their sigmoid, so that the threads share that
+ * scores, get trees [0, trees), then go through the link (LINK), so that the threads share that
  * work too. A block with a missing value takes the missing-value kernels.
  */
 function predictRange(
@@ -372,7 +374,7 @@ function predictRange(
   base: Float64Array,
   margins: Float64Array,
   outputs: number,
-  sigmoid: boolean,
+  link: number,
 ): void {
   for (let start = from; start < to; start += BLOCK_ROWS) {
     const rows = Math.min(BLOCK_ROWS, to - start);
@@ -380,7 +382,20 @@ function predictRange(
     for (let o = 0; o < mb.length; o += outputs) for (let k = 0; k < outputs; k++) mb[o + k] = base[k];
     const missing = blockMissing(x, start, rows, columns, stride);
     addMarginsAny(c, c.value, x.subarray(start), 1, rows, 0, trees, mb, outputs, missing);
-    if (sigmoid) for (let i = 0; i < mb.length; i++) mb[i] = 1 / (1 + Math.exp(-mb[i]));
+    if (link === 1) for (let i = 0; i < mb.length; i++) mb[i] = 1 / (1 + Math.exp(-mb[i]));
+    else if (link === 2) {
+      for (let o = 0; o < mb.length; o += outputs) {
+        let max = -Infinity;
+        for (let k = 0; k < outputs; k++) if (mb[o + k] > max) max = mb[o + k];
+        let sum = 0;
+        for (let k = 0; k < outputs; k++) {
+          const e = Math.exp(mb[o + k] - max);
+          mb[o + k] = e;
+          sum += e;
+        }
+        for (let k = 0; k < outputs; k++) mb[o + k] /= sum;
+      }
+    }
   }
 }
 
@@ -399,13 +414,13 @@ export function predictShared(
   base: Float64Array,
   margins: Float64Array,
   outputs: number,
-  sigmoid: boolean,
+  link: number,
   ctrl: Int32Array,
 ): void {
   for (;;) {
     const start = Atomics.add(ctrl, PCTRL.next, 1) * BLOCK_ROWS;
     if (start >= rows) return;
-    predictRange(c, x, columns, stride, start, Math.min(rows, start + BLOCK_ROWS), trees, base, margins, outputs, sigmoid);
+    predictRange(c, x, columns, stride, start, Math.min(rows, start + BLOCK_ROWS), trees, base, margins, outputs, link);
   }
 }
 
@@ -455,12 +470,16 @@ export function warmUp(): void {
   for (let i = 0; i < dense.length; i++) dense[i] = ((i * 7919) % 1000) / 1000;
   const holes = dense.slice();
   for (let i = 0; i < holes.length; i += 97) holes[i] = NaN;
-  const margins = new Float64Array(rows);
+  const margins = new Float64Array(rows * 2);
   const ctrl = new Int32Array(16);
   const linked = sameShape({ ...forest, heap: 0 });
-  for (let rep = 0; rep < 48; rep++) {
+  // Two outputs (trees alternate between them), for the softmax.
+  const pair = sameShape({ ...forest, treeOutput: Int32Array.from({ length: trees }, (_, t) => t & 1), base: new Float64Array([0.25, -0.25]) });
+  for (let rep = 0; rep < 64; rep++) {
     ctrl[PCTRL.next] = 0;
-    predictShared(rep % 4 < 2 ? sameShape(forest) : linked, rep % 2 === 1 ? holes : dense, columns, rows, rows, trees, forest.base, margins, 1, rep % 8 < 4, ctrl);
+    const x = rep % 2 === 1 ? holes : dense;
+    if (rep % 8 === 6) predictShared(pair, x, columns, rows, rows, trees, pair.base, margins, 2, LINK.softmax, ctrl);
+    else predictShared(rep % 4 < 2 ? sameShape(forest) : linked, x, columns, rows, rows, trees, forest.base, margins, 1, rep % 8 < 4 ? LINK.sigmoid : LINK.none, ctrl);
   }
 }
 
@@ -511,7 +530,7 @@ function poolWorkerMain(wt: typeof WorkerThreads): void {
     }
     if (forest !== null) {
       const b = ctrl[PCTRL.buffer];
-      predictShared(forest, x[b], ctrl[PCTRL.columns], ctrl[PCTRL.stride], ctrl[PCTRL.rows], ctrl[PCTRL.trees], forest.base, margins[b], ctrl[PCTRL.outputs], ctrl[PCTRL.sigmoid] === 1, ctrl);
+      predictShared(forest, x[b], ctrl[PCTRL.columns], ctrl[PCTRL.stride], ctrl[PCTRL.rows], ctrl[PCTRL.trees], forest.base, margins[b], ctrl[PCTRL.outputs], ctrl[PCTRL.link], ctrl);
     }
     Atomics.add(ctrl, PCTRL.done, 1);
     Atomics.notify(ctrl, PCTRL.done);
@@ -524,6 +543,7 @@ export function poolSource(): string {
     "'use strict';",
     `const PCTRL = ${JSON.stringify(PCTRL)};`,
     `const BLOCK_ROWS = ${BLOCK_ROWS};`,
+    `const LINK = ${JSON.stringify(LINK)};`,
     addMarginsDense.toString(),
     addMarginsMissing.toString(),
     addMarginsHeapDense.toString(),

@@ -3,6 +3,7 @@ import type { FeatureMatrix } from '../../data/dataset.js';
 import type { FeatureRow, FeatureSpec, Task } from '../../domain/entities.js';
 import type { Predictor } from '../trainer.js';
 import { Ensemble } from './ensemble.js';
+import { LINK } from './forest-kernels.js';
 import { PredictPool } from './predict-pool.js';
 
 /** Everything a fitted gbdt model consists of besides its trees. */
@@ -94,19 +95,17 @@ export class GbdtPredictor implements Predictor {
 
   /** Raw scores (margins before the sigmoid / softmax), row-major, `base.length` per row. */
   rawMargins(x: FeatureMatrix): Float64Array {
-    return this.margins(x, false);
+    return this.margins(x, LINK.none);
   }
 
   /** Predict from an encoded matrix whose category codes use this model's levels. */
   predictMatrix(x: FeatureMatrix): Float64Array {
-    const binary = this.info.task === 'binary';
-    const margins = this.margins(x, binary);
-    if (this.info.task === 'multiclass') return softmaxRows(margins, this.outputs);
-    return margins;
+    const task = this.info.task;
+    return this.margins(x, task === 'binary' ? LINK.sigmoid : task === 'multiclass' ? LINK.softmax : LINK.none);
   }
 
-  /** Margins of every row of x (row-major, `base.length` per row), passed through the sigmoid when `sigmoid`. */
-  private margins(x: FeatureMatrix, sigmoid: boolean): Float64Array {
+  /** Margins of every row of x (row-major, `base.length` per row), passed through `link` (a LINK). */
+  private margins(x: FeatureMatrix, link: number): Float64Array {
     const n = x.rows;
     const K = this.outputs;
     const F = this.width;
@@ -115,9 +114,9 @@ export class GbdtPredictor implements Predictor {
     const numeric: (Float64Array | null)[] = x.columns.map((c) => (c.kind === 'number' ? c.values : null));
     const compiled = this.ensemble.compiled();
     const pool = compiled.categories ? null : PredictPool.ready(n);
-    // On both threads: base scores, trees and sigmoid are applied chunk by chunk there.
+    // On both threads: base scores, trees and link are applied chunk by chunk there.
     const fillColumns = (chunk: Float64Array, start: number, end: number, stride: number): void => copyColumns(x, numeric, F, chunk, start, end, stride);
-    if (pool !== null && pool.addMargins(compiled, this.ensemble.value, base, F, n, fillColumns, margins, K, sigmoid)) return margins;
+    if (pool !== null && pool.addMargins(compiled, this.ensemble.value, base, F, n, fillColumns, margins, K, link)) return margins;
     fillBase(margins, base, n, K);
     const block = new Float64Array(Math.min(n, BLOCK_ROWS) * F);
     for (let start = 0; start < n; start += BLOCK_ROWS) {
@@ -125,7 +124,8 @@ export class GbdtPredictor implements Predictor {
       transposeRows(x, numeric, F, block, start, end);
       this.ensemble.addMargins(block, F, end - start, 0, this.ensemble.trees, margins.subarray(start * K, end * K), K);
     }
-    if (sigmoid) sigmoidInPlace(margins);
+    if (link === LINK.sigmoid) sigmoidInPlace(margins);
+    else if (link === LINK.softmax) softmaxRows(margins, K);
     return margins;
   }
 

@@ -100,7 +100,7 @@ export class PredictPool {
 
   /**
    * Write the margins of `rows` rows into `out` (row-major, `outputs` per row): the base scores
-   * plus trees [0, c.trees), then their sigmoid when `sigmoid`. `fill(x, start, end, stride)`
+   * plus trees [0, c.trees), through `link` (a LINK). `fill(x, start, end, stride)`
    * writes rows [start, end) column-major into x (feature f of row start + i at f * stride + i).
    * Chunks are column-major so that filling one is a copy per column rather than a transpose (this
    * thread's work, while the other predicts); the kernels read feature f of a row at
@@ -116,7 +116,7 @@ export class PredictPool {
     fill: (x: Float64Array, start: number, end: number, stride: number) => void,
     out: Float64Array,
     outputs: number,
-    sigmoid: boolean,
+    link: number,
   ): boolean {
     this.share(c, value, base, width, outputs);
     const forest = this.forest as ForestBuffers;
@@ -132,14 +132,14 @@ export class PredictPool {
       ctrl[PCTRL.stride] = CHUNK_STRIDE;
       ctrl[PCTRL.outputs] = outputs;
       ctrl[PCTRL.trees] = c.trees;
-      ctrl[PCTRL.sigmoid] = sigmoid ? 1 : 0;
+      ctrl[PCTRL.link] = link;
       Atomics.store(ctrl, PCTRL.next, 0);
       Atomics.store(ctrl, PCTRL.done, 0);
       Atomics.add(ctrl, PCTRL.seq, 1);
       Atomics.notify(ctrl, PCTRL.seq);
       // While the worker starts on this chunk, load the next one, then join in on this one.
       if (start + CHUNK_ROWS < rows) load(1 - b, start + CHUNK_ROWS);
-      predictShared(forest, this.x[b], width, CHUNK_STRIDE, n, c.trees, forest.base, this.margins[b], outputs, sigmoid, ctrl);
+      predictShared(forest, this.x[b], width, CHUNK_STRIDE, n, c.trees, forest.base, this.margins[b], outputs, link, ctrl);
       while (Atomics.load(ctrl, PCTRL.done) === 0) {
         if (Atomics.wait(ctrl, PCTRL.done, 0, WORKER_TIMEOUT_MS) === 'timed-out') {
           this.failed = true;
