@@ -420,7 +420,6 @@ export function predictShared(
   for (;;) {
     const start = Atomics.add(ctrl, PCTRL.next, 1) * BLOCK_ROWS;
     if (start >= rows) return;
-    const g = globalThis as any; g.__B = (g.__B ?? 0) + Math.min(rows, start + BLOCK_ROWS) - start;
     predictRange(c, x, columns, stride, start, Math.min(rows, start + BLOCK_ROWS), trees, base, margins, outputs, link);
   }
 }
@@ -531,9 +530,7 @@ function poolWorkerMain(wt: typeof WorkerThreads): void {
     }
     if (forest !== null) {
       const b = ctrl[PCTRL.buffer];
-      const q0 = performance.now(); (globalThis as any).__B = 0;
       predictShared(forest, x[b], ctrl[PCTRL.columns], ctrl[PCTRL.stride], ctrl[PCTRL.rows], ctrl[PCTRL.trees], forest.base, margins[b], ctrl[PCTRL.outputs], ctrl[PCTRL.link], ctrl);
-      ctrl[12] += Math.round((performance.now() - q0) * 1000); ctrl[13] += (globalThis as any).__B;
     }
     Atomics.add(ctrl, PCTRL.done, 1);
     Atomics.notify(ctrl, PCTRL.done);

@@ -124,10 +124,7 @@ export class PredictPool {
     const ctrl = this.ctrl;
     const load = (b: number, start: number): void => fill(this.x[b], start, Math.min(rows, start + CHUNK_ROWS), CHUNK_STRIDE);
     let b = 0;
-    const T = ((globalThis as any).__T ??= { load: 0, own: 0, wait: 0, copy: 0, first: 0, chunks: 0 });
-    let q = performance.now();
     load(0, 0);
-    T.first += performance.now() - q;
     for (let start = 0; start < rows; start += CHUNK_ROWS) {
       const n = Math.min(rows, start + CHUNK_ROWS) - start;
       ctrl[PCTRL.buffer] = b;
@@ -142,9 +139,7 @@ export class PredictPool {
       Atomics.add(ctrl, PCTRL.seq, 1);
       Atomics.notify(ctrl, PCTRL.seq);
       // While the worker starts on this chunk, load the next one, then join in on this one.
-      q = performance.now();
       if (start + CHUNK_ROWS < rows) load(1 - b, start + CHUNK_ROWS);
-      T.load += performance.now() - q; q = performance.now(); T.chunks++;
       predictShared(forest, this.x[b], width, CHUNK_STRIDE, n, c.trees, forest.base, this.margins[b], outputs, link, ctrl);
       while (Atomics.load(ctrl, PCTRL.done) === 0) {
         if (Atomics.wait(ctrl, PCTRL.done, 0, WORKER_TIMEOUT_MS) === 'timed-out') {
@@ -152,9 +147,7 @@ export class PredictPool {
           return false;
         }
       }
-      T.own += performance.now() - q; q = performance.now();
       out.set(this.margins[b].subarray(0, n * outputs), start * outputs);
-      T.copy += performance.now() - q;
       b = 1 - b;
     }
     return true;
