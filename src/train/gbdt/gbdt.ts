@@ -356,9 +356,11 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
     // (once per process) now, once training's memory is given back, if it did not start with
     // training, and wait for it, so that the model's first batch finds both threads (without the
     // wait, a batch in the first ~0.15 s after a big fit ran on one thread, at half the speed).
-    team.close();
+    // Training's threads are told to end first, and waited for too, so that their teardown does
+    // not compete with that batch.
+    const stopping = team.stop();
     PredictPool.warm();
-    await PredictPool.whenReady();
+    await Promise.all([stopping, PredictPool.whenReady()]);
     report(options.onProgress, 1);
     return new GbdtPredictor(
       {

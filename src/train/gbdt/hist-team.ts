@@ -225,14 +225,25 @@ export class HistTeam {
     }
   }
 
-  /** Stop the workers. */
+  /** Stop the workers (their threads end in the background). */
   close(): void {
     if (this.workers.length === 0) return;
     Atomics.store(this.ctrl, CTRL.cmd, CMD.exit);
     Atomics.add(this.ctrl, CTRL.seq, 1);
     Atomics.notify(this.ctrl, CTRL.seq);
-    for (const w of this.workers) void w.terminate();
+    this.stopped = Promise.all(this.workers.map((w) => w.terminate())).then(() => undefined);
     for (const p of this.ports) p.close();
     this.workers.length = 0;
   }
+
+  /**
+   * Stop the workers and wait until their threads have ended, so that tearing them down does not
+   * compete for the processor with whatever runs next (a first prediction, say).
+   */
+  async stop(): Promise<void> {
+    this.close();
+    await this.stopped;
+  }
+
+  private stopped: Promise<void> = Promise.resolve();
 }
