@@ -126,6 +126,10 @@ export class Scheduler {
     const entries = await this.entries();
     const states = await store.getScheduleStates(entries.map((e) => e.id));
     const decisions: TickDecision[] = [];
+    // Models whose trigger checks are due: run after every due retrain has been enqueued, so
+    // that a slow check (drift and performance over a large window) never delays another
+    // model's scheduled retrain.
+    const checks: string[] = [];
     for (const e of entries) {
       // Never fire for occurrences from before the schedule existed.
       const last = states.get(e.id)?.lastOccurrenceAt ?? e.createdAt;
@@ -134,13 +138,7 @@ export class Scheduler {
         logger?.warn({ scheduleId: e.id, missed: due.missed.map((d) => d.toISOString()), catchUp: e.schedule.catchUp }, `${due.missed.length} missed occurrence(s) will not run`);
       }
       if (due.occurrence && e.kind === 'check') {
-        if (await store.claimOccurrence(e.id, due.occurrence)) {
-          try {
-            await this.deps.onCheck?.(e.modelId);
-          } catch (err) {
-            logger?.error({ err, modelId: e.modelId }, 'trigger check failed');
-          }
-        }
+        if (await store.claimOccurrence(e.id, due.occurrence)) checks.push(e.modelId);
         continue;
       }
       if (due.occurrence) {
@@ -162,6 +160,14 @@ export class Scheduler {
         await store.claimOccurrence(e.id, due.lastOccurrence);
         if (e.kind === 'check') continue;
         decisions.push({ scheduleId: e.id, modelId: e.modelId, occurrence: null, missed: due.missed.length, outcome: 'missed', jobId: null });
+      }
+    }
+    for (const modelId of checks) {
+      try {
+        await this.deps.onCheck?.(modelId);
+      } catch (err) {
+        // One model's failing check must not keep the others from running.
+        logger?.error({ err, modelId }, 'trigger check failed');
       }
     }
     return decisions;

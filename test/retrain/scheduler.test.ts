@@ -1,11 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/data/random.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { inlineExecutor } from '../../src/retrain/executor.js';
 import { retryDelayMs } from '../../src/retrain/runner.js';
+import { Scheduler } from '../../src/retrain/scheduler.js';
 import { Refit } from '../../src/service.js';
 import { createStore } from '../../src/store/create-store.js';
 import { gatedExecutor, openTestApp, type TestApp } from '../helpers/app.js';
@@ -95,6 +97,43 @@ describe.each(DIALECTS)('schedules and the job runner on $name', (dialect) => {
       // The monitor's trigger checks, hourly by default.
       expect.objectContaining({ id: 'churn/checks', modelId: 'churn', kind: 'check', default: true, nextRunAt: '2026-11-23T07:00:00.000Z' }),
     ]);
+  });
+
+  it('runs trigger checks after every due retrain is started, and a failing check neither stops the others nor the tick', async () => {
+    for (const id of ['a', 'b']) {
+      await req('POST', '/api/v1/models', { ...SPEC, id });
+      // Retrains on the hour, like the checks (hourly by default).
+      await req('PUT', `/api/v1/models/${id}/retrain/config`, { schedule: '0 * * * *', timezone: 'UTC' });
+    }
+    const order: string[] = [];
+    const errors: unknown[] = [];
+    const queue = {
+      ...t.refit.queue,
+      enqueue: async (modelId: string) => {
+        order.push(`retrain ${modelId}`);
+        return t.refit.queue.enqueue(modelId, { trigger: 'schedule' });
+      },
+    } as typeof t.refit.queue;
+    const scheduler = new Scheduler({
+      store: t.refit.store,
+      clock: t.clock,
+      queue,
+      defaultTimezone: 'UTC',
+      logger: { error: (obj: unknown) => errors.push(obj), warn: () => undefined, info: () => undefined } as unknown as Logger,
+      onCheck: async (modelId) => {
+        order.push(`check ${modelId}`);
+        if (modelId === 'a') throw new Error('check blew up');
+      },
+    });
+    t.clock.set('2026-11-23T07:00:10Z');
+    const decisions = await scheduler.tick();
+    expect(decisions.map((d) => [d.modelId, d.outcome])).toEqual([
+      ['a', 'started'],
+      ['b', 'started'],
+    ]);
+    expect(order).toEqual(['retrain a', 'retrain b', 'check a', 'check b']);
+    expect(errors).toEqual([expect.objectContaining({ modelId: 'a', err: expect.objectContaining({ message: 'check blew up' }) })]);
+    await t.refit.queue.whenIdle();
   });
 
   it('after downtime skips missed runs by default, or runs exactly one with catchUp "once"', async () => {
