@@ -245,6 +245,11 @@ describe.each(DIALECTS)('canary and shadow rollouts on $name', (dialect) => {
     const back = await h.post('/api/v1/models/m/rollback', { version: champion, reason: 'false alarm' });
     expect(back.statusCode).toBe(200);
     expect((await h.get('/api/v1/models/m/timeline')).json().items[0]).toMatchObject({ action: 'rollback', version: champion, actor: 'api', reason: 'false alarm' });
+    // Like promote, a rollback records who asks when the caller says.
+    const again = await h.post('/api/v1/models/m/rollback', { version: challenger, reason: 'it was right after all', actor: 'alice' });
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toMatchObject({ action: 'rollback', toVersion: challenger, actor: 'alice' });
+    expect((await h.get('/api/v1/models/m/timeline')).json().items[0]).toMatchObject({ action: 'rollback', version: challenger, actor: 'alice', reason: 'it was right after all' });
   });
 
   it('stops a canary by hand and refuses what cannot be done with problem+json', async () => {

@@ -90,9 +90,13 @@ export const modelRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { r
         summary: 'Activate an earlier version (default: the one active before the current one)',
         params: modelParams,
         // Nullish: a POST without a body means "the previous version".
-        body: z.object({ version: z.string().min(1).optional(), reason: z.string().min(1).max(2000).optional() }).strict().nullish(),
+        // `actor`: who asks (recorded on the activation and the timeline), as for promote; default 'api'.
+        body: z
+          .object({ version: z.string().min(1).optional(), reason: z.string().min(1).max(2000).optional(), actor: z.string().min(1).max(200).optional() })
+          .strict()
+          .nullish(),
       },
     },
-    async (req) => activationDto(await refit.rollback(req.params.id, req.body?.version, 'api', req.body?.reason)),
+    async (req) => activationDto(await refit.rollback(req.params.id, req.body?.version, req.body?.actor ?? 'api', req.body?.reason)),
   );
 };
