@@ -1,7 +1,7 @@
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { DIALECTS, dropTestSchemas } from '../helpers/dialects.js';
 import type { Harness } from './harness.js';
-import { openHarness, scoreRows, sendOutcomes, spec, trainingRows } from './harness.js';
+import { capturingLogger, openHarness, scoreRows, sendOutcomes, spec, trainingRows } from './harness.js';
 
 afterAll(dropTestSchemas);
 
@@ -267,5 +267,23 @@ describe.each(DIALECTS)('canary and shadow rollouts on $name', (dialect) => {
     expect(unknown.json()).toMatchObject({ code: 'VERSION_NOT_FOUND', status: 404 });
     const missing = await h.post('/api/v1/models/nope/rollout/evaluate');
     expect(missing.json()).toMatchObject({ code: 'MODEL_NOT_FOUND', status: 404 });
+  });
+  it('a failing rollout evaluation in the periodic checks is logged and the trigger checks still run', async () => {
+    const { logger, lines } = capturingLogger();
+    h = await openHarness(await dialect.open(), { logger });
+    await h.post('/api/v1/models', spec({ policy: 'canary', canaryShare: 0.1 }));
+    await h.post('/api/v1/models/m/labels', { items: trainingRows(60) });
+    await h.retrain();
+    const evaluate = vi.spyOn(h.refit.rollouts, 'evaluate').mockRejectedValue(new Error('store unreachable'));
+    const before = (await h.get('/api/v1/models/m/checks')).json().items.length;
+    const result = await h.refit.runChecks('m');
+    expect(evaluate).toHaveBeenCalledWith('m');
+    expect(result).toHaveProperty('needed');
+    // The checks ran and were stored (a row per trigger).
+    const after = (await h.get('/api/v1/models/m/checks')).json().items;
+    expect(after.length).toBeGreaterThan(before);
+    expect(after[0].checkedAt).toBe(result.checkedAt);
+    expect(lines.filter((l) => l.msg === 'rollout evaluation failed')).toEqual([expect.objectContaining({ modelId: 'm', err: expect.objectContaining({ message: 'store unreachable' }) })]);
+    evaluate.mockRestore();
   });
 });

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
 import { z } from 'zod';
 import { ManualClock } from '../../src/domain/clock.js';
 import { mulberry32 } from '../../src/data/random.js';
@@ -81,9 +82,16 @@ export interface Harness {
 }
 
 /** Open a harness on a store (the same store can be opened again to simulate a restart). */
-export async function openHarness(store: Store, options: { clock?: ManualClock; seed?: number } = {}): Promise<Harness> {
+export async function openHarness(store: Store, options: { clock?: ManualClock; seed?: number; logger?: Logger } = {}): Promise<Harness> {
   const clock = options.clock ?? new ManualClock('2026-11-23T06:00:00Z');
-  const refit = new Refit({ store, clock, executor: inlineExecutor, routingRandom: mulberry32(options.seed ?? 7), stopwatch: () => virtualMs });
+  const refit = new Refit({
+    store,
+    clock,
+    executor: inlineExecutor,
+    routingRandom: mulberry32(options.seed ?? 7),
+    stopwatch: () => virtualMs,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
   const app = await buildApp(refit);
   const inject = (method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown) =>
     app.inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }) }) as unknown as Promise<{ statusCode: number; json: () => any; headers: Record<string, unknown> }>;
@@ -132,4 +140,11 @@ export async function sendOutcomes(h: Harness, items: readonly { scoreId: string
     const res = await h.post('/api/v1/models/m/labels', { items: batch });
     if (res.statusCode !== 201) throw new Error(`labels refused: ${res.statusCode} ${JSON.stringify(res.json())}`);
   }
+}
+
+/** A pino logger that keeps what it writes (as parsed lines) instead of printing it. */
+export function capturingLogger(): { logger: Logger; lines: { level: number; msg: string; modelId?: string; err?: { message: string } }[] } {
+  const lines: { level: number; msg: string }[] = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  return { logger, lines };
 }

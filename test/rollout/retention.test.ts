@@ -1,7 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DIALECTS, dropTestSchemas } from '../helpers/dialects.js';
 import type { Harness } from './harness.js';
-import { openHarness, spec, trainingRows } from './harness.js';
+import { capturingLogger, openHarness, spec, trainingRows } from './harness.js';
 
 afterAll(dropTestSchemas);
 
@@ -66,6 +66,30 @@ describe.each(DIALECTS)('artifact retention on $name', (dialect) => {
     expect(refused.json()).toMatchObject({ code: 'VERSION_NOT_RETAINED' });
     expect((await h.post('/api/v1/models/m/promote', { version: v2, reason: 'try' })).json()).toMatchObject({ code: 'VERSION_NOT_RETAINED' });
     expect((await h.post('/api/v1/models/m/rollback', { version: v3 })).statusCode).toBe(200);
+  });
+
+  it('a failing cleanup after a retrain is logged and does not fail the retrain that already committed', async () => {
+    const { logger, lines } = capturingLogger();
+    h = await openHarness(await dialect.open(), { logger });
+    await h.post('/api/v1/models', spec({ policy: 'direct', keepVersions: 1 }));
+    await h.post('/api/v1/models/m/labels', { items: trainingRows(20, 1) });
+    // The first transaction after the promotion is the cleanup's: make it fail.
+    const store = h.refit.store;
+    const transaction = store.transaction.bind(store);
+    let failNext = false;
+    h.refit.hub.on('model:activated', () => (failNext = true));
+    store.transaction = (async (fn: never) => {
+      if (failNext) {
+        failNext = false;
+        throw new Error('disk full');
+      }
+      return transaction(fn);
+    }) as typeof store.transaction;
+    const job = await h.retrain();
+    expect(job.status).toBe('completed');
+    expect((await h.get('/api/v1/models/m')).json().activeVersion).toBe(job.result.newVersion);
+    expect(lines.filter((l) => l.msg === 'retention cleanup failed')).toEqual([expect.objectContaining({ modelId: 'm', err: expect.objectContaining({ message: 'disk full' }) })]);
+    expect((await h.get('/api/v1/models/m/timeline')).json().items.filter((e: { action: string }) => e.action === 'retention.cleanup')).toEqual([]);
   });
 
   it('frees nothing that a kept version shares (content-addressed artifacts)', async () => {
