@@ -128,7 +128,7 @@ export class HistTeam {
       leafValue: new Float64Array(alloc(8 * nodes)),
       y: labels,
       margins: new Float64Array(alloc(8 * rows * outputs)),
-      probs: new Float64Array(alloc(outputs > 1 ? 8 * rows * outputs : 8)),
+      probs: new Float32Array(alloc(outputs > 1 ? 4 * rows * outputs : 4)),
       args: new Int32Array(alloc(4 * 16)),
       fargs: new Float64Array(alloc(8)),
     };

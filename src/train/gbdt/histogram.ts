@@ -72,7 +72,11 @@ export interface BuildPlan {
   /** Labels (Float32 when every label is a small integer: classes). */
   readonly y: Float64Array | Float32Array;
   readonly margins: Float64Array;
-  readonly probs: Float64Array;
+  /**
+   * Float32, like the gradients they become (half the memory: 9.6 MB less for 800,000 rows and
+   * three classes).
+   */
+  readonly probs: Float32Array;
   /** Small arguments of the current command (see ARG), and the Huber delta. */
   readonly args: Int32Array;
   readonly fargs: Float64Array;
@@ -113,7 +117,7 @@ export function planFromBuffers(b: PlanBuffers): BuildPlan {
     leafValue: new Float64Array(b.leafValue),
     y: b.y.byteLength === 4 * b.rows ? new Float32Array(b.y) : new Float64Array(b.y),
     margins: new Float64Array(b.margins),
-    probs: new Float64Array(b.probs),
+    probs: new Float32Array(b.probs),
     args: new Int32Array(b.args),
     fargs: new Float64Array(b.fargs),
   };
