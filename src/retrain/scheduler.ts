@@ -130,47 +130,55 @@ export class Scheduler {
     // that a slow check (drift and performance over a large window) never delays another
     // model's scheduled retrain.
     const checks: string[] = [];
-    for (const e of entries) {
-      // Never fire for occurrences from before the schedule existed.
-      const last = states.get(e.id)?.lastOccurrenceAt ?? e.createdAt;
-      const due = dueRun(e.schedule, last, now, this.deps.graceMs);
-      if (due.missed.length > 0) {
-        logger?.warn({ scheduleId: e.id, missed: due.missed.map((d) => d.toISOString()), catchUp: e.schedule.catchUp }, `${due.missed.length} missed occurrence(s) will not run`);
-      }
-      if (due.occurrence && e.kind === 'check') {
-        if (await store.claimOccurrence(e.id, due.occurrence)) checks.push(e.modelId);
-        continue;
-      }
-      if (due.occurrence) {
-        if (!(await store.claimOccurrence(e.id, due.occurrence))) {
-          decisions.push({ scheduleId: e.id, modelId: e.modelId, occurrence: due.occurrence.toISOString(), missed: due.missed.length, outcome: 'claimed-elsewhere', jobId: null });
+    try {
+      for (const e of entries) {
+        // Never fire for occurrences from before the schedule existed.
+        const last = states.get(e.id)?.lastOccurrenceAt ?? e.createdAt;
+        const due = dueRun(e.schedule, last, now, this.deps.graceMs);
+        if (due.missed.length > 0) {
+          logger?.warn({ scheduleId: e.id, missed: due.missed.map((d) => d.toISOString()), catchUp: e.schedule.catchUp }, `${due.missed.length} missed occurrence(s) will not run`);
+        }
+        if (due.occurrence && e.kind === 'check') {
+          if (await store.claimOccurrence(e.id, due.occurrence)) checks.push(e.modelId);
           continue;
         }
-        try {
-          const { job } = await queue.enqueue(e.modelId, { trigger: 'schedule' });
-          await store.setScheduleJob(e.id, job.id);
-          decisions.push({ scheduleId: e.id, modelId: e.modelId, occurrence: due.occurrence.toISOString(), missed: due.missed.length, outcome: 'started', jobId: job.id });
-        } catch (err) {
-          if (!(err instanceof RefitError && err.code === 'RETRAIN_IN_PROGRESS')) throw err;
-          const jobId = (err.extra.jobId as string | null) ?? null;
-          logger?.info({ scheduleId: e.id, jobId }, 'scheduled retrain not started: one is already pending or running');
-          decisions.push({ scheduleId: e.id, modelId: e.modelId, occurrence: due.occurrence.toISOString(), missed: due.missed.length, outcome: 'in-progress', jobId });
+        if (due.occurrence) {
+          if (!(await store.claimOccurrence(e.id, due.occurrence))) {
+            decisions.push({ scheduleId: e.id, modelId: e.modelId, occurrence: due.occurrence.toISOString(), missed: due.missed.length, outcome: 'claimed-elsewhere', jobId: null });
+            continue;
+          }
+          try {
+            const { job } = await queue.enqueue(e.modelId, { trigger: 'schedule' });
+            await store.setScheduleJob(e.id, job.id);
+            decisions.push({ scheduleId: e.id, modelId: e.modelId, occurrence: due.occurrence.toISOString(), missed: due.missed.length, outcome: 'started', jobId: job.id });
+          } catch (err) {
+            if (!(err instanceof RefitError && err.code === 'RETRAIN_IN_PROGRESS')) throw err;
+            const jobId = (err.extra.jobId as string | null) ?? null;
+            logger?.info({ scheduleId: e.id, jobId }, 'scheduled retrain not started: one is already pending or running');
+            decisions.push({ scheduleId: e.id, modelId: e.modelId, occurrence: due.occurrence.toISOString(), missed: due.missed.length, outcome: 'in-progress', jobId });
+          }
+        } else if (due.lastOccurrence && due.lastOccurrence.getTime() > last.getTime()) {
+          await store.claimOccurrence(e.id, due.lastOccurrence);
+          if (e.kind === 'check') continue;
+          decisions.push({ scheduleId: e.id, modelId: e.modelId, occurrence: null, missed: due.missed.length, outcome: 'missed', jobId: null });
         }
-      } else if (due.lastOccurrence && due.lastOccurrence.getTime() > last.getTime()) {
-        await store.claimOccurrence(e.id, due.lastOccurrence);
-        if (e.kind === 'check') continue;
-        decisions.push({ scheduleId: e.id, modelId: e.modelId, occurrence: null, missed: due.missed.length, outcome: 'missed', jobId: null });
       }
+    } finally {
+      // Claimed checks run even when starting a retrain failed (their occurrence is already taken).
+      await this.runChecks(checks);
     }
-    for (const modelId of checks) {
+    return decisions;
+  }
+
+  /** Each model's trigger checks in turn; one model's failing check must not keep the others from running. */
+  private async runChecks(modelIds: readonly string[]): Promise<void> {
+    for (const modelId of modelIds) {
       try {
         await this.deps.onCheck?.(modelId);
       } catch (err) {
-        // One model's failing check must not keep the others from running.
-        logger?.error({ err, modelId }, 'trigger check failed');
+        this.deps.logger?.error({ err, modelId }, 'trigger check failed');
       }
     }
-    return decisions;
   }
 
   /** Start checking on the clock: wake at the next occurrence (at most every `maxSleepMs`). */

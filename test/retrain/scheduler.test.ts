@@ -136,6 +136,30 @@ describe.each(DIALECTS)('schedules and the job runner on $name', (dialect) => {
     await t.refit.queue.whenIdle();
   });
 
+  it('still runs the claimed trigger checks when starting a due retrain fails', async () => {
+    for (const id of ['a', 'b']) {
+      await req('POST', '/api/v1/models', { ...SPEC, id });
+      await req('PUT', `/api/v1/models/${id}/retrain/config`, { schedule: '0 * * * *', timezone: 'UTC' });
+    }
+    const checked: string[] = [];
+    const scheduler = new Scheduler({
+      store: t.refit.store,
+      clock: t.clock,
+      // Model a's retrain starts; model b's fails, after a's check was claimed.
+      queue: {
+        ...t.refit.queue,
+        enqueue: async (modelId: string) => (modelId === 'b' ? Promise.reject(new Error('queue down')) : t.refit.queue.enqueue(modelId, { trigger: 'schedule' })),
+      } as typeof t.refit.queue,
+      defaultTimezone: 'UTC',
+      onCheck: async (modelId) => void checked.push(modelId),
+    });
+    t.clock.set('2026-11-23T07:00:10Z');
+    await expect(scheduler.tick()).rejects.toThrow('queue down');
+    // Model a's check occurrence was claimed in that tick: it ran, rather than being lost.
+    expect(checked).toEqual(['a']);
+    await t.refit.queue.whenIdle();
+  });
+
   it('after downtime skips missed runs by default, or runs exactly one with catchUp "once"', async () => {
     await req('POST', '/api/v1/models', SPEC);
     await req('POST', '/api/v1/models/churn/labels', { items: rows(100, 2) });

@@ -324,6 +324,13 @@ export interface ForestBuffers extends ForestArrays {
   readonly base: Float64Array;
 }
 
+/** What the pool sends its worker: a forest to predict with, and new chunk buffers. */
+export interface PoolMessage {
+  forest?: ForestBuffers;
+  x?: Float64Array[];
+  margins?: Float64Array[];
+}
+
 /** What the prediction worker is started with. */
 export interface PoolWorkerData {
   readonly ctrl: SharedArrayBuffer;
@@ -371,19 +378,19 @@ function predictRange(
   from: number,
   to: number,
   trees: number,
-  base: Float64Array,
   margins: Float64Array,
   outputs: number,
   link: number,
 ): void {
+  const base = c.base;
   for (let start = from; start < to; start += BLOCK_ROWS) {
     const rows = Math.min(BLOCK_ROWS, to - start);
     const mb = margins.subarray(start * outputs, (start + rows) * outputs);
     for (let o = 0; o < mb.length; o += outputs) for (let k = 0; k < outputs; k++) mb[o + k] = base[k];
     const missing = blockMissing(x, start, rows, columns, stride);
     addMarginsAny(c, c.value, x.subarray(start), 1, rows, 0, trees, mb, outputs, missing);
-    if (link === 1) for (let i = 0; i < mb.length; i++) mb[i] = 1 / (1 + Math.exp(-mb[i]));
-    else if (link === 2) {
+    if (link === LINK.sigmoid) for (let i = 0; i < mb.length; i++) mb[i] = 1 / (1 + Math.exp(-mb[i]));
+    else if (link === LINK.softmax) {
       for (let o = 0; o < mb.length; o += outputs) {
         let max = -Infinity;
         for (let k = 0; k < outputs; k++) if (mb[o + k] > max) max = mb[o + k];
@@ -411,7 +418,6 @@ export function predictShared(
   stride: number,
   rows: number,
   trees: number,
-  base: Float64Array,
   margins: Float64Array,
   outputs: number,
   link: number,
@@ -420,7 +426,7 @@ export function predictShared(
   for (;;) {
     const start = Atomics.add(ctrl, PCTRL.next, 1) * BLOCK_ROWS;
     if (start >= rows) return;
-    predictRange(c, x, columns, stride, start, Math.min(rows, start + BLOCK_ROWS), trees, base, margins, outputs, link);
+    predictRange(c, x, columns, stride, start, Math.min(rows, start + BLOCK_ROWS), trees, margins, outputs, link);
   }
 }
 
@@ -478,8 +484,8 @@ export function warmUp(): void {
   for (let rep = 0; rep < 64; rep++) {
     ctrl[PCTRL.next] = 0;
     const x = rep % 2 === 1 ? holes : dense;
-    if (rep % 8 === 6) predictShared(pair, x, columns, rows, rows, trees, pair.base, margins, 2, LINK.softmax, ctrl);
-    else predictShared(rep % 4 < 2 ? sameShape(forest) : linked, x, columns, rows, rows, trees, forest.base, margins, 1, rep % 8 < 4 ? LINK.sigmoid : LINK.none, ctrl);
+    if (rep % 8 === 6) predictShared(pair, x, columns, rows, rows, trees, margins, 2, LINK.softmax, ctrl);
+    else predictShared(rep % 4 < 2 ? sameShape(forest) : linked, x, columns, rows, rows, trees, margins, 1, rep % 8 < 4 ? LINK.sigmoid : LINK.none, ctrl);
   }
 }
 
@@ -523,14 +529,14 @@ function poolWorkerMain(wt: typeof WorkerThreads): void {
     Atomics.wait(ctrl, PCTRL.seq, seq);
     seq = Atomics.load(ctrl, PCTRL.seq);
     for (let m = wt.receiveMessageOnPort(data.port); m !== undefined; m = wt.receiveMessageOnPort(data.port)) {
-      const msg = m.message as { forest?: ForestBuffers; x?: Float64Array[]; margins?: Float64Array[] };
+      const msg = m.message as PoolMessage;
       if (msg.forest !== undefined) forest = sameShape(msg.forest);
       if (msg.x !== undefined) x = msg.x;
       if (msg.margins !== undefined) margins = msg.margins;
     }
     if (forest !== null) {
       const b = ctrl[PCTRL.buffer];
-      predictShared(forest, x[b], ctrl[PCTRL.columns], ctrl[PCTRL.stride], ctrl[PCTRL.rows], ctrl[PCTRL.trees], forest.base, margins[b], ctrl[PCTRL.outputs], ctrl[PCTRL.link], ctrl);
+      predictShared(forest, x[b], ctrl[PCTRL.columns], ctrl[PCTRL.stride], ctrl[PCTRL.rows], ctrl[PCTRL.trees], margins[b], ctrl[PCTRL.outputs], ctrl[PCTRL.link], ctrl);
     }
     Atomics.add(ctrl, PCTRL.done, 1);
     Atomics.notify(ctrl, PCTRL.done);

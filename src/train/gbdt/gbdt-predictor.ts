@@ -232,9 +232,10 @@ function sigmoidInPlace(a: Float64Array): void {
 let warmed = false;
 
 /**
- * Run the batch path's loops (base scores, transpose, sigmoid) on made-up rows once per process,
- * so that a model's first batch does not run them in the interpreter (a one-off measurement while
- * writing this: on 200,000 rows the first batch spent about 30 ms there that later batches did not).
+ * Run this module's batch loops (the column copy into the pool's chunks; the base scores,
+ * transpose and sigmoid of the one-thread path) on made-up rows once per process, so that a
+ * model's first batch does not run them in the interpreter. The kernels' own warm-up is
+ * forest-kernels' warmUp.
  */
 function warmPredictPaths(): void {
   if (warmed) return;

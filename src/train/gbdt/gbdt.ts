@@ -17,6 +17,8 @@ const THREADS_MIN_CELLS = 200_000;
 const EARLY_PREDICT_POOL_BYTES = 64 * 1024 * 1024;
 // Longest stretch of training between two turns of the event loop.
 const YIELD_EVERY_MS = 20;
+/** Longest a fit waits at its end for the prediction thread to be ready (it takes ~0.15 s to start). */
+const POOL_WAIT_MS = 2_000;
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason ?? new Error('aborted');
@@ -360,7 +362,7 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
     // not compete with that batch.
     const stopping = team.stop();
     PredictPool.warm();
-    await Promise.all([stopping, PredictPool.whenReady()]);
+    await Promise.all([stopping, PredictPool.whenReady(POOL_WAIT_MS)]);
     report(options.onProgress, 1);
     return new GbdtPredictor(
       {

@@ -356,7 +356,11 @@ export function kernelFactory(plan: BuildPlan, minHessian: number): Kernels {
       let max = -Infinity;
       for (let k = 0; k < K; k++) if (margins[o + k] > max) max = margins[o + k];
       let z = 0;
-      for (let k = 0; k < K; k++) z += probs[o + k] = Math.exp(margins[o + k] - max);
+      for (let k = 0; k < K; k++) {
+        // Summed as stored (Float32), so that the probabilities are those values over their sum.
+        probs[o + k] = Math.exp(margins[o + k] - max);
+        z += probs[o + k];
+      }
       for (let k = 0; k < K; k++) probs[o + k] /= z;
     }
   }

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type * as WorkerThreads from 'node:worker_threads';
-import { PCTRL, poolSource, predictShared, sameShape, warmUp, type CompiledForest, type ForestBuffers, type PoolWorkerData } from './forest-kernels.js';
+import { PCTRL, poolSource, predictShared, sameShape, warmUp, type CompiledForest, type ForestBuffers, type PoolMessage, type PoolWorkerData } from './forest-kernels.js';
 
 /** Rows per chunk handed to the threads (the chunk's matrix and margins live in shared memory). */
 const CHUNK_ROWS = 16_384;
@@ -46,8 +46,16 @@ export class PredictPool {
   private readonly port: WorkerThreads.MessagePort;
   private failed = false;
   private readonly started: Promise<boolean>;
-  private sentForest: CompiledForest | null = null;
+  /** Shared copies of the forests of live models (gone with their model). */
+  private readonly copies = new WeakMap<CompiledForest, ForestBuffers>();
+  /** The forest the worker has, or gets with `pending`. */
   private forest: ForestBuffers | null = null;
+  /**
+   * What the worker has not been sent yet: posted just before the next batch wakes it (the worker
+   * reads its port only then, so a message posted earlier would hold its shared memory until a
+   * batch came; at most one forest waits here, a later one replacing it).
+   */
+  private pending: PoolMessage = {};
   /** Two chunk buffers of each kind: this thread fills one while both threads work on the other. */
   private x: Float64Array[] = [new Float64Array(0), new Float64Array(0)];
   private margins: Float64Array[] = [new Float64Array(0), new Float64Array(0)];
@@ -72,11 +80,24 @@ export class PredictPool {
     });
   }
 
-  /** Resolves true once the pool's worker is ready, false if there is none or it failed to start. */
-  static async whenReady(): Promise<boolean> {
+  /**
+   * Resolves true once the pool's worker is ready, false if there is none, it failed to start, or
+   * it is not ready within `timeoutMs` (when given).
+   */
+  static async whenReady(timeoutMs?: number): Promise<boolean> {
     PredictPool.warm();
     const pool = PredictPool.instance;
-    return pool !== null && pool !== undefined && (await pool.started) && !pool.failed;
+    if (pool === null || pool === undefined) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const started =
+      timeoutMs === undefined
+        ? pool.started
+        : Promise.race([pool.started, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]);
+    try {
+      return (await started) && !pool.failed;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Start the pool in the background (once per process; not where threads or shared memory are missing). */
@@ -119,7 +140,11 @@ export class PredictPool {
     outputs: number,
     link: number,
   ): boolean {
-    this.share(c, value, base, width, outputs);
+    this.prepare(c, value, base, width, outputs);
+    if (this.pending.forest !== undefined || this.pending.x !== undefined || this.pending.margins !== undefined) {
+      this.port.postMessage(this.pending);
+      this.pending = {};
+    }
     const forest = this.forest as ForestBuffers;
     const ctrl = this.ctrl;
     const load = (b: number, start: number): void => fill(this.x[b], start, Math.min(rows, start + CHUNK_ROWS), CHUNK_STRIDE);
@@ -140,7 +165,7 @@ export class PredictPool {
       Atomics.notify(ctrl, PCTRL.seq);
       // While the worker starts on this chunk, load the next one, then join in on this one.
       if (start + CHUNK_ROWS < rows) load(1 - b, start + CHUNK_ROWS);
-      predictShared(forest, this.x[b], width, CHUNK_STRIDE, n, c.trees, forest.base, this.margins[b], outputs, link, ctrl);
+      predictShared(forest, this.x[b], width, CHUNK_STRIDE, n, c.trees, this.margins[b], outputs, link, ctrl);
       while (Atomics.load(ctrl, PCTRL.done) === 0) {
         if (Atomics.wait(ctrl, PCTRL.done, 0, WORKER_TIMEOUT_MS) === 'timed-out') {
           this.failed = true;
@@ -153,11 +178,11 @@ export class PredictPool {
     return true;
   }
 
-  /** Make sure the worker has this forest and big enough chunk buffers. */
-  private share(c: CompiledForest, value: Float64Array, base: Float64Array, width: number, outputs: number): void {
-    const msg: { forest?: ForestBuffers; x?: Float64Array[]; margins?: Float64Array[] } = {};
-    if (this.sentForest !== c || this.forest === null) {
-      this.forest = sameShape({
+  /** Have this forest and big enough chunk buffers for the worker (what it lacks goes into `pending`). */
+  private prepare(c: CompiledForest, value: Float64Array, base: Float64Array, width: number, outputs: number): void {
+    let copy = this.copies.get(c);
+    if (copy === undefined) {
+      copy = sameShape({
         feature: columnOffsets(c.feature, c.nodes),
         threshold: shareCopy(c.threshold, c.nodes),
         next: shareCopy(c.next, c.nodes),
@@ -175,16 +200,19 @@ export class PredictPool {
         heapMissingRight: shareCopy(c.heapMissingRight, c.heapMissingRight.length),
         heapLeaf: shareCopy(c.heapLeaf, c.heapLeaf.length),
       });
-      this.sentForest = c;
-      msg.forest = this.forest;
+      this.copies.set(c, copy);
     } else {
       // Leaf values may have been rescaled in place since (a forest's); copying them and the
       // base scores (one model's, as the forest is) is cheap.
-      this.forest.value.set(value.subarray(0, c.nodes));
-      this.forest.base.set(base);
+      copy.value.set(value.subarray(0, c.nodes));
+      copy.base.set(base);
     }
-    this.buffers(width, outputs, msg);
-    if (msg.forest !== undefined || msg.x !== undefined || msg.margins !== undefined) this.port.postMessage(msg);
+    if (this.forest !== copy) {
+      // Shared memory: posting it hands the worker the same arrays, no copy.
+      this.forest = copy;
+      this.pending.forest = copy;
+    }
+    this.buffers(width, outputs, this.pending);
   }
 
   /**
@@ -193,7 +221,7 @@ export class PredictPool {
    * pages now: first touches of 7 MB cost a first batch of 200,000 rows about 20 ms (one-off
    * measurement while writing this).
    */
-  private buffers(width: number, outputs: number, msg: { x?: Float64Array[]; margins?: Float64Array[] }): void {
+  private buffers(width: number, outputs: number, msg: PoolMessage): void {
     const fresh = (length: number) => new Float64Array(new SharedArrayBuffer(8 * length)).fill(0);
     if (this.x[0].length < CHUNK_STRIDE * width) {
       this.x = [fresh(CHUNK_STRIDE * width), fresh(CHUNK_STRIDE * width)];
@@ -206,20 +234,15 @@ export class PredictPool {
   }
 
   /**
-   * Get ready for a model's first batch: its trees shared with the worker and the chunk buffers
-   * made, for models of up to RESERVE_MAX_WIDTH features (wider ones get their buffers when a big
-   * batch needs them). Sharing 300 trees takes 1-2 ms, a tenth of a 40,000-row batch (a one-off
-   * measurement while writing this), which a model's first batch then does not pay.
+   * Get ready for a model's first batch: the shared copy of its trees and the chunk buffers made
+   * (sent to the worker with that batch), for models of up to RESERVE_MAX_WIDTH features (wider
+   * ones get their buffers when a big batch needs them). Sharing 300 trees takes 1-2 ms, a tenth
+   * of a 40,000-row batch (a one-off measurement while writing this), which a model's first batch
+   * then does not pay. Models with category splits never use the pool: nothing to do.
    */
   static reserve(c: CompiledForest, value: Float64Array, base: Float64Array, width: number, outputs: number): void {
     const pool = PredictPool.instance;
-    if (pool === null || pool === undefined || pool.failed || width > RESERVE_MAX_WIDTH) return;
-    if (!c.categories) {
-      pool.share(c, value, base, width, outputs);
-      return;
-    }
-    const msg: { x?: Float64Array[]; margins?: Float64Array[] } = {};
-    pool.buffers(width, outputs, msg);
-    if (msg.x !== undefined || msg.margins !== undefined) pool.port.postMessage(msg);
+    if (pool === null || pool === undefined || pool.failed || width > RESERVE_MAX_WIDTH || c.categories) return;
+    pool.prepare(c, value, base, width, outputs);
   }
 }

@@ -242,26 +242,31 @@ describe('gbdt batch prediction', () => {
   });
 
   for (const task of ['multiclass', 'regression'] as const) {
-    it(`predicts a large ${task} batch on two threads exactly as row by row, infinities included`, async () => {
+    it(`predicts a large ${task} batch on two threads exactly as row by row, dense blocks, missing values and infinities`, async () => {
       const random = mulberry32(31);
       const features: FeatureSpec[] = [
         { name: 'a', type: 'number' },
         { name: 'b', type: 'number' },
       ];
-      const make = (n: number): Dataset => {
+      const make = (n: number, missingShare: number): Dataset => {
         const rows: LabelledRow[] = Array.from({ length: n }, (_, i) => {
           const a = random();
           const b = random();
           const label = task === 'multiclass' ? `c${Math.min(2, Math.floor((a + b) * 1.5))}` : 3 * a - b;
-          return { id: i, features: { a: random() < 0.1 ? null : a, b }, label };
+          return { id: i, features: { a: random() < missingShare ? null : a, b }, label };
         });
         return buildDataset(task, features, rows);
       };
-      const model = (await gbdtTrainer.fit(make(3000), params({ numTrees: 20, minSamplesLeaf: 5 }), { seed: 1 })) as GbdtPredictor;
+      // Trained with missing values (so that some splits send them right).
+      const model = (await gbdtTrainer.fit(make(3000, 0.1), params({ numTrees: 20, minSamplesLeaf: 5 }), { seed: 1 })) as GbdtPredictor;
       expect(await PredictPool.whenReady()).toBe(true);
-      const data = make(30_000);
+      // Predicted rows without missing values, except in two blocks (rows 5,000-5,511), and with an
+      // infinite value in two other blocks: those make a block's column sums say "maybe missing",
+      // so they take the missing-value kernels while the rest take the dense ones. Same answers.
+      const data = make(30_000, 0);
+      const a = (data.x.columns[0] as { values: Float64Array }).values;
       const b = (data.x.columns[1] as { values: Float64Array }).values;
-      // An infinite value makes a block's column sums say "maybe missing": the answer must not change.
+      for (let i = 5_000; i < 5_512; i += 3) a[i] = NaN;
       b[100] = Infinity;
       b[20_000] = -Infinity;
       const batch = model.predictMatrix(data.x);
@@ -271,7 +276,7 @@ describe('gbdt batch prediction', () => {
       const out = new Float64Array(K);
       let differ = 0;
       for (let i = 0; i < data.x.rows; i++) {
-        row[0] = (data.x.columns[0] as { values: Float64Array }).values[i];
+        row[0] = a[i];
         row[1] = b[i];
         model.predictRowInto(row, out);
         for (let k = 0; k < K; k++) if (out[k] !== batch[i * K + k]) differ++;
@@ -279,6 +284,48 @@ describe('gbdt batch prediction', () => {
       expect(differ).toBe(0);
     });
   }
+
+  it('predicts two models in turn on two threads, each exactly as row by row (a text column too)', async () => {
+    const random = mulberry32(41);
+    const features: FeatureSpec[] = [
+      { name: 'a', type: 'number' },
+      { name: 'b', type: 'number' },
+      { name: 'note', type: 'text' },
+    ];
+    const make = (n: number, flip: boolean): Dataset =>
+      buildDataset(
+        'binary',
+        features,
+        Array.from({ length: n }, (_, i) => {
+          const a = random();
+          const b = random();
+          return { id: i, features: { a, b, note: `row ${i}` }, label: (a > b) !== flip ? 1 : 0 };
+        }),
+      );
+    const first = (await gbdtTrainer.fit(make(2000, false), params({ numTrees: 15 }), { seed: 1 })) as GbdtPredictor;
+    // Making the second model readies it for the prediction thread; the first one's batch must
+    // still be the first model's.
+    const second = (await gbdtTrainer.fit(make(2000, true), params({ numTrees: 15 }), { seed: 2 })) as GbdtPredictor;
+    expect(await PredictPool.whenReady()).toBe(true);
+    const data = make(20_000, false);
+    const a = (data.x.columns[0] as { values: Float64Array }).values;
+    const b = (data.x.columns[1] as { values: Float64Array }).values;
+    const row = new Float64Array([0, 0, NaN]);
+    const out = new Float64Array(1);
+    for (const model of [first, second, first]) {
+      const batch = model.predictMatrix(data.x);
+      let differ = 0;
+      for (let i = 0; i < data.x.rows; i++) {
+        row[0] = a[i];
+        row[1] = b[i];
+        model.predictRowInto(row, out);
+        if (out[0] !== batch[i]) differ++;
+      }
+      expect(differ).toBe(0);
+    }
+    // The two models disagree (opposite labels), so a mix-up would have shown.
+    expect(first.predictMatrix(data.x)[0] > 0.5).not.toBe(second.predictMatrix(data.x)[0] > 0.5);
+  });
 
   it('loads from a Node Buffer that is a view into a larger buffer', async () => {
     const data = mixed(400, 22, true, true);
