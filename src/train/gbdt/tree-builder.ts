@@ -122,21 +122,42 @@ export class TreeBuilder {
     const { og, oh, blocks, blockStart, sampled, nodeStart, nodeEnd } = plan;
     const cfg = this.cfg;
     plan.feats.set(treeFeats.subarray(0, nTreeFeats));
-    // Root sums in row order (blocks in order), the same whatever the number of blocks.
-    let G = 0;
-    let H = 0;
+    // Root sums over the rows in order (blocks in order), the same whatever the number of blocks
+    // or threads: four running sums a row apart (a single one waits for each addition to finish
+    // before the next), added at the end.
+    let G0 = 0;
+    let G1 = 0;
+    let G2 = 0;
+    let G3 = 0;
+    let H0 = 0;
+    let H1 = 0;
+    let H2 = 0;
+    let H3 = 0;
     let m = 0;
     for (let b = 0; b < blocks; b++) {
       const s = blockStart[b];
       const e = s + sampled[b];
-      for (let i = s; i < e; i++) {
-        G += og[i];
-        H += oh[i];
+      let i = s;
+      for (; i + 3 < e; i += 4) {
+        G0 += og[i];
+        H0 += oh[i];
+        G1 += og[i + 1];
+        H1 += oh[i + 1];
+        G2 += og[i + 2];
+        H2 += oh[i + 2];
+        G3 += og[i + 3];
+        H3 += oh[i + 3];
+      }
+      for (; i < e; i++) {
+        G0 += og[i];
+        H0 += oh[i];
       }
       nodeStart[b] = s;
       nodeEnd[b] = e;
       m += e - s;
     }
+    const G = G0 + G1 + (G2 + G3);
+    const H = H0 + H1 + (H2 + H3);
     this.nodeCount = 1;
     this.pending = 0;
     this.unranged[0] = 0;
