@@ -337,6 +337,19 @@ export interface PoolWorkerData {
   readonly port: WorkerThreads.MessagePort;
 }
 
+/** Softmax of a[offset, offset + K), in place (the single-row path uses it too, so both agree to the bit). */
+export function softmaxInPlace(a: Float64Array, offset: number, K: number): void {
+  let max = -Infinity;
+  for (let k = 0; k < K; k++) if (a[offset + k] > max) max = a[offset + k];
+  let sum = 0;
+  for (let k = 0; k < K; k++) {
+    const e = Math.exp(a[offset + k] - max);
+    a[offset + k] = e;
+    sum += e;
+  }
+  for (let k = 0; k < K; k++) a[offset + k] /= sum;
+}
+
 /**
  * True when one of `rows` rows from `from` of the column-major chunk x (`columns` columns, `stride`
  * apart) may be missing. It sums each column instead of testing every value (a NaN or an infinite
@@ -390,19 +403,7 @@ function predictRange(
     const missing = blockMissing(x, start, rows, columns, stride);
     addMarginsAny(c, c.value, x.subarray(start), 1, rows, 0, trees, mb, outputs, missing);
     if (link === LINK.sigmoid) for (let i = 0; i < mb.length; i++) mb[i] = 1 / (1 + Math.exp(-mb[i]));
-    else if (link === LINK.softmax) {
-      for (let o = 0; o < mb.length; o += outputs) {
-        let max = -Infinity;
-        for (let k = 0; k < outputs; k++) if (mb[o + k] > max) max = mb[o + k];
-        let sum = 0;
-        for (let k = 0; k < outputs; k++) {
-          const e = Math.exp(mb[o + k] - max);
-          mb[o + k] = e;
-          sum += e;
-        }
-        for (let k = 0; k < outputs; k++) mb[o + k] /= sum;
-      }
-    }
+    else if (link === LINK.softmax) for (let o = 0; o < mb.length; o += outputs) softmaxInPlace(mb, o, outputs);
   }
 }
 
@@ -555,6 +556,7 @@ export function poolSource(): string {
     addMarginsHeapDense.toString(),
     addMarginsHeapMissing.toString(),
     addMarginsAny.toString(),
+    softmaxInPlace.toString(),
     blockMissing.toString(),
     predictRange.toString(),
     predictShared.toString(),

@@ -3,7 +3,7 @@ import type { FeatureMatrix } from '../../data/dataset.js';
 import type { FeatureRow, FeatureSpec, Task } from '../../domain/entities.js';
 import type { Predictor } from '../trainer.js';
 import { Ensemble } from './ensemble.js';
-import { LINK } from './forest-kernels.js';
+import { LINK, softmaxInPlace } from './forest-kernels.js';
 import { PredictPool } from './predict-pool.js';
 
 /** Everything a fitted gbdt model consists of besides its trees. */
@@ -262,18 +262,6 @@ function align8(n: number): number {
 /** 1 / (1 + e^-z). */
 export function sigmoid(z: number): number {
   return 1 / (1 + Math.exp(-z));
-}
-
-function softmaxInPlace(a: Float64Array, offset: number, K: number): void {
-  let max = -Infinity;
-  for (let k = 0; k < K; k++) if (a[offset + k] > max) max = a[offset + k];
-  let sum = 0;
-  for (let k = 0; k < K; k++) {
-    const e = Math.exp(a[offset + k] - max);
-    a[offset + k] = e;
-    sum += e;
-  }
-  for (let k = 0; k < K; k++) a[offset + k] /= sum;
 }
 
 /** Softmax of each row of K margins, in place; returns `margins`. */
