@@ -88,20 +88,25 @@ describe.each(DIALECTS)('input drift through the service on $name', (dialect) =>
     });
   };
 
-  it('reports drifted features, waits one check, fires a drift retrain (skipped: no new labels), then cools down', async () => {
+  /** A binary model on x and plan (drift trigger only), trained on 1,000 unshifted rows. */
+  const trained = async (id: string, retrain: Record<string, unknown> = {}) => {
     await req('POST', '/api/v1/models', {
-      id: 'm',
+      id,
       task: 'binary',
       features: [
         { name: 'x', type: 'number' },
         { name: 'plan', type: 'category' },
       ],
       trainer: 'logistic',
-      retrain: { enabled: false, minNewLabels: 50, triggers: { performance: { enabled: false }, rate: { enabled: false } } },
+      retrain: { enabled: false, ...retrain, triggers: { performance: { enabled: false }, rate: { enabled: false } } },
     });
-    await req('POST', '/api/v1/models/m/labels', { items: rows(1000, 0, 1) });
-    await req('POST', '/api/v1/models/m/retrain', {});
+    await req('POST', `/api/v1/models/${id}/labels`, { items: rows(1000, 0, 1) });
+    await req('POST', `/api/v1/models/${id}/retrain`, {});
     await t.refit.queue.whenIdle();
+  };
+
+  it('reports drifted features, waits one check, fires a drift retrain (skipped: no new labels), then cools down', async () => {
+    await trained('m', { minNewLabels: 50 });
 
     // Inputs like the training data: no drift.
     await req('POST', '/api/v1/models/m/score', { items: rows(300, 0, 2).map((r) => ({ features: r.features })) });
@@ -155,19 +160,7 @@ describe.each(DIALECTS)('input drift through the service on $name', (dialect) =>
   });
 
   it('counts category values the reference never had as drift, in an (unseen) bucket', async () => {
-    await req('POST', '/api/v1/models', {
-      id: 'u',
-      task: 'binary',
-      features: [
-        { name: 'x', type: 'number' },
-        { name: 'plan', type: 'category' },
-      ],
-      trainer: 'logistic',
-      retrain: { enabled: false, triggers: { performance: { enabled: false }, rate: { enabled: false } } },
-    });
-    await req('POST', '/api/v1/models/u/labels', { items: rows(1000, 0, 1) });
-    await req('POST', '/api/v1/models/u/retrain', {});
-    await t.refit.queue.whenIdle();
+    await trained('u');
     // Same numbers as in training, but nine in ten plans are a value training never saw.
     const items = rows(300, 0, 2).map((r, i) => ({ features: { ...r.features, plan: i % 10 === 0 ? r.features.plan : 'trial' } }));
     await req('POST', '/api/v1/models/u/score', { items });

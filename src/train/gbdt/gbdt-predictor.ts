@@ -73,9 +73,8 @@ export class GbdtPredictor implements Predictor {
     this.width = info.features.length;
     PredictPool.warm();
     warmPredictPaths();
-    // The branch-free form of the trees, its copy for the prediction thread and the batch buffers,
-    // made now rather than in the first prediction.
-    PredictPool.reserve(ensemble.compiled(), ensemble.value, info.base, this.width, this.outputs);
+    // The branch-free form of the trees and the batch buffers, made now rather than in the first prediction.
+    PredictPool.reserve(ensemble.compiled(), this.width, this.outputs);
   }
 
   /** Trees in the model (rounds × outputs). */

@@ -48,14 +48,8 @@ export class PredictPool {
   private readonly started: Promise<boolean>;
   /** Shared copies of the forests of live models (gone with their model). */
   private readonly copies = new WeakMap<CompiledForest, ForestBuffers>();
-  /** The forest the worker has, or gets with `pending`. */
+  /** The forest the worker has. */
   private forest: ForestBuffers | null = null;
-  /**
-   * What the worker has not been sent yet: posted just before the next batch wakes it (the worker
-   * reads its port only then, so a message posted earlier would hold its shared memory until a
-   * batch came; at most one forest waits here, a later one replacing it).
-   */
-  private pending: PoolMessage = {};
   /** Two chunk buffers of each kind: this thread fills one while both threads work on the other. */
   private x: Float64Array[] = [new Float64Array(0), new Float64Array(0)];
   private margins: Float64Array[] = [new Float64Array(0), new Float64Array(0)];
@@ -140,11 +134,7 @@ export class PredictPool {
     outputs: number,
     link: number,
   ): boolean {
-    this.prepare(c, value, base, width, outputs);
-    if (this.pending.forest !== undefined || this.pending.x !== undefined || this.pending.margins !== undefined) {
-      this.port.postMessage(this.pending);
-      this.pending = {};
-    }
+    this.share(c, value, base, width, outputs);
     const forest = this.forest as ForestBuffers;
     const ctrl = this.ctrl;
     const load = (b: number, start: number): void => fill(this.x[b], start, Math.min(rows, start + CHUNK_ROWS), CHUNK_STRIDE);
@@ -178,8 +168,13 @@ export class PredictPool {
     return true;
   }
 
-  /** Have this forest and big enough chunk buffers for the worker (what it lacks goes into `pending`). */
-  private prepare(c: CompiledForest, value: Float64Array, base: Float64Array, width: number, outputs: number): void {
+  /**
+   * Make sure the worker has this forest and big enough chunk buffers. A model's shared copy is
+   * kept with it (a WeakMap), so that batches alternating between two models (a champion and its
+   * canary) re-send the copy, which is no copy for shared memory, rather than rebuild it.
+   */
+  private share(c: CompiledForest, value: Float64Array, base: Float64Array, width: number, outputs: number): void {
+    const msg: PoolMessage = {};
     let copy = this.copies.get(c);
     if (copy === undefined) {
       copy = sameShape({
@@ -208,11 +203,11 @@ export class PredictPool {
       copy.base.set(base);
     }
     if (this.forest !== copy) {
-      // Shared memory: posting it hands the worker the same arrays, no copy.
       this.forest = copy;
-      this.pending.forest = copy;
+      msg.forest = copy;
     }
-    this.buffers(width, outputs, this.pending);
+    this.buffers(width, outputs, msg);
+    if (msg.forest !== undefined || msg.x !== undefined || msg.margins !== undefined) this.port.postMessage(msg);
   }
 
   /**
@@ -234,15 +229,15 @@ export class PredictPool {
   }
 
   /**
-   * Get ready for a model's first batch: the shared copy of its trees and the chunk buffers made
-   * (sent to the worker with that batch), for models of up to RESERVE_MAX_WIDTH features (wider
-   * ones get their buffers when a big batch needs them). Sharing 300 trees takes 1-2 ms, a tenth
-   * of a 40,000-row batch (a one-off measurement while writing this), which a model's first batch
-   * then does not pay. Models with category splits never use the pool: nothing to do.
+   * Get the chunk buffers ready for models of `width` features and `outputs` per row before their
+   * first batch; not for very wide models (their buffers are made when a big batch needs them),
+   * nor for models with category splits, which never use the pool.
    */
-  static reserve(c: CompiledForest, value: Float64Array, base: Float64Array, width: number, outputs: number): void {
+  static reserve(c: CompiledForest, width: number, outputs: number): void {
     const pool = PredictPool.instance;
     if (pool === null || pool === undefined || pool.failed || width > RESERVE_MAX_WIDTH || c.categories) return;
-    pool.prepare(c, value, base, width, outputs);
+    const msg: PoolMessage = {};
+    pool.buffers(width, outputs, msg);
+    if (msg.x !== undefined || msg.margins !== undefined) pool.port.postMessage(msg);
   }
 }

@@ -303,8 +303,8 @@ describe('gbdt batch prediction', () => {
         }),
       );
     const first = (await gbdtTrainer.fit(make(2000, false), params({ numTrees: 15 }), { seed: 1 })) as GbdtPredictor;
-    // Making the second model readies it for the prediction thread; the first one's batch must
-    // still be the first model's.
+    // Batches alternate first, second, first: the prediction thread must be handed each model's
+    // trees in turn (the first one's copy is kept and sent again).
     const second = (await gbdtTrainer.fit(make(2000, true), params({ numTrees: 15 }), { seed: 2 })) as GbdtPredictor;
     expect(await PredictPool.whenReady()).toBe(true);
     const data = make(20_000, false);
