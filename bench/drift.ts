@@ -1,6 +1,6 @@
 /**
- * Drift report over make-data.mjs rows (../shared/bench/make-data.mjs), the counterpart of
- * ../shared/bench/anchor-drift.py. Reference = the rows of DIR (or its training rows when no
+ * Drift report over make-data.mjs rows (bench/make-data.mjs), the counterpart of
+ * bench/anchors/anchor-drift.py. Reference = the rows of DIR (or its training rows when no
  * --current is given), current = the rows of --current DIR2 (or DIR's test rows).
  *
  *   npm run bench:drift -- DIR [--current DIR2] [--rows N] [--repeat 3] [--shift S]

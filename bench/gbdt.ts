@@ -1,7 +1,7 @@
 /**
  * Gradient-boosted trees against XGBoost and scikit-learn: reads the data written by
- * ../shared/bench/make-data.mjs (first 80% of rows train, the rest test), trains the gbdt trainer
- * with the settings of ../shared/bench/anchor-gbdt.py and prints one JSON line with the same fields.
+ * bench/make-data.mjs (first 80% of rows train, the rest test), trains the gbdt trainer
+ * with the settings of bench/anchors/anchor-gbdt.py and prints one JSON line with the same fields.
  *
  *   npm run bench:gbdt -- DIR [--task binary|multiclass|regression] [--trees 100] [--depth 6]
  *                            [--bins 255] [--lr 0.1] [--threads 2]

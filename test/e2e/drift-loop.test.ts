@@ -17,7 +17,7 @@ let y: Float32Array;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'refit-drift-'));
-  const script = fileURLToPath(new URL('../../../shared/bench/make-data.mjs', import.meta.url));
+  const script = fileURLToPath(new URL('../../bench/make-data.mjs', import.meta.url));
   execFileSync(process.execPath, [script, '--out', dir, '--rows', String(ROWS), '--features', String(FEATURES), '--drift', '0.8', '--seed', '5']);
   const xb = readFileSync(join(dir, 'X.f32'));
   const yb = readFileSync(join(dir, 'y.f32'));

@@ -40,7 +40,7 @@ interface RegressionCase {
 type ReferenceCase = BinaryCase | MulticlassCase | RegressionCase;
 
 const reference = JSON.parse(
-  readFileSync(new URL('../../../shared/reference/metrics.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../fixtures/reference/metrics.json', import.meta.url), 'utf8'),
 ) as ReferenceCase[];
 const binaryCases = reference.filter((c): c is BinaryCase => c.kind === 'binary');
 const multiclassCases = reference.filter((c): c is MulticlassCase => c.kind === 'multiclass');

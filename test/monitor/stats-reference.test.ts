@@ -7,7 +7,7 @@ import { psi } from '../../src/monitor/stats/psi.js';
 import { wassersteinDistance } from '../../src/monitor/stats/wasserstein.js';
 
 const load = <T>(name: string): T[] =>
-  JSON.parse(readFileSync(new URL(`../../../shared/reference/${name}.json`, import.meta.url), 'utf8')) as T[];
+  JSON.parse(readFileSync(new URL(`../fixtures/reference/${name}.json`, import.meta.url), 'utf8')) as T[];
 
 interface KsCase { name: string; a: number[]; b: number[]; statistic: number; pvalue: number }
 interface PsiCase { name: string; reference: number[]; current: number[]; psi: number }

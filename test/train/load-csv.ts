@@ -2,15 +2,15 @@ import { readFileSync } from 'node:fs';
 import type { LabelledRow } from '../../src/data/build-dataset.js';
 import type { FeatureSpec } from '../../src/domain/entities.js';
 
-/** A shared numeric data set: every column but the last is a number feature, the last is the label. */
+/** A fixture numeric data set: every column but the last is a number feature, the last is the label. */
 export interface CsvData {
   readonly features: FeatureSpec[];
   readonly rows: LabelledRow[];
 }
 
-/** Read ../shared/datasets/<name> (header row, numeric columns, label last). */
+/** Read test/fixtures/datasets/<name> (header row, numeric columns, label last). */
 export function loadSharedCsv(name: string): CsvData {
-  const url = new URL(`../../../shared/datasets/${name}`, import.meta.url);
+  const url = new URL(`../fixtures/datasets/${name}`, import.meta.url);
   const lines = readFileSync(url, 'utf8').trim().split(/\r?\n/);
   const header = lines[0].split(',');
   const names = header.slice(0, -1);

@@ -1,7 +1,7 @@
 /**
  * Jensen-Shannon distance between two frequency (or count) vectors, SciPy's
  * `jensenshannon(p / p.sum(), q / q.sum(), base)`. Base 2 by default, as in
- * ../shared/reference/jensenshannon.json: the distance then lies in [0, 1], which makes a fixed
+ * test/fixtures/reference/jensenshannon.json: the distance then lies in [0, 1], which makes a fixed
  * threshold meaningful (SciPy's own default is the natural log).
  */
 export function jensenShannonDistance(p: ArrayLike<number>, q: ArrayLike<number>, base = 2): number {

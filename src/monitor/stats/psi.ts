@@ -2,7 +2,7 @@ import { sortedFinite } from './ks.js';
 
 /** PSI bins: 10 bins cut at the reference deciles. */
 export const PSI_BINS = 10;
-/** Share given to an empty bin so that the log stays finite (as in ../shared/bench/gen-reference.py). */
+/** Share given to an empty bin so that the log stays finite (as in bench/anchors/gen-reference.py). */
 const PSI_EMPTY_SHARE = 1e-4;
 
 /** NumPy's `np.linspace(0.1, 0.9, 9)`, bit for bit. */
