@@ -5,6 +5,7 @@ import { findConfigFile, loadConfigFile } from './config/config-file.js';
 import type { Settings } from './config/settings.js';
 import { startDemo } from './demo.js';
 import { buildApp } from './http/app.js';
+import type { ComputeExecutor } from './retrain/executor.js';
 import { Refit } from './service.js';
 import { createStore } from './store/create-store.js';
 
@@ -21,16 +22,28 @@ export interface RunningServer {
 }
 
 /**
- * Open the store, recover interrupted jobs, load the config file's models, add the demo when
- * asked, and listen. A bad config file stops start-up with every problem named.
+ * Open the store, listen (so that a second server on a taken port stops before it changes
+ * anything), recover the jobs of processes that are gone, load the config file's models, add the
+ * demo when asked, and start the scheduler. A bad config file stops start-up with every problem
+ * named.
  */
-export async function startServer(settings: Settings, options: { cwd?: string; logger?: Logger } = {}): Promise<RunningServer> {
+export async function startServer(settings: Settings, options: { cwd?: string; logger?: Logger; executor?: ComputeExecutor } = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: settings.logLevel });
   const configPath = findConfigFile(settings.configFile, options.cwd ?? process.cwd());
   // Validate the config before touching the store, so a bad spec changes nothing.
   const specs = configPath ? loadConfigFile(configPath) : [];
   const store = await createStore({ url: settings.databaseUrl });
-  const refit = new Refit({ store, logger, defaultTimezone: settings.timezone });
+  const refit = new Refit({ store, logger, defaultTimezone: settings.timezone, ...(options.executor ? { executor: options.executor } : {}) });
+  const app = await buildApp(refit, { bodyLimit: settings.bodyLimit, logger, version: VERSION });
+  let url: string;
+  try {
+    url = await app.listen({ host: settings.host, port: settings.port });
+  } catch (err) {
+    // Nothing was changed yet: another server may be running on this store.
+    await app.close().catch(() => {});
+    await refit.close().catch(() => {});
+    throw err;
+  }
   const { interrupted, reruns, interruptedChanges } = await refit.recover();
   if (interruptedChanges.length > 0) {
     logger.warn({ changes: interruptedChanges.map((c) => ({ modelId: c.modelId, action: c.action, version: c.version })) }, `${interruptedChanges.length} promotion(s) or rollback(s) were cut short by a stop; the timeline records them as interrupted`);
@@ -38,6 +51,7 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
   if (interrupted.length > 0) {
     logger.warn({ jobs: interrupted.map((j) => j.id), reruns: reruns.map((j) => j.id) }, `${interrupted.length} interrupted retrain job(s) marked failed; ${reruns.length} scheduled one(s) started again`);
   }
+  refit.startRecovery();
   for (const spec of specs) {
     const outcome = await refit.upsertModel(spec);
     if (outcome !== 'unchanged') logger.info({ modelId: spec.id, configPath }, `model ${outcome} from config file`);
@@ -45,8 +59,6 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
   // Occurrences missed while the server was down: run once or skip, per schedule; then keep time.
   await refit.scheduler.tick();
   refit.scheduler.start();
-  const app = await buildApp(refit, { bodyLimit: settings.bodyLimit, logger, version: VERSION });
-  const url = await app.listen({ host: settings.host, port: settings.port });
   let demo = { created: false, stop: () => {} };
   if (settings.demo) {
     demo = await startDemo(refit);

@@ -18,6 +18,7 @@ import { WorkerExecutor } from './retrain/executor.js';
 import type { PipelineDeps } from './retrain/pipeline.js';
 import type { EnqueueOptions, JobQueue } from './retrain/runner.js';
 import { InProcessQueue } from './retrain/runner.js';
+import { LEASE_MS, claimOwnerId, isOrphaned, type OwnerClaim } from './retrain/job-owner.js';
 import type { RolloutEvaluation } from './rollout/rollout-manager.js';
 import { RolloutManager } from './rollout/rollout-manager.js';
 import type { RetentionReport } from './rollout/retention.js';
@@ -44,6 +45,10 @@ export interface RefitDeps {
   readonly routingRandom?: () => number;
   /** Monotonic milliseconds for scoring latency. Default performance.now. */
   readonly stopwatch?: () => number;
+  /** A job whose owner has not renewed its heartbeat for this long is failed by recovery. Default LEASE_MS (60 s). */
+  readonly leaseMs?: number;
+  /** The owner id of this instance's jobs and changes, released by `close()`. Default: a new `claimOwnerId()`. */
+  readonly owner?: OwnerClaim;
 }
 
 /** The retrain status of a model. */
@@ -135,9 +140,18 @@ export class Refit {
   readonly monitor: Monitor;
   readonly rollouts: RolloutManager;
   readonly logger: Logger | undefined;
+  /** This instance's job owner id (`<host>/<pid>/<instance>`), written on the jobs it runs. */
+  readonly ownerId: string;
+  private readonly releaseOwner: () => void;
+  private readonly leaseMs: number;
+  private cancelSweep: (() => void) | null = null;
 
   constructor(deps: RefitDeps) {
     this.store = deps.store;
+    const owner = deps.owner ?? claimOwnerId();
+    this.ownerId = owner.id;
+    this.releaseOwner = owner.release;
+    this.leaseMs = deps.leaseMs ?? LEASE_MS;
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger;
     this.hub = new EventHub((err, event) => this.logger?.error({ err, event }, 'event listener failed'));
@@ -146,8 +160,8 @@ export class Refit {
       ...(deps.stopwatch ? { stopwatch: deps.stopwatch } : {}),
     });
     const qdeps: PipelineDeps = { store: this.store, clock: this.clock, hub: this.hub, scorer: this.scorer, logger: this.logger, executor: deps.executor ?? new WorkerExecutor() };
-    this.queue = deps.queue ? deps.queue(qdeps) : new InProcessQueue(qdeps, { logger: this.logger, ...(deps.random ? { random: deps.random } : {}) });
-    this.rollouts = new RolloutManager({ store: this.store, clock: this.clock, hub: this.hub, scorer: this.scorer, ...(this.logger ? { logger: this.logger } : {}) });
+    this.queue = deps.queue ? deps.queue(qdeps) : new InProcessQueue(qdeps, { logger: this.logger, owner: this.ownerId, ...(deps.random ? { random: deps.random } : {}) });
+    this.rollouts = new RolloutManager({ store: this.store, clock: this.clock, hub: this.hub, scorer: this.scorer, owner: this.ownerId, ...(this.logger ? { logger: this.logger } : {}) });
     this.monitor = new Monitor({ store: this.store, clock: this.clock, queue: this.queue, scorer: this.scorer, hub: this.hub, ...(this.logger ? { logger: this.logger } : {}) });
     this.scheduler = new Scheduler({
       store: this.store,
@@ -167,14 +181,17 @@ export class Refit {
   }
 
   /**
-   * Start-up housekeeping: jobs a crash left pending or running are marked failed (reason:
-   * interrupted), and an interrupted scheduled retrain is started again, once. Returns the
-   * interrupted jobs and the re-runs.
+   * Housekeeping at start-up, and then every minute (`startRecovery`): jobs whose owner is gone
+   * (its process ended, or its heartbeat is older than the lease) are marked failed (reason:
+   * interrupted), and an interrupted scheduled retrain is started again, once. Jobs of a live
+   * process, this one or another on the same store, are never touched. Returns the interrupted
+   * jobs and the re-runs.
    */
   async recover(): Promise<{ interrupted: RetrainJob[]; reruns: RetrainJob[]; interruptedChanges: TimelineEntry[] }> {
     // Promotions and rollbacks a crash cut short: recorded on the timeline (they never committed).
-    const interruptedChanges = await this.rollouts.recover();
-    const jobs = await this.store.failInterruptedJobs(this.clock.now(), 'interrupted: the server stopped while the job was pending or running');
+    const now = this.clock.now();
+    const interruptedChanges = await this.rollouts.recover((i) => isOrphaned(i, now, this.leaseMs));
+    const jobs = await this.store.failOrphanedJobs((j) => isOrphaned(j, now, this.leaseMs), now, 'interrupted: the process running the job stopped while it was pending or running');
     for (const j of jobs) {
       await this.store.appendEvent({
         eventType: 'model.retrain.failed',
@@ -183,6 +200,7 @@ export class Refit {
         occurredAt: this.clock.now(),
         payload: { modelId: j.modelId, previousVersion: null, newVersion: null, metrics: null, error: j.error },
       });
+      this.hub.emit('retrain:finished', { job: j });
     }
     const reruns: RetrainJob[] = [];
     for (const modelId of new Set(jobs.filter((j) => j.trigger === 'schedule').map((j) => j.modelId))) {
@@ -193,11 +211,32 @@ export class Refit {
     return { interrupted: jobs, reruns, interruptedChanges };
   }
 
+  /** Run `recover()` every `everyMs` (default 60 s) until `close()`, for owners that go away while this process runs. */
+  startRecovery(everyMs = 60_000): void {
+    const arm = () => {
+      this.cancelSweep = this.clock.setTimeout(() => {
+        this.recover()
+          .then(({ interrupted }) => {
+            if (interrupted.length > 0) this.logger?.warn({ jobs: interrupted.map((j) => j.id) }, `${interrupted.length} retrain job(s) whose process is gone marked failed`);
+          })
+          .catch((err: unknown) => this.logger?.error({ err }, 'recovery of orphaned jobs failed'))
+          .finally(() => {
+            if (this.cancelSweep) arm();
+          });
+      }, everyMs);
+    };
+    this.cancelSweep?.();
+    arm();
+  }
+
   /** Stop the scheduler and the queue, and close the store. */
   async close(): Promise<void> {
+    this.cancelSweep?.();
+    this.cancelSweep = null;
     this.scheduler.stop();
     await this.queue.close();
     await this.store.close();
+    this.releaseOwner();
   }
 
   // ---- models ----
@@ -211,6 +250,8 @@ export class Refit {
       return m;
     });
     this.hub.emit('outbox:appended', {});
+    // Its schedules exist from now: wake the scheduler for them instead of at its next routine look.
+    await this.scheduler.refresh();
     return model;
   }
 
@@ -219,6 +260,7 @@ export class Refit {
     const existing = await this.store.getModel(spec.id);
     if (!existing) {
       await this.store.createModel(spec, this.clock.now());
+      await this.scheduler.refresh();
       return 'created';
     }
     if (JSON.stringify(existing.spec) === JSON.stringify(spec)) return 'unchanged';
@@ -228,6 +270,7 @@ export class Refit {
       });
     }
     await this.store.updateModelSpec(spec.id, spec, this.clock.now());
+    await this.scheduler.refresh();
     return 'updated';
   }
 
@@ -428,7 +471,7 @@ export class Refit {
       // A schedule switched back on starts afresh: occurrences from while it was off never run.
       if (next.retrain.enabled && !spec.retrain.enabled) await tx.claimOccurrence(defaultScheduleId(modelId), this.clock.now());
     });
-    this.scheduler.refresh();
+    await this.scheduler.refresh();
     return this.getRetrainConfig(modelId);
   }
 
@@ -589,7 +632,7 @@ export class Refit {
     };
     const id = timeOrderedId();
     await this.store.createSchedule({ id, modelId: modelId as string, config, createdAt: this.clock.now() });
-    this.scheduler.refresh();
+    await this.scheduler.refresh();
     const view = (await this.listSchedules(modelId as string)).find((v) => v.id === id);
     if (!view) throw new Error('the new schedule vanished');
     return view;
@@ -601,7 +644,7 @@ export class Refit {
       throw new RefitError('SCHEDULE_IS_DEFAULT', `'${id}' is the model's own schedule; switch it off with PUT /api/v1/models/{id}/retrain/config {"enabled": false}.`);
     }
     if (!(await this.store.deleteSchedule(id))) throw new RefitError('SCHEDULE_NOT_FOUND', `Schedule '${id}' does not exist.`);
-    this.scheduler.refresh();
+    await this.scheduler.refresh();
   }
 
   // ---- events ----

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { JobTrigger, RetrainJob, RetryPolicy } from '../domain/entities.js';
 import { timeOrderedId } from '../domain/ids.js';
 import { RefitError, UnrecoverableError, coerceError } from '../errors.js';
+import { HEARTBEAT_MS } from './job-owner.js';
 import type { PipelineDeps } from './pipeline.js';
 import { runRetrain } from './pipeline.js';
 
@@ -37,6 +38,10 @@ export interface InProcessQueueOptions {
   readonly logger?: Logger;
   /** Source of jitter for retry delays, in [0, 1). Default Math.random. */
   readonly random?: () => number;
+  /** The owner id written on this queue's jobs (see job-owner.ts), whose heartbeat it renews while it holds jobs. Default: none (jobs without an owner count as orphaned at the next recovery). */
+  readonly owner?: string;
+  /** How often the heartbeat is renewed. Default HEARTBEAT_MS (15 s). */
+  readonly heartbeatMs?: number;
 }
 
 /** The reason a job that ran past its deadline carries. */
@@ -69,6 +74,9 @@ export class InProcessQueue implements JobQueue {
   private readonly retryTimers = new Map<string, () => void>();
   private readonly concurrency: number;
   private readonly random: () => number;
+  private readonly owner: string | null;
+  private readonly heartbeatMs: number;
+  private cancelHeartbeat: (() => void) | null = null;
   private closed = false;
 
   constructor(
@@ -77,6 +85,8 @@ export class InProcessQueue implements JobQueue {
   ) {
     this.concurrency = options.concurrency ?? 1;
     this.random = options.random ?? Math.random;
+    this.owner = options.owner ?? null;
+    this.heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
   }
 
   async enqueue(modelId: string, options: EnqueueOptions = {}): Promise<{ job: RetrainJob; joined: boolean }> {
@@ -84,7 +94,7 @@ export class InProcessQueue implements JobQueue {
     const { store, clock, hub } = this.deps;
     let job: RetrainJob;
     try {
-      job = await store.createJob({ id: timeOrderedId(), modelId, trigger: options.trigger ?? 'manual', force: options.force ?? false, at: clock.now() });
+      job = await store.createJob({ id: timeOrderedId(), modelId, trigger: options.trigger ?? 'manual', force: options.force ?? false, at: clock.now(), owner: this.owner });
     } catch (err) {
       if (options.join && err instanceof RefitError && err.code === 'RETRAIN_IN_PROGRESS') {
         const active = await store.findActiveJob(modelId);
@@ -94,6 +104,7 @@ export class InProcessQueue implements JobQueue {
     }
     hub.emit('retrain:queued', { job });
     this.waiting.push(job.id);
+    this.armHeartbeat();
     setImmediate(() => this.pump());
     return { job, joined: false };
   }
@@ -131,6 +142,8 @@ export class InProcessQueue implements JobQueue {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.cancelHeartbeat?.();
+    this.cancelHeartbeat = null;
     this.waiting.length = 0;
     for (const cancel of this.retryTimers.values()) cancel();
     this.retryTimers.clear();
@@ -156,6 +169,31 @@ export class InProcessQueue implements JobQueue {
     if (this.waiting.length === 0 && this.running.size === 0) {
       for (const w of this.idleWaiters.splice(0)) w();
     }
+  }
+
+  /** Whether this queue holds any job: waiting, running, or waiting for a retry. */
+  private holdsJobs(): boolean {
+    return this.waiting.length > 0 || this.running.size > 0 || this.retryTimers.size > 0;
+  }
+
+  /**
+   * Renew the heartbeat of this queue's jobs every `heartbeatMs` while it holds any, so that
+   * recovery elsewhere sees them as alive. The next beat is armed only once the write is done,
+   * so a clock moved far ahead in one step fires one beat, not one per interval.
+   */
+  private armHeartbeat(): void {
+    if (this.owner === null || this.cancelHeartbeat || this.closed) return;
+    const owner = this.owner;
+    const { store, clock, logger } = this.deps;
+    this.cancelHeartbeat = clock.setTimeout(() => {
+      void store
+        .heartbeatJobs(owner, clock.now())
+        .catch((err: unknown) => logger?.warn({ err }, 'could not renew the heartbeat of running jobs'))
+        .finally(() => {
+          this.cancelHeartbeat = null;
+          if (this.holdsJobs()) this.armHeartbeat();
+        });
+    }, this.heartbeatMs);
   }
 
   private async run(jobId: string, controller: AbortController): Promise<void> {

@@ -194,11 +194,11 @@ export class Scheduler {
     this.cancelTimer = null;
   }
 
-  /** Re-plan the next wake-up (after a schedule changed). */
-  refresh(): void {
-    if (!this.running) return;
+  /** Re-plan the next wake-up (after a model or schedule changed); resolves once it is armed. */
+  refresh(): Promise<void> {
+    if (!this.running) return Promise.resolve();
     this.cancelTimer?.();
-    void this.arm();
+    return this.arm();
   }
 
   private async arm(): Promise<void> {

@@ -4,7 +4,7 @@ import type { Activation, Model, Rollout, TimelineEntry } from '../domain/entiti
 import { RefitError } from '../errors.js';
 import type { EventHub } from '../events/hub.js';
 import type { Scorer } from '../serve/scorer.js';
-import type { Page, Store } from '../store/store.js';
+import type { JobOwnership, Page, Store } from '../store/store.js';
 import type { ArmNumbers, Decision } from './analysis.js';
 import { armNumbers, decideChallenger, decideWatch } from './analysis.js';
 import type { RetentionReport } from './retention.js';
@@ -28,6 +28,8 @@ export interface RolloutDeps {
   readonly hub: EventHub;
   readonly scorer: Scorer;
   readonly logger?: Logger;
+  /** The owner id recorded on this process's promotion and rollback intents. Default: none. */
+  readonly owner?: string;
 }
 
 /** A running canary or shadow with its live analysis. */
@@ -184,7 +186,7 @@ export class RolloutManager {
     const modelId = model.spec.id;
     // Load it first (into the serving cache): a version whose artifact is gone or corrupt must not become active.
     await scorer.predictorFor(modelId, version);
-    const intent = await store.beginIntent({ modelId, action: input.action, version, fromVersion: model.activeVersion, actor: who.actor, reason: input.reason, startedAt: who.at });
+    const intent = await store.beginIntent({ modelId, action: input.action, version, fromVersion: model.activeVersion, actor: who.actor, reason: input.reason, startedAt: who.at, owner: this.deps.owner ?? null });
     const activation = await this.carryOut(model, intent, `${input.action} to ${version}`, who, (tx) => promote(tx, { modelId, version, policy, ...input }, who));
     hub.emit('model:activated', { modelId, version });
     hub.emit('outbox:appended', {});
@@ -201,7 +203,7 @@ export class RolloutManager {
     const modelId = model.spec.id;
     await scorer.predictorFor(modelId, target);
     const v = await store.getVersion(modelId, target);
-    const intent = await store.beginIntent({ modelId, action: 'rollback', version: target, fromVersion: model.activeVersion, actor: who.actor, reason: input.reason, startedAt: who.at });
+    const intent = await store.beginIntent({ modelId, action: 'rollback', version: target, fromVersion: model.activeVersion, actor: who.actor, reason: input.reason, startedAt: who.at, owner: this.deps.owner ?? null });
     const activation = await this.carryOut(model, intent, `rollback to ${target}`, who, (tx) => rollback(tx, { modelId, target, metrics: v?.metrics ?? null, ...input }, who));
     hub.emit('model:activated', { modelId, version: target });
     hub.emit('outbox:appended', {});
@@ -310,14 +312,17 @@ export class RolloutManager {
   }
 
   /**
-   * Start-up: promotions and rollbacks that a stopped process began but never committed are
+   * Recovery: promotions and rollbacks that a stopped process began but never committed are
    * written to the timeline as interrupted (the change itself rolled back with its transaction,
-   * so the version active before it still is, and a running canary is decided again at the next check).
+   * so the version active before it still is, and a running canary is decided again at the next
+   * check). `isOrphan` says whether an intent's owner is gone; a live process's change in
+   * progress is left alone.
    */
-  async recover(): Promise<TimelineEntry[]> {
+  async recover(isOrphan: (intent: JobOwnership) => boolean = () => true): Promise<TimelineEntry[]> {
     const { store, clock } = this.deps;
     const out: TimelineEntry[] = [];
     for (const intent of await store.listIntents()) {
+      if (!isOrphan({ owner: intent.owner, heartbeatAt: intent.startedAt })) continue;
       const model = await store.getModel(intent.modelId);
       const entry = await store.transaction(async (tx) => {
         const e = await tx.appendTimeline({

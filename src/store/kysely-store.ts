@@ -59,6 +59,7 @@ import type {
   Store,
 } from './store.js';
 import { parseLabelRow } from './store.js';
+import type { JobOwnership } from './store.js';
 
 // ---- mappers: rows <-> entities (MLflow keeps entities apart from its db models) ----
 
@@ -509,7 +510,7 @@ export class KyselyStore implements Store {
 
   // ---- jobs ----
 
-  async createJob(input: { id: string; modelId: string; trigger: JobTrigger; force: boolean; at: Date }): Promise<RetrainJob> {
+  async createJob(input: { id: string; modelId: string; trigger: JobTrigger; force: boolean; at: Date; owner?: string | null }): Promise<RetrainJob> {
     const row = {
       id: input.id,
       model_id: input.modelId,
@@ -525,6 +526,8 @@ export class KyselyStore implements Store {
       created_at: iso(input.at),
       started_at: null,
       finished_at: null,
+      owner: input.owner ?? null,
+      heartbeat_at: iso(input.at),
     };
     try {
       await this.db.insertInto('retrain_jobs').values(row).execute();
@@ -593,15 +596,33 @@ export class KyselyStore implements Store {
     return { items: rows.map(toJob), total: Number(total.n) };
   }
 
-  async failInterruptedJobs(at: Date, reason: string): Promise<RetrainJob[]> {
-    const rows = await this.db.selectFrom('retrain_jobs').selectAll().where('status', 'in', ['pending', 'running']).execute();
-    if (rows.length === 0) return [];
-    await this.db
+  async heartbeatJobs(owner: string, at: Date): Promise<number> {
+    const r = await this.db
       .updateTable('retrain_jobs')
-      .set({ status: 'failed', error: reason, finished_at: iso(at), stage: null })
-      .where('id', 'in', rows.map((r) => r.id))
-      .execute();
-    return rows.map((r) => toJob({ ...r, status: 'failed', error: reason, finished_at: iso(at), stage: null }));
+      .set({ heartbeat_at: iso(at) })
+      .where('owner', '=', owner)
+      .where('status', 'in', ['pending', 'running'])
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
+  async failOrphanedJobs(isOrphan: (job: JobOwnership) => boolean, at: Date, reason: string): Promise<RetrainJob[]> {
+    const rows = await this.db.selectFrom('retrain_jobs').selectAll().where('status', 'in', ['pending', 'running']).execute();
+    const failed: RetrainJob[] = [];
+    for (const r of rows) {
+      if (!isOrphan({ owner: r.owner, heartbeatAt: date(r.heartbeat_at ?? r.created_at) })) continue;
+      // Compare-and-set on what was read: a job another process took over or renewed meanwhile is left alone.
+      const done = await this.db
+        .updateTable('retrain_jobs')
+        .set({ status: 'failed', error: reason, finished_at: iso(at), stage: null })
+        .where('id', '=', r.id)
+        .where('status', '=', r.status)
+        .where((eb) => (r.owner === null ? eb('owner', 'is', null) : eb('owner', '=', r.owner)))
+        .where((eb) => (r.heartbeat_at === null ? eb('heartbeat_at', 'is', null) : eb('heartbeat_at', '=', r.heartbeat_at)))
+        .executeTakeFirst();
+      if (Number(done.numUpdatedRows) === 1) failed.push(toJob({ ...r, status: 'failed', error: reason, finished_at: iso(at), stage: null }));
+    }
+    return failed;
   }
 
   // ---- events ----
@@ -882,7 +903,7 @@ export class KyselyStore implements Store {
   async beginIntent(i: Omit<RolloutIntent, 'id'>): Promise<number> {
     const inserted = await this.db
       .insertInto('rollout_intents')
-      .values({ model_id: i.modelId, action: i.action, version: i.version, from_version: i.fromVersion, actor: i.actor, reason: i.reason, started_at: iso(i.startedAt) })
+      .values({ model_id: i.modelId, action: i.action, version: i.version, from_version: i.fromVersion, actor: i.actor, reason: i.reason, started_at: iso(i.startedAt), owner: i.owner })
       .returning('id')
       .executeTakeFirstOrThrow();
     return Number(inserted.id);
@@ -903,6 +924,7 @@ export class KyselyStore implements Store {
       actor: r.actor,
       reason: r.reason,
       startedAt: date(r.started_at),
+      owner: r.owner,
     }));
   }
 

@@ -78,6 +78,10 @@ export interface RetrainJobsTable {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  /** The process that runs the job (see retrain/job-owner.ts); null for jobs from before owners were kept. */
+  owner: string | null;
+  /** When the owner last confirmed it still runs the job. */
+  heartbeat_at: string | null;
 }
 
 export interface ActivationsTable {
@@ -170,6 +174,8 @@ export interface RolloutIntentsTable {
   actor: string;
   reason: string;
   started_at: string;
+  /** The process making the change; null for intents from before owners were kept. */
+  owner: string | null;
 }
 
 /** The whole database, for Kysely. */

@@ -23,6 +23,14 @@ import type {
   VersionStatus,
 } from '../domain/entities.js';
 
+/** What recovery reads of a pending or running job to decide whether its owner is gone. */
+export interface JobOwnership {
+  /** `<host>/<pid>/<instance>` of the process running it; null for jobs from before owners were kept. */
+  readonly owner: string | null;
+  /** Last heartbeat; the creation time when none was recorded. */
+  readonly heartbeatAt: Date;
+}
+
 /** A label to insert. */
 export interface NewLabel {
   readonly features: FeatureRow;
@@ -106,6 +114,8 @@ export interface RolloutIntent {
   readonly actor: string;
   readonly reason: string;
   readonly startedAt: Date;
+  /** The process making the change (see retrain/job-owner.ts). */
+  readonly owner: string | null;
 }
 
 /** A check to store. */
@@ -207,15 +217,21 @@ export interface Store {
   /** Scores by id for one model (missing ids are absent from the map). */
   getScores(modelId: string, ids: readonly string[]): Promise<Map<string, Score>>;
 
-  createJob(input: { id: string; modelId: string; trigger: JobTrigger; force: boolean; at: Date }): Promise<RetrainJob>;
+  /** `owner`: the process that will run it (see retrain/job-owner.ts); its heartbeat starts at `at`. */
+  createJob(input: { id: string; modelId: string; trigger: JobTrigger; force: boolean; at: Date; owner?: string | null }): Promise<RetrainJob>;
   updateJob(id: string, patch: JobPatch): Promise<RetrainJob>;
   getJob(id: string): Promise<RetrainJob | null>;
   /** The pending or running job of a model, if any. */
   findActiveJob(modelId: string): Promise<RetrainJob | null>;
   /** Newest first. */
   listJobs(modelId: string, page: { limit: number; offset: number }): Promise<Page<RetrainJob>>;
-  /** Jobs left pending or running by a previous process: mark them failed. Returns them. */
-  failInterruptedJobs(at: Date, reason: string): Promise<RetrainJob[]>;
+  /** Renew the heartbeat of an owner's pending and running jobs. Returns how many. */
+  heartbeatJobs(owner: string, at: Date): Promise<number>;
+  /**
+   * Mark failed the pending or running jobs that `isOrphan` says their owner left (each a
+   * compare-and-set on the owner and heartbeat read). Returns them.
+   */
+  failOrphanedJobs(isOrphan: (job: JobOwnership) => boolean, at: Date, reason: string): Promise<RetrainJob[]>;
 
   appendEvent(e: NewEvent): Promise<RefitEvent>;
   /** Events with seq greater than `afterSeq`, oldest first. */
@@ -267,7 +283,7 @@ export interface Store {
   beginIntent(i: Omit<RolloutIntent, 'id'>): Promise<number>;
   /** Remove an intent (inside the change's transaction, so it goes exactly when the change commits). */
   clearIntent(id: number): Promise<void>;
-  /** Intents left by a process that stopped mid-change. */
+  /** Intents not yet cleared: those of a process that stopped mid-change, and those in progress. */
   listIntents(): Promise<RolloutIntent[]>;
   /** Mark a version's artifact deleted by retention. */
   markArtifactDeleted(modelId: string, version: string, at: Date): Promise<void>;

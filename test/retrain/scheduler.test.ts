@@ -222,6 +222,28 @@ describe.each(DIALECTS)('schedules and the job runner on $name', (dialect) => {
   });
 });
 
+describe.each(DIALECTS)('a model created on a running server on $name', (dialect) => {
+  it('gets the first run of an every-minute schedule in the next minute, not at the scheduler\'s next routine look', async () => {
+    const t = await openTestApp(dialect);
+    try {
+      // The server started with no models: the scheduler sleeps its longest (5 minutes).
+      t.refit.scheduler.start();
+      await t.refit.scheduler.refresh();
+      t.clock.advance(20_000); // 06:00:20
+      const created = await t.app.inject({ method: 'POST', url: '/api/v1/models', payload: { ...SPEC, retrain: { schedule: '* * * * *' } } });
+      expect(created.statusCode).toBe(201);
+      t.clock.advance(40_000); // 06:01:00, the first occurrence after the model was created
+      const decisions = await t.refit.scheduler.tick(); // joins the pass the timer started
+      expect(decisions).toEqual([expect.objectContaining({ scheduleId: 'churn/default', outcome: 'started', occurrence: '2026-11-23T06:01:00.000Z', missed: 0 })]);
+      await t.refit.queue.whenIdle();
+      const history = (await t.app.inject({ method: 'GET', url: '/api/v1/models/churn/retrain/history' })).json();
+      expect(history.items.map((j: { trigger: string }) => j.trigger)).toEqual(['schedule']);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('restart safety', () => {
   it('marks a job a kill left running as interrupted and runs a scheduled one again, once', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'refit-restart-'));

@@ -5,6 +5,7 @@ import { ManualClock } from '../../src/domain/clock.js';
 import { mulberry32 } from '../../src/data/random.js';
 import { buildApp } from '../../src/http/app.js';
 import { inlineExecutor } from '../../src/retrain/executor.js';
+import { claimOwnerId } from '../../src/retrain/job-owner.js';
 import { Refit } from '../../src/service.js';
 import type { Store } from '../../src/store/store.js';
 import { getTrainer, registerTrainer } from '../../src/train/registry.js';
@@ -84,9 +85,12 @@ export interface Harness {
 /** Open a harness on a store (the same store can be opened again to simulate a restart). */
 export async function openHarness(store: Store, options: { clock?: ManualClock; seed?: number; logger?: Logger } = {}): Promise<Harness> {
   const clock = options.clock ?? new ManualClock('2026-11-23T06:00:00Z');
+  // Released by stop(), which plays a process that dies: its jobs and changes become orphans.
+  const owner = claimOwnerId();
   const refit = new Refit({
     store,
     clock,
+    owner,
     executor: inlineExecutor,
     routingRandom: mulberry32(options.seed ?? 7),
     stopwatch: () => virtualMs,
@@ -113,6 +117,7 @@ export async function openHarness(store: Store, options: { clock?: ManualClock; 
       refit.scheduler.stop();
       await refit.queue.close();
       await app.close();
+      owner.release();
     },
     async close() {
       await app.close();

@@ -77,14 +77,14 @@ describe.each(DIALECTS)('the rollout store on $name', (dialect) => {
   });
 
   it('keeps an intent until the transaction that carries out the change commits', async () => {
-    const id = await store.beginIntent({ modelId: 'm', action: 'promote', version: '2', fromVersion: '1', actor: 'x', reason: 'r', startedAt: T0 });
+    const id = await store.beginIntent({ modelId: 'm', action: 'promote', version: '2', fromVersion: '1', actor: 'x', reason: 'r', startedAt: T0, owner: 'host/1/abc' });
     await expect(
       store.transaction(async (tx) => {
         await tx.clearIntent(id);
         throw new Error('killed');
       }),
     ).rejects.toThrow('killed');
-    expect((await store.listIntents()).map((i) => [i.id, i.version, i.startedAt])).toEqual([[id, '2', T0]]);
+    expect((await store.listIntents()).map((i) => [i.id, i.version, i.startedAt, i.owner])).toEqual([[id, '2', T0, 'host/1/abc']]);
     await store.transaction((tx) => tx.clearIntent(id));
     expect(await store.listIntents()).toEqual([]);
   });

@@ -393,21 +393,29 @@ describe.each(DIALECTS)('the store on $name', (dialect) => {
       expect(await store.listJobs('ghost', { limit: 2, offset: 0 })).toEqual({ items: [], total: 0 });
     });
 
-    it('marks jobs a crash left pending or running as failed, and only those', async () => {
-      await store.createJob({ id: 'done', modelId: 'churn', trigger: 'manual', force: false, at: T0 });
+    it('marks failed the pending or running jobs whose owner is gone, and only those', async () => {
+      await store.createJob({ id: 'done', modelId: 'churn', trigger: 'manual', force: false, at: T0, owner: 'gone' });
       await store.updateJob('done', { status: 'completed', finishedAt: minutes(1) });
-      await store.createJob({ id: 'running', modelId: 'churn', trigger: 'manual', force: false, at: minutes(2) });
+      await store.createJob({ id: 'running', modelId: 'churn', trigger: 'manual', force: false, at: minutes(2), owner: 'gone' });
       await store.updateJob('running', { status: 'running', stage: 'training', startedAt: minutes(2) });
       await store.createJob({ id: 'pending', modelId: 'other', trigger: 'schedule', force: false, at: minutes(3) });
+      await store.createModel(spec('third'), minutes(3));
+      await store.createJob({ id: 'alive', modelId: 'third', trigger: 'manual', force: false, at: minutes(3), owner: 'live' });
+      expect(await store.heartbeatJobs('live', minutes(9))).toBe(1);
 
-      const failed = await store.failInterruptedJobs(minutes(10), 'interrupted');
+      const seen: unknown[] = [];
+      const isOrphan = (j: { owner: string | null; heartbeatAt: Date }) => (seen.push(j), j.owner !== 'live');
+      const failed = await store.failOrphanedJobs(isOrphan, minutes(10), 'interrupted');
       expect(failed.map((j) => j.id).sort()).toEqual(['pending', 'running']);
+      expect(seen).toContainEqual({ owner: 'live', heartbeatAt: minutes(9) });
+      expect(seen).toContainEqual({ owner: null, heartbeatAt: minutes(3) });
       for (const j of failed) expect(j).toMatchObject({ status: 'failed', error: 'interrupted', stage: null, finishedAt: minutes(10) });
       expect(await store.getJob('running')).toMatchObject({ status: 'failed', error: 'interrupted', stage: null, finishedAt: minutes(10) });
       expect(await store.getJob('pending')).toMatchObject({ status: 'failed', error: 'interrupted' });
       expect(await store.getJob('done')).toMatchObject({ status: 'completed', error: null, finishedAt: minutes(1) });
+      expect(await store.getJob('alive')).toMatchObject({ status: 'pending', error: null });
       expect(await store.findActiveJob('churn')).toBeNull();
-      expect(await store.failInterruptedJobs(minutes(11), 'again')).toEqual([]);
+      expect(await store.failOrphanedJobs(isOrphan, minutes(11), 'again')).toEqual([]);
       // The model can retrain again.
       await expect(store.createJob({ id: 'next', modelId: 'churn', trigger: 'manual', force: false, at: minutes(12) })).resolves.toMatchObject({ status: 'pending' });
     });

@@ -237,6 +237,19 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         for (const c of ['error', 'shadow_of', 'served', 'latency_ms', 'arm']) await db.schema.alterTable('scores').dropColumn(c).execute();
       },
     },
+    '0005-job-owners': {
+      // Which process runs a job, and when it last said so: start-up recovery and the periodic
+      // sweep fail only jobs whose owner is gone, never those of another live process.
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('retrain_jobs').addColumn('owner', 'text').execute();
+        await db.schema.alterTable('retrain_jobs').addColumn('heartbeat_at', 'text').execute();
+        await db.schema.alterTable('rollout_intents').addColumn('owner', 'text').execute();
+      },
+      async down(db: Kysely<any>) {
+        for (const c of ['heartbeat_at', 'owner']) await db.schema.alterTable('retrain_jobs').dropColumn(c).execute();
+        await db.schema.alterTable('rollout_intents').dropColumn('owner').execute();
+      },
+    },
   };
 }
 
