@@ -475,6 +475,31 @@ describe('the dashboard in Chromium', () => {
     await expect(page.getByTestId('drift-house-prices').textContent()).resolves.toBe('—');
     await page.screenshot({ path: join(shots, 'overview.png'), fullPage: true });
 
+    // A live AUC 0.7% under the test AUC is inside the trigger's 10% limit: "within the limit",
+    // amber and not red, on the overview and on the model page alike (the server's numbers, moved).
+    {
+      const perf = (await api('GET', '/api/v1/models/churn/performance?window=24h&windows=7')).body;
+      const testAuc = perf.baselines[newVersion].auc as number;
+      const lowered = { ...perf, windows: perf.windows.map((w: any) => (w.version === newVersion && w.count > 0 ? { ...w, metrics: { ...w.metrics, auc: testAuc * 0.993 } } : w)) };
+      await page.route('**/api/v1/models/churn/performance*', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(lowered) }));
+      await page.reload();
+      const cell = page.getByTestId('verdict-churn');
+      await cell.getByText('within the limit', { exact: true }).waitFor();
+      await expect(cell.getAttribute('data-tone')).resolves.toBe('within');
+      await expect(cell.getAttribute('title')).resolves.toMatch(/\(−0\.7%\) over 120 labels: inside the −10\.0% limit$/);
+      const amber = await cell.evaluate((el, prop) => (globalThis as any).getComputedStyle(el)[prop], 'color');
+      const red = await page.getByTestId('drift-churn').locator('.badge').evaluate((el, prop) => (globalThis as any).getComputedStyle(el)[prop], 'color');
+      if (drift.drifted) expect(amber).not.toBe(red);
+      await page.getByTestId('model-row-churn').getByRole('link', { name: 'churn' }).click();
+      const onModel = page.getByTestId('live-metrics').getByTestId('live-row').filter({ hasText: newVersion }).getByTestId('live-verdict').locator('.badge');
+      await onModel.getByText('within the limit', { exact: true }).waitFor();
+      await expect(onModel.getAttribute('data-tone')).resolves.toBe('within');
+      await expect(onModel.evaluate((el, prop) => (globalThis as any).getComputedStyle(el)[prop], 'color')).resolves.toBe(amber);
+      await page.unroute('**/api/v1/models/churn/performance*');
+      await page.goBack();
+      await page.getByTestId('model-row-churn').waitFor();
+    }
+
     // Roll back to the first version from the versions list (a two-step confirmation).
     {
       await page.getByTestId('model-row-churn').getByRole('link', { name: 'churn' }).click();
@@ -607,6 +632,71 @@ describe('the dashboard in Chromium', () => {
     expect(rollout.challenger).toBeNull();
     expect(rollout.recent[0]).toMatchObject({ version: canaryVersion, status: 'aborted' });
     expect((await api('GET', '/api/v1/models/ranker')).body.activeVersion).toBe(firstVersion);
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  }, 120_000);
+
+  it('shows a tree model version with its feature importance, and a version page reached by its link', async () => {
+    if (!available) {
+      expect(required, `${CHROMIUM} is required (REFIT_BROWSER_REQUIRED=1)`).toBe(false);
+      return;
+    }
+    const random = seeded(23);
+    const spec = {
+      id: 'trees',
+      task: 'binary',
+      features: [
+        { name: 'usage', type: 'number' },
+        { name: 'tenure', type: 'number' },
+        { name: 'segment', type: 'category' },
+        { name: 'note', type: 'text' },
+      ],
+      trainer: 'gbdt',
+      retrain: QUIET,
+    };
+    expect((await api('POST', '/api/v1/models', spec)).status).toBe(201);
+    expect((await api('POST', '/api/v1/models/trees/labels', { items: churnRows(400, random) })).status).toBe(201);
+    const job = await retrainAndWait('trees');
+    expect(job.status).toBe('completed');
+    const version = job.result?.newVersion as string;
+    const [v] = await versionsOf('trees');
+    const importance = (await api('GET', `/api/v1/models/trees/versions/${encodeURIComponent(version)}/importance`)).body;
+    expect(importance.available).toBe(true);
+
+    const { context, page, pageErrors } = await desktopPage();
+    // A direct link to the version page works (the version goes in the query: it has dots).
+    await page.goto(`${server.url}/models/trees/version?v=${encodeURIComponent(version)}`);
+    await page.getByTestId('version-title').getByText(version, { exact: true }).waitFor();
+    await expect(page.getByTestId('dataset-hash').textContent()).resolves.toBe(v.datasetHash);
+    await expect(page.getByTestId('version-trainer').textContent()).resolves.toBe('gbdt');
+    await expect(page.getByTestId('training-rows').textContent()).resolves.toBe(String(v.trainingSamples));
+    await expect(page.getByTestId('test-rows').textContent()).resolves.toBe(String(v.labelCount - v.trainingSamples));
+    // Its parameters, one row each.
+    await expect(page.getByTestId('version-params').getByTestId('param-row').count()).resolves.toBe(Object.keys(v.trainer.params).length);
+    // Importance: one bar per feature the API names, largest gain first, shares with one decimal adding up to 100%.
+    const rows = page.getByTestId('importance').getByTestId('importance-row');
+    await rows.first().waitFor();
+    await expect(rows.count()).resolves.toBe(importance.features.length);
+    await expect(rows.locator('.importance-name').allTextContents()).resolves.toEqual(importance.features.map((f: { feature: string }) => f.feature));
+    const shares = (await rows.locator('.importance-value').allTextContents()).map((t) => {
+      expect(t).toMatch(/^\d+\.\d%$/);
+      return Number(t.slice(0, -1));
+    });
+    expect(Math.abs(shares.reduce((a, b) => a + b, 0) - 100)).toBeLessThan(0.5);
+    // The first version: no parent, made by the manual retrain.
+    await expect(page.getByTestId('lineage-parent').textContent()).resolves.toBe("none: the model's first version");
+    await expect(page.getByTestId('lineage-job').textContent()).resolves.toBe(job.id);
+    await expect(page.getByTestId('decision-text').textContent()).resolves.toMatch(/^promoted: .*no champion: first version/);
+    // From the model page's versions list to the version page and back.
+    await page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: 'trees' }).click();
+    await page.getByTestId('versions').getByRole('link', { name: version }).click();
+    await page.getByTestId('importance-list').waitFor();
+    await expectNoRawTimestamps(page);
+    await page.screenshot({ path: join(shots, 'version.png'), fullPage: true });
+    expect((await readFile(join(shots, 'version.png'))).subarray(1, 4).toString()).toBe('PNG');
+    // A version that does not exist says so.
+    await page.goto(`${server.url}/models/trees/version?v=9.9.9`);
+    await page.getByText('No version “9.9.9”').waitFor();
     expect(pageErrors).toEqual([]);
     await context.close();
   }, 120_000);

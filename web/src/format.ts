@@ -132,8 +132,8 @@ export function metricName(name: string): string {
 
 /** ISO timestamps inside a server's sentence ("detected 2026-03-12T14:03:05.120Z"). */
 const ISO_IN_TEXT = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?/g;
-/** Percentages with more decimals than the dashboard shows ("-0.7164%"). */
-const PERCENT_IN_TEXT = /([+\-−]?)(\d+\.\d{2,})%/g;
+/** Percentages with decimals ("-0.7164%", "-1.8%"): shown with one decimal and a true minus sign. */
+const PERCENT_IN_TEXT = /(^|[^\w.])([+\-−]?)(\d+\.\d+)%/g;
 
 /**
  * A sentence written by the server (a decision, a reason), in the dashboard's formats: its ISO
@@ -142,5 +142,5 @@ const PERCENT_IN_TEXT = /([+\-−]?)(\d+\.\d{2,})%/g;
 export function serverText(text: string): string {
   return text
     .replace(ISO_IN_TEXT, (iso) => dateTime(iso))
-    .replace(PERCENT_IN_TEXT, (_all, sign: string, digits: string) => `${sign === '-' ? '−' : sign}${Number(digits).toFixed(PERCENT_DIGITS)}%`);
+    .replace(PERCENT_IN_TEXT, (_all, before: string, sign: string, digits: string) => `${before}${sign === '-' ? '−' : sign}${Number(digits).toFixed(PERCENT_DIGITS)}%`);
 }

@@ -201,15 +201,17 @@ export function MetricChart({
                   return (
                     <tr key={v.version} data-testid="live-row">
                       <td data-label="Version">
-                        <code>{v.version}</code>
-                        {v.version === activeVersion && <span className="muted small"> active</span>}
+                        <span>
+                          <code>{v.version}</code>
+                          {v.version === activeVersion && <span className="muted small"> active</span>}
+                        </span>
                       </td>
                       <td data-label={`Test ${name}`}>{metric(v.metrics[primary])}</td>
                       <td data-label={`Live ${name}`} data-testid="live-value">
                         {l ? (
-                          <>
+                          <span>
                             {metric(l.latest.metrics[primary])} <span className="muted small">({plural(l.latest.count, 'label')})</span>
-                          </>
+                          </span>
                         ) : (
                           <span className="muted">no labelled scores yet</span>
                         )}

@@ -220,7 +220,10 @@ function JobFacts({ job }: { job: Job }) {
       <div>
         <dt>Retrain</dt>
         <dd>
-          <StatusBadge status={job.status} /> <span className="muted small">started by {job.trigger}{job.force ? ' (forced)' : ''}</span>
+          <StatusBadge status={job.status} /> <span className="muted small">
+            trigger: {job.trigger}
+            {job.force ? ' (forced)' : ''}
+          </span>
         </dd>
       </div>
       <div>
