@@ -3,7 +3,7 @@ import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { problem } from '../problem.js';
+import { problem, sendProblem } from '../problem.js';
 
 /** Where `vite build` writes the dashboard: `<project>/web/dist` (the same from src/ and dist/). */
 export const DEFAULT_WEB_ROOT: string = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
@@ -29,7 +29,7 @@ const NOT_BUILT_PAGE = `<!doctype html>
 
 function notFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const doc = problem('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`, request.url);
-  return reply.status(404).type('application/problem+json').send(doc);
+  return sendProblem(request, reply, doc);
 }
 
 /**
