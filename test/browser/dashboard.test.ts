@@ -229,6 +229,12 @@ describe('the dashboard in Chromium', () => {
     await expect(newest.locator('td[data-label="Labels"]').textContent()).resolves.toBe('700');
     await expect(newest.locator('td[data-label="Version"]').textContent()).resolves.toBe(`${firstVersion} → ${newVersion}`);
     await expect(newest.locator('td[data-label="Metric"]').textContent()).resolves.toMatch(/^AUC 0\.\d{4} → 0\.\d{4}( \([+−±]0\.\d{4}, [+−±]\d+\.\d%\))?$/);
+    // A promoted version that is a little worse than its champion is amber (kept within the gate), not red.
+    {
+      const change = newest.getByTestId('history-change');
+      const text = (await change.textContent()) ?? '';
+      await expect(change.getAttribute('class')).resolves.toBe(text.includes('(−') ? 'warn' : text.includes('(+') ? 'good' : 'muted');
+    }
     await expect(page.getByTestId('versions').getByTestId('version-item').count()).resolves.toBe(2);
     await page.getByTestId('versions').locator('.version-head code').getByText(newVersion, { exact: true }).waitFor();
     // One point per version in the chart, at its training time, not joined by a line; the axes say what they show.

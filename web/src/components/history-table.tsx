@@ -95,7 +95,8 @@ function HistoryRow({ job }: { job: Job }) {
           <span>
             <span className="muted">{metricName(name)}</span> {metric(before)} → {metric(after)}
             {diff !== null && (
-              <span className={better ? 'good' : diff === 0 ? 'muted' : 'bad'}>
+              // Worse but kept (inside the gate's limit) is not a failure: amber, red only when the gate rejected it.
+              <span className={better ? 'good' : diff === 0 ? 'muted' : r?.decision.startsWith('rejected') ? 'bad' : 'warn'} data-testid="history-change">
                 {' '}
                 ({signed(diff)}
                 {r?.improvementPct !== null && r?.improvementPct !== undefined ? `, ${signedPercent(r.improvementPct)}` : ''})
