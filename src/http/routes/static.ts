@@ -17,6 +17,9 @@ export interface StaticRoutesOptions {
 /** Paths that belong to the server, never to the dashboard: an unknown one stays a 404 problem. */
 const SERVER_PATHS = /^\/(api|docs|openapi\.json|healthz)(\/|$)/;
 
+/** Client-side routes of the dashboard, whatever their last segment looks like. */
+const DASHBOARD_PATHS = /^\/models\//;
+
 /** Shown at `/` when the dashboard was never built, instead of a bare 404. */
 const NOT_BUILT_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Refit</title></head>
@@ -69,7 +72,8 @@ export const staticRoutes: FastifyPluginAsync<StaticRoutesOptions> = async (app,
       return reply.sendFile(file.slice(root.length + 1), { immutable, maxAge: immutable ? '365d' : 0, cacheControl: true });
     }
     // A missing file (a stale asset, /favicon.ico) is a 404; anything else is a dashboard route.
-    if (extname(path) !== '') return notFound(request, reply);
+    // Paths under /models/ are always the dashboard's: version names have dots (1.2.0-2026…).
+    if (extname(path) !== '' && !DASHBOARD_PATHS.test(path)) return notFound(request, reply);
     return sendIndex(reply);
   });
 };
