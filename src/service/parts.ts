@@ -15,15 +15,23 @@ import type { Store } from '../store/store.js';
  * through the `Refit` facade instead.
  */
 export interface RefitParts {
+  /** The store every part reads and writes. */
   readonly store: Store;
+  /** The only source of time (default: the wall clock). */
   readonly clock: Clock;
   /** Default: none. */
   readonly logger: Logger | undefined;
+  /** In-process notifications (retrain progress, activations, outbox appends). */
   readonly hub: EventHub;
+  /** Serves scores with the active version or a challenger; caches loaded predictors. */
   readonly scorer: Scorer;
+  /** Runs retrains (default: in process, one at a time). */
   readonly queue: JobQueue;
+  /** Promotions, canaries, shadows, rollbacks and retention. */
   readonly rollouts: RolloutManager;
+  /** Drift, live performance and retrain triggers. */
   readonly monitor: Monitor;
+  /** Starts scheduled retrains and checks; started by the server, never by `createRefit`. */
   readonly scheduler: Scheduler;
   /** This instance's owner id, written on the jobs and changes it runs; released by `close()`. */
   readonly owner: OwnerClaim;
