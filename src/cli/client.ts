@@ -1,7 +1,7 @@
 import type { Activation, FeatureSpec, ModelVersion, RetrainJob, Task, TimelineEntry, TrainerSpec } from '../domain/entities.js';
 import type { DriftResult } from '../monitor/drift.js';
 import type { PerformanceReport } from '../monitor/monitor.js';
-import type { RetrainStatus, ScheduleView } from '../service.js';
+import type { RetrainStatus, ScheduleView } from '../service/index.js';
 import type { ScoreItem } from '../serve/scorer.js';
 
 /** A value as it travels as JSON: dates become ISO-8601 strings. */

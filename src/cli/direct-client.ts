@@ -4,7 +4,7 @@ import type { Settings } from '../config/settings.js';
 import { activationDto, jobDto, modelDto, timelineDto, versionDto } from '../http/dto.js';
 import type { DriftResult } from '../monitor/drift.js';
 import type { PerformanceReport } from '../monitor/monitor.js';
-import { Refit } from '../service.js';
+import { createRefit, type Refit } from '../service/index.js';
 import type { ScoreItem } from '../serve/scorer.js';
 import { createStore, isPostgresUrl } from '../store/create-store.js';
 import type { ActivationView, Client, JobUpdate, JobView, ModelView, ScheduleView, StatusView, TimelineView, VersionView } from './client.js';
@@ -51,7 +51,7 @@ export class DirectClient implements Client {
       }
     }
     const store = await createStore({ url });
-    return new DirectClient(new Refit({ store }), url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@'), options);
+    return new DirectClient(createRefit({ store }).refit, url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@'), options);
   }
 
   listModels(): Promise<ModelView[]> {
@@ -143,11 +143,11 @@ export class DirectClient implements Client {
 
   async followJob(jobId: string, onUpdate: (update: JobUpdate) => void, signal?: AbortSignal): Promise<JobView> {
     // Live stages and progress from this process's runner; a job another process runs is polled.
-    const off = this.refit.hub.on('retrain:progress', (p) => {
+    const off = this.refit.onEvent('retrain:progress', (p) => {
       if (p.jobId === jobId) onUpdate({ stage: p.stage, progress: p.progress, stagesDone: [] });
     });
     try {
-      await this.refit.queue.whenIdle();
+      await this.refit.whenIdle();
       for (;;) {
         const job = await this.getJob(jobId);
         if (TERMINAL_STATUSES.has(job.status)) return job;

@@ -3,7 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
-import type { Refit } from '../service.js';
+import type { Refit } from '../service/index.js';
 import { problem, problemErrorHandler, sendProblem } from './problem.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';

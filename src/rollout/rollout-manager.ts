@@ -4,6 +4,7 @@ import type { Activation, Model, Rollout, TimelineEntry } from '../domain/entiti
 import { RefitError } from '../errors.js';
 import type { EventHub } from '../events/hub.js';
 import type { Scorer } from '../serve/scorer.js';
+import { requireModel } from '../store/require-model.js';
 import type { JobOwnership, Page, Store } from '../store/store.js';
 import type { ArmNumbers, Decision } from './analysis.js';
 import { armNumbers, decideChallenger, decideWatch } from './analysis.js';
@@ -76,10 +77,8 @@ export class RolloutManager {
     return next;
   }
 
-  private async model(modelId: string): Promise<Model> {
-    const m = await this.deps.store.getModel(modelId);
-    if (!m) throw new RefitError('MODEL_NOT_FOUND', `Model '${modelId}' does not exist.`);
-    return m;
+  private model(modelId: string): Promise<Model> {
+    return requireModel(this.deps.store, modelId);
   }
 
   private async classes(modelId: string, version: string | null): Promise<readonly string[]> {

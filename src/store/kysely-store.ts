@@ -29,6 +29,7 @@ import type {
   EventType,
 } from '../domain/entities.js';
 import { RefitError } from '../errors.js';
+import { modelNotFound } from './require-model.js';
 import type { Dialect } from './migrations/index.js';
 import type {
   ActivationsTable,
@@ -340,7 +341,7 @@ export class KyselyStore implements Store {
 
   private async activateInTx(input: ActivationInput): Promise<Activation> {
     const model = await this.db.selectFrom('models').select('active_version').where('id', '=', input.modelId).executeTakeFirst();
-    if (!model) throw new RefitError('MODEL_NOT_FOUND', `Model '${input.modelId}' does not exist.`);
+    if (!model) throw modelNotFound(input.modelId);
     const from = model.active_version;
     // Retire whatever is marked active (normally just `from`) before marking the new one: a
     // unique index allows one active version per model.

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Refit } from '../../service.js';
+import type { Refit } from '../../service/index.js';
 import { jobDto } from '../dto.js';
 
 const jobParams = z.object({ jobId: z.string().min(1).max(64) });

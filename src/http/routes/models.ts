@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Refit } from '../../service.js';
-import { MAX_BATCH_ITEMS } from '../../service.js';
+import type { Refit } from '../../service/index.js';
+import { MAX_BATCH_ITEMS, rollbackBodySchema } from '../../service/index.js';
 import { activationDto, modelDto, versionDto } from '../dto.js';
 
 const modelParams = z.object({ id: z.string().min(1).max(64) });
@@ -91,10 +91,7 @@ export const modelRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { r
         params: modelParams,
         // Nullish: a POST without a body means "the previous version".
         // `actor`: who asks (recorded on the activation and the timeline), as for promote; default 'api'.
-        body: z
-          .object({ version: z.string().min(1).optional(), reason: z.string().min(1).max(2000).optional(), actor: z.string().min(1).max(200).optional() })
-          .strict()
-          .nullish(),
+        body: rollbackBodySchema,
       },
     },
     async (req) => activationDto(await refit.rollback(req.params.id, req.body?.version, req.body?.actor ?? 'api', req.body?.reason)),

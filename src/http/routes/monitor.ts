@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { parseWindowHours } from '../../monitor/performance.js';
-import type { Refit } from '../../service.js';
+import type { Refit } from '../../service/index.js';
 
 const modelParams = z.object({ id: z.string().min(1).max(64) });
 
@@ -61,18 +61,6 @@ export const monitorRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, {
         params: modelParams.extend({ version: z.string().min(1).max(64) }),
       },
     },
-    async (req) => {
-      const model = await refit.getModel(req.params.id);
-      // Loaded outside the serving cache (which keeps a few versions per model), so that asking
-      // about old versions never pushes out the ones serving; throws VERSION_NOT_FOUND.
-      const version = req.params.version;
-      const predictor = await refit.scorer.loadVersion(model.spec.id, version);
-      const withImportance = predictor as { importance?: () => { feature: string; gain: number; splits: number }[] };
-      if (typeof withImportance.importance !== 'function') {
-        return { modelId: model.spec.id, version, trainer: predictor.kind, available: false, reason: `${predictor.kind} models have no feature importance; the gbdt trainer has`, features: [] };
-      }
-      const features = withImportance.importance().sort((a, b) => b.gain - a.gain);
-      return { modelId: model.spec.id, version, trainer: predictor.kind, available: true, reason: 'gain: total loss reduction of the splits on the feature; splits: how many splits use it', features };
-    },
+    async (req) => refit.importance(req.params.id, req.params.version),
   );
 };

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Refit } from '../../service.js';
+import type { Refit } from '../../service/index.js';
+import { retrainBodySchema } from '../../service/index.js';
 import { jobDto } from '../dto.js';
 
 const modelParams = z.object({ id: z.string().min(1).max(64) });
@@ -17,14 +18,8 @@ export const retrainRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, {
         tags: ['retrain'],
         summary: 'Start a retrain; 409 with the running job id when one is pending or running (unless join)',
         params: modelParams,
-        body: z
-          .object({
-            force: z.boolean().optional().describe('Train even with fewer new labels than minNewLabels. Default false.'),
-            join: z.boolean().optional().describe('Return the running job instead of 409. Default false.'),
-          })
-          .strict()
-          // Nullish: a POST without a body starts a plain manual retrain.
-          .nullish(),
+        // Nullish: a POST without a body starts a plain manual retrain.
+        body: retrainBodySchema,
       },
     },
     async (req, reply) => {

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Refit } from '../../service.js';
+import type { Refit } from '../../service/index.js';
+import { abortBodySchema } from '../../service/index.js';
 import { activationDto, evaluationDto, rolloutDto, timelineDto } from '../dto.js';
 
 const modelParams = z.object({ id: z.string().min(1).max(64) });
@@ -32,7 +33,7 @@ export const rolloutRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, {
         tags: ['rollout'],
         summary: 'Stop the running canary or shadow; the champion keeps serving',
         params: modelParams,
-        body: z.object({ reason: z.string().min(1).max(2000).optional() }).strict().nullish(),
+        body: abortBodySchema,
       },
     },
     async (req) => rolloutDto(await refit.abortRollout(req.params.id, req.body?.reason)),

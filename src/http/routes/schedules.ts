@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Refit } from '../../service.js';
+import type { Refit } from '../../service/index.js';
 
 /** Retrain schedules: each model's own (from its retrain config) and extra ones. */
 export const scheduleRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { refit }) => {
