@@ -5,8 +5,8 @@ import type { FeatureRow, FeatureSpec, Model } from '../domain/entities.js';
 import type { Scorer } from '../serve/scorer.js';
 import type { Store } from '../store/store.js';
 import type { DriftReference, DriftReport, FeatureDrift } from './drift-report.js';
-import { sortedFinite } from './stats/ks.js';
-import { binCountsSorted, psiEdges } from './stats/psi.js';
+import { sortedFinite } from '../stats/ks.js';
+import { binCountsSorted, psiEdges } from '../stats/psi.js';
 import { driftReport, prepareReference } from './drift-report.js';
 
 /** The drift of a model's active version: its features and its scores, now. */
