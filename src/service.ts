@@ -8,7 +8,7 @@ import { timeOrderedId } from './domain/ids.js';
 import { nextRunAfter, parseSchedule } from './retrain/schedule.js';
 import { Scheduler, defaultScheduleId, specScheduleConfig } from './retrain/scheduler.js';
 import type { DriftResult } from './monitor/drift.js';
-import type { PerformanceReport, RetrainNeeded } from './monitor/monitor.js';
+import type { PerformanceReport, RequestRetrain, RetrainNeeded } from './monitor/monitor.js';
 import { Monitor } from './monitor/monitor.js';
 import type { FieldProblem } from './errors.js';
 import { RefitError } from './errors.js';
@@ -24,6 +24,7 @@ import { RolloutManager } from './rollout/rollout-manager.js';
 import type { RetentionReport } from './rollout/retention.js';
 import type { ScoreItem } from './serve/scorer.js';
 import { Scorer } from './serve/scorer.js';
+import { PredictorCache } from './train/predictor-cache.js';
 import type { NewLabel, Page, Store } from './store/store.js';
 import { z } from 'zod';
 
@@ -135,6 +136,8 @@ export class Refit {
   readonly clock: Clock;
   readonly hub: EventHub;
   readonly scorer: Scorer;
+  /** Loaded predictors per model and version, shared by scoring, monitoring and rollout. */
+  readonly predictors: PredictorCache;
   readonly queue: JobQueue;
   readonly scheduler: Scheduler;
   readonly monitor: Monitor;
@@ -155,14 +158,17 @@ export class Refit {
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger;
     this.hub = new EventHub((err, event) => this.logger?.error({ err, event }, 'event listener failed'));
-    this.scorer = new Scorer(this.store, this.clock, {
+    this.predictors = new PredictorCache(this.store);
+    this.scorer = new Scorer(this.store, this.clock, this.predictors, {
       ...(deps.routingRandom ? { random: deps.routingRandom } : {}),
       ...(deps.stopwatch ? { stopwatch: deps.stopwatch } : {}),
     });
-    const qdeps: PipelineDeps = { store: this.store, clock: this.clock, hub: this.hub, scorer: this.scorer, logger: this.logger, executor: deps.executor ?? new WorkerExecutor() };
+    const qdeps: PipelineDeps = { store: this.store, clock: this.clock, hub: this.hub, logger: this.logger, executor: deps.executor ?? new WorkerExecutor() };
     this.queue = deps.queue ? deps.queue(qdeps) : new InProcessQueue(qdeps, { logger: this.logger, owner: this.ownerId, ...(deps.random ? { random: deps.random } : {}) });
-    this.rollouts = new RolloutManager({ store: this.store, clock: this.clock, hub: this.hub, scorer: this.scorer, owner: this.ownerId, ...(this.logger ? { logger: this.logger } : {}) });
-    this.monitor = new Monitor({ store: this.store, clock: this.clock, queue: this.queue, scorer: this.scorer, hub: this.hub, ...(this.logger ? { logger: this.logger } : {}) });
+    this.rollouts = new RolloutManager({ store: this.store, clock: this.clock, hub: this.hub, predictors: this.predictors, owner: this.ownerId, ...(this.logger ? { logger: this.logger } : {}) });
+    // The monitor starts retrains through a callback: it sits below the job queue and must not import it.
+    const requestRetrain: RequestRetrain = async (modelId, options) => ({ jobId: (await this.queue.enqueue(modelId, options)).job.id });
+    this.monitor = new Monitor({ store: this.store, clock: this.clock, requestRetrain, predictors: this.predictors, hub: this.hub, ...(this.logger ? { logger: this.logger } : {}) });
     this.scheduler = new Scheduler({
       store: this.store,
       clock: this.clock,

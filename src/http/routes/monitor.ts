@@ -66,7 +66,7 @@ export const monitorRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, {
       // Loaded outside the serving cache (which keeps a few versions per model), so that asking
       // about old versions never pushes out the ones serving; throws VERSION_NOT_FOUND.
       const version = req.params.version;
-      const predictor = await refit.scorer.loadVersion(model.spec.id, version);
+      const predictor = await refit.predictors.load(model.spec.id, version);
       const withImportance = predictor as { importance?: () => { feature: string; gain: number; splits: number }[] };
       if (typeof withImportance.importance !== 'function') {
         return { modelId: model.spec.id, version, trainer: predictor.kind, available: false, reason: `${predictor.kind} models have no feature importance; the gbdt trainer has`, features: [] };
