@@ -8,7 +8,6 @@ import { primaryMetric } from '../evaluate/metrics.js';
 import type { EventHub } from '../events/hub.js';
 import { cleanupRetention } from '../rollout/retention.js';
 import { promote as promoteVersion, startChallenger } from '../rollout/transitions.js';
-import type { Scorer } from '../serve/scorer.js';
 import type { RawLabelRow, Store } from '../store/store.js';
 import type { ComputeExecutor } from './executor.js';
 
@@ -17,7 +16,6 @@ export interface PipelineDeps {
   readonly store: Store;
   readonly clock: Clock;
   readonly hub: EventHub;
-  readonly scorer: Scorer;
   /** Where training runs: a worker thread per job in the server, inline in some tests. */
   readonly executor: ComputeExecutor;
   readonly logger?: Logger;

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import { systemClock } from '../domain/clock.js';
 import { EventHub } from '../events/hub.js';
-import { Monitor } from '../monitor/monitor.js';
+import { Monitor, type RequestRetrain } from '../monitor/monitor.js';
 import type { ComputeExecutor } from '../retrain/executor.js';
 import { WorkerExecutor } from '../retrain/executor.js';
 import { LEASE_MS, claimOwnerId, type OwnerClaim } from '../retrain/job-owner.js';
@@ -13,6 +13,7 @@ import { Scheduler } from '../retrain/scheduler.js';
 import { RolloutManager } from '../rollout/rollout-manager.js';
 import { Scorer } from '../serve/scorer.js';
 import type { Store } from '../store/store.js';
+import { PredictorCache } from '../train/predictor-cache.js';
 import { runChecks } from './monitoring.js';
 import type { RefitParts } from './parts.js';
 import { Refit } from './refit.js';
@@ -53,14 +54,18 @@ export function createRefit(deps: RefitDeps): { refit: Refit; parts: RefitParts 
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger;
   const hub = new EventHub((err, event) => logger?.error({ err, event }, 'event listener failed'));
-  const scorer = new Scorer(store, clock, {
+  // One cache of loaded predictors, shared by scoring, monitoring and rollout.
+  const predictors = new PredictorCache(store);
+  const scorer = new Scorer(store, clock, predictors, {
     ...(deps.routingRandom ? { random: deps.routingRandom } : {}),
     ...(deps.stopwatch ? { stopwatch: deps.stopwatch } : {}),
   });
-  const qdeps: PipelineDeps = { store, clock, hub, scorer, logger, executor: deps.executor ?? new WorkerExecutor() };
+  const qdeps: PipelineDeps = { store, clock, hub, logger, executor: deps.executor ?? new WorkerExecutor() };
   const queue = deps.queue ? deps.queue(qdeps) : new InProcessQueue(qdeps, { logger, owner: owner.id, ...(deps.random ? { random: deps.random } : {}) });
-  const rollouts = new RolloutManager({ store, clock, hub, scorer, owner: owner.id, ...(logger ? { logger } : {}) });
-  const monitor = new Monitor({ store, clock, queue, scorer, hub, ...(logger ? { logger } : {}) });
+  const rollouts = new RolloutManager({ store, clock, hub, predictors, owner: owner.id, ...(logger ? { logger } : {}) });
+  // The monitor starts retrains through a callback: it sits below the job queue and must not import it.
+  const requestRetrain: RequestRetrain = async (modelId, options) => ({ jobId: (await queue.enqueue(modelId, options)).job.id });
+  const monitor = new Monitor({ store, clock, requestRetrain, predictors, hub, ...(logger ? { logger } : {}) });
   // The check schedule runs the same checks as `Refit.runChecks`, on the parts built here.
   const scheduler = new Scheduler({
     store,
@@ -70,7 +75,7 @@ export function createRefit(deps: RefitDeps): { refit: Refit; parts: RefitParts 
     defaultTimezone: deps.defaultTimezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
     ...(logger ? { logger } : {}),
   });
-  const parts: RefitParts = { store, clock, logger, hub, scorer, queue, rollouts, monitor, scheduler, owner, leaseMs: deps.leaseMs ?? LEASE_MS };
+  const parts: RefitParts = { store, clock, logger, hub, predictors, scorer, queue, rollouts, monitor, scheduler, owner, leaseMs: deps.leaseMs ?? LEASE_MS };
   // Warm the scorer as soon as a promotion or a challenger commits, so that the first score
   // routed to the version does not pay for loading its artifact.
   const preload = ({ modelId, version }: { modelId: string; version: string }) => {

@@ -62,7 +62,7 @@ export async function importance(p: RefitParts, modelId: string, version: string
   const model = await requireModel(p.store, modelId);
   // Loaded outside the serving cache (which keeps a few versions per model), so that asking
   // about old versions never pushes out the ones serving.
-  const predictor = await p.scorer.loadVersion(model.spec.id, version);
+  const predictor = await p.predictors.load(model.spec.id, version);
   const withImportance = predictor as { importance?: () => { feature: string; gain: number; splits: number }[] };
   if (typeof withImportance.importance !== 'function') {
     return { modelId: model.spec.id, version, trainer: predictor.kind, available: false, reason: `${predictor.kind} models have no feature importance; the gbdt trainer has`, features: [] };

@@ -8,6 +8,7 @@ import type { Scheduler } from '../retrain/scheduler.js';
 import type { RolloutManager } from '../rollout/rollout-manager.js';
 import type { Scorer } from '../serve/scorer.js';
 import type { Store } from '../store/store.js';
+import type { PredictorCache } from '../train/predictor-cache.js';
 
 /**
  * The collaborators `createRefit` wires, handed to the facade's resource modules, to the server
@@ -23,7 +24,9 @@ export interface RefitParts {
   readonly logger: Logger | undefined;
   /** In-process notifications (retrain progress, activations, outbox appends). */
   readonly hub: EventHub;
-  /** Serves scores with the active version or a challenger; caches loaded predictors. */
+  /** Loaded predictors per model and version, shared by scoring, monitoring and rollout. */
+  readonly predictors: PredictorCache;
+  /** Serves scores with the active version or a challenger. */
   readonly scorer: Scorer;
   /** Runs retrains (default: in process, one at a time). */
   readonly queue: JobQueue;
