@@ -123,6 +123,11 @@ export const retrainConfigInputSchema = z
   })
   .strict();
 
+/** The answer to a model id that is taken (the store reports it as a value). */
+function modelExists(id: string): RefitError {
+  return new RefitError('MODEL_EXISTS', `A model with id '${id}' already exists.`);
+}
+
 /** Longest entity key accepted on a score item. */
 export const MAX_ENTITY_KEY = 256;
 
@@ -245,9 +250,10 @@ export class Refit {
   async createModel(input: unknown): Promise<Model> {
     const spec = parseModelSpec(input);
     const model = await this.store.transaction(async (tx) => {
-      const m = await tx.createModel(spec, this.clock.now());
+      const created = await tx.createModel(spec, this.clock.now());
+      if (!created.ok) throw modelExists(spec.id);
       await tx.appendEvent({ eventType: 'model.created', runId: null, modelId: spec.id, occurredAt: this.clock.now(), payload: { modelId: spec.id, previousVersion: null, newVersion: null, metrics: null } });
-      return m;
+      return created.model;
     });
     this.hub.emit('outbox:appended', {});
     // Its schedules exist from now: wake the scheduler for them instead of at its next routine look.
@@ -259,7 +265,7 @@ export class Refit {
   async upsertModel(spec: ModelSpec): Promise<'created' | 'updated' | 'unchanged'> {
     const existing = await this.store.getModel(spec.id);
     if (!existing) {
-      await this.store.createModel(spec, this.clock.now());
+      if (!(await this.store.createModel(spec, this.clock.now())).ok) throw modelExists(spec.id);
       await this.scheduler.refresh();
       return 'created';
     }

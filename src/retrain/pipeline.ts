@@ -186,8 +186,8 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   await rec.enter('promoting');
   const bytes = out.challengerBytes;
   const at = clock.now();
-  const sha = await store.putArtifact(bytes, at);
-  const referenceSha = await store.putArtifact(referenceSample(labels), at);
+  const sha = await store.artifacts.put(bytes);
+  const referenceSha = await store.artifacts.put(referenceSample(labels));
   const latest = await store.latestVersion(spec.id);
   const version = nextVersion(latest?.version ?? null, at);
   const passed = gate.pass && spec.retrain.autoPromote;

@@ -254,8 +254,8 @@ describe('restart safety', () => {
       const first = new Refit({ store: await createStore({ url }), clock, executor: inlineExecutor });
       await first.createModel(SPEC);
       await first.addLabels('churn', rows(100, 5));
-      const job = await first.store.createJob({ id: 'killed-job', modelId: 'churn', trigger: 'schedule', force: false, at: clock.now() });
-      await first.store.updateJob(job.id, { status: 'running', stage: 'training', attempts: 1, startedAt: clock.now() });
+      await first.store.createJob({ id: 'killed-job', modelId: 'churn', trigger: 'schedule', force: false, at: clock.now() });
+      await first.store.updateJob('killed-job', { status: 'running', stage: 'training', attempts: 1, startedAt: clock.now() });
       await first.store.close();
 
       // Second life.
