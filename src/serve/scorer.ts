@@ -6,7 +6,8 @@ import { RefitError } from '../errors.js';
 import { canaryArm } from '../rollout/routing.js';
 import type { Predictor } from '../train/trainer.js';
 import { loadPredictor } from '../train/registry.js';
-import type { Store } from '../store/store.js';
+import type { FeedbackStore } from '../store/roles/feedback-store.js';
+import type { RegistryStore } from '../store/roles/registry-store.js';
 
 /** One scored row as returned to the caller. */
 export interface ScoreItem {
@@ -53,7 +54,7 @@ export class Scorer {
   private readonly stopwatch: () => number;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: FeedbackStore & RegistryStore,
     private readonly clock: Clock,
     options: ScorerOptions = {},
   ) {
