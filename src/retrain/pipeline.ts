@@ -9,6 +9,7 @@ import type { EventHub } from '../events/hub.js';
 import { cleanupRetention } from '../rollout/retention.js';
 import { promote as promoteVersion, startChallenger } from '../rollout/transitions.js';
 import type { Scorer } from '../serve/scorer.js';
+import type { OutboxStore } from '../store/roles/outbox-store.js';
 import type { RawLabelRow, Store } from '../store/store.js';
 import type { ComputeExecutor } from './executor.js';
 
@@ -94,7 +95,7 @@ function schemaCompatible(champion: readonly FeatureSpec[] | null, challenger: r
  * `{modelId, previousVersion, newVersion, metrics}` plus anything extra.
  */
 async function outbox(
-  store: Store,
+  store: OutboxStore,
   at: Date,
   type: EventType,
   job: RetrainJob,
