@@ -8,6 +8,7 @@ import { startDemo } from './demo.js';
 import { buildApp } from './http/app.js';
 import type { ComputeExecutor } from './retrain/executor.js';
 import { createRefit, type Refit, type RefitParts } from './service/index.js';
+import { artifactLocation } from './store/artifact-store.js';
 import { createStore } from './store/create-store.js';
 
 /** The package version, for the OpenAPI document and `--version`. */
@@ -36,7 +37,7 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
   const configPath = findConfigFile(settings.configFile, options.cwd ?? process.cwd());
   // Validate the config before touching the store, so a bad spec changes nothing.
   const specs = configPath ? loadConfigFile(configPath) : [];
-  const store = await createStore({ url: settings.databaseUrl });
+  const store = await createStore({ url: settings.databaseUrl, artifacts: artifactLocation(settings.artifactDir) });
   const { refit, parts } = createRefit({ store, logger, defaultTimezone: settings.timezone, ...(options.executor ? { executor: options.executor } : {}) });
   const app = await buildApp(refit, { bodyLimit: settings.bodyLimit, logger, version: VERSION });
   let url: string;

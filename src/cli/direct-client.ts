@@ -6,6 +6,7 @@ import type { DriftResult } from '../monitor/drift.js';
 import type { PerformanceReport } from '../monitor/monitor.js';
 import { createRefit, type Refit } from '../service/index.js';
 import type { ScoreItem } from '../serve/scorer.js';
+import { artifactLocation } from '../store/artifact-store.js';
 import { createStore, isPostgresUrl } from '../store/create-store.js';
 import type { ActivationView, Client, JobUpdate, JobView, ModelView, ScheduleView, StatusView, TimelineView, VersionView } from './client.js';
 import { TERMINAL_STATUSES } from './client.js';
@@ -50,7 +51,7 @@ export class DirectClient implements Client {
         });
       }
     }
-    const store = await createStore({ url });
+    const store = await createStore({ url, artifacts: artifactLocation(settings.artifactDir) });
     return new DirectClient(createRefit({ store }).refit, url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@'), options);
   }
 

@@ -2,7 +2,8 @@ import { buildDataset, categoryLevels, encodeRows, extendLevels } from '../data/
 import type { Column, FeatureMatrix } from '../data/dataset.js';
 import type { Clock } from '../domain/clock.js';
 import type { FeatureRow, FeatureSpec, Model } from '../domain/entities.js';
-import type { Store } from '../store/store.js';
+import type { FeedbackStore } from '../store/roles/feedback-store.js';
+import type { RegistryStore } from '../store/roles/registry-store.js';
 import type { PredictorCache } from '../train/predictor-cache.js';
 import type { DriftReference, DriftReport, FeatureDrift } from './drift-report.js';
 import { sortedFinite } from '../stats/ks.js';
@@ -102,7 +103,7 @@ function distribution(ref: ReferenceBuckets, cur: Column): FeatureDistribution {
 
 /** What computing drift needs. */
 export interface DriftDeps {
-  readonly store: Store;
+  readonly store: FeedbackStore & RegistryStore;
   readonly clock: Clock;
   /** The process's loaded predictors, to score the reference sample. */
   readonly predictors: PredictorCache;

@@ -5,7 +5,8 @@ import type { FeatureRow, ModelSpec, Score, ScoreArm } from '../domain/entities.
 import { canaryArm } from '../rollout/routing.js';
 import type { PredictorCache } from '../train/predictor-cache.js';
 import type { Predictor } from '../train/trainer.js';
-import type { Store } from '../store/store.js';
+import type { FeedbackStore } from '../store/roles/feedback-store.js';
+import type { RegistryStore } from '../store/roles/registry-store.js';
 
 /** One scored row as returned to the caller. */
 export interface ScoreItem {
@@ -47,7 +48,7 @@ export class Scorer {
   private readonly stopwatch: () => number;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: FeedbackStore & RegistryStore,
     private readonly clock: Clock,
     private readonly predictors: PredictorCache,
     options: ScorerOptions = {},

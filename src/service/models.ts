@@ -4,13 +4,19 @@ import { RefitError } from '../errors.js';
 import { requireModel } from '../store/require-model.js';
 import type { RefitParts } from './parts.js';
 
+/** The answer to a model id that is taken (the store reports it as a value). */
+function modelExists(id: string): RefitError {
+  return new RefitError('MODEL_EXISTS', `A model with id '${id}' already exists.`);
+}
+
 /** Create a model from a spec in input form; refused whole with every problem named. */
 export async function createModel(p: RefitParts, input: unknown): Promise<Model> {
   const spec = parseModelSpec(input);
   const model = await p.store.transaction(async (tx) => {
-    const m = await tx.createModel(spec, p.clock.now());
+    const created = await tx.createModel(spec, p.clock.now());
+    if (!created.ok) throw modelExists(spec.id);
     await tx.appendEvent({ eventType: 'model.created', runId: null, modelId: spec.id, occurredAt: p.clock.now(), payload: { modelId: spec.id, previousVersion: null, newVersion: null, metrics: null } });
-    return m;
+    return created.model;
   });
   p.hub.emit('outbox:appended', {});
   // Its schedules exist from now: wake the scheduler for them instead of at its next routine look.
@@ -22,7 +28,7 @@ export async function createModel(p: RefitParts, input: unknown): Promise<Model>
 export async function upsertModel(p: RefitParts, spec: ModelSpec): Promise<'created' | 'updated' | 'unchanged'> {
   const existing = await p.store.getModel(spec.id);
   if (!existing) {
-    await p.store.createModel(spec, p.clock.now());
+    if (!(await p.store.createModel(spec, p.clock.now())).ok) throw modelExists(spec.id);
     await p.scheduler.refresh();
     return 'created';
   }

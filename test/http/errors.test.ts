@@ -467,7 +467,9 @@ describe.each(DIALECTS)('client errors are problem+json, never 500, on $name', (
 
     it('refuses a second retrain while one is pending with 409 and the job id', async () => {
       await createChurn();
-      const pending = await t.parts.store.createJob({ id: 'job-1', modelId: 'churn', trigger: 'manual', force: false, at: t.clock.now() });
+      const created = await t.parts.store.createJob({ id: 'job-1', modelId: 'churn', trigger: 'manual', force: false, at: t.clock.now() });
+      if (!created.ok) throw new Error('the first job must be created');
+      const pending = created.job;
       const body = expectProblem(await send('POST', '/api/v1/models/churn/retrain', {}), 'RETRAIN_IN_PROGRESS');
       expect(body.jobId).toBe(pending.id);
       const joined = await send('POST', '/api/v1/models/churn/retrain', { join: true });

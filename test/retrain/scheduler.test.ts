@@ -254,8 +254,8 @@ describe('restart safety', () => {
       const { refit: first, parts: firstParts } = createRefit({ store: await createStore({ url }), clock, executor: inlineExecutor });
       await first.createModel(SPEC);
       await first.addLabels('churn', rows(100, 5));
-      const job = await firstParts.store.createJob({ id: 'killed-job', modelId: 'churn', trigger: 'schedule', force: false, at: clock.now() });
-      await firstParts.store.updateJob(job.id, { status: 'running', stage: 'training', attempts: 1, startedAt: clock.now() });
+      await firstParts.store.createJob({ id: 'killed-job', modelId: 'churn', trigger: 'schedule', force: false, at: clock.now() });
+      await firstParts.store.updateJob('killed-job', { status: 'running', stage: 'training', attempts: 1, startedAt: clock.now() });
       await firstParts.store.close();
 
       // Second life.
