@@ -3,6 +3,7 @@ import type { Clock } from '../domain/clock.js';
 import type { EventType, Model, Triggers, TriggerCheck } from '../domain/entities.js';
 import { primaryMetric } from '../evaluate/metrics.js';
 import type { EventHub } from '../events/hub.js';
+import { appendEvent, commitWithEvents } from '../events/outbox.js';
 import type { Store } from '../store/store.js';
 import type { PredictorCache } from '../train/predictor-cache.js';
 import type { DriftResult } from './drift.js';
@@ -195,32 +196,19 @@ export class Monitor {
         logger?.error({ err, modelId }, 'triggered retrain could not be enqueued');
       }
     }
-    await store.transaction(async (tx) => {
+    await commitWithEvents(store, hub, async (tx) => {
       for (let i = 0; i < result.triggers.length; i++) {
         const o = result.triggers[i];
         await tx.insertTriggerCheck({ modelId, kind: o.kind, checkedAt: now, decision: o.decision, reason: o.reason, numbers: o.numbers, jobId: o.decision === 'fire' ? jobId : null });
         const first = o.kind === 'drift' ? o.decision === 'waiting' || o.decision === 'fire' : o.decision === 'fire';
         if (first) {
-          await tx.appendEvent({
-            eventType: events[i],
-            runId: null,
-            modelId,
-            occurredAt: now,
-            payload: { modelId, previousVersion: model.activeVersion, newVersion: null, metrics: null, trigger: o.kind, reason: o.reason, numbers: o.numbers },
-          });
+          await appendEvent(tx, { type: events[i], modelId, at: now, body: { previousVersion: model.activeVersion, newVersion: null, metrics: null, trigger: o.kind, reason: o.reason, numbers: o.numbers } });
         }
       }
       if (jobId !== null) {
-        await tx.appendEvent({
-          eventType: 'model.retrain.triggered',
-          runId: jobId,
-          modelId,
-          occurredAt: now,
-          payload: { modelId, previousVersion: model.activeVersion, newVersion: null, metrics: null, reasons: result.reasons },
-        });
+        await appendEvent(tx, { type: 'model.retrain.triggered', modelId, runId: jobId, at: now, body: { previousVersion: model.activeVersion, newVersion: null, metrics: null, reasons: result.reasons } });
       }
     });
-    hub.emit('outbox:appended', {});
     return { ...result, jobId };
   }
 }

@@ -1,14 +1,14 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
-import type { EventType, FeatureSpec, JobStage, Metrics, ModelSpec, RetrainJob, RetrainResult } from '../domain/entities.js';
+import type { FeatureSpec, JobStage, ModelSpec, RetrainJob, RetrainResult } from '../domain/entities.js';
 import { nextVersion } from '../domain/version.js';
 import { UnrecoverableError } from '../errors.js';
 import { decideGates } from '../evaluate/gates.js';
 import { primaryMetric } from '../evaluate/metrics.js';
 import type { EventHub } from '../events/hub.js';
+import { appendEvent, commitWithEvents } from '../events/outbox.js';
 import { cleanupRetention } from '../rollout/retention.js';
 import { promote as promoteVersion, startChallenger } from '../rollout/transitions.js';
-import type { OutboxStore } from '../store/roles/outbox-store.js';
 import type { RawLabelRow, Store } from '../store/store.js';
 import type { ComputeExecutor } from './executor.js';
 
@@ -88,20 +88,6 @@ function schemaCompatible(champion: readonly FeatureSpec[] | null, challenger: r
   return champion.every((f) => challenger.some((g) => g.name === f.name && g.type === f.type));
 }
 
-/**
- * Append an event to the outbox within the caller's transaction; the envelope carries
- * `{modelId, previousVersion, newVersion, metrics}` plus anything extra.
- */
-async function outbox(
-  store: OutboxStore,
-  at: Date,
-  type: EventType,
-  job: RetrainJob,
-  payload: { previousVersion: string | null; newVersion: string | null; metrics: Metrics | null; [k: string]: unknown },
-): Promise<void> {
-  await store.appendEvent({ eventType: type, runId: job.id, modelId: job.modelId, payload: { modelId: job.modelId, ...payload }, occurredAt: at });
-}
-
 /** The outcome of one run, as the runner records it. */
 export type RunOutcome =
   | { readonly status: 'completed'; readonly result: RetrainResult }
@@ -144,9 +130,9 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
     };
     const stages = rec.close();
     const at = clock.now();
-    await store.transaction(async (tx) => {
+    await commitWithEvents(store, deps.hub, async (tx) => {
       await tx.updateJob(job.id, { status: 'skipped', stage: null, progress: null, stages, result, finishedAt: at });
-      await outbox(tx, at, 'model.retrain.skipped', job, { previousVersion: championVersion, newVersion: null, metrics: null, reason: result.decision });
+      await appendEvent(tx, { type: 'model.retrain.skipped', modelId: job.modelId, runId: job.id, at, body: { previousVersion: championVersion, newVersion: null, metrics: null, reason: result.decision } });
     });
     return { status: 'skipped', result };
   }
@@ -218,7 +204,7 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   };
   const stages = rec.close();
   const finishedAt = clock.now();
-  await store.transaction(async (tx) => {
+  await commitWithEvents(store, deps.hub, async (tx) => {
     await tx.insertVersion({
       modelId: spec.id,
       version,
@@ -240,13 +226,12 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
     });
     await tx.setTrainedThrough(spec.id, maxLabelId);
     await tx.updateJob(job.id, { status: 'completed', stage: null, progress: null, stages, result, finishedAt });
-    await outbox(tx, finishedAt, 'model.retrain.completed', job, {
-      previousVersion: championVersion,
-      newVersion: version,
-      metrics: newMetrics,
-      previousMetrics: oldMetrics,
-      promoted: promote,
-      decision,
+    await appendEvent(tx, {
+      type: 'model.retrain.completed',
+      modelId: job.modelId,
+      runId: job.id,
+      at: finishedAt,
+      body: { previousVersion: championVersion, newVersion: version, metrics: newMetrics, previousMetrics: oldMetrics, promoted: promote, decision },
     });
     const who = { actor: `retrain:${job.trigger}`, at: finishedAt, runId: job.id };
     if (promote) {

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { JobTrigger, RetrainJob, RetryPolicy } from '../domain/entities.js';
 import { timeOrderedId } from '../domain/ids.js';
 import { RefitError, UnrecoverableError, coerceError } from '../errors.js';
+import { appendEvent, commitWithEvents } from '../events/outbox.js';
 import { HEARTBEAT_MS } from './job-owner.js';
 import type { PipelineDeps } from './pipeline.js';
 import { runRetrain } from './pipeline.js';
@@ -121,13 +122,12 @@ export class InProcessQueue implements JobQueue {
     this.retryTimers.get(jobId)?.();
     this.retryTimers.delete(jobId);
     if (job.status !== 'pending' && job.status !== 'running') return job;
-    const done = await store.transaction(async (tx) => {
+    const done = await commitWithEvents(store, hub, async (tx) => {
       const updated = await tx.updateJob(jobId, { status: 'cancelled', stage: null, error: 'cancelled before it ran', finishedAt: clock.now() });
-      await tx.appendEvent({ eventType: 'model.retrain.failed', runId: jobId, modelId: job.modelId, occurredAt: clock.now(), payload: { modelId: job.modelId, previousVersion: null, newVersion: null, metrics: null, error: 'cancelled' } });
+      await appendEvent(tx, { type: 'model.retrain.failed', modelId: job.modelId, runId: jobId, at: clock.now(), body: { previousVersion: null, newVersion: null, metrics: null, error: 'cancelled' } });
       return updated;
     });
     hub.emit('retrain:finished', { job: done });
-    hub.emit('outbox:appended', {});
     this.settle();
     return done;
   }
@@ -207,21 +207,14 @@ export class InProcessQueue implements JobQueue {
     try {
       const startedAt = clock.now();
       const attempt = job.attempts + 1;
-      job = await store.transaction(async (tx) => {
+      job = await commitWithEvents(store, hub, async (tx) => {
         const j = await tx.updateJob(jobId, { status: 'running', attempts: attempt, startedAt, error: null });
         if (attempt === 1) {
-          await tx.appendEvent({
-            eventType: 'model.retrain.started',
-            runId: jobId,
-            modelId: j.modelId,
-            occurredAt: startedAt,
-            payload: { modelId: j.modelId, previousVersion: model?.activeVersion ?? null, newVersion: null, metrics: null, trigger: j.trigger },
-          });
+          await appendEvent(tx, { type: 'model.retrain.started', modelId: j.modelId, runId: jobId, at: startedAt, body: { previousVersion: model?.activeVersion ?? null, newVersion: null, metrics: null, trigger: j.trigger } });
         }
         return j;
       });
       hub.emit('retrain:started', { job });
-      hub.emit('outbox:appended', {});
       logger?.info({ jobId, modelId, trigger: job.trigger, attempt }, `retrain of '${modelId}' started (${job.trigger}${attempt > 1 ? `, attempt ${attempt}` : ''})`);
       const outcome = await runRetrain(job, this.deps, signal);
       const { newVersion, promoted, decision } = outcome.result;
@@ -235,7 +228,9 @@ export class InProcessQueue implements JobQueue {
       if (!signal.aborted && isTransient(err) && retry && attempts <= retry.retries && !this.closed) {
         const delay = retryDelayMs(retry, attempts, this.random);
         logger?.warn({ err, jobId, modelId, attempts, delayMs: delay }, `retrain of '${modelId}' failed (attempt ${attempts}): ${err.message}; retrying in ${Math.round(delay / 1000)} s`);
-        await store.updateJob(jobId, { status: 'pending', stage: null, progress: null, error: `attempt ${attempts} failed: ${err.message}; retrying in ${Math.round(delay / 1000)} s` }).catch(() => {});
+        await store.updateJob(jobId, { status: 'pending', stage: null, progress: null, error: `attempt ${attempts} failed: ${err.message}; retrying in ${Math.round(delay / 1000)} s` })
+          // The retry still runs; only the job row's note of it is missing.
+          .catch((storeErr: unknown) => logger?.warn({ err: storeErr, jobId }, 'could not record the retry on the job'));
         this.retryTimers.set(
           jobId,
           clock.setTimeout(() => {
@@ -254,16 +249,16 @@ export class InProcessQueue implements JobQueue {
       else logger?.warn({ jobId, modelId, error: err.message }, `retrain of '${modelId}' failed: ${err.message}`);
       try {
         const at = clock.now();
-        await store.transaction(async (tx) => {
+        await commitWithEvents(store, hub, async (tx) => {
           const current = await tx.getJob(jobId);
           const m = current ? await tx.getModel(current.modelId) : null;
           await tx.updateJob(jobId, { status: cancelled ? 'cancelled' : 'failed', stage: null, progress: null, error: err.message, finishedAt: at });
-          await tx.appendEvent({
-            eventType: 'model.retrain.failed',
-            runId: jobId,
+          await appendEvent(tx, {
+            type: 'model.retrain.failed',
             modelId: current?.modelId ?? null,
-            occurredAt: at,
-            payload: { modelId: current?.modelId ?? null, previousVersion: m?.activeVersion ?? null, newVersion: null, metrics: null, error: err.message, cancelled, attempts },
+            runId: jobId,
+            at,
+            body: { previousVersion: m?.activeVersion ?? null, newVersion: null, metrics: null, error: err.message, cancelled, attempts },
           });
         });
       } catch (storeErr) {
@@ -272,9 +267,12 @@ export class InProcessQueue implements JobQueue {
     } finally {
       cancelTimeout();
     }
-    const finished = await store.getJob(jobId).catch(() => null);
+    const finished = await store.getJob(jobId).catch((storeErr: unknown) => {
+      // Listeners (the live stream) miss this job's last state; the row itself is already written.
+      logger?.warn({ err: storeErr, jobId }, 'could not read the finished job back to announce it');
+      return null;
+    });
     if (finished) hub.emit('retrain:finished', { job: finished });
-    hub.emit('outbox:appended', {});
   }
 }
 

@@ -3,6 +3,7 @@ import type { Clock } from '../domain/clock.js';
 import type { Activation, Model, Rollout, TimelineEntry } from '../domain/entities.js';
 import { RefitError } from '../errors.js';
 import type { EventHub } from '../events/hub.js';
+import { commitWithEvents } from '../events/outbox.js';
 import { requireModel } from '../store/require-model.js';
 import type { JobOwnership, Page, Store } from '../store/store.js';
 import type { PredictorCache } from '../train/predictor-cache.js';
@@ -17,7 +18,7 @@ async function conflictAs<T>(code: 'ROLLBACK_IMPOSSIBLE' | 'PROMOTION_IMPOSSIBLE
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof RolloutConflict) throw new RefitError(code, `The model changed meanwhile: ${err.message}. Look at GET …/timeline and try again.`, { cause: err });
+    if (err instanceof RolloutConflict) throw new RefitError(code, `The model changed meanwhile: ${err.message}. Look at the model's timeline and try again.`, { cause: err });
     throw err;
   }
 }
@@ -154,9 +155,8 @@ export class RolloutManager {
         await this.guard(() => this.doPromote(model, c.rollout.version, { action: 'promote', reason: `${c.rollout.mode} passed: ${c.reason}`, numbers: c.numbers, metrics: v?.metrics ?? null, rolloutId: c.rollout.id }, who, policy));
       } else if (c?.decision === 'abort') {
         await this.guard(() =>
-          store.transaction((tx) => stopChallenger(tx, c.rollout, { reason: `${c.rollout.mode} failed: ${c.reason}`, numbers: c.numbers, versionStatus: 'rejected' }, who)),
+          commitWithEvents(store, this.deps.hub, (tx) => stopChallenger(tx, c.rollout, { reason: `${c.rollout.mode} failed: ${c.reason}`, numbers: c.numbers, versionStatus: 'rejected' }, who)),
         );
-        this.deps.hub.emit('outbox:appended', {});
       }
       return { ...first, applied: true };
     });
@@ -189,7 +189,6 @@ export class RolloutManager {
     const intent = await store.beginIntent({ modelId, action: input.action, version, fromVersion: model.activeVersion, actor: who.actor, reason: input.reason, startedAt: who.at, owner: this.deps.owner ?? null });
     const activation = await this.carryOut(model, intent, `${input.action} to ${version}`, who, (tx) => promote(tx, { modelId, version, policy, ...input }, who));
     hub.emit('model:activated', { modelId, version });
-    hub.emit('outbox:appended', {});
     return activation;
   }
 
@@ -206,7 +205,6 @@ export class RolloutManager {
     const intent = await store.beginIntent({ modelId, action: 'rollback', version: target, fromVersion: model.activeVersion, actor: who.actor, reason: input.reason, startedAt: who.at, owner: this.deps.owner ?? null });
     const activation = await this.carryOut(model, intent, `rollback to ${target}`, who, (tx) => rollback(tx, { modelId, target, metrics: v?.metrics ?? null, ...input }, who));
     hub.emit('model:activated', { modelId, version: target });
-    hub.emit('outbox:appended', {});
     return activation;
   }
 
@@ -218,7 +216,7 @@ export class RolloutManager {
   private async carryOut(model: Model, intent: number, what: string, who: { actor: string; at: Date }, change: (tx: Store) => Promise<Activation>): Promise<Activation> {
     const { store, logger } = this.deps;
     try {
-      return await store.transaction(async (tx) => {
+      return await commitWithEvents(store, this.deps.hub, async (tx) => {
         const a = await change(tx);
         await tx.clearIntent(intent);
         return a;
@@ -288,11 +286,10 @@ export class RolloutManager {
       const { challenger } = await this.deps.store.runningRollouts(modelId);
       if (!challenger) throw new RefitError('ROLLOUT_NOT_RUNNING', `Model '${modelId}' has no canary or shadow running.`);
       await conflictAs('ROLLOUT_NOT_RUNNING', () =>
-        this.deps.store.transaction((tx) =>
+        commitWithEvents(this.deps.store, this.deps.hub, (tx) =>
           stopChallenger(tx, challenger, { reason: `stopped by hand: ${options.reason}`, numbers: null, versionStatus: 'candidate' }, { actor: options.actor, at: this.deps.clock.now() }),
         ),
       );
-      this.deps.hub.emit('outbox:appended', {});
       return challenger;
     });
   }

@@ -1,5 +1,6 @@
 import type { Activation, EventType, Metrics, Rollout, RolloutPolicy } from '../domain/entities.js';
 import { RefitError } from '../errors.js';
+import { appendEvent } from '../events/outbox.js';
 import type { OutboxStore } from '../store/roles/outbox-store.js';
 import type { RegistryStore } from '../store/roles/registry-store.js';
 import type { RolloutStore } from '../store/roles/rollout-store.js';
@@ -20,7 +21,7 @@ export interface Actor {
 }
 
 async function event(tx: OutboxStore, type: EventType, modelId: string, who: Actor, payload: { previousVersion: string | null; newVersion: string | null; metrics: Metrics | null; [k: string]: unknown }): Promise<void> {
-  await tx.appendEvent({ eventType: type, runId: who.runId ?? null, modelId, occurredAt: who.at, payload: { modelId, ...payload, actor: who.actor } });
+  await appendEvent(tx, { type, modelId, runId: who.runId ?? null, at: who.at, body: { ...payload, actor: who.actor } });
 }
 
 /** A version about to become active must still have its artifact (retention may have run meanwhile). */

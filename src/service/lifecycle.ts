@@ -1,3 +1,4 @@
+import { appendEvent, commitWithEvents } from '../events/outbox.js';
 import type { RetrainJob, TimelineEntry } from '../domain/entities.js';
 import { isOrphaned } from '../retrain/job-owner.js';
 import type { RefitParts } from './parts.js';
@@ -22,23 +23,20 @@ export async function recover(p: RefitParts): Promise<RecoveryReport> {
   // Promotions and rollbacks a crash cut short: recorded on the timeline (they never committed).
   const now = p.clock.now();
   const interruptedChanges = await p.rollouts.recover((i) => isOrphaned(i, now, p.leaseMs));
-  const jobs = await p.store.failOrphanedJobs((j) => isOrphaned(j, now, p.leaseMs), now, 'interrupted: the process running the job stopped while it was pending or running');
-  for (const j of jobs) {
-    await p.store.appendEvent({
-      eventType: 'model.retrain.failed',
-      runId: j.id,
-      modelId: j.modelId,
-      occurredAt: p.clock.now(),
-      payload: { modelId: j.modelId, previousVersion: null, newVersion: null, metrics: null, error: j.error },
-    });
-    p.hub.emit('retrain:finished', { job: j });
-  }
+  // Each failed job and its event commit together.
+  const jobs = await commitWithEvents(p.store, p.hub, async (tx) => {
+    const failed = await tx.failOrphanedJobs((j) => isOrphaned(j, now, p.leaseMs), now, 'interrupted: the process running the job stopped while it was pending or running');
+    for (const j of failed) {
+      await appendEvent(tx, { type: 'model.retrain.failed', modelId: j.modelId, runId: j.id, at: now, body: { previousVersion: null, newVersion: null, metrics: null, error: j.error } });
+    }
+    return failed;
+  });
+  for (const j of jobs) p.hub.emit('retrain:finished', { job: j });
   const reruns: RetrainJob[] = [];
   for (const modelId of new Set(jobs.filter((j) => j.trigger === 'schedule').map((j) => j.modelId))) {
     const { job } = await p.queue.enqueue(modelId, { trigger: 'schedule', join: true });
     reruns.push(job);
   }
-  if (jobs.length > 0) p.hub.emit('outbox:appended', {});
   return { interrupted: jobs, reruns, interruptedChanges };
 }
 

@@ -1,3 +1,4 @@
+import { appendEvent, commitWithEvents } from '../events/outbox.js';
 import { parseModelSpec } from '../config/model-spec.js';
 import type { Activation, Model, ModelSpec, ModelVersion } from '../domain/entities.js';
 import { RefitError } from '../errors.js';
@@ -12,13 +13,12 @@ function modelExists(id: string): RefitError {
 /** Create a model from a spec in input form; refused whole with every problem named. */
 export async function createModel(p: RefitParts, input: unknown): Promise<Model> {
   const spec = parseModelSpec(input);
-  const model = await p.store.transaction(async (tx) => {
+  const model = await commitWithEvents(p.store, p.hub, async (tx) => {
     const created = await tx.createModel(spec, p.clock.now());
     if (!created.ok) throw modelExists(spec.id);
-    await tx.appendEvent({ eventType: 'model.created', runId: null, modelId: spec.id, occurredAt: p.clock.now(), payload: { modelId: spec.id, previousVersion: null, newVersion: null, metrics: null } });
+    await appendEvent(tx, { type: 'model.created', modelId: spec.id, at: p.clock.now(), body: { previousVersion: null, newVersion: null, metrics: null } });
     return created.model;
   });
-  p.hub.emit('outbox:appended', {});
   // Its schedules exist from now: wake the scheduler for them instead of at its next routine look.
   await p.scheduler.refresh();
   return model;

@@ -80,7 +80,7 @@ export async function createSchedule(p: RefitParts, input: unknown): Promise<Sch
 /** Remove an extra schedule; a model's own schedule is switched off through its retrain config instead. */
 export async function deleteSchedule(p: RefitParts, id: string): Promise<void> {
   if (id.endsWith('/default') || id.endsWith('/checks')) {
-    throw new RefitError('SCHEDULE_IS_DEFAULT', `'${id}' is the model's own schedule; switch it off with PUT /api/v1/models/{id}/retrain/config {"enabled": false}.`);
+    throw new RefitError('SCHEDULE_IS_DEFAULT', `'${id}' is the model's own schedule; switch it off in the model's retrain configuration ("enabled": false).`);
   }
   if (!(await p.store.deleteSchedule(id))) throw new RefitError('SCHEDULE_NOT_FOUND', `Schedule '${id}' does not exist.`);
   await p.scheduler.refresh();
