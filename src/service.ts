@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
-import { parseModelSpec, windowToInput, zodProblems } from './config/model-spec.js';
+import { parseModelSpec, zodProblems } from './config/model-spec.js';
+import type { RetrainConfigWire } from './contract/index.js';
+import { toRetrainPolicyWire } from './contract/mappers.js';
 import { validateFeatureRow, validateLabel } from './data/validate-row.js';
 import type { Clock } from './domain/clock.js';
 import { systemClock } from './domain/clock.js';
@@ -411,7 +413,7 @@ export class Refit {
   }
 
   /** The retrain configuration of a model, in the form `PUT …/retrain/config` accepts. */
-  async getRetrainConfig(modelId: string): Promise<Record<string, unknown>> {
+  async getRetrainConfig(modelId: string): Promise<RetrainConfigWire> {
     const model = await this.getModel(modelId);
     const schedule = this.scheduler.resolve(specScheduleConfig(model));
     const next = nextRunAfter(schedule, this.clock.now());
@@ -424,7 +426,7 @@ export class Refit {
   }
 
   /** Change the retrain configuration; the whole new spec is validated before anything is saved. */
-  async putRetrainConfig(modelId: string, input: unknown): Promise<Record<string, unknown>> {
+  async putRetrainConfig(modelId: string, input: unknown): Promise<RetrainConfigWire> {
     const { spec } = await this.getModel(modelId);
     const r = retrainConfigInputSchema.safeParse(input);
     if (!r.success) throw new RefitError('VALIDATION_FAILED', 'The retrain configuration is invalid.', { errors: zodProblems(r.error) });
@@ -674,21 +676,6 @@ function mergeTriggers(current: object, update: Record<string, unknown> | undefi
   return out;
 }
 
-function retrainConfigOf(spec: ModelSpec): Record<string, unknown> & { window: ReturnType<typeof windowToInput> } {
-  return {
-    schedule: spec.retrain.schedule,
-    timezone: spec.retrain.timezone,
-    enabled: spec.retrain.enabled,
-    catchUp: spec.retrain.catchUp,
-    minNewLabels: spec.retrain.minNewLabels,
-    window: windowToInput(spec.retrain.window),
-    autoPromote: spec.retrain.autoPromote,
-    gates: spec.retrain.gates,
-    seed: spec.retrain.seed,
-    timeoutMinutes: spec.retrain.timeoutMinutes,
-    retry: spec.retrain.retry,
-    triggers: spec.retrain.triggers,
-    rollout: spec.retrain.rollout,
-    trainer: spec.trainer,
-  };
+function retrainConfigOf(spec: ModelSpec): Omit<RetrainConfigWire, 'scheduleDescription' | 'effectiveTimezone' | 'nextRunAt'> {
+  return { ...toRetrainPolicyWire(spec.retrain), trainer: spec.trainer };
 }
