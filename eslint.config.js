@@ -14,6 +14,11 @@ export default tseslint.config(
     },
   },
   {
+    // The data generator copied from the shared bench material: a plain Node script.
+    files: ['bench/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly' } },
+  },
+  {
     files: ['bin/**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { findConfigFile, loadConfigFile } from './config/config-file.js';
+import { createLogger } from './create-logger.js';
 import type { Settings } from './config/settings.js';
 import { startDemo } from './demo.js';
 import { buildApp } from './http/app.js';
@@ -28,7 +29,8 @@ export interface RunningServer {
  * named.
  */
 export async function startServer(settings: Settings, options: { cwd?: string; logger?: Logger; executor?: ComputeExecutor } = {}): Promise<RunningServer> {
-  const logger = options.logger ?? pino({ level: settings.logLevel });
+  // Without a logger from the caller, the settings' (format, file) apply; the file closes with the server.
+  const { logger, close: closeLog } = options.logger ? { logger: options.logger, close: () => {} } : createLogger(settings);
   const configPath = findConfigFile(settings.configFile, options.cwd ?? process.cwd());
   // Validate the config before touching the store, so a bad spec changes nothing.
   const specs = configPath ? loadConfigFile(configPath) : [];
@@ -73,6 +75,7 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
       demo.stop();
       await app.close();
       await refit.close();
+      closeLog();
     },
   };
 }

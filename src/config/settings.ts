@@ -20,6 +20,10 @@ export interface Settings {
   readonly demo: boolean;
   /** pino log level. Default info. */
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** How log lines are written to standard output: `pretty` (readable), `json` (one object per line) or `auto` (pretty when standard output is a terminal, else json). Default auto. */
+  readonly logFormat: 'auto' | 'pretty' | 'json';
+  /** File that also receives every log line as JSON, appended (an absolute path). Default: none. */
+  readonly logFile: string | null;
   /** Largest accepted request body in bytes. Default 10 MiB. */
   readonly bodyLimit: number;
   /** IANA zone of schedules that name none. Default: this machine's zone. */
@@ -34,6 +38,8 @@ const schema = z.object({
   configFile: z.string().min(1).nullable().default(null),
   demo: z.boolean().default(false),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  logFormat: z.enum(['auto', 'pretty', 'json']).default('auto'),
+  logFile: z.string().min(1).nullable().default(null),
   bodyLimit: z.coerce.number().int().positive().default(10 * 1024 * 1024),
   timezone: z
     .string()
@@ -56,6 +62,8 @@ export function loadSettings(env: NodeJS.ProcessEnv, overrides: SettingsOverride
     databaseUrl: env.REFIT_DATABASE_URL,
     configFile: env.REFIT_CONFIG,
     logLevel: env.REFIT_LOG_LEVEL,
+    logFormat: env.REFIT_LOG_FORMAT,
+    logFile: env.REFIT_LOG_FILE,
     bodyLimit: env.REFIT_BODY_LIMIT,
     timezone: env.REFIT_TIMEZONE,
   };
@@ -71,6 +79,7 @@ export function loadSettings(env: NodeJS.ProcessEnv, overrides: SettingsOverride
   return Object.freeze({
     ...s,
     dataDir,
+    logFile: s.logFile === null ? null : resolve(s.logFile),
     databaseUrl: s.databaseUrl ?? `sqlite:${resolve(dataDir, 'refit.db')}`,
   });
 }

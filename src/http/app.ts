@@ -1,11 +1,11 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { problemSchema } from '../contract/index.js';
 import type { Refit } from '../service.js';
-import { problem, problemErrorHandler } from './problem.js';
+import { problem, problemErrorHandler, sendProblem } from './problem.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -30,6 +30,23 @@ export interface AppOptions {
 const PROBLEM_RESPONSE = { description: 'A problem document (RFC 9457)', content: { 'application/problem+json': { schema: problemSchema } } };
 
 /**
+ * Fastify's two info lines per request (incoming, completed) drown what matters: one debug line
+ * per request instead. Problems are logged where they are made (problem.ts): 4xx at info, 5xx at error.
+ */
+class RequestLogController extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const ms = Math.round(reply.elapsedTime * 10) / 10;
+    const http = { method: request.method, url: request.url, status: reply.statusCode, ms };
+    const line = `${request.method} ${request.url} ${reply.statusCode} ${ms} ms`;
+    // An error here is one in sending the reply (after the handler): the server's, with its stack.
+    if (error) reply.log.error({ http, err: error }, `${line}: the reply failed: ${error.message}`);
+    else reply.log.debug({ http }, line);
+  }
+}
+
+/**
  * Build the HTTP server without listening (Fastify's testing guide: tests call `app.inject()`).
  * Every error leaves as application/problem+json.
  */
@@ -37,6 +54,7 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
   const app = Fastify({
     bodyLimit: options.bodyLimit ?? 10 * 1024 * 1024,
     ...(options.logger ? { loggerInstance: options.logger as FastifyBaseLogger } : { logger: false }),
+    logController: new RequestLogController(),
     // Reject the prototype-pollution keys outright rather than silently dropping them.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -52,7 +70,7 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
   app.setErrorHandler(problemErrorHandler);
   app.setNotFoundHandler((request, reply) => {
     const doc = problem('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`, request.url);
-    return reply.status(404).type('application/problem+json').send(doc);
+    return sendProblem(request, reply, doc);
   });
 
   // Every documented route answers its errors with a problem document: say so in /openapi.json.

@@ -66,19 +66,32 @@ function fromFastify(err: FastifyError): { code: ErrorCode; detail: string; erro
   return null;
 }
 
-/** Fastify error handler: every error becomes application/problem+json; unknown ones are 500s and logged. */
+/**
+ * Log a problem once, readably: one a client caused (4xx) at info without a stack, since the
+ * server is fine; a server error (5xx) at error with the error and its stack.
+ */
+export function logProblem(request: FastifyRequest, doc: ProblemDocument, err?: unknown): void {
+  const http = { method: request.method, url: request.url, status: doc.status, code: doc.code };
+  const what = `${request.method} ${request.url} ${doc.status} ${doc.code}`;
+  // A 500's detail tells the client nothing; the log names the error itself.
+  if (doc.status >= 500) request.log.error({ http, err }, `${what}: ${err instanceof Error ? err.message : doc.detail}`);
+  else request.log.info({ http }, `${what}: ${doc.detail}`);
+}
+
+/** Log a problem (see {@link logProblem}) and send it as application/problem+json. */
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, doc: ProblemDocument, err?: unknown): FastifyReply {
+  logProblem(request, doc, err);
+  return reply.status(doc.status).type('application/problem+json').send(doc);
+}
+
+/** Fastify error handler: every error becomes application/problem+json, logged by {@link logProblem}; unknown ones are 500s. */
 export function problemErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   let doc: ProblemDocument;
   if (err instanceof RefitError) {
     doc = problem(err.code, err.message, request.url, { errors: err.errors, ...err.extra });
-    if (err.status >= 500) request.log.error({ err }, err.message);
   } else {
     const mapped = fromFastify(err);
-    if (mapped) doc = problem(mapped.code, mapped.detail, request.url, { errors: mapped.errors });
-    else {
-      request.log.error({ err }, 'unhandled error');
-      doc = problem('INTERNAL', 'An unexpected error occurred; it has been logged.', request.url);
-    }
+    doc = mapped ? problem(mapped.code, mapped.detail, request.url, { errors: mapped.errors }) : problem('INTERNAL', 'An unexpected error occurred; it has been logged.', request.url);
   }
-  return reply.status(doc.status).type('application/problem+json').send(doc);
+  return sendProblem(request, reply, doc, err);
 }

@@ -201,6 +201,7 @@ export class InProcessQueue implements JobQueue {
     const signal = controller.signal;
     let job = await store.getJob(jobId);
     if (!job || job.status !== 'pending') return;
+    const modelId = job.modelId;
     const model = await store.getModel(job.modelId);
     const policy = model?.spec.retrain;
     const timeoutMinutes = policy?.timeoutMinutes ?? 30;
@@ -223,7 +224,11 @@ export class InProcessQueue implements JobQueue {
       });
       hub.emit('retrain:started', { job });
       hub.emit('outbox:appended', {});
-      await runRetrain(job, this.deps, signal);
+      logger?.info({ jobId, modelId, trigger: job.trigger, attempt }, `retrain of '${modelId}' started (${job.trigger}${attempt > 1 ? `, attempt ${attempt}` : ''})`);
+      const outcome = await runRetrain(job, this.deps, signal);
+      const { newVersion, promoted, decision } = outcome.result;
+      // The decision says what happened: "skipped: 3 new labels …", "promoted: …", "rejected: …".
+      logger?.info({ jobId, modelId, version: newVersion, promoted }, outcome.status === 'skipped' ? `retrain of '${modelId}' ${decision}` : `retrain of '${modelId}' finished: version ${newVersion ?? '—'}, ${decision}`);
     } catch (thrown) {
       const err = coerceError(signal.aborted ? (signal.reason ?? thrown) : thrown);
       const cancelled = err instanceof CancelledError;
@@ -231,7 +236,7 @@ export class InProcessQueue implements JobQueue {
       const retry = policy?.retry;
       if (!signal.aborted && isTransient(err) && retry && attempts <= retry.retries && !this.closed) {
         const delay = retryDelayMs(retry, attempts, this.random);
-        logger?.warn({ err, jobId, attempts, delayMs: delay }, 'retrain failed; retrying');
+        logger?.warn({ err, jobId, modelId, attempts, delayMs: delay }, `retrain of '${modelId}' failed (attempt ${attempts}): ${err.message}; retrying in ${Math.round(delay / 1000)} s`);
         await store.updateJob(jobId, { status: 'pending', stage: null, progress: null, error: `attempt ${attempts} failed: ${err.message}; retrying in ${Math.round(delay / 1000)} s` }).catch(() => {});
         this.retryTimers.set(
           jobId,
@@ -245,7 +250,10 @@ export class InProcessQueue implements JobQueue {
         cancelTimeout();
         return;
       }
-      logger?.[cancelled ? 'info' : 'error']({ err, jobId }, cancelled ? 'retrain cancelled' : 'retrain failed');
+      if (cancelled) logger?.info({ jobId, modelId }, `retrain of '${modelId}' cancelled`);
+      // Bad data, a bad spec, a timeout or a shutdown: the message says it all; anything else keeps its stack.
+      else if (isTransient(err) && !signal.aborted) logger?.error({ err, jobId, modelId }, `retrain of '${modelId}' failed: ${err.message}`);
+      else logger?.warn({ jobId, modelId, error: err.message }, `retrain of '${modelId}' failed: ${err.message}`);
       try {
         const at = clock.now();
         await store.transaction(async (tx) => {

@@ -25,11 +25,15 @@ const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
 /** In the page: keep `window.seen`, every distinct "status|button state|reason" the status card shows. */
 const RECORD_STATUSES = `
   window.seen = [];
+  window.tops = new Set();
   new MutationObserver(() => {
     const status = document.querySelector('[data-testid="retrain-status"]')?.textContent ?? '';
     const button = [...document.querySelectorAll('button')].find((b) => /Retrain now|Starting/.test(b.textContent ?? ''));
     const reason = document.querySelector('[data-testid="retrain-reason"]')?.textContent ?? '';
     const entry = status + '|' + (button?.disabled ? 'disabled' : 'enabled') + '|' + reason;
+    // Where the fact under the stage row sits: it must not move when a retrain starts or ends.
+    const top = document.querySelector('[data-testid="active-version"]')?.getBoundingClientRect().top;
+    if (top !== undefined) window.tops.add(Math.round(top));
     if (window.seen[window.seen.length - 1] !== entry) window.seen.push(entry);
   }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
 `;
@@ -59,6 +63,23 @@ describe('the dashboard in Chromium', () => {
     const res = await api('POST', `/api/v1/models/${modelId}/score`, { items: rows.map((r) => ({ features: r.features })) });
     expect(res.status).toBe(200);
     return res.body.items;
+  }
+
+  /** A model's versions, newest first, as the API lists them. */
+  async function versionsOf(modelId: string): Promise<any[]> {
+    const res = await api('GET', `/api/v1/models/${modelId}/versions`);
+    expect(res.status).toBe(200);
+    return res.body.items;
+  }
+
+  /**
+   * What a person reads carries no raw ISO timestamp (dates are formatted, the ISO form is only in
+   * tooltips) and no percentage with more than one decimal.
+   */
+  async function expectNoRawTimestamps(page: Page): Promise<void> {
+    const text = (await page.evaluate('document.body.innerText')) as string;
+    expect(text.match(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}[^\s]*/g) ?? []).toEqual([]);
+    expect(text.match(/\d+\.\d{2,}%/g) ?? []).toEqual([]);
   }
 
   /** A 1280 px page in UTC that records the page's uncaught errors. */
@@ -183,6 +204,11 @@ describe('the dashboard in Chromium', () => {
     // While it ran, "Retrain now" was disabled and said why.
     for (const e of running) expect(e).toMatch(/^running\|disabled\|A retrain is running \(.+\); wait for it to finish\.$/);
     expect(seen[seen.length - 1]).toMatch(/^completed\|enabled\|/);
+    // The stage row keeps its place when idle, so nothing below it moved while the job ran.
+    expect((await page.evaluate('[...window.tops]')) as number[]).toHaveLength(1);
+    await expect(page.getByTestId('retrain-stage-idle').textContent()).resolves.toBe('no retrain running');
+    // New labels in words that add up: how many, how many are needed, and whether that is enough.
+    await expect(page.getByTestId('new-labels').textContent()).resolves.toMatch(/^\d+ new labels? \(5 needed\) — (ready|\d+ more to go)$/);
 
     // The new version, in the status card, the history and the versions list.
     const status = (await api('GET', '/api/v1/models/churn/retrain/status')).body;
@@ -202,11 +228,29 @@ describe('the dashboard in Chromium', () => {
     await expect(newest.locator('td[data-label="Status"]').textContent()).resolves.toBe('completed');
     await expect(newest.locator('td[data-label="Labels"]').textContent()).resolves.toBe('700');
     await expect(newest.locator('td[data-label="Version"]').textContent()).resolves.toBe(`${firstVersion} → ${newVersion}`);
-    await expect(newest.locator('td[data-label="Metric"]').textContent()).resolves.toMatch(/^AUC 0\.\d{4} → 0\.\d{4}( \([+−±]0\.\d{4}, [+−]\d+\.\d%\))?$/);
+    await expect(newest.locator('td[data-label="Metric"]').textContent()).resolves.toMatch(/^AUC 0\.\d{4} → 0\.\d{4}( \([+−±]0\.\d{4}, [+−±]\d+\.\d%\))?$/);
+    // A promoted version that is a little worse than its champion is amber (kept within the gate), not red.
+    {
+      const change = newest.getByTestId('history-change');
+      const text = (await change.textContent()) ?? '';
+      await expect(change.getAttribute('class')).resolves.toBe(text.includes('(−') ? 'warn' : text.includes('(+') ? 'good' : 'muted');
+    }
     await expect(page.getByTestId('versions').getByTestId('version-item').count()).resolves.toBe(2);
     await page.getByTestId('versions').locator('.version-head code').getByText(newVersion, { exact: true }).waitFor();
-    // One point per version in the chart.
-    await expect(page.getByTestId('metric-chart').locator('.recharts-line-dots .recharts-dot').count()).resolves.toBe(2);
+    // One point per version in the chart, at its training time, not joined by a line; the axes say what they show.
+    const chart = page.getByTestId('metric-chart');
+    await expect(chart.locator('.test-point').count()).resolves.toBe(2);
+    await expect(chart.locator('.recharts-line').count()).resolves.toBe(0);
+    const axisLabels = await chart.locator('.recharts-label').allTextContents();
+    expect(axisLabels).toContain('AUC (higher is better)');
+    expect(axisLabels.some((l) => /^(Date and time|Time \(\d{1,2} [A-Z][a-z]{2} \d{4}\))$/.test(l))).toBe(true);
+    // The caption describes what is drawn: dots for test values, a line per version for live ones; no dashed lines.
+    const caption = (await chart.getByTestId('chart-caption').textContent()) ?? '';
+    expect(caption).toMatch(/Each dot is a version's AUC on its own test rows, placed when it was trained/);
+    expect(caption).toMatch(/Each line is one version's live AUC per 24 h window/);
+    expect(caption).not.toMatch(/dashed/i);
+    // The versions list flows with the page: no scrolling inside the card; each version links to its page.
+    await expect(page.getByTestId('versions').locator('.versions-list').evaluate((el, prop) => (globalThis as any).getComputedStyle(el)[prop], 'overflowY')).resolves.toBe('visible');
 
     // Before any score by the new version, the drift card says what it is waiting for.
     await page
@@ -234,8 +278,20 @@ describe('the dashboard in Chromium', () => {
     await driftCard.getByRole('button', { name: 'Check again' }).click();
     await driftCard.getByTestId('drift-table').waitFor();
     await expect(driftCard.getByTestId('drift-verdict').textContent()).resolves.toMatch(
-      drift.drifted ? /^Drifted\d of 3 features drifted \(\d+%\); the model counts as drifted from 50%\./ : /^No drift/,
+      drift.drifted ? /^Drifted(\d of 3 features|All 3 features) drifted \(\d+%\); the model counts as drifted from 50%\./ : /^Stable(No feature drifted|\d of 3 features drifted)/,
     );
+    // PSI, Wasserstein and Jensen–Shannon beside the deciding test, as the API computed them.
+    await expect(driftCard.getByTestId('drift-table').locator('thead th').allTextContents()).resolves.toEqual([
+      'Feature',
+      'Test',
+      'Statistic',
+      'p-value',
+      'PSI',
+      'Wasserstein',
+      'Jensen–Shannon',
+      'Threshold',
+      'Drifted',
+    ]);
     const driftRows = driftCard.getByTestId('drift-row');
     await expect(driftRows.count()).resolves.toBe(4);
     const rowOf = (name: string) => driftRows.filter({ has: page.locator('td[data-label="Feature"] strong', { hasText: new RegExp(`^${name}$`) }) });
@@ -245,7 +301,16 @@ describe('the dashboard in Chromium', () => {
       await expect(row.locator('td[data-label="Statistic"]').textContent()).resolves.toBe(f.statistic >= 100 ? f.statistic.toFixed(1) : f.statistic.toFixed(3));
       await expect(row.locator('td[data-label="Threshold"]').textContent()).resolves.toBe(f.test === 'ks' || f.test === 'chi2' ? `p < ${f.threshold}` : `> ${f.threshold}`);
       await expect(row.getByTestId('drift-flag').textContent()).resolves.toBe(f.drifted ? 'yes' : 'no');
+      const g = f as unknown as { kind: string; psi?: number; wasserstein?: number; distance?: number };
+      const three = (x: number | undefined) => (x === undefined ? '—' : x >= 100 ? x.toFixed(1) : x.toFixed(3));
+      await expect(row.getByTestId('drift-psi').textContent()).resolves.toBe(three(g.psi));
+      await expect(row.getByTestId('drift-wasserstein').textContent()).resolves.toBe(g.kind === 'number' ? three(g.wasserstein) : '—');
+      await expect(row.getByTestId('drift-js').textContent()).resolves.toBe(g.kind === 'number' ? '—' : three(g.distance));
     }
+    // A number has a PSI and a Wasserstein distance; a category a Jensen–Shannon distance.
+    await expect(rowOf('usage').getByTestId('drift-psi').textContent()).resolves.toMatch(/^\d+\.\d{3}$/);
+    await expect(rowOf('usage').getByTestId('drift-wasserstein').textContent()).resolves.toMatch(/^\d+\.\d{3}$/);
+    await expect(rowOf('segment').getByTestId('drift-js').textContent()).resolves.toMatch(/^0\.\d{3}$/);
     expect((drift.features as { name: string }[]).map((f) => f.name).sort()).toEqual(['segment', 'tenure', 'usage']);
     // Usage moved from [0, 10) to [4, 14) and the segments to mostly enterprise: both drifted.
     await expect(rowOf('usage').getByTestId('drift-flag').textContent()).resolves.toBe('yes');
@@ -260,9 +325,21 @@ describe('the dashboard in Chromium', () => {
     await page.reload();
     const liveRow = page.getByTestId('live-metrics').getByTestId('live-row').filter({ hasText: newVersion });
     await expect(liveRow.getByTestId('live-value').textContent()).resolves.toMatch(/^0\.\d{4} \(120 labels\)$/);
-    // Two test points and one live point (one window with outcomes), in a line of its own.
+    // Two test points and one live point (one window with outcomes), in a series of its own for that version.
     await page.getByTestId('metric-chart').locator('.recharts-legend-item-text').getByText(`live · ${newVersion}`, { exact: true }).waitFor();
-    await expect(page.getByTestId('metric-chart').locator('.recharts-line-dots .recharts-dot').count()).resolves.toBe(3);
+    await expect(page.getByTestId('metric-chart').locator('.test-point').count()).resolves.toBe(2);
+    await expect(page.getByTestId('metric-chart').locator('.recharts-line').count()).resolves.toBe(1);
+    await expect(page.getByTestId('metric-chart').locator('.recharts-line-dots .recharts-dot').count()).resolves.toBe(1);
+    // The live verdict: one word and colour, the same on the metric table, the trigger card and (below) the overview.
+    const modelVerdict = page.getByTestId('live-metrics').getByTestId('active-verdict');
+    const verdictWord = (await modelVerdict.textContent()) ?? '';
+    const verdictTone = await modelVerdict.getAttribute('data-tone');
+    const verdictColour = await modelVerdict.evaluate((el, prop) => (globalThis as any).getComputedStyle(el)[prop], 'color');
+    expect(verdictWord).toMatch(/^(better than test|as tested|within the limit|beyond the limit)$/);
+    const perfTrigger = page.getByTestId('triggers').getByTestId('trigger-performance');
+    await perfTrigger.getByTestId('trigger-verdict').waitFor();
+    await expect(perfTrigger.getByTestId('trigger-verdict').locator('.badge').textContent()).resolves.toBe(verdictWord);
+    await expect(perfTrigger.getByTestId('trigger-verdict').locator('.badge').evaluate((el, prop) => (globalThis as any).getComputedStyle(el)[prop], 'color')).resolves.toBe(verdictColour);
     await page.getByTestId('triggers').getByTestId('next-check').filter({ hasText: '(next' }).waitFor();
     await expect(page.getByTestId('triggers').getByTestId('next-check').textContent()).resolves.toMatch(
       /^The monitor checks cron '0 3 1 1 \*' \(UTC\) \(next in \d+ (d|h|min)\) and starts the retrain itself\.$/,
@@ -287,7 +364,7 @@ describe('the dashboard in Chromium', () => {
     await config.getByRole('button', { name: 'Save configuration' }).click();
     const error = config.locator('fieldset', { has: page.locator('#schedule') }).getByTestId('schedule-error');
     await error.waitFor();
-    await expect(error.textContent()).resolves.toMatch(/invalid cron expression '61 \* \* \* \*'/);
+    await expect(error.textContent()).resolves.toBe('“61 * * * *” is not a valid cron expression: invalid value for minute: 61.');
     await expect(config.locator('#schedule').getAttribute('aria-invalid')).resolves.toBe('true');
     await expect(config.getByTestId('config-result').textContent()).resolves.toContain('Not saved');
     expect((await api('GET', '/api/v1/models/churn/retrain/config')).body.schedule).toBe('30 4 * * 0');
@@ -300,7 +377,7 @@ describe('the dashboard in Chromium', () => {
     await config.getByRole('button', { name: 'Save configuration' }).click();
     const shareError = config.getByTestId('trigger-drift-featureShare-error');
     await shareError.waitFor();
-    await expect(shareError.textContent()).resolves.toMatch(/expected number to be <=1/);
+    await expect(shareError.textContent()).resolves.toBe('Must be at most 1.');
     await expect(share.getAttribute('aria-invalid')).resolves.toBe('true');
     await expect(config.getByTestId('schedule-error').count()).resolves.toBe(0);
     await expect(config.getByTestId('config-result').textContent()).resolves.toContain('Not saved');
@@ -317,16 +394,117 @@ describe('the dashboard in Chromium', () => {
     expect(savedTriggers.drift.windowScores).toBe(10_000);
     expect(savedTriggers.performance.cooldownHours).toBe(24);
 
+    // Five bad values at once, some the server checks in a later pass than others: every one is
+    // named at its field at the same time, in plain words, and nothing is saved.
+    await config.locator('#schedule').fill('61 * * * *');
+    await config.locator('#timezone').fill('Mars/Olympus');
+    await config.locator('#minNewLabels').fill('-1');
+    await config.locator('#retries').fill('20');
+    await share.fill('2');
+    await config.getByRole('button', { name: 'Save configuration' }).click();
+    await config.getByTestId('config-result').getByText('Not saved').waitFor();
+    const allErrors: Record<string, string> = {
+      'schedule-error': '“61 * * * *” is not a valid cron expression: 61 is not a valid minute (0 to 59).',
+      'timezone-error': '“Mars/Olympus” is not a known time zone; use a name like Europe/Paris or UTC, or leave it empty.',
+      'minNewLabels-error': 'Must be at least 0.',
+      'retries-error': 'Must be at most 10.',
+      'trigger-drift-featureShare-error': 'Must be at most 1.',
+    };
+    for (const [id, text] of Object.entries(allErrors)) await expect(config.getByTestId(id).textContent(), id).resolves.toBe(text);
+    await expect(config.locator('.field-error:not(:empty)').count()).resolves.toBe(5);
+    await expect(config.getByTestId('config-result').textContent()).resolves.toBe('Not saved: 5 problems, each shown at its field.');
+    for (const id of ['#timezone', '#minNewLabels', '#retries', '#trigger-drift-featureShare']) await expect(config.locator(id).getAttribute('aria-invalid'), id).resolves.toBe('true');
+    await expect(config.locator('form').textContent()).resolves.not.toMatch(/expected|Too big|Too small|Invalid input/);
+    expect((await api('GET', '/api/v1/models/churn/retrain/config')).body.minNewLabels).toBe(5);
+    await config.getByRole('button', { name: 'Discard changes' }).click();
+    await expect(config.locator('.field-error:not(:empty)').count()).resolves.toBe(0);
+    // Inputs line up in a row whatever their labels' length (and the trigger groups' first fields too).
+    const topOf = async (selector: string) => Math.round((await config.locator(selector).boundingBox())!.y);
+    const firstRow = await Promise.all(['#timezone', '#catchUp', '#minNewLabels', '#timeoutMinutes'].map(topOf));
+    expect(new Set(firstRow).size, `input tops ${firstRow.join(', ')}`).toBe(1);
+    const triggerRow = await Promise.all(['#trigger-performance-maxDropPct', '#trigger-drift-featureShare', '#trigger-rate-below'].map(topOf));
+    expect(new Set(triggerRow).size, `trigger input tops ${triggerRow.join(', ')}`).toBe(1);
+
+    // No raw ISO timestamp in what the page shows; the full timestamp is in each date's tooltip.
+    await expectNoRawTimestamps(page);
+    await expect(page.locator('time').first().getAttribute('title')).resolves.toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+
+    // The version page, from the versions list: how the version was made and on what.
+    {
+      const versions = await versionsOf('churn');
+      const v = versions.find((x: { version: string }) => x.version === newVersion);
+      await page.getByTestId('versions').getByRole('link', { name: newVersion }).click();
+      await page.waitForURL(`${server.url}/models/churn/version?v=${encodeURIComponent(newVersion)}`);
+      await expect(page.getByTestId('version-title').textContent()).resolves.toBe(newVersion);
+      await expect(page.getByTestId('dataset-hash').textContent()).resolves.toBe(v.datasetHash);
+      expect(v.datasetHash).toMatch(/^[0-9a-f]{64}$/);
+      await expect(page.getByTestId('version-trainer').textContent()).resolves.toBe('logistic');
+      await expect(page.getByTestId('training-rows').textContent()).resolves.toBe(String(v.trainingSamples));
+      await expect(page.getByTestId('test-rows').textContent()).resolves.toBe(String(v.labelCount - v.trainingSamples));
+      await expect(page.getByTestId('version-metrics').getByTestId('metric-row').first().textContent()).resolves.toMatch(/^AUC \(primary\)0\.\d{4}0\.\d{4}[+−±]0\.\d{4}$/);
+      // Logistic regression has no feature importance: said in words, not as an error.
+      await expect(page.getByTestId('importance').getByTestId('importance-unavailable').textContent()).resolves.toMatch(/^Not available for this version: logistic models have no feature importance; the gbdt trainer has\.$/);
+      // The decision that made it, the job that ran it, its parent.
+      await expect(page.getByTestId('decision-text').textContent()).resolves.toMatch(/^promoted: /);
+      await expect(page.getByTestId('decision-promoted').textContent()).resolves.toBe('yes');
+      await expect(page.getByTestId('lineage-job').textContent()).resolves.toBe(v.jobId);
+      await expect(page.getByTestId('lineage-parent').getByRole('link').textContent()).resolves.toBe(firstVersion);
+      await expectNoRawTimestamps(page);
+      // The parent's page, by its link: it names the new version as trained after it; a reload of the link works.
+      await page.getByTestId('lineage-parent').getByRole('link').click();
+      await page.getByTestId('version-title').getByText(firstVersion, { exact: true }).waitFor();
+      await page.reload();
+      await page.getByTestId('lineage-children').getByRole('link', { name: newVersion }).waitFor();
+      await expect(page.getByTestId('lineage-parent').textContent()).resolves.toBe("none: the model's first version");
+      await page.goBack();
+      await page.goBack();
+      await page.getByTestId('config').waitFor();
+    }
+
     // Back to the overview, which has followed along.
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Models' }).click();
     await page.getByTestId('model-row-churn').getByText(`promoted ${newVersion}`).waitFor();
     // Live metric and drift flag per model; a model without a version has neither.
     await page.getByTestId('live-churn').filter({ hasText: /labels/ }).waitFor();
-    await expect(page.getByTestId('live-churn').textContent()).resolves.toMatch(/^AUC 0\.\d{4}test 0\.\d{4} · 120 labels$/);
-    await expect(page.getByTestId('drift-churn').textContent()).resolves.toMatch(drift.drifted ? /^drifted\d of 3 features$/ : /^no drift/);
+    await expect(page.getByTestId('live-churn').textContent()).resolves.toMatch(/^AUC 0\.\d{4} (better than test|as tested|within the limit|beyond the limit)test 0\.\d{4} · 120 labels$/);
+    // The same verdict as on the model page: the same words, the same colour.
+    const overviewVerdict = page.getByTestId('verdict-churn');
+    await expect(overviewVerdict.textContent()).resolves.toBe(verdictWord);
+    await expect(overviewVerdict.getAttribute('data-tone')).resolves.toBe(verdictTone);
+    await expect(overviewVerdict.evaluate((el, prop) => (globalThis as any).getComputedStyle(el)[prop], 'color')).resolves.toBe(verdictColour);
+    // The value's own colour is the text colour: only the verdict carries a judgement.
+    await expect(page.getByTestId('live-churn').locator('strong').evaluate((el) => (el as any).className)).resolves.toBe('');
+    // Drift: the model-level flag, and how many features drifted in words that cannot be misread.
+    await expect(page.getByTestId('drift-churn').textContent()).resolves.toMatch(drift.drifted ? /^drifted(\d of 3 features|all 3 features) drifted$/ : /^stable(no feature drifted \(3 compared\)|\d of 3 features drifted)$/);
+    await expectNoRawTimestamps(page);
     await expect(page.getByTestId('live-house-prices').textContent()).resolves.toBe('—');
     await expect(page.getByTestId('drift-house-prices').textContent()).resolves.toBe('—');
     await page.screenshot({ path: join(shots, 'overview.png'), fullPage: true });
+
+    // A live AUC 0.7% under the test AUC is inside the trigger's 10% limit: "within the limit",
+    // amber and not red, on the overview and on the model page alike (the server's numbers, moved).
+    {
+      const perf = (await api('GET', '/api/v1/models/churn/performance?window=24h&windows=7')).body;
+      const testAuc = perf.baselines[newVersion].auc as number;
+      const lowered = { ...perf, windows: perf.windows.map((w: any) => (w.version === newVersion && w.count > 0 ? { ...w, metrics: { ...w.metrics, auc: testAuc * 0.993 } } : w)) };
+      await page.route('**/api/v1/models/churn/performance*', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(lowered) }));
+      await page.reload();
+      const cell = page.getByTestId('verdict-churn');
+      await cell.getByText('within the limit', { exact: true }).waitFor();
+      await expect(cell.getAttribute('data-tone')).resolves.toBe('within');
+      await expect(cell.getAttribute('title')).resolves.toMatch(/\(−0\.7%\) over 120 labels: inside the −10\.0% limit$/);
+      const amber = await cell.evaluate((el, prop) => (globalThis as any).getComputedStyle(el)[prop], 'color');
+      const red = await page.getByTestId('drift-churn').locator('.badge').evaluate((el, prop) => (globalThis as any).getComputedStyle(el)[prop], 'color');
+      if (drift.drifted) expect(amber).not.toBe(red);
+      await page.getByTestId('model-row-churn').getByRole('link', { name: 'churn' }).click();
+      const onModel = page.getByTestId('live-metrics').getByTestId('live-row').filter({ hasText: newVersion }).getByTestId('live-verdict').locator('.badge');
+      await onModel.getByText('within the limit', { exact: true }).waitFor();
+      await expect(onModel.getAttribute('data-tone')).resolves.toBe('within');
+      await expect(onModel.evaluate((el, prop) => (globalThis as any).getComputedStyle(el)[prop], 'color')).resolves.toBe(amber);
+      await page.unroute('**/api/v1/models/churn/performance*');
+      await page.goBack();
+      await page.getByTestId('model-row-churn').waitFor();
+    }
 
     // Roll back to the first version from the versions list (a two-step confirmation).
     {
@@ -460,6 +638,71 @@ describe('the dashboard in Chromium', () => {
     expect(rollout.challenger).toBeNull();
     expect(rollout.recent[0]).toMatchObject({ version: canaryVersion, status: 'aborted' });
     expect((await api('GET', '/api/v1/models/ranker')).body.activeVersion).toBe(firstVersion);
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  }, 120_000);
+
+  it('shows a tree model version with its feature importance, and a version page reached by its link', async () => {
+    if (!available) {
+      expect(required, `${CHROMIUM} is required (REFIT_BROWSER_REQUIRED=1)`).toBe(false);
+      return;
+    }
+    const random = seeded(23);
+    const spec = {
+      id: 'trees',
+      task: 'binary',
+      features: [
+        { name: 'usage', type: 'number' },
+        { name: 'tenure', type: 'number' },
+        { name: 'segment', type: 'category' },
+        { name: 'note', type: 'text' },
+      ],
+      trainer: 'gbdt',
+      retrain: QUIET,
+    };
+    expect((await api('POST', '/api/v1/models', spec)).status).toBe(201);
+    expect((await api('POST', '/api/v1/models/trees/labels', { items: churnRows(400, random) })).status).toBe(201);
+    const job = await retrainAndWait('trees');
+    expect(job.status).toBe('completed');
+    const version = job.result?.newVersion as string;
+    const [v] = await versionsOf('trees');
+    const importance = (await api('GET', `/api/v1/models/trees/versions/${encodeURIComponent(version)}/importance`)).body;
+    expect(importance.available).toBe(true);
+
+    const { context, page, pageErrors } = await desktopPage();
+    // A direct link to the version page works (the version goes in the query: it has dots).
+    await page.goto(`${server.url}/models/trees/version?v=${encodeURIComponent(version)}`);
+    await page.getByTestId('version-title').getByText(version, { exact: true }).waitFor();
+    await expect(page.getByTestId('dataset-hash').textContent()).resolves.toBe(v.datasetHash);
+    await expect(page.getByTestId('version-trainer').textContent()).resolves.toBe('gbdt');
+    await expect(page.getByTestId('training-rows').textContent()).resolves.toBe(String(v.trainingSamples));
+    await expect(page.getByTestId('test-rows').textContent()).resolves.toBe(String(v.labelCount - v.trainingSamples));
+    // Its parameters, one row each.
+    await expect(page.getByTestId('version-params').getByTestId('param-row').count()).resolves.toBe(Object.keys(v.trainer.params).length);
+    // Importance: one bar per feature the API names, largest gain first, shares with one decimal adding up to 100%.
+    const rows = page.getByTestId('importance').getByTestId('importance-row');
+    await rows.first().waitFor();
+    await expect(rows.count()).resolves.toBe(importance.features.length);
+    await expect(rows.locator('.importance-name').allTextContents()).resolves.toEqual(importance.features.map((f: { feature: string }) => f.feature));
+    const shares = (await rows.locator('.importance-value').allTextContents()).map((t) => {
+      expect(t).toMatch(/^\d+\.\d%$/);
+      return Number(t.slice(0, -1));
+    });
+    expect(Math.abs(shares.reduce((a, b) => a + b, 0) - 100)).toBeLessThan(0.5);
+    // The first version: no parent, made by the manual retrain.
+    await expect(page.getByTestId('lineage-parent').textContent()).resolves.toBe("none: the model's first version");
+    await expect(page.getByTestId('lineage-job').textContent()).resolves.toBe(job.id);
+    await expect(page.getByTestId('decision-text').textContent()).resolves.toMatch(/^promoted: .*no champion: first version/);
+    // From the model page's versions list to the version page and back.
+    await page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: 'trees' }).click();
+    await page.getByTestId('versions').getByRole('link', { name: version }).click();
+    await page.getByTestId('importance-list').waitFor();
+    await expectNoRawTimestamps(page);
+    await page.screenshot({ path: join(shots, 'version.png'), fullPage: true });
+    expect((await readFile(join(shots, 'version.png'))).subarray(1, 4).toString()).toBe('PNG');
+    // A version that does not exist says so.
+    await page.goto(`${server.url}/models/trees/version?v=9.9.9`);
+    await page.getByText('No version “9.9.9”').waitFor();
     expect(pageErrors).toEqual([]);
     await context.close();
   }, 120_000);

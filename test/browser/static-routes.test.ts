@@ -37,7 +37,7 @@ describe('the dashboard routes', () => {
   });
 
   it('serves the app at / and at every dashboard path, uncached', async () => {
-    for (const url of ['/', '/models/churn', '/models/churn?tab=history']) {
+    for (const url of ['/', '/models/churn', '/models/churn?tab=history', '/models/churn/versions/1.2.0-20261123060000']) {
       const res = await built.inject({ method: 'GET', url });
       expect(res.statusCode, url).toBe(200);
       expect(res.headers['content-type']).toMatch(/^text\/html/);

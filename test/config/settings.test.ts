@@ -91,6 +91,16 @@ describe('loadSettings', () => {
     expect(loadSettings({ REFIT_PORT: '0' }).port).toBe(0);
   });
 
+  it('writes logs for a terminal or a machine: auto format and no log file unless asked', () => {
+    expect(loadSettings({})).toMatchObject({ logFormat: 'auto', logFile: null });
+    expect(loadSettings({ REFIT_LOG_FORMAT: 'json', REFIT_LOG_FILE: '/var/log/refit.jsonl' })).toMatchObject({ logFormat: 'json', logFile: '/var/log/refit.jsonl' });
+    // A flag wins over the environment; a relative file is made absolute.
+    expect(loadSettings({ REFIT_LOG_FORMAT: 'json', REFIT_LOG_FILE: '/var/log/refit.jsonl' }, { logFormat: 'pretty', logFile: 'refit.log' })).toMatchObject({ logFormat: 'pretty', logFile: resolve('refit.log') });
+    const problems = problemsOf(() => loadSettings({ REFIT_LOG_FORMAT: 'text' }));
+    expect(problems.map((p) => p.path)).toEqual(['/logFormat']);
+    expect(problems[0].message).toMatch(/pretty/);
+  });
+
   it('names every bad setting at once', () => {
     const problems = problemsOf(() => loadSettings({ REFIT_PORT: 'http', REFIT_LOG_LEVEL: 'verbose', REFIT_BODY_LIMIT: '0' }));
     expect(problems.map((p) => p.path).sort()).toEqual(['/bodyLimit', '/logLevel', '/port']);

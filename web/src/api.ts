@@ -110,7 +110,13 @@ export interface FeatureDrift {
   threshold: number;
   drifted: boolean;
   currentRows: number;
+  /** Numbers: KS statistic, PSI (ten reference-decile bins) and the raw Wasserstein distance, reported beside the deciding test. */
+  ksStatistic?: number;
   psi?: number;
+  wasserstein?: number;
+  /** Categories: the chi-square statistic and its degrees of freedom. */
+  chiSquare?: number;
+  dof?: number;
 }
 
 export interface Distribution {
@@ -183,6 +189,15 @@ export interface Version {
   modelId: string;
   version: string;
   status: 'active' | 'candidate' | 'rejected' | 'retired' | 'canary' | 'shadow';
+  trainer: { type: string; params: Record<string, unknown> };
+  features: { name: string; type: string }[];
+  /** sha256 of the training data (label rows in the window): the same data gives the same hash. */
+  datasetHash: string;
+  artifactSha256: string;
+  artifactBytes: number;
+  referenceSha256?: string | null;
+  /** When retention deleted the artifact; null while it is kept. */
+  artifactDeletedAt?: string | null;
   metrics: Metrics;
   championMetrics: Metrics | null;
   parentVersion: string | null;
@@ -238,6 +253,16 @@ export interface RolloutState {
   challenger: RolloutDecision | null;
   watch: RolloutDecision | null;
   recent: Rollout[];
+}
+
+/** GET /models/{id}/versions/{version}/importance: per feature, from the stored artifact (tree models only). */
+export interface Importance {
+  modelId: string;
+  version: string;
+  trainer: string;
+  available: boolean;
+  reason: string;
+  features: { feature: string; gain: number; splits: number }[];
 }
 
 /** One row of a model's timeline. */
@@ -320,6 +345,8 @@ export const api = {
   retrain: (id: string, force: boolean) => request<{ jobId: string; status: JobStatus }>('POST', `${m(id)}/retrain`, force ? { force: true } : {}),
   config: (id: string) => request<RetrainConfig>('GET', `${m(id)}/retrain/config`),
   putConfig: (id: string, body: Record<string, unknown>) => request<RetrainConfig>('PUT', `${m(id)}/retrain/config`, body),
+  job: (jobId: string) => request<Job>('GET', `/jobs/${encodeURIComponent(jobId)}`),
+  importance: (id: string, version: string) => request<Importance>('GET', `${m(id)}/versions/${encodeURIComponent(version)}/importance`),
   versions: (id: string) => request<{ activeVersion: string | null; items: Version[] }>('GET', `${m(id)}/versions`),
   rollback: (id: string, version: string) => request<unknown>('POST', `${m(id)}/rollback`, { version }),
   drift: (id: string) => request<DriftResult>('GET', `${m(id)}/drift`),

@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { useLiveUpdates } from './live.js';
 import { ModelPage } from './pages/model-page.js';
 import { Overview } from './pages/overview.js';
+import { VersionPage } from './pages/version-page.js';
 import { Link, matchRoute, usePath } from './router.js';
 
 const LIVE_TEXT = { connecting: 'connecting…', live: 'live', offline: 'offline' } as const;
@@ -10,7 +11,7 @@ export function App() {
   const route = matchRoute(usePath());
   const live = useLiveUpdates();
   useEffect(() => {
-    document.title = route.page === 'model' ? `${route.modelId} · Refit` : 'Refit';
+    document.title = route.page === 'model' ? `${route.modelId} · Refit` : route.page === 'version' ? `${route.version} · ${route.modelId} · Refit` : 'Refit';
   }, [route]);
   return (
     <>
@@ -32,6 +33,7 @@ export function App() {
       <main className="container">
         {route.page === 'overview' && <Overview />}
         {route.page === 'model' && <ModelPage key={route.modelId} modelId={route.modelId} />}
+        {route.page === 'version' && <VersionPage key={`${route.modelId}@${route.version}`} modelId={route.modelId} version={route.version} />}
         {route.page === 'not-found' && (
           <div className="state state-empty">
             <h1>Nothing here</h1>

@@ -1,5 +1,6 @@
 /** Reading the monitoring endpoints: live metrics per version, drift verdicts in plain words. */
 import type { DriftResult, FeatureDrift, Performance, PerformanceWindow } from './api.js';
+import { pValue, plural, statistic } from './format.js';
 
 /** One version's live primary metric: its most recent window with labelled outcomes (a mean of per-window AUCs would not be an AUC). */
 export interface LiveMetric {
@@ -48,15 +49,16 @@ export function thresholdText(f: FeatureDrift): string {
 }
 
 /** Small p-values as 1e-40, others with three decimals. */
-export function pValueText(p: number | undefined): string {
-  if (p === undefined || !Number.isFinite(p)) return '—';
-  if (p === 0) return '0';
-  return p < 0.001 ? p.toExponential(1) : p.toFixed(3);
-}
+export const pValueText = pValue;
 
-export function statisticText(x: number): string {
-  if (!Number.isFinite(x)) return '—';
-  return Math.abs(x) >= 100 ? x.toFixed(1) : x.toFixed(3);
+export const statisticText = statistic;
+
+/** How many features drifted, in words that cannot be misread: "no feature drifted", "1 of 3 features drifted". */
+export function driftedText(drifted: number, tested: number): string {
+  if (tested === 0) return 'no feature compared yet';
+  if (drifted === 0) return tested === 1 ? 'the feature did not drift' : `no feature drifted (${tested} compared)`;
+  if (drifted === tested && tested > 1) return `all ${tested} features drifted`;
+  return `${drifted} of ${plural(tested, 'feature')} drifted`;
 }
 
 /** Why there is no drift report, in words a person can act on. */

@@ -18,6 +18,12 @@ export const useHistory = (id: string, limit: number, offset: number) =>
 
 export const useVersions = (id: string) => useQuery({ queryKey: ['versions', id], queryFn: () => api.versions(id) });
 
+/** A job never changes once finished; one that is under way is refreshed by the event stream's invalidation of its model. */
+export const useJob = (jobId: string | null) => useQuery({ queryKey: ['job', jobId], queryFn: () => api.job(jobId as string), enabled: jobId !== null, staleTime: 60_000 });
+
+/** Importance is read from the version's stored artifact, which never changes. */
+export const useImportance = (id: string, version: string) => useQuery({ queryKey: ['importance', id, version], queryFn: () => api.importance(id, version), staleTime: Infinity });
+
 export const useConfig = (id: string) => useQuery({ queryKey: ['config', id], queryFn: () => api.config(id) });
 
 export const useSchedules = () => useQuery({ queryKey: ['schedules'], queryFn: api.schedules });

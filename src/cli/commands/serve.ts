@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
-import pino from 'pino';
 import type { SettingsOverrides } from '../../config/settings.js';
 import { loadSettings } from '../../config/settings.js';
+import { createLogger } from '../../create-logger.js';
 import { RefitError } from '../../errors.js';
 import { CliExit, integerOption } from '../command-kit.js';
 import type { CliIo } from '../io.js';
@@ -16,6 +16,8 @@ interface ServeFlags {
   readonly config?: string;
   readonly demo?: boolean;
   readonly logLevel?: string;
+  readonly logFormat?: string;
+  readonly logFile?: string;
 }
 
 /** Register `serve`: run the HTTP API until SIGINT or SIGTERM. */
@@ -30,6 +32,8 @@ export function registerServeCommand(program: Command, io: CliIo): void {
     .option('--config <file>', 'model spec file (default: $REFIT_CONFIG, else refit.config.json/.yaml here if present)')
     .option('--demo', 'add a demo model and feed it labels on an empty store')
     .addOption(new Option('--log-level <level>', 'log level (default: $REFIT_LOG_LEVEL or info)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+    .addOption(new Option('--log-format <format>', 'log lines on standard output: pretty, json, or auto: pretty on a terminal (default: $REFIT_LOG_FORMAT or auto)').choices(['auto', 'pretty', 'json']))
+    .option('--log-file <file>', 'also append every log line as JSON to this file (default: $REFIT_LOG_FILE or none)')
     .action(async (flags: ServeFlags) => {
       const overrides: SettingsOverrides = {
         port: flags.port,
@@ -39,15 +43,20 @@ export function registerServeCommand(program: Command, io: CliIo): void {
         configFile: flags.config === undefined ? undefined : resolve(io.cwd, flags.config),
         demo: flags.demo,
         logLevel: flags.logLevel,
+        logFormat: flags.logFormat,
+        logFile: flags.logFile === undefined ? undefined : resolve(io.cwd, flags.logFile),
       };
       let server: { url: string; close(): Promise<void> };
+      let closeLog = () => {};
       try {
         const settings = loadSettings(io.env, overrides);
-        const logger = pino({ level: settings.logLevel }, { write: (line: string) => io.stdout(line) });
+        const log = createLogger(settings, { write: (text) => io.stdout(text), isTTY: io.isTTY });
+        closeLog = log.close;
         // Loaded here: the HTTP server's dependencies are not needed by the other commands.
         const { startServer } = await import('../../server.js');
-        server = await startServer(settings, { cwd: io.cwd, logger });
+        server = await startServer(settings, { cwd: io.cwd, logger: log.logger });
       } catch (err) {
+        closeLog();
         io.stderr(startFailure(err, flags));
         throw new CliExit(1);
       }
@@ -59,6 +68,7 @@ export function registerServeCommand(program: Command, io: CliIo): void {
       });
       io.stderr(`${signal}: shutting down (a running retrain is stopped)…\n`);
       await server.close();
+      closeLog();
     });
 }
 

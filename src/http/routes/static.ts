@@ -3,7 +3,7 @@ import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { problem } from '../problem.js';
+import { problem, sendProblem } from '../problem.js';
 
 /** Where `vite build` writes the dashboard: `<project>/web/dist` (the same from src/ and dist/). */
 export const DEFAULT_WEB_ROOT: string = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
@@ -17,6 +17,9 @@ export interface StaticRoutesOptions {
 /** Paths that belong to the server, never to the dashboard: an unknown one stays a 404 problem. */
 const SERVER_PATHS = /^\/(api|docs|openapi\.json|healthz)(\/|$)/;
 
+/** Client-side routes of the dashboard, whatever their last segment looks like. */
+const DASHBOARD_PATHS = /^\/models\//;
+
 /** Shown at `/` when the dashboard was never built, instead of a bare 404. */
 const NOT_BUILT_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Refit</title></head>
@@ -29,7 +32,7 @@ const NOT_BUILT_PAGE = `<!doctype html>
 
 function notFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const doc = problem('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`, request.url);
-  return reply.status(404).type('application/problem+json').send(doc);
+  return sendProblem(request, reply, doc);
 }
 
 /**
@@ -69,7 +72,8 @@ export const staticRoutes: FastifyPluginAsync<StaticRoutesOptions> = async (app,
       return reply.sendFile(file.slice(root.length + 1), { immutable, maxAge: immutable ? '365d' : 0, cacheControl: true });
     }
     // A missing file (a stale asset, /favicon.ico) is a 404; anything else is a dashboard route.
-    if (extname(path) !== '') return notFound(request, reply);
+    // Paths under /models/ are always the dashboard's: version names have dots (1.2.0-2026…).
+    if (extname(path) !== '' && !DASHBOARD_PATHS.test(path)) return notFound(request, reply);
     return sendIndex(reply);
   });
 };

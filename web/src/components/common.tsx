@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import { ApiError, type StatusValue } from '../api.js';
-import { percent } from '../format.js';
+import { dateTime, isoTitle, percent, relative, serverText } from '../format.js';
+import { type LiveVerdict, VERDICT_CLASS } from '../verdict.js';
 
 const STATUS_TEXT: Record<StatusValue, string> = {
   idle: 'idle',
@@ -74,5 +75,38 @@ export function Card({ title, children, className, actions, testId }: { title: s
       </header>
       {children}
     </section>
+  );
+}
+
+/**
+ * A moment, formatted the dashboard's one way ("12 Mar 2026, 14:03", or "3 min ago" when
+ * `relative`), with the full ISO timestamp in its tooltip and `dateTime` attribute.
+ */
+export function When({ at, relative: rel = false, testId, className }: { at: string | null | undefined; relative?: boolean; testId?: string; className?: string }) {
+  if (!at) return <span className={`muted ${className ?? ''}`}>—</span>;
+  const iso = isoTitle(at);
+  return (
+    <time dateTime={iso} title={iso} data-testid={testId} className={className}>
+      {rel ? relative(at) : dateTime(at)}
+    </time>
+  );
+}
+
+/** A sentence from the server (decision, reason) with its dates and percentages in the dashboard's formats. */
+export function ServerText({ text, className, testId }: { text: string | null | undefined; className?: string; testId?: string }) {
+  if (!text) return null;
+  return (
+    <span className={className} data-testid={testId}>
+      {serverText(text)}
+    </span>
+  );
+}
+
+/** The live-metric verdict as a badge; its numbers in the tooltip. The same on every page. */
+export function VerdictBadge({ verdict, testId }: { verdict: LiveVerdict; testId?: string }) {
+  return (
+    <span className={`badge ${VERDICT_CLASS[verdict.tone]}`} data-testid={testId} data-tone={verdict.tone} title={verdict.detail}>
+      {verdict.word}
+    </span>
   );
 }

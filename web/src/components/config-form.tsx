@@ -1,8 +1,8 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, type ReactNode, useState } from 'react';
 import { api, ApiError, type FieldProblem, type Model, type RetrainConfig, type ScheduleSpec } from '../api.js';
-import { dateTime } from '../format.js';
-import { Card } from './common.js';
+import { cronProblem, type FieldMessage, mergeProblems, numberProblem, type NumberRule, plainMessage, timeProblem, timezoneProblem } from '../config-checks.js';
+import { Card, When } from './common.js';
 
 type Mode = 'cron' | 'day' | 'week' | 'month';
 
@@ -142,12 +142,62 @@ function fieldOf(path: string): string | null {
   return null;
 }
 
+/** Numeric fields, their value and their bounds (as the server's schema has them), per task. */
+function numberRules(v: FormValues, task: Model['task']): [field: string, text: string, rule: NumberRule][] {
+  return [
+    ['minNewLabels', v.minNewLabels, { int: true, min: 0 }],
+    ['timeoutMinutes', v.timeoutMinutes, { gt: 0, max: 1440 }],
+    ['maxDegradation', v.maxDegradationPct, { min: 0, max: 100 }],
+    ['retries', v.retries, { int: true, min: 0, max: 10 }],
+    task === 'regression' ? ['trigger-performance-maxErrorRisePct', v.perfMaxErrorRisePct, { gt: 0, max: 10_000 }] : ['trigger-performance-maxDropPct', v.perfMaxDropPct, { gt: 0, max: 100 }],
+    ['trigger-performance-minLabels', v.perfMinLabels, { int: true, min: 1 }],
+    ['trigger-drift-featureShare', v.driftFeatureShare, { gt: 0, max: 1 }],
+    ['trigger-drift-delayHours', v.driftDelayHours, { min: 0 }],
+    ['trigger-drift-minScores', v.driftMinScores, { int: true, min: 10 }],
+    ...(task === 'binary'
+      ? ([
+          ['trigger-rate-below', v.rateBelow, { min: 0, max: 1 }],
+          ['trigger-rate-lastWindows', v.rateLastWindows, { int: true, min: 1, max: 1000 }],
+          ['trigger-rate-minWindows', v.rateMinWindows, { int: true, min: 1 }],
+        ] as [string, string, NumberRule][])
+      : []),
+  ];
+}
+
+/** Every problem the browser can see in the form, by field. */
+function checkValues(v: FormValues, task: Model['task']): FieldMessage[] {
+  const out: FieldMessage[] = [];
+  const add = (field: string, message: string | null) => {
+    if (message) out.push({ field, message });
+  };
+  add('schedule', v.mode === 'cron' ? cronProblem(v.cron) : timeProblem(v.at));
+  add('timezone', timezoneProblem(v.timezone));
+  for (const [field, text, rule] of numberRules(v, task)) add(field, numberProblem(text, rule));
+  add('trigger-checkSchedule', cronProblem(v.checkSchedule));
+  return out;
+}
+
+/** Field ids as people read them, for problems listed away from their field. */
+const FIELD_NAMES: Record<string, string> = {
+  schedule: 'Schedule',
+  timezone: 'Time zone',
+  catchUp: 'Missed runs after downtime',
+  minNewLabels: 'Minimum new labels',
+  timeoutMinutes: 'Timeout',
+  maxDegradation: 'Largest allowed degradation',
+  retries: 'Retries after a failure',
+  enabled: 'Schedule enabled',
+  autoPromote: 'Promote automatically',
+};
+
 /** The retrain configuration; the server validates it and its problems appear under their fields. */
 export function ConfigForm({ modelId, config, task }: { modelId: string; config: RetrainConfig; task: Model['task'] }) {
   const client = useQueryClient();
   const [values, setValues] = useState<FormValues>(() => toValues(config));
   const [dirty, setDirty] = useState(false);
   const [saved, setSaved] = useState<RetrainConfig | null>(null);
+  // The browser's own findings at the last save, shown with the server's answer.
+  const [local, setLocal] = useState<FieldMessage[]>([]);
   const save = useMutation({
     mutationFn: (body: Record<string, unknown>) => api.putConfig(modelId, body),
     onSuccess: (next) => {
@@ -163,13 +213,15 @@ export function ConfigForm({ modelId, config, task }: { modelId: string; config:
   });
 
   const problems: FieldProblem[] = save.error instanceof ApiError ? (save.error.problem?.errors ?? []) : [];
-  const byField = new Map<string, string[]>();
+  const placed: FieldMessage[] = [];
   const unplaced: FieldProblem[] = [];
   for (const p of problems) {
     const f = fieldOf(p.path);
-    if (f) byField.set(f, [...(byField.get(f) ?? []), p.message]);
+    if (f) placed.push({ field: f, message: p.message });
     else unplaced.push(p);
   }
+  const byField = save.isError ? mergeProblems(placed, local) : new Map<string, string[]>();
+  const problemCount = [...byField.values()].reduce((a, m) => a + m.length, 0) + unplaced.length;
   const set = <K extends keyof FormValues>(key: K, value: FormValues[K]) => {
     setValues((v) => ({ ...v, [key]: value }));
     setDirty(true);
@@ -177,6 +229,8 @@ export function ConfigForm({ modelId, config, task }: { modelId: string; config:
   };
   const submit = (e: FormEvent) => {
     e.preventDefault();
+    // The server is asked even when the browser sees problems: it may name more, and it decides.
+    setLocal(checkValues(values, task));
     save.mutate(toBody(values, task));
   };
   const current = saved ?? (client.getQueryData<RetrainConfig>(['config', modelId]) ?? config);
@@ -235,7 +289,15 @@ export function ConfigForm({ modelId, config, task }: { modelId: string; config:
           <FieldError id="schedule-error" messages={byField.get('schedule')} />
           <p id="schedule-help" className="help">
             Now: <span data-testid="schedule-description">{current.scheduleDescription}</span>
-            {current.nextRunAt ? ` · next run ${dateTime(current.nextRunAt)}` : ' · no next run'}. Cron: minute hour day-of-month month day-of-week, or @daily, @hourly….
+            {current.nextRunAt ? (
+              <>
+                {' '}
+                · next run <When at={current.nextRunAt} />
+              </>
+            ) : (
+              ' · no next run'
+            )}
+            . Cron: minute hour day-of-month month day-of-week, or @daily, @hourly….
           </p>
         </fieldset>
 
@@ -297,14 +359,18 @@ export function ConfigForm({ modelId, config, task }: { modelId: string; config:
           )}
           <span role="status" data-testid="config-result">
             {saved && !dirty && <span className="good">Saved.</span>}
-            {save.isError && <span className="error-text">Not saved: {problems.length > 0 ? 'fix the fields marked above.' : save.error.message}</span>}
+            {save.isError && (
+              <span className="error-text">
+                Not saved: {problemCount > 0 ? `${problemCount === 1 ? '1 problem' : `${problemCount} problems`}, each shown at its field${unplaced.length > 0 ? ' or below' : ''}.` : save.error.message}
+              </span>
+            )}
           </span>
         </div>
         {unplaced.length > 0 && (
           <ul className="error-text field wide" role="alert">
             {unplaced.map((p) => (
               <li key={p.path + p.message}>
-                <code>{p.path}</code>: {p.message}
+                {FIELD_NAMES[p.path.split('/')[1] ?? ''] ?? <code>{p.path}</code>}: {plainMessage(p.message)}
               </li>
             ))}
           </ul>
@@ -394,16 +460,22 @@ function Field({ id, label, errors, help, children }: { id: string; label: strin
       <label htmlFor={id}>{label}</label>
       {children}
       <FieldError id={`${id}-error`} messages={errors} />
-      {help && <p className="help">{help}</p>}
+      <p className="help">{help}</p>
     </div>
   );
 }
 
+/** The field's problems, one per line; an empty line when there are none (it keeps its place in the layout). */
 function FieldError({ id, messages }: { id: string; messages?: string[] }) {
-  if (!messages || messages.length === 0) return <span id={id} hidden />;
+  const has = messages !== undefined && messages.length > 0;
   return (
-    <p id={id} className="field-error" data-testid={id}>
-      {messages.join('; ')}
+    <p id={id} className="field-error" data-testid={has ? id : undefined}>
+      {has &&
+        messages.map((m) => (
+          <span key={m} className="field-error-line">
+            {m}
+          </span>
+        ))}
     </p>
   );
 }

@@ -1,9 +1,9 @@
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { Distribution, DriftResult, FeatureDrift } from '../api.js';
-import { dateTime, percent, relative } from '../format.js';
-import { driftUnavailable, pValueText, statisticText, testName, thresholdText } from '../monitoring.js';
+import { percent, statistic } from '../format.js';
+import { driftedText, driftUnavailable, pValueText, statisticText, testName, thresholdText } from '../monitoring.js';
 import { useConfig, useDrift } from '../queries.js';
-import { Card, Empty, ErrorBox, Loading } from './common.js';
+import { Card, Empty, ErrorBox, Loading, When } from './common.js';
 
 /**
  * Drift of the active version: its training data (the reference) against the most recent scores,
@@ -21,7 +21,9 @@ export function DriftCard({ modelId }: { modelId: string }) {
       actions={
         d && (
           <span className="muted small card-actions">
-            <span title={dateTime(d.computedAt)}>computed {relative(d.computedAt)}</span>
+            <span>
+              computed <When at={d.computedAt} relative />
+            </span>
             <button type="button" className="link-button" disabled={drift.isFetching} onClick={() => void drift.refetch()}>
               {drift.isFetching ? 'Checking…' : 'Check again'}
             </button>
@@ -54,14 +56,16 @@ function DriftReport({ drift }: { drift: DriftResult }) {
   return (
     <>
       <div className="verdict" data-testid="drift-verdict">
-        {drift.drifted ? <span className="badge badge-bad">Drifted</span> : <span className="badge badge-good">No drift</span>}
+        {drift.drifted ? <span className="badge badge-bad">Drifted</span> : <span className="badge badge-good">Stable</span>}
         <span>
-          {drifted} of {tested.length} feature{tested.length === 1 ? '' : 's'} drifted ({percent(drift.driftedShare)}); the model counts as drifted from {percent(drift.featureShare)}.
+          {capitalised(driftedText(drifted, tested.length))} ({percent(drift.driftedShare)}); the model counts as drifted from {percent(drift.featureShare)}.
           {drift.score && <> Its scores {drift.score.drifted ? 'drifted too' : 'did not drift'}.</>}
         </span>
       </div>
       <p className="muted small">
-        {drift.referenceRows} rows of the training data of <code>{drift.version}</code> against its {drift.currentRows} most recent scores. Text features are not compared.
+        {drift.referenceRows} rows of the training data of <code>{drift.version}</code> against its {drift.currentRows} most recent scores. Text features are not compared. The test
+        that decides is Kolmogorov–Smirnov or chi-square on small windows, the Wasserstein or Jensen–Shannon distance on large ones; PSI (ten reference-decile bins), the Wasserstein
+        distance (numbers, in the feature's units) and the Jensen–Shannon distance (categories, base 2) are shown beside it.
       </p>
       <div className="scroll">
         <table className="table stack drift-table" data-testid="drift-table">
@@ -71,6 +75,9 @@ function DriftReport({ drift }: { drift: DriftResult }) {
               <th scope="col">Test</th>
               <th scope="col">Statistic</th>
               <th scope="col">p-value</th>
+              <th scope="col" title="Population stability index over ten reference-decile bins (numbers)">PSI</th>
+              <th scope="col" title="Wasserstein distance in the feature's units (numbers); the normalised one in the tooltip">Wasserstein</th>
+              <th scope="col" title="Jensen–Shannon distance, base 2, between the category shares (categories)">Jensen–Shannon</th>
               <th scope="col">Threshold</th>
               <th scope="col">Drifted</th>
             </tr>
@@ -87,6 +94,11 @@ function DriftReport({ drift }: { drift: DriftResult }) {
                 <td data-label="Test">{testName(f.test)}</td>
                 <td data-label="Statistic">{f.test === 'none' ? '—' : statisticText(f.statistic)}</td>
                 <td data-label="p-value">{pValueText(f.pValue)}</td>
+                <td data-label="PSI" data-testid="drift-psi">{statistic(f.psi)}</td>
+                <td data-label="Wasserstein" data-testid="drift-wasserstein" title={f.kind === 'number' && f.distance !== undefined ? `normalised: ${statistic(f.distance)}` : undefined}>
+                  {f.kind === 'number' ? statistic(f.wasserstein) : '—'}
+                </td>
+                <td data-label="Jensen–Shannon" data-testid="drift-js">{f.kind !== 'number' ? statistic(f.distance) : '—'}</td>
                 <td data-label="Threshold">{thresholdText(f)}</td>
                 <td data-label="Drifted" data-testid="drift-flag">
                   {f.drifted ? <span className="bad">yes</span> : <span className="muted">no</span>}
@@ -131,4 +143,8 @@ function DistributionChart({ dist, title, drifted }: { dist: Distribution; title
       </div>
     </figure>
   );
+}
+
+function capitalised(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }

@@ -1,8 +1,8 @@
 import { useState } from 'react';
 import { type Job, lowerIsBetter } from '../api.js';
-import { dateTime, duration, metric, metricName, signed } from '../format.js';
+import { duration, metric, metricName, signed, signedPercent } from '../format.js';
 import { useHistory } from '../queries.js';
-import { Card, Empty, ErrorBox, Loading, StatusBadge } from './common.js';
+import { Card, Empty, ErrorBox, Loading, ServerText, StatusBadge, When } from './common.js';
 
 const PAGE = 10;
 
@@ -65,7 +65,9 @@ function HistoryRow({ job }: { job: Job }) {
   const better = diff === null || !name ? null : lowerIsBetter(name) ? diff < 0 : diff > 0;
   return (
     <tr data-testid="history-row">
-      <td data-label="Started">{dateTime(job.startedAt ?? job.createdAt)}</td>
+      <td data-label="Started">
+        <When at={job.startedAt ?? job.createdAt} />
+      </td>
       <td data-label="Trigger">
         {job.trigger}
         {job.force ? <span className="muted"> (forced)</span> : null}
@@ -93,10 +95,11 @@ function HistoryRow({ job }: { job: Job }) {
           <span>
             <span className="muted">{metricName(name)}</span> {metric(before)} → {metric(after)}
             {diff !== null && (
-              <span className={better ? 'good' : diff === 0 ? 'muted' : 'bad'}>
+              // Worse but kept (inside the gate's limit) is not a failure: amber, red only when the gate rejected it.
+              <span className={better ? 'good' : diff === 0 ? 'muted' : r?.decision.startsWith('rejected') ? 'bad' : 'warn'} data-testid="history-change">
                 {' '}
                 ({signed(diff)}
-                {r?.improvementPct !== null && r?.improvementPct !== undefined ? `, ${r.improvementPct >= 0 ? '+' : '−'}${Math.abs(r.improvementPct).toFixed(1)}%` : ''})
+                {r?.improvementPct !== null && r?.improvementPct !== undefined ? `, ${signedPercent(r.improvementPct)}` : ''})
               </span>
             )}
           </span>
@@ -105,10 +108,10 @@ function HistoryRow({ job }: { job: Job }) {
         )}
       </td>
       <td data-label="Decision" className="decision">
-        {r?.decision && <span>{r.decision}</span>}
+        {r?.decision && <ServerText text={r.decision} />}
         {job.error && (
           <div className="error-text" data-testid="history-error">
-            {job.error}
+            <ServerText text={job.error} />
           </div>
         )}
         {!r?.decision && !job.error && '—'}

@@ -1,9 +1,9 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { RolloutDecision } from '../api.js';
 import { api } from '../api.js';
-import { dateTime, percent, relative } from '../format.js';
+import { percent } from '../format.js';
 import { useRollout, useTimeline } from '../queries.js';
-import { Card, Empty, ErrorBox, Loading } from './common.js';
+import { Card, Empty, ErrorBox, Loading, ServerText, When } from './common.js';
 
 const POLICY: Record<string, string> = {
   direct: 'Direct: a version that passes its gates serves all traffic at once.',
@@ -25,10 +25,10 @@ function Running({ d, title }: { d: RolloutDecision; title: string }) {
         )}
       </div>
       <div className="muted small">
-        since {dateTime(r.startedAt)} · decided by {dateTime(r.endsAt)} at the latest
+        since <When at={r.startedAt} /> · decided by <When at={r.endsAt} /> at the latest
       </div>
       <div className="small" data-testid="rollout-decision">
-        Now: <span className={`badge badge-d-${d.decision}`}>{d.decision}</span> {d.reason}
+        Now: <span className={`badge badge-d-${d.decision}`}>{d.decision}</span> <ServerText text={d.reason} />
       </div>
     </div>
   );
@@ -84,9 +84,7 @@ export function RolloutCard({ modelId }: { modelId: string }) {
         <ul className="timeline" data-testid="timeline">
           {timeline.data.items.map((e) => (
             <li key={e.id} data-testid="timeline-item">
-              <span className="muted small" title={dateTime(e.at)}>
-                {relative(e.at)}
-              </span>{' '}
+              <When at={e.at} relative className="muted small" />{' '}
               <strong>{e.action}</strong> {e.version && <code>{e.version}</code>}
               {e.fromVersion && (
                 <span className="muted">
@@ -95,7 +93,7 @@ export function RolloutCard({ modelId }: { modelId: string }) {
                 </span>
               )}{' '}
               <span className="muted small">
-                by {e.actor}: {e.reason}
+                by {e.actor}: <ServerText text={e.reason} />
               </span>
             </li>
           ))}

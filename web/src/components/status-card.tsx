@@ -1,10 +1,10 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, ApiError, type RetrainStatus } from '../api.js';
-import { dateTime, duration, percent, relative } from '../format.js';
+import { duration, labelsText, percent } from '../format.js';
 import { JobOutcome } from '../pages/overview.js';
 import { isBusy } from '../queries.js';
-import { Card, StageProgress, StatusBadge } from './common.js';
+import { Card, StageProgress, StatusBadge, When } from './common.js';
 
 /** Why "Retrain now" cannot be pressed, or null when it can. */
 function disabledReason(s: RetrainStatus): string | null {
@@ -42,14 +42,13 @@ export function StatusCard({ modelId, status }: { modelId: string; status: Retra
             <StatusBadge status={status.status} testId="retrain-status" />
           </dd>
         </div>
-        {busy && (
-          <div className="wide">
-            <dt>Stage</dt>
-            <dd data-testid="retrain-stage">
-              <StageProgress stage={status.stage} progress={status.progress} />
-            </dd>
-          </div>
-        )}
+        {/* Always there, so the card does not grow (and the page jump) when a retrain starts. */}
+        <div className="wide stage-row">
+          <dt>Stage</dt>
+          <dd data-testid={busy ? 'retrain-stage' : 'retrain-stage-idle'}>
+            {busy ? <StageProgress stage={status.stage} progress={status.progress} /> : <span className="muted">no retrain running</span>}
+          </dd>
+        </div>
         <div>
           <dt>Active version</dt>
           <dd data-testid="active-version">{status.activeVersion ? <code>{status.activeVersion}</code> : <span className="muted">none yet</span>}</dd>
@@ -59,7 +58,7 @@ export function StatusCard({ modelId, status }: { modelId: string; status: Retra
           <dd>
             {last ? (
               <>
-                <span title={dateTime(last.finishedAt ?? last.createdAt)}>{relative(last.finishedAt ?? last.createdAt)}</span>
+                <When at={last.finishedAt ?? last.createdAt} relative />
                 <span className="muted"> · {duration(last.durationMs)}</span>
                 <div data-testid="last-outcome">
                   <JobOutcome job={last} />
@@ -72,13 +71,11 @@ export function StatusCard({ modelId, status }: { modelId: string; status: Retra
         </div>
         <div>
           <dt>Next scheduled run</dt>
-          <dd>{status.nextRunAt ? <span title={dateTime(status.nextRunAt)}>{dateTime(status.nextRunAt)}</span> : <span className="muted">schedule off</span>}</dd>
+          <dd>{status.nextRunAt ? <When at={status.nextRunAt} /> : <span className="muted">schedule off</span>}</dd>
         </div>
         <div>
           <dt>New labels</dt>
-          <dd>
-            {status.newLabels} <span className="muted">of {status.minNewLabels} needed</span>
-          </dd>
+          <dd data-testid="new-labels">{labelsText(status.newLabels, status.minNewLabels)}</dd>
         </div>
       </dl>
       <div className="actions">

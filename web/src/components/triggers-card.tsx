@@ -1,8 +1,9 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { api, type TriggerCheck } from '../api.js';
-import { dateTime, relative } from '../format.js';
-import { useChecks, useRetrainNeeded, useSchedules } from '../queries.js';
-import { Card, ErrorBox, Loading } from './common.js';
+import { api, type TriggerCheck, type TriggerDecision } from '../api.js';
+import { serverText } from '../format.js';
+import { useChecks, useConfig, useRetrainNeeded, useSchedules } from '../queries.js';
+import { liveVerdict, type VerdictLimits } from '../verdict.js';
+import { Card, ErrorBox, Loading, ServerText, VerdictBadge, When } from './common.js';
 
 const KIND: Record<string, string> = { performance: 'Live metric', drift: 'Drift', rate: 'Accept rate' };
 
@@ -23,6 +24,24 @@ function Decision({ decision }: { decision: string }) {
 const RECENT = 9;
 
 /**
+ * Why a trigger decided as it did. The live-metric trigger's numbers go through the shared
+ * verdict, so its words and colour match the overview and the metric chart; others keep the
+ * server's sentence, with the dashboard's dates and percentages.
+ */
+function TriggerReason({ trigger: t, limits }: { trigger: TriggerDecision; limits: VerdictLimits | null }) {
+  const n = t.numbers;
+  if (t.kind === 'performance' && limits && typeof n.live === 'number' && typeof n.baseline === 'number' && typeof n.count === 'number' && typeof n.metric === 'string') {
+    const verdict = liveVerdict(n.metric, n.live, n.baseline, n.count, limits);
+    return (
+      <span className="muted small trigger-reason" data-testid="trigger-verdict">
+        <VerdictBadge verdict={verdict} /> {verdict.detail}
+      </span>
+    );
+  }
+  return <ServerText text={t.reason} className="muted small trigger-reason" />;
+}
+
+/**
  * What each trigger would decide now (GET retrain-needed: nothing started or stored), "Check now"
  * (the monitor's check, stored, which starts a retrain when one fires), and the stored checks.
  */
@@ -30,6 +49,8 @@ export function TriggersCard({ modelId }: { modelId: string }) {
   const client = useQueryClient();
   const needed = useRetrainNeeded(modelId);
   const checks = useChecks(modelId, RECENT);
+  const config = useConfig(modelId);
+  const limits = config.data?.triggers.performance ?? null;
   const schedules = useSchedules();
   const checkSchedule = schedules.data?.find((x) => x.modelId === modelId && x.kind === 'check');
   const run = useMutation({
@@ -61,7 +82,7 @@ export function TriggersCard({ modelId }: { modelId: string }) {
               {checkSchedule?.nextRunAt && (
                 <>
                   {' '}
-                  (next <span title={dateTime(checkSchedule.nextRunAt)}>{relative(checkSchedule.nextRunAt)}</span>)
+                  (next <When at={checkSchedule.nextRunAt} relative />)
                 </>
               )}{' '}
               and starts the retrain itself.
@@ -75,7 +96,7 @@ export function TriggersCard({ modelId }: { modelId: string }) {
                 <li key={t.kind} data-testid={`trigger-${t.kind}`}>
                   <span className="trigger-kind">{KIND[t.kind] ?? t.kind}</span>
                   <Decision decision={t.decision} />
-                  <span className="muted small trigger-reason">{t.reason}</span>
+                  <TriggerReason trigger={t} limits={limits} />
                 </li>
               ))}
             </ul>
@@ -109,9 +130,9 @@ function RecentChecks({ checks, error }: { checks: TriggerCheck[] | undefined; e
           </thead>
           <tbody>
             {checks.map((c) => (
-              <tr key={c.id} data-testid="check-row" title={c.reason}>
+              <tr key={c.id} data-testid="check-row" title={serverText(c.reason)}>
                 <td>
-                  <span title={dateTime(c.checkedAt)}>{relative(c.checkedAt)}</span>
+                  <When at={c.checkedAt} relative />
                 </td>
                 <td>{KIND[c.kind] ?? c.kind}</td>
                 <td>

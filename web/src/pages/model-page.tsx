@@ -59,7 +59,7 @@ export function ModelPage({ modelId }: { modelId: string }) {
           {versions.isPending && <Card title="Versions"><Loading what="versions" /></Card>}
           {versions.isError && <Card title="Versions"><ErrorBox what="versions" error={versions.error} retry={() => void versions.refetch()} /></Card>}
           {versions.data && (
-            <MetricChart versions={versions.data.items} primary={primary} activeVersion={versions.data.activeVersion} performance={performance.data} performanceError={performance.error} />
+            <MetricChart versions={versions.data.items} primary={primary} activeVersion={versions.data.activeVersion} performance={performance.data} performanceError={performance.error} limits={config.data?.triggers.performance ?? null} />
           )}
           {versions.data && <VersionsList modelId={m.id} versions={versions.data.items} activeVersion={versions.data.activeVersion} primary={primary} busy={isBusy(status.data)} />}
         </div>

@@ -1,8 +1,9 @@
-import { type Job, lowerIsBetter, type Model, primaryMetricOf, type Schedule } from '../api.js';
-import { Empty, ErrorBox, Loading, StageProgress, StatusBadge } from '../components/common.js';
-import { dateTime, metric, metricName, relative } from '../format.js';
-import { hoursText, liveByVersion } from '../monitoring.js';
-import { isBusy, useDrift, useModels, usePerformance, useSchedules, useStatus } from '../queries.js';
+import { type Job, type Model, primaryMetricOf, type Schedule } from '../api.js';
+import { Empty, ErrorBox, Loading, StageProgress, StatusBadge, VerdictBadge, When } from '../components/common.js';
+import { dateTime, metric, metricName, percent, plural, serverText } from '../format.js';
+import { driftedText, hoursText, liveByVersion } from '../monitoring.js';
+import { isBusy, useConfig, useDrift, useModels, usePerformance, useSchedules, useStatus } from '../queries.js';
+import { liveVerdict } from '../verdict.js';
 import { Link, modelPath } from '../router.js';
 
 /** Every model at a glance: active version, status, last retrain and its result, next run, live metric, drift. */
@@ -51,7 +52,7 @@ export function Overview() {
               ))}
             </tbody>
           </table>
-          <p className="muted note">Live metric: the active version's primary metric in its latest window with labels that name their score. Drift: its training data against its recent scores.</p>
+          <p className="muted note">Live metric: the active version's primary metric in its latest window with labels that name their score, judged against its test metric with the limit of the model's live-metric trigger. Drift: its training data against its recent scores.</p>
         </>
       )}
     </>
@@ -87,12 +88,12 @@ function ModelRow({ model, schedules }: { model: Model; schedules: Schedule[] | 
           </span>
         )}
       </td>
-      <td data-label="Last retrain">{last ? <span title={dateTime(last.finishedAt ?? last.createdAt)}>{relative(last.finishedAt ?? last.createdAt)}</span> : <span className="muted">never</span>}</td>
+      <td data-label="Last retrain">{last ? <When at={last.finishedAt ?? last.createdAt} relative /> : <span className="muted">never</span>}</td>
       <td data-label="Result">{last ? <JobOutcome job={last} /> : <span className="muted">—</span>}</td>
       <td data-label="Next run">
         {nextRun ? (
-          <span title={dateTime(nextRun)} data-at={nextRun}>
-            {relative(nextRun)}
+          <span data-at={nextRun}>
+            <When at={nextRun} relative />
           </span>
         ) : s || schedules ? <span className="muted">no schedule on</span> : '…'}
         {extra > 0 && <div className="muted small">{extra === 1 ? '1 extra schedule' : `${extra} extra schedules`}</div>}
@@ -107,24 +108,29 @@ function ModelRow({ model, schedules }: { model: Model; schedules: Schedule[] | 
   );
 }
 
-/** The active version's live primary metric (latest window with outcomes) against its test value. */
+/** The active version's live primary metric (latest window with outcomes) against its test value, with the shared verdict. */
 function LiveMetricCell({ model }: { model: Model }) {
   const perf = usePerformance(model.id);
+  const config = useConfig(model.id);
   if (!model.activeVersion) return <span className="muted">—</span>;
-  if (perf.isPending) return <span className="muted">…</span>;
+  if (perf.isPending || config.isPending) return <span className="muted">…</span>;
   if (perf.isError) return <span className="error-text small" title={perf.error.message}>unavailable</span>;
+  if (config.isError) return <span className="error-text small" title={config.error.message}>unavailable</span>;
   const primary = perf.data.primaryMetric || primaryMetricOf(model.task);
   const live = liveByVersion(perf.data).get(model.activeVersion);
   if (!live) return <span className="muted small" title="Labels that refer to scores by scoreId make the live metric.">no labelled scores yet</span>;
   const test = perf.data.baselines[model.activeVersion]?.[primary];
-  const worse = typeof test === 'number' && (lowerIsBetter(primary) ? live.latest.metrics[primary] > test : live.latest.metrics[primary] < test);
+  const value = live.latest.metrics[primary];
+  const verdict = liveVerdict(primary, value, test, live.latest.count, config.data.triggers.performance);
   return (
-    <span title={`${live.latest.count} labelled outcome(s) in the ${hoursText(perf.data.windowHours)} window ending ${dateTime(live.latest.end)}`}>
-      {metricName(primary)} <strong className={worse ? 'bad' : undefined}>{metric(live.latest.metrics[primary])}</strong>
-      <div className="muted small">
+    <span className="live-cell" title={`${plural(live.latest.count, 'labelled outcome')} in the ${hoursText(perf.data.windowHours)} window ending ${dateTime(live.latest.end)}`}>
+      <span>
+        {metricName(primary)} <strong>{metric(value)}</strong> <VerdictBadge verdict={verdict} testId={`verdict-${model.id}`} />
+      </span>
+      <span className="muted small">
         {typeof test === 'number' ? `test ${metric(test)} · ` : ''}
-        {live.latest.count} labels
-      </div>
+        {plural(live.latest.count, 'label')}
+      </span>
     </span>
   );
 }
@@ -136,27 +142,27 @@ function DriftCell({ model }: { model: Model }) {
   if (drift.isPending) return <span className="muted">…</span>;
   if (drift.isError) return <span className="error-text small" title={drift.error.message}>unavailable</span>;
   const d = drift.data;
-  if (d.status !== 'ok') return <span className="muted small" title={d.reason}>{d.status === 'insufficient' ? `not enough scores (${d.currentRows})` : d.status === 'no-reference' ? 'no reference data' : 'no version'}</span>;
+  if (d.status !== 'ok') return <span className="muted small" title={serverText(d.reason)}>{d.status === 'insufficient' ? `not enough scores (${d.currentRows})` : d.status === 'no-reference' ? 'no reference data' : 'no version'}</span>;
   const tested = d.features.filter((f) => f.test !== 'none').length;
   return (
-    <span title={d.driftedFeatures.length > 0 ? `Drifted: ${d.driftedFeatures.join(', ')}` : undefined}>
-      {d.drifted ? <span className="badge badge-bad">drifted</span> : <span className="badge badge-good">no drift</span>}
-      <div className="muted small">
-        {d.driftedFeatures.length} of {tested} features
-      </div>
+    <span className="live-cell" title={`${d.driftedFeatures.length > 0 ? `Drifted: ${d.driftedFeatures.join(', ')}. ` : ''}The model counts as drifted when ${percent(d.featureShare)} of its features drift.`}>
+      {d.drifted ? <span className="badge badge-bad">drifted</span> : <span className="badge badge-good">stable</span>}
+      <span className="muted small" data-testid={`drift-count-${model.id}`}>
+        {driftedText(d.driftedFeatures.length, tested)}
+      </span>
     </span>
   );
 }
 
 /** What a finished job did, in a few words. */
 export function JobOutcome({ job }: { job: Job }) {
-  if (job.status === 'failed') return <span className="error-text" title={job.error ?? undefined}>failed{job.error ? `: ${truncate(job.error, 80)}` : ''}</span>;
-  if (job.status === 'skipped') return <span className="muted" title={job.result?.decision}>skipped{job.result?.decision ? `: ${truncate(job.result.decision, 80)}` : ''}</span>;
+  if (job.status === 'failed') return <span className="error-text" title={job.error ? serverText(job.error) : undefined}>failed{job.error ? `: ${truncate(serverText(job.error), 80)}` : ''}</span>;
+  if (job.status === 'skipped') return <span className="muted" title={job.result?.decision ? serverText(job.result.decision) : undefined}>skipped{job.result?.decision ? `: ${truncate(serverText(job.result.decision), 80)}` : ''}</span>;
   if (job.status === 'cancelled') return <span className="muted">cancelled</span>;
   const r = job.result;
   if (!r) return <span className="muted">{job.status}</span>;
-  if (r.promoted && r.newVersion) return <span title={r.decision}>promoted <code>{r.newVersion}</code></span>;
-  return <span title={r.decision}>not promoted{r.newVersion ? <> (<code>{r.newVersion}</code>)</> : null}</span>;
+  if (r.promoted && r.newVersion) return <span title={serverText(r.decision)}>promoted <code>{r.newVersion}</code></span>;
+  return <span title={serverText(r.decision)}>not promoted{r.newVersion ? <> (<code>{r.newVersion}</code>)</> : null}</span>;
 }
 
 function truncate(s: string, n: number): string {
