@@ -62,7 +62,7 @@ const latencies: number[] = [];
 const started = performance.now();
 const { job } = await refit.retrain('bench');
 let finished = false;
-const ended = refit.queue.whenIdle().then(() => {
+const ended = refit.whenIdle().then(() => {
   finished = true;
 });
 while (!finished) {

@@ -1,5 +1,6 @@
 import { mulberry32 } from './data/random.js';
-import type { Refit } from './service.js';
+import type { Logger } from 'pino';
+import type { Refit } from './service/index.js';
 
 /** Id of the demo model. */
 export const DEMO_MODEL_ID = 'job-relevance';
@@ -55,6 +56,8 @@ export interface DemoOptions {
   readonly rounds?: number;
   /** Pause between rounds in ms. Default 15,000. */
   readonly intervalMs?: number;
+  /** Where a failed round is reported. Default: none. */
+  readonly logger?: Logger;
 }
 
 /** Score rows with the version in service, then send each outcome by its scoreId. */
@@ -89,7 +92,7 @@ export async function startDemo(refit: Refit, options: DemoOptions = {}): Promis
       // Last, a day of serving without a retrain in which salaries went up: the drift card then
       // shows salaryK moving away from the training sample.
       void serveRound(refit, demoRows(150, 99).map((r) => ({ ...r, features: { ...r.features, salaryK: (r.features.salaryK as number) + 30 } }))).catch((err: unknown) =>
-        refit.logger?.warn({ err }, 'demo round failed'),
+        options.logger?.warn({ err }, 'demo round failed'),
       );
       return;
     }
@@ -98,7 +101,7 @@ export async function startDemo(refit: Refit, options: DemoOptions = {}): Promis
       // scoreId, as an application would: this feeds live performance and drift.
       await serveRound(refit, demoRows(options.batchLabels ?? 60, 1 + round));
       await refit.retrain(DEMO_MODEL_ID, { trigger: 'demo', join: true });
-    })().catch((err: unknown) => refit.logger?.warn({ err }, 'demo round failed'));
+    })().catch((err: unknown) => options.logger?.warn({ err }, 'demo round failed'));
   }, options.intervalMs ?? 15_000);
   timer.unref();
   return { created: true, stop: () => clearInterval(timer) };

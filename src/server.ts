@@ -7,7 +7,8 @@ import type { Settings } from './config/settings.js';
 import { startDemo } from './demo.js';
 import { buildApp } from './http/app.js';
 import type { ComputeExecutor } from './retrain/executor.js';
-import { Refit } from './service.js';
+import { createRefit, type Refit, type RefitParts } from './service/index.js';
+import { artifactLocation } from './store/artifact-store.js';
 import { createStore } from './store/create-store.js';
 
 /** The package version, for the OpenAPI document and `--version`. */
@@ -16,6 +17,8 @@ export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json
 /** A running Refit server. */
 export interface RunningServer {
   readonly refit: Refit;
+  /** The collaborators behind `refit`, for tests that watch the queue, scheduler or store. */
+  readonly parts: RefitParts;
   readonly app: FastifyInstance;
   /** The address it listens on, e.g. http://127.0.0.1:8080. */
   readonly url: string;
@@ -34,8 +37,8 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
   const configPath = findConfigFile(settings.configFile, options.cwd ?? process.cwd());
   // Validate the config before touching the store, so a bad spec changes nothing.
   const specs = configPath ? loadConfigFile(configPath) : [];
-  const store = await createStore({ url: settings.databaseUrl });
-  const refit = new Refit({ store, logger, defaultTimezone: settings.timezone, ...(options.executor ? { executor: options.executor } : {}) });
+  const store = await createStore({ url: settings.databaseUrl, artifacts: artifactLocation(settings.artifactDir) });
+  const { refit, parts } = createRefit({ store, logger, defaultTimezone: settings.timezone, ...(options.executor ? { executor: options.executor } : {}) });
   const app = await buildApp(refit, { bodyLimit: settings.bodyLimit, logger, version: VERSION });
   let url: string;
   try {
@@ -59,16 +62,17 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
     if (outcome !== 'unchanged') logger.info({ modelId: spec.id, configPath }, `model ${outcome} from config file`);
   }
   // Occurrences missed while the server was down: run once or skip, per schedule; then keep time.
-  await refit.scheduler.tick();
-  refit.scheduler.start();
+  await parts.scheduler.tick();
+  parts.scheduler.start();
   let demo = { created: false, stop: () => {} };
   if (settings.demo) {
-    demo = await startDemo(refit);
+    demo = await startDemo(refit, { logger });
     if (demo.created) logger.info(`demo model 'job-relevance' created; watch it retrain: curl ${url}/api/v1/models/job-relevance/retrain/status`);
   }
   logger.info(`Refit ${VERSION} listening on ${url} (store: ${store.dialect}); API docs at ${url}/docs`);
   return {
     refit,
+    parts,
     app,
     url,
     async close() {

@@ -17,7 +17,8 @@ import type {
   VersionListWire,
 } from '../contract/index.js';
 import { toActivationWire, toDriftWire, toJobWire, toModelWire, toPerformanceWire, toRetrainStatusWire, toTimelineEntryWire, toVersionWire } from '../contract/mappers.js';
-import { Refit } from '../service.js';
+import { createRefit, type Refit } from '../service/index.js';
+import { artifactLocation } from '../store/artifact-store.js';
 import { createStore, isPostgresUrl } from '../store/create-store.js';
 import type { Client, JobUpdate } from './client.js';
 import { TERMINAL_STATUSES } from './client.js';
@@ -62,8 +63,8 @@ export class DirectClient implements Client {
         });
       }
     }
-    const store = await createStore({ url });
-    return new DirectClient(new Refit({ store }), url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@'), options);
+    const store = await createStore({ url, artifacts: artifactLocation(settings.artifactDir) });
+    return new DirectClient(createRefit({ store }).refit, url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@'), options);
   }
 
   listModels(): Promise<ModelWire[]> {
@@ -154,11 +155,11 @@ export class DirectClient implements Client {
 
   async followJob(jobId: string, onUpdate: (update: JobUpdate) => void, signal?: AbortSignal): Promise<JobWire> {
     // Live stages and progress from this process's runner; a job another process runs is polled.
-    const off = this.refit.hub.on('retrain:progress', (p) => {
+    const off = this.refit.onEvent('retrain:progress', (p) => {
       if (p.jobId === jobId) onUpdate({ stage: p.stage, progress: p.progress, stagesDone: [] });
     });
     try {
-      await this.refit.queue.whenIdle();
+      await this.refit.whenIdle();
       for (;;) {
         const job = await this.getJob(jobId);
         if (TERMINAL_STATUSES.has(job.status)) return job;

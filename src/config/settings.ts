@@ -14,6 +14,8 @@ export interface Settings {
   readonly dataDir: string;
   /** `postgres://…` for PostgreSQL; default: SQLite at `<dataDir>/refit.db`. */
   readonly databaseUrl: string;
+  /** Directory for model artifacts (absolute); default null: they are kept in the database. */
+  readonly artifactDir: string | null;
   /** Model spec file to load at start (JSON or YAML). Default: refit.config.json/.yaml in the working directory, if present. */
   readonly configFile: string | null;
   /** Add the demo model and feed it labels on an empty store. Default false. */
@@ -35,6 +37,7 @@ const schema = z.object({
   port: z.coerce.number().int().min(0).max(65_535).default(8080),
   dataDir: z.string().min(1).default('./data'),
   databaseUrl: z.string().min(1).optional(),
+  artifactDir: z.string().min(1).nullable().default(null),
   configFile: z.string().min(1).nullable().default(null),
   demo: z.boolean().default(false),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -60,6 +63,7 @@ export function loadSettings(env: NodeJS.ProcessEnv, overrides: SettingsOverride
     port: env.REFIT_PORT,
     dataDir: env.REFIT_DATA_DIR,
     databaseUrl: env.REFIT_DATABASE_URL,
+    artifactDir: env.REFIT_ARTIFACT_DIR,
     configFile: env.REFIT_CONFIG,
     logLevel: env.REFIT_LOG_LEVEL,
     logFormat: env.REFIT_LOG_FORMAT,
@@ -81,5 +85,6 @@ export function loadSettings(env: NodeJS.ProcessEnv, overrides: SettingsOverride
     dataDir,
     logFile: s.logFile === null ? null : resolve(s.logFile),
     databaseUrl: s.databaseUrl ?? `sqlite:${resolve(dataDir, 'refit.db')}`,
+    artifactDir: s.artifactDir === null ? null : resolve(s.artifactDir),
   });
 }

@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { parseWindowHours } from '../monitor/performance.js';
 
 /*
- * Path, query and body schemas of the HTTP API. Bodies that the service checks itself (a model
- * spec, a retrain configuration, a promotion, a schedule) are open records here, so that its
- * messages name every bad field at once; labels and score bodies stay beside their route, whose
- * description names the service's batch limit.
+ * Path and query schemas of the HTTP API, and the bodies the routes take as open records because
+ * the service checks them itself (a model spec, a retrain configuration, a promotion, a schedule)
+ * and names every bad field at once. Bodies with a fixed shape (retrain, rollback, abort) are the
+ * service's own schemas (src/service/requests.ts); labels and score bodies stay beside their route.
  */
 
 /** `:id` of a model. */
@@ -49,31 +49,10 @@ export const anyObject = z.record(z.string(), z.unknown());
 /** `POST /api/v1/models`. */
 export const modelSpecBody = anyObject.describe('A model spec: {id, task, features: [{name, type}], trainer, scoreRange?, defaultScore?, classes?, retrain?, description?}');
 
-/** `POST …/retrain`; nullish: a POST without a body starts a plain manual retrain. */
-export const retrainBody = z
-  .object({
-    force: z.boolean().optional().describe('Train even with fewer new labels than minNewLabels. Default false.'),
-    join: z.boolean().optional().describe('Return the running job instead of 409. Default false.'),
-  })
-  .strict()
-  .nullish();
-
 /** `PUT …/retrain/config`: checked by the service against the spec's own schema. */
 export const retrainConfigBody = anyObject.describe(
   '{schedule?, timezone?, enabled?, catchUp?, timeoutMinutes?, retry?, minNewLabels?, window?, autoPromote?, gates?, seed?, trainer?, triggers?, rollout?}: see the README for each field and its default',
 );
-
-/**
- * `POST …/rollback`; nullish: a POST without a body means "the previous version". `actor`: who
- * asks (recorded on the activation and the timeline), as for promote; default 'api'.
- */
-export const rollbackBody = z
-  .object({ version: z.string().min(1).optional(), reason: z.string().min(1).max(2000).optional(), actor: z.string().min(1).max(200).optional() })
-  .strict()
-  .nullish();
-
-/** `POST …/rollout/abort`. */
-export const abortBody = z.object({ reason: z.string().min(1).max(2000).optional() }).strict().nullish();
 
 /** `POST …/promote`: checked by the service, which names every bad field. */
 export const promoteBody = anyObject.nullish().describe('{version, reason, actor?}');

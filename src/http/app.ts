@@ -4,7 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { problemSchema } from '../contract/index.js';
-import type { Refit } from '../service.js';
+import type { Refit } from '../service/index.js';
 import { problem, problemErrorHandler, sendProblem } from './problem.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';

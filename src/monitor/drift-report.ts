@@ -1,7 +1,7 @@
 import type { Column } from '../data/dataset.js';
-import { chiSquareTest } from './stats/chi-square.js';
-import { jensenShannonDistance } from './stats/jensen-shannon.js';
-import { compareNumeric, NumericWorkspace, prepareNumericReference, type NumericReference } from './stats/numeric-reference.js';
+import { chiSquareTest } from '../stats/chi-square.js';
+import { jensenShannonDistance } from '../stats/jensen-shannon.js';
+import { compareNumeric, NumericWorkspace, prepareNumericReference, type NumericReference } from '../stats/numeric-reference.js';
 
 /** Reference side of one numeric feature. */
 export interface NumericFeatureReference {

@@ -2,11 +2,12 @@ import { buildDataset, categoryLevels, encodeRows, extendLevels } from '../data/
 import type { Column, FeatureMatrix } from '../data/dataset.js';
 import type { Clock } from '../domain/clock.js';
 import type { FeatureRow, FeatureSpec, Model } from '../domain/entities.js';
-import type { Scorer } from '../serve/scorer.js';
-import type { Store } from '../store/store.js';
+import type { FeedbackStore } from '../store/roles/feedback-store.js';
+import type { RegistryStore } from '../store/roles/registry-store.js';
+import type { PredictorCache } from '../train/predictor-cache.js';
 import type { DriftReference, DriftReport, FeatureDrift } from './drift-report.js';
-import { sortedFinite } from './stats/ks.js';
-import { binCountsSorted, psiEdges } from './stats/psi.js';
+import { sortedFinite } from '../stats/ks.js';
+import { binCountsSorted, psiEdges } from '../stats/psi.js';
 import { driftReport, prepareReference } from './drift-report.js';
 
 /** The drift of a model's active version: its features and its scores, now. */
@@ -102,9 +103,10 @@ function distribution(ref: ReferenceBuckets, cur: Column): FeatureDistribution {
 
 /** What computing drift needs. */
 export interface DriftDeps {
-  readonly store: Store;
+  readonly store: FeedbackStore & RegistryStore;
   readonly clock: Clock;
-  readonly scorer: Scorer;
+  /** The process's loaded predictors, to score the reference sample. */
+  readonly predictors: PredictorCache;
 }
 
 /** A predictor's output as one number per row: P(positive), the value, or the top class probability. */
@@ -140,8 +142,8 @@ interface ReferenceSide {
   readonly scoreBuckets: ReferenceBuckets | null;
 }
 
-/** Prepared reference sides per service instance (its scorer), by model, version and sample hash. */
-const referenceSides = new WeakMap<Scorer, Map<string, ReferenceSide>>();
+/** Prepared reference sides per service instance (its predictor cache), by model, version and sample hash. */
+const referenceSides = new WeakMap<PredictorCache, Map<string, ReferenceSide>>();
 const REFERENCE_SIDES_KEPT = 64;
 
 /**
@@ -150,8 +152,8 @@ const REFERENCE_SIDES_KEPT = 64;
  */
 async function referenceSide(deps: DriftDeps, modelId: string, version: string, sha: string, allFeatures: readonly FeatureSpec[]): Promise<ReferenceSide | null> {
   const key = `${modelId}\u0000${version}\u0000${sha}`;
-  let sides = referenceSides.get(deps.scorer);
-  if (!sides) referenceSides.set(deps.scorer, (sides = new Map()));
+  let sides = referenceSides.get(deps.predictors);
+  if (!sides) referenceSides.set(deps.predictors, (sides = new Map()));
   const cached = sides.get(key);
   if (cached) return cached;
   const bytes = await deps.store.getArtifact(sha);
@@ -161,7 +163,7 @@ async function referenceSide(deps: DriftDeps, modelId: string, version: string, 
   // reference never had get codes after its own in the current window (see computeDrift).
   const features = allFeatures.filter((f) => f.type !== 'text');
   const refMatrix = buildDataset('regression', features, referenceRows.map((features, i) => ({ id: i, features, label: 0 }))).x;
-  const predictor = await deps.scorer.predictorFor(modelId, version);
+  const predictor = await deps.predictors.get(modelId, version);
   const refScores = scoreColumn(predictor.predictRows(referenceRows), predictor.outputsPerRow, referenceRows.length);
   const side: ReferenceSide = {
     rows: referenceRows.length,

@@ -3,9 +3,8 @@ import type { Clock } from '../domain/clock.js';
 import type { EventType, Model, Triggers, TriggerCheck } from '../domain/entities.js';
 import { primaryMetric } from '../evaluate/metrics.js';
 import type { EventHub } from '../events/hub.js';
-import type { JobQueue } from '../retrain/runner.js';
-import type { Scorer } from '../serve/scorer.js';
 import type { Store } from '../store/store.js';
+import type { PredictorCache } from '../train/predictor-cache.js';
 import type { DriftResult } from './drift.js';
 import { computeDrift } from './drift.js';
 import type { PerformanceWindow } from './performance.js';
@@ -13,12 +12,21 @@ import { windowedPerformance } from './performance.js';
 import type { Verdict } from './triggers.js';
 import { driftVerdict, inCooldown, performanceVerdict, rateVerdict } from './triggers.js';
 
+/**
+ * Starts a retrain for a model, or with `join` returns the one pending or running, and resolves
+ * to its job id. The monitor asks through this callback rather than importing the job queue,
+ * which sits above it (the service wires it to the queue's `enqueue`).
+ */
+export type RequestRetrain = (modelId: string, options: { readonly trigger: 'drift' | 'performance'; readonly force?: boolean; readonly join?: boolean }) => Promise<{ readonly jobId: string }>;
+
 /** What the monitor needs. */
 export interface MonitorDeps {
   readonly store: Store;
   readonly clock: Clock;
-  readonly queue: JobQueue;
-  readonly scorer: Scorer;
+  /** How a fired trigger starts (or joins) a retrain. */
+  readonly requestRetrain: RequestRetrain;
+  /** The process's loaded predictors: a multiclass version's class order, the drift reference's scores. */
+  readonly predictors: PredictorCache;
   readonly hub: EventHub;
   readonly logger?: Logger;
 }
@@ -72,7 +80,7 @@ export class Monitor {
 
   /** Live performance per version over `windows` windows of `windowHours` ending now. */
   async performance(model: Model, windowHours: number, windows: number): Promise<PerformanceReport> {
-    const { store, clock, scorer } = this.deps;
+    const { store, clock, predictors } = this.deps;
     // Windows end just after now, so feedback recorded this instant counts.
     const now = new Date(clock.now().getTime() + 1);
     const since = new Date(now.getTime() - windowHours * windows * HOUR);
@@ -80,7 +88,7 @@ export class Monitor {
     const classes = new Map<string, readonly string[]>();
     if (model.spec.task === 'multiclass') {
       for (const v of new Set(outcomes.map((o) => o.version))) {
-        if (v !== null) classes.set(v, (await scorer.predictorFor(model.spec.id, v)).classes);
+        if (v !== null) classes.set(v, (await predictors.get(model.spec.id, v)).classes);
       }
     }
     const versions = await store.listVersions(model.spec.id);
@@ -174,7 +182,7 @@ export class Monitor {
   }
 
   private async record(model: Model, result: RetrainNeeded, events: EventType[]): Promise<RetrainNeeded> {
-    const { store, clock, queue, hub, logger } = this.deps;
+    const { store, clock, requestRetrain, hub, logger } = this.deps;
     const modelId = model.spec.id;
     const now = clock.now();
     let jobId: string | null = null;
@@ -182,8 +190,7 @@ export class Monitor {
     if (firing.length > 0) {
       const trigger = firing.some((o) => o.kind === 'drift') && !firing.some((o) => o.kind !== 'drift') ? 'drift' : 'performance';
       try {
-        const { job } = await queue.enqueue(modelId, { trigger, join: true });
-        jobId = job.id;
+        ({ jobId } = await requestRetrain(modelId, { trigger, join: true }));
       } catch (err) {
         logger?.error({ err, modelId }, 'triggered retrain could not be enqueued');
       }

@@ -1,5 +1,5 @@
 import type { Metrics, Task } from '../domain/entities.js';
-import { computeMetrics } from '../evaluate/metrics.js';
+import { outcomeMetrics } from '../evaluate/outcome-metrics.js';
 import type { Outcome } from '../store/store.js';
 
 /** Live numbers of one version over one time window. */
@@ -55,34 +55,6 @@ export function windowedPerformance(
     }
   }
   return out;
-}
-
-/** Metrics of a set of outcomes (scores with null version, the default score, are scored as given). */
-export function outcomeMetrics(task: Task, outcomes: readonly Outcome[], classes: readonly string[]): Metrics {
-  const n = outcomes.length;
-  if (n === 0) return {};
-  if (task === 'multiclass') {
-    const k = classes.length;
-    if (k === 0) return {};
-    const y = new Float64Array(n);
-    const p = new Float64Array(n * k);
-    let kept = 0;
-    for (const o of outcomes) {
-      const c = classes.indexOf(String(o.label));
-      if (c < 0 || !Array.isArray(o.score) || o.score.length !== k) continue;
-      y[kept] = c;
-      for (let j = 0; j < k; j++) p[kept * k + j] = o.score[j];
-      kept++;
-    }
-    return kept === 0 ? {} : computeMetrics(task, y.subarray(0, kept), p.subarray(0, kept * k), k);
-  }
-  const y = new Float64Array(n);
-  const pred = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    y[i] = Number(outcomes[i].label);
-    pred[i] = typeof outcomes[i].score === 'number' ? (outcomes[i].score as number) : NaN;
-  }
-  return computeMetrics(task, y, pred, task === 'binary' ? 2 : 1);
 }
 
 /** Longest window a caller may ask for: 366 days. */

@@ -8,7 +8,7 @@ import { primaryMetric } from '../evaluate/metrics.js';
 import type { EventHub } from '../events/hub.js';
 import { cleanupRetention } from '../rollout/retention.js';
 import { promote as promoteVersion, startChallenger } from '../rollout/transitions.js';
-import type { Scorer } from '../serve/scorer.js';
+import type { OutboxStore } from '../store/roles/outbox-store.js';
 import type { RawLabelRow, Store } from '../store/store.js';
 import type { ComputeExecutor } from './executor.js';
 
@@ -17,7 +17,6 @@ export interface PipelineDeps {
   readonly store: Store;
   readonly clock: Clock;
   readonly hub: EventHub;
-  readonly scorer: Scorer;
   /** Where training runs: a worker thread per job in the server, inline in some tests. */
   readonly executor: ComputeExecutor;
   readonly logger?: Logger;
@@ -94,7 +93,7 @@ function schemaCompatible(champion: readonly FeatureSpec[] | null, challenger: r
  * `{modelId, previousVersion, newVersion, metrics}` plus anything extra.
  */
 async function outbox(
-  store: Store,
+  store: OutboxStore,
   at: Date,
   type: EventType,
   job: RetrainJob,
@@ -186,8 +185,8 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   await rec.enter('promoting');
   const bytes = out.challengerBytes;
   const at = clock.now();
-  const sha = await store.putArtifact(bytes, at);
-  const referenceSha = await store.putArtifact(referenceSample(labels), at);
+  const sha = await store.artifacts.put(bytes);
+  const referenceSha = await store.artifacts.put(referenceSample(labels));
   const latest = await store.latestVersion(spec.id);
   const version = nextVersion(latest?.version ?? null, at);
   const passed = gate.pass && spec.retrain.autoPromote;

@@ -92,16 +92,14 @@ export class InProcessQueue implements JobQueue {
   async enqueue(modelId: string, options: EnqueueOptions = {}): Promise<{ job: RetrainJob; joined: boolean }> {
     if (this.closed) throw new Error('The job queue is closed.');
     const { store, clock, hub } = this.deps;
-    let job: RetrainJob;
-    try {
-      job = await store.createJob({ id: timeOrderedId(), modelId, trigger: options.trigger ?? 'manual', force: options.force ?? false, at: clock.now(), owner: this.owner });
-    } catch (err) {
-      if (options.join && err instanceof RefitError && err.code === 'RETRAIN_IN_PROGRESS') {
-        const active = await store.findActiveJob(modelId);
-        if (active) return { job: active, joined: true };
-      }
-      throw err;
+    const created = await store.createJob({ id: timeOrderedId(), modelId, trigger: options.trigger ?? 'manual', force: options.force ?? false, at: clock.now(), owner: this.owner });
+    if (!created.ok) {
+      if (options.join && created.active) return { job: created.active, joined: true };
+      throw new RefitError('RETRAIN_IN_PROGRESS', `Model '${modelId}' already has a retrain ${created.active?.status ?? 'pending'}.`, {
+        extra: { jobId: created.active?.id ?? null },
+      });
     }
+    const job = created.job;
     hub.emit('retrain:queued', { job });
     this.waiting.push(job.id);
     this.armHeartbeat();

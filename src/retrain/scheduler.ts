@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import type { Model, ScheduleConfig } from '../domain/entities.js';
 import { RefitError } from '../errors.js';
-import type { Store } from '../store/store.js';
+import type { RegistryStore } from '../store/roles/registry-store.js';
+import type { ScheduleStore } from '../store/roles/schedule-store.js';
 import type { JobQueue } from './runner.js';
 import type { Schedule } from './schedule.js';
 import { dueRun, nextRunAfter, parseSchedule } from './schedule.js';
@@ -35,7 +36,7 @@ export interface TickDecision {
 
 /** What the scheduler needs. */
 export interface SchedulerDeps {
-  readonly store: Store;
+  readonly store: ScheduleStore & RegistryStore;
   readonly clock: Clock;
   readonly queue: JobQueue;
   /** IANA zone for schedules that name none: the server's. */

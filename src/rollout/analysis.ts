@@ -1,7 +1,7 @@
 import type { Metrics, RolloutPolicy, Task } from '../domain/entities.js';
-import { outcomeMetrics } from '../monitor/performance.js';
+import { outcomeMetrics } from '../evaluate/outcome-metrics.js';
 import type { RolloutOutcome, ServingStats } from '../store/store.js';
-import { oneProportionZTest, quantile, twoProportionZTest } from './statistics.js';
+import { oneProportionZTest, quantile, twoProportionZTest } from '../stats/z-tests.js';
 
 /** The live numbers of one version over a rollout. */
 export interface ArmNumbers {
@@ -57,7 +57,7 @@ export function armNumbers(task: Task, version: string, outcomes: readonly Rollo
   }
   let metrics: Metrics = {};
   try {
-    metrics = outcomeMetrics(task, mine.map((o) => ({ version, score: o.score, label: o.label, occurredAt: new Date(0) })), classes);
+    metrics = outcomeMetrics(task, mine, classes);
   } catch {
     // A malformed logged score must not stop a rollout decision; the success rate still counts.
   }

@@ -53,7 +53,7 @@ export async function cleanupRetention(deps: { store: Store; clock: Clock }, mod
       await tx.markArtifactDeleted(modelId, v.version, at);
       let freed = 0;
       for (const sha of new Set([v.artifactSha256, v.referenceSha256].filter((x): x is string => typeof x === 'string'))) {
-        if ((await tx.countArtifactUses(sha)) === 0) freed += await tx.deleteArtifact(sha);
+        if ((await tx.countArtifactUses(sha)) === 0) freed += await tx.artifacts.delete(sha);
       }
       deleted.push({ version: v.version, freedBytes: freed });
     }

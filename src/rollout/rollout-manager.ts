@@ -3,8 +3,9 @@ import type { Clock } from '../domain/clock.js';
 import type { Activation, Model, Rollout, TimelineEntry } from '../domain/entities.js';
 import { RefitError } from '../errors.js';
 import type { EventHub } from '../events/hub.js';
-import type { Scorer } from '../serve/scorer.js';
+import { requireModel } from '../store/require-model.js';
 import type { JobOwnership, Page, Store } from '../store/store.js';
+import type { PredictorCache } from '../train/predictor-cache.js';
 import type { ArmNumbers, Decision } from './analysis.js';
 import { armNumbers, decideChallenger, decideWatch } from './analysis.js';
 import type { RetentionReport } from './retention.js';
@@ -26,7 +27,8 @@ export interface RolloutDeps {
   readonly store: Store;
   readonly clock: Clock;
   readonly hub: EventHub;
-  readonly scorer: Scorer;
+  /** The process's loaded predictors (shared with the scorer): a version is loaded here before it becomes active. */
+  readonly predictors: PredictorCache;
   readonly logger?: Logger;
   /** The owner id recorded on this process's promotion and rollback intents. Default: none. */
   readonly owner?: string;
@@ -76,16 +78,14 @@ export class RolloutManager {
     return next;
   }
 
-  private async model(modelId: string): Promise<Model> {
-    const m = await this.deps.store.getModel(modelId);
-    if (!m) throw new RefitError('MODEL_NOT_FOUND', `Model '${modelId}' does not exist.`);
-    return m;
+  private model(modelId: string): Promise<Model> {
+    return requireModel(this.deps.store, modelId);
   }
 
   private async classes(modelId: string, version: string | null): Promise<readonly string[]> {
     if (version === null) return [];
     try {
-      return (await this.deps.scorer.predictorFor(modelId, version)).classes;
+      return (await this.deps.predictors.get(modelId, version)).classes;
     } catch {
       return [];
     }
@@ -182,10 +182,10 @@ export class RolloutManager {
     who: { actor: string; at: Date },
     policy = model.spec.retrain.rollout,
   ): Promise<Activation> {
-    const { store, hub, scorer } = this.deps;
+    const { store, hub, predictors } = this.deps;
     const modelId = model.spec.id;
     // Load it first (into the serving cache): a version whose artifact is gone or corrupt must not become active.
-    await scorer.predictorFor(modelId, version);
+    await predictors.get(modelId, version);
     const intent = await store.beginIntent({ modelId, action: input.action, version, fromVersion: model.activeVersion, actor: who.actor, reason: input.reason, startedAt: who.at, owner: this.deps.owner ?? null });
     const activation = await this.carryOut(model, intent, `${input.action} to ${version}`, who, (tx) => promote(tx, { modelId, version, policy, ...input }, who));
     hub.emit('model:activated', { modelId, version });
@@ -199,9 +199,9 @@ export class RolloutManager {
     input: { reason: string; numbers: Readonly<Record<string, unknown>> | null; automatic: boolean; watchId?: number },
     who: { actor: string; at: Date },
   ): Promise<Activation> {
-    const { store, hub, scorer } = this.deps;
+    const { store, hub, predictors } = this.deps;
     const modelId = model.spec.id;
-    await scorer.predictorFor(modelId, target);
+    await predictors.get(modelId, target);
     const v = await store.getVersion(modelId, target);
     const intent = await store.beginIntent({ modelId, action: 'rollback', version: target, fromVersion: model.activeVersion, actor: who.actor, reason: input.reason, startedAt: who.at, owner: this.deps.owner ?? null });
     const activation = await this.carryOut(model, intent, `rollback to ${target}`, who, (tx) => rollback(tx, { modelId, target, metrics: v?.metrics ?? null, ...input }, who));

@@ -1,6 +1,8 @@
 import type { Activation, EventType, Metrics, Rollout, RolloutPolicy } from '../domain/entities.js';
 import { RefitError } from '../errors.js';
-import type { Store } from '../store/store.js';
+import type { OutboxStore } from '../store/roles/outbox-store.js';
+import type { RegistryStore } from '../store/roles/registry-store.js';
+import type { RolloutStore } from '../store/roles/rollout-store.js';
 
 /**
  * The state changes of a rollout, each written inside the caller's transaction together with its
@@ -17,12 +19,12 @@ export interface Actor {
   readonly runId?: string | null;
 }
 
-async function event(tx: Store, type: EventType, modelId: string, who: Actor, payload: { previousVersion: string | null; newVersion: string | null; metrics: Metrics | null; [k: string]: unknown }): Promise<void> {
+async function event(tx: OutboxStore, type: EventType, modelId: string, who: Actor, payload: { previousVersion: string | null; newVersion: string | null; metrics: Metrics | null; [k: string]: unknown }): Promise<void> {
   await tx.appendEvent({ eventType: type, runId: who.runId ?? null, modelId, occurredAt: who.at, payload: { modelId, ...payload, actor: who.actor } });
 }
 
 /** A version about to become active must still have its artifact (retention may have run meanwhile). */
-async function assertRetained(tx: Store, modelId: string, version: string): Promise<void> {
+async function assertRetained(tx: RegistryStore, modelId: string, version: string): Promise<void> {
   const v = await tx.getVersion(modelId, version);
   if (v?.artifactDeletedAt) throw new RefitError('VERSION_NOT_RETAINED', `The artifact of ${modelId}@${version} was deleted by retention on ${v.artifactDeletedAt.toISOString()}.`);
 }
@@ -40,7 +42,7 @@ export class RolloutConflict extends Error {
  * `rejected` when it failed live, `candidate` when it was merely superseded or stopped by hand.
  */
 export async function stopChallenger(
-  tx: Store,
+  tx: RegistryStore & RolloutStore & OutboxStore,
   rollout: Rollout,
   outcome: { reason: string; numbers: Readonly<Record<string, unknown>> | null; versionStatus: 'rejected' | 'candidate' },
   who: Actor,
@@ -65,7 +67,7 @@ export async function stopChallenger(
 
 /** Start a canary or shadow of `version` against the active `champion` (a running one is superseded). */
 export async function startChallenger(
-  tx: Store,
+  tx: RegistryStore & RolloutStore & OutboxStore,
   input: { modelId: string; version: string; champion: string; mode: 'canary' | 'shadow'; policy: RolloutPolicy; reason: string; metrics: Metrics | null },
   who: Actor,
 ): Promise<Rollout> {
@@ -101,7 +103,7 @@ export async function startChallenger(
  * version, superseded otherwise) and the previous watch, activates it, and starts its watch.
  */
 export async function promote(
-  tx: Store,
+  tx: RegistryStore & RolloutStore & OutboxStore,
   input: {
     modelId: string;
     version: string;
@@ -167,7 +169,7 @@ export async function promote(
 
 /** Make an earlier version active again; a running canary or shadow stops and a running watch ends. */
 export async function rollback(
-  tx: Store,
+  tx: RegistryStore & RolloutStore & OutboxStore,
   input: {
     modelId: string;
     target: string;

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../domain/clock.js';
 import type { FeatureRow, ModelSpec, Score, ScoreArm } from '../domain/entities.js';
-import { RefitError } from '../errors.js';
 import { canaryArm } from '../rollout/routing.js';
+import type { PredictorCache } from '../train/predictor-cache.js';
 import type { Predictor } from '../train/trainer.js';
-import { loadPredictor } from '../train/registry.js';
-import type { Store } from '../store/store.js';
+import type { FeedbackStore } from '../store/roles/feedback-store.js';
+import type { RegistryStore } from '../store/roles/registry-store.js';
 
 /** One scored row as returned to the caller. */
 export interface ScoreItem {
@@ -37,72 +37,29 @@ export interface ScorerOptions {
   readonly stopwatch?: () => number;
 }
 
-/** Versions kept loaded per model: the champion, a challenger, and a recent one or two. */
-const MAX_LOADED_PER_MODEL = 4;
-
 /**
- * Scores rows with each model's active version and, during a rollout, its challenger. Loaded
- * predictors are cached per model and version and each entry is set in one assignment, so a
- * request sees either the old or the new version, never a mix; a retrain in progress never
- * blocks scoring (training does not touch this cache).
+ * Scores rows with each model's active version and, during a rollout, its challenger. Predictors
+ * come from the process's shared predictor cache (src/train/predictor-cache.ts), whose entries are
+ * set in one assignment, so a request sees either the old or the new version, never a mix; a
+ * retrain in progress never blocks scoring (training does not touch that cache).
  */
 export class Scorer {
-  private readonly cache = new Map<string, Map<string, Predictor>>();
-  private readonly loading = new Map<string, Promise<Predictor>>();
   private readonly random: () => number;
   private readonly stopwatch: () => number;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: FeedbackStore & RegistryStore,
     private readonly clock: Clock,
+    private readonly predictors: PredictorCache,
     options: ScorerOptions = {},
   ) {
     this.random = options.random ?? Math.random;
     this.stopwatch = options.stopwatch ?? (() => performance.now());
   }
 
-  /** Load a model version's predictor from its verified artifact (no caching). */
-  async loadVersion(modelId: string, version: string): Promise<Predictor> {
-    const v = await this.store.getVersion(modelId, version);
-    if (!v) throw new RefitError('VERSION_NOT_FOUND', `Model '${modelId}' has no version '${version}'.`);
-    if (v.artifactDeletedAt) throw new RefitError('VERSION_NOT_RETAINED', `The artifact of ${modelId}@${version} was deleted by retention on ${v.artifactDeletedAt.toISOString()}.`);
-    const bytes = await this.store.getArtifact(v.artifactSha256);
-    if (!bytes) throw new RefitError('ARTIFACT_CORRUPT', `The artifact of ${modelId}@${version} is missing.`);
-    return loadPredictor(v.trainer.type, bytes);
-  }
-
-  /** The predictor of a model version, loaded once and cached. */
-  async predictorFor(modelId: string, version: string): Promise<Predictor> {
-    const hit = this.cache.get(modelId)?.get(version);
-    if (hit) return hit;
-    const key = `${modelId}@${version}`;
-    let pending = this.loading.get(key);
-    if (!pending) {
-      pending = this.loadVersion(modelId, version).then((predictor) => {
-        let perModel = this.cache.get(modelId);
-        if (!perModel) this.cache.set(modelId, (perModel = new Map()));
-        perModel.set(version, predictor);
-        // Oldest loaded first: drop those beyond the bound (a dropped one is reloaded if needed).
-        for (const old of perModel.keys()) {
-          if (perModel.size <= MAX_LOADED_PER_MODEL) break;
-          if (old !== version) perModel.delete(old);
-        }
-        return predictor;
-      });
-      pending.finally(() => this.loading.delete(key)).catch(() => {});
-      this.loading.set(key, pending);
-    }
-    return pending;
-  }
-
-  /** Warm the cache for a newly active version (called when a promotion commits). */
+  /** Warm the cache for a newly active version (called when a promotion or a challenger commits). */
   async preload(modelId: string, version: string): Promise<void> {
-    await this.predictorFor(modelId, version);
-  }
-
-  /** Forget a model's cached predictors. */
-  evict(modelId: string): void {
-    this.cache.delete(modelId);
+    await this.predictors.preload(modelId, version);
   }
 
   /**
@@ -181,7 +138,7 @@ export class Scorer {
     let predictor: Predictor;
     let out: Float64Array;
     try {
-      predictor = await this.predictorFor(spec.id, version);
+      predictor = await this.predictors.get(spec.id, version);
       // Latency is the scoring itself: a version's first request must not pay for its load.
       start = this.stopwatch();
       out = predictor.predictRows(indices.map((i) => rows[i]));

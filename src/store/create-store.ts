@@ -1,9 +1,12 @@
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type DatabaseIntrospector, type PostgresDialectConfig, type TableMetadata } from 'kysely';
 import pg from 'pg';
-import { KyselyStore } from './kysely-store.js';
+import type { ArtifactLocation } from './artifact-store.js';
+import { DatabaseArtifactStore } from './database-artifact-store.js';
+import { DirectoryArtifactStore } from './directory-artifact-store.js';
+import { type ArtifactBinding, createKyselyStore } from './kysely-store.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
 import type { Store } from './store.js';
@@ -17,11 +20,21 @@ export interface StoreOptions {
   readonly url: string;
   /** PostgreSQL only: a schema to create and use (tests isolate themselves this way). Default: public. */
   readonly schema?: string;
+  /** Where artifact bytes live: the database's `artifacts` table, or a directory on disk. Default: the database. */
+  readonly artifacts?: ArtifactLocation;
 }
 
 /** True when the URL names a PostgreSQL database. */
 export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//i.test(url);
+}
+
+/** The artifact store a location names, bound to each connection the store uses. */
+function artifactBinding(location: ArtifactLocation): ArtifactBinding {
+  if (location.kind === 'database') return (db) => ({ artifacts: new DatabaseArtifactStore(db) });
+  if (location.dir.trim() === '') throw new Error('The artifact directory must not be empty.');
+  const dir = new DirectoryArtifactStore(resolve(location.dir));
+  return (_db, inTransaction) => (inTransaction ? dir.deferDeletes() : { artifacts: dir });
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -56,9 +69,10 @@ class OwnSchemaPostgresDialect extends PostgresDialect {
 
 /**
  * Open the store a URL names and bring its schema up to date (Kysely's dialects, MLflow's store
- * registry). SQLite runs in WAL mode with foreign keys on.
+ * registry). SQLite runs in WAL mode with foreign keys on. Artifacts go where `options.artifacts` says.
  */
 export async function createStore(options: StoreOptions): Promise<Store> {
+  const bindArtifacts = artifactBinding(options.artifacts ?? { kind: 'database' });
   let db: Kysely<Database>;
   let dialect: 'sqlite' | 'postgres';
   let migrationTableSchema: string | undefined;
@@ -103,5 +117,5 @@ export async function createStore(options: StoreOptions): Promise<Store> {
     await db.destroy();
     throw new Error(`Database migration failed: ${String((error as Error).message ?? error)}`, { cause: error });
   }
-  return new KyselyStore(db, dialect);
+  return createKyselyStore(db, dialect, bindArtifacts);
 }

@@ -98,7 +98,7 @@ describe('the dashboard in Chromium', () => {
     let jobId = '';
     const ended: RetrainJob[] = [];
     let wake: (() => void) | null = null;
-    const off = server.refit.hub.on('retrain:finished', ({ job }) => {
+    const off = server.parts.hub.on('retrain:finished', ({ job }) => {
       ended.push(job);
       wake?.();
     });

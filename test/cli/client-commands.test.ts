@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../src/config/settings.js';
 import { startServer } from '../../src/server.js';
-import { Refit } from '../../src/service.js';
+import { createRefit } from '../../src/service/index.js';
 import { createStore } from '../../src/store/create-store.js';
 import { CHURN_SPEC, type CliRun, churnCsv, refit, tempDir } from './cli-harness.js';
 
@@ -24,7 +24,7 @@ const MODES: readonly Mode[] = [
     name: 'direct',
     async setUp(dir) {
       const store = await createStore({ url: `sqlite:${join(dir, 'refit.db')}` });
-      const lib = new Refit({ store });
+      const lib = createRefit({ store }).refit;
       await lib.createModel(CHURN_SPEC);
       await lib.createModel({ ...CHURN_SPEC, id: 'plans', features: [{ name: 'plan', type: 'category' }] });
       await lib.close();

@@ -22,6 +22,7 @@ describe('loadSettings', () => {
       port: 8080,
       dataDir: resolve('data'),
       databaseUrl: `sqlite:${resolve('data', 'refit.db')}`,
+      artifactDir: null,
       configFile: null,
       demo: false,
       logLevel: 'info',
@@ -45,6 +46,7 @@ describe('loadSettings', () => {
       REFIT_CONFIG: 'models.yaml',
       REFIT_LOG_LEVEL: 'debug',
       REFIT_BODY_LIMIT: '2048',
+      REFIT_ARTIFACT_DIR: 'artifacts',
     });
     expect(s).toMatchObject({
       host: '0.0.0.0',
@@ -54,6 +56,7 @@ describe('loadSettings', () => {
       configFile: 'models.yaml',
       logLevel: 'debug',
       bodyLimit: 2048,
+      artifactDir: resolve('artifacts'),
     });
   });
 

@@ -15,14 +15,14 @@ describe('the demo model (npm start)', () => {
     t = await openTestApp(DIALECTS[0]);
     const demo = await startDemo(t.refit, { intervalMs: 1000, rounds: 2 });
     expect(demo.created).toBe(true);
-    await t.refit.queue.whenIdle();
+    await t.parts.queue.whenIdle();
     const v1 = (await t.refit.getModel(DEMO_MODEL_ID)).activeVersion;
     expect(v1).toMatch(/^1\.0\.0-/);
 
     for (let round = 0; round < 2; round++) {
       await vi.advanceTimersByTimeAsync(1000);
       await vi.waitFor(async () => expect((await t!.refit.history(DEMO_MODEL_ID, { limit: 10, offset: 0 })).total).toBe(round + 2), { interval: 5 });
-      await t.refit.queue.whenIdle();
+      await t.parts.queue.whenIdle();
     }
     const perf = await t.refit.performance(DEMO_MODEL_ID, 24, 1);
     const outcomes = perf.windows.reduce((s, w) => s + w.count, 0);

@@ -72,7 +72,7 @@ describe.each(DIALECTS.filter((d) => d.name === 'sqlite'))('concept drift end to
     // Version 1 learns the first concept.
     await req('POST', '/api/v1/models/stream/labels', { items: Array.from({ length: 3000 }, (_, i) => ({ features: features(i), label: y[i] })) });
     await req('POST', '/api/v1/models/stream/retrain', {});
-    await t.refit.queue.whenIdle();
+    await t.parts.queue.whenIdle();
     const v1 = (await req('GET', '/api/v1/models/stream')).json().activeVersion as string;
     expect(v1).toMatch(/^1\.0\.0-/);
 
@@ -80,7 +80,7 @@ describe.each(DIALECTS.filter((d) => d.name === 'sqlite'))('concept drift end to
     t.clock.advance(3_600_000);
     await serveAndFeedBack(3000, 4000);
     t.clock.set('2026-11-23T08:00:00Z');
-    await t.refit.scheduler.tick();
+    await t.parts.scheduler.tick();
     let checks = (await req('GET', '/api/v1/models/stream/checks')).json().items;
     expect(checks.find((c: { kind: string }) => c.kind === 'performance')).toMatchObject({ decision: 'ok' });
 
@@ -94,8 +94,8 @@ describe.each(DIALECTS.filter((d) => d.name === 'sqlite'))('concept drift end to
 
     // The next hourly check fires a retrain on its own.
     t.clock.set('2026-11-23T09:00:00Z');
-    await t.refit.scheduler.tick();
-    await t.refit.queue.whenIdle();
+    await t.parts.scheduler.tick();
+    await t.parts.queue.whenIdle();
     checks = (await req('GET', '/api/v1/models/stream/checks')).json().items;
     const fired = checks.find((c: { kind: string; decision: string }) => c.kind === 'performance' && c.decision === 'fire');
     expect(fired).toBeDefined();
@@ -107,8 +107,8 @@ describe.each(DIALECTS.filter((d) => d.name === 'sqlite'))('concept drift end to
 
     // One cause, one retrain: the next check is in cooldown or calm, and starts nothing.
     t.clock.set('2026-11-23T10:00:00Z');
-    await t.refit.scheduler.tick();
-    await t.refit.queue.whenIdle();
+    await t.parts.scheduler.tick();
+    await t.parts.queue.whenIdle();
     expect((await req('GET', '/api/v1/models/stream/retrain/history')).json().total).toBe(2);
 
     // Later feedback: the new version's live accuracy beats what the old one showed after the turn.

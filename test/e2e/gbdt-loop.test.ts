@@ -25,7 +25,7 @@ describe.each(DIALECTS.filter((d) => d.name === 'sqlite'))('gbdt models end to e
       return { features: { x1, plan, noise }, label: x1 + (plan === 'pro' ? 0.6 : 0) + (rnd() - 0.5) * 0.3 > 0.2 ? 1 : 0 };
     });
   const finished = async () => {
-    await t.refit.queue.whenIdle();
+    await t.parts.queue.whenIdle();
     return (await req('GET', '/api/v1/models/g/retrain/history')).json().items[0];
   };
 
@@ -87,7 +87,7 @@ describe.each(DIALECTS.filter((d) => d.name === 'sqlite'))('gbdt models end to e
     await req('POST', '/api/v1/models', { id: 'lin', task: 'binary', features: [{ name: 'x1', type: 'number' }], trainer: 'logistic' });
     await req('POST', '/api/v1/models/lin/labels', { items: rows(100).map((r) => ({ features: { x1: r.features.x1 }, label: r.label })) });
     await req('POST', '/api/v1/models/lin/retrain', {});
-    await t.refit.queue.whenIdle();
+    await t.parts.queue.whenIdle();
     const version = (await req('GET', '/api/v1/models/lin')).json().activeVersion as string;
     expect((await req('GET', `/api/v1/models/lin/versions/${version}/importance`)).json()).toMatchObject({ available: false, features: [], trainer: 'logistic' });
   });

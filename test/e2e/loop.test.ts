@@ -79,7 +79,7 @@ describe.each(DIALECTS)('the retraining loop over HTTP on $name', (dialect) => {
   async function retrainAndWait(body: unknown = {}) {
     const res = await post('/api/v1/models/churn/retrain', body);
     expect(res.statusCode).toBe(202);
-    await t.refit.queue.whenIdle();
+    await t.parts.queue.whenIdle();
     const job = (await get(`/api/v1/jobs/${res.json().jobId}`)).json();
     return job;
   }
@@ -201,7 +201,7 @@ describe.each(DIALECTS)('the retraining loop over HTTP on $name', (dialect) => {
       expect(broken.error).toMatch(/^attempt \d failed: the trainer exploded; retrying in \d+ s$/);
       waits.push(Number(/retrying in (\d+) s/.exec(broken.error)![1]));
       t.clock.advance(600_000);
-      await t.refit.queue.whenIdle();
+      await t.parts.queue.whenIdle();
       broken = (await get(`/api/v1/jobs/${broken.id}`)).json();
     }
     expect(broken.status).toBe('failed');
@@ -244,7 +244,7 @@ describe.each(DIALECTS)('the retraining loop over HTTP on $name', (dialect) => {
     expect(joined.statusCode).toBe(200);
     expect(joined.json().jobId).toBe(jobId);
     gate.release();
-    await t.refit.queue.whenIdle();
+    await t.parts.queue.whenIdle();
     expect((await get(`/api/v1/jobs/${jobId}`)).json().status).toBe('completed');
   });
 });

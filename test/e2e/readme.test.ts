@@ -58,7 +58,7 @@ describe.each(DIALECTS.filter((d) => d.name === 'sqlite'))('the README on $name'
       expect(res.statusCode, `${c.method} ${c.path}: ${res.body}`).toBeLessThan(300);
       answers.push(res.json());
       // The README's reader waits a moment before asking for the status; the test waits for the job.
-      if (c.path.endsWith('/retrain')) await t.refit.queue.whenIdle();
+      if (c.path.endsWith('/retrain')) await t.parts.queue.whenIdle();
     }
     const status = answers[3];
     expect(status).toMatchObject({ status: 'completed', activeVersion: expect.stringMatching(/^1\.0\.0-/) });

@@ -35,7 +35,7 @@ describe('a second server started on the same data directory', () => {
     const inject = (method: 'GET' | 'POST', url: string, payload?: object) => first.app.inject({ method, url, ...(payload ? { payload } : {}) });
     expect((await inject('POST', '/api/v1/models', SPEC)).statusCode).toBe(201);
     expect((await inject('POST', '/api/v1/models/churn/labels', { items: labels })).statusCode).toBe(201);
-    const running = new Promise<void>((resolve) => first.refit.hub.on('retrain:started', () => resolve()));
+    const running = new Promise<void>((resolve) => first.parts.hub.on('retrain:started', () => resolve()));
     const started = await inject('POST', '/api/v1/models/churn/retrain', {});
     expect(started.statusCode).toBe(202);
     const jobId = started.json().jobId as string;
@@ -60,7 +60,7 @@ describe('a second server started on the same data directory', () => {
 
     // The retrain finishes as if nothing had happened.
     gate.release();
-    await first.refit.queue.whenIdle();
+    await first.parts.queue.whenIdle();
     expect((await inject('GET', `/api/v1/jobs/${jobId}`)).json()).toMatchObject({ status: 'completed', error: null });
     expect((await inject('GET', '/api/v1/models/churn')).json().activeVersion).toEqual(expect.any(String));
   });
@@ -72,7 +72,7 @@ describe('a second server started on the same data directory', () => {
     expect((await second.app.inject({ method: 'GET', url: `/api/v1/jobs/${jobId}` })).json()).toMatchObject({ status: 'running' });
     expect((await second.refit.recover()).interrupted).toEqual([]);
     gate.release();
-    await servers[0].refit.queue.whenIdle();
+    await servers[0].parts.queue.whenIdle();
     expect((await inject('GET', `/api/v1/jobs/${jobId}`)).json()).toMatchObject({ status: 'completed' });
   });
 
@@ -80,7 +80,7 @@ describe('a second server started on the same data directory', () => {
     const first = await startServer(settings(0), { logger: silent });
     await first.refit.createModel(SPEC);
     // A job left running by a process of this machine that no longer exists.
-    await first.refit.store.createJob({ id: 'orphan', modelId: 'churn', trigger: 'manual', force: false, at: new Date(), owner: `${hostname()}/2147483646/dead` });
+    await first.parts.store.createJob({ id: 'orphan', modelId: 'churn', trigger: 'manual', force: false, at: new Date(), owner: `${hostname()}/2147483646/dead` });
     await first.close();
     const again = await startServer(settings(0), { logger: silent });
     servers.push(again);

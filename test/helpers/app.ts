@@ -3,12 +3,14 @@ import { ManualClock } from '../../src/domain/clock.js';
 import { buildApp } from '../../src/http/app.js';
 import type { ComputeExecutor } from '../../src/retrain/executor.js';
 import { inlineExecutor } from '../../src/retrain/executor.js';
-import { Refit } from '../../src/service.js';
+import { createRefit, type Refit, type RefitParts } from '../../src/service/index.js';
 import type { DialectCase } from './dialects.js';
 
 /** A Refit app on a fresh store, with a manual clock, for `app.inject()` tests. */
 export interface TestApp {
   readonly refit: Refit;
+  /** The collaborators behind `refit` (queue, scheduler, store, …), for tests that drive or inspect them. */
+  readonly parts: RefitParts;
   readonly app: FastifyInstance;
   readonly clock: ManualClock;
   close(): Promise<void>;
@@ -19,10 +21,11 @@ export async function openTestApp(dialect: DialectCase, options: { bodyLimit?: n
   const store = await dialect.open();
   const clock = new ManualClock('2026-11-23T06:00:00Z');
   // Inline by default: test trainers registered in this process are not in a worker's registry.
-  const refit = new Refit({ store, clock, executor: options.executor ?? inlineExecutor });
+  const { refit, parts } = createRefit({ store, clock, executor: options.executor ?? inlineExecutor });
   const app = await buildApp(refit, options);
   return {
     refit,
+    parts,
     app,
     clock,
     async close() {

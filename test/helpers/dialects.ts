@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import type { ArtifactLocation } from '../../src/store/artifact-store.js';
 import { createStore } from '../../src/store/create-store.js';
 import type { Store } from '../../src/store/store.js';
 
 /** A way to open a fresh, empty store for one test. */
 export interface DialectCase {
   readonly name: 'sqlite' | 'postgres';
-  open(): Promise<Store>;
+  /** Open it; `artifacts` says where artifact bytes go (default: the database). */
+  open(options?: { artifacts?: ArtifactLocation }): Promise<Store>;
 }
 
 const pgUrl = process.env.REFIT_TEST_DATABASE_URL;
@@ -24,15 +26,15 @@ const schemas: string[] = [];
  * its own schema (dropped by `dropTestSchemas`), so tests never see each other's rows.
  */
 export const DIALECTS: readonly DialectCase[] = [
-  { name: 'sqlite', open: () => createStore({ url: ':memory:' }) },
+  { name: 'sqlite', open: (options = {}) => createStore({ url: ':memory:', ...options }) },
   ...(pgUrl
     ? [
         {
           name: 'postgres' as const,
-          open: async () => {
+          open: async (options: { artifacts?: ArtifactLocation } = {}) => {
             const schema = `refit_test_${randomBytes(6).toString('hex')}`;
             schemas.push(schema);
-            return createStore({ url: pgUrl, schema });
+            return createStore({ url: pgUrl, schema, ...options });
           },
         },
       ]

@@ -111,14 +111,14 @@ describe.each(DIALECTS)('client errors are problem+json, never 500, on $name', (
       expectProblem(await raw('/api/v1/models', 'id=churn', 'text/plain'), 'UNSUPPORTED_MEDIA_TYPE');
       expectProblem(await raw('/api/v1/models', '<model id="x"/>', 'application/xml'), 'UNSUPPORTED_MEDIA_TYPE');
       expectProblem(await raw('/api/v1/models/churn/labels', 'items=1', 'application/x-www-form-urlencoded'), 'UNSUPPORTED_MEDIA_TYPE');
-      expect(await t.refit.store.countLabels('churn')).toBe(0);
+      expect(await t.parts.store.countLabels('churn')).toBe(0);
     });
 
     it('refuses JSON with NaN as invalid JSON (JSON has no NaN)', async () => {
       await createChurn();
       expectProblem(await raw('/api/v1/models/churn/labels', '{"items":[{"features":{"age":NaN,"plan":"pro"},"label":1}]}'), 'INVALID_JSON');
       expectProblem(await raw('/api/v1/models/churn/score', '{"items":[{"features":{"age":NaN}}]}'), 'INVALID_JSON');
-      expect(await t.refit.store.countLabels('churn')).toBe(0);
+      expect(await t.parts.store.countLabels('churn')).toBe(0);
     });
 
     it('refuses numbers that overflow to Infinity (1e999), naming where', async () => {
@@ -132,9 +132,9 @@ describe.each(DIALECTS)('client errors are problem+json, never 500, on $name', (
       expect(label.errors).toEqual([{ path: '/items/0/label', message: expect.stringMatching(/finite number/) }]);
       const spec = expectProblem(await raw('/api/v1/models', JSON.stringify({ ...CHURN, id: 'inf' }).replace(/}$/, ',"defaultScore":1e999}')), 'VALIDATION_FAILED');
       expect(paths(spec)).toEqual(['/defaultScore']);
-      expect(await t.refit.store.countLabels('churn')).toBe(0);
-      expect(await t.refit.store.countLabels('price')).toBe(0);
-      expect(await t.refit.store.getModel('inf')).toBeNull();
+      expect(await t.parts.store.countLabels('churn')).toBe(0);
+      expect(await t.parts.store.countLabels('price')).toBe(0);
+      expect(await t.parts.store.getModel('inf')).toBeNull();
     });
 
     it('refuses a malformed URL or a body that does not match its Content-Length with 400 BAD_REQUEST', async () => {
@@ -142,13 +142,13 @@ describe.each(DIALECTS)('client errors are problem+json, never 500, on $name', (
       expectProblem(await send('GET', '/api/v1/models/%E0%A4%A'), 'BAD_REQUEST');
       const short = await send('POST', '/api/v1/models/churn/labels', '{"items":[{"features":{"age":1},"label":1}]}', { 'content-type': 'application/json', 'content-length': '999' });
       expectProblem(short, 'BAD_REQUEST');
-      expect(await t.refit.store.countLabels('churn')).toBe(0);
+      expect(await t.parts.store.countLabels('churn')).toBe(0);
     });
 
     it('refuses prototype-pollution keys instead of dropping them', async () => {
       await createChurn();
       expectProblem(await raw('/api/v1/models/churn/labels', '{"items":[{"features":{"age":1},"label":1}],"__proto__":{"admin":true}}'), 'INVALID_JSON');
-      expect(await t.refit.store.countLabels('churn')).toBe(0);
+      expect(await t.parts.store.countLabels('churn')).toBe(0);
     });
   });
 
@@ -157,7 +157,7 @@ describe.each(DIALECTS)('client errors are problem+json, never 500, on $name', (
     try {
       const res = await small.app.inject({ method: 'POST', url: '/api/v1/models', payload: { ...CHURN, description: 'x'.repeat(2000) } });
       expectProblem(res, 'PAYLOAD_TOO_LARGE', '/api/v1/models');
-      expect(await small.refit.store.getModel('churn')).toBeNull();
+      expect(await small.parts.store.getModel('churn')).toBeNull();
       // The same request under the limit goes through.
       expect((await small.app.inject({ method: 'POST', url: '/api/v1/models', payload: CHURN })).statusCode).toBe(201);
     } finally {
@@ -171,7 +171,7 @@ describe.each(DIALECTS)('client errors are problem+json, never 500, on $name', (
       expect(body.detail).toContain('/api/v1/nothing-here');
       await createChurn();
       expectProblem(await send('DELETE', '/api/v1/models/churn'), 'NOT_FOUND');
-      expect(await t.refit.store.getModel('churn')).not.toBeNull();
+      expect(await t.parts.store.getModel('churn')).not.toBeNull();
     });
 
     it('answers every model route with 404 MODEL_NOT_FOUND for an unknown model', async () => {
@@ -194,7 +194,7 @@ describe.each(DIALECTS)('client errors are problem+json, never 500, on $name', (
         const body = expectProblem(await send(method, url, payload), 'MODEL_NOT_FOUND', url);
         expect(body.detail).toContain("'ghost'");
       }
-      expect(await t.refit.store.getModel('ghost')).toBeNull();
+      expect(await t.parts.store.getModel('ghost')).toBeNull();
     });
 
     it('answers an unknown schedule with 404 and refuses to delete a model’s own schedule with 409', async () => {
@@ -221,8 +221,8 @@ describe.each(DIALECTS)('client errors are problem+json, never 500, on $name', (
     it('is 409 when only one version was ever active, 404 for an unknown version, and moves nothing', async () => {
       await createChurn();
       const at = t.clock.now();
-      await t.refit.store.insertVersion(versionRow('churn', '1.0.0', at));
-      await t.refit.store.activate({ modelId: 'churn', toVersion: '1.0.0', action: 'promote', reason: 'first', actor: 'test', at });
+      await t.parts.store.insertVersion(versionRow('churn', '1.0.0', at));
+      await t.parts.store.activate({ modelId: 'churn', toVersion: '1.0.0', action: 'promote', reason: 'first', actor: 'test', at });
 
       expectProblem(await send('POST', '/api/v1/models/churn/rollback', {}), 'ROLLBACK_IMPOSSIBLE');
       const already = expectProblem(await send('POST', '/api/v1/models/churn/rollback', { version: '1.0.0' }), 'ROLLBACK_IMPOSSIBLE');
@@ -233,15 +233,15 @@ describe.each(DIALECTS)('client errors are problem+json, never 500, on $name', (
       expect(paths(bad)).toEqual(['/to']);
 
       expect((await t.refit.getModel('churn')).activeVersion).toBe('1.0.0');
-      expect(await t.refit.store.listActivations('churn')).toHaveLength(1);
+      expect(await t.parts.store.listActivations('churn')).toHaveLength(1);
     });
 
     it('refuses to activate a version whose artifact is missing: a 500 problem, and the active version stays', async () => {
       await createChurn();
       const at = t.clock.now();
-      await t.refit.store.insertVersion(versionRow('churn', '1.0.0', at));
-      await t.refit.store.insertVersion(versionRow('churn', '1.1.0', at));
-      await t.refit.store.activate({ modelId: 'churn', toVersion: '1.1.0', action: 'promote', reason: 'test', actor: 'test', at });
+      await t.parts.store.insertVersion(versionRow('churn', '1.0.0', at));
+      await t.parts.store.insertVersion(versionRow('churn', '1.1.0', at));
+      await t.parts.store.activate({ modelId: 'churn', toVersion: '1.1.0', action: 'promote', reason: 'test', actor: 'test', at });
       expectProblem(await send('POST', '/api/v1/models/churn/rollback', { version: '1.0.0' }), 'ARTIFACT_CORRUPT');
       expect((await t.refit.getModel('churn')).activeVersion).toBe('1.1.0');
     });
@@ -277,7 +277,7 @@ describe.each(DIALECTS)('client errors are problem+json, never 500, on $name', (
         ]),
       );
       expect(body.errors).toHaveLength(3);
-      expect(await t.refit.store.getModel('bad')).toBeNull();
+      expect(await t.parts.store.getModel('bad')).toBeNull();
     });
 
     it('names unknown spec fields and bad nested values by path', async () => {
@@ -330,12 +330,12 @@ describe.each(DIALECTS)('client errors are problem+json, never 500, on $name', (
     it('stores nothing from a batch with one bad row', async () => {
       await createChurn();
       expect((await send('POST', '/api/v1/models/churn/labels', { items: [{ features: { age: 20, plan: 'pro' }, label: 0 }] })).statusCode).toBe(201);
-      const before = await t.refit.store.countLabels('churn');
+      const before = await t.parts.store.countLabels('churn');
       const good = Array.from({ length: 50 }, (_, i) => ({ features: { age: 20 + i, plan: 'basic' }, label: i % 2 }));
       const bad = [...good.slice(0, 25), { features: { age: 'old', plan: 'basic' }, label: 1 }, ...good.slice(25)];
       const body = expectProblem(await send('POST', '/api/v1/models/churn/labels', { items: bad }), 'VALIDATION_FAILED');
       expect(paths(body)).toEqual(['/items/25/features/age']);
-      expect(await t.refit.store.countLabels('churn')).toBe(before);
+      expect(await t.parts.store.countLabels('churn')).toBe(before);
       expect((await send('GET', '/api/v1/models/churn/retrain/status')).json().newLabels).toBe(before);
     });
 
@@ -359,7 +359,7 @@ describe.each(DIALECTS)('client errors are problem+json, never 500, on $name', (
       );
       const score = expectProblem(await send('POST', '/api/v1/models/churn/score', { items: [{ features: { age: 3, Plan: 'pro' } }, { features: { age: 3 }, id: 'x' }] }), 'VALIDATION_FAILED');
       expect(paths(score)).toEqual(['/items/0/features/Plan', '/items/1/id']);
-      expect(await t.refit.store.countLabels('churn')).toBe(0);
+      expect(await t.parts.store.countLabels('churn')).toBe(0);
     });
 
     it('names labels whose scoreId is unknown, or that carry neither features nor a scoreId', async () => {
@@ -376,7 +376,7 @@ describe.each(DIALECTS)('client errors are problem+json, never 500, on $name', (
         { path: '/items/1/scoreId', message: expect.stringMatching(/no score 'no-such-score'/) },
         { path: '/items/2', message: expect.stringMatching(/features or a scoreId/) },
       ]);
-      expect(await t.refit.store.countLabels('churn')).toBe(0);
+      expect(await t.parts.store.countLabels('churn')).toBe(0);
     });
 
     it('refuses a bad occurredAt and an empty batch by path', async () => {
@@ -434,7 +434,7 @@ describe.each(DIALECTS)('client errors are problem+json, never 500, on $name', (
       );
       expect(paths(regression)).toEqual(['/items/0/label', '/items/1/label']);
 
-      for (const id of ['churn', 'species', 'price']) expect(await t.refit.store.countLabels(id)).toBe(0);
+      for (const id of ['churn', 'species', 'price']) expect(await t.parts.store.countLabels(id)).toBe(0);
     });
   });
 
@@ -462,12 +462,14 @@ describe.each(DIALECTS)('client errors are problem+json, never 500, on $name', (
       expect(body.errors).toEqual([{ path: '/forse', message: "unknown field 'forse'" }]);
       const typed = expectProblem(await send('POST', '/api/v1/models/churn/retrain', { force: 'yes' }), 'VALIDATION_FAILED');
       expect(paths(typed)).toEqual(['/force']);
-      expect((await t.refit.store.listJobs('churn', { limit: 10, offset: 0 })).total).toBe(0);
+      expect((await t.parts.store.listJobs('churn', { limit: 10, offset: 0 })).total).toBe(0);
     });
 
     it('refuses a second retrain while one is pending with 409 and the job id', async () => {
       await createChurn();
-      const pending = await t.refit.store.createJob({ id: 'job-1', modelId: 'churn', trigger: 'manual', force: false, at: t.clock.now() });
+      const created = await t.parts.store.createJob({ id: 'job-1', modelId: 'churn', trigger: 'manual', force: false, at: t.clock.now() });
+      if (!created.ok) throw new Error('the first job must be created');
+      const pending = created.job;
       const body = expectProblem(await send('POST', '/api/v1/models/churn/retrain', {}), 'RETRAIN_IN_PROGRESS');
       expect(body.jobId).toBe(pending.id);
       const joined = await send('POST', '/api/v1/models/churn/retrain', { join: true });

@@ -96,7 +96,7 @@ describe('the API description', () => {
     const items = Array.from({ length: 12 }, (_, i) => ({ features: { x: i }, label: i % 2 }));
     expect((await t.app.inject({ method: 'POST', url: '/api/v1/models/contract/labels', payload: { items } })).statusCode).toBe(201);
     const started = await t.app.inject({ method: 'POST', url: '/api/v1/models/contract/retrain', payload: {} });
-    await t.refit.queue.whenIdle();
+    await t.refit.whenIdle();
     const get = async (url: string) => {
       const res = await t.app.inject({ method: 'GET', url });
       expect(res.statusCode, url).toBe(200);

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/http/app.js';
 import { inlineExecutor } from '../../src/retrain/executor.js';
-import { Refit } from '../../src/service.js';
+import { createRefit, type Refit } from '../../src/service/index.js';
 import { DIALECTS, dropTestSchemas } from '../helpers/dialects.js';
 
 /** One parsed log line. */
@@ -26,7 +26,7 @@ describe.each(DIALECTS)('request logging ($name)', (dialect) => {
   async function open(level: 'info' | 'debug'): Promise<void> {
     lines = [];
     const logger = pino({ level }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
-    refit = new Refit({ store: await dialect.open(), executor: inlineExecutor });
+    ({ refit } = createRefit({ store: await dialect.open(), executor: inlineExecutor }));
     app = await buildApp(refit, { logger });
   }
 

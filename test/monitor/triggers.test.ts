@@ -102,7 +102,7 @@ describe.each(DIALECTS)('input drift through the service on $name', (dialect) =>
     });
     await req('POST', `/api/v1/models/${id}/labels`, { items: rows(1000, 0, 1) });
     await req('POST', `/api/v1/models/${id}/retrain`, {});
-    await t.refit.queue.whenIdle();
+    await t.parts.queue.whenIdle();
   };
 
   it('reports drifted features, waits one check, fires a drift retrain (skipped: no new labels), then cools down', async () => {
@@ -142,7 +142,7 @@ describe.each(DIALECTS)('input drift through the service on $name', (dialect) =>
     const second = (await req('POST', '/api/v1/models/m/checks')).json();
     expect(second.triggers.find((c: { kind: string }) => c.kind === 'drift')).toMatchObject({ decision: 'fire' });
     expect(second.jobId).toEqual(expect.any(String));
-    await t.refit.queue.whenIdle();
+    await t.parts.queue.whenIdle();
     const job = (await req('GET', `/api/v1/jobs/${second.jobId}`)).json();
     expect(job).toMatchObject({ trigger: 'drift', status: 'skipped' });
     expect(job.result.decision).toMatch(/0 new labels since the last retrain, 50 needed/);

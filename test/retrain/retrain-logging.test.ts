@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import { mulberry32 } from '../../src/data/random.js';
 import { inlineExecutor } from '../../src/retrain/executor.js';
-import { Refit } from '../../src/service.js';
+import { createRefit, type Refit, type RefitParts } from '../../src/service/index.js';
 import { DIALECTS, dropTestSchemas } from '../helpers/dialects.js';
 
 interface LogLine {
@@ -32,11 +32,12 @@ afterAll(dropTestSchemas);
 
 describe.each(DIALECTS)('what a retrain logs ($name)', (dialect) => {
   let refit: Refit;
+  let parts: RefitParts;
   let lines: LogLine[];
   beforeEach(async () => {
     lines = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
-    refit = new Refit({ store: await dialect.open(), clock: new ManualClock('2026-11-23T06:00:00Z'), executor: inlineExecutor, logger });
+    ({ refit, parts } = createRefit({ store: await dialect.open(), clock: new ManualClock('2026-11-23T06:00:00Z'), executor: inlineExecutor, logger }));
     await refit.createModel(SPEC);
   });
   afterEach(async () => {
@@ -46,7 +47,7 @@ describe.each(DIALECTS)('what a retrain logs ($name)', (dialect) => {
   async function retrain(): Promise<string[]> {
     lines.length = 0;
     await refit.retrain('churn');
-    await refit.queue.whenIdle();
+    await parts.queue.whenIdle();
     return lines.filter((l) => l.level >= 30).map((l) => l.msg);
   }
 

@@ -8,7 +8,7 @@ import { ManualClock } from '../../src/domain/clock.js';
 import { inlineExecutor } from '../../src/retrain/executor.js';
 import { retryDelayMs } from '../../src/retrain/runner.js';
 import { Scheduler } from '../../src/retrain/scheduler.js';
-import { Refit } from '../../src/service.js';
+import { createRefit } from '../../src/service/index.js';
 import { createStore } from '../../src/store/create-store.js';
 import { gatedExecutor, openTestApp, type TestApp } from '../helpers/app.js';
 import { DIALECTS, dropTestSchemas } from '../helpers/dialects.js';
@@ -81,16 +81,16 @@ describe.each(DIALECTS)('schedules and the job runner on $name', (dialect) => {
     await req('POST', '/api/v1/models', SPEC);
     await req('PUT', '/api/v1/models/churn/retrain/config', { schedule: { every: 'day', at: '06:30' }, timezone: 'UTC' });
     await req('POST', '/api/v1/models/churn/labels', { items: rows(100, 1) });
-    expect(await t.refit.scheduler.tick()).toEqual([]);
+    expect(await t.parts.scheduler.tick()).toEqual([]);
     t.clock.set('2026-11-23T06:30:10Z');
-    const [decision] = await t.refit.scheduler.tick();
+    const [decision] = await t.parts.scheduler.tick();
     expect(decision).toMatchObject({ scheduleId: 'churn/default', outcome: 'started', occurrence: '2026-11-23T06:30:00.000Z' });
-    await t.refit.queue.whenIdle();
+    await t.parts.queue.whenIdle();
     const job = (await req('GET', `/api/v1/jobs/${decision.jobId}`)).json();
     expect(job).toMatchObject({ status: 'completed', trigger: 'schedule', attempts: 1 });
     // The same occurrence never runs twice.
     t.clock.advance(20_000);
-    expect(await t.refit.scheduler.tick()).toEqual([]);
+    expect(await t.parts.scheduler.tick()).toEqual([]);
     const schedules = (await req('GET', '/api/v1/schedules')).json().items;
     expect(schedules).toEqual([
       expect.objectContaining({ id: 'churn/default', modelId: 'churn', kind: 'retrain', default: true, lastRunAt: '2026-11-23T06:30:00.000Z', lastJobStatus: 'completed', nextRunAt: '2026-11-24T06:30:00.000Z' }),
@@ -108,14 +108,14 @@ describe.each(DIALECTS)('schedules and the job runner on $name', (dialect) => {
     const order: string[] = [];
     const errors: unknown[] = [];
     const queue = {
-      ...t.refit.queue,
+      ...t.parts.queue,
       enqueue: async (modelId: string) => {
         order.push(`retrain ${modelId}`);
-        return t.refit.queue.enqueue(modelId, { trigger: 'schedule' });
+        return t.parts.queue.enqueue(modelId, { trigger: 'schedule' });
       },
-    } as typeof t.refit.queue;
+    } as typeof t.parts.queue;
     const scheduler = new Scheduler({
-      store: t.refit.store,
+      store: t.parts.store,
       clock: t.clock,
       queue,
       defaultTimezone: 'UTC',
@@ -133,7 +133,7 @@ describe.each(DIALECTS)('schedules and the job runner on $name', (dialect) => {
     ]);
     expect(order).toEqual(['retrain a', 'retrain b', 'check a', 'check b']);
     expect(errors).toEqual([expect.objectContaining({ modelId: 'a', err: expect.objectContaining({ message: 'check blew up' }) })]);
-    await t.refit.queue.whenIdle();
+    await t.parts.queue.whenIdle();
   });
 
   it('still runs the claimed trigger checks when starting a due retrain fails', async () => {
@@ -143,13 +143,13 @@ describe.each(DIALECTS)('schedules and the job runner on $name', (dialect) => {
     }
     const checked: string[] = [];
     const scheduler = new Scheduler({
-      store: t.refit.store,
+      store: t.parts.store,
       clock: t.clock,
       // Model a's retrain starts; model b's fails, after a's check was claimed.
       queue: {
-        ...t.refit.queue,
-        enqueue: async (modelId: string) => (modelId === 'b' ? Promise.reject(new Error('queue down')) : t.refit.queue.enqueue(modelId, { trigger: 'schedule' })),
-      } as typeof t.refit.queue,
+        ...t.parts.queue,
+        enqueue: async (modelId: string) => (modelId === 'b' ? Promise.reject(new Error('queue down')) : t.parts.queue.enqueue(modelId, { trigger: 'schedule' })),
+      } as typeof t.parts.queue,
       defaultTimezone: 'UTC',
       onCheck: async (modelId) => void checked.push(modelId),
     });
@@ -157,7 +157,7 @@ describe.each(DIALECTS)('schedules and the job runner on $name', (dialect) => {
     await expect(scheduler.tick()).rejects.toThrow('queue down');
     // Model a's check occurrence was claimed in that tick: it ran, rather than being lost.
     expect(checked).toEqual(['a']);
-    await t.refit.queue.whenIdle();
+    await t.parts.queue.whenIdle();
   });
 
   it('after downtime skips missed runs by default, or runs exactly one with catchUp "once"', async () => {
@@ -169,13 +169,13 @@ describe.each(DIALECTS)('schedules and the job runner on $name', (dialect) => {
     const extraId = extra.json().id;
     // Down from 06:00 on the 23rd to 09:00 on the 26th: four 07:00 and four 08:00 occurrences pass unseen.
     t.clock.set('2026-11-26T09:00:00Z');
-    const decisions = await t.refit.scheduler.tick();
+    const decisions = await t.parts.scheduler.tick();
     expect(decisions).toEqual([
       expect.objectContaining({ scheduleId: 'churn/default', outcome: 'missed', missed: 4, jobId: null }),
       expect.objectContaining({ scheduleId: extraId, outcome: 'started', occurrence: '2026-11-26T08:00:00.000Z', missed: 3 }),
     ]);
-    await t.refit.queue.whenIdle();
-    expect(await t.refit.scheduler.tick()).toEqual([]);
+    await t.parts.queue.whenIdle();
+    expect(await t.parts.scheduler.tick()).toEqual([]);
     const history = (await req('GET', '/api/v1/models/churn/retrain/history')).json();
     expect(history.total).toBe(1);
     expect(history.items[0]).toMatchObject({ trigger: 'schedule', status: 'completed' });
@@ -201,7 +201,7 @@ describe.each(DIALECTS)('schedules and the job runner on $name', (dialect) => {
     expect(accepted).toHaveLength(1);
     expect(responses.filter((r) => r.statusCode === 409)).toHaveLength(49);
     gate.release();
-    await t.refit.queue.whenIdle();
+    await t.parts.queue.whenIdle();
     expect((await req('GET', '/api/v1/models/churn/retrain/history')).json().total).toBe(1);
   });
 
@@ -212,13 +212,13 @@ describe.each(DIALECTS)('schedules and the job runner on $name', (dialect) => {
     const jobId = started.json().jobId;
     const cancelled = await req('POST', `/api/v1/jobs/${jobId}/cancel`);
     expect(cancelled.statusCode).toBe(202);
-    await t.refit.queue.whenIdle();
+    await t.parts.queue.whenIdle();
     const job = (await req('GET', `/api/v1/jobs/${jobId}`)).json();
     expect(job.status).toBe('cancelled');
     expect((await req('GET', '/api/v1/models/churn')).json().activeVersion).toBeNull();
     // A new retrain can start once the cancelled one is gone.
     expect((await req('POST', '/api/v1/models/churn/retrain', {})).statusCode).toBe(202);
-    await t.refit.queue.whenIdle();
+    await t.parts.queue.whenIdle();
   });
 });
 
@@ -227,15 +227,15 @@ describe.each(DIALECTS)('a model created on a running server on $name', (dialect
     const t = await openTestApp(dialect);
     try {
       // The server started with no models: the scheduler sleeps its longest (5 minutes).
-      t.refit.scheduler.start();
-      await t.refit.scheduler.refresh();
+      t.parts.scheduler.start();
+      await t.parts.scheduler.refresh();
       t.clock.advance(20_000); // 06:00:20
       const created = await t.app.inject({ method: 'POST', url: '/api/v1/models', payload: { ...SPEC, retrain: { schedule: '* * * * *' } } });
       expect(created.statusCode).toBe(201);
       t.clock.advance(40_000); // 06:01:00, the first occurrence after the model was created
-      const decisions = await t.refit.scheduler.tick(); // joins the pass the timer started
+      const decisions = await t.parts.scheduler.tick(); // joins the pass the timer started
       expect(decisions).toEqual([expect.objectContaining({ scheduleId: 'churn/default', outcome: 'started', occurrence: '2026-11-23T06:01:00.000Z', missed: 0 })]);
-      await t.refit.queue.whenIdle();
+      await t.parts.queue.whenIdle();
       const history = (await t.app.inject({ method: 'GET', url: '/api/v1/models/churn/retrain/history' })).json();
       expect(history.items.map((j: { trigger: string }) => j.trigger)).toEqual(['schedule']);
     } finally {
@@ -251,20 +251,20 @@ describe('restart safety', () => {
     try {
       const clock = new ManualClock('2026-11-23T06:00:00Z');
       // First life: a scheduled job is running when the process dies (its rows stay as they were).
-      const first = new Refit({ store: await createStore({ url }), clock, executor: inlineExecutor });
+      const { refit: first, parts: firstParts } = createRefit({ store: await createStore({ url }), clock, executor: inlineExecutor });
       await first.createModel(SPEC);
       await first.addLabels('churn', rows(100, 5));
-      const job = await first.store.createJob({ id: 'killed-job', modelId: 'churn', trigger: 'schedule', force: false, at: clock.now() });
-      await first.store.updateJob(job.id, { status: 'running', stage: 'training', attempts: 1, startedAt: clock.now() });
-      await first.store.close();
+      await firstParts.store.createJob({ id: 'killed-job', modelId: 'churn', trigger: 'schedule', force: false, at: clock.now() });
+      await firstParts.store.updateJob('killed-job', { status: 'running', stage: 'training', attempts: 1, startedAt: clock.now() });
+      await firstParts.store.close();
 
       // Second life.
-      const second = new Refit({ store: await createStore({ url }), clock, executor: inlineExecutor });
+      const second = createRefit({ store: await createStore({ url }), clock, executor: inlineExecutor }).refit;
       const { interrupted, reruns } = await second.recover();
       expect(interrupted.map((j) => [j.id, j.status, j.error])).toEqual([['killed-job', 'failed', expect.stringMatching(/^interrupted/)]]);
       expect(reruns).toHaveLength(1);
       expect(reruns[0]).toMatchObject({ trigger: 'schedule', modelId: 'churn' });
-      await second.queue.whenIdle();
+      await second.whenIdle();
       expect((await second.getJob(reruns[0].id)).status).toBe('completed');
       // A second start finds nothing left to recover: the re-run happened once.
       expect((await second.recover()).interrupted).toEqual([]);

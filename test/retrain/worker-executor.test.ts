@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/data/random.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { WorkerExecutor } from '../../src/retrain/executor.js';
-import { Refit } from '../../src/service.js';
+import { createRefit, type Refit } from '../../src/service/index.js';
 import { createStore } from '../../src/store/create-store.js';
 
 function rows(n: number, seed: number) {
@@ -36,11 +36,11 @@ describe('training in a worker thread', () => {
   it('trains in a worker, and a retrain past its deadline is stopped: worker gone, job failed, old version serving', async () => {
     const executor = new WorkerExecutor();
     const clock = new ManualClock('2026-11-23T06:00:00Z');
-    refit = new Refit({ store: await createStore({ url: ':memory:' }), clock, executor });
+    refit = createRefit({ store: await createStore({ url: ':memory:' }), clock, executor }).refit;
     await refit.createModel(SPEC);
     await refit.addLabels('m', rows(300, 1));
     const { job: first } = await refit.retrain('m');
-    await refit.queue.whenIdle();
+    await refit.whenIdle();
     const done = await refit.getJob(first.id);
     expect(done.status).toBe('completed');
     expect(done.result?.promoted).toBe(true);
@@ -50,7 +50,7 @@ describe('training in a worker thread', () => {
     // A big, slow retrain: wait until it is training in its worker, then move past the deadline.
     for (let i = 0; i < 6; i++) await refit.addLabels('m', rows(10_000, 10 + i));
     const training = new Promise<void>((resolve) => {
-      const off = refit!.hub.on('retrain:progress', ({ stage, progress }) => {
+      const off = refit!.onEvent('retrain:progress', ({ stage, progress }) => {
         // Progress above 0 comes from the worker itself: it is alive and fitting.
         if (stage === 'training' && progress !== null && progress > 0) {
           off();
@@ -62,7 +62,7 @@ describe('training in a worker thread', () => {
     await training;
     expect(executor.activeWorkers).toBe(1);
     clock.advance(31 * 60_000);
-    await refit.queue.whenIdle();
+    await refit.whenIdle();
     const failed = await refit.getJob(job.id);
     expect(failed.status).toBe('failed');
     expect(failed.error).toMatch(/^timeout: the retrain ran longer than 30 minutes/);

@@ -19,7 +19,7 @@ describe.each(DIALECTS)('canary and shadow rollouts on $name', (dialect) => {
     const first = await h.retrain();
     expect(first.result).toMatchObject({ promoted: true });
     expect((await h.put('/api/v1/models/m/retrain/config', { trainer: { type: 'test-fixed', params: challenger } })).statusCode).toBe(200);
-    const preload = vi.spyOn(h.refit.scorer, 'preload');
+    const preload = vi.spyOn(h.parts.scorer, 'preload');
     const second = await h.retrain();
     expect(second.status).toBe('completed');
     // The challenger is loaded when its rollout starts, not by the first score routed to it.
@@ -131,12 +131,12 @@ describe.each(DIALECTS)('canary and shadow rollouts on $name', (dialect) => {
     await sendOutcomes(h, await scoreRows(h, 100), () => 1);
     // The hourly check schedule (the spec's default) runs the rollout evaluation.
     h.clock.set('2026-11-23T07:00:00Z');
-    await h.refit.scheduler.tick();
+    await h.parts.scheduler.tick();
     expect((await h.get('/api/v1/models/m/versions')).json().activeVersion).toBe(challenger);
     // Then the world changes: its outcomes turn against it.
     await sendOutcomes(h, await scoreRows(h, 400), () => 0);
     h.clock.set('2026-11-23T08:00:00Z');
-    await h.refit.scheduler.tick();
+    await h.parts.scheduler.tick();
     expect((await h.get('/api/v1/models/m/versions')).json().activeVersion).toBe(champion);
     const after = await scoreRows(h, 50);
     expect(new Set(after.map((i) => i.version))).toEqual(new Set([champion]));
@@ -227,7 +227,7 @@ describe.each(DIALECTS)('canary and shadow rollouts on $name', (dialect) => {
     expect(stopped).toHaveLength(1);
     expect(stopped[0].payload).toMatchObject({ outcome: 'aborted', newVersion: challenger });
     // Drift and the retrain triggers only ever see what callers received.
-    expect((await h.refit.store.recentScores('m', 10_000)).every((s) => s.version === champion)).toBe(true);
+    expect((await h.parts.store.recentScores('m', 10_000)).every((s) => s.version === champion)).toBe(true);
   });
 
   it('force-promotes any retained version with an audited reason, and stops a running canary', async () => {
@@ -274,7 +274,7 @@ describe.each(DIALECTS)('canary and shadow rollouts on $name', (dialect) => {
     await h.post('/api/v1/models', spec({ policy: 'canary', canaryShare: 0.1 }));
     await h.post('/api/v1/models/m/labels', { items: trainingRows(60) });
     await h.retrain();
-    const evaluate = vi.spyOn(h.refit.rollouts, 'evaluate').mockRejectedValue(new Error('store unreachable'));
+    const evaluate = vi.spyOn(h.parts.rollouts, 'evaluate').mockRejectedValue(new Error('store unreachable'));
     const before = (await h.get('/api/v1/models/m/checks')).json().items.length;
     const result = await h.refit.runChecks('m');
     expect(evaluate).toHaveBeenCalledWith('m');

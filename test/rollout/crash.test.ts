@@ -112,7 +112,7 @@ describe.each(DIALECTS)('a crash in the middle of a rollout change on $name', (d
     const decided = (await again.post('/api/v1/models/m/rollout/evaluate')).json();
     expect(decided.activeVersion).toBe(first);
     expect(await activeVersions(raw)).toEqual([first]);
-    expect((await again.refit.scorer.score((await raw.getModel('m'))!.spec, first, [{ x: 1 }]))[0].version).toBe(first);
+    expect((await again.parts.scorer.score((await raw.getModel('m'))!.spec, first, [{ x: 1 }]))[0].version).toBe(first);
   });
 
   it('records a promotion that fails in a live process on the timeline at once, leaving no intent behind', async () => {

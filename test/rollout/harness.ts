@@ -6,7 +6,7 @@ import { mulberry32 } from '../../src/data/random.js';
 import { buildApp } from '../../src/http/app.js';
 import { inlineExecutor } from '../../src/retrain/executor.js';
 import { claimOwnerId } from '../../src/retrain/job-owner.js';
-import { Refit } from '../../src/service.js';
+import { createRefit, type Refit, type RefitParts } from '../../src/service/index.js';
 import type { Store } from '../../src/store/store.js';
 import { getTrainer, registerTrainer } from '../../src/train/registry.js';
 import type { Predictor, Trainer } from '../../src/train/trainer.js';
@@ -70,6 +70,8 @@ export function trainingRows(n: number, seed = 1) {
 /** A Refit with a manual clock, a seeded routing source and the inline executor, plus its HTTP app. */
 export interface Harness {
   readonly refit: Refit;
+  /** The collaborators behind `refit`, for tests that spy on or drive them. */
+  readonly parts: RefitParts;
   readonly app: FastifyInstance;
   readonly clock: ManualClock;
   post(url: string, payload?: unknown): Promise<{ statusCode: number; json: () => any; headers: Record<string, unknown> }>;
@@ -87,7 +89,7 @@ export async function openHarness(store: Store, options: { clock?: ManualClock; 
   const clock = options.clock ?? new ManualClock('2026-11-23T06:00:00Z');
   // Released by stop(), which plays a process that dies: its jobs and changes become orphans.
   const owner = claimOwnerId();
-  const refit = new Refit({
+  const { refit, parts } = createRefit({
     store,
     clock,
     owner,
@@ -101,6 +103,7 @@ export async function openHarness(store: Store, options: { clock?: ManualClock; 
     app.inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }) }) as unknown as Promise<{ statusCode: number; json: () => any; headers: Record<string, unknown> }>;
   return {
     refit,
+    parts,
     app,
     clock,
     post: (url, payload) => inject('POST', url, payload),
@@ -110,12 +113,12 @@ export async function openHarness(store: Store, options: { clock?: ManualClock; 
       clock.advance(60_000);
       const res = await inject('POST', '/api/v1/models/m/retrain', { force: true });
       if (res.statusCode !== 202) throw new Error(`retrain refused: ${res.statusCode} ${JSON.stringify(res.json())}`);
-      await refit.queue.whenIdle();
+      await parts.queue.whenIdle();
       return (await inject('GET', `/api/v1/jobs/${res.json().jobId}`)).json();
     },
     async stop() {
-      refit.scheduler.stop();
-      await refit.queue.close();
+      parts.scheduler.stop();
+      await parts.queue.close();
       await app.close();
       owner.release();
     },

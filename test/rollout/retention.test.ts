@@ -40,7 +40,7 @@ describe.each(DIALECTS)('artifact retention on $name', (dialect) => {
     expect(deleted.sort()).toEqual([v1, v2].sort());
     const [cleanup] = (await h.get('/api/v1/models/m/timeline')).json().items.filter((e: { action: string }) => e.action === 'retention.cleanup');
     expect(cleanup.actor).toBe('retrain:manual');
-    const store = h.refit.store;
+    const store = h.parts.store;
     const gone = afterRetrain.filter((v) => deleted.includes(v.version));
     for (const v of gone) {
       expect(await store.getArtifact(v.artifactSha256)).toBeNull();
@@ -74,10 +74,10 @@ describe.each(DIALECTS)('artifact retention on $name', (dialect) => {
     await h.post('/api/v1/models', spec({ policy: 'direct', keepVersions: 1 }));
     await h.post('/api/v1/models/m/labels', { items: trainingRows(20, 1) });
     // The first transaction after the promotion is the cleanup's: make it fail.
-    const store = h.refit.store;
+    const store = h.parts.store;
     const transaction = store.transaction.bind(store);
     let failNext = false;
-    h.refit.hub.on('model:activated', () => (failNext = true));
+    h.parts.hub.on('model:activated', () => (failNext = true));
     store.transaction = (async (fn: never) => {
       if (failNext) {
         failNext = false;
@@ -103,7 +103,7 @@ describe.each(DIALECTS)('artifact retention on $name', (dialect) => {
     const all = await versions();
     expect(all.find((v) => v.version === a)!.artifactDeletedAt).not.toBeNull();
     expect(all.find((v) => v.version === b)!.artifactDeletedAt).toBeNull();
-    expect(await h.refit.store.getArtifact(all.find((v) => v.version === c)!.artifactSha256)).not.toBeNull();
+    expect(await h.parts.store.getArtifact(all.find((v) => v.version === c)!.artifactSha256)).not.toBeNull();
     const [cleanup] = (await h.get('/api/v1/models/m/timeline')).json().items.filter((e: { action: string }) => e.action === 'retention.cleanup');
     expect(cleanup.numbers).toMatchObject({ freedBytes: 0, deleted: [{ version: a, freedBytes: 0 }] });
   });

@@ -118,14 +118,14 @@ describe.each(DIALECTS)('the rollout store on $name', (dialect) => {
   });
 
   it('deletes artifact bytes and counts the versions still using them', async () => {
-    const sha = await store.putArtifact(new Uint8Array([1, 2, 3, 4]), T0);
+    const sha = await store.artifacts.put(new Uint8Array([1, 2, 3, 4]));
     await store.insertVersion(versionRow('3', sha, { referenceSha256: sha }));
     expect(await store.countArtifactUses(sha)).toBe(1);
     await store.markArtifactDeleted('m', '3', minutes(1));
     expect((await store.getVersion('m', '3'))?.artifactDeletedAt).toEqual(minutes(1));
     expect(await store.countArtifactUses(sha)).toBe(0);
-    expect(await store.deleteArtifact(sha)).toBe(4);
-    expect(await store.deleteArtifact(sha)).toBe(0);
+    expect(await store.artifacts.delete(sha)).toBe(4);
+    expect(await store.artifacts.delete(sha)).toBe(0);
     expect(await store.getArtifact(sha)).toBeNull();
   });
 });

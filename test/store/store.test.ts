@@ -55,6 +55,12 @@ function label(age: number, value: number | string, occurredAt: Date, scoreId: s
   return { features: { age, plan: 'pro' }, label: value, scoreId, occurredAt };
 }
 
+/** The created value of a store answer that must be `ok` (a conflict fails the test). */
+function created<T extends { ok: boolean }>(answer: T): Extract<T, { ok: true }> {
+  expect(answer.ok).toBe(true);
+  return answer as Extract<T, { ok: true }>;
+}
+
 /** Expect a promise to reject with a RefitError of `code`; returns the error. */
 async function refitError(p: Promise<unknown>, code: RefitError['code']): Promise<RefitError> {
   const err = await p.then(
@@ -83,11 +89,11 @@ describe.each(DIALECTS)('the store on $name', (dialect) => {
 
   describe('models', () => {
     it('creates, reads, lists and updates models', async () => {
-      const created = await store.createModel(spec('churn'), T0);
-      expect(created).toEqual({ spec: spec('churn'), activeVersion: null, createdAt: T0, updatedAt: T0 });
+      const answer = await store.createModel(spec('churn'), T0);
+      expect(answer).toEqual({ ok: true, model: { spec: spec('churn'), activeVersion: null, createdAt: T0, updatedAt: T0 } });
       await store.createModel(spec('alpha'), minutes(1));
 
-      expect(await store.getModel('churn')).toEqual(created);
+      expect(await store.getModel('churn')).toEqual(created(answer).model);
       expect(await store.getModel('nope')).toBeNull();
       expect((await store.listModels()).map((m) => m.spec.id)).toEqual(['alpha', 'churn']);
 
@@ -100,11 +106,9 @@ describe.each(DIALECTS)('the store on $name', (dialect) => {
       expect(after?.updatedAt).toEqual(minutes(5));
     });
 
-    it('refuses a taken id with MODEL_EXISTS and keeps the first model', async () => {
+    it('answers a taken id with a conflict (not an error) and keeps the first model', async () => {
       await store.createModel(spec('churn'), T0);
-      const err = await refitError(store.createModel(spec('churn', { description: 'second' }), minutes(1)), 'MODEL_EXISTS');
-      expect(err.status).toBe(409);
-      expect(err.message).toContain("'churn'");
+      expect(await store.createModel(spec('churn', { description: 'second' }), minutes(1))).toEqual({ ok: false, reason: 'exists' });
       expect((await store.getModel('churn'))?.spec.description).toBe('');
       expect(await store.listModels()).toHaveLength(1);
     });
@@ -313,40 +317,35 @@ describe.each(DIALECTS)('the store on $name', (dialect) => {
       await store.createModel(spec('other'), T0);
     });
 
-    it('allows one pending or running job per model: the second gets RETRAIN_IN_PROGRESS with the job id', async () => {
-      const first = await store.createJob({ id: 'job-1', modelId: 'churn', trigger: 'manual', force: true, at: T0 });
+    it('allows one pending or running job per model: the second is answered with the active job', async () => {
+      const first = created(await store.createJob({ id: 'job-1', modelId: 'churn', trigger: 'manual', force: true, at: T0 })).job;
       expect(first).toMatchObject({ id: 'job-1', modelId: 'churn', status: 'pending', trigger: 'manual', force: true, stages: [], attempts: 0, result: null, startedAt: null });
       expect(await store.findActiveJob('churn')).toEqual(first);
 
-      const err = await refitError(store.createJob({ id: 'job-2', modelId: 'churn', trigger: 'schedule', force: false, at: minutes(1) }), 'RETRAIN_IN_PROGRESS');
-      expect(err.extra.jobId).toBe('job-1');
-      expect(err.status).toBe(409);
+      expect(await store.createJob({ id: 'job-2', modelId: 'churn', trigger: 'schedule', force: false, at: minutes(1) })).toEqual({ ok: false, active: first });
       expect(await store.getJob('job-2')).toBeNull();
 
       // Another model is independent.
-      await expect(store.createJob({ id: 'job-o', modelId: 'other', trigger: 'manual', force: false, at: T0 })).resolves.toMatchObject({ status: 'pending' });
+      await expect(store.createJob({ id: 'job-o', modelId: 'other', trigger: 'manual', force: false, at: T0 })).resolves.toMatchObject({ ok: true, job: { status: 'pending' } });
 
       // Still refused while running; allowed once the first has finished.
       await store.updateJob('job-1', { status: 'running', startedAt: minutes(1), attempts: 1 });
-      expect((await refitError(store.createJob({ id: 'job-3', modelId: 'churn', trigger: 'manual', force: false, at: minutes(2) }), 'RETRAIN_IN_PROGRESS')).extra.jobId).toBe('job-1');
+      expect(await store.createJob({ id: 'job-3', modelId: 'churn', trigger: 'manual', force: false, at: minutes(2) })).toMatchObject({ ok: false, active: { id: 'job-1', status: 'running' } });
       await store.updateJob('job-1', { status: 'completed', finishedAt: minutes(3), stage: null });
       expect(await store.findActiveJob('churn')).toBeNull();
-      await expect(store.createJob({ id: 'job-4', modelId: 'churn', trigger: 'drift', force: false, at: minutes(4) })).resolves.toMatchObject({ id: 'job-4', status: 'pending' });
+      await expect(store.createJob({ id: 'job-4', modelId: 'churn', trigger: 'drift', force: false, at: minutes(4) })).resolves.toMatchObject({ ok: true, job: { id: 'job-4', status: 'pending' } });
     });
 
     it('lets exactly one of many concurrent createJob calls win', async () => {
-      const attempts = await Promise.allSettled(
+      const answers = await Promise.all(
         Array.from({ length: 6 }, (_, i) => store.createJob({ id: `race-${i}`, modelId: 'churn', trigger: 'manual', force: false, at: T0 })),
       );
-      const won = attempts.filter((a) => a.status === 'fulfilled');
-      const lost = attempts.filter((a): a is PromiseRejectedResult => a.status === 'rejected');
+      const won = answers.filter((a) => a.ok);
+      const lost = answers.filter((a) => !a.ok);
       expect(won).toHaveLength(1);
       expect(lost).toHaveLength(5);
-      const winner = (won[0] as PromiseFulfilledResult<{ id: string }>).value.id;
-      for (const l of lost) {
-        expect(l.reason).toBeInstanceOf(RefitError);
-        expect((l.reason as RefitError).code).toBe('RETRAIN_IN_PROGRESS');
-      }
+      const winner = created(won[0]).job.id;
+      for (const l of lost) expect(l).toEqual({ ok: false, active: expect.objectContaining({ id: winner, status: 'pending' }) });
       expect((await store.findActiveJob('churn'))?.id).toBe(winner);
     });
 
@@ -417,7 +416,7 @@ describe.each(DIALECTS)('the store on $name', (dialect) => {
       expect(await store.findActiveJob('churn')).toBeNull();
       expect(await store.failOrphanedJobs(isOrphan, minutes(11), 'again')).toEqual([]);
       // The model can retrain again.
-      await expect(store.createJob({ id: 'next', modelId: 'churn', trigger: 'manual', force: false, at: minutes(12) })).resolves.toMatchObject({ status: 'pending' });
+      await expect(store.createJob({ id: 'next', modelId: 'churn', trigger: 'manual', force: false, at: minutes(12) })).resolves.toMatchObject({ ok: true, job: { status: 'pending' } });
     });
   });
 
@@ -441,9 +440,9 @@ describe.each(DIALECTS)('the store on $name', (dialect) => {
   describe('artifacts', () => {
     it('stores bytes under their sha256, idempotently, and reads them back verified', async () => {
       const bytes = new Uint8Array(randomBytes(4096));
-      const sha = await store.putArtifact(bytes, T0);
+      const sha = await store.artifacts.put(bytes);
       expect(sha).toBe(createHash('sha256').update(bytes).digest('hex'));
-      expect(await store.putArtifact(bytes, minutes(1))).toBe(sha);
+      expect(await store.artifacts.put(bytes)).toBe(sha);
       const back = await store.getArtifact(sha);
       expect(back).not.toBeNull();
       expect(Buffer.from(back as Uint8Array).equals(Buffer.from(bytes))).toBe(true);
@@ -453,7 +452,7 @@ describe.each(DIALECTS)('the store on $name', (dialect) => {
     it('stores only the bytes of a view, not the whole buffer behind it', async () => {
       const whole = new Uint8Array(randomBytes(1000));
       const view = whole.subarray(100, 300);
-      const sha = await store.putArtifact(view, T0);
+      const sha = await store.artifacts.put(view);
       expect(sha).toBe(createHash('sha256').update(view).digest('hex'));
       const back = await store.getArtifact(sha);
       expect(back?.byteLength).toBe(200);
@@ -461,14 +460,14 @@ describe.each(DIALECTS)('the store on $name', (dialect) => {
     });
 
     it('returns null for an unknown or wrong sha256', async () => {
-      const sha = await store.putArtifact(new TextEncoder().encode('model bytes'), T0);
+      const sha = await store.artifacts.put(new TextEncoder().encode('model bytes'));
       expect(await store.getArtifact('0'.repeat(64))).toBeNull();
       expect(await store.getArtifact(sha.slice(0, 63) + (sha[63] === '0' ? '1' : '0'))).toBeNull();
       expect(await store.getArtifact(sha.toUpperCase())).toBeNull();
     });
 
     it('stores empty bytes', async () => {
-      const sha = await store.putArtifact(new Uint8Array(0), T0);
+      const sha = await store.artifacts.put(new Uint8Array(0));
       expect(sha).toBe(createHash('sha256').update(new Uint8Array(0)).digest('hex'));
       expect((await store.getArtifact(sha))?.byteLength).toBe(0);
     });
@@ -517,7 +516,7 @@ describe.each(REOPEN)('migrations on $name', ({ open }) => {
       expect(await second.countLabels('churn')).toBe(1);
       const [next] = await second.insertLabels('churn', [label(31, 0, T0)], T0);
       expect(next).toBeGreaterThan(id);
-      await refitError(second.createModel(spec('churn'), T0), 'MODEL_EXISTS');
+      expect(await second.createModel(spec('churn'), T0)).toEqual({ ok: false, reason: 'exists' });
     } finally {
       await second.close();
     }

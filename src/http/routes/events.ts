@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { eventStreamSchema } from '../../contract/index.js';
 import { eventsQuery } from '../../contract/requests.js';
 import type { RefitEvent } from '../../domain/entities.js';
-import type { Refit } from '../../service.js';
+import type { Refit } from '../../service/index.js';
 
 /** How often a following stream re-reads the outbox even without a notification (other processes write too). */
 const POLL_MS = 1000;
@@ -77,9 +77,9 @@ export const eventRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { r
             draining = null;
           });
       };
-      const off = refit.hub.on('outbox:appended', drain);
+      const off = refit.subscribeOutbox(drain);
       // Progress is live-only (not kept in the outbox): frames without an id, never replayed.
-      const offProgress = refit.hub.on('retrain:progress', (p) => {
+      const offProgress = refit.onEvent('retrain:progress', (p) => {
         if (closed || (modelId !== undefined && p.modelId !== modelId)) return;
         res.write(`event: model.retrain.progress\ndata: ${JSON.stringify({ eventType: 'model.retrain.progress', runId: p.jobId, payload: { modelId: p.modelId, stage: p.stage, progress: p.progress } })}\n\n`);
       });

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { jobSchema } from '../../contract/index.js';
 import { toJobWire } from '../../contract/mappers.js';
 import { jobParams } from '../../contract/requests.js';
-import type { Refit } from '../../service.js';
+import type { Refit } from '../../service/index.js';
 
 /** Retrain jobs by id. */
 export const jobRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { refit }) => {

@@ -3,9 +3,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { activationListSchema, activationSchema, labelsAcceptedSchema, modelListSchema, modelSchema, scoreResponseSchema, versionListSchema } from '../../contract/index.js';
 import { toActivationWire, toModelWire, toVersionWire } from '../../contract/mappers.js';
-import { anyObject, modelParams, modelSpecBody, rollbackBody } from '../../contract/requests.js';
-import type { Refit } from '../../service.js';
-import { MAX_BATCH_ITEMS } from '../../service.js';
+import { anyObject, modelParams, modelSpecBody } from '../../contract/requests.js';
+import type { Refit } from '../../service/index.js';
+import { MAX_BATCH_ITEMS, rollbackBodySchema } from '../../service/index.js';
 
 /** Models, their labels, scoring, versions and rollback. */
 export const modelRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { refit }) => {
@@ -92,7 +92,15 @@ export const modelRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { r
   r.post(
     '/api/v1/models/:id/rollback',
     {
-      schema: { tags: ['models'], summary: 'Activate an earlier version (default: the one active before the current one)', params: modelParams, body: rollbackBody, response: { 200: activationSchema } },
+      schema: {
+        tags: ['models'],
+        summary: 'Activate an earlier version (default: the one active before the current one)',
+        params: modelParams,
+        // Nullish: a POST without a body means "the previous version".
+        // `actor`: who asks (recorded on the activation and the timeline), as for promote; default 'api'.
+        body: rollbackBodySchema,
+        response: { 200: activationSchema },
+      },
     },
     async (req) => toActivationWire(await refit.rollback(req.params.id, req.body?.version, req.body?.actor ?? 'api', req.body?.reason)),
   );

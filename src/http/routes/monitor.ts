@@ -4,7 +4,7 @@ import { driftSchema, importanceSchema, performanceSchema, retrainNeededSchema, 
 import { toDriftWire, toPerformanceWire, toRetrainNeededWire, toTriggerCheckWire } from '../../contract/mappers.js';
 import { checksQuery, modelParams, performanceQuery, versionParams } from '../../contract/requests.js';
 import { parseWindowHours } from '../../monitor/performance.js';
-import type { Refit } from '../../service.js';
+import type { Refit } from '../../service/index.js';
 
 /** Drift, live performance and the trigger checks of a model. */
 export const monitorRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { refit }) => {
@@ -65,18 +65,6 @@ export const monitorRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, {
         response: { 200: importanceSchema },
       },
     },
-    async (req) => {
-      const model = await refit.getModel(req.params.id);
-      // Loaded outside the serving cache (which keeps a few versions per model), so that asking
-      // about old versions never pushes out the ones serving; throws VERSION_NOT_FOUND.
-      const version = req.params.version;
-      const predictor = await refit.scorer.loadVersion(model.spec.id, version);
-      const withImportance = predictor as { importance?: () => { feature: string; gain: number; splits: number }[] };
-      if (typeof withImportance.importance !== 'function') {
-        return { modelId: model.spec.id, version, trainer: predictor.kind, available: false, reason: `${predictor.kind} models have no feature importance; the gbdt trainer has`, features: [] };
-      }
-      const features = withImportance.importance().sort((a, b) => b.gain - a.gain);
-      return { modelId: model.spec.id, version, trainer: predictor.kind, available: true, reason: 'gain: total loss reduction of the splits on the feature; splits: how many splits use it', features };
-    },
+    async (req) => refit.importance(req.params.id, req.params.version),
   );
 };

@@ -2,8 +2,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { jobPageSchema, retrainConfigSchema, retrainStartedSchema, retrainStatusSchema } from '../../contract/index.js';
 import { toJobWire, toRetrainStatusWire } from '../../contract/mappers.js';
-import { historyQuery, modelParams, retrainBody, retrainConfigBody } from '../../contract/requests.js';
-import type { Refit } from '../../service.js';
+import { historyQuery, modelParams, retrainConfigBody } from '../../contract/requests.js';
+import type { Refit } from '../../service/index.js';
+import { retrainBodySchema } from '../../service/index.js';
 
 /** Starting retrains, their status, history and configuration. */
 export const retrainRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { refit }) => {
@@ -16,7 +17,8 @@ export const retrainRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, {
         tags: ['retrain'],
         summary: 'Start a retrain; 409 with the running job id when one is pending or running (unless join)',
         params: modelParams,
-        body: retrainBody,
+        // Nullish: a POST without a body starts a plain manual retrain.
+        body: retrainBodySchema,
         response: { 200: retrainStartedSchema.describe('Joined the job already pending or running'), 202: retrainStartedSchema.describe('Started a job') },
       },
     },

@@ -2,8 +2,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { activationSchema, retentionReportSchema, rolloutEvaluationSchema, rolloutSchema, rolloutStateSchema, timelinePageSchema } from '../../contract/index.js';
 import { toActivationWire, toRetentionReportWire, toRolloutEvaluationWire, toRolloutStateWire, toRolloutWire, toTimelineEntryWire } from '../../contract/mappers.js';
-import { abortBody, modelParams, promoteBody, timelineQuery } from '../../contract/requests.js';
-import type { Refit } from '../../service.js';
+import { modelParams, promoteBody, timelineQuery } from '../../contract/requests.js';
+import type { Refit } from '../../service/index.js';
+import { abortBodySchema } from '../../service/index.js';
 
 /** Canary and shadow rollouts, forced promotion, the model timeline and artifact retention. */
 export const rolloutRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { refit }) => {
@@ -37,7 +38,15 @@ export const rolloutRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, {
 
   r.post(
     '/api/v1/models/:id/rollout/abort',
-    { schema: { tags: ['rollout'], summary: 'Stop the running canary or shadow; the champion keeps serving', params: modelParams, body: abortBody, response: { 200: rolloutSchema } } },
+    {
+      schema: {
+        tags: ['rollout'],
+        summary: 'Stop the running canary or shadow; the champion keeps serving',
+        params: modelParams,
+        body: abortBodySchema,
+        response: { 200: rolloutSchema },
+      },
+    },
     async (req) => toRolloutWire(await refit.abortRollout(req.params.id, req.body?.reason)),
   );
 

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { scheduleListSchema, scheduleSchema } from '../../contract/index.js';
 import { scheduleBody, scheduleParams, schedulesQuery } from '../../contract/requests.js';
-import type { Refit } from '../../service.js';
+import type { Refit } from '../../service/index.js';
 
 /** Retrain schedules: each model's own (from its retrain config) and extra ones. */
 export const scheduleRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { refit }) => {

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { chiSquareTest } from '../../src/monitor/stats/chi-square.js';
-import { jensenShannonDistance } from '../../src/monitor/stats/jensen-shannon.js';
-import { ksTwoSample } from '../../src/monitor/stats/ks.js';
-import { psi } from '../../src/monitor/stats/psi.js';
-import { wassersteinDistance } from '../../src/monitor/stats/wasserstein.js';
+import { chiSquareTest } from '../../src/stats/chi-square.js';
+import { jensenShannonDistance } from '../../src/stats/jensen-shannon.js';
+import { ksTwoSample } from '../../src/stats/ks.js';
+import { psi } from '../../src/stats/psi.js';
+import { wassersteinDistance } from '../../src/stats/wasserstein.js';
 
 const load = <T>(name: string): T[] =>
   JSON.parse(readFileSync(new URL(`../fixtures/reference/${name}.json`, import.meta.url), 'utf8')) as T[];

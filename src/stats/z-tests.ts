@@ -1,9 +1,9 @@
-import { regularizedGammaQ } from '../monitor/stats/special.js';
-import { quantileSorted } from '../monitor/stats/psi.js';
+import { regularizedGammaQ } from './special.js';
+import { quantileSorted } from './psi.js';
 
 /**
  * The standard normal CDF Φ(z), through erfc(x) = Q(1/2, x²) (the regularised upper incomplete
- * gamma function, already checked against SciPy in src/monitor/stats). Written here rather than
+ * gamma function, already checked against SciPy in src/stats). Written here rather than
  * taken from a statistics package: the two z-tests below are all Refit needs, a dependency for
  * one function is not worth its weight, and this keeps the numbers reproducible in any runtime.
  */

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ksTwoSample } from '../../src/monitor/stats/ks.js';
-import { kolmogorovSf, smirnovSf } from '../../src/monitor/stats/kolmogorov.js';
-import { compareNumeric, NumericWorkspace, prepareNumericReference } from '../../src/monitor/stats/numeric-reference.js';
-import { psi } from '../../src/monitor/stats/psi.js';
-import { wassersteinDistance } from '../../src/monitor/stats/wasserstein.js';
+import { ksTwoSample } from '../../src/stats/ks.js';
+import { kolmogorovSf, smirnovSf } from '../../src/stats/kolmogorov.js';
+import { compareNumeric, NumericWorkspace, prepareNumericReference } from '../../src/stats/numeric-reference.js';
+import { psi } from '../../src/stats/psi.js';
+import { wassersteinDistance } from '../../src/stats/wasserstein.js';
 import { mulberry32 } from '../../src/data/random.js';
 
 const rnd = mulberry32(42);

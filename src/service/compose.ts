@@ -1,0 +1,87 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../domain/clock.js';
+import { systemClock } from '../domain/clock.js';
+import { EventHub } from '../events/hub.js';
+import { Monitor, type RequestRetrain } from '../monitor/monitor.js';
+import type { ComputeExecutor } from '../retrain/executor.js';
+import { WorkerExecutor } from '../retrain/executor.js';
+import { LEASE_MS, claimOwnerId, type OwnerClaim } from '../retrain/job-owner.js';
+import type { PipelineDeps } from '../retrain/pipeline.js';
+import type { JobQueue } from '../retrain/runner.js';
+import { InProcessQueue } from '../retrain/runner.js';
+import { Scheduler } from '../retrain/scheduler.js';
+import { RolloutManager } from '../rollout/rollout-manager.js';
+import { Scorer } from '../serve/scorer.js';
+import type { Store } from '../store/store.js';
+import { PredictorCache } from '../train/predictor-cache.js';
+import { runChecks } from './monitoring.js';
+import type { RefitParts } from './parts.js';
+import { Refit } from './refit.js';
+
+/** What a Refit instance is built from. */
+export interface RefitDeps {
+  readonly store: Store;
+  /** Default: the wall clock. */
+  readonly clock?: Clock;
+  /** Default: none. */
+  readonly logger?: Logger;
+  /** IANA zone of schedules that name none. Default: this machine's zone. */
+  readonly defaultTimezone?: string;
+  /** Where training runs. Default: a worker thread per job. */
+  readonly executor?: ComputeExecutor;
+  /** Jitter source for retry delays, in [0, 1). Default Math.random. */
+  readonly random?: () => number;
+  /** Default: an in-process queue running one training at a time. */
+  readonly queue?: (deps: PipelineDeps) => JobQueue;
+  /** Uniform [0, 1) source for canary routing of rows without an entity key. Default Math.random. */
+  readonly routingRandom?: () => number;
+  /** Monotonic milliseconds for scoring latency. Default performance.now. */
+  readonly stopwatch?: () => number;
+  /** A job whose owner has not renewed its heartbeat for this long is failed by recovery. Default LEASE_MS (60 s). */
+  readonly leaseMs?: number;
+  /** The owner id of this instance's jobs and changes, released by `close()`. Default: a new `claimOwnerId()`. */
+  readonly owner?: OwnerClaim;
+}
+
+/**
+ * The composition root of the core: builds the hub, scorer, queue, rollout manager, monitor and
+ * scheduler from `deps` and returns the facade with them. `parts` is for the server's lifecycle
+ * (scheduler start, catch-up tick) and for tests; everything else goes through `refit`.
+ */
+export function createRefit(deps: RefitDeps): { refit: Refit; parts: RefitParts } {
+  const store = deps.store;
+  const owner = deps.owner ?? claimOwnerId();
+  const clock = deps.clock ?? systemClock;
+  const logger = deps.logger;
+  const hub = new EventHub((err, event) => logger?.error({ err, event }, 'event listener failed'));
+  // One cache of loaded predictors, shared by scoring, monitoring and rollout.
+  const predictors = new PredictorCache(store);
+  const scorer = new Scorer(store, clock, predictors, {
+    ...(deps.routingRandom ? { random: deps.routingRandom } : {}),
+    ...(deps.stopwatch ? { stopwatch: deps.stopwatch } : {}),
+  });
+  const qdeps: PipelineDeps = { store, clock, hub, logger, executor: deps.executor ?? new WorkerExecutor() };
+  const queue = deps.queue ? deps.queue(qdeps) : new InProcessQueue(qdeps, { logger, owner: owner.id, ...(deps.random ? { random: deps.random } : {}) });
+  const rollouts = new RolloutManager({ store, clock, hub, predictors, owner: owner.id, ...(logger ? { logger } : {}) });
+  // The monitor starts retrains through a callback: it sits below the job queue and must not import it.
+  const requestRetrain: RequestRetrain = async (modelId, options) => ({ jobId: (await queue.enqueue(modelId, options)).job.id });
+  const monitor = new Monitor({ store, clock, requestRetrain, predictors, hub, ...(logger ? { logger } : {}) });
+  // The check schedule runs the same checks as `Refit.runChecks`, on the parts built here.
+  const scheduler = new Scheduler({
+    store,
+    clock,
+    queue,
+    onCheck: (modelId) => runChecks(parts, modelId),
+    defaultTimezone: deps.defaultTimezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
+    ...(logger ? { logger } : {}),
+  });
+  const parts: RefitParts = { store, clock, logger, hub, predictors, scorer, queue, rollouts, monitor, scheduler, owner, leaseMs: deps.leaseMs ?? LEASE_MS };
+  // Warm the scorer as soon as a promotion or a challenger commits, so that the first score
+  // routed to the version does not pay for loading its artifact.
+  const preload = ({ modelId, version }: { modelId: string; version: string }) => {
+    scorer.preload(modelId, version).catch((err: unknown) => logger?.warn({ err, modelId, version }, 'preload failed'));
+  };
+  hub.on('model:activated', preload);
+  hub.on('model:challenger', preload);
+  return { refit: new Refit(parts), parts };
+}

@@ -1,0 +1,95 @@
+import { zodProblems } from '../config/model-spec.js';
+import { validateFeatureRow, validateLabel } from '../data/validate-row.js';
+import type { FeatureRow } from '../domain/entities.js';
+import type { FieldProblem } from '../errors.js';
+import { RefitError } from '../errors.js';
+import type { ScoreItem } from '../serve/scorer.js';
+import { requireModel } from '../store/require-model.js';
+import type { NewLabel } from '../store/store.js';
+import type { RefitParts } from './parts.js';
+import { labelBatchSchema, labelItemSchema, scoreBatchSchema, scoreItemSchema } from './requests.js';
+
+/**
+ * Store a batch of labels. Each item carries its features or the id of an earlier score (whose
+ * logged features are used). Any bad item refuses the whole batch, naming every problem.
+ */
+export async function addLabels(p: RefitParts, modelId: string, items: unknown): Promise<{ accepted: number; ids: number[] }> {
+  const { spec } = await requireModel(p.store, modelId);
+  const batch = labelBatchSchema.safeParse(items);
+  if (!batch.success) throw new RefitError('VALIDATION_FAILED', 'The request is invalid.', { errors: zodProblems(batch.error, '/items') });
+  const problems: FieldProblem[] = [];
+  const parsed = batch.data.map((raw, i) => {
+    const r = labelItemSchema.safeParse(raw);
+    if (!r.success) {
+      problems.push(...zodProblems(r.error, `/items/${i}`));
+      return null;
+    }
+    return r.data;
+  });
+  const scoreIds = parsed.flatMap((item) => (item?.scoreId !== undefined && item.features === undefined ? [item.scoreId] : []));
+  const scores = scoreIds.length > 0 ? await p.store.getScores(modelId, scoreIds) : new Map();
+  const now = p.clock.now();
+  const labels: NewLabel[] = [];
+  parsed.forEach((item, i) => {
+    if (!item) return;
+    const path = `/items/${i}`;
+    let features: FeatureRow | null = null;
+    if (item.features !== undefined) {
+      const v = validateFeatureRow(spec.features, item.features, `${path}/features`);
+      problems.push(...v.problems);
+      features = v.row;
+    } else if (item.scoreId !== undefined) {
+      const s = scores.get(item.scoreId);
+      if (!s) problems.push({ path: `${path}/scoreId`, message: `no score '${item.scoreId}' for model '${modelId}'` });
+      else features = s.features;
+    } else {
+      problems.push({ path, message: 'needs features or a scoreId' });
+    }
+    const l = validateLabel(spec.task, spec.classes, item.label, `${path}/label`);
+    if (l.problem) problems.push(l.problem);
+    if (features && l.label !== null) {
+      labels.push({ features, label: l.label, scoreId: item.scoreId ?? null, occurredAt: item.occurredAt ? new Date(item.occurredAt) : now });
+    }
+  });
+  if (problems.length > 0) {
+    throw new RefitError('VALIDATION_FAILED', `The batch was refused: ${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was stored.`, { errors: problems });
+  }
+  const ids = await p.store.insertLabels(modelId, labels, now);
+  return { accepted: ids.length, ids };
+}
+
+/**
+ * Score a batch of feature rows with the active version, or during a canary with the
+ * challenger for its share (sticky per `entityKey`); refused whole on any bad row.
+ */
+export async function score(p: RefitParts, modelId: string, items: unknown): Promise<ScoreItem[]> {
+  const model = await requireModel(p.store, modelId);
+  const batch = scoreBatchSchema.safeParse(items);
+  if (!batch.success) throw new RefitError('VALIDATION_FAILED', 'The request is invalid.', { errors: zodProblems(batch.error, '/items') });
+  const problems: FieldProblem[] = [];
+  const rows: FeatureRow[] = [];
+  const entityKeys: (string | null)[] = [];
+  batch.data.forEach((item, i) => {
+    const r = scoreItemSchema.safeParse(item);
+    if (!r.success) {
+      // An unknown field is named before a bad entity key, as users have always seen them.
+      const found = zodProblems(r.error, `/items/${i}`);
+      problems.push(...found.filter(isUnknownField), ...found.filter((f) => !isUnknownField(f)));
+    }
+    // Not an object: nothing more to check on it.
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) return;
+    const { features, entityKey } = item as { features?: unknown; entityKey?: unknown };
+    entityKeys.push(typeof entityKey === 'string' ? entityKey : null);
+    const v = validateFeatureRow(model.spec.features, features ?? null, `/items/${i}/features`);
+    problems.push(...v.problems);
+    rows.push(v.row);
+  });
+  if (problems.length > 0) throw new RefitError('VALIDATION_FAILED', `The request was refused: ${problems.length} problem${problems.length === 1 ? '' : 's'}.`, { errors: problems });
+  const { challenger } = await p.store.runningRollouts(modelId);
+  const route = challenger?.mode ? { mode: challenger.mode, version: challenger.version, share: challenger.share } : null;
+  return p.scorer.score(model.spec, model.activeVersion, rows, { entityKeys, challenger: route });
+}
+
+function isUnknownField(problem: FieldProblem): boolean {
+  return problem.message.startsWith('unknown field ');
+}

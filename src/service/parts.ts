@@ -1,0 +1,43 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../domain/clock.js';
+import type { EventHub } from '../events/hub.js';
+import type { Monitor } from '../monitor/monitor.js';
+import type { OwnerClaim } from '../retrain/job-owner.js';
+import type { JobQueue } from '../retrain/runner.js';
+import type { Scheduler } from '../retrain/scheduler.js';
+import type { RolloutManager } from '../rollout/rollout-manager.js';
+import type { Scorer } from '../serve/scorer.js';
+import type { Store } from '../store/store.js';
+import type { PredictorCache } from '../train/predictor-cache.js';
+
+/**
+ * The collaborators `createRefit` wires, handed to the facade's resource modules, to the server
+ * for its lifecycle (scheduler start, catch-up tick) and to tests. Routes and library users go
+ * through the `Refit` facade instead.
+ */
+export interface RefitParts {
+  /** The store every part reads and writes. */
+  readonly store: Store;
+  /** The only source of time (default: the wall clock). */
+  readonly clock: Clock;
+  /** Default: none. */
+  readonly logger: Logger | undefined;
+  /** In-process notifications (retrain progress, activations, outbox appends). */
+  readonly hub: EventHub;
+  /** Loaded predictors per model and version, shared by scoring, monitoring and rollout. */
+  readonly predictors: PredictorCache;
+  /** Serves scores with the active version or a challenger. */
+  readonly scorer: Scorer;
+  /** Runs retrains (default: in process, one at a time). */
+  readonly queue: JobQueue;
+  /** Promotions, canaries, shadows, rollbacks and retention. */
+  readonly rollouts: RolloutManager;
+  /** Drift, live performance and retrain triggers. */
+  readonly monitor: Monitor;
+  /** Starts scheduled retrains and checks; started by the server, never by `createRefit`. */
+  readonly scheduler: Scheduler;
+  /** This instance's owner id, written on the jobs and changes it runs; released by `close()`. */
+  readonly owner: OwnerClaim;
+  /** A job whose owner has not renewed its heartbeat for this long is failed by recovery (ms). */
+  readonly leaseMs: number;
+}

@@ -1,0 +1,274 @@
+import type { Activation, Model, ModelSpec, ModelVersion, RefitEvent, RetrainJob, Rollout, RolloutPolicy, TimelineEntry, TriggerCheck } from '../domain/entities.js';
+import type { RetrainConfigWire } from '../contract/index.js';
+import type { HubEventMap } from '../events/hub.js';
+import type { DriftResult } from '../monitor/drift.js';
+import type { PerformanceReport, RetrainNeeded } from '../monitor/monitor.js';
+import type { EnqueueOptions } from '../retrain/runner.js';
+import type { RetentionReport } from '../rollout/retention.js';
+import type { RolloutEvaluation } from '../rollout/rollout-manager.js';
+import type { ScoreItem } from '../serve/scorer.js';
+import type { Page } from '../store/store.js';
+import * as feedback from './feedback.js';
+import * as lifecycle from './lifecycle.js';
+import type { RecoveryReport } from './lifecycle.js';
+import * as models from './models.js';
+import * as monitoring from './monitoring.js';
+import type { ImportanceReport } from './monitoring.js';
+import type { RefitParts } from './parts.js';
+import * as retraining from './retraining.js';
+import type { RetrainStatus } from './retraining.js';
+import * as rollout from './rollout.js';
+import * as schedules from './schedules.js';
+import type { ScheduleView } from './schedules.js';
+
+/**
+ * The library API: everything the HTTP API and the CLI do, on typed values. Validation lives
+ * behind it so every entry point refuses the same input with the same named problems. Build it
+ * with `createRefit(deps)`; its collaborators stay private, and each method delegates to the
+ * module of its resource.
+ */
+export class Refit {
+  readonly #p: RefitParts;
+  readonly #sweep: lifecycle.RecoverySweep;
+
+  /** Use `createRefit(deps)`, which wires the parts. */
+  constructor(parts: RefitParts) {
+    this.#p = parts;
+    this.#sweep = new lifecycle.RecoverySweep(parts);
+  }
+
+  /** This instance's job owner id (`<host>/<pid>/<instance>`), written on the jobs it runs. */
+  get ownerId(): string {
+    return this.#p.owner.id;
+  }
+
+  // ---- lifecycle ----
+
+  /**
+   * Housekeeping at start-up, and then every minute (`startRecovery`): jobs whose owner is gone
+   * (its process ended, or its heartbeat is older than the lease) are marked failed (reason:
+   * interrupted), and an interrupted scheduled retrain is started again, once. Jobs of a live
+   * process, this one or another on the same store, are never touched. Returns the interrupted
+   * jobs and the re-runs.
+   */
+  recover(): Promise<RecoveryReport> {
+    return lifecycle.recover(this.#p);
+  }
+
+  /** Run `recover()` every `everyMs` (default 60 s) until `close()`, for owners that go away while this process runs. */
+  startRecovery(everyMs = 60_000): void {
+    this.#sweep.start(everyMs);
+  }
+
+  /** Stop the scheduler and the queue, and close the store. */
+  close(): Promise<void> {
+    return lifecycle.close(this.#p, this.#sweep);
+  }
+
+  /** Read the store once (throws when it is unreachable); returns its dialect. For health checks. */
+  checkStore(): Promise<'sqlite' | 'postgres'> {
+    return lifecycle.checkStore(this.#p);
+  }
+
+  /** Resolves once no retrain of this process is pending or running. */
+  whenIdle(): Promise<void> {
+    return this.#p.queue.whenIdle();
+  }
+
+  // ---- models ----
+
+  /** Create a model from a spec in input form; refused whole with every problem named. */
+  createModel(input: unknown): Promise<Model> {
+    return models.createModel(this.#p, input);
+  }
+
+  /** Create the model, or update its spec when it exists (config files at start-up). */
+  upsertModel(spec: ModelSpec): Promise<'created' | 'updated' | 'unchanged'> {
+    return models.upsertModel(this.#p, spec);
+  }
+
+  /** Every model. */
+  listModels(): Promise<Model[]> {
+    return models.listModels(this.#p);
+  }
+
+  /** A model, or MODEL_NOT_FOUND. */
+  getModel(id: string): Promise<Model> {
+    return models.getModel(this.#p, id);
+  }
+
+  /** A model's versions, newest first. */
+  listVersions(modelId: string): Promise<ModelVersion[]> {
+    return models.listVersions(this.#p, modelId);
+  }
+
+  /** A model's activations (promotions and rollbacks), newest first. */
+  listActivations(modelId: string): Promise<Activation[]> {
+    return models.listActivations(this.#p, modelId);
+  }
+
+  // ---- labels and scoring ----
+
+  /**
+   * Store a batch of labels. Each item carries its features or the id of an earlier score (whose
+   * logged features are used). Any bad item refuses the whole batch, naming every problem.
+   */
+  addLabels(modelId: string, items: unknown): Promise<{ accepted: number; ids: number[] }> {
+    return feedback.addLabels(this.#p, modelId, items);
+  }
+
+  /**
+   * Score a batch of feature rows with the active version, or during a canary with the
+   * challenger for its share (sticky per `entityKey`); refused whole on any bad row.
+   */
+  score(modelId: string, items: unknown): Promise<ScoreItem[]> {
+    return feedback.score(this.#p, modelId, items);
+  }
+
+  // ---- retraining ----
+
+  /** Ask for a retrain; 409 RETRAIN_IN_PROGRESS (with the job id) unless `join`. */
+  retrain(modelId: string, options: EnqueueOptions = {}): Promise<{ job: RetrainJob; joined: boolean }> {
+    return retraining.retrain(this.#p, modelId, options);
+  }
+
+  /** Where a model's retraining stands: the current and last job, new labels, the next scheduled run. */
+  status(modelId: string): Promise<RetrainStatus> {
+    return retraining.status(this.#p, modelId);
+  }
+
+  /** A model's retrain jobs, newest first, paged. */
+  history(modelId: string, page: { limit: number; offset: number }): Promise<Page<RetrainJob>> {
+    return retraining.history(this.#p, modelId, page);
+  }
+
+  /** The retrain configuration of a model, in the form `PUT …/retrain/config` accepts. */
+  getRetrainConfig(modelId: string): Promise<RetrainConfigWire> {
+    return retraining.getRetrainConfig(this.#p, modelId);
+  }
+
+  /** Change the retrain configuration; the whole new spec is validated before anything is saved. */
+  putRetrainConfig(modelId: string, input: unknown): Promise<RetrainConfigWire> {
+    return retraining.putRetrainConfig(this.#p, modelId, input);
+  }
+
+  /** A retrain job, or JOB_NOT_FOUND. */
+  getJob(jobId: string): Promise<RetrainJob> {
+    return retraining.getJob(this.#p, jobId);
+  }
+
+  /** Cancel a pending or running job. */
+  cancelJob(jobId: string): Promise<RetrainJob> {
+    return retraining.cancelJob(this.#p, jobId);
+  }
+
+  // ---- rollout ----
+
+  /**
+   * Make an earlier version active again: the given one, or by default the version that was
+   * active before the current one. A running canary or shadow stops; the timeline records it.
+   */
+  rollback(modelId: string, version?: string, actor = 'api', reason?: string): Promise<Activation> {
+    return rollout.rollback(this.#p, modelId, version, actor, reason);
+  }
+
+  /** Promote a retained version now, past gates and canaries; audited with the reason given. */
+  promote(modelId: string, input: unknown, actor = 'api'): Promise<Activation> {
+    return rollout.promote(this.#p, modelId, input, actor);
+  }
+
+  /** The rollout policy and running canary, shadow or watch with their live numbers (nothing is changed). */
+  rolloutState(modelId: string): Promise<{ policy: RolloutPolicy; evaluation: RolloutEvaluation; recent: Rollout[] }> {
+    return rollout.rolloutState(this.#p, modelId);
+  }
+
+  /** Evaluate the model's rollouts now and act on the result, as the periodic checks do. */
+  evaluateRollout(modelId: string): Promise<RolloutEvaluation> {
+    return rollout.evaluateRollout(this.#p, modelId);
+  }
+
+  /** Stop a running canary or shadow by hand. */
+  abortRollout(modelId: string, reason: string | undefined, actor = 'api'): Promise<Rollout> {
+    return rollout.abortRollout(this.#p, modelId, reason, actor);
+  }
+
+  /** A model's history of activations, canaries, shadows, rollbacks and cleanups, newest first. */
+  timeline(modelId: string, page: { limit: number; offset: number }): Promise<Page<TimelineEntry>> {
+    return rollout.timeline(this.#p, modelId, page);
+  }
+
+  /** Delete the artifacts of versions beyond the retention limit now; reports what was freed. */
+  cleanupRetention(modelId: string, actor = 'api'): Promise<RetentionReport> {
+    return rollout.cleanupRetention(this.#p, modelId, actor);
+  }
+
+  // ---- monitoring ----
+
+  /** The drift report of the model's active version over its most recent scores, computed now. */
+  drift(modelId: string): Promise<DriftResult> {
+    return monitoring.drift(this.#p, modelId);
+  }
+
+  /** Live performance per version: `windows` windows of `windowHours` hours ending now (the route's default: 7 of 24 h). */
+  performance(modelId: string, windowHours: number, windows: number): Promise<PerformanceReport> {
+    return monitoring.performance(this.#p, modelId, windowHours, windows);
+  }
+
+  /** Whether the model needs a retrain now, evaluated without starting one or storing the check. */
+  retrainNeeded(modelId: string): Promise<RetrainNeeded> {
+    return monitoring.retrainNeeded(this.#p, modelId);
+  }
+
+  /**
+   * Run the periodic checks now, as the check schedule does: first the rollout evaluation
+   * (canary or shadow decision, watch after a promotion), then the trigger checks, stored, with a
+   * retrain started when one fires.
+   */
+  runChecks(modelId: string): Promise<RetrainNeeded> {
+    return monitoring.runChecks(this.#p, modelId);
+  }
+
+  /** Stored checks, newest first. */
+  listChecks(modelId: string, limit: number): Promise<TriggerCheck[]> {
+    return monitoring.listChecks(this.#p, modelId, limit);
+  }
+
+  /** Feature importance of a version (gain and split count per feature; tree models only), from its stored artifact. */
+  importance(modelId: string, version: string): Promise<ImportanceReport> {
+    return monitoring.importance(this.#p, modelId, version);
+  }
+
+  // ---- schedules ----
+
+  /** Every schedule (each model's own and the extra ones) with its last and next run. */
+  listSchedules(modelId?: string): Promise<ScheduleView[]> {
+    return schedules.listSchedules(this.#p, modelId);
+  }
+
+  /** Add a schedule to a model: `{modelId, schedule, timezone?, enabled?, catchUp?}`. */
+  createSchedule(input: unknown): Promise<ScheduleView> {
+    return schedules.createSchedule(this.#p, input);
+  }
+
+  /** Remove an extra schedule; a model's own schedule is switched off through its retrain config instead. */
+  deleteSchedule(id: string): Promise<void> {
+    return schedules.deleteSchedule(this.#p, id);
+  }
+
+  // ---- events ----
+
+  /** Outbox events after sequence number `afterSeq`, oldest first, at most `limit` (default 500). */
+  async events(afterSeq: number, limit = 500): Promise<RefitEvent[]> {
+    return this.#p.store.listEvents(afterSeq, limit);
+  }
+
+  /** Listen to an in-process notification (`retrain:progress`, `model:activated`, …); returns the unsubscribe function. */
+  onEvent<K extends keyof HubEventMap>(event: K, listener: (payload: HubEventMap[K]) => void): () => void {
+    return this.#p.hub.on(event, listener);
+  }
+
+  /** Be told whenever new events are committed to the outbox (read them with `events()`); returns the unsubscribe function. */
+  subscribeOutbox(listener: () => void): () => void {
+    return this.#p.hub.on('outbox:appended', () => listener());
+  }
+}

@@ -1,0 +1,249 @@
+import type { Selectable } from 'kysely';
+import type { FeatureRow, LabelValue, Score, ScoreArm } from '../../domain/entities.js';
+import { type FeedbackStore, type RawLabelRow, type RolloutOutcome, type ServingStats, parseLabelRow } from '../roles/feedback-store.js';
+import type { ScoresTable } from '../schema.js';
+import { INSERT_CHUNK, type KyselyContext, atomic, date, iso } from './kysely-context.js';
+
+/** Most recent latencies per version that a rollout's p95 is computed from. */
+const LATENCY_SAMPLE = 20_000;
+
+/** Label rows per page when loading a training window. */
+const LABEL_PAGE = 5_000;
+
+function toScore(row: Selectable<ScoresTable>): Score {
+  return {
+    id: row.id,
+    modelId: row.model_id,
+    version: row.version,
+    features: JSON.parse(row.features) as FeatureRow,
+    score: JSON.parse(row.score) as number | number[],
+    createdAt: date(row.created_at),
+    arm: (row.arm ?? 'champion') as ScoreArm,
+    latencyMs: row.latency_ms === null ? null : Number(row.latency_ms),
+    served: Number(row.served) === 1,
+    shadowOf: row.shadow_of,
+    error: row.error,
+  };
+}
+
+/** Labels, scores and the outcomes that join them, on Kysely. */
+export function kyselyFeedbackStore(ctx: KyselyContext): FeedbackStore {
+  const { db } = ctx;
+
+  const countLabelsAfter = async (modelId: string, afterId: number): Promise<number> => {
+    const row = await db
+      .selectFrom('labels')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('model_id', '=', modelId)
+      .where('id', '>', afterId)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  };
+
+  const loadLabelsRaw: FeedbackStore['loadLabelsRaw'] = async (modelId, window, now) => {
+    // Read in pages by id so that no single query (synchronous on SQLite) or JSON-parsing pass
+    // holds the event loop for long, whatever the window's size.
+    let afterId = 0;
+    if (window.kind === 'labels') {
+      const edge = await db
+        .selectFrom('labels')
+        .select('id')
+        .where('model_id', '=', modelId)
+        .orderBy('id', 'desc')
+        .offset(window.count - 1)
+        .limit(1)
+        .executeTakeFirst();
+      afterId = edge ? Number(edge.id) - 1 : 0;
+    }
+    const cutoff = window.kind === 'days' ? iso(new Date(now.getTime() - window.days * 86_400_000)) : null;
+    const out: RawLabelRow[] = [];
+    for (;;) {
+      let q = db.selectFrom('labels').select(['id', 'features', 'label']).where('model_id', '=', modelId).where('id', '>', afterId);
+      if (cutoff !== null) q = q.where('occurred_at', '>=', cutoff);
+      const rows = await q.orderBy('id', 'asc').limit(LABEL_PAGE).execute();
+      for (const r of rows) out.push({ id: Number(r.id), features: r.features, label: r.label });
+      if (rows.length < LABEL_PAGE) return out;
+      afterId = Number(rows[rows.length - 1].id);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  };
+
+  return {
+    countLabelsAfter,
+    loadLabelsRaw,
+
+    // ---- labels ----
+
+    async insertLabels(modelId, labels, receivedAt) {
+      if (labels.length === 0) return [];
+      return atomic(ctx, async (tx) => {
+        const ids: number[] = [];
+        for (let i = 0; i < labels.length; i += INSERT_CHUNK) {
+          const chunk = labels.slice(i, i + INSERT_CHUNK).map((l) => ({
+            model_id: modelId,
+            features: JSON.stringify(l.features),
+            label: JSON.stringify(l.label),
+            score_id: l.scoreId,
+            occurred_at: iso(l.occurredAt),
+            received_at: iso(receivedAt),
+          }));
+          const rows = await tx.insertInto('labels').values(chunk).returning('id').execute();
+          for (const r of rows) ids.push(Number(r.id));
+        }
+        return ids;
+      });
+    },
+
+    countLabels(modelId) {
+      return countLabelsAfter(modelId, 0);
+    },
+
+    async maxLabelId(modelId) {
+      const row = await db
+        .selectFrom('labels')
+        .select((eb) => eb.fn.max('id').as('m'))
+        .where('model_id', '=', modelId)
+        .executeTakeFirst();
+      return Number(row?.m ?? 0);
+    },
+
+    async loadLabels(modelId, window, now) {
+      return (await loadLabelsRaw(modelId, window, now)).map(parseLabelRow);
+    },
+
+    // ---- scores ----
+
+    async insertScores(scores) {
+      if (scores.length === 0) return;
+      await atomic(ctx, async (tx) => {
+        for (let i = 0; i < scores.length; i += INSERT_CHUNK) {
+          const chunk = scores.slice(i, i + INSERT_CHUNK).map((s) => ({
+            id: s.id,
+            model_id: s.modelId,
+            version: s.version,
+            features: JSON.stringify(s.features),
+            score: JSON.stringify(s.score),
+            created_at: iso(s.createdAt),
+            arm: s.arm ?? 'champion',
+            latency_ms: s.latencyMs ?? null,
+            served: s.served === false ? 0 : 1,
+            shadow_of: s.shadowOf ?? null,
+            error: s.error ?? null,
+          }));
+          await tx.insertInto('scores').values(chunk).execute();
+        }
+      });
+    },
+
+    async getScores(modelId, ids) {
+      const out = new Map<string, Score>();
+      const unique = [...new Set(ids)];
+      for (let i = 0; i < unique.length; i += INSERT_CHUNK) {
+        const rows = await db
+          .selectFrom('scores')
+          .selectAll()
+          .where('model_id', '=', modelId)
+          .where('id', 'in', unique.slice(i, i + INSERT_CHUNK))
+          .execute();
+        for (const r of rows) out.set(r.id, toScore(r));
+      }
+      return out;
+    },
+
+    async recentScores(modelId, limit) {
+      // Only what callers received: shadow scores and failed attempts would count rows twice.
+      const rows = await db
+        .selectFrom('scores')
+        .selectAll()
+        .where('model_id', '=', modelId)
+        .where('served', '=', 1)
+        .where('error', 'is', null)
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .execute();
+      return rows.map(toScore);
+    },
+
+    // ---- outcomes ----
+
+    async liveOutcomes(modelId, since, until) {
+      const rows = await db
+        .selectFrom('labels as l')
+        .innerJoin('scores as s', 's.id', 'l.score_id')
+        .select(['s.version as version', 's.score as score', 'l.label as label', 'l.occurred_at as occurred_at'])
+        .where('l.model_id', '=', modelId)
+        .where('l.occurred_at', '>=', iso(since))
+        .where('l.occurred_at', '<', iso(until))
+        .orderBy('l.occurred_at')
+        .orderBy('l.id')
+        .execute();
+      return rows.map((r) => ({
+        version: r.version,
+        score: JSON.parse(r.score) as number | number[],
+        label: JSON.parse(r.label) as LabelValue,
+        occurredAt: date(r.occurred_at),
+      }));
+    },
+
+    async rolloutOutcomes(modelId, since) {
+      const served = await db
+        .selectFrom('labels as l')
+        .innerJoin('scores as s', 's.id', 'l.score_id')
+        .select(['s.version as version', 's.arm as arm', 's.score as score', 'l.label as label'])
+        .where('l.model_id', '=', modelId)
+        .where('s.created_at', '>=', iso(since))
+        .where('s.error', 'is', null)
+        .execute();
+      // A shadow score shares its label with the score that was returned for the same row.
+      const shadow = await db
+        .selectFrom('labels as l')
+        .innerJoin('scores as s', 's.shadow_of', 'l.score_id')
+        .select(['s.version as version', 's.arm as arm', 's.score as score', 'l.label as label'])
+        .where('l.model_id', '=', modelId)
+        .where('s.model_id', '=', modelId)
+        .where('s.created_at', '>=', iso(since))
+        .where('s.error', 'is', null)
+        .execute();
+      const map =
+        (shadowRow: boolean) =>
+        (r: { version: string | null; arm: string | null; score: string; label: string }): RolloutOutcome => ({
+          version: r.version,
+          arm: (r.arm ?? 'champion') as ScoreArm,
+          shadow: shadowRow,
+          score: JSON.parse(r.score) as number | number[],
+          label: JSON.parse(r.label) as LabelValue,
+        });
+      return [...served.map(map(false)), ...shadow.map(map(true))];
+    },
+
+    async servingStats(modelId, since) {
+      // Counts in the database; latencies only for the most recent attempts of each version, so an
+      // evaluation stays cheap however much traffic a rollout has seen.
+      const counts = await db
+        .selectFrom('scores')
+        .select((eb) => ['version', eb.fn.countAll().as('attempts'), eb.fn.count('error').as('errors')])
+        .where('model_id', '=', modelId)
+        .where('created_at', '>=', iso(since))
+        .where('version', 'is not', null)
+        .groupBy('version')
+        .execute();
+      const out: ServingStats[] = [];
+      for (const c of counts) {
+        const version = c.version as string;
+        const rows = await db
+          .selectFrom('scores')
+          .select('latency_ms')
+          .where('model_id', '=', modelId)
+          .where('version', '=', version)
+          .where('created_at', '>=', iso(since))
+          .where('latency_ms', 'is not', null)
+          .orderBy('created_at', 'desc')
+          .limit(LATENCY_SAMPLE)
+          .execute();
+        out.push({ version, attempts: Number(c.attempts), errors: Number(c.errors), latenciesMs: rows.map((r) => Number(r.latency_ms)) });
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import type { FeatureRow, LabelValue, Score, ScoreArm, TrainingWindow } from '../../domain/entities.js';
+
+/** A label to insert. */
+export interface NewLabel {
+  readonly features: FeatureRow;
+  readonly label: LabelValue;
+  readonly scoreId: string | null;
+  readonly occurredAt: Date;
+}
+
+/** A label row as read back for training. */
+export interface LabelRow {
+  readonly id: number;
+  readonly features: FeatureRow;
+  readonly label: LabelValue;
+}
+
+/**
+ * A label row as stored: features and label still JSON text. Training windows travel in this
+ * form so that parsing happens in the training worker, not on the server's event loop.
+ */
+export interface RawLabelRow {
+  readonly id: number;
+  readonly features: string;
+  readonly label: string;
+}
+
+/** Parse a stored label row. */
+export function parseLabelRow(raw: RawLabelRow): LabelRow {
+  return { id: raw.id, features: JSON.parse(raw.features) as FeatureRow, label: JSON.parse(raw.label) as LabelValue };
+}
+
+/** A labelled outcome joined to the score it refers to. */
+export interface Outcome {
+  readonly version: string | null;
+  /** The raw model output logged with the score (probability for binary, list for multiclass). */
+  readonly score: number | readonly number[];
+  readonly label: LabelValue;
+  readonly occurredAt: Date;
+}
+
+/** A labelled outcome of a score made during a rollout, with the arm that made it. */
+export interface RolloutOutcome {
+  readonly version: string | null;
+  readonly arm: ScoreArm;
+  /** True for shadow scores (joined to the label through the score that was returned). */
+  readonly shadow: boolean;
+  readonly score: number | readonly number[];
+  readonly label: LabelValue;
+}
+
+/** Scoring attempts of one version since a time: how many, how many failed, and their latencies. */
+export interface ServingStats {
+  readonly version: string;
+  readonly attempts: number;
+  readonly errors: number;
+  /** Latency of the most recent attempts (ms, at most 20,000), unsorted; rows logged without one are left out. */
+  readonly latenciesMs: readonly number[];
+}
+
+/** Feedback: the labels applications send, the scores Refit logged, and the live outcomes that join them. */
+export interface FeedbackStore {
+  /** Insert labels in order (in one transaction); returns their ids. */
+  insertLabels(modelId: string, labels: readonly NewLabel[], receivedAt: Date): Promise<number[]>;
+  /** Labels with id greater than `afterId`. */
+  countLabelsAfter(modelId: string, afterId: number): Promise<number>;
+  /** All labels of a model. */
+  countLabels(modelId: string): Promise<number>;
+  /** The highest label id of a model (0 when it has none). */
+  maxLabelId(modelId: string): Promise<number>;
+  /** Labels in the training window, oldest first. */
+  loadLabels(modelId: string, window: TrainingWindow, now: Date): Promise<LabelRow[]>;
+  /** The same rows unparsed, for handing to a training worker. */
+  loadLabelsRaw(modelId: string, window: TrainingWindow, now: Date): Promise<RawLabelRow[]>;
+
+  /** Log scores (in one transaction). */
+  insertScores(scores: readonly Score[]): Promise<void>;
+  /** Scores by id for one model (missing ids are absent from the map). */
+  getScores(modelId: string, ids: readonly string[]): Promise<Map<string, Score>>;
+  /** The most recent served scores of a model (newest first), at most `limit`. */
+  recentScores(modelId: string, limit: number): Promise<Score[]>;
+
+  /** Labels that refer to a score (by id), joined to it, with occurredAt in [since, until). Oldest first. */
+  liveOutcomes(modelId: string, since: Date, until: Date): Promise<Outcome[]>;
+  /** Scores of a model made at or after `since` that have a label, with their arm (served and shadow). */
+  rolloutOutcomes(modelId: string, since: Date): Promise<RolloutOutcome[]>;
+  /** Scoring attempts per version at or after `since` (served and shadow). */
+  servingStats(modelId: string, since: Date): Promise<ServingStats[]>;
+}
