@@ -1,14 +1,26 @@
 import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Settings } from '../config/settings.js';
-import { activationDto, jobDto, modelDto, timelineDto, versionDto } from '../http/dto.js';
-import type { DriftResult } from '../monitor/drift.js';
-import type { PerformanceReport } from '../monitor/monitor.js';
+import type {
+  ActivationWire,
+  DriftWire,
+  JobPageWire,
+  JobWire,
+  LabelsAcceptedWire,
+  ModelWire,
+  PerformanceWire,
+  RetrainStartedWire,
+  RetrainStatusWire,
+  ScheduleWire,
+  ScoreItemWire,
+  TimelinePageWire,
+  VersionListWire,
+} from '../contract/index.js';
+import { toActivationWire, toDriftWire, toJobWire, toModelWire, toPerformanceWire, toRetrainStatusWire, toTimelineEntryWire, toVersionWire } from '../contract/mappers.js';
 import { createRefit, type Refit } from '../service/index.js';
-import type { ScoreItem } from '../serve/scorer.js';
 import { artifactLocation } from '../store/artifact-store.js';
 import { createStore, isPostgresUrl } from '../store/create-store.js';
-import type { ActivationView, Client, JobUpdate, JobView, ModelView, ScheduleView, StatusView, TimelineView, VersionView } from './client.js';
+import type { Client, JobUpdate } from './client.js';
 import { TERMINAL_STATUSES } from './client.js';
 import { ClientError, asClientErrors } from './client-error.js';
 
@@ -55,94 +67,93 @@ export class DirectClient implements Client {
     return new DirectClient(createRefit({ store }).refit, url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@'), options);
   }
 
-  listModels(): Promise<ModelView[]> {
-    return asClientErrors(async () => (await this.refit.listModels()).map(modelView));
+  listModels(): Promise<ModelWire[]> {
+    return asClientErrors(async () => (await this.refit.listModels()).map(toModelWire));
   }
 
-  getModel(modelId: string): Promise<ModelView> {
-    return asClientErrors(async () => modelView(await this.refit.getModel(modelId)));
+  getModel(modelId: string): Promise<ModelWire> {
+    return asClientErrors(async () => toModelWire(await this.refit.getModel(modelId)));
   }
 
-  createModel(spec: unknown): Promise<ModelView> {
-    return asClientErrors(async () => modelView(await this.refit.createModel(spec)));
+  createModel(spec: unknown): Promise<ModelWire> {
+    return asClientErrors(async () => toModelWire(await this.refit.createModel(spec)));
   }
 
-  addLabels(modelId: string, items: readonly unknown[]): Promise<{ accepted: number }> {
+  addLabels(modelId: string, items: readonly unknown[]): Promise<Pick<LabelsAcceptedWire, 'accepted'>> {
     return asClientErrors(async () => {
       const { accepted } = await this.refit.addLabels(modelId, items);
       return { accepted };
     });
   }
 
-  score(modelId: string, items: readonly unknown[]): Promise<ScoreItem[]> {
+  score(modelId: string, items: readonly unknown[]): Promise<ScoreItemWire[]> {
     return asClientErrors(() => this.refit.score(modelId, items));
   }
 
-  status(modelId: string): Promise<StatusView> {
+  status(modelId: string): Promise<RetrainStatusWire> {
     return asClientErrors(async () => {
-      const s = await this.refit.status(modelId);
-      return { ...s, currentJob: s.currentJob ? jobView(s.currentJob) : null, lastJob: s.lastJob ? jobView(s.lastJob) : null };
+      return toRetrainStatusWire(await this.refit.status(modelId));
     });
   }
 
-  history(modelId: string, page: { limit: number; offset: number }): Promise<{ items: JobView[]; total: number }> {
+  history(modelId: string, page: { limit: number; offset: number }): Promise<Pick<JobPageWire, 'items' | 'total'>> {
     return asClientErrors(async () => {
       const p = await this.refit.history(modelId, page);
-      return { items: p.items.map(jobView), total: p.total };
+      return { items: p.items.map(toJobWire), total: p.total };
     });
   }
 
-  versions(modelId: string): Promise<{ activeVersion: string | null; items: VersionView[] }> {
+  versions(modelId: string): Promise<VersionListWire> {
     return asClientErrors(async () => {
       const model = await this.refit.getModel(modelId);
-      const items = (await this.refit.listVersions(modelId)).map((v) => versionDto(v) as unknown as VersionView);
+      const items = (await this.refit.listVersions(modelId)).map(toVersionWire);
       return { activeVersion: model.activeVersion, items };
     });
   }
 
-  listSchedules(modelId?: string): Promise<ScheduleView[]> {
+  listSchedules(modelId?: string): Promise<ScheduleWire[]> {
     return asClientErrors(() => this.refit.listSchedules(modelId));
   }
 
-  rollback(modelId: string, version?: string): Promise<ActivationView> {
-    return asClientErrors(async () => activationDto(await this.refit.rollback(modelId, version, 'cli')) as unknown as ActivationView);
+  rollback(modelId: string, version?: string): Promise<ActivationWire> {
+    return asClientErrors(async () => toActivationWire(await this.refit.rollback(modelId, version, 'cli')));
   }
 
-  timeline(modelId: string, page: { limit: number; offset: number }): Promise<{ items: TimelineView[]; total: number }> {
+  timeline(modelId: string, page: { limit: number; offset: number }): Promise<Pick<TimelinePageWire, 'items' | 'total'>> {
     return asClientErrors(async () => {
       const p = await this.refit.timeline(modelId, page);
-      return { items: p.items.map(timelineDto) as unknown as TimelineView[], total: p.total };
+      return { items: p.items.map(toTimelineEntryWire), total: p.total };
     });
   }
 
-  promote(modelId: string, version: string, reason: string): Promise<ActivationView> {
-    return asClientErrors(async () => activationDto(await this.refit.promote(modelId, { version, reason }, 'cli')) as unknown as ActivationView);
+  promote(modelId: string, version: string, reason: string): Promise<ActivationWire> {
+    return asClientErrors(async () => toActivationWire(await this.refit.promote(modelId, { version, reason }, 'cli')));
   }
 
-  drift(modelId: string): Promise<DriftResult> {
-    return asClientErrors(() => this.refit.drift(modelId));
+  drift(modelId: string): Promise<DriftWire> {
+    return asClientErrors(async () => toDriftWire(await this.refit.drift(modelId)));
   }
 
-  performance(modelId: string, windowHours: number, windows: number): Promise<PerformanceReport> {
-    return asClientErrors(() => this.refit.performance(modelId, windowHours, windows));
+  performance(modelId: string, windowHours: number, windows: number): Promise<PerformanceWire> {
+    return asClientErrors(async () => toPerformanceWire(await this.refit.performance(modelId, windowHours, windows)));
   }
 
-  retrain(modelId: string, options: { force: boolean }): Promise<{ jobId: string; status: string; joined: boolean }> {
+  retrain(modelId: string, options: { force: boolean }): Promise<RetrainStartedWire> {
     return asClientErrors(async () => {
       const { job, joined } = await this.refit.retrain(modelId, { trigger: 'manual', force: options.force, join: true });
       return { jobId: job.id, status: job.status, joined };
     });
   }
 
-  getJob(jobId: string): Promise<JobView> {
-    return asClientErrors(async () => jobView(await this.refit.getJob(jobId)));
+  getJob(jobId: string): Promise<JobWire> {
+    return asClientErrors(async () => toJobWire(await this.refit.getJob(jobId)));
   }
 
-  cancelJob(jobId: string): Promise<JobView> {
-    return asClientErrors(async () => jobView(await this.refit.cancelJob(jobId)));
+  cancelJob(jobId: string): Promise<JobWire> {
+    return asClientErrors(async () => toJobWire(await this.refit.cancelJob(jobId)));
   }
 
-  async followJob(jobId: string, onUpdate: (update: JobUpdate) => void, signal?: AbortSignal): Promise<JobView> {
+  async followJob(jobId: string, onUpdate: (update: JobUpdate) => void, signal?: AbortSignal): Promise<JobWire> {
     // Live stages and progress from this process's runner; a job another process runs is polled.
     const off = this.refit.onEvent('retrain:progress', (p) => {
       if (p.jobId === jobId) onUpdate({ stage: p.stage, progress: p.progress, stagesDone: [] });
@@ -163,12 +174,4 @@ export class DirectClient implements Client {
   async close(): Promise<void> {
     await this.refit.close();
   }
-}
-
-function modelView(m: Parameters<typeof modelDto>[0]): ModelView {
-  return modelDto(m) as unknown as ModelView;
-}
-
-function jobView(j: Parameters<typeof jobDto>[0]): JobView {
-  return jobDto(j) as unknown as JobView;
 }

@@ -1,9 +1,21 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { ERROR_CATALOGUE } from '../errors.js';
-import type { ScoreItem } from '../serve/scorer.js';
-import type { DriftResult } from '../monitor/drift.js';
-import type { PerformanceReport } from '../monitor/monitor.js';
-import type { ActivationView, Client, JobUpdate, JobView, ModelView, ScheduleView, StatusView, TimelineView, VersionView } from './client.js';
+import type {
+  ActivationWire,
+  DriftWire,
+  JobPageWire,
+  JobWire,
+  LabelsAcceptedWire,
+  ModelWire,
+  PerformanceWire,
+  RetrainStartedWire,
+  RetrainStatusWire,
+  ScheduleWire,
+  ScoreItemWire,
+  TimelinePageWire,
+  VersionListWire,
+} from '../contract/index.js';
+import type { Client, JobUpdate } from './client.js';
 import { TERMINAL_STATUSES } from './client.js';
 import { ClientError } from './client-error.js';
 
@@ -27,76 +39,76 @@ export class HttpClient implements Client {
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
   }
 
-  async listModels(): Promise<ModelView[]> {
-    return (await this.request<{ items: ModelView[] }>('GET', '/api/v1/models')).items;
+  async listModels(): Promise<ModelWire[]> {
+    return (await this.request<{ items: ModelWire[] }>('GET', '/api/v1/models')).items;
   }
 
-  getModel(modelId: string): Promise<ModelView> {
+  getModel(modelId: string): Promise<ModelWire> {
     return this.request('GET', `/api/v1/models/${enc(modelId)}`);
   }
 
-  createModel(spec: unknown): Promise<ModelView> {
+  createModel(spec: unknown): Promise<ModelWire> {
     return this.request('POST', '/api/v1/models', spec);
   }
 
-  addLabels(modelId: string, items: readonly unknown[]): Promise<{ accepted: number }> {
+  addLabels(modelId: string, items: readonly unknown[]): Promise<LabelsAcceptedWire> {
     return this.request('POST', `/api/v1/models/${enc(modelId)}/labels`, { items });
   }
 
-  async score(modelId: string, items: readonly unknown[]): Promise<ScoreItem[]> {
-    return (await this.request<{ items: ScoreItem[] }>('POST', `/api/v1/models/${enc(modelId)}/score`, { items })).items;
+  async score(modelId: string, items: readonly unknown[]): Promise<ScoreItemWire[]> {
+    return (await this.request<{ items: ScoreItemWire[] }>('POST', `/api/v1/models/${enc(modelId)}/score`, { items })).items;
   }
 
-  status(modelId: string): Promise<StatusView> {
+  status(modelId: string): Promise<RetrainStatusWire> {
     return this.request('GET', `/api/v1/models/${enc(modelId)}/retrain/status`);
   }
 
-  history(modelId: string, page: { limit: number; offset: number }): Promise<{ items: JobView[]; total: number }> {
+  history(modelId: string, page: { limit: number; offset: number }): Promise<JobPageWire> {
     return this.request('GET', `/api/v1/models/${enc(modelId)}/retrain/history?limit=${page.limit}&offset=${page.offset}`);
   }
 
-  versions(modelId: string): Promise<{ activeVersion: string | null; items: VersionView[] }> {
+  versions(modelId: string): Promise<VersionListWire> {
     return this.request('GET', `/api/v1/models/${enc(modelId)}/versions`);
   }
 
-  async listSchedules(modelId?: string): Promise<ScheduleView[]> {
+  async listSchedules(modelId?: string): Promise<ScheduleWire[]> {
     const query = modelId === undefined ? '' : `?modelId=${enc(modelId)}`;
-    return (await this.request<{ items: ScheduleView[] }>('GET', `/api/v1/schedules${query}`)).items;
+    return (await this.request<{ items: ScheduleWire[] }>('GET', `/api/v1/schedules${query}`)).items;
   }
 
-  rollback(modelId: string, version?: string): Promise<ActivationView> {
+  rollback(modelId: string, version?: string): Promise<ActivationWire> {
     return this.request('POST', `/api/v1/models/${enc(modelId)}/rollback`, version === undefined ? {} : { version });
   }
 
-  retrain(modelId: string, options: { force: boolean }): Promise<{ jobId: string; status: string; joined: boolean }> {
+  retrain(modelId: string, options: { force: boolean }): Promise<RetrainStartedWire> {
     return this.request('POST', `/api/v1/models/${enc(modelId)}/retrain`, { force: options.force, join: true });
   }
 
-  timeline(modelId: string, page: { limit: number; offset: number }): Promise<{ items: TimelineView[]; total: number }> {
+  timeline(modelId: string, page: { limit: number; offset: number }): Promise<TimelinePageWire> {
     return this.request('GET', `/api/v1/models/${enc(modelId)}/timeline?limit=${page.limit}&offset=${page.offset}`);
   }
 
-  promote(modelId: string, version: string, reason: string): Promise<ActivationView> {
+  promote(modelId: string, version: string, reason: string): Promise<ActivationWire> {
     return this.request('POST', `/api/v1/models/${enc(modelId)}/promote`, { version, reason, actor: 'cli' });
   }
 
-  drift(modelId: string): Promise<DriftResult> {
+  drift(modelId: string): Promise<DriftWire> {
     return this.request('GET', `/api/v1/models/${enc(modelId)}/drift`);
   }
 
-  performance(modelId: string, windowHours: number, windows: number): Promise<PerformanceReport> {
+  performance(modelId: string, windowHours: number, windows: number): Promise<PerformanceWire> {
     return this.request('GET', `/api/v1/models/${enc(modelId)}/performance?window=${windowHours}h&windows=${windows}`);
   }
 
-  getJob(jobId: string): Promise<JobView> {
+  getJob(jobId: string): Promise<JobWire> {
     return this.request('GET', `/api/v1/jobs/${enc(jobId)}`);
   }
 
-  cancelJob(jobId: string): Promise<JobView> {
+  cancelJob(jobId: string): Promise<JobWire> {
     return this.request('POST', `/api/v1/jobs/${enc(jobId)}/cancel`);
   }
 
-  async followJob(jobId: string, onUpdate: (update: JobUpdate) => void, signal?: AbortSignal): Promise<JobView> {
+  async followJob(jobId: string, onUpdate: (update: JobUpdate) => void, signal?: AbortSignal): Promise<JobWire> {
     for (;;) {
       const job = await this.getJob(jobId);
       if (TERMINAL_STATUSES.has(job.status)) return job;
@@ -107,6 +119,7 @@ export class HttpClient implements Client {
 
   async close(): Promise<void> {}
 
+  /** The one place a response becomes typed: the server serializes it through the contract's schema for `T`. */
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const url = this.base + path;
     let res: Response;

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { type Readable, pipeline } from 'node:stream';
 import { CsvError, type Options, parse } from 'csv-parse';
 import type { FeatureSpec, FeatureType, Task } from '../domain/entities.js';
-import type { ModelView } from './client.js';
+import type { ModelWire } from '../contract/index.js';
 import { ClientError } from './client-error.js';
 
 /** What the rows of a file become: labelled items (`ingest`) or feature rows to score (`score`). */
@@ -54,7 +54,7 @@ export function formatOf(path: string): FileFormat {
  * null); values that do not convert are sent as they are, so the server names the problem.
  * Header problems (unknown columns, no `label` column) throw a ClientError before any batch.
  */
-export async function* readRowBatches(path: string, model: ModelView, options: { kind: RowKind; batchSize: number }): AsyncGenerator<RowBatch> {
+export async function* readRowBatches(path: string, model: ModelWire, options: { kind: RowKind; batchSize: number }): AsyncGenerator<RowBatch> {
   const format = formatOf(path);
   try {
     const s = await stat(path);
@@ -173,7 +173,7 @@ function csvProblem(err: CsvError): string {
   }
 }
 
-async function* csvRows(path: string, model: ModelView, kind: RowKind): AsyncGenerator<RowResult<{ item: unknown; line: number }>> {
+async function* csvRows(path: string, model: ModelWire, kind: RowKind): AsyncGenerator<RowResult<{ item: unknown; line: number }>> {
   let columns: Column[] | null = null;
   for await (const rec of csvRecords(createReadStream(path), basename(path))) {
     if (columns === null) {
@@ -192,7 +192,7 @@ async function* csvRows(path: string, model: ModelView, kind: RowKind): AsyncGen
 /** What a CSV column holds. */
 type Column = { kind: 'feature'; name: string; type: FeatureType } | { kind: 'label' | 'scoreId' | 'occurredAt' | 'ignored'; name: string };
 
-function headerColumns(rec: CsvRecord, model: ModelView, kind: RowKind, path: string): Column[] {
+function headerColumns(rec: CsvRecord, model: ModelWire, kind: RowKind, path: string): Column[] {
   const features = new Map<string, FeatureSpec>(model.features.map((f) => [f.name, f]));
   const problems: { path: string; message: string }[] = [];
   const seen = new Set<string>();

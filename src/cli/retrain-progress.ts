@@ -1,4 +1,5 @@
-import type { JobUpdate, JobView } from './client.js';
+import type { JobWire } from '../contract/index.js';
+import type { JobUpdate } from './client.js';
 import type { CliIo } from './io.js';
 
 /** Width of the training progress bar, in characters. */
@@ -27,7 +28,7 @@ export class RetrainProgress {
   }
 
   /** The job ended: print stages not seen yet and end the bar's line. */
-  finish(job: JobView): void {
+  finish(job: JobWire): void {
     for (const s of job.stages) this.stage(s.name);
     this.endBar(job.stages.some((s) => s.name === 'training'));
   }

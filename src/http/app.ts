@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
+import { problemSchema } from '../contract/index.js';
 import type { Refit } from '../service/index.js';
 import { problem, problemErrorHandler, sendProblem } from './problem.js';
 import { eventRoutes } from './routes/events.js';
@@ -24,6 +25,9 @@ export interface AppOptions {
   /** Package version shown in the OpenAPI document. Default 0.0.0. */
   readonly version?: string;
 }
+
+/** The error responses of every route: application/problem+json (RFC 9457). */
+const PROBLEM_RESPONSE = { description: 'A problem document (RFC 9457)', content: { 'application/problem+json': { schema: problemSchema } } };
 
 /**
  * Fastify's two info lines per request (incoming, completed) drown what matters: one debug line
@@ -67,6 +71,12 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
   app.setNotFoundHandler((request, reply) => {
     const doc = problem('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`, request.url);
     return sendProblem(request, reply, doc);
+  });
+
+  // Every documented route answers its errors with a problem document: say so in /openapi.json.
+  app.addHook('onRoute', (route) => {
+    if (!route.schema || route.schema.hide) return;
+    route.schema.response = { ...(route.schema.response as object | undefined), '4XX': PROBLEM_RESPONSE, '5XX': PROBLEM_RESPONSE };
   });
 
   await app.register(swagger, {

@@ -1,4 +1,5 @@
 import type { Activation, Model, ModelSpec, ModelVersion, RefitEvent, RetrainJob, Rollout, RolloutPolicy, TimelineEntry, TriggerCheck } from '../domain/entities.js';
+import type { RetrainConfigWire } from '../contract/index.js';
 import type { HubEventMap } from '../events/hub.js';
 import type { DriftResult } from '../monitor/drift.js';
 import type { PerformanceReport, RetrainNeeded } from '../monitor/monitor.js';
@@ -142,12 +143,12 @@ export class Refit {
   }
 
   /** The retrain configuration of a model, in the form `PUT …/retrain/config` accepts. */
-  getRetrainConfig(modelId: string): Promise<Record<string, unknown>> {
+  getRetrainConfig(modelId: string): Promise<RetrainConfigWire> {
     return retraining.getRetrainConfig(this.#p, modelId);
   }
 
   /** Change the retrain configuration; the whole new spec is validated before anything is saved. */
-  putRetrainConfig(modelId: string, input: unknown): Promise<Record<string, unknown>> {
+  putRetrainConfig(modelId: string, input: unknown): Promise<RetrainConfigWire> {
     return retraining.putRetrainConfig(this.#p, modelId, input);
   }
 

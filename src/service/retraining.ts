@@ -1,4 +1,6 @@
-import { parseModelSpec, windowToInput, zodProblems } from '../config/model-spec.js';
+import { parseModelSpec, zodProblems } from '../config/model-spec.js';
+import type { RetrainConfigWire } from '../contract/index.js';
+import { toRetrainPolicyWire } from '../contract/mappers.js';
 import type { ModelSpec, RetrainJob } from '../domain/entities.js';
 import { RefitError } from '../errors.js';
 import type { EnqueueOptions } from '../retrain/runner.js';
@@ -60,7 +62,7 @@ export async function history(p: RefitParts, modelId: string, page: { limit: num
 }
 
 /** The retrain configuration of a model, in the form `PUT …/retrain/config` accepts. */
-export async function getRetrainConfig(p: RefitParts, modelId: string): Promise<Record<string, unknown>> {
+export async function getRetrainConfig(p: RefitParts, modelId: string): Promise<RetrainConfigWire> {
   const model = await requireModel(p.store, modelId);
   const schedule = p.scheduler.resolve(specScheduleConfig(model));
   const next = nextRunAfter(schedule, p.clock.now());
@@ -73,7 +75,7 @@ export async function getRetrainConfig(p: RefitParts, modelId: string): Promise<
 }
 
 /** Change the retrain configuration; the whole new spec is validated before anything is saved. */
-export async function putRetrainConfig(p: RefitParts, modelId: string, input: unknown): Promise<Record<string, unknown>> {
+export async function putRetrainConfig(p: RefitParts, modelId: string, input: unknown): Promise<RetrainConfigWire> {
   const { spec } = await requireModel(p.store, modelId);
   const r = retrainConfigInputSchema.safeParse(input);
   if (!r.success) throw new RefitError('VALIDATION_FAILED', 'The retrain configuration is invalid.', { errors: zodProblems(r.error) });
@@ -148,21 +150,6 @@ function mergeOneLevel(current: object, update: Record<string, unknown> | undefi
   return out;
 }
 
-function retrainConfigOf(spec: ModelSpec): Record<string, unknown> & { window: ReturnType<typeof windowToInput> } {
-  return {
-    schedule: spec.retrain.schedule,
-    timezone: spec.retrain.timezone,
-    enabled: spec.retrain.enabled,
-    catchUp: spec.retrain.catchUp,
-    minNewLabels: spec.retrain.minNewLabels,
-    window: windowToInput(spec.retrain.window),
-    autoPromote: spec.retrain.autoPromote,
-    gates: spec.retrain.gates,
-    seed: spec.retrain.seed,
-    timeoutMinutes: spec.retrain.timeoutMinutes,
-    retry: spec.retrain.retry,
-    triggers: spec.retrain.triggers,
-    rollout: spec.retrain.rollout,
-    trainer: spec.trainer,
-  };
+function retrainConfigOf(spec: ModelSpec): Omit<RetrainConfigWire, 'scheduleDescription' | 'effectiveTimezone' | 'nextRunAt'> {
+  return { ...toRetrainPolicyWire(spec.retrain), trainer: spec.trainer };
 }

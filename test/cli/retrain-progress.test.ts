@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { JobView } from '../../src/cli/client.js';
+import type { JobWire } from '../../src/contract/index.js';
 import { RetrainProgress } from '../../src/cli/retrain-progress.js';
 import { CaptureIo } from './cli-harness.js';
 
-const ended = { stages: ['loading labels', 'training', 'validating', 'promoting'].map((name) => ({ name, startedAt: '', durationMs: 1 })) } as unknown as JobView;
+const ended = { stages: ['loading labels', 'training', 'validating', 'promoting'].map((name) => ({ name, startedAt: '', durationMs: 1 })) } as unknown as JobWire;
 
 describe('RetrainProgress', () => {
   it('redraws one bar line with \\r on a terminal and moves on at the next stage', () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobSchema, modelListSchema, modelSchema, problemSchema, retrainConfigSchema, retrainStatusSchema, scheduleListSchema, versionListSchema } from '../../src/contract/index.js';
 import { openTestApp, type TestApp } from '../helpers/app.js';
 import { DIALECTS } from '../helpers/dialects.js';
 
@@ -65,6 +66,58 @@ describe('the API description', () => {
     expect(params('/api/v1/jobs/{jobId}', 'get')).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'jobId', in: 'path' })]));
     expect(params('/api/v1/events', 'get').map((p) => p.name)).toEqual(expect.arrayContaining(['after', 'follow', 'modelId']));
     expect(doc.paths['/api/v1/models/{id}/labels'].post.requestBody).toBeDefined();
+  });
+
+  it('describes the body of every 2xx response, and errors as problem documents', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    const operations = Object.entries(doc.paths as Record<string, Record<string, { responses?: Record<string, { content?: Record<string, { schema?: object }> }> }>>).flatMap(
+      ([path, methods]) => Object.entries(methods).map(([method, op]) => ({ name: `${method.toUpperCase()} ${path}`, responses: op.responses ?? {} })),
+    );
+    expect(operations.length).toBeGreaterThanOrEqual(25);
+    for (const { name, responses } of operations) {
+      const ok = Object.keys(responses).filter((status) => /^2/.test(status));
+      expect(ok, `${name} documents a 2xx response`).not.toEqual([]);
+      for (const status of ok) {
+        // 204 No Content is the one success without a body.
+        if (status === '204') continue;
+        const content = Object.values(responses[status].content ?? {});
+        expect(content, `${name} ${status} has a content type`).not.toEqual([]);
+        for (const c of content) expect(Object.keys(c.schema ?? {}), `${name} ${status} has a schema`).not.toEqual([]);
+      }
+      expect(Object.keys(responses['4XX']?.content ?? {}), `${name} 4XX`).toEqual(['application/problem+json']);
+    }
+  });
+
+  it('real responses match the schemas the document is built from', async () => {
+    const spec = { id: 'contract', task: 'binary', features: [{ name: 'x', type: 'number' }], trainer: { type: 'logistic' } };
+    const created = await t.app.inject({ method: 'POST', url: '/api/v1/models', payload: spec });
+    expect(created.statusCode).toBe(201);
+    expect(modelSchema.parse(created.json())).toEqual(created.json());
+    const items = Array.from({ length: 12 }, (_, i) => ({ features: { x: i }, label: i % 2 }));
+    expect((await t.app.inject({ method: 'POST', url: '/api/v1/models/contract/labels', payload: { items } })).statusCode).toBe(201);
+    const started = await t.app.inject({ method: 'POST', url: '/api/v1/models/contract/retrain', payload: {} });
+    await t.refit.whenIdle();
+    const get = async (url: string) => {
+      const res = await t.app.inject({ method: 'GET', url });
+      expect(res.statusCode, url).toBe(200);
+      return res.json();
+    };
+    // parse() both checks the body and, stripping nothing, gives it back unchanged.
+    for (const [schema, url] of [
+      [modelListSchema, '/api/v1/models'],
+      [jobSchema, `/api/v1/jobs/${started.json().jobId}`],
+      [retrainStatusSchema, '/api/v1/models/contract/retrain/status'],
+      [retrainConfigSchema, '/api/v1/models/contract/retrain/config'],
+      [versionListSchema, '/api/v1/models/contract/versions'],
+      [scheduleListSchema, '/api/v1/schedules?modelId=contract'],
+    ] as const) {
+      const body = await get(url);
+      expect(schema.parse(body), url).toEqual(body);
+    }
+    expect(jobSchema.parse(await get(`/api/v1/jobs/${started.json().jobId}`)).status).toBe('completed');
+    const missing = await t.app.inject({ method: 'GET', url: '/api/v1/models/nope' });
+    expect(missing.statusCode).toBe(404);
+    expect(problemSchema.parse(missing.json())).toMatchObject({ status: 404, code: 'MODEL_NOT_FOUND' });
   });
 
   it('GET /docs serves the browsable documentation', async () => {

@@ -14,7 +14,8 @@ export function liveByVersion(perf: Performance): Map<string, LiveMetric> {
   const out = new Map<string, LiveMetric>();
   for (const w of perf.windows) {
     const v = w.metrics[perf.primaryMetric];
-    if (w.count <= 0 || typeof v !== 'number' || !Number.isFinite(v)) continue;
+    // A null version is the default score served before any version: it has no metrics.
+    if (w.version === null || w.count <= 0 || typeof v !== 'number' || !Number.isFinite(v)) continue;
     const prev = out.get(w.version);
     if (!prev || new Date(w.end).getTime() > new Date(prev.latest.end).getTime()) out.set(w.version, { version: w.version, latest: w });
   }

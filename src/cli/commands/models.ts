@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { primaryMetric } from '../../evaluate/metrics.js';
-import type { JobView } from '../client.js';
+import type { JobWire } from '../../contract/index.js';
 import { type ClientFlags, addClientOptions, integerOption, printJson, withClient } from '../command-kit.js';
 import { NONE, duration, fields, num, plural, table, when } from '../format.js';
 import type { CliIo } from '../io.js';
 
 /** The first clause of a decision (`promoted`, `rejected`, `skipped`…) or the error of a failed job. */
-export function jobOutcome(job: JobView): string {
+export function jobOutcome(job: JobWire): string {
   if (job.status === 'failed' || job.status === 'cancelled') return job.error ?? job.status;
   const decision = job.result?.decision;
   if (!decision) return job.status === 'pending' || job.status === 'running' ? (job.stage ?? job.status) : NONE;
@@ -14,7 +14,7 @@ export function jobOutcome(job: JobView): string {
 }
 
 /** Each stage the job went through with how long it took (`loading labels 12ms, training 1.2s`); `—` when none. */
-export function stageDurations(job: JobView): string {
+export function stageDurations(job: JobWire): string {
   return job.stages.length === 0 ? NONE : job.stages.map((s) => `${s.name} ${duration(s.durationMs)}`).join(', ');
 }
 

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import type { FeatureDrift } from '../../monitor/drift-report.js';
+import type { FeatureDriftWire } from '../../contract/index.js';
 import { parseWindowHours } from '../../monitor/performance.js';
 import { type ClientFlags, addClientOptions, integerOption, printJson, withClient } from '../command-kit.js';
 import { NONE, fields, num, plural, table, when } from '../format.js';
@@ -12,7 +12,7 @@ function windowOption(value: string): number {
   return hours;
 }
 
-function driftRow(f: FeatureDrift): string[] {
+function driftRow(f: FeatureDriftWire): string[] {
   return [f.name, f.kind, f.test, num(f.statistic), num(f.pValue), num(f.distance), num(f.threshold), plural(f.currentRows, 'row'), f.drifted ? 'yes' : 'no'];
 }
 

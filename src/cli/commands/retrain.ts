@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import type { Client, JobView } from '../client.js';
+import type { JobWire } from '../../contract/index.js';
+import type { Client } from '../client.js';
 import { type ClientFlags, addClientOptions, printJson, withClient } from '../command-kit.js';
 import { NONE, duration, fields, num } from '../format.js';
 import type { CliIo } from '../io.js';
@@ -50,7 +51,7 @@ export function registerRetrainCommand(program: Command, io: CliIo): void {
  * Follow a job to its end, printing stages and progress when `show`. An interrupt cancels a job
  * this process runs (direct mode) and merely stops following one a server runs (null).
  */
-async function follow(io: CliIo, client: Client, jobId: string, show: boolean): Promise<JobView | null> {
+async function follow(io: CliIo, client: Client, jobId: string, show: boolean): Promise<JobWire | null> {
   const view = new RetrainProgress(io);
   const controller = new AbortController();
   let cancelling = false;
@@ -82,7 +83,7 @@ async function follow(io: CliIo, client: Client, jobId: string, show: boolean): 
 }
 
 /** What a user reads when the job has ended. */
-function resultText(job: JobView): string {
+function resultText(job: JobWire): string {
   const r = job.result;
   switch (job.status) {
     case 'failed':

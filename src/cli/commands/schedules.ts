@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import type { ScheduleView } from '../client.js';
+import type { ScheduleWire } from '../../contract/index.js';
 import { type ClientFlags, addClientOptions, printJson, withClient } from '../command-kit.js';
 import { NONE, table, when } from '../format.js';
 import type { CliIo } from '../io.js';
 
 /** When a schedule last ran, with the status of the retrain job it started, if any: `2026-11-23 06:00Z (completed)`. */
-export function lastRun(s: ScheduleView): string {
+export function lastRun(s: ScheduleWire): string {
   if (!s.lastRunAt) return NONE;
   return s.lastJobStatus ? `${when(s.lastRunAt)} (${s.lastJobStatus})` : when(s.lastRunAt);
 }

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { ScoreItem } from '../../serve/scorer.js';
+import type { ScoreItemWire } from '../../contract/index.js';
 import { locateProblems, rowProblemLines } from '../batch-problems.js';
 import type { Client } from '../client.js';
 import { ClientError } from '../client-error.js';
@@ -43,7 +43,7 @@ export function registerScoreCommand(program: Command, io: CliIo): void {
 /** A scored row and where it came from. */
 interface Scored {
   readonly row: string;
-  readonly item: ScoreItem;
+  readonly item: ScoreItemWire;
 }
 
 function parseFeatures(text: string): unknown[] {
@@ -71,7 +71,7 @@ async function scoreFile(io: CliIo, client: Client, modelId: string, path: strin
       io.stderr(`${plural(batch.problems.length, 'row')} of ${path} cannot be read; nothing was scored from this batch:\n${rowProblemLines(batch.problems)}`);
       throw new CliExit(1);
     }
-    let items: ScoreItem[];
+    let items: ScoreItemWire[];
     try {
       items = await client.score(modelId, batch.items);
     } catch (err) {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import { eventStreamSchema } from '../../contract/index.js';
+import { eventsQuery } from '../../contract/requests.js';
 import type { RefitEvent } from '../../domain/entities.js';
 import type { Refit } from '../../service/index.js';
 
@@ -25,11 +26,9 @@ export const eventRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { r
       schema: {
         tags: ['events'],
         summary: 'Server-sent events from the outbox',
-        querystring: z.object({
-          after: z.coerce.number().int().min(0).optional().describe('Send events after this id. Default: Last-Event-ID, else 0.'),
-          follow: z.enum(['true', 'false']).default('true').describe('Keep the stream open. Default true.'),
-          modelId: z.string().optional().describe('Only events of this model.'),
-        }),
+        querystring: eventsQuery,
+        // Not JSON: a text/event-stream (each frame `id`, `event` and a JSON `data` envelope), so no serializer; described for the document only.
+        response: { 200: { description: 'Server-sent events', content: { 'text/event-stream': { schema: eventStreamSchema } } } },
       },
     },
     async (req, reply) => {

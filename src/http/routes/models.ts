@@ -1,12 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { activationListSchema, activationSchema, labelsAcceptedSchema, modelListSchema, modelSchema, scoreResponseSchema, versionListSchema } from '../../contract/index.js';
+import { toActivationWire, toModelWire, toVersionWire } from '../../contract/mappers.js';
+import { anyObject, modelParams, modelSpecBody } from '../../contract/requests.js';
 import type { Refit } from '../../service/index.js';
 import { MAX_BATCH_ITEMS, rollbackBodySchema } from '../../service/index.js';
-import { activationDto, modelDto, versionDto } from '../dto.js';
-
-const modelParams = z.object({ id: z.string().min(1).max(64) });
-const anyObject = z.record(z.string(), z.unknown());
 
 /** Models, their labels, scoring, versions and rollback. */
 export const modelRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { refit }) => {
@@ -18,21 +17,22 @@ export const modelRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { r
       schema: {
         tags: ['models'],
         summary: 'Create a model from a spec (everything but id, task, features and trainer has a default)',
-        body: anyObject.describe('A model spec: {id, task, features: [{name, type}], trainer, scoreRange?, defaultScore?, classes?, retrain?, description?}'),
+        body: modelSpecBody,
+        response: { 201: modelSchema },
       },
     },
     async (req, reply) => {
       const model = await refit.createModel(req.body);
-      return reply.status(201).header('location', `/api/v1/models/${encodeURIComponent(model.spec.id)}`).send(modelDto(model));
+      return reply.status(201).header('location', `/api/v1/models/${encodeURIComponent(model.spec.id)}`).send(toModelWire(model));
     },
   );
 
-  r.get('/api/v1/models', { schema: { tags: ['models'], summary: 'List models' } }, async () => ({
-    items: (await refit.listModels()).map(modelDto),
+  r.get('/api/v1/models', { schema: { tags: ['models'], summary: 'List models', response: { 200: modelListSchema } } }, async () => ({
+    items: (await refit.listModels()).map(toModelWire),
   }));
 
-  r.get('/api/v1/models/:id', { schema: { tags: ['models'], summary: 'One model', params: modelParams } }, async (req) =>
-    modelDto(await refit.getModel(req.params.id)),
+  r.get('/api/v1/models/:id', { schema: { tags: ['models'], summary: 'One model', params: modelParams, response: { 200: modelSchema } } }, async (req) =>
+    toModelWire(await refit.getModel(req.params.id)),
   );
 
   r.post(
@@ -55,9 +55,13 @@ export const modelRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { r
             )
             .describe(`1 to ${MAX_BATCH_ITEMS} items, each with features or the scoreId of an earlier score`),
         }),
+        response: { 201: labelsAcceptedSchema },
       },
     },
-    async (req, reply) => reply.status(201).send(await refit.addLabels(req.params.id, req.body.items)),
+    async (req, reply) => {
+      const { accepted, ids } = await refit.addLabels(req.params.id, req.body.items);
+      return reply.status(201).send({ accepted, ids });
+    },
   );
 
   r.post(
@@ -68,19 +72,22 @@ export const modelRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { r
         summary: 'Score rows with the active version (or a canary for its share); every item says which version and arm made it',
         params: modelParams,
         body: z.object({ items: z.array(z.unknown()).describe(`1 to ${MAX_BATCH_ITEMS} items of {features, entityKey?}; entityKey makes canary routing sticky`) }),
+        response: { 200: scoreResponseSchema },
       },
     },
     async (req) => ({ items: await refit.score(req.params.id, req.body.items) }),
   );
 
-  r.get('/api/v1/models/:id/versions', { schema: { tags: ['models'], summary: 'Versions, newest first', params: modelParams } }, async (req) => {
+  r.get('/api/v1/models/:id/versions', { schema: { tags: ['models'], summary: 'Versions, newest first', params: modelParams, response: { 200: versionListSchema } } }, async (req) => {
     const model = await refit.getModel(req.params.id);
-    return { activeVersion: model.activeVersion, items: (await refit.listVersions(req.params.id)).map(versionDto) };
+    return { activeVersion: model.activeVersion, items: (await refit.listVersions(req.params.id)).map(toVersionWire) };
   });
 
-  r.get('/api/v1/models/:id/activations', { schema: { tags: ['models'], summary: 'Activation history (promotions and rollbacks), newest first', params: modelParams } }, async (req) => ({
-    items: (await refit.listActivations(req.params.id)).map(activationDto),
-  }));
+  r.get(
+    '/api/v1/models/:id/activations',
+    { schema: { tags: ['models'], summary: 'Activation history (promotions and rollbacks), newest first', params: modelParams, response: { 200: activationListSchema } } },
+    async (req) => ({ items: (await refit.listActivations(req.params.id)).map(toActivationWire) }),
+  );
 
   r.post(
     '/api/v1/models/:id/rollback',
@@ -92,8 +99,9 @@ export const modelRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { r
         // Nullish: a POST without a body means "the previous version".
         // `actor`: who asks (recorded on the activation and the timeline), as for promote; default 'api'.
         body: rollbackBodySchema,
+        response: { 200: activationSchema },
       },
     },
-    async (req) => activationDto(await refit.rollback(req.params.id, req.body?.version, req.body?.actor ?? 'api', req.body?.reason)),
+    async (req) => toActivationWire(await refit.rollback(req.params.id, req.body?.version, req.body?.actor ?? 'api', req.body?.reason)),
   );
 };

@@ -1,17 +1,19 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import { driftSchema, importanceSchema, performanceSchema, retrainNeededSchema, triggerCheckListSchema } from '../../contract/index.js';
+import { toDriftWire, toPerformanceWire, toRetrainNeededWire, toTriggerCheckWire } from '../../contract/mappers.js';
+import { checksQuery, modelParams, performanceQuery, versionParams } from '../../contract/requests.js';
 import { parseWindowHours } from '../../monitor/performance.js';
 import type { Refit } from '../../service/index.js';
-
-const modelParams = z.object({ id: z.string().min(1).max(64) });
 
 /** Drift, live performance and the trigger checks of a model. */
 export const monitorRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { refit }) => {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
-  r.get('/api/v1/models/:id/drift', { schema: { tags: ['monitor'], summary: 'Drift report of the active version over the most recent scores, computed now', params: modelParams } }, async (req) =>
-    refit.drift(req.params.id),
+  r.get(
+    '/api/v1/models/:id/drift',
+    { schema: { tags: ['monitor'], summary: 'Drift report of the active version over the most recent scores, computed now', params: modelParams, response: { 200: driftSchema } } },
+    async (req) => toDriftWire(await refit.drift(req.params.id)),
   );
 
   r.get(
@@ -21,35 +23,36 @@ export const monitorRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, {
         tags: ['monitor'],
         summary: 'Live metrics per version per window, from labels that refer to scores, with each version’s baseline',
         params: modelParams,
-        querystring: z.object({
-          window: z
-            .string()
-            .refine((w) => parseWindowHours(w) !== null, 'window must look like 1h, 24h or 7d, from 1h to 366d')
-            .default('24h')
-            .describe('Length of one window, 1h to 366d. Default 24h.'),
-          windows: z.coerce.number().int().min(1).max(366).default(7).describe('How many windows, ending now. Default 7.'),
-        }),
+        querystring: performanceQuery,
+        response: { 200: performanceSchema },
       },
     },
-    async (req) => {
-      return refit.performance(req.params.id, parseWindowHours(req.query.window) as number, req.query.windows);
+    async (req) => toPerformanceWire(await refit.performance(req.params.id, parseWindowHours(req.query.window) as number, req.query.windows)),
+  );
+
+  r.get(
+    '/api/v1/models/:id/retrain-needed',
+    {
+      schema: {
+        tags: ['monitor'],
+        summary: 'Whether a retrain is needed now, with every trigger’s reasoning (nothing is started or stored)',
+        params: modelParams,
+        response: { 200: retrainNeededSchema },
+      },
     },
+    async (req) => toRetrainNeededWire(await refit.retrainNeeded(req.params.id)),
   );
 
-  r.get('/api/v1/models/:id/retrain-needed', { schema: { tags: ['monitor'], summary: 'Whether a retrain is needed now, with every trigger’s reasoning (nothing is started or stored)', params: modelParams } }, async (req) =>
-    refit.retrainNeeded(req.params.id),
-  );
-
-  r.post('/api/v1/models/:id/checks', { schema: { tags: ['monitor'], summary: 'Run the trigger checks now: stored, and a retrain started if one fires', params: modelParams } }, async (req) =>
-    refit.runChecks(req.params.id),
+  r.post(
+    '/api/v1/models/:id/checks',
+    { schema: { tags: ['monitor'], summary: 'Run the trigger checks now: stored, and a retrain started if one fires', params: modelParams, response: { 200: retrainNeededSchema } } },
+    async (req) => toRetrainNeededWire(await refit.runChecks(req.params.id)),
   );
 
   r.get(
     '/api/v1/models/:id/checks',
-    {
-      schema: { tags: ['monitor'], summary: 'Stored trigger checks, newest first', params: modelParams, querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }) },
-    },
-    async (req) => ({ items: (await refit.listChecks(req.params.id, req.query.limit)).map((c) => ({ ...c, checkedAt: c.checkedAt.toISOString() })) }),
+    { schema: { tags: ['monitor'], summary: 'Stored trigger checks, newest first', params: modelParams, querystring: checksQuery, response: { 200: triggerCheckListSchema } } },
+    async (req) => ({ items: (await refit.listChecks(req.params.id, req.query.limit)).map(toTriggerCheckWire) }),
   );
 
   r.get(
@@ -58,7 +61,8 @@ export const monitorRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, {
       schema: {
         tags: ['monitor'],
         summary: 'Feature importance of a version (gain and split count per feature, from its stored artifact); tree models only',
-        params: modelParams.extend({ version: z.string().min(1).max(64) }),
+        params: versionParams,
+        response: { 200: importanceSchema },
       },
     },
     async (req) => refit.importance(req.params.id, req.params.version),

@@ -1,11 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import { jobPageSchema, retrainConfigSchema, retrainStartedSchema, retrainStatusSchema } from '../../contract/index.js';
+import { toJobWire, toRetrainStatusWire } from '../../contract/mappers.js';
+import { historyQuery, modelParams, retrainConfigBody } from '../../contract/requests.js';
 import type { Refit } from '../../service/index.js';
 import { retrainBodySchema } from '../../service/index.js';
-import { jobDto } from '../dto.js';
-
-const modelParams = z.object({ id: z.string().min(1).max(64) });
 
 /** Starting retrains, their status, history and configuration. */
 export const retrainRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { refit }) => {
@@ -20,6 +19,7 @@ export const retrainRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, {
         params: modelParams,
         // Nullish: a POST without a body starts a plain manual retrain.
         body: retrainBodySchema,
+        response: { 200: retrainStartedSchema.describe('Joined the job already pending or running'), 202: retrainStartedSchema.describe('Started a job') },
       },
     },
     async (req, reply) => {
@@ -31,28 +31,20 @@ export const retrainRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, {
     },
   );
 
-  r.get('/api/v1/models/:id/retrain/status', { schema: { tags: ['retrain'], summary: 'Retrain status', params: modelParams } }, async (req) => {
-    const s = await refit.status(req.params.id);
-    return { ...s, currentJob: s.currentJob ? jobDto(s.currentJob) : null, lastJob: s.lastJob ? jobDto(s.lastJob) : null };
-  });
+  r.get('/api/v1/models/:id/retrain/status', { schema: { tags: ['retrain'], summary: 'Retrain status', params: modelParams, response: { 200: retrainStatusSchema } } }, async (req) =>
+    toRetrainStatusWire(await refit.status(req.params.id)),
+  );
 
   r.get(
     '/api/v1/models/:id/retrain/history',
-    {
-      schema: {
-        tags: ['retrain'],
-        summary: 'Retrain jobs, newest first, paged',
-        params: modelParams,
-        querystring: z.object({ limit: z.coerce.number().int().min(1).max(200).default(20), offset: z.coerce.number().int().min(0).default(0) }),
-      },
-    },
+    { schema: { tags: ['retrain'], summary: 'Retrain jobs, newest first, paged', params: modelParams, querystring: historyQuery, response: { 200: jobPageSchema } } },
     async (req) => {
       const page = await refit.history(req.params.id, req.query);
-      return { items: page.items.map(jobDto), total: page.total, limit: req.query.limit, offset: req.query.offset };
+      return { items: page.items.map(toJobWire), total: page.total, limit: req.query.limit, offset: req.query.offset };
     },
   );
 
-  r.get('/api/v1/models/:id/retrain/config', { schema: { tags: ['retrain'], summary: 'Retrain configuration', params: modelParams } }, async (req) =>
+  r.get('/api/v1/models/:id/retrain/config', { schema: { tags: ['retrain'], summary: 'Retrain configuration', params: modelParams, response: { 200: retrainConfigSchema } } }, async (req) =>
     refit.getRetrainConfig(req.params.id),
   );
 
@@ -63,12 +55,8 @@ export const retrainRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, {
         tags: ['retrain'],
         summary: 'Change the retrain configuration (fields left out keep their value)',
         params: modelParams,
-        // Checked by Refit.putRetrainConfig against the spec's own schema, which names every bad field.
-        body: z
-          .record(z.string(), z.unknown())
-          .describe(
-            '{schedule?, timezone?, enabled?, catchUp?, timeoutMinutes?, retry?, minNewLabels?, window?, autoPromote?, gates?, seed?, trainer?, triggers?, rollout?}: see the README for each field and its default',
-          ),
+        body: retrainConfigBody,
+        response: { 200: retrainConfigSchema },
       },
     },
     async (req) => refit.putRetrainConfig(req.params.id, req.body),

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { scheduleListSchema, scheduleSchema } from '../../contract/index.js';
+import { scheduleBody, scheduleParams, schedulesQuery } from '../../contract/requests.js';
 import type { Refit } from '../../service/index.js';
 
 /** Retrain schedules: each model's own (from its retrain config) and extra ones. */
@@ -9,36 +11,18 @@ export const scheduleRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, 
 
   r.get(
     '/api/v1/schedules',
-    {
-      schema: {
-        tags: ['schedules'],
-        summary: 'Every schedule with its model, kind, config, last run and next run',
-        querystring: z.object({ modelId: z.string().min(1).max(64).optional().describe('Only this model’s schedules.') }),
-      },
-    },
+    { schema: { tags: ['schedules'], summary: 'Every schedule with its model, kind, config, last run and next run', querystring: schedulesQuery, response: { 200: scheduleListSchema } } },
     async (req) => ({ items: await refit.listSchedules(req.query.modelId) }),
   );
 
-  r.post(
-    '/api/v1/schedules',
-    {
-      schema: {
-        tags: ['schedules'],
-        summary: 'Add a retrain schedule to a model',
-        body: z
-          .record(z.string(), z.unknown())
-          .describe('{modelId, schedule: cron expression or {every: "day"|"week"|"month", day?, at: "HH:MM"}, timezone?, enabled?, catchUp?: "skip"|"once"}'),
-      },
-    },
-    async (req, reply) => {
-      const view = await refit.createSchedule(req.body);
-      return reply.status(201).header('location', `/api/v1/schedules/${encodeURIComponent(view.id)}`).send(view);
-    },
-  );
+  r.post('/api/v1/schedules', { schema: { tags: ['schedules'], summary: 'Add a retrain schedule to a model', body: scheduleBody, response: { 201: scheduleSchema } } }, async (req, reply) => {
+    const view = await refit.createSchedule(req.body);
+    return reply.status(201).header('location', `/api/v1/schedules/${encodeURIComponent(view.id)}`).send(view);
+  });
 
   r.delete(
     '/api/v1/schedules/:id',
-    { schema: { tags: ['schedules'], summary: 'Remove an extra schedule', params: z.object({ id: z.string().min(1).max(200) }) } },
+    { schema: { tags: ['schedules'], summary: 'Remove an extra schedule', params: scheduleParams, response: { 204: z.undefined().describe('Removed: no body') } } },
     async (req, reply) => {
       await refit.deleteSchedule(req.params.id);
       return reply.status(204).send();
