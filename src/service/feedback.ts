@@ -7,7 +7,7 @@ import type { ScoreItem } from '../serve/scorer.js';
 import { requireModel } from '../store/require-model.js';
 import type { NewLabel } from '../store/store.js';
 import type { RefitParts } from './parts.js';
-import { labelBatchSchema, labelItemSchema, scoreBatchSchema, scoreItemSchema } from './requests.js';
+import { labelBatchSchema, labelItemSchema, scoreBatchSchema, scoreItemSchema } from '../contract/requests.js';
 
 /**
  * Store a batch of labels. Each item carries its features or the id of an earlier score (whose

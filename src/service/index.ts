@@ -7,6 +7,6 @@ export type { RecoveryReport } from './lifecycle.js';
 export type { ImportanceReport } from './monitoring.js';
 export type { RefitParts } from './parts.js';
 export { Refit } from './refit.js';
-export { MAX_BATCH_ITEMS, MAX_ENTITY_KEY, abortBodySchema, retrainBodySchema, retrainConfigInputSchema, rollbackBodySchema } from './requests.js';
+export { MAX_BATCH_ITEMS, MAX_ENTITY_KEY, abortBodySchema, retrainBodySchema, retrainConfigInputSchema, rollbackBodySchema } from '../contract/requests.js';
 export type { RetrainStatus } from './retraining.js';
 export type { ScheduleView } from './schedules.js';

@@ -9,7 +9,7 @@ import { defaultScheduleId, specScheduleConfig } from '../retrain/scheduler.js';
 import { requireModel } from '../store/require-model.js';
 import type { Page } from '../store/store.js';
 import type { RefitParts } from './parts.js';
-import { retrainConfigInputSchema } from './requests.js';
+import { retrainConfigInputSchema } from '../contract/requests.js';
 
 /** The retrain status of a model. */
 export interface RetrainStatus {

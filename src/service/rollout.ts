@@ -6,7 +6,7 @@ import type { RolloutEvaluation } from '../rollout/rollout-manager.js';
 import { requireModel } from '../store/require-model.js';
 import type { Page } from '../store/store.js';
 import type { RefitParts } from './parts.js';
-import { promoteInputSchema } from './requests.js';
+import { promoteInputSchema } from '../contract/requests.js';
 
 /**
  * Make an earlier version active again: the given one, or by default the version that was

@@ -5,7 +5,7 @@ import { RefitError } from '../errors.js';
 import { parseSchedule } from '../retrain/schedule.js';
 import { requireModel } from '../store/require-model.js';
 import type { RefitParts } from './parts.js';
-import { scheduleInputSchema } from './requests.js';
+import { scheduleInputSchema } from '../contract/requests.js';
 
 /** A schedule as the API lists it. */
 export interface ScheduleView {

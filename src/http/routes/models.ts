@@ -1,11 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { activationListSchema, activationSchema, labelsAcceptedSchema, modelListSchema, modelSchema, scoreResponseSchema, versionListSchema } from '../../contract/index.js';
 import { toActivationWire, toModelWire, toVersionWire } from '../../contract/mappers.js';
-import { anyObject, modelParams, modelSpecBody } from '../../contract/requests.js';
+import { labelsBody, modelParams, modelSpecBody, rollbackBodySchema, scoreBody } from '../../contract/requests.js';
 import type { Refit } from '../../service/index.js';
-import { MAX_BATCH_ITEMS, rollbackBodySchema } from '../../service/index.js';
 
 /** Models, their labels, scoring, versions and rollback. */
 export const modelRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { refit }) => {
@@ -42,19 +40,7 @@ export const modelRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { r
         tags: ['models'],
         summary: 'Send labelled feedback; a batch with any bad item is refused whole and nothing is stored',
         params: modelParams,
-        body: z.object({
-          items: z
-            .array(
-              // Loose: unknown keys reach Refit.addLabels, which refuses them by name instead of dropping them.
-              z.looseObject({
-                features: anyObject.optional(),
-                scoreId: z.string().optional(),
-                label: z.unknown(),
-                occurredAt: z.string().optional(),
-              }),
-            )
-            .describe(`1 to ${MAX_BATCH_ITEMS} items, each with features or the scoreId of an earlier score`),
-        }),
+        body: labelsBody,
         response: { 201: labelsAcceptedSchema },
       },
     },
@@ -71,7 +57,7 @@ export const modelRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { r
         tags: ['models'],
         summary: 'Score rows with the active version (or a canary for its share); every item says which version and arm made it',
         params: modelParams,
-        body: z.object({ items: z.array(z.unknown()).describe(`1 to ${MAX_BATCH_ITEMS} items of {features, entityKey?}; entityKey makes canary routing sticky`) }),
+        body: scoreBody,
         response: { 200: scoreResponseSchema },
       },
     },

@@ -4,7 +4,7 @@ import { jobPageSchema, retrainConfigSchema, retrainStartedSchema, retrainStatus
 import { toJobWire, toRetrainStatusWire } from '../../contract/mappers.js';
 import { historyQuery, modelParams, retrainConfigBody } from '../../contract/requests.js';
 import type { Refit } from '../../service/index.js';
-import { retrainBodySchema } from '../../service/index.js';
+import { retrainBodySchema } from '../../contract/requests.js';
 
 /** Starting retrains, their status, history and configuration. */
 export const retrainRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { refit }) => {

@@ -4,7 +4,7 @@ import { activationSchema, retentionReportSchema, rolloutEvaluationSchema, rollo
 import { toActivationWire, toRetentionReportWire, toRolloutEvaluationWire, toRolloutStateWire, toRolloutWire, toTimelineEntryWire } from '../../contract/mappers.js';
 import { modelParams, promoteBody, timelineQuery } from '../../contract/requests.js';
 import type { Refit } from '../../service/index.js';
-import { abortBodySchema } from '../../service/index.js';
+import { abortBodySchema } from '../../contract/requests.js';
 
 /** Canary and shadow rollouts, forced promotion, the model timeline and artifact retention. */
 export const rolloutRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { refit }) => {
