@@ -26,7 +26,7 @@ export const LAYERS = [
   ['src/retrain'],
   ['src/config'],
   ['src/contract'],
-  ['src/service', 'src/service.ts'],
+  ['src/service'],
   ['src/http'],
   ['src/server.ts', 'src/demo.ts', 'src/create-logger.ts'],
   ['src/cli'],
