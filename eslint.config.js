@@ -16,6 +16,7 @@ export const LAYERS = [
   ['src/errors.ts'],
   ['src/stats'],
   ['src/store'],
+  ['src/auth'],
   ['src/events'],
   ['src/data'],
   ['src/train'],

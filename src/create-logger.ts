@@ -24,6 +24,25 @@ export interface RefitLogger {
 const PRETTY_IGNORE = 'pid,hostname,reqId,http';
 
 /**
+ * What never reaches a log line: keys in authorization headers (wherever a request or its headers
+ * are logged), and key, secret or token members of logged objects. Censored, not removed, so a
+ * reader sees there was one.
+ */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'request.headers.authorization',
+  'headers.authorization',
+  'authorization',
+  '*.authorization',
+  'key',
+  '*.key',
+  'secret',
+  '*.secret',
+  'token',
+  '*.token',
+];
+
+/**
  * The server's pino logger from the settings: pretty or JSON lines on standard output (auto: pretty
  * on a terminal), and JSON lines appended to `settings.logFile` when one is set.
  */
@@ -34,11 +53,12 @@ export function createLogger(settings: Pick<Settings, 'logLevel' | 'logFormat' |
   // prettyFactory formats in this thread: no worker transport to start, flush or lose lines in.
   const format = pretty ? prettyFactory({ colorize: tty && isColorSupported, translateTime: 'SYS:HH:MM:ss.l', ignore: PRETTY_IGNORE, singleLine: true }) : null;
   const stdout: DestinationStream = { write: format ? (line) => write(format(line)) : write };
-  if (settings.logFile === null) return { logger: pino({ level: settings.logLevel }, stdout), close: () => {} };
+  const options = { level: settings.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  if (settings.logFile === null) return { logger: pino(options, stdout), close: () => {} };
   // Synchronous appends: a line is in the file when the call returns, even if the process dies next.
   const file = pino.destination({ dest: settings.logFile, sync: true, append: true, mkdir: true });
   // Both streams take every line the logger's level lets through.
-  const logger = pino({ level: settings.logLevel }, pino.multistream([{ level: 'trace', stream: stdout }, { level: 'trace', stream: file }]));
+  const logger = pino(options, pino.multistream([{ level: 'trace', stream: stdout }, { level: 'trace', stream: file }]));
   let open = true;
   return {
     logger,

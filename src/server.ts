@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { findConfigFile, loadConfigFile } from './config/config-file.js';
+import { findConfigFile, readConfigFile } from './config/config-file.js';
 import { createLogger } from './create-logger.js';
 import type { Settings } from './config/settings.js';
 import { startDemo } from './demo.js';
-import { buildApp } from './http/app.js';
+import { buildApp, isLoopback } from './http/app.js';
+import { RefitError } from './errors.js';
 import type { ComputeExecutor } from './retrain/executor.js';
 import { createRefit, type Refit, type RefitParts } from './service/index.js';
 import { artifactLocation } from './store/artifact-store.js';
@@ -36,10 +37,14 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
   const { logger, close: closeLog } = options.logger ? { logger: options.logger, close: () => {} } : createLogger(settings);
   const configPath = findConfigFile(settings.configFile, options.cwd ?? process.cwd());
   // Validate the config before touching the store, so a bad spec changes nothing.
-  const specs = configPath ? loadConfigFile(configPath) : [];
+  const config = configPath ? readConfigFile(configPath) : { models: [], auth: null };
+  const specs = config.models;
+  // Keys are required when the settings or the config file say so: either is enough.
+  const auth = settings.auth === 'required' || config.auth === 'required' ? 'required' : 'off';
+  refuseOpenNetwork(settings, auth);
   const store = await createStore({ url: settings.databaseUrl, artifacts: artifactLocation(settings.artifactDir) });
   const { refit, parts } = createRefit({ store, logger, defaultTimezone: settings.timezone, ...(options.executor ? { executor: options.executor } : {}) });
-  const app = await buildApp(refit, { bodyLimit: settings.bodyLimit, logger, version: VERSION });
+  const app = await buildApp(refit, { bodyLimit: settings.bodyLimit, logger, version: VERSION, auth, rateLimit: settings.rateLimit, corsOrigins: settings.corsOrigins });
   let url: string;
   try {
     url = await app.listen({ host: settings.host, port: settings.port });
@@ -69,7 +74,12 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
     demo = await startDemo(refit, { logger });
     if (demo.created) logger.info(`demo model 'job-relevance' created; watch it retrain: curl ${url}/api/v1/models/job-relevance/retrain/status`);
   }
-  logger.info(`Refit ${VERSION} listening on ${url} (store: ${store.dialect}); API docs at ${url}/docs`);
+  if (auth === 'required' && (await refit.listKeys()).every((k) => k.revokedAt !== null)) {
+    logger.warn('API keys are required but none exists: create one with `refit keys create --name ops --scope admin` (same --data-dir or --database-url)');
+  } else if (auth === 'off' && !isLoopback(settings.host)) {
+    logger.warn(`running open on ${settings.host} (--allow-open): anyone who can reach it can change models; REFIT_AUTH=required asks for API keys`);
+  }
+  logger.info(`Refit ${VERSION} listening on ${url} (store: ${store.dialect}; API keys ${auth === 'required' ? 'required' : 'not required'}); API docs at ${url}/docs`);
   return {
     refit,
     parts,
@@ -82,4 +92,19 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
       closeLog();
     },
   };
+}
+
+/**
+ * Without keys, a server on another address than loopback lets anyone who reaches it change
+ * models: refuse to start unless the operator said it may run open.
+ */
+function refuseOpenNetwork(settings: Settings, auth: 'off' | 'required'): void {
+  if (auth === 'required' || settings.allowOpen || isLoopback(settings.host)) return;
+  throw new RefitError(
+    'VALIDATION_FAILED',
+    `Refit will not listen on ${settings.host} without API keys: anyone who can reach it could create, retrain, promote or roll back models. ` +
+      'Either require keys: create one with `refit keys create --name ops --scope admin` and start with REFIT_AUTH=required (or `auth: required` in the config file); ' +
+      'or say it may run open with REFIT_ALLOW_OPEN=1 (or --allow-open); or listen on 127.0.0.1.',
+    { errors: [{ path: '/host', message: `${settings.host} is reachable from other machines and no API keys are required` }] },
+  );
 }

@@ -31,6 +31,8 @@ export interface ClientFlags {
   readonly databaseUrl?: string;
   /** Print JSON instead of tables. Default false. */
   readonly json?: boolean;
+  /** API key sent to the server; default $REFIT_API_KEY. */
+  readonly apiKey?: string;
 }
 
 /** Add `--server`, `--data-dir`, `--database-url` and `--json` to a client command. */
@@ -39,6 +41,7 @@ export function addClientOptions(cmd: Command): Command {
     .option('--server <url>', 'talk to a running server at this URL (default: $REFIT_URL; without it, open the data directory in this process)')
     .option('--data-dir <dir>', 'data directory to open in this process (default: $REFIT_DATA_DIR or ./data)')
     .option('--database-url <url>', 'database to open in this process (default: SQLite in the data directory)')
+    .option('--api-key <key>', 'API key for a server that requires one (default: $REFIT_API_KEY, which keeps it out of the process list)')
     .option('--json', 'print machine-readable JSON');
 }
 
@@ -55,7 +58,8 @@ export async function openClient(io: CliIo, flags: ClientFlags): Promise<Client>
   if (server !== undefined) {
     if (!/^https?:\/\//i.test(server)) throw new UsageError(`--server must be an http:// or https:// URL, got '${server}'`);
     const { HttpClient } = await import('./http-client.js');
-    return new HttpClient(server);
+    const apiKey = flags.apiKey ?? (io.env.REFIT_API_KEY || undefined);
+    return new HttpClient(server, apiKey !== undefined ? { apiKey } : {});
   }
   const settings = loadSettings(io.env, {
     ...(flags.dataDir !== undefined ? { dataDir: resolve(io.cwd, flags.dataDir) } : {}),

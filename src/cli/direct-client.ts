@@ -24,6 +24,9 @@ import type { Client, JobUpdate } from './client.js';
 import { TERMINAL_STATUSES } from './client.js';
 import { ClientError, asClientErrors } from './client-error.js';
 
+/** Who the audit trail names for changes made on the database directly. */
+export const DIRECT_ACTOR = 'cli-direct';
+
 /** Options of the direct client. */
 export interface DirectClientOptions {
   /** How often a job run by another process is polled, in milliseconds. Default 250. */
@@ -116,7 +119,12 @@ export class DirectClient implements Client {
   }
 
   rollback(modelId: string, version?: string): Promise<ActivationWire> {
-    return asClientErrors(async () => toActivationWire(await this.refit.rollback(modelId, version, 'cli')));
+    return asClientErrors(() =>
+      this.audited('model.rollback', modelId, async () => {
+        const a = await this.refit.rollback(modelId, version, DIRECT_ACTOR);
+        return { result: toActivationWire(a), version: a.toVersion };
+      }),
+    );
   }
 
   timeline(modelId: string, page: { limit: number; offset: number }): Promise<Pick<TimelinePageWire, 'items' | 'total'>> {
@@ -127,7 +135,12 @@ export class DirectClient implements Client {
   }
 
   promote(modelId: string, version: string, reason: string): Promise<ActivationWire> {
-    return asClientErrors(async () => toActivationWire(await this.refit.promote(modelId, { version, reason }, 'cli')));
+    return asClientErrors(() =>
+      this.audited('model.promote', modelId, async () => {
+        const a = await this.refit.promote(modelId, { version, reason }, DIRECT_ACTOR);
+        return { result: toActivationWire(a), version: a.toVersion, detail: { reason } };
+      }),
+    );
   }
 
   drift(modelId: string): Promise<DriftWire> {
@@ -139,10 +152,12 @@ export class DirectClient implements Client {
   }
 
   retrain(modelId: string, options: { force: boolean }): Promise<RetrainStartedWire> {
-    return asClientErrors(async () => {
-      const { job, joined } = await this.refit.retrain(modelId, { trigger: 'manual', force: options.force, join: true });
-      return { jobId: job.id, status: job.status, joined };
-    });
+    return asClientErrors(() =>
+      this.audited('retrain.start', modelId, async () => {
+        const { job, joined } = await this.refit.retrain(modelId, { trigger: 'manual', force: options.force, join: true });
+        return { result: { jobId: job.id, status: job.status, joined }, detail: { jobId: job.id, joined } };
+      }),
+    );
   }
 
   getJob(jobId: string): Promise<JobWire> {
@@ -173,5 +188,18 @@ export class DirectClient implements Client {
 
   async close(): Promise<void> {
     await this.refit.close();
+  }
+
+  /** Run a change and record it in the audit trail as `cli-direct` (no key: whoever can open the database). */
+  private async audited<T>(action: string, modelId: string, run: () => Promise<{ result: T; version?: string | null; detail?: Record<string, unknown> }>): Promise<T> {
+    try {
+      const { result, version, detail } = await run();
+      await this.refit.audit({ actor: DIRECT_ACTOR, action, modelId, version: version ?? null, outcome: 'ok', detail: detail ?? null });
+      return result;
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      await this.refit.audit({ actor: DIRECT_ACTOR, action, modelId, outcome: typeof code === 'string' ? code : 'INTERNAL' }).catch(() => {});
+      throw err;
+    }
   }
 }

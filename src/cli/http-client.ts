@@ -23,6 +23,8 @@ import { ClientError } from './client-error.js';
 export interface HttpClientOptions {
   /** How often a followed job is polled, in milliseconds. Default 250. */
   readonly pollIntervalMs?: number;
+  /** API key sent as `authorization: Bearer <key>`. Default: none. */
+  readonly apiKey?: string;
 }
 
 /** The client for a running Refit server, through its HTTP API (global fetch). */
@@ -31,12 +33,14 @@ export class HttpClient implements Client {
   readonly target: string;
   private readonly base: string;
   private readonly pollIntervalMs: number;
+  private readonly apiKey: string | undefined;
 
   /** @param baseUrl the server's address, e.g. http://127.0.0.1:8080 */
   constructor(baseUrl: string, options: HttpClientOptions = {}) {
     this.base = baseUrl.replace(/\/+$/, '');
     this.target = this.base;
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
+    this.apiKey = options.apiKey;
   }
 
   async listModels(): Promise<ModelWire[]> {
@@ -126,7 +130,11 @@ export class HttpClient implements Client {
     try {
       res = await fetch(url, {
         method,
-        headers: { accept: 'application/json, application/problem+json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          accept: 'application/json, application/problem+json',
+          ...(this.apiKey !== undefined ? { authorization: `Bearer ${this.apiKey}` } : {}),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (err) {

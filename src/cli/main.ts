@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { RefitError } from '../errors.js';
 import { ClientError } from './client-error.js';
 import { CliExit, UsageError } from './command-kit.js';
+import { registerKeysCommands } from './commands/keys.js';
 import { registerIngestCommand } from './commands/ingest.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerModelCommands } from './commands/models.js';
@@ -23,7 +24,7 @@ const HELP_AFTER = `
 Client commands (models, status, history, versions, rollback, score, ingest, retrain,
 schedules, drift, performance, timeline, promote) talk to a running server when --server URL or $REFIT_URL is set; otherwise they
 open the data directory (--data-dir, default $REFIT_DATA_DIR or ./data) in this process.
-Add --json for JSON output.
+Add --json for JSON output. Against a server that requires keys, set $REFIT_API_KEY (or --api-key).
 
 Examples:
   refit init                                   write refit.config.yaml with an example model
@@ -36,6 +37,7 @@ Examples:
   refit schedules --model churn                when churn last retrained on schedule and retrains next
   refit drift churn                            which inputs moved since the active version was trained
   refit performance churn --window 1d          live metrics per version per day against their baselines
+  refit keys create --name ops --scope admin   make an API key (printed once) on the data directory
 `;
 
 /** The `refit` command with every subcommand, writing through `io` and never exiting the process. */
@@ -59,6 +61,7 @@ export function buildProgram(io: CliIo): Command {
   registerSchedulesCommand(program, io);
   registerMonitorCommands(program, io);
   registerRolloutCommands(program, io);
+  registerKeysCommands(program, io);
   return program;
 }
 

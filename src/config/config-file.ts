@@ -24,6 +24,14 @@ export function findConfigFile(named: string | null, cwd: string): string | null
  * Throws RefitError VALIDATION_FAILED naming every bad field as `/models/<i>/<field>`.
  */
 export function loadConfigFile(path: string): ModelSpec[] {
+  return readConfigFile(path).models;
+}
+
+/**
+ * Read a config file: its model specs (as {@link loadConfigFile}) and its optional `auth`
+ * (`required` or `off`; default null: the settings decide).
+ */
+export function readConfigFile(path: string): { models: ModelSpec[]; auth: 'required' | 'off' | null } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -37,10 +45,12 @@ export function loadConfigFile(path: string): ModelSpec[] {
     throw new RefitError('VALIDATION_FAILED', `The config file ${path} is not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(err as Error).message}`, { cause: err });
   }
   const models = (doc as { models?: unknown } | null)?.models;
+  const auth = (doc as { auth?: unknown } | null)?.auth;
+  const authProblem = auth !== undefined && auth !== null && auth !== 'required' && auth !== 'off' ? [{ path: '/auth', message: "must be 'required' or 'off'" }] : [];
   if (!Array.isArray(models)) {
     throw new RefitError('VALIDATION_FAILED', `The config file ${path} is invalid.`, { errors: [{ path: '/models', message: 'must be a list of model specs' }] });
   }
-  const problems: FieldProblem[] = [];
+  const problems: FieldProblem[] = [...authProblem];
   const specs: ModelSpec[] = [];
   const ids = new Set<string>();
   models.forEach((m, i) => {
@@ -55,12 +65,13 @@ export function loadConfigFile(path: string): ModelSpec[] {
     }
   });
   if (problems.length > 0) throw new RefitError('VALIDATION_FAILED', `The config file ${path} is invalid.`, { errors: problems });
-  return specs;
+  return { models: specs, auth: auth === 'required' || auth === 'off' ? auth : null };
 }
 
 /** The commented example `refit init` writes. */
 export const EXAMPLE_CONFIG = `# Refit model specs. Refit reads this file at start-up (refit serve) and creates or updates
 # each model. A bad spec stops the server with the field and the reason.
+# auth: required                    # every API route needs a key (refit keys create --name ops --scope admin)
 models:
   - id: churn                       # letters, digits, _ - . (used in URLs)
     task: binary                    # binary | multiclass | regression

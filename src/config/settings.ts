@@ -30,6 +30,14 @@ export interface Settings {
   readonly bodyLimit: number;
   /** IANA zone of schedules that name none. Default: this machine's zone. */
   readonly timezone: string;
+  /** `required`: every route but /healthz (and the dashboard's files) needs an API key. Default `off` (a config file's `auth: required` also turns it on). */
+  readonly auth: 'off' | 'required';
+  /** Consent to run without keys on an address other than loopback. Default false: such a start is refused. */
+  readonly allowOpen: boolean;
+  /** Origins allowed by CORS (`REFIT_CORS_ORIGINS`, comma-separated). Default none: CORS is off. */
+  readonly corsOrigins: readonly string[];
+  /** Requests per minute per key, or per address without a key; 0 turns the limit off. Default 600. */
+  readonly rateLimit: number;
 }
 
 const schema = z.object({
@@ -48,6 +56,14 @@ const schema = z.object({
     .string()
     .refine((tz) => isTimeZone(tz), { error: (iss) => `unknown time zone '${String(iss.input)}'` })
     .default(() => Intl.DateTimeFormat().resolvedOptions().timeZone),
+  auth: z.enum(['off', 'required']).default('off'),
+  allowOpen: z.union([z.boolean(), z.enum(['1', 'true', '0', 'false']).transform((v) => v === '1' || v === 'true')]).default(false),
+  corsOrigins: z
+    .union([z.array(z.string()), z.string().transform((v) => v.split(','))])
+    .transform((list) => list.map((o) => o.trim()).filter((o) => o.length > 0))
+    .pipe(z.array(z.string().regex(/^(\*|https?:\/\/[^/\s,]+)$/, 'must be * or an origin such as https://app.example.com')))
+    .default([]),
+  rateLimit: z.coerce.number().int().min(0).default(600),
 });
 
 /** Settings given explicitly (CLI flags); they win over the environment. */
@@ -70,6 +86,10 @@ export function loadSettings(env: NodeJS.ProcessEnv, overrides: SettingsOverride
     logFile: env.REFIT_LOG_FILE,
     bodyLimit: env.REFIT_BODY_LIMIT,
     timezone: env.REFIT_TIMEZONE,
+    auth: env.REFIT_AUTH,
+    allowOpen: env.REFIT_ALLOW_OPEN,
+    corsOrigins: env.REFIT_CORS_ORIGINS,
+    rateLimit: env.REFIT_RATE_LIMIT,
   };
   const merged: Record<string, unknown> = {};
   // Source by source: an override left undefined (a CLI flag not given) must not hide the environment's value.

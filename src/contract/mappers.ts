@@ -1,3 +1,5 @@
+import { type ApiKey, type AuditEntry, keyState } from '../domain/auth.js';
+import type { ApiKeyWire, AuditEntryWire } from './access.js';
 import type { Activation, Model, ModelVersion, RetrainJob, RetrainPolicy, Rollout, RolloutPolicy, TimelineEntry, TrainingWindow, TriggerCheck } from '../domain/entities.js';
 import type { DriftResult } from '../monitor/drift.js';
 import type { PerformanceReport, RetrainNeeded } from '../monitor/monitor.js';
@@ -229,4 +231,14 @@ export function toRetentionReportWire(r: RetentionReport): RetentionReportWire {
     deleted: r.deleted.map((d) => ({ version: d.version, freedBytes: d.freedBytes })),
     freedBytes: r.freedBytes,
   };
+}
+
+/** An API key as the API lists it (never its hash or secret). */
+export function toApiKeyWire(k: ApiKey, now: Date): ApiKeyWire {
+  return { id: k.id, name: k.name, scopes: [...k.scopes], createdAt: iso(k.createdAt), expiresAt: k.expiresAt ? iso(k.expiresAt) : null, revokedAt: k.revokedAt ? iso(k.revokedAt) : null, state: keyState(k, now) };
+}
+
+/** An audit entry as the API shows it. */
+export function toAuditEntryWire(e: AuditEntry): AuditEntryWire {
+  return { id: e.id, at: iso(e.at), actor: e.actor, action: e.action, modelId: e.modelId, version: e.version, address: e.address, outcome: e.outcome, detail: e.detail ? { ...e.detail } : null };
 }

@@ -42,6 +42,7 @@ export const eventsQuery = z.object({
   after: z.coerce.number().int().min(0).optional().describe('Send events after this id. Default: Last-Event-ID, else 0.'),
   follow: z.enum(['true', 'false']).default('true').describe('Keep the stream open. Default true.'),
   modelId: z.string().optional().describe('Only events of this model.'),
+  key: z.string().optional().describe('The API key, on this route only: EventSource cannot send an authorization header. Never logged.'),
 });
 
 /** Any JSON object; the service checks it and names every bad field. */
@@ -187,3 +188,22 @@ export const labelsBody = z.object({
 
 /** `POST …/score` as documented; the facade checks each item. */
 export const scoreBody = z.object({ items: z.array(z.unknown()).describe(`1 to ${MAX_BATCH_ITEMS} items of {features, entityKey?}; entityKey makes canary routing sticky`) });
+
+/** `POST /api/v1/keys`: `{name, scopes, expiresAt?}`. */
+export const keyCreateBody = z
+  .object({
+    name: z.string().describe('Who holds the key, as the audit trail names them'),
+    scopes: z.array(z.enum(['read', 'score', 'train', 'admin'])).min(1),
+    expiresAt: z.iso.datetime({ offset: true }).nullish().describe('When it stops working; default never'),
+  })
+  .strict();
+/** `:id` of an API key (its id or its name). */
+export const keyParams = z.object({ id: z.string().min(1).max(64) });
+/** `GET /api/v1/audit?modelId=&actor=&action=&since=&limit=`. */
+export const auditQuery = z.object({
+  modelId: z.string().min(1).max(64).optional(),
+  actor: z.string().min(1).max(64).optional(),
+  action: z.string().min(1).max(64).optional(),
+  since: z.iso.datetime({ offset: true }).optional().describe('Entries at or after this moment (ISO 8601)'),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});

@@ -1,11 +1,17 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { problemSchema } from '../contract/index.js';
+import { RefitError } from '../errors.js';
 import type { Refit } from '../service/index.js';
-import { problem, problemErrorHandler, sendProblem } from './problem.js';
+import { installAccess } from './access.js';
+import { problem, problemErrorHandler, redactUrl, sendProblem } from './problem.js';
+import { accessRoutes } from './routes/access.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -24,7 +30,42 @@ export interface AppOptions {
   readonly logger?: Logger;
   /** Package version shown in the OpenAPI document. Default 0.0.0. */
   readonly version?: string;
+  /** `required`: every API route needs an API key with its scope (src/http/access.ts). Default `off`. */
+  readonly auth?: 'off' | 'required';
+  /** Requests per minute per key, or per address without one (loopback without a key is not limited); 0: no limit. Default 600. */
+  readonly rateLimit?: number;
+  /** Origins CORS allows; default none: no CORS headers, browsers keep other sites out. */
+  readonly corsOrigins?: readonly string[];
 }
+
+/** Body limit of a route that takes a small document (a config, a promotion, a key): 64 KiB, or the app's limit if smaller. */
+export const SMALL_BODY_LIMIT = 64 * 1024;
+/** Body limit of a model spec: 1 MiB, or the app's limit if smaller. */
+export const SPEC_BODY_LIMIT = 1024 * 1024;
+
+/** Loopback addresses: the machine itself. */
+export function isLoopback(address: string): boolean {
+  return address === 'localhost' || address === '::1' || /^127\./.test(address) || /^::ffff:127\./.test(address);
+}
+
+/**
+ * The dashboard's Content-Security-Policy: its own scripts, styles, images and API only (Vite
+ * builds external module scripts and style sheets, nothing inline). No `upgrade-insecure-requests`:
+ * Refit serves plain HTTP unless a proxy adds TLS.
+ */
+const CSP_DIRECTIVES = {
+  defaultSrc: ["'self'"],
+  baseUri: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:'],
+  fontSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  frameAncestors: ["'none'"],
+  formAction: ["'self'"],
+  upgradeInsecureRequests: null,
+};
 
 /** The error responses of every route: application/problem+json (RFC 9457). */
 const PROBLEM_RESPONSE = { description: 'A problem document (RFC 9457)', content: { 'application/problem+json': { schema: problemSchema } } };
@@ -38,8 +79,9 @@ class RequestLogController extends LogController {
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     const ms = Math.round(reply.elapsedTime * 10) / 10;
-    const http = { method: request.method, url: request.url, status: reply.statusCode, ms };
-    const line = `${request.method} ${request.url} ${reply.statusCode} ${ms} ms`;
+    const url = redactUrl(request.url);
+    const http = { method: request.method, url, status: reply.statusCode, ms };
+    const line = `${request.method} ${url} ${reply.statusCode} ${ms} ms`;
     // An error here is one in sending the reply (after the handler): the server's, with its stack.
     if (error) reply.log.error({ http, err: error }, `${line}: the reply failed: ${error.message}`);
     else reply.log.debug({ http }, line);
@@ -51,8 +93,9 @@ class RequestLogController extends LogController {
  * Every error leaves as application/problem+json.
  */
 export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<FastifyInstance> {
+  const bodyLimit = options.bodyLimit ?? 10 * 1024 * 1024;
   const app = Fastify({
-    bodyLimit: options.bodyLimit ?? 10 * 1024 * 1024,
+    bodyLimit,
     ...(options.logger ? { loggerInstance: options.logger as FastifyBaseLogger } : { logger: false }),
     logController: new RequestLogController(),
     // Reject the prototype-pollution keys outright rather than silently dropping them.
@@ -75,14 +118,46 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
 
   // Every documented route answers its errors with a problem document: say so in /openapi.json.
   app.addHook('onRoute', (route) => {
+    // Bodies per route: batches of scores and labels take the app's limit, a spec 1 MiB, anything else 64 KiB.
+    if (route.bodyLimit === undefined && route.url.startsWith('/api/')) {
+      const batch = /\/(score|labels)$/.test(route.url);
+      route.bodyLimit = batch ? bodyLimit : Math.min(bodyLimit, route.url === '/api/v1/models' ? SPEC_BODY_LIMIT : SMALL_BODY_LIMIT);
+    }
+    // Swagger UI runs an inline script: its pages keep helmet's other headers but not the dashboard's CSP.
+    if (route.url.startsWith('/docs')) (route as { helmet?: unknown }).helmet = { contentSecurityPolicy: false };
     if (!route.schema || route.schema.hide) return;
     route.schema.response = { ...(route.schema.response as object | undefined), '4XX': PROBLEM_RESPONSE, '5XX': PROBLEM_RESPONSE };
   });
 
+  // Keys and scopes first (an onRequest hook on every route), so the rate limit can count per key.
+  installAccess(app, refit, { auth: options.auth ?? 'off' });
+  const perMinute = options.rateLimit ?? 600;
+  if (perMinute > 0) {
+    await app.register(rateLimit, {
+      max: perMinute,
+      timeWindow: 60_000,
+      keyGenerator: (req) => (req.refitKey ? `key:${req.refitKey.id}` : `ip:${req.ip}`),
+      // The machine itself without a key (the CLI, a benchmark, the demo) is trusted as before keys existed.
+      allowList: (req) => !req.refitKey && isLoopback(req.ip),
+      errorResponseBuilder: (req, ctx) =>
+        new RefitError('RATE_LIMITED', `More than ${ctx.max} requests a minute from ${req.refitKey ? `the key '${req.refitKey.name}'` : 'this address'}; retry in ${ctx.after}.`, { extra: { retryAfterSeconds: Math.ceil(ctx.ttl / 1000) } }),
+    });
+  }
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
+    // Refit speaks plain HTTP; TLS, and so HSTS, is a proxy's business.
+    strictTransportSecurity: false,
+  });
+  if (options.corsOrigins && options.corsOrigins.length > 0) {
+    await app.register(cors, { origin: options.corsOrigins.includes('*') ? '*' : [...options.corsOrigins], allowedHeaders: ['authorization', 'content-type', 'last-event-id'], exposedHeaders: ['retry-after', 'location'] });
+  }
+
   await app.register(swagger, {
     openapi: {
       info: { title: 'Refit API', description: 'Keeps machine-learning models fresh.', version: options.version ?? '0.0.0' },
-      tags: [{ name: 'models' }, { name: 'retrain' }, { name: 'rollout' }, { name: 'jobs' }, { name: 'schedules' }, { name: 'monitor' }, { name: 'events' }, { name: 'health' }],
+      tags: [{ name: 'models' }, { name: 'retrain' }, { name: 'rollout' }, { name: 'jobs' }, { name: 'schedules' }, { name: 'monitor' }, { name: 'events' }, { name: 'access' }, { name: 'health' }],
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'authorization: Bearer <key> (refit keys create); required when the server runs with REFIT_AUTH=required' } } },
+      security: [{ apiKey: [] }],
     },
     transform: jsonSchemaTransform,
   });
@@ -97,6 +172,7 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
   await app.register(scheduleRoutes, { refit });
   await app.register(monitorRoutes, { refit });
   await app.register(eventRoutes, { refit });
+  await app.register(accessRoutes, { refit, required: options.auth === 'required' });
   await app.register(staticRoutes);
   return app;
 }

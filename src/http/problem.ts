@@ -17,7 +17,12 @@ export interface ProblemDocument {
   readonly [extra: string]: unknown;
 }
 
-/** The problem document for an error code. */
+/** A URL as it may be logged or echoed: the event stream's `?key=` is replaced by `[redacted]`. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&]key=)[^&#]*/gi, '$1[redacted]');
+}
+
+/** The problem document for an error code (`instance` with any key in it redacted). */
 export function problem(code: ErrorCode, detail: string, instance: string, extra: { errors?: readonly FieldProblem[]; [k: string]: unknown } = {}): ProblemDocument {
   const def = ERROR_CATALOGUE[code];
   const { errors, ...rest } = extra;
@@ -26,7 +31,7 @@ export function problem(code: ErrorCode, detail: string, instance: string, extra
     title: def.title,
     status: def.status,
     detail,
-    instance,
+    instance: redactUrl(instance),
     code,
     ...(errors && errors.length > 0 ? { errors } : {}),
     ...rest,
@@ -71,8 +76,9 @@ function fromFastify(err: FastifyError): { code: ErrorCode; detail: string; erro
  * server is fine; a server error (5xx) at error with the error and its stack.
  */
 export function logProblem(request: FastifyRequest, doc: ProblemDocument, err?: unknown): void {
-  const http = { method: request.method, url: request.url, status: doc.status, code: doc.code };
-  const what = `${request.method} ${request.url} ${doc.status} ${doc.code}`;
+  const url = redactUrl(request.url);
+  const http = { method: request.method, url, status: doc.status, code: doc.code };
+  const what = `${request.method} ${url} ${doc.status} ${doc.code}`;
   // A 500's detail tells the client nothing; the log names the error itself.
   if (doc.status >= 500) request.log.error({ http, err }, `${what}: ${err instanceof Error ? err.message : doc.detail}`);
   else request.log.info({ http }, `${what}: ${doc.detail}`);
@@ -80,6 +86,8 @@ export function logProblem(request: FastifyRequest, doc: ProblemDocument, err?: 
 
 /** Log a problem (see {@link logProblem}) and send it as application/problem+json. */
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, doc: ProblemDocument, err?: unknown): FastifyReply {
+  // The audit row of a refused change records this code as its outcome.
+  (request as { problemCode?: string | null }).problemCode = doc.code;
   logProblem(request, doc, err);
   return reply.status(doc.status).type('application/problem+json').send(doc);
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { AuditWriter } from '../auth/audit.js';
 import type { Clock } from '../domain/clock.js';
 import { systemClock } from '../domain/clock.js';
 import { EventHub } from '../events/hub.js';
@@ -75,7 +76,15 @@ export function createRefit(deps: RefitDeps): { refit: Refit; parts: RefitParts 
     defaultTimezone: deps.defaultTimezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
     ...(logger ? { logger } : {}),
   });
-  const parts: RefitParts = { store, clock, logger, hub, predictors, scorer, queue, rollouts, monitor, scheduler, owner, leaseMs: deps.leaseMs ?? LEASE_MS };
+  const audit = new AuditWriter(store, clock, (err, input) => logger?.error({ err, action: input.action, modelId: input.modelId }, 'audit write failed'));
+  const parts: RefitParts = { store, clock, logger, hub, predictors, scorer, queue, rollouts, monitor, scheduler, owner, leaseMs: deps.leaseMs ?? LEASE_MS, audit };
+  // Retrains nobody asked for by hand are audited here, with who started them; a manual one is
+  // audited by the surface that took the request (HTTP with the key's name, the direct CLI).
+  hub.on('retrain:queued', ({ job }) => {
+    if (job.trigger === 'manual') return;
+    const actor = job.trigger === 'schedule' ? 'schedule' : job.trigger === 'demo' ? 'demo' : 'trigger';
+    audit.write({ actor, action: 'retrain.start', modelId: job.modelId, detail: { jobId: job.id, trigger: job.trigger } });
+  });
   // Warm the scorer as soon as a promotion or a challenger commits, so that the first score
   // routed to the version does not pay for loading its artifact.
   const preload = ({ modelId, version }: { modelId: string; version: string }) => {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AuditWriter } from '../auth/audit.js';
 import type { Clock } from '../domain/clock.js';
 import type { EventHub } from '../events/hub.js';
 import type { Monitor } from '../monitor/monitor.js';
@@ -40,4 +41,6 @@ export interface RefitParts {
   readonly owner: OwnerClaim;
   /** A job whose owner has not renewed its heartbeat for this long is failed by recovery (ms). */
   readonly leaseMs: number;
+  /** Writes audit rows in the background (scheduled and triggered retrains, HTTP changes). */
+  readonly audit: AuditWriter;
 }

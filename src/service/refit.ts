@@ -8,6 +8,11 @@ import type { RetentionReport } from '../rollout/retention.js';
 import type { RolloutEvaluation } from '../rollout/rollout-manager.js';
 import type { ScoreItem } from '../serve/scorer.js';
 import type { Page } from '../store/store.js';
+import type { AuditInput } from '../auth/audit.js';
+import type { CreatedKey, KeyCheck } from '../auth/keys.js';
+import type { ApiKey, AuditEntry } from '../domain/auth.js';
+import type { AuditFilter } from '../store/store.js';
+import * as access from './access.js';
 import * as feedback from './feedback.js';
 import * as lifecycle from './lifecycle.js';
 import type { RecoveryReport } from './lifecycle.js';
@@ -70,9 +75,10 @@ export class Refit {
     return lifecycle.checkStore(this.#p);
   }
 
-  /** Resolves once no retrain of this process is pending or running. */
-  whenIdle(): Promise<void> {
-    return this.#p.queue.whenIdle();
+  /** Resolves once no retrain of this process is pending or running, and the audit rows under way are written. */
+  async whenIdle(): Promise<void> {
+    await this.#p.queue.whenIdle();
+    await this.#p.audit.flush();
   }
 
   // ---- models ----
@@ -253,6 +259,53 @@ export class Refit {
   /** Remove an extra schedule; a model's own schedule is switched off through its retrain config instead. */
   deleteSchedule(id: string): Promise<void> {
     return schedules.deleteSchedule(this.#p, id);
+  }
+
+  // ---- keys and audit ----
+
+  /** Create an API key from `{name, scopes, expiresAt?}`: the key is in the result once and stored only as its sha256. */
+  createKey(input: unknown): Promise<CreatedKey> {
+    return access.createApiKey(this.#p, input);
+  }
+
+  /** Every API key (never a secret), oldest first. */
+  listKeys(): Promise<ApiKey[]> {
+    return access.listApiKeys(this.#p);
+  }
+
+  /** Revoke a key by id or name; KEY_NOT_FOUND when there is none. */
+  revokeKey(idOrName: string): Promise<ApiKey> {
+    return access.revokeApiKey(this.#p, idOrName);
+  }
+
+  /** Make a key expire at `at` (default: now). */
+  expireKey(idOrName: string, at?: Date): Promise<ApiKey> {
+    return access.expireApiKey(this.#p, idOrName, at);
+  }
+
+  /** Check a presented key (constant-time); says why it is refused. */
+  verifyKey(presented: string): Promise<KeyCheck> {
+    return access.verifyApiKey(this.#p, presented);
+  }
+
+  /** Append a change to the audit trail now (`actor`: a key's name, `cli-direct`, …). */
+  audit(input: AuditInput): Promise<AuditEntry> {
+    return access.audit(this.#p, input);
+  }
+
+  /** Append a change to the audit trail in the background (after an HTTP answer is sent); `whenIdle` waits for it. */
+  auditLater(input: AuditInput): void {
+    this.#p.audit.write(input);
+  }
+
+  /** The audit trail, newest first, filtered. */
+  listAudit(filter: AuditFilter): Promise<AuditEntry[]> {
+    return access.listAudit(this.#p, filter);
+  }
+
+  /** The current time, from the injected clock. */
+  now(): Date {
+    return this.#p.clock.now();
   }
 
   // ---- events ----

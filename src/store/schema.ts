@@ -178,6 +178,31 @@ export interface RolloutIntentsTable {
   owner: string | null;
 }
 
+/** API keys: only the sha256 of each key is kept. */
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  /** JSON array of scopes. */
+  scopes: string;
+  hash: string;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+/** The audit trail: who changed what, when, from where, and the outcome. */
+export interface AuditTable {
+  id: Generated<number>;
+  at: string;
+  actor: string;
+  action: string;
+  model_id: string | null;
+  version: string | null;
+  address: string | null;
+  outcome: string;
+  detail: string | null;
+}
+
 /** The whole database, for Kysely. */
 export interface Database {
   models: ModelsTable;
@@ -194,4 +219,6 @@ export interface Database {
   rollouts: RolloutsTable;
   timeline: TimelineTable;
   rollout_intents: RolloutIntentsTable;
+  api_keys: ApiKeysTable;
+  audit: AuditTable;
 }

@@ -18,6 +18,8 @@ interface ServeFlags {
   readonly logLevel?: string;
   readonly logFormat?: string;
   readonly logFile?: string;
+  readonly allowOpen?: boolean;
+  readonly auth?: string;
 }
 
 /** Register `serve`: run the HTTP API until SIGINT or SIGTERM. */
@@ -34,6 +36,8 @@ export function registerServeCommand(program: Command, io: CliIo): void {
     .addOption(new Option('--log-level <level>', 'log level (default: $REFIT_LOG_LEVEL or info)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
     .addOption(new Option('--log-format <format>', 'log lines on standard output: pretty, json, or auto: pretty on a terminal (default: $REFIT_LOG_FORMAT or auto)').choices(['auto', 'pretty', 'json']))
     .option('--log-file <file>', 'also append every log line as JSON to this file (default: $REFIT_LOG_FILE or none)')
+    .addOption(new Option('--auth <mode>', 'required: every API route needs a key (default: $REFIT_AUTH, the config file\'s auth, or off)').choices(['off', 'required']))
+    .option('--allow-open', 'run without API keys on an address other than loopback (default: $REFIT_ALLOW_OPEN; otherwise such a start is refused)')
     .action(async (flags: ServeFlags) => {
       const overrides: SettingsOverrides = {
         port: flags.port,
@@ -45,6 +49,8 @@ export function registerServeCommand(program: Command, io: CliIo): void {
         logLevel: flags.logLevel,
         logFormat: flags.logFormat,
         logFile: flags.logFile === undefined ? undefined : resolve(io.cwd, flags.logFile),
+        allowOpen: flags.allowOpen,
+        auth: flags.auth,
       };
       let server: { url: string; close(): Promise<void> };
       let closeLog = () => {};

@@ -4,6 +4,7 @@ import { activationListSchema, activationSchema, labelsAcceptedSchema, modelList
 import { toActivationWire, toModelWire, toVersionWire } from '../../contract/mappers.js';
 import { labelsBody, modelParams, modelSpecBody, rollbackBodySchema, scoreBody } from '../../contract/requests.js';
 import type { Refit } from '../../service/index.js';
+import { actorOf } from '../access.js';
 
 /** Models, their labels, scoring, versions and rollback. */
 export const modelRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { refit }) => {
@@ -83,11 +84,16 @@ export const modelRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { r
         summary: 'Activate an earlier version (default: the one active before the current one)',
         params: modelParams,
         // Nullish: a POST without a body means "the previous version".
-        // `actor`: who asks (recorded on the activation and the timeline), as for promote; default 'api'.
+        // `actor`: who asks (recorded on the activation and the timeline), as for promote; default 'api'; a key's name wins.
         body: rollbackBodySchema,
         response: { 200: activationSchema },
       },
     },
-    async (req) => toActivationWire(await refit.rollback(req.params.id, req.body?.version, req.body?.actor ?? 'api', req.body?.reason)),
+    async (req) => {
+      // With a key, the key's name is the actor; a claimed `actor` counts only on a server running open.
+      const activation = await refit.rollback(req.params.id, req.body?.version, actorOf(req, req.body?.actor), req.body?.reason);
+      req.auditNote = { version: activation.toVersion, detail: { fromVersion: activation.fromVersion } };
+      return toActivationWire(activation);
+    },
   );
 };

@@ -24,6 +24,7 @@ export const retrainRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, {
     },
     async (req, reply) => {
       const { job, joined } = await refit.retrain(req.params.id, { trigger: 'manual', force: req.body?.force ?? false, join: req.body?.join ?? false });
+      req.auditNote = { detail: { jobId: job.id, joined } };
       return reply
         .status(joined ? 200 : 202)
         .header('location', `/api/v1/jobs/${job.id}`)
@@ -59,6 +60,9 @@ export const retrainRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, {
         response: { 200: retrainConfigSchema },
       },
     },
-    async (req) => refit.putRetrainConfig(req.params.id, req.body),
+    async (req) => {
+      req.auditNote = { detail: { fields: Object.keys(req.body ?? {}) } };
+      return refit.putRetrainConfig(req.params.id, req.body);
+    },
   );
 };

@@ -4,6 +4,7 @@ import { activationSchema, retentionReportSchema, rolloutEvaluationSchema, rollo
 import { toActivationWire, toRetentionReportWire, toRolloutEvaluationWire, toRolloutStateWire, toRolloutWire, toTimelineEntryWire } from '../../contract/mappers.js';
 import { modelParams, promoteBody, timelineQuery } from '../../contract/requests.js';
 import type { Refit } from '../../service/index.js';
+import { actorOf } from '../access.js';
 import { abortBodySchema } from '../../contract/requests.js';
 
 /** Canary and shadow rollouts, forced promotion, the model timeline and artifact retention. */
@@ -47,7 +48,7 @@ export const rolloutRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, {
         response: { 200: rolloutSchema },
       },
     },
-    async (req) => toRolloutWire(await refit.abortRollout(req.params.id, req.body?.reason)),
+    async (req) => toRolloutWire(await refit.abortRollout(req.params.id, req.body?.reason, actorOf(req))),
   );
 
   r.post(
@@ -61,7 +62,13 @@ export const rolloutRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, {
         response: { 200: activationSchema },
       },
     },
-    async (req) => toActivationWire(await refit.promote(req.params.id, req.body ?? {})),
+    async (req) => {
+      // With a key, its name is the actor whatever the body claims.
+      const body = req.body ?? {};
+      const activation = await refit.promote(req.params.id, req.refitKey ? { ...body, actor: req.refitKey.name } : body, actorOf(req));
+      req.auditNote = { version: activation.toVersion, detail: { fromVersion: activation.fromVersion, reason: activation.reason } };
+      return toActivationWire(activation);
+    },
   );
 
   r.get(
@@ -91,6 +98,6 @@ export const rolloutRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, {
         response: { 200: retentionReportSchema },
       },
     },
-    async (req) => toRetentionReportWire(await refit.cleanupRetention(req.params.id)),
+    async (req) => toRetentionReportWire(await refit.cleanupRetention(req.params.id, actorOf(req))),
   );
 };

@@ -250,6 +250,39 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('rollout_intents').dropColumn('owner').execute();
       },
     },
+    '0050-auth': {
+      // API keys (their sha256 only) and the audit trail. Audit rows keep the model id without a
+      // foreign key: the trail of a change outlives what it changed.
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('api_keys')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull().unique())
+          .addColumn('scopes', 'text', (c) => c.notNull())
+          .addColumn('hash', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text')
+          .addColumn('revoked_at', 'text')
+          .execute();
+        await db.schema
+          .createTable('audit')
+          .addColumn('id', serial, (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('at', 'text', (c) => c.notNull())
+          .addColumn('actor', 'text', (c) => c.notNull())
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('model_id', 'text')
+          .addColumn('version', 'text')
+          .addColumn('address', 'text')
+          .addColumn('outcome', 'text', (c) => c.notNull())
+          .addColumn('detail', 'text')
+          .execute();
+        await db.schema.createIndex('audit_model_idx').on('audit').columns(['model_id', 'id']).execute();
+        await db.schema.createIndex('audit_actor_idx').on('audit').columns(['actor', 'id']).execute();
+      },
+      async down(db: Kysely<any>) {
+        for (const t of ['audit', 'api_keys']) await db.schema.dropTable(t).ifExists().execute();
+      },
+    },
   };
 }
 

@@ -1,0 +1,159 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiKey, Scope } from '../domain/auth.js';
+import { allows } from '../domain/auth.js';
+import type { Refit } from '../service/index.js';
+import { problem, sendProblem } from './problem.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The key that authenticated this request; null without one. */
+    refitKey: ApiKey | null;
+    /** What the handler adds to this request's audit row (the version it activated, a job id). */
+    auditNote: { version?: string | null; detail?: Record<string, unknown> } | null;
+    /** The problem code this request was refused with, if any (the audit row's outcome). */
+    problemCode: string | null;
+  }
+}
+
+/** Options of the access control. */
+export interface AccessOptions {
+  /** `required`: every API route needs a key with the route's scope. Default `off`. */
+  readonly auth?: 'off' | 'required';
+}
+
+/**
+ * The scope a route needs, from its method and pattern (`/api/v1/models/:id/score`), or null when
+ * it needs none: everything outside `/api/` (liveness and readiness, the dashboard's files, the
+ * API docs), CORS preflights, and `GET /api/v1/auth`, which says whether a key is needed. Every
+ * other GET needs `read` (the key list: `admin`); scoring and labels `score`; retrains, checks,
+ * job cancels and the retrain config `train`; any other change `admin`, also for routes added
+ * later, so a new route is closed until it is placed.
+ */
+export function requiredScope(method: string, route: string): Scope | null {
+  if (method === 'OPTIONS' || !route.startsWith('/api/')) return null;
+  if (route === '/api/v1/auth') return null;
+  if (method === 'GET' || method === 'HEAD') return route.startsWith('/api/v1/keys') ? 'admin' : 'read';
+  if (/^\/api\/v1\/models\/:id\/(score|labels)$/.test(route)) return 'score';
+  if (/^\/api\/v1\/models\/:id\/(retrain|checks|retrain\/config)$/.test(route) || route === '/api/v1/jobs/:jobId/cancel') return 'train';
+  return 'admin';
+}
+
+/** The audit action of a change, or null for requests that are not audited (reads, scores, labels). */
+export function auditAction(method: string, route: string): string | null {
+  if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS' || !route.startsWith('/api/')) return null;
+  const known: Record<string, string> = {
+    'POST /api/v1/models': 'model.create',
+    'POST /api/v1/models/:id/retrain': 'retrain.start',
+    'PUT /api/v1/models/:id/retrain/config': 'retrain.config',
+    'POST /api/v1/models/:id/checks': 'checks.run',
+    'POST /api/v1/jobs/:jobId/cancel': 'job.cancel',
+    'POST /api/v1/models/:id/rollback': 'model.rollback',
+    'POST /api/v1/models/:id/promote': 'model.promote',
+    'POST /api/v1/models/:id/rollout/evaluate': 'rollout.evaluate',
+    'POST /api/v1/models/:id/rollout/abort': 'rollout.abort',
+    'POST /api/v1/models/:id/retention/cleanup': 'retention.cleanup',
+    'POST /api/v1/schedules': 'schedule.create',
+    'DELETE /api/v1/schedules/:id': 'schedule.delete',
+    'POST /api/v1/keys': 'key.create',
+    'DELETE /api/v1/keys/:id': 'key.revoke',
+  };
+  if (/\/(score|labels)$/.test(route)) return null;
+  return known[`${method} ${route}`] ?? `${method} ${route}`;
+}
+
+/** The key a request presents: `authorization: Bearer <key>`, or `?key=` on the event stream only. */
+function presentedKey(request: FastifyRequest, route: string): string | null {
+  const header = request.headers.authorization;
+  if (typeof header === 'string' && header.length > 0) {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    return m ? m[1] : header;
+  }
+  // EventSource cannot set headers: the dashboard's stream sends its key in the query, here only.
+  if (route === '/api/v1/events') {
+    const q = (request.query as { key?: unknown } | undefined)?.key;
+    if (typeof q === 'string' && q.length > 0) return q;
+  }
+  return null;
+}
+
+const REFUSAL_TEXT = {
+  malformed: 'The API key is not in the form refit_<id>_<secret>.',
+  unknown: 'The API key is not known to this server.',
+  revoked: 'The API key was revoked.',
+  expired: 'The API key has expired.',
+} as const;
+
+/**
+ * Authentication, scopes and the audit trail on every route: an `onRequest` hook finds the key and
+ * refuses (401, 403, as problem+json) before anything is parsed; an `onResponse` hook writes one
+ * audit row per change with the key's name (or `anonymous` on a server running open). Call it
+ * before the routes are registered.
+ */
+export function installAccess(app: FastifyInstance, refit: Refit, options: AccessOptions = {}): void {
+  const required = options.auth === 'required';
+  app.decorateRequest('refitKey', null);
+  app.decorateRequest('auditNote', null);
+  app.decorateRequest('problemCode', null);
+
+  app.addHook('onRequest', async (request, reply) => {
+    const route = request.routeOptions.url;
+    if (route === undefined) return;
+    const scope = requiredScope(request.method, route);
+    const presented = route.startsWith('/api/') ? presentedKey(request, route) : null;
+    if (presented !== null) {
+      const check = await refit.verifyKey(presented);
+      if (check.ok) request.refitKey = check.key;
+      // Open, a bad key changes nothing (as before keys existed); required, it is refused.
+      else if (required) return refuse401(request, reply, REFUSAL_TEXT[check.why]);
+    }
+    if (!required || scope === null) return;
+    if (!request.refitKey) return refuse401(request, reply, 'This server requires an API key: send authorization: Bearer <key>.');
+    if (!allows(request.refitKey.scopes, scope)) {
+      const doc = problem('FORBIDDEN', `The key '${request.refitKey.name}' lacks the '${scope}' scope this route needs (it has: ${request.refitKey.scopes.join(', ')}).`, request.url, {
+        scope,
+        scopes: [...request.refitKey.scopes],
+      });
+      request.problemCode = doc.code;
+      writeAudit(refit, request, reply.statusCode, doc.code);
+      return sendProblem(request, reply, doc);
+    }
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    // A refused scope was audited where it was refused; 401s and 429s are not (anyone can cause them).
+    if (request.problemCode === 'FORBIDDEN' || reply.statusCode === 401 || reply.statusCode === 429) return;
+    writeAudit(refit, request, reply.statusCode, request.problemCode);
+  });
+}
+
+function refuse401(request: FastifyRequest, reply: FastifyReply, detail: string) {
+  request.problemCode = 'UNAUTHORIZED';
+  reply.header('www-authenticate', 'Bearer realm="refit"');
+  return sendProblem(request, reply, problem('UNAUTHORIZED', detail, request.url));
+}
+
+function writeAudit(refit: Refit, request: FastifyRequest, status: number, code: string | null): void {
+  const route = request.routeOptions.url;
+  if (route === undefined) return;
+  const action = auditAction(request.method, route);
+  if (action === null) return;
+  const params = (request.params ?? {}) as { id?: string };
+  const body = (request.body ?? {}) as { modelId?: unknown; version?: unknown };
+  const modelId = route.startsWith('/api/v1/models/:id') ? (params.id ?? null) : typeof body.modelId === 'string' ? body.modelId : null;
+  const note = request.auditNote;
+  const version = note?.version !== undefined ? note.version : typeof body.version === 'string' ? body.version : null;
+  refit.auditLater({
+    actor: request.refitKey?.name ?? 'anonymous',
+    action,
+    modelId,
+    version,
+    address: request.ip,
+    outcome: status < 400 ? 'ok' : (code ?? `HTTP_${status}`),
+    detail: { ...(route.includes(':id') && !route.startsWith('/api/v1/models/:id') && params.id ? { target: params.id } : {}), ...note?.detail },
+  });
+}
+
+/** Who a change is recorded as: the key's name, else what the client said, else `api` (a server running open). */
+export function actorOf(request: FastifyRequest, claimed?: string): string {
+  return request.refitKey?.name ?? claimed ?? 'api';
+}
