@@ -121,7 +121,7 @@ export class DirectClient implements Client {
   rollback(modelId: string, version?: string): Promise<ActivationWire> {
     return asClientErrors(() =>
       this.audited('model.rollback', modelId, async () => {
-        const a = await this.refit.rollback(modelId, version, DIRECT_ACTOR);
+        const a = await this.refit.rollback(modelId, version, 'cli');
         return { result: toActivationWire(a), version: a.toVersion };
       }),
     );
@@ -137,7 +137,7 @@ export class DirectClient implements Client {
   promote(modelId: string, version: string, reason: string): Promise<ActivationWire> {
     return asClientErrors(() =>
       this.audited('model.promote', modelId, async () => {
-        const a = await this.refit.promote(modelId, { version, reason }, DIRECT_ACTOR);
+        const a = await this.refit.promote(modelId, { version, reason }, 'cli');
         return { result: toActivationWire(a), version: a.toVersion, detail: { reason } };
       }),
     );

@@ -192,7 +192,10 @@ export const scoreBody = z.object({ items: z.array(z.unknown()).describe(`1 to $
 /** `POST /api/v1/keys`: `{name, scopes, expiresAt?}`. */
 export const keyCreateBody = z
   .object({
-    name: z.string().describe('Who holds the key, as the audit trail names them'),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/, "must be 1 to 64 letters, digits or '_ - . @', starting with a letter or digit")
+      .describe('Who holds the key, as the audit trail names them'),
     scopes: z.array(z.enum(['read', 'score', 'train', 'admin'])).min(1),
     expiresAt: z.iso.datetime({ offset: true }).nullish().describe('When it stops working; default never'),
   })

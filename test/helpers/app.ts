@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { ManualClock } from '../../src/domain/clock.js';
-import { buildApp } from '../../src/http/app.js';
+import { type AppOptions, buildApp } from '../../src/http/app.js';
 import type { ComputeExecutor } from '../../src/retrain/executor.js';
 import { inlineExecutor } from '../../src/retrain/executor.js';
 import { createRefit, type Refit, type RefitParts } from '../../src/service/index.js';
@@ -17,7 +17,7 @@ export interface TestApp {
 }
 
 /** Build a test app on a dialect. */
-export async function openTestApp(dialect: DialectCase, options: { bodyLimit?: number; executor?: ComputeExecutor } = {}): Promise<TestApp> {
+export async function openTestApp(dialect: DialectCase, options: Pick<AppOptions, 'bodyLimit' | 'auth' | 'rateLimit' | 'corsOrigins' | 'logger'> & { executor?: ComputeExecutor } = {}): Promise<TestApp> {
   const store = await dialect.open();
   const clock = new ManualClock('2026-11-23T06:00:00Z');
   // Inline by default: test trainers registered in this process are not in a worker's registry.
