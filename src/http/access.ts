@@ -114,7 +114,7 @@ export function installAccess(app: FastifyInstance, refit: Refit, options: Acces
         scopes: [...request.refitKey.scopes],
       });
       request.problemCode = doc.code;
-      writeAudit(refit, request, reply.statusCode, doc.code);
+      writeAudit(refit, request, doc.status, doc.code);
       return sendProblem(request, reply, doc);
     }
   });
@@ -138,8 +138,10 @@ function writeAudit(refit: Refit, request: FastifyRequest, status: number, code:
   const action = auditAction(request.method, route);
   if (action === null) return;
   const params = (request.params ?? {}) as { id?: string };
-  const body = (request.body ?? {}) as { modelId?: unknown; version?: unknown };
-  const modelId = route.startsWith('/api/v1/models/:id') ? (params.id ?? null) : typeof body.modelId === 'string' ? body.modelId : null;
+  const body = (request.body ?? {}) as { id?: unknown; modelId?: unknown; version?: unknown };
+  // The model: in the path, or in the body (a new model's id, a new schedule's model).
+  const fromBody = route === '/api/v1/models' ? body.id : body.modelId;
+  const modelId = route.startsWith('/api/v1/models/:id') ? (params.id ?? null) : typeof fromBody === 'string' ? fromBody : null;
   const note = request.auditNote;
   const version = note?.version !== undefined ? note.version : typeof body.version === 'string' ? body.version : null;
   refit.auditLater({
