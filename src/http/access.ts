@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKey, Scope } from '../domain/auth.js';
 import { allows } from '../domain/auth.js';
+import type { KeyRefusal } from '../auth/keys.js';
 import type { Refit } from '../service/index.js';
 import { problem, sendProblem } from './problem.js';
 
@@ -84,39 +85,50 @@ const REFUSAL_TEXT = {
 } as const;
 
 /**
- * Authentication, scopes and the audit trail on every route: an `onRequest` hook finds the key and
- * refuses (401, 403, as problem+json) before anything is parsed; an `onResponse` hook writes one
+ * Authentication, scopes and the audit trail on every route: an `onRequest` hook finds the key, a
+ * `preParsing` hook refuses (401, 403, as problem+json) before the body is read; an `onResponse` hook writes one
  * audit row per change with the key's name (or `anonymous` on a server running open). Call it
  * before the routes are registered.
  */
 export function installAccess(app: FastifyInstance, refit: Refit, options: AccessOptions = {}): void {
   const required = options.auth === 'required';
+  // Why a presented key was refused, kept from onRequest to preParsing.
+  const refusals = new WeakMap<FastifyRequest, KeyRefusal>();
   app.decorateRequest('refitKey', null);
   app.decorateRequest('auditNote', null);
   app.decorateRequest('problemCode', null);
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Find the key first (onRequest), so the rate limit (a route-level onRequest hook, which runs
+  // after this one) counts per key; refuse afterwards (preParsing, before any body is read), so
+  // refused requests count against the address too.
+  app.addHook('onRequest', async (request) => {
     const route = request.routeOptions.url;
-    if (route === undefined) return;
+    if (route === undefined || !route.startsWith('/api/')) return;
+    const presented = presentedKey(request, route);
+    if (presented === null) return;
+    const check = await refit.verifyKey(presented);
+    if (check.ok) request.refitKey = check.key;
+    else refusals.set(request, check.why);
+  });
+
+  app.addHook('preParsing', async (request, reply, payload) => {
+    const route = request.routeOptions.url;
+    if (!required || route === undefined) return payload;
+    const why = refusals.get(request);
+    // Open, a bad key changes nothing (as before keys existed); required, it is refused even where no scope is needed.
+    if (why !== undefined) return refuse401(request, reply, REFUSAL_TEXT[why]);
     const scope = requiredScope(request.method, route);
-    const presented = route.startsWith('/api/') ? presentedKey(request, route) : null;
-    if (presented !== null) {
-      const check = await refit.verifyKey(presented);
-      if (check.ok) request.refitKey = check.key;
-      // Open, a bad key changes nothing (as before keys existed); required, it is refused.
-      else if (required) return refuse401(request, reply, REFUSAL_TEXT[check.why]);
-    }
-    if (!required || scope === null) return;
+    if (scope === null) return payload;
     if (!request.refitKey) return refuse401(request, reply, 'This server requires an API key: send authorization: Bearer <key>.');
     if (!allows(request.refitKey.scopes, scope)) {
       const doc = problem('FORBIDDEN', `The key '${request.refitKey.name}' lacks the '${scope}' scope this route needs (it has: ${request.refitKey.scopes.join(', ')}).`, request.url, {
         scope,
         scopes: [...request.refitKey.scopes],
       });
-      request.problemCode = doc.code;
       writeAudit(refit, request, doc.status, doc.code);
       return sendProblem(request, reply, doc);
     }
+    return payload;
   });
 
   app.addHook('onResponse', async (request, reply) => {
