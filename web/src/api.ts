@@ -5,6 +5,8 @@
  */
 import type {
   ActivationWire,
+  AuditEntryWire,
+  AuthInfoWire,
   ChallengerEvaluationWire,
   DistributionWire,
   DriftWire,
@@ -75,6 +77,42 @@ export type FieldProblem = FieldProblemWire;
 /** An application/problem+json document (RFC 9457); partial, as a proxy's error may be any JSON. */
 export type Problem = Partial<ProblemWire>;
 
+/** One row of the audit trail. */
+export type AuditEntry = AuditEntryWire;
+/** Whether the server requires keys, and what the tab's key may do. */
+export type AuthInfo = AuthInfoWire;
+/** A scope of an API key. */
+export type Scope = AuthInfoWire extends { key: infer K } ? (K extends { scopes: (infer S)[] } ? S : never) : never;
+
+/** Where the tab keeps its API key: sessionStorage, so it lasts for the tab and goes with it. */
+const KEY_STORAGE = 'refit.apiKey';
+
+/** The tab's API key, or null. */
+export function storedKey(): string | null {
+  try {
+    return sessionStorage.getItem(KEY_STORAGE);
+  } catch {
+    return null;
+  }
+}
+
+/** Keep (or, with null, forget) the tab's API key. */
+export function storeKey(key: string | null): void {
+  try {
+    if (key === null) sessionStorage.removeItem(KEY_STORAGE);
+    else sessionStorage.setItem(KEY_STORAGE, key);
+  } catch {
+    // Storage refused (private mode): the key lasts until the page reloads.
+  }
+}
+
+let unauthorized: ((problem: Problem | null) => void) | null = null;
+
+/** Be told when the server refuses the tab's key (401): the access gate asks for a key again. */
+export function onUnauthorized(listener: ((problem: Problem | null) => void) | null): void {
+  unauthorized = listener;
+}
+
 /** A failed API call, with the server's problem document when it sent one. */
 export class ApiError extends Error {
   readonly status: number;
@@ -92,10 +130,15 @@ const BASE = '/api/v1';
 
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   let res: Response;
+  const key = storedKey();
   try {
     res = await fetch(BASE + path, {
       method,
-      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      headers: {
+        accept: 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(key ? { authorization: `Bearer ${key}` } : {}),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {
@@ -110,6 +153,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   }
   if (!res.ok) {
     const problem = json && typeof json === 'object' ? (json as Problem) : null;
+    if (res.status === 401 && path !== '/auth') unauthorized?.(problem);
     throw new ApiError(res.status, problem?.detail ?? problem?.title ?? `The server answered ${res.status} ${res.statusText}.`, problem);
   }
   return json as T;
@@ -139,6 +183,8 @@ export const api = {
   rollout: (id: string) => request<RolloutState>('GET', `${m(id)}/rollout`),
   abortRollout: (id: string) => request<Rollout>('POST', `${m(id)}/rollout/abort`, { reason: 'stopped from the dashboard' }),
   timeline: (id: string, limit: number) => request<TimelinePageWire>('GET', `${m(id)}/timeline?limit=${limit}`),
+  auth: () => request<AuthInfo>('GET', '/auth'),
+  audit: (id: string, limit: number) => request<{ items: AuditEntry[] }>('GET', `/audit?modelId=${encodeURIComponent(id)}&limit=${limit}`).then((r) => r.items),
 };
 
 /** The metric a model is judged by, as the server picks it: AUC, accuracy or RMSE. */

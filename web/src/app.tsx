@@ -1,4 +1,5 @@
 import { useEffect } from 'react';
+import { KeyBadge } from './access.js';
 import { useLiveUpdates } from './live.js';
 import { ModelPage } from './pages/model-page.js';
 import { Overview } from './pages/overview.js';
@@ -28,6 +29,7 @@ export function App() {
             <span className="dot" aria-hidden="true" />
             {LIVE_TEXT[live]}
           </span>
+          <KeyBadge />
         </div>
       </header>
       <main className="container">

@@ -1,6 +1,6 @@
 import { type QueryClient, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import type { RetrainStatus } from './api.js';
+import { type RetrainStatus, storedKey } from './api.js';
 
 /** State of the connection to the event stream, shown in the header. */
 export type LiveState = 'connecting' | 'live' | 'offline';
@@ -28,7 +28,9 @@ export function useLiveUpdates(): LiveState {
       return;
     }
     const openedAt = Date.now();
-    const source = new EventSource('/api/v1/events');
+    // EventSource cannot send an authorization header: the server takes the key as ?key= on this route only.
+    const key = storedKey();
+    const source = new EventSource(key ? `/api/v1/events?key=${encodeURIComponent(key)}` : '/api/v1/events');
     const pending = new Set<string>();
     let all = false;
     let timer: ReturnType<typeof setTimeout> | null = null;
@@ -88,5 +90,5 @@ export function useLiveUpdates(): LiveState {
 }
 
 function invalidateModel(client: QueryClient, id: string): void {
-  for (const key of ['model', 'status', 'history', 'versions', 'config', 'drift', 'performance', 'needed', 'checks', 'rollout', 'timeline']) void client.invalidateQueries({ queryKey: [key, id] });
+  for (const key of ['audit', 'model', 'status', 'history', 'versions', 'config', 'drift', 'performance', 'needed', 'checks', 'rollout', 'timeline']) void client.invalidateQueries({ queryKey: [key, id] });
 }

@@ -2,6 +2,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { ApiError } from './api.js';
+import { AccessGate } from './access.js';
 import { App } from './app.js';
 import './styles.css';
 
@@ -20,7 +21,9 @@ const client = new QueryClient({
 createRoot(document.getElementById('root') as HTMLElement).render(
   <StrictMode>
     <QueryClientProvider client={client}>
-      <App />
+      <AccessGate>
+        <App />
+      </AccessGate>
     </QueryClientProvider>
   </StrictMode>,
 );

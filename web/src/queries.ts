@@ -43,3 +43,6 @@ export const useChecks = (id: string, limit: number) => useQuery({ queryKey: ['c
 export const useRollout = (id: string) => useQuery({ queryKey: ['rollout', id], queryFn: () => api.rollout(id), ...MONITOR });
 
 export const useTimeline = (id: string, limit: number) => useQuery({ queryKey: ['timeline', id, limit], queryFn: () => api.timeline(id, limit) });
+
+/** The model's audit trail; refreshed by the event stream's invalidation of its model. */
+export const useAudit = (id: string, limit: number) => useQuery({ queryKey: ['audit', id, limit], queryFn: () => api.audit(id, limit) });

@@ -1,3 +1,4 @@
+import { useAccess } from '../access.js';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, type ReactNode, useState } from 'react';
 import { api, ApiError, type FieldProblem, type Model, type RetrainConfig, type ScheduleSpec } from '../api.js';
@@ -193,7 +194,9 @@ const FIELD_NAMES: Record<string, string> = {
 /** The retrain configuration; the server validates it and its problems appear under their fields. */
 export function ConfigForm({ modelId, config, task }: { modelId: string; config: RetrainConfig; task: Model['task'] }) {
   const client = useQueryClient();
-  const [values, setValues] = useState<FormValues>(() => toValues(config));
+  const denied = useAccess().why('train');
+  const [values, setValues]
+ = useState<FormValues>(() => toValues(config));
   const [dirty, setDirty] = useState(false);
   const [saved, setSaved] = useState<RetrainConfig | null>(null);
   // The browser's own findings at the last save, shown with the server's answer.
@@ -342,7 +345,7 @@ export function ConfigForm({ modelId, config, task }: { modelId: string; config:
         <TriggerFields values={values} set={set} byField={byField} task={task} />
 
         <div className="field wide form-actions">
-          <button type="submit" className="primary" disabled={save.isPending}>
+          <button type="submit" className="primary" disabled={save.isPending || denied !== null} title={denied ?? undefined}>
             {save.isPending ? 'Saving…' : 'Save configuration'}
           </button>
           {dirty && !save.isPending && (
@@ -356,6 +359,11 @@ export function ConfigForm({ modelId, config, task }: { modelId: string; config:
             >
               Discard changes
             </button>
+          )}
+          {denied && (
+            <span className="muted small" data-testid="config-denied">
+              {denied}
+            </span>
           )}
           <span role="status" data-testid="config-result">
             {saved && !dirty && <span className="good">Saved.</span>}

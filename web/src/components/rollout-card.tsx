@@ -1,3 +1,4 @@
+import { useAccess } from '../access.js';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { RolloutDecision } from '../api.js';
 import { api } from '../api.js';
@@ -39,6 +40,7 @@ export function RolloutCard({ modelId }: { modelId: string }) {
   const state = useRollout(modelId);
   const timeline = useTimeline(modelId, 8);
   const client = useQueryClient();
+  const denied = useAccess().why('admin');
   const abort = useMutation({
     mutationFn: () => api.abortRollout(modelId),
     onSettled: () => {
@@ -62,7 +64,7 @@ export function RolloutCard({ modelId }: { modelId: string }) {
                 d={state.data.challenger}
                 title={state.data.challenger.rollout.mode === 'canary' ? `Canary (${percent(state.data.challenger.rollout.share ?? 0)} of scores)` : 'Shadow'}
               />
-              <button type="button" className="danger" disabled={abort.isPending} onClick={() => abort.mutate()}>
+              <button type="button" className="danger" disabled={abort.isPending || denied !== null} title={denied ?? undefined} onClick={() => abort.mutate()}>
                 {abort.isPending ? 'Stopping…' : `Stop the ${state.data.challenger.rollout.mode ?? 'rollout'} and keep the champion`}
               </button>
               {abort.isError && (

@@ -1,5 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
+import { useAccess } from '../access.js';
 import { api, ApiError, type RetrainStatus } from '../api.js';
 import { duration, labelsText, percent } from '../format.js';
 import { JobOutcome } from '../pages/overview.js';
@@ -29,7 +30,8 @@ export function StatusCard({ modelId, status }: { modelId: string; status: Retra
       if (err instanceof ApiError && err.status === 409) void client.invalidateQueries({ queryKey: ['status', modelId] });
     },
   });
-  const reason = disabledReason(status);
+  const denied = useAccess().why('train');
+  const reason = denied ?? disabledReason(status);
   const busy = isBusy(status);
   const last = status.lastJob;
   const tooFewLabels = status.newLabels < status.minNewLabels;
@@ -83,7 +85,7 @@ export function StatusCard({ modelId, status }: { modelId: string; status: Retra
           {retrain.isPending ? 'Starting…' : 'Retrain now'}
         </button>
         <label className="check">
-          <input type="checkbox" checked={force} disabled={busy} onChange={(e) => setForce(e.target.checked)} /> Train even with fewer than {status.minNewLabels} new labels
+          <input type="checkbox" checked={force} disabled={busy || denied !== null} onChange={(e) => setForce(e.target.checked)} /> Train even with fewer than {status.minNewLabels} new labels
         </label>
         <p id="retrain-reason" className="muted small" data-testid="retrain-reason">
           {reason ?? (tooFewLabels && !force ? `With ${status.newLabels} new label${status.newLabels === 1 ? '' : 's'} the retrain will be skipped unless forced.` : '')}

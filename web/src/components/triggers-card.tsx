@@ -1,3 +1,4 @@
+import { useAccess } from '../access.js';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, type TriggerCheck, type TriggerDecision } from '../api.js';
 import { serverText } from '../format.js';
@@ -61,12 +62,13 @@ export function TriggersCard({ modelId }: { modelId: string }) {
     },
   });
   const n = needed.data;
+  const denied = useAccess().why('train');
   return (
     <Card
       title="Retrain triggers"
       testId="triggers"
       actions={
-        <button type="button" className="small-button" disabled={run.isPending} onClick={() => run.mutate()} title="Run the monitor's checks now; a retrain starts if a trigger fires.">
+        <button type="button" className="small-button" disabled={run.isPending || denied !== null} onClick={() => run.mutate()} title={denied ?? "Run the monitor's checks now; a retrain starts if a trigger fires."}>
           {run.isPending ? 'Checking…' : 'Check now'}
         </button>
       }

@@ -1,3 +1,4 @@
+import { useAccess } from '../access.js';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, type Version } from '../api.js';
@@ -11,6 +12,7 @@ const PAGE = 5;
 /** Versions, newest first, a page at a time, each with its decision, a link to its page and a rollback to it. */
 export function VersionsList({ modelId, versions, activeVersion, primary, busy }: { modelId: string; versions: Version[]; activeVersion: string | null; primary: string; busy: boolean }) {
   const client = useQueryClient();
+  const denied = useAccess().why('admin');
   const [confirming, setConfirming] = useState<string | null>(null);
   const [offset, setOffset] = useState(0);
   const rollback = useMutation({
@@ -59,7 +61,7 @@ export function VersionsList({ modelId, versions, activeVersion, primary, busy }
                         </button>
                       </>
                     ) : (
-                      <button type="button" disabled={busy} title={busy ? 'Wait for the running retrain to finish.' : undefined} onClick={() => setConfirming(v.version)}>
+                      <button type="button" disabled={busy || denied !== null} title={denied ?? (busy ? 'Wait for the running retrain to finish.' : undefined)} onClick={() => setConfirming(v.version)}>
                         Roll back to this version
                       </button>
                     )}

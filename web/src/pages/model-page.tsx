@@ -1,4 +1,5 @@
 import { ApiError, primaryMetricOf } from '../api.js';
+import { AuditCard } from '../components/audit-card.js';
 import { Card, ErrorBox, Loading } from '../components/common.js';
 import { ConfigForm } from '../components/config-form.js';
 import { DriftCard } from '../components/drift-card.js';
@@ -66,6 +67,7 @@ export function ModelPage({ modelId }: { modelId: string }) {
       </div>
       <HistoryTable modelId={m.id} />
       <DriftCard modelId={m.id} />
+      <AuditCard modelId={m.id} />
       {config.isPending && <Card title="Configuration"><Loading what="the configuration" /></Card>}
       {config.isError && <Card title="Configuration"><ErrorBox what="the configuration" error={config.error} retry={() => void config.refetch()} /></Card>}
       {config.data && <ConfigForm modelId={m.id} config={config.data} task={m.task} />}
