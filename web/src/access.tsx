@@ -1,6 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { createContext, type FormEvent, type ReactNode, useCallback, useContext, useEffect, useState } from 'react';
-import { api, ApiError, type AuthInfo, onUnauthorized, type Scope, storedKey, storeKey } from './api.js';
+import { api, ApiError, type AuthInfo, onUnauthorized, type Scope, storeKey } from './api.js';
 
 /** What the tab's key may do; on a server without keys, everything. */
 export interface Access {
