@@ -197,7 +197,15 @@ describe('the dashboard in Chromium', () => {
     await page.evaluate(RECORD_STATUSES);
     await page.getByRole('button', { name: 'Retrain now' }).click();
     // Running (from the live progress frames), then completed again.
-    await page.waitForFunction(`seen.some((e) => e.startsWith('running|')) && seen[seen.length - 1].startsWith('completed|')`, undefined, { timeout: 45_000 });
+    // A function, not a string: the dashboard's CSP (no 'unsafe-eval') refuses a predicate Playwright would eval.
+    await page.waitForFunction(
+      () => {
+        const seen = (globalThis as any).seen as string[];
+        return seen.some((e) => e.startsWith('running|')) && seen[seen.length - 1].startsWith('completed|');
+      },
+      undefined,
+      { timeout: 45_000 },
+    );
     const seen = (await page.evaluate('seen')) as string[];
     const running = seen.filter((e) => e.startsWith('running|'));
     expect(running.length).toBeGreaterThan(0);
