@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { problemSchema } from '../contract/index.js';
 import { RefitError } from '../errors.js';
 import type { Refit } from '../service/index.js';
-import { installAccess } from './access.js';
+import { installAccess, requiredScope } from './access.js';
 import { problem, problemErrorHandler, redactUrl, sendProblem } from './problem.js';
 import { accessRoutes } from './routes/access.js';
 import { eventRoutes } from './routes/events.js';
@@ -127,6 +127,12 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
     if (route.url.startsWith('/docs')) (route as { helmet?: unknown }).helmet = { contentSecurityPolicy: false };
     if (!route.schema || route.schema.hide) return;
     route.schema.response = { ...(route.schema.response as object | undefined), '4XX': PROBLEM_RESPONSE, '5XX': PROBLEM_RESPONSE };
+    // Say in /openapi.json which scope each route needs, and which need no key at all.
+    for (const method of [route.method].flat()) {
+      const scope = requiredScope(method, route.url);
+      if (scope === null) route.schema.security = [];
+      else route.schema.description ??= `Needs a key with the \`${scope}\` scope (or \`admin\`) when the server requires keys.`;
+    }
   });
 
   // Keys and scopes first (an onRequest hook on every route), so the rate limit can count per key.

@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import { CaptureIo, refit, tempDir } from './cli-harness.js';
@@ -71,5 +73,21 @@ describe('refit keys and a server that requires them', () => {
     const bad = await refit(['keys', 'create', '--name', 'x', '--scope', 'root', '--data-dir', 'data'], { cwd: tmp.dir });
     expect(bad.code).toBe(1);
     expect(bad.err).toContain('must be one of read, score, train, admin');
+  });
+
+  it('requires keys when the config file says `auth: required`, even on loopback', async () => {
+    await writeFile(join(tmp.dir, 'refit.config.yaml'), 'auth: required\nmodels: []\n');
+    const io = new CaptureIo(tmp.dir);
+    const serving = runCli(['serve', '--port', '0', '--data-dir', 'data', '--log-level', 'info'], io);
+    const [, url] = await io.waitFor(/listening on (http:\/\/\S+)/);
+    try {
+      expect(io.out).toContain('API keys are required but none exists: create one with `refit keys create --name ops --scope admin`');
+      const refused = await refit(['models', '--server', url], { cwd: tmp.dir });
+      expect(refused.code).toBe(1);
+      expect(refused.err).toContain('requires an API key');
+    } finally {
+      io.interrupt('SIGTERM');
+      await serving;
+    }
   });
 });

@@ -110,3 +110,45 @@ describe('loadSettings', () => {
     expect(problems.find((p) => p.path === '/logLevel')?.message).toMatch(/info/);
   });
 });
+
+describe('the access settings', () => {
+  it('default to no keys, no consent to run open, no CORS and 600 requests a minute', () => {
+    expect(loadSettings({})).toMatchObject({ auth: 'off', allowOpen: false, corsOrigins: [], rateLimit: 600 });
+  });
+
+  it('read REFIT_AUTH, REFIT_ALLOW_OPEN, REFIT_CORS_ORIGINS and REFIT_RATE_LIMIT, and name every bad one', () => {
+    expect(loadSettings({ REFIT_AUTH: 'required', REFIT_ALLOW_OPEN: '1', REFIT_CORS_ORIGINS: 'https://a.example, https://b.example:8443', REFIT_RATE_LIMIT: '0' })).toMatchObject({
+      auth: 'required',
+      allowOpen: true,
+      corsOrigins: ['https://a.example', 'https://b.example:8443'],
+      rateLimit: 0,
+    });
+    let problems: { path: string }[] = [];
+    try {
+      loadSettings({ REFIT_AUTH: 'yes', REFIT_ALLOW_OPEN: 'maybe', REFIT_CORS_ORIGINS: 'a.example', REFIT_RATE_LIMIT: '-1' });
+    } catch (err) {
+      problems = (err as RefitError).errors as { path: string }[];
+    }
+    expect(problems.map((p) => p.path).sort()).toEqual(['/allowOpen', '/auth', '/corsOrigins/0', '/rateLimit']);
+  });
+});
+
+describe('auth in the config file', () => {
+  it('reads `auth: required` beside the models, and refuses another value by name', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { readConfigFile } = await import('../../src/config/config-file.js');
+    const dir = await mkdtemp(join(tmpdir(), 'refit-auth-config-'));
+    try {
+      await writeFile(join(dir, 'a.yaml'), 'auth: required\nmodels: []\n');
+      expect(readConfigFile(join(dir, 'a.yaml')).auth).toBe('required');
+      await writeFile(join(dir, 'b.yaml'), 'models: []\n');
+      expect(readConfigFile(join(dir, 'b.yaml')).auth).toBeNull();
+      await writeFile(join(dir, 'c.yaml'), 'auth: sometimes\nmodels: []\n');
+      expect(() => readConfigFile(join(dir, 'c.yaml'))).toThrow(expect.objectContaining({ errors: [{ path: '/auth', message: "must be 'required' or 'off'" }] }));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

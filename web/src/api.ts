@@ -87,10 +87,15 @@ export type Scope = AuthInfoWire extends { key: infer K } ? (K extends { scopes:
 /** Where the tab keeps its API key: sessionStorage, so it lasts for the tab and goes with it. */
 const KEY_STORAGE = 'refit.apiKey';
 
+/** The tab's sessionStorage; typed here because this module is also compiled for Node (the tests import it). */
+function tabStorage(): { getItem(k: string): string | null; setItem(k: string, v: string): void; removeItem(k: string): void } | undefined {
+  return (globalThis as { sessionStorage?: ReturnType<typeof tabStorage> }).sessionStorage;
+}
+
 /** The tab's API key, or null. */
 export function storedKey(): string | null {
   try {
-    return sessionStorage.getItem(KEY_STORAGE);
+    return tabStorage()?.getItem(KEY_STORAGE) ?? null;
   } catch {
     return null;
   }
@@ -99,8 +104,8 @@ export function storedKey(): string | null {
 /** Keep (or, with null, forget) the tab's API key. */
 export function storeKey(key: string | null): void {
   try {
-    if (key === null) sessionStorage.removeItem(KEY_STORAGE);
-    else sessionStorage.setItem(KEY_STORAGE, key);
+    if (key === null) tabStorage()?.removeItem(KEY_STORAGE);
+    else tabStorage()?.setItem(KEY_STORAGE, key);
   } catch {
     // Storage refused (private mode): the key lasts until the page reloads.
   }
