@@ -155,7 +155,14 @@ export class HttpClient implements Client {
       }
     }
     if (!res.ok) {
-      if (doc !== null && typeof doc === 'object' && !Array.isArray(doc)) throw ClientError.fromProblem(doc as Record<string, unknown>, res.status);
+      if (doc !== null && typeof doc === 'object' && !Array.isArray(doc)) {
+        const problem = doc as Record<string, unknown>;
+        // Say how the CLI sends a key: the server's words are about headers.
+        if ((res.status === 401 || res.status === 403) && typeof problem.detail === 'string') {
+          problem.detail += this.apiKey === undefined ? ' Set REFIT_API_KEY (or pass --api-key) to a key with the scope needed.' : ' Use a key with the scope needed (REFIT_API_KEY or --api-key).';
+        }
+        throw ClientError.fromProblem(problem, res.status);
+      }
       throw new ClientError({ code: `HTTP_${res.status}`, title: `HTTP ${res.status} ${res.statusText}`.trim(), detail: text.slice(0, 200), status: res.status });
     }
     if (doc === undefined && text.length > 0) {

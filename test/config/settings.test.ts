@@ -123,12 +123,7 @@ describe('the access settings', () => {
       corsOrigins: ['https://a.example', 'https://b.example:8443'],
       rateLimit: 0,
     });
-    let problems: { path: string }[] = [];
-    try {
-      loadSettings({ REFIT_AUTH: 'yes', REFIT_ALLOW_OPEN: 'maybe', REFIT_CORS_ORIGINS: 'a.example', REFIT_RATE_LIMIT: '-1' });
-    } catch (err) {
-      problems = (err as RefitError).errors as { path: string }[];
-    }
+    const problems = problemsOf(() => loadSettings({ REFIT_AUTH: 'yes', REFIT_ALLOW_OPEN: 'maybe', REFIT_CORS_ORIGINS: 'a.example', REFIT_RATE_LIMIT: '-1' }));
     expect(problems.map((p) => p.path).sort()).toEqual(['/allowOpen', '/auth', '/corsOrigins/0', '/rateLimit']);
   });
 });
