@@ -2,9 +2,6 @@ import type { Clock } from '../domain/clock.js';
 import type { AuditEntry } from '../domain/auth.js';
 import type { AuthStore, NewAuditEntry } from '../store/roles/auth-store.js';
 
-/** Actors that are not keys: the scheduler, a monitor trigger, the demo, the CLI on the data directory, and a server running open. */
-export const SYSTEM_ACTORS = ['schedule', 'trigger', 'demo', 'cli-direct', 'anonymous'] as const;
-
 /** One change to record; `at` defaults to the clock's now, the rest to null and `ok`. */
 export interface AuditInput {
   readonly actor: string;

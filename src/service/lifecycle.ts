@@ -77,6 +77,8 @@ export async function close(p: RefitParts, sweep: RecoverySweep): Promise<void> 
   sweep.stop();
   p.scheduler.stop();
   await p.queue.close();
+  // Audit rows still being written land before the store goes.
+  await p.audit.flush();
   await p.store.close();
   p.owner.release();
 }
