@@ -122,10 +122,10 @@ export class DeliveryWorker {
       .catch((err: unknown) => this.deps.logger?.error({ err }, 'event delivery could not list its sinks'));
   }
 
-  /** Attempt everything due now on every sink, and resolve when done (tests and benchmarks call this instead of waiting). */
-  async deliverDue(): Promise<void> {
+  /** Attempt everything due now on every sink (or only `sinkId`), and resolve when done (tests and benchmarks call this instead of waiting). */
+  async deliverDue(sinkId?: string): Promise<void> {
     const runners = await this.refresh();
-    await Promise.all(runners.map((r) => r.drain()));
+    await Promise.all(runners.filter((r) => sinkId === undefined || r.sink.id === sinkId).map((r) => r.drain()));
   }
 
   /** The sinks: those from the settings, then the webhooks. */

@@ -144,9 +144,7 @@ export function kyselyDeliveryStore(ctx: KyselyContext): DeliveryStore {
           .insertInto('delivery_attempts')
           .values({ delivery_id: id, at: iso(a.at), ok: a.ok ? 1 : 0, status_code: a.statusCode, duration_ms: Math.round(a.durationMs), excerpt: a.excerpt })
           .execute();
-        const row = await t.selectFrom('deliveries').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-        const attempts = await t.selectFrom('delivery_attempts').selectAll().where('delivery_id', '=', id).orderBy('id').execute();
-        return toDelivery(row, attempts.map(toAttempt));
+        return id;
       });
     },
 

@@ -45,8 +45,8 @@ export interface DeliveryStore {
   lastEventSeq(): Promise<number>;
   /** The sink's pending deliveries, oldest event first. */
   pendingDeliveries(sink: string): Promise<Delivery[]>;
-  /** Record an attempt: creates or updates the event's delivery row and appends the attempt. */
-  recordAttempt(r: AttemptRecord, at: Date): Promise<Delivery>;
+  /** Record an attempt: creates or updates the event's delivery row and appends the attempt; returns the delivery's id. */
+  recordAttempt(r: AttemptRecord, at: Date): Promise<number>;
   /** The sink's deliveries, newest event first, with their attempts; `status` filters. */
   listDeliveries(sink: string, options: { status?: DeliveryStatus; limit: number }): Promise<Delivery[]>;
   /** One delivery with its attempts, or null. */
