@@ -47,4 +47,28 @@ describe('events out of a running server', () => {
       await second.close();
     }
   });
+
+  it('sends progress frames on the live stream with the envelope of stored events', async () => {
+    const server = await startServer(settings(), { cwd: tmp.dir });
+    const ctrl = new AbortController();
+    try {
+      const res = await fetch(`${server.url}/api/v1/events`, { signal: ctrl.signal });
+      const reader = res.body!.getReader();
+      const post = (path: string, body: unknown) => fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      await post('/api/v1/models', SPEC);
+      await post('/api/v1/models/churn/labels', { items: Array.from({ length: 12 }, (_, i) => ({ features: { age: 20 + 4 * i }, label: i % 2 })) });
+      await post('/api/v1/models/churn/retrain', {});
+      let text = '';
+      while (!/event: model\.retrain\.progress\ndata: .*\n\n/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+      const data = /event: model\.retrain\.progress\ndata: (.*)\n\n/.exec(text)![1];
+      const frame = JSON.parse(data) as Record<string, unknown>;
+      expect(Object.keys(frame)).toEqual(['eventId', 'eventType', 'eventVersion', 'occurredAt', 'runId', 'payload']);
+      expect(frame).toMatchObject({ eventType: 'model.retrain.progress', eventVersion: 1, payload: { modelId: 'churn' } });
+      expect(new Date(frame.occurredAt as string).toISOString()).toBe(frame.occurredAt);
+    } finally {
+      ctrl.abort();
+      await server.refit.whenIdle();
+      await server.close();
+    }
+  });
 });
