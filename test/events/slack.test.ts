@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ManualClock } from '../../src/domain/clock.js';
 import { slackSink } from '../../src/events/delivery/http-sinks.js';
-import { DEFAULT_SLACK_EVENTS } from '../../src/events/delivery/slack-message.js';
+import { DEFAULT_SLACK_EVENTS, slackMessage } from '../../src/events/delivery/slack-message.js';
 import { inlineExecutor } from '../../src/retrain/executor.js';
 import { createRefit, type Refit, type RefitParts } from '../../src/service/index.js';
 import { createStore } from '../../src/store/create-store.js';
@@ -77,5 +77,31 @@ describe('the Slack-compatible sink', () => {
       expect.stringMatching(new RegExp(`^:rewind: \\*churn\\* was rolled back from ${v2.replace(/\./g, '\\.')} to ${v1.replace(/\./g, '\\.')}\\. Reason: live AUC fell after the release\\..* <https://refit\\.example\\.com/models/churn\\|Open churn>$`)),
     ]);
     expect(receiver.received[0].headers['content-type']).toBe('application/json');
+  });
+});
+
+describe('slackMessage', () => {
+  const base = { eventId: 'e1', seq: 1, eventVersion: 1 as const, occurredAt: '2026-11-23T06:00:00.000Z', runId: 'job-1' };
+
+  it('says which candidate was rejected, the metric before and after, and why', () => {
+    const text = slackMessage(
+      {
+        ...base,
+        eventType: 'model.retrain.completed',
+        payload: { modelId: 'churn', previousVersion: '1.1.0', newVersion: '1.2.0', metrics: { auc: 0.79 }, previousMetrics: { auc: 0.8123 }, decision: 'rejected: auc 0.7900 is 2.7% worse than 0.8123 (limit 0.05)' },
+      },
+      null,
+    );
+    expect(text).toBe(':no_entry: Retrain of *churn* produced 1.2.0, which was rejected; 1.1.0 stays active. auc 0.8123 → 0.7900. Why: auc 0.7900 is 2.7% worse than 0.8123 (limit 0.05).');
+  });
+
+  it('posts drift and degraded performance, promotions when asked, and stays quiet about routine retrains', () => {
+    const drift = slackMessage({ ...base, eventType: 'model.drift.detected', payload: { modelId: 'churn', previousVersion: '1.1.0', newVersion: null, metrics: null, reason: 'age drifted (KS p < 0.001).' } }, null);
+    expect(drift).toBe(':warning: Drift detected on *churn* (version 1.1.0). age drifted (KS p < 0.001)');
+    const perf = slackMessage({ ...base, eventType: 'model.performance.degraded', payload: { modelId: 'churn', previousVersion: '1.1.0', newVersion: null, metrics: null, reason: 'live auc 0.70 is 0.11 below its test auc' } }, null);
+    expect(perf).toBe(':chart_with_downwards_trend: Live performance of *churn* (version 1.1.0) degraded. live auc 0.70 is 0.11 below its test auc');
+    const promoted = slackMessage({ ...base, eventType: 'model.promoted', payload: { modelId: 'churn', previousVersion: '1.1.0', newVersion: '1.2.0', metrics: { auc: 0.83 } } }, null);
+    expect(promoted).toBe(':white_check_mark: *churn* 1.2.0 is now active (was 1.1.0). auc 0.8300.');
+    expect(slackMessage({ ...base, eventType: 'model.retrain.completed', payload: { modelId: 'churn', decision: 'promoted: auc improved' } }, null)).toBeNull();
   });
 });

@@ -38,7 +38,8 @@ function metricChange(before: Record<string, unknown> | null, after: Record<stri
 }
 
 function oneLine(text: string, max = 300): string {
-  const t = text.replace(/\s+/g, ' ').trim();
+  // Sentences are closed here, so a reason's own final period goes.
+  const t = text.replace(/\s+/g, ' ').trim().replace(/\.+$/, '');
   return t.length > max ? `${t.slice(0, max)}…` : t;
 }
 
@@ -66,7 +67,8 @@ export function slackMessage(e: RefitEvent, publicUrl: string | null): string | 
       const decision = str(p.decision) ?? '';
       if (!decision.startsWith('rejected')) return null;
       const change = metricChange(record(p.previousMetrics), metrics, str(p.primaryMetric));
-      text = `:no_entry: Retrain of *${model}* produced ${next ?? 'a candidate'}, which was rejected${prev ? `; ${prev} stays active` : ''}.${change ? ` ${change}.` : ''} ${oneLine(decision)}`;
+      const why = oneLine(decision.replace(/^rejected:\s*/, ''));
+      text = `:no_entry: Retrain of *${model}* produced ${next ?? 'a candidate'}, which was rejected${prev ? `; ${prev} stays active` : ''}.${change ? ` ${change}.` : ''}${why ? ` Why: ${why}.` : ''}`;
       break;
     }
     case 'model.canary.aborted':
@@ -74,8 +76,8 @@ export function slackMessage(e: RefitEvent, publicUrl: string | null): string | 
       break;
     case 'model.rollback': {
       const how = p.automatic === true ? 'automatically rolled back' : 'rolled back';
-      const change = metricChange(metrics, null, null);
-      text = `:rewind: *${model}* was ${how} from ${prev ?? '(none)'} to ${next ?? '(none)'}.${reason ? ` Reason: ${oneLine(reason)}.` : ''}${change ? ` ${change}.` : ''}`;
+      const change = metricChange(null, metrics, null);
+      text = `:rewind: *${model}* was ${how} from ${prev ?? '(none)'} to ${next ?? '(none)'}.${reason ? ` Reason: ${oneLine(reason)}.` : ''}${change && next ? ` ${next}: ${change}.` : ''}`;
       break;
     }
     case 'model.drift.detected':
