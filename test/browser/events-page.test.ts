@@ -42,7 +42,7 @@ describe('the Events page in Chromium', () => {
       return;
     }
     receiver.fallback = { status: 500, body: 'receiver is down' };
-    const hook = await (await fetch(`${server.url}/api/v1/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: receiver.url, events: ['model.created'] }) })).json();
+    const hook = (await (await fetch(`${server.url}/api/v1/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: receiver.url, events: ['model.created'] }) })).json()) as { id: string };
     await fetch(`${server.url}/api/v1/models`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'churn', task: 'binary', features: [{ name: 'age', type: 'number' }], trainer: 'logistic' }) });
     await receiver.waitFor(1);
 
