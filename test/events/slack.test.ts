@@ -77,6 +77,13 @@ describe('the Slack-compatible sink', () => {
       expect.stringMatching(new RegExp(`^:rewind: \\*churn\\* was rolled back from ${v2.replace(/\./g, '\\.')} to ${v1.replace(/\./g, '\\.')}\\. Reason: live AUC fell after the release\\..* <https://refit\\.example\\.com/models/churn\\|Open churn>$`)),
     ]);
     expect(receiver.received[0].headers['content-type']).toBe('application/json');
+    // The rollback changed the active version: deactivated, then activated, before the rollback event.
+    const last = (await refit.events(0)).slice(-3).map((e) => [e.eventType, e.payload.version, e.payload.action]);
+    expect(last).toEqual([
+      ['model.deactivated', v2, 'rollback'],
+      ['model.activated', v1, 'rollback'],
+      ['model.rollback', undefined, undefined],
+    ]);
   });
 });
 
