@@ -23,8 +23,11 @@ export interface DeliveryOptions {
 
 /** What the delivery worker is built from. */
 export interface DeliveryDeps {
+  /** Where the outbox, the cursors, the webhooks and the deliveries are. */
   readonly store: Store;
+  /** The only source of time: attempt timestamps, timeouts, retry delays, the poll. */
   readonly clock: Clock;
+  /** Its `outbox:appended` wakes the worker at once after every commit. */
   readonly hub: EventHub;
   /** Default: none. */
   readonly logger?: Logger;
@@ -34,6 +37,7 @@ export interface DeliveryDeps {
   readonly random?: () => number;
   /** Monotonic milliseconds, for attempt durations. Default performance.now. */
   readonly stopwatch?: () => number;
+  /** Attempts, delays, timeout and poll interval. Default: the defaults of DeliveryOptions. */
   readonly options?: DeliveryOptions;
 }
 
@@ -76,6 +80,7 @@ export class DeliveryWorker {
   /** Aborted by `stop()`: in-flight attempts end without being recorded (they are tried again after a restart). */
   readonly stopping = new AbortController();
 
+  /** Built stopped; `start()` (the server) or `deliverDue()` (tests, benchmarks) sets it going. */
   constructor(readonly deps: DeliveryDeps) {
     const o = deps.options ?? {};
     this.opts = { maxAttempts: o.maxAttempts ?? 10, initialDelayMs: o.initialDelayMs ?? 1000, maxDelayMs: o.maxDelayMs ?? 300_000, timeoutMs: o.timeoutMs ?? 10_000, pollMs: o.pollMs ?? 1000 };
