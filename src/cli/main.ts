@@ -11,6 +11,7 @@ import { registerMonitorCommands } from './commands/monitor.js';
 import { registerRetrainCommand } from './commands/retrain.js';
 import { registerRolloutCommands } from './commands/rollout.js';
 import { registerSchedulesCommand } from './commands/schedules.js';
+import { registerWebhooksCommand } from './commands/webhooks.js';
 import { registerScoreCommand } from './commands/score.js';
 import { registerServeCommand } from './commands/serve.js';
 import { problemText } from './format.js';
@@ -22,7 +23,7 @@ const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', i
 
 const HELP_AFTER = `
 Client commands (models, status, history, versions, rollback, score, ingest, retrain,
-schedules, drift, performance, timeline, promote) talk to a running server when --server URL or $REFIT_URL is set; otherwise they
+schedules, drift, performance, timeline, promote, webhooks) talk to a running server when --server URL or $REFIT_URL is set; otherwise they
 open the data directory (--data-dir, default $REFIT_DATA_DIR or ./data) in this process.
 Add --json for JSON output. Against a server that requires keys, set $REFIT_API_KEY (or --api-key).
 
@@ -38,6 +39,8 @@ Examples:
   refit drift churn                            which inputs moved since the active version was trained
   refit performance churn --window 1d          live metrics per version per day against their baselines
   refit keys create --name ops --scope admin   make an API key (printed once) on the data directory
+  refit webhooks add https://ops.example.com/refit --events model.retrained,model.rollback
+                                               send those events there, signed; prints the secret once
 `;
 
 /** The `refit` command with every subcommand, writing through `io` and never exiting the process. */
@@ -62,6 +65,7 @@ export function buildProgram(io: CliIo): Command {
   registerMonitorCommands(program, io);
   registerRolloutCommands(program, io);
   registerKeysCommands(program, io);
+  registerWebhooksCommand(program, io);
   return program;
 }
 

@@ -13,3 +13,4 @@ export * from './registry.js';
 export * from './rollout.js';
 export * from './schedule.js';
 export * from './access.js';
+export * from './webhook.js';

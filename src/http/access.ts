@@ -57,6 +57,14 @@ export function auditAction(method: string, route: string): string | null {
     'DELETE /api/v1/schedules/:id': 'schedule.delete',
     'POST /api/v1/keys': 'key.create',
     'DELETE /api/v1/keys/:id': 'key.revoke',
+    'POST /api/v1/webhooks': 'webhook.create',
+    'PATCH /api/v1/webhooks/:id': 'webhook.update',
+    'DELETE /api/v1/webhooks/:id': 'webhook.delete',
+    'POST /api/v1/webhooks/:id/test': 'webhook.test',
+    'POST /api/v1/webhooks/:id/redeliver': 'delivery.redeliver',
+    'POST /api/v1/webhooks/:id/deliveries/:deliveryId/redeliver': 'delivery.redeliver',
+    'POST /api/v1/sinks/:sink/redeliver': 'delivery.redeliver',
+    'POST /api/v1/sinks/:sink/deliveries/:deliveryId/redeliver': 'delivery.redeliver',
   };
   if (/\/(score|labels)$/.test(route)) return null;
   return known[`${method} ${route}`] ?? `${method} ${route}`;
@@ -149,7 +157,7 @@ function writeAudit(refit: Refit, request: FastifyRequest, status: number, code:
   if (route === undefined) return;
   const action = auditAction(request.method, route);
   if (action === null) return;
-  const params = (request.params ?? {}) as { id?: string };
+  const params = (request.params ?? {}) as { id?: string; sink?: string };
   const body = (request.body ?? {}) as { id?: unknown; modelId?: unknown; version?: unknown };
   // The model: in the path, or in the body (a new model's id, a new schedule's model).
   const fromBody = route === '/api/v1/models' ? body.id : body.modelId;
@@ -163,7 +171,7 @@ function writeAudit(refit: Refit, request: FastifyRequest, status: number, code:
     version,
     address: request.ip,
     outcome: status < 400 ? 'ok' : (code ?? `HTTP_${status}`),
-    detail: { ...(route.includes(':id') && !route.startsWith('/api/v1/models/:id') && params.id ? { target: params.id } : {}), ...note?.detail },
+    detail: { ...(!route.startsWith('/api/v1/models/:id') && (params.id ?? params.sink) ? { target: params.id ?? params.sink } : {}), ...note?.detail },
   });
 }
 

@@ -21,6 +21,7 @@ import { rolloutRoutes } from './routes/rollout.js';
 import { monitorRoutes } from './routes/monitor.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { staticRoutes } from './routes/static.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 /** Options of the HTTP app. */
 export interface AppOptions {
@@ -161,7 +162,7 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
   await app.register(swagger, {
     openapi: {
       info: { title: 'Refit API', description: 'Keeps machine-learning models fresh.', version: options.version ?? '0.0.0' },
-      tags: [{ name: 'models' }, { name: 'retrain' }, { name: 'rollout' }, { name: 'jobs' }, { name: 'schedules' }, { name: 'monitor' }, { name: 'events' }, { name: 'access' }, { name: 'health' }],
+      tags: [{ name: 'models' }, { name: 'retrain' }, { name: 'rollout' }, { name: 'jobs' }, { name: 'schedules' }, { name: 'monitor' }, { name: 'events' }, { name: 'webhooks' }, { name: 'access' }, { name: 'health' }],
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'authorization: Bearer <key> (refit keys create); required when the server runs with REFIT_AUTH=required' } } },
       security: [{ apiKey: [] }],
     },
@@ -179,6 +180,7 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
   await app.register(monitorRoutes, { refit });
   await app.register(eventRoutes, { refit });
   await app.register(accessRoutes, { refit, required: options.auth === 'required' });
+  await app.register(webhookRoutes, { refit });
   await app.register(staticRoutes);
   return app;
 }

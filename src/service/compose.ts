@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import { AuditWriter } from '../auth/audit.js';
 import type { Clock } from '../domain/clock.js';
 import { systemClock } from '../domain/clock.js';
+import { DeliveryWorker, type DeliveryOptions } from '../events/delivery/delivery-worker.js';
+import type { Sink } from '../events/delivery/sink.js';
 import { EventHub } from '../events/hub.js';
 import { Monitor, type RequestRetrain } from '../monitor/monitor.js';
 import type { ComputeExecutor } from '../retrain/executor.js';
@@ -42,6 +44,8 @@ export interface RefitDeps {
   readonly leaseMs?: number;
   /** The owner id of this instance's jobs and changes, released by `close()`. Default: a new `claimOwnerId()`. */
   readonly owner?: OwnerClaim;
+  /** Event delivery: the sinks from the settings (webhooks come from the store) and the retry options. Default: webhooks only, default options. */
+  readonly delivery?: { readonly sinks?: readonly Sink[]; readonly options?: DeliveryOptions };
 }
 
 /**
@@ -77,7 +81,6 @@ export function createRefit(deps: RefitDeps): { refit: Refit; parts: RefitParts 
     ...(logger ? { logger } : {}),
   });
   const audit = new AuditWriter(store, clock, (err, input) => logger?.error({ err, action: input.action, modelId: input.modelId }, 'audit write failed'));
-  const parts: RefitParts = { store, clock, logger, hub, predictors, scorer, queue, rollouts, monitor, scheduler, owner, leaseMs: deps.leaseMs ?? LEASE_MS, audit };
   // Retrains nobody asked for by hand are audited here, with who started them; a manual one is
   // audited by the surface that took the request (HTTP with the key's name, the direct CLI).
   hub.on('retrain:queued', ({ job }) => {
@@ -85,6 +88,17 @@ export function createRefit(deps: RefitDeps): { refit: Refit; parts: RefitParts 
     const actor = job.trigger === 'schedule' ? 'schedule' : job.trigger === 'demo' ? 'demo' : 'trigger';
     audit.write({ actor, action: 'retrain.start', modelId: job.modelId, detail: { jobId: job.id, trigger: job.trigger } });
   });
+  // Its own async loop per sink: a slow or down sink never holds up scoring or retraining.
+  const delivery = new DeliveryWorker({
+    store,
+    clock,
+    hub,
+    ...(logger ? { logger } : {}),
+    ...(deps.random ? { random: deps.random } : {}),
+    ...(deps.delivery?.sinks ? { sinks: deps.delivery.sinks } : {}),
+    ...(deps.delivery?.options ? { options: deps.delivery.options } : {}),
+  });
+  const parts: RefitParts = { store, clock, logger, hub, predictors, scorer, queue, rollouts, monitor, scheduler, delivery, owner, leaseMs: deps.leaseMs ?? LEASE_MS, audit };
   // Warm the scorer as soon as a promotion or a challenger commits, so that the first score
   // routed to the version does not pay for loading its artifact.
   const preload = ({ modelId, version }: { modelId: string; version: string }) => {

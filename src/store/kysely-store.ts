@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { ArtifactStore } from './artifact-store.js';
 import { kyselyAuthStore } from './kysely/kysely-auth-store.js';
+import { kyselyDeliveryStore } from './kysely/kysely-delivery-store.js';
 import { kyselyFeedbackStore } from './kysely/kysely-feedback-store.js';
 import { kyselyJobStore } from './kysely/kysely-job-store.js';
 import { kyselyOutboxStore } from './kysely/kysely-outbox-store.js';
@@ -34,6 +35,7 @@ function compose(db: Kysely<Database>, dialect: Dialect, bind: ArtifactBinding, 
     ...kyselyRolloutStore(ctx),
     ...kyselyOutboxStore(ctx),
     ...kyselyAuthStore(ctx),
+    ...kyselyDeliveryStore(ctx),
 
     async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
       if (inTransaction) return fn(store);

@@ -1,5 +1,6 @@
 import type { ArtifactStore } from './artifact-store.js';
 import type { AuthStore } from './roles/auth-store.js';
+import type { DeliveryStore } from './roles/delivery-store.js';
 import type { FeedbackStore } from './roles/feedback-store.js';
 import type { JobStore } from './roles/job-store.js';
 import type { OutboxStore } from './roles/outbox-store.js';
@@ -10,6 +11,7 @@ import type { ScheduleStore } from './roles/schedule-store.js';
 // The role interfaces and their value types, re-exported so that `store.js` still names them all.
 export type { ArtifactStore } from './artifact-store.js';
 export type { AuditFilter, AuthStore, NewAuditEntry } from './roles/auth-store.js';
+export type { AttemptRecord, DeliveryStore, WebhookPatch } from './roles/delivery-store.js';
 export type { FeedbackStore, LabelRow, NewLabel, Outcome, RawLabelRow, RolloutOutcome, ServingStats } from './roles/feedback-store.js';
 export { parseLabelRow } from './roles/feedback-store.js';
 export type { CreateJobResult, JobOwnership, JobPatch, JobStore, NewJob } from './roles/job-store.js';
@@ -25,7 +27,7 @@ export type { NewTriggerCheck, ScheduleStore } from './roles/schedule-store.js';
  * SQL. A module that needs only some roles types its dependency as those roles (e.g.
  * `FeedbackStore & RegistryStore`); one that needs `transaction` takes the whole Store.
  */
-export interface Store extends RegistryStore, FeedbackStore, JobStore, ScheduleStore, RolloutStore, OutboxStore, AuthStore {
+export interface Store extends RegistryStore, FeedbackStore, JobStore, ScheduleStore, RolloutStore, OutboxStore, AuthStore, DeliveryStore {
   /** The dialect in use. */
   readonly dialect: 'sqlite' | 'postgres';
   /**

@@ -54,7 +54,7 @@ describe.each(DIALECTS)('API keys and scopes on $name', (dialect) => {
     const checked: string[] = [];
     for (const [method, path] of routes) {
       if (path === '/healthz') continue;
-      const url = path.replace('{id}', path.startsWith('/api/v1/keys') ? 'nobody' : path.startsWith('/api/v1/schedules') ? 'm%2Fdefault' : 'm').replace('{version}', '1.0.0').replace('{jobId}', 'no-such-job') + (path === '/api/v1/events' ? '?follow=false' : '');
+      const url = path.replace('{id}', path.startsWith('/api/v1/keys') ? 'nobody' : path.startsWith('/api/v1/schedules') ? 'm%2Fdefault' : 'm').replace('{version}', '1.0.0').replace('{jobId}', 'no-such-job').replace('{sink}', 'redis').replace('{deliveryId}', '1') + (path === '/api/v1/events' ? '?follow=false' : '');
       const scope = expectedScope(method, path);
       const what = `${method.toUpperCase()} ${path}`;
       if (scope === null) {
