@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { findConfigFile, loadConfigFile } from './config/config-file.js';
+import { join } from 'node:path';
+import { findConfigFile, loadServerConfig } from './config/config-file.js';
 import { createLogger } from './create-logger.js';
 import type { Settings } from './config/settings.js';
 import { startDemo } from './demo.js';
@@ -35,10 +36,20 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
   // Without a logger from the caller, the settings' (format, file) apply; the file closes with the server.
   const { logger, close: closeLog } = options.logger ? { logger: options.logger, close: () => {} } : createLogger(settings);
   const configPath = findConfigFile(settings.configFile, options.cwd ?? process.cwd());
-  // Validate the config before touching the store, so a bad spec changes nothing.
-  const specs = configPath ? loadConfigFile(configPath) : [];
+  // Validate the config (and load its plug-in trainers) before touching the store, so a bad spec changes nothing.
+  const config = configPath ? await loadServerConfig(configPath) : { models: [], commands: {}, plugins: [] };
+  const specs = config.models;
   const store = await createStore({ url: settings.databaseUrl, artifacts: artifactLocation(settings.artifactDir) });
-  const { refit, parts } = createRefit({ store, logger, defaultTimezone: settings.timezone, ...(options.executor ? { executor: options.executor } : {}) });
+  const { refit, parts } = createRefit({
+    store,
+    logger,
+    defaultTimezone: settings.timezone,
+    commands: config.commands,
+    plugins: config.plugins,
+    // Command trainers get a fresh directory per job here, named by the job id.
+    workRoot: join(settings.dataDir, 'jobs'),
+    ...(options.executor ? { executor: options.executor } : {}),
+  });
   const app = await buildApp(refit, { bodyLimit: settings.bodyLimit, logger, version: VERSION });
   let url: string;
   try {

@@ -267,7 +267,13 @@ export interface ModelVersion {
 export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'cancelled';
 
 /** What started a retrain. */
-export type JobTrigger = 'manual' | 'schedule' | 'drift' | 'performance' | 'demo';
+export type JobTrigger = 'manual' | 'schedule' | 'drift' | 'performance' | 'demo' | 'import';
+
+/** The model file an import job evaluates instead of training: its format and artifact hash. */
+export interface ImportSource {
+  readonly format: 'xgboost-json' | 'onnx';
+  readonly sha256: string;
+}
 
 /** One stage of a retrain run, as recorded on the job. */
 export interface JobStage {
@@ -308,6 +314,8 @@ export interface RetrainJob {
   readonly createdAt: Date;
   readonly startedAt: Date | null;
   readonly finishedAt: Date | null;
+  /** Import jobs: the model file to evaluate instead of training. Default null. */
+  readonly importSource?: ImportSource | null;
 }
 
 /** A label value: 0/1 for binary, a class name for multiclass, a number for regression. */

@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import type { FeatureSpec, JobStage, ModelSpec, RetrainJob, RetrainResult } from '../domain/entities.js';
@@ -10,6 +12,7 @@ import { appendEvent, commitWithEvents } from '../events/outbox.js';
 import { cleanupRetention } from '../rollout/retention.js';
 import { promote as promoteVersion, startChallenger } from '../rollout/transitions.js';
 import type { RawLabelRow, Store } from '../store/store.js';
+import type { CommandTable } from '../train/command/command-spec.js';
 import type { ComputeExecutor } from './executor.js';
 
 /** What a retrain run needs. */
@@ -20,6 +23,50 @@ export interface PipelineDeps {
   /** Where training runs: a worker thread per job in the server, inline in some tests. */
   readonly executor: ComputeExecutor;
   readonly logger?: Logger;
+  /** Commands declared in the server's config file, for command trainers. Default none. */
+  readonly commands?: CommandTable;
+  /** Directory under which each command-trainer job gets its own directory. Default: `<tmpdir>/refit-jobs`. */
+  readonly workRoot?: string;
+  /** Plug-in trainer modules (absolute paths), loaded inside the training worker too. Default none. */
+  readonly plugins?: readonly string[];
+}
+
+/**
+ * Appends a job's log to the store in order, batching whatever arrives while a write is in
+ * flight, so a chatty command costs a few writes, not one per line.
+ */
+class JobLogWriter {
+  private buffer = '';
+  private pending: Promise<void> | null = null;
+
+  constructor(
+    private readonly deps: PipelineDeps,
+    private readonly jobId: string,
+  ) {}
+
+  write(text: string): void {
+    this.buffer += text;
+    this.pending ??= this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.buffer !== '') {
+        const text = this.buffer;
+        this.buffer = '';
+        await this.deps.store.appendJobLog(this.jobId, text, this.deps.clock.now());
+      }
+    } catch (err) {
+      this.deps.logger?.warn({ err, jobId: this.jobId }, 'job log write failed');
+    } finally {
+      this.pending = null;
+    }
+  }
+
+  /** Resolves once everything written so far is stored. */
+  async flush(): Promise<void> {
+    while (this.pending) await this.pending;
+  }
 }
 
 /** The stages of a run, in order, as shown in status and progress. */
@@ -107,6 +154,7 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   const spec: ModelSpec = model.spec;
   const primary = primaryMetric(spec.task);
   const championVersion = model.activeVersion;
+  const source = job.importSource ?? null;
 
   // 1. New labels since the last retrain.
   await rec.enter('loading labels');
@@ -114,7 +162,8 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   // Labels that arrive while this run trains count towards the next retrain.
   const maxLabelId = await store.maxLabelId(spec.id);
   const newLabels = await store.countLabelsAfter(spec.id, watermark);
-  if (newLabels < spec.retrain.minNewLabels && !job.force) {
+  // An import needs test rows, not new labels.
+  if (newLabels < spec.retrain.minNewLabels && !job.force && !source) {
     const result: RetrainResult = {
       oldVersion: championVersion,
       newVersion: null,
@@ -152,8 +201,24 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
       deps.logger?.warn({ err, modelId: spec.id, championVersion }, 'champion artifact unreadable; comparing without it');
     }
   }
+  let imported: { format: 'xgboost-json' | 'onnx'; bytes: Uint8Array } | null = null;
+  if (source) {
+    const bytes = await store.getArtifact(source.sha256);
+    if (!bytes) throw new UnrecoverableError(`The imported model file ${source.sha256} is missing from the artifact store.`);
+    imported = { format: source.format, bytes };
+  }
+  const commandJob = spec.trainer.type === 'command' ? { id: job.id, workRoot: deps.workRoot ?? join(tmpdir(), 'refit-jobs'), commands: deps.commands ?? {} } : null;
   await rec.enter('training');
-  const out = await deps.executor.run({ spec, labels, champion }, { signal, onProgress: (f) => rec.progress(f) });
+  const log = new JobLogWriter(deps, job.id);
+  let out;
+  try {
+    out = await deps.executor.run(
+      { spec, labels, champion, job: commandJob, imported, plugins: deps.plugins ?? [] },
+      { signal, onProgress: (f) => rec.progress(f), onLog: (text) => log.write(text) },
+    );
+  } finally {
+    await log.flush();
+  }
   rec.progress(1);
   await rec.enter('validating');
   if (out.championError) deps.logger?.warn({ modelId: spec.id, championVersion, error: out.championError }, 'champion could not be scored; comparing without it');

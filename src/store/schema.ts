@@ -82,6 +82,15 @@ export interface RetrainJobsTable {
   owner: string | null;
   /** When the owner last confirmed it still runs the job. */
   heartbeat_at: string | null;
+  /** Import jobs: JSON `{format, sha256}` of the model file to evaluate; null for retrains. */
+  import_source: string | null;
+}
+
+export interface JobLogsTable {
+  id: Generated<number>;
+  job_id: string;
+  text: string;
+  created_at: string;
 }
 
 export interface ActivationsTable {
@@ -185,6 +194,7 @@ export interface Database {
   labels: LabelsTable;
   scores: ScoresTable;
   retrain_jobs: RetrainJobsTable;
+  job_logs: JobLogsTable;
   activations: ActivationsTable;
   events: EventsTable;
   artifacts: ArtifactsTable;
