@@ -79,7 +79,14 @@ export function exportXgboostJson(model: GbdtPredictor): Uint8Array {
     },
     version: [1, 7, 4],
   };
-  return new TextEncoder().encode(JSON.stringify(doc));
+  // XGBoost's JSON reader tells integers from floats: float arrays must be written with a point.
+  const text = JSON.stringify(doc).replace(/"@f:([^"]*)"/g, '[$1]');
+  return new TextEncoder().encode(text);
+}
+
+/** A float array, written so that every element reads as a JSON float (replaced after stringify). */
+function floats(values: readonly number[]): string {
+  return `@f:${values.map((v) => (/^-?\d+$/.test(String(v)) ? `${v}.0` : String(v))).join(',')}`;
 }
 
 function tree(id: number, left: number[], right: number[], split: number[], cond: number[], dleft: number[], F: number): Record<string, unknown> {
@@ -89,7 +96,7 @@ function tree(id: number, left: number[], right: number[], split: number[], cond
     if (l >= 0) parents[l] = parents[right[i]] = i;
   });
   return {
-    base_weights: cond.map((c, i) => (left[i] < 0 ? c : 0)),
+    base_weights: floats(cond.map((c, i) => (left[i] < 0 ? c : 0))),
     categories: [],
     categories_nodes: [],
     categories_segments: [],
@@ -97,13 +104,13 @@ function tree(id: number, left: number[], right: number[], split: number[], cond
     default_left: dleft,
     id,
     left_children: left,
-    loss_changes: new Array<number>(n).fill(0),
+    loss_changes: floats(new Array<number>(n).fill(0)),
     parents,
     right_children: right,
-    split_conditions: cond,
+    split_conditions: floats(cond),
     split_indices: split,
     split_type: new Array<number>(n).fill(0),
-    sum_hessian: new Array<number>(n).fill(1),
+    sum_hessian: floats(new Array<number>(n).fill(1)),
     tree_param: { num_deleted: '0', num_feature: String(F), num_nodes: String(n), size_leaf_vector: '0' },
   };
 }
