@@ -159,6 +159,7 @@ export const modelSpecInputSchema = z
     // prefault: an absent policy is parsed as {}, so every inner default applies.
     retrain: retrainPolicySchema.prefault({}),
     description: z.string().max(2000).default(''),
+    serving: z.enum(['refit', 'external']).default('refit'),
   })
   .strict();
 
@@ -212,7 +213,10 @@ export function parseModelSpec(input: unknown, prefix = '', context: SpecContext
     const p = trainer.paramsSchema.safeParse(trainerSpec.params);
     if (p.success) params = p.data as Record<string, unknown>;
     else problems.push(...zodProblems(p.error, `${prefix}/trainer/params`));
-    if (p.success && trainer.name === 'command') problems.push(...commandProblems(String(params.command), s.features, context.commands ?? {}, prefix));
+    if (p.success && trainer.name === 'command') problems.push(...commandProblems(String(params.command), s.features, context.commands ?? {}, prefix, s.serving));
+  }
+  if (s.serving === 'external' && trainerSpec.type !== 'command') {
+    problems.push({ path: `${prefix}/trainer/type`, message: "an externally served model retrains through a command of format 'reference' (trainer type 'command')" });
   }
   if (s.scoreRange && !(s.scoreRange[0] < s.scoreRange[1])) {
     problems.push({ path: `${prefix}/scoreRange`, message: 'the lower bound must be below the upper bound' });
@@ -264,15 +268,32 @@ export function parseModelSpec(input: unknown, prefix = '', context: SpecContext
       rollout: s.retrain.rollout,
     },
     description: s.description,
+    ...(s.serving === 'external' ? { serving: 'external' as const } : {}),
   };
 }
 
 /** A command trainer must name a command of the server's config file (a client can never send one). */
-function commandProblems(name: string, features: readonly { name: string; type: 'number' | 'category' | 'boolean' | 'text' }[], commands: CommandTable, prefix: string): FieldProblem[] {
+function commandProblems(
+  name: string,
+  features: readonly { name: string; type: 'number' | 'category' | 'boolean' | 'text' }[],
+  commands: CommandTable,
+  prefix: string,
+  serving: 'refit' | 'external',
+): FieldProblem[] {
   if (!Object.hasOwn(commands, name)) {
     const known = Object.keys(commands);
     return [{ path: `${prefix}/trainer/params/command`, message: `command '${name}' is not declared in the server's config file (${known.length ? `declared: ${known.join(', ')}` : 'it declares none'})` }];
   }
+  const reference = commands[name].format === 'reference';
+  if (reference !== (serving === 'external')) {
+    return [
+      {
+        path: `${prefix}/trainer/params/command`,
+        message: reference ? `command '${name}' prints a model reference; only an externally served model ("serving": "external") can use it` : `an externally served model needs a command of format 'reference'; '${name}' writes ${commands[name].format}`,
+      },
+    ];
+  }
+  if (reference) return [];
   const problem = externalFeatureProblem(features);
   return problem ? [{ path: `${prefix}/features`, message: problem }] : [];
 }

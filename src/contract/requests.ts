@@ -81,6 +81,8 @@ export const labelItemSchema = z
   .object({
     features: z.unknown().optional(),
     scoreId: z.string().min(1).max(64).optional(),
+    /** Externally served models: the version that made the prediction this outcome is about. */
+    version: z.string().min(1).max(64).optional(),
     label: z.unknown(),
     occurredAt: z.iso.datetime({ offset: true }).optional(),
   })

@@ -219,6 +219,8 @@ export interface ModelSpec {
   readonly classes: readonly string[] | null;
   readonly retrain: RetrainPolicy;
   readonly description: string;
+  /** `refit` (Refit serves its scores) or `external` (the application serves it; Refit takes outcomes by version and runs its command). Default refit. */
+  readonly serving?: 'refit' | 'external';
 }
 
 /** A model and its current state. */

@@ -13,6 +13,8 @@ import { cleanupRetention } from '../rollout/retention.js';
 import { promote as promoteVersion, startChallenger } from '../rollout/transitions.js';
 import type { RawLabelRow, Store } from '../store/store.js';
 import type { CommandTable } from '../train/command/command-spec.js';
+import { runReferenceCommand } from '../train/command/reference-command.js';
+import { ReferencePredictor } from '../train/formats/reference.js';
 import type { ComputeExecutor } from './executor.js';
 
 /** What a retrain run needs. */
@@ -186,6 +188,8 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
     return { status: 'skipped', result };
   }
 
+  if (spec.serving === 'external') return runExternal(job, deps, signal, rec, maxLabelId, newLabels);
+
   // 2–4. The window, then hash, split, train and score both models on the same test rows: in
   // the executor (a worker thread in the server), so the event loop stays free.
   const labels = (await store.loadLabelsRaw(spec.id, spec.retrain.window, clock.now())).filter((l) => l.id <= maxLabelId);
@@ -316,5 +320,97 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   } catch (err) {
     deps.logger?.warn({ err, modelId: spec.id }, 'retention cleanup failed');
   }
+  return { status: 'completed', result };
+}
+
+/**
+ * The retrain of an externally served model: run its reference command, record the reference it
+ * printed as a new version and promote it (there are no test rows to compare: the application
+ * serves the model, and its live accept rate judges it). Version, job, events commit together.
+ */
+async function runExternal(job: RetrainJob, deps: PipelineDeps, signal: AbortSignal, rec: StageRecorder, maxLabelId: number, newLabels: number): Promise<RunOutcome> {
+  const { store, clock } = deps;
+  const model = await store.getModel(job.modelId);
+  if (!model) throw new UnrecoverableError(`Model '${job.modelId}' no longer exists.`);
+  const spec = model.spec;
+  const name = String(spec.trainer.params.command);
+  const declared = deps.commands && Object.hasOwn(deps.commands, name) ? deps.commands[name] : undefined;
+  if (!declared) throw new UnrecoverableError(`command '${name}' is not declared in the server's config file`);
+  const championVersion = model.activeVersion;
+  const champion = championVersion ? await store.getVersion(spec.id, championVersion) : null;
+  const previous = champion?.trainer.type === 'external' ? String(champion.trainer.params.reference ?? '') : null;
+  await rec.enter('training');
+  const log = new JobLogWriter(deps, job.id);
+  const started = performance.now();
+  let reference: string;
+  try {
+    reference = await runReferenceCommand({
+      name,
+      declared,
+      modelId: spec.id,
+      jobId: job.id,
+      workRoot: deps.workRoot ?? join(tmpdir(), 'refit-jobs'),
+      previous,
+      seed: spec.retrain.seed,
+      signal,
+      onLog: (text) => log.write(text),
+    });
+  } finally {
+    await log.flush();
+  }
+  const trainingMs = Math.round(performance.now() - started);
+  await rec.enter('promoting');
+  const bytes = new ReferencePredictor(reference).serialize();
+  const sha = await store.artifacts.put(bytes);
+  const at = clock.now();
+  const version = nextVersion((await store.latestVersion(spec.id))?.version ?? null, at);
+  const decision = `promoted: externally served; command '${name}' printed the new model reference '${reference}'`;
+  const result: RetrainResult = {
+    oldVersion: championVersion,
+    newVersion: version,
+    promoted: true,
+    oldMetrics: null,
+    newMetrics: null,
+    improvementPct: null,
+    primaryMetric: primaryMetric(spec.task),
+    trainingSamples: 0,
+    trainingMs,
+    labelCount: newLabels,
+    decision,
+  };
+  const stages = rec.close();
+  await commitWithEvents(store, deps.hub, async (tx) => {
+    await tx.insertVersion({
+      modelId: spec.id,
+      version,
+      status: 'candidate',
+      trainer: { type: 'external', params: { command: name, reference } },
+      features: spec.features,
+      artifactSha256: sha,
+      referenceSha256: null,
+      artifactBytes: bytes.byteLength,
+      metrics: {},
+      championMetrics: null,
+      parentVersion: championVersion,
+      labelCount: newLabels,
+      trainingSamples: 0,
+      datasetHash: '',
+      decision,
+      jobId: job.id,
+      createdAt: at,
+    });
+    await tx.setTrainedThrough(spec.id, maxLabelId);
+    await tx.updateJob(job.id, { status: 'completed', stage: null, progress: null, stages, result, finishedAt: at });
+    await appendEvent(tx, {
+      type: 'model.retrain.completed',
+      modelId: spec.id,
+      runId: job.id,
+      at,
+      body: { previousVersion: championVersion, newVersion: version, metrics: null, previousMetrics: null, promoted: true, decision, reference },
+    });
+    await promoteVersion(tx, { modelId: spec.id, version, policy: spec.retrain.rollout, action: 'promote', reason: decision, numbers: { reference }, metrics: null }, { actor: `retrain:${job.trigger}`, at, runId: job.id });
+  });
+  deps.hub.emit('model:activated', { modelId: spec.id, version });
+  deps.logger?.info({ modelId: spec.id, jobId: job.id, trigger: job.trigger, previousVersion: championVersion, version, reference }, `externally served model '${spec.id}' retrained by its command: version ${version} is the reference '${reference}'`);
   return { status: 'completed', result };
 }

@@ -45,6 +45,8 @@ export interface LabelsTable {
   score_id: string | null;
   occurred_at: string;
   received_at: string;
+  /** Externally served models: the version the outcome is about; null otherwise. */
+  version: string | null;
 }
 
 export interface ScoresTable {

@@ -4,6 +4,7 @@ import { ridgeTrainer } from './linear/ridge.js';
 import { gbdtTrainer } from './gbdt/gbdt.js';
 import { commandTrainer } from './command/command-trainer.js';
 import { loadExternal } from './formats/index.js';
+import { loadReference } from './formats/reference.js';
 import type { Predictor, Trainer } from './trainer.js';
 
 /** A trainer whatever its parameter type (callers validate params with its `paramsSchema` first). */
@@ -17,6 +18,7 @@ const TRAINERS: readonly AnyTrainer[] = [logisticTrainer, ridgeTrainer, gbdtTrai
 const LOADERS = new Map<string, (bytes: Uint8Array) => Predictor>([
   ['xgboost-json', loadExternal],
   ['onnx', loadExternal],
+  ['external', loadReference],
 ]);
 
 const byName = new Map<string, AnyTrainer>(TRAINERS.map((t) => [t.name, t]));

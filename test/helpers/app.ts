@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import { ManualClock } from '../../src/domain/clock.js';
 import { buildApp } from '../../src/http/app.js';
 import type { ComputeExecutor } from '../../src/retrain/executor.js';
@@ -20,7 +21,7 @@ export interface TestApp {
 /** Build a test app on a dialect. */
 export async function openTestApp(
   dialect: DialectCase,
-  options: { bodyLimit?: number; executor?: ComputeExecutor; commands?: CommandTable; workRoot?: string } = {},
+  options: { bodyLimit?: number; executor?: ComputeExecutor; commands?: CommandTable; workRoot?: string; logger?: Logger } = {},
 ): Promise<TestApp> {
   const store = await dialect.open();
   const clock = new ManualClock('2026-11-23T06:00:00Z');
@@ -31,8 +32,9 @@ export async function openTestApp(
     executor: options.executor ?? inlineExecutor,
     ...(options.commands ? { commands: options.commands } : {}),
     ...(options.workRoot ? { workRoot: options.workRoot } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
   });
-  const app = await buildApp(refit, options);
+  const app = await buildApp(refit, { ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}) });
   return {
     refit,
     parts,

@@ -255,6 +255,8 @@ function migrations(dialect: Dialect): Record<string, Migration> {
       // of command trainers, kept as the job's log.
       async up(db: Kysely<any>) {
         await db.schema.alterTable('retrain_jobs').addColumn('import_source', 'text').execute();
+        // Outcomes of externally served models name their version (there is no score to join).
+        await db.schema.alterTable('labels').addColumn('version', 'text').execute();
         await db.schema
           .createTable('job_logs')
           .addColumn('id', serial, (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
@@ -267,6 +269,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
       async down(db: Kysely<any>) {
         await db.schema.dropTable('job_logs').ifExists().execute();
         await db.schema.alterTable('retrain_jobs').dropColumn('import_source').execute();
+        await db.schema.alterTable('labels').dropColumn('version').execute();
       },
     },
   };

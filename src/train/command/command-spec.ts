@@ -6,8 +6,12 @@ export const commandDeclarationSchema = z
   .object({
     /** The program and its arguments, run without a shell. */
     run: z.array(z.string().min(1)).min(1),
-    /** The model file it writes into REFIT_OUTPUT_DIR: `xgboost-json` (model.json) or `onnx` (model.onnx). Default xgboost-json. */
-    format: z.enum(EXTERNAL_FORMATS).default('xgboost-json'),
+    /**
+     * The model file it writes into REFIT_OUTPUT_DIR: `xgboost-json` (model.json) or `onnx`
+     * (model.onnx); or `reference` for externally served models: its last line of output names
+     * the new model (a tag, a URL). Default xgboost-json.
+     */
+    format: z.enum([...EXTERNAL_FORMATS, 'reference']).default('xgboost-json'),
     /** The command is stopped, with its whole process group, after this many minutes. Default 10. */
     timeoutMinutes: z.number().positive().max(24 * 60).default(10),
   })

@@ -37,6 +37,8 @@ export const commandTrainer: Trainer<z.output<typeof commandParamsSchema>> = {
     if (!job) throw new UnrecoverableError('the command trainer runs only inside a retrain job');
     const declared = Object.hasOwn(job.commands, params.command) ? job.commands[params.command] : undefined;
     if (!declared) throw new UnrecoverableError(`command '${params.command}' is not declared in the server's config file`);
+    const format = declared.format;
+    if (format === 'reference') throw new UnrecoverableError(`command '${params.command}' prints a model reference; it runs for externally served models only`);
     const featureProblem = externalFeatureProblem(data.features);
     if (featureProblem) throw new UnrecoverableError(featureProblem);
     // The id is ours (a time-ordered id), never a client's, so it is safe as a directory name.
@@ -45,17 +47,17 @@ export const commandTrainer: Trainer<z.output<typeof commandParamsSchema>> = {
     await rm(dir, { recursive: true, force: true });
     await mkdir(out, { recursive: true });
     try {
-      const schema = { task: data.task, features: data.features, classes: data.classes, label: 'label', format: declared.format };
+      const schema = { task: data.task, features: data.features, classes: data.classes, label: 'label', format: format };
       await writeFile(join(dir, 'train.csv'), datasetCsv(data));
       // Without a validation part (a trainer called directly), the file holds the header only.
       await writeFile(join(dir, 'validation.csv'), options.validation ? datasetCsv(options.validation) : datasetCsv(data).split('\n')[0] + '\n');
       await writeFile(join(dir, 'schema.json'), JSON.stringify(schema, null, 2));
       let previous = '';
-      if (job.champion && (job.champion.kind === 'command' || job.champion.kind === declared.format)) {
+      if (job.champion && (job.champion.kind === 'command' || job.champion.kind === format)) {
         try {
           const { meta, model } = decodeEnvelope(job.champion.bytes);
-          if (meta.format === declared.format) {
-            previous = join(dir, declared.format === 'onnx' ? 'previous.onnx' : 'previous.json');
+          if (meta.format === format) {
+            previous = join(dir, format === 'onnx' ? 'previous.onnx' : 'previous.json');
             await writeFile(previous, model);
           }
         } catch {
@@ -101,7 +103,7 @@ export const commandTrainer: Trainer<z.output<typeof commandParamsSchema>> = {
       if (exit.code !== 0) {
         throw new UnrecoverableError(`command '${params.command}' exited with code ${exit.code}; last lines of its output:\n${lastLines(log)}`);
       }
-      const file = declared.format === 'onnx' ? 'model.onnx' : 'model.json';
+      const file = format === 'onnx' ? 'model.onnx' : 'model.json';
       let bytes: Uint8Array;
       try {
         bytes = await readFile(join(out, file));
@@ -114,7 +116,7 @@ export const commandTrainer: Trainer<z.output<typeof commandParamsSchema>> = {
       } catch {
         // metrics.json is optional.
       }
-      return loadModelFile(bytes, { format: declared.format, task: data.task, features: data.features, classes: data.classes });
+      return loadModelFile(bytes, { format: format, task: data.task, features: data.features, classes: data.classes });
     } finally {
       await rm(dir, { recursive: true, force: true }).catch(() => {});
     }

@@ -17,6 +17,8 @@ export interface RunCommandOptions {
   readonly signal?: AbortSignal;
   /** Each chunk of standard output and error, as text. */
   readonly onOutput?: (text: string) => void;
+  /** Standard output alone, as text (for commands whose output is their answer). */
+  readonly onStdout?: (text: string) => void;
   /** The process group id, as soon as it exists (so a parent thread can kill the group). */
   readonly onStart?: (pid: number) => void;
 }
@@ -47,7 +49,10 @@ export function runCommand(options: RunCommandOptions): Promise<CommandExit> {
     const onAbort = () => stop('aborted');
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (child.pid !== undefined) options.onStart?.(child.pid);
-    child.stdout.setEncoding('utf8').on('data', (t: string) => options.onOutput?.(t));
+    child.stdout.setEncoding('utf8').on('data', (t: string) => {
+      options.onStdout?.(t);
+      options.onOutput?.(t);
+    });
     child.stderr.setEncoding('utf8').on('data', (t: string) => options.onOutput?.(t));
     child.on('error', (err) => {
       clearTimeout(timer);
