@@ -84,3 +84,6 @@ export type JobLogWire = z.infer<typeof jobLogSchema>;
 export const importStartedSchema = z.object({ jobId: z.string(), status: jobStatusSchema });
 /** The import job started. */
 export type ImportStartedWire = z.infer<typeof importStartedSchema>;
+
+/** `GET …/versions/{v}/export?format=xgboost-json`: XGBoost's own `save_model` JSON, loadable by `xgboost.Booster(model_file=…)`. */
+export const xgboostModelFileSchema = z.looseObject({ learner: z.record(z.string(), z.unknown()), version: z.array(z.number()) });

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { importStartedSchema, jobLogSchema } from '../../contract/index.js';
+import { importStartedSchema, jobLogSchema, xgboostModelFileSchema } from '../../contract/index.js';
 import { exportQuery, importQuery, jobParams, modelParams, versionParams } from '../../contract/requests.js';
 import type { Refit } from '../../service/index.js';
 
@@ -30,7 +30,7 @@ export const byomRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { re
 
   r.get(
     '/api/v1/models/:id/versions/:version/export',
-    { schema: { tags: ['models'], summary: 'A version as an XGBoost JSON model file (?format=xgboost-json); gbdt and XGBoost versions', params: versionParams, querystring: exportQuery } },
+    { schema: { tags: ['models'], summary: 'A version as an XGBoost JSON model file (?format=xgboost-json); gbdt and XGBoost versions', params: versionParams, querystring: exportQuery, response: { 200: xgboostModelFileSchema } } },
     async (req, reply) => {
       const bytes = await refit.exportVersion(req.params.id, req.params.version, req.query.format);
       return reply
