@@ -4,7 +4,7 @@ triggers fire (for example the accept rate of its suggestions falls). A real one
 newer model into Ollama or fine-tune one; this example only derives the next tag. The last line
 of standard output is the new model's reference, which Refit records as the new version.
 
-Declare it as: pull: { run: [python3, examples/external/pull.py], format: reference }
+Declare it as: pull: { run: [/usr/bin/python3, examples/external/pull.py], format: reference }
 """
 import os
 

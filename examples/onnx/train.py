@@ -2,7 +2,7 @@
 """Refit command trainer writing model.onnx: a logistic regression fitted with numpy (gradient
 descent), saved with onnx's helper API. Needs Debian's python3-onnx. Binary models only.
 
-Declare it as: logreg: { run: [python3, examples/onnx/train.py], format: onnx }
+Declare it as: logreg: { run: [/usr/bin/python3, examples/onnx/train.py], format: onnx }
 """
 import csv
 import json

@@ -2,7 +2,7 @@
 """Refit command trainer: trains XGBoost on the splits Refit writes and saves model.json.
 
 Declare it in the server's config file:
-  commands: { xgb: { run: [python3, examples/xgboost/train.py], format: xgboost-json, timeoutMinutes: 10 } }
+  commands: { xgb: { run: [/usr/bin/python3, examples/xgboost/train.py], format: xgboost-json, timeoutMinutes: 10 } }
 and name it in a model spec: trainer: { type: command, params: { command: xgb } }.
 Needs Debian's python3-xgboost (apt-get install python3-xgboost).
 """
