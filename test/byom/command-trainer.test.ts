@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/data/random.js';
 import type { CommandTable } from '../../src/train/command/command-spec.js';
 import { commandDeclarationSchema } from '../../src/train/command/command-spec.js';
+import { WorkerExecutor } from '../../src/retrain/executor.js';
 import { openTestApp, type TestApp } from '../helpers/app.js';
 import { DIALECTS } from '../helpers/dialects.js';
 import { PYTHON, xgboostPredict } from './python.js';
@@ -153,5 +154,31 @@ describe.each(DIALECTS.filter((d) => d.name === 'sqlite'))('command trainers on 
     expect(pids.filter(alive)).toEqual([]);
     const scored = await req('POST', '/api/v1/models/churn/score', { items: [{ features: { x1: 0.5, x2: 1, flag: true } }] });
     expect(scored.json().items[0].version).toBe(v1);
+  });
+});
+
+describe('a command trainer in the training worker', () => {
+  it('is stopped with its children when the job is cancelled', async () => {
+    const dialect = DIALECTS.find((d) => d.name === 'sqlite')!;
+    const pids = join(work, 'cancel-pids.txt');
+    const slow: CommandTable = { slow: declare({ run: [PYTHON, join(work, 'hang.py'), pids], timeoutMinutes: 10 }) };
+    const t = await openTestApp(dialect, { commands: slow, workRoot: join(work, 'jobs-cancel'), executor: new WorkerExecutor() });
+    try {
+      await t.refit.createModel({ id: 'c', task: 'binary', features: [{ name: 'x', type: 'number' }], trainer: { type: 'command', params: { command: 'slow' } } });
+      await t.refit.addLabels('c', Array.from({ length: 20 }, (_, i) => ({ features: { x: i }, label: i % 2 })));
+      const { job } = await t.refit.retrain('c');
+      // Wait until the script has started its child and the sleeper (both write their pid) and said so in the log.
+      const running = async () => existsSync(pids) && readFileSync(pids, 'utf8').trim().split('\n').length === 2 && (await t.refit.jobLog(job.id)).log.includes('started a child');
+      for (let i = 0; i < 500 && !(await running()); i++) await new Promise((r) => setTimeout(r, 20));
+      expect((await t.refit.jobLog(job.id)).log).toContain('started a child that starts a sleeper');
+      await t.refit.cancelJob(job.id);
+      await t.parts.queue.whenIdle();
+      expect((await t.refit.getJob(job.id)).status).toBe('cancelled');
+      const started = readFileSync(pids, 'utf8').trim().split('\n').map(Number);
+      for (let i = 0; i < 100 && started.some(alive); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(started.filter(alive)).toEqual([]);
+    } finally {
+      await t.close();
+    }
   });
 });
