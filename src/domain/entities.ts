@@ -2,6 +2,7 @@
  * Refit's entities: readonly values passed between subsystems. Database rows live in src/store
  * and are mapped to these explicitly; nothing here knows about I/O.
  */
+import type { ImportSource } from './import-source.js';
 
 /** What a model predicts. */
 export type Task = 'binary' | 'multiclass' | 'regression';
@@ -270,12 +271,6 @@ export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skippe
 
 /** What started a retrain. */
 export type JobTrigger = 'manual' | 'schedule' | 'drift' | 'performance' | 'demo' | 'import';
-
-/** The model file an import job evaluates instead of training: its format and artifact hash. */
-export interface ImportSource {
-  readonly format: 'xgboost-json' | 'onnx';
-  readonly sha256: string;
-}
 
 /** One stage of a retrain run, as recorded on the job. */
 export interface JobStage {

@@ -1,5 +1,6 @@
+import type { ImportSource } from '../domain/import-source.js';
 import type { Logger } from 'pino';
-import type { ImportSource, JobTrigger, RetrainJob, RetryPolicy } from '../domain/entities.js';
+import type { JobTrigger, RetrainJob, RetryPolicy } from '../domain/entities.js';
 import { timeOrderedId } from '../domain/ids.js';
 import { RefitError, UnrecoverableError, coerceError } from '../errors.js';
 import { appendEvent, commitWithEvents } from '../events/outbox.js';

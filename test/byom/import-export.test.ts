@@ -108,6 +108,9 @@ OUTPUT = True`,
     const failed = await job(wrongTask.json().jobId);
     expect(failed.error).toBe("unreadable xgboost-json model: objective 'reg:squarederror' does not fit a binary model (it needs 'binary:logistic')");
     expect((await upload('missing', 'onnx', new Uint8Array([1]))).statusCode).toBe(404);
+    const asJson = await req('POST', '/api/v1/models/lr/versions?format=onnx', { not: 'a file' });
+    expect(asJson.statusCode).toBe(415);
+    expect(asJson.json().detail).toBe('Send the model file as the body, with content-type application/octet-stream.');
   });
 
   it("exports Refit's own gbdt model as XGBoost JSON that XGBoost loads and predicts the same", async () => {

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { importStartedSchema, jobLogSchema, xgboostModelFileSchema } from '../../contract/index.js';
 import { exportQuery, importQuery, jobParams, modelParams, versionParams } from '../../contract/requests.js';
+import { RefitError } from '../../errors.js';
 import type { Refit } from '../../service/index.js';
 
 /** Bring your own model: imports of model files, exports, and job logs. */
@@ -23,7 +24,8 @@ export const byomRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { re
       },
     },
     async (req, reply) => {
-      const body = Buffer.isBuffer(req.body) ? new Uint8Array(req.body) : new Uint8Array(0);
+      if (!Buffer.isBuffer(req.body)) throw new RefitError('UNSUPPORTED_MEDIA_TYPE', 'Send the model file as the body, with content-type application/octet-stream.');
+      const body = new Uint8Array(req.body);
       const job = await refit.importVersion(req.params.id, req.query.format, body);
       return reply.status(202).header('location', `/api/v1/jobs/${job.id}`).send({ jobId: job.id, status: job.status });
     },

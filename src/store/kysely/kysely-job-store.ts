@@ -1,5 +1,6 @@
+import type { ImportSource } from '../../domain/import-source.js';
 import type { Selectable } from 'kysely';
-import type { ImportSource, JobStage, JobStatus, JobTrigger, RetrainJob, RetrainResult } from '../../domain/entities.js';
+import type { JobStage, JobStatus, JobTrigger, RetrainJob, RetrainResult } from '../../domain/entities.js';
 import { RefitError } from '../../errors.js';
 import type { JobStore } from '../roles/job-store.js';
 import type { RetrainJobsTable } from '../schema.js';

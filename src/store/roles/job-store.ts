@@ -1,4 +1,5 @@
-import type { ImportSource, JobStage, JobStatus, JobTrigger, RetrainJob, RetrainResult } from '../../domain/entities.js';
+import type { ImportSource } from '../../domain/import-source.js';
+import type { JobStage, JobStatus, JobTrigger, RetrainJob, RetrainResult } from '../../domain/entities.js';
 import type { Page } from './page.js';
 
 /** What recovery reads of a pending or running job to decide whether its owner is gone. */

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { encodeRows } from '../../data/build-dataset.js';
 import type { FeatureMatrix } from '../../data/dataset.js';
@@ -19,8 +20,8 @@ type Reply = { ok: true; outputs?: OnnxOutput[] } | { ok: false; message: string
 // hot path stays synchronous for Refit's own models). So the sessions live in one worker thread and
 // each call waits for it on an Atomics flag, reading the reply with receiveMessageOnPort.
 const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const ort = require('onnxruntime-node');
+const { parentPort, workerData } = require('node:worker_threads');
+const ort = require(workerData.runtime);
 const sessions = new Map();
 parentPort.on('message', async (m) => {
   let reply;
@@ -59,7 +60,8 @@ const CALL_TIMEOUT_MS = 120_000;
 
 function call(message: Record<string, unknown>): Reply {
   if (!worker) {
-    worker = new Worker(WORKER_SOURCE, { eval: true });
+    // Resolved here, from this package, whatever the working directory of the process.
+    worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { runtime: createRequire(import.meta.url).resolve('onnxruntime-node') } });
     // The thread must never keep the process alive on its own.
     worker.unref();
   }
