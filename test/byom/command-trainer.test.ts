@@ -25,7 +25,13 @@ time.sleep(600)
 const declare = (d: unknown) => commandDeclarationSchema.parse(d);
 const commands: CommandTable = {
   xgb: declare({ run: [PYTHON, resolve('examples/xgboost/train.py')], format: 'xgboost-json', timeoutMinutes: 5 }),
-  fail: declare({ run: [PYTHON, '-c', "import sys; print('loading the data', flush=True); print('ValueError: the data is bad', file=sys.stderr); sys.exit(3)"] }),
+  fail: declare({
+    run: [
+      PYTHON,
+      '-c',
+      "import json, os, sys; p = os.environ['REFIT_PREVIOUS_ARTIFACT']; print('previous: ' + json.load(open(p))['learner']['objective']['name'] if p else 'no previous', flush=True); print('loading the data', flush=True); print('ValueError: the data is bad', file=sys.stderr); sys.exit(3)",
+    ],
+  }),
   silent: declare({ run: [PYTHON, '-c', "print('done, but I wrote nothing')"] }),
   hang: declare({ run: [PYTHON, join(work, 'hang.py'), pidFile], timeoutMinutes: 0.05 }),
 };
@@ -128,7 +134,8 @@ describe.each(DIALECTS.filter((d) => d.name === 'sqlite'))('command trainers on 
     expect(job.error).toContain("command 'fail' exited with code 3");
     expect(job.error).toContain('ValueError: the data is bad');
     expect(job.attempts).toBe(1);
-    expect((await req('GET', `/api/v1/jobs/${job.id}/log`)).json().log).toMatch(/loading the data[\s\S]*ValueError: the data is bad/);
+    // The champion's model file was handed over for incremental training; then the script failed.
+    expect((await req('GET', `/api/v1/jobs/${job.id}/log`)).json().log).toMatch(/previous: binary:logistic\nloading the data[\s\S]*ValueError: the data is bad/);
     const scored = await req('POST', '/api/v1/models/churn/score', { items: [{ features: { x1: 0.5, x2: 1, flag: true } }] });
     expect(scored.json().items[0].version).toBe(v1);
   });
