@@ -2,8 +2,7 @@
  * Refit's entities: readonly values passed between subsystems. Database rows live in src/store
  * and are mapped to these explicitly; nothing here knows about I/O.
  */
-import type { ImportSource } from './import-source.js';
-
+import type { ImportJobFields } from './import-source.js';
 /** What a model predicts. */
 export type Task = 'binary' | 'multiclass' | 'regression';
 
@@ -296,7 +295,7 @@ export interface RetrainResult {
 }
 
 /** One retrain run. */
-export interface RetrainJob {
+export interface RetrainJob extends ImportJobFields {
   readonly id: string;
   readonly modelId: string;
   readonly status: JobStatus;
@@ -311,8 +310,6 @@ export interface RetrainJob {
   readonly createdAt: Date;
   readonly startedAt: Date | null;
   readonly finishedAt: Date | null;
-  /** Import jobs: the model file to evaluate instead of training. Default null. */
-  readonly importSource?: ImportSource | null;
 }
 
 /** A label value: 0/1 for binary, a class name for multiclass, a number for regression. */
@@ -428,6 +425,9 @@ export type EventType =
   | 'model.retrain.completed'
   | 'model.retrain.skipped'
   | 'model.retrain.failed'
+  | 'model.retrained'
+  | 'model.activated'
+  | 'model.deactivated'
   | 'model.promoted'
   | 'model.rollback'
   | 'model.canary.started'

@@ -92,13 +92,13 @@ class StageRecorder {
     this.close();
     this.current = { name, start: this.deps.clock.now() };
     await this.deps.store.updateJob(this.job.id, { stage: name, progress: name === 'training' ? 0 : null, stages: this.stages });
-    this.deps.hub.emit('retrain:progress', { jobId: this.job.id, modelId: this.job.modelId, stage: name, progress: name === 'training' ? 0 : null });
+    this.deps.hub.emit('retrain:progress', { jobId: this.job.id, modelId: this.job.modelId, stage: name, progress: name === 'training' ? 0 : null, at: this.deps.clock.now() });
   }
 
   progress(fraction: number): void {
     if (!this.current) return;
     const stage = this.current.name;
-    this.deps.hub.emit('retrain:progress', { jobId: this.job.id, modelId: this.job.modelId, stage, progress: fraction });
+    this.deps.hub.emit('retrain:progress', { jobId: this.job.id, modelId: this.job.modelId, stage, progress: fraction, at: this.deps.clock.now() });
     const now = Date.now();
     if (now - this.lastProgressWrite < 250 && fraction < 1) return;
     this.lastProgressWrite = now;
@@ -302,6 +302,14 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
       at: finishedAt,
       body: { previousVersion: championVersion, newVersion: version, metrics: newMetrics, previousMetrics: oldMetrics, promoted: promote, decision },
     });
+    // The integrations' name for "a retrain produced a new version", with how it compares.
+    await appendEvent(tx, {
+      type: 'model.retrained',
+      modelId: job.modelId,
+      runId: job.id,
+      at: finishedAt,
+      body: { previousVersion: championVersion, newVersion: version, metrics: newMetrics, previousMetrics: oldMetrics, primaryMetric: primary, improvementPct: gate.improvementPct, promoted: promote, passedGates: gate.pass, decision },
+    });
     const who = { actor: `retrain:${job.trigger}`, at: finishedAt, runId: job.id };
     if (promote) {
       await promoteVersion(tx, { modelId: spec.id, version, policy: spec.retrain.rollout, action: 'promote', reason: decision, numbers: null, metrics: newMetrics }, who);
@@ -407,6 +415,13 @@ async function runExternal(job: RetrainJob, deps: PipelineDeps, signal: AbortSig
       runId: job.id,
       at,
       body: { previousVersion: championVersion, newVersion: version, metrics: null, previousMetrics: null, promoted: true, decision, reference },
+    });
+    await appendEvent(tx, {
+      type: 'model.retrained',
+      modelId: spec.id,
+      runId: job.id,
+      at,
+      body: { previousVersion: championVersion, newVersion: version, metrics: null, previousMetrics: null, primaryMetric: primaryMetric(spec.task), improvementPct: null, promoted: true, passedGates: true, decision, reference },
     });
     await promoteVersion(tx, { modelId: spec.id, version, policy: spec.retrain.rollout, action: 'promote', reason: decision, numbers: { reference }, metrics: null }, { actor: `retrain:${job.trigger}`, at, runId: job.id });
   });

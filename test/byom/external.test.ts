@@ -87,7 +87,7 @@ describe.each(DIALECTS.filter((d) => d.name === 'sqlite'))('externally served mo
     expect(versions.items[0].trainer.params.reference).toBe('registry/assistant:2');
     expect((await req('GET', `/api/v1/jobs/${job.id}/log`)).json().log).toContain('pulling, previous: registry/assistant:1');
     const events = (await t.refit.events(0)).filter((e) => e.runId === job.id).map((e) => e.eventType);
-    expect(events).toEqual(expect.arrayContaining(['model.retrain.triggered', 'model.retrain.completed', 'model.promoted']));
+    expect(events).toEqual(expect.arrayContaining(['model.retrain.triggered', 'model.retrain.completed', 'model.retrained', 'model.promoted']));
     expect(lines).toContainEqual(expect.objectContaining({ msg: `externally served model 'assistant' retrained by its command: version ${v2} is the reference 'registry/assistant:2'`, reference: 'registry/assistant:2' }));
   });
 });
