@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { findConfigFile, readConfigFile } from './config/config-file.js';
+import { join } from 'node:path';
+import { findConfigFile, loadServerConfig } from './config/config-file.js';
 import { createLogger } from './create-logger.js';
 import type { Settings } from './config/settings.js';
 import { startDemo } from './demo.js';
@@ -49,8 +50,8 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
   // Without a logger from the caller, the settings' (format, file) apply; the file closes with the server.
   const { logger, close: closeLog } = options.logger ? { logger: options.logger, close: () => {} } : createLogger(settings);
   const configPath = findConfigFile(settings.configFile, options.cwd ?? process.cwd());
-  // Validate the config before touching the store, so a bad spec changes nothing.
-  const config = configPath ? readConfigFile(configPath) : { models: [], auth: null };
+  // Validate the config (and load its plug-in trainers) before touching the store, so a bad spec changes nothing.
+  const config = configPath ? await loadServerConfig(configPath) : { models: [], commands: {}, plugins: [], auth: null };
   const specs = config.models;
   // Keys are required when the settings or the config file say so: either is enough.
   const auth = settings.auth === 'required' || config.auth === 'required' ? 'required' : 'off';
@@ -60,6 +61,10 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
     store,
     logger,
     defaultTimezone: settings.timezone,
+    commands: config.commands,
+    plugins: config.plugins,
+    // Command trainers get a fresh directory per job here, named by the job id.
+    workRoot: join(settings.dataDir, 'jobs'),
     delivery: { sinks: sinksFrom(settings), options: { maxAttempts: settings.deliveryMaxAttempts, timeoutMs: settings.deliveryTimeoutMs, initialDelayMs: settings.deliveryInitialDelayMs, maxDelayMs: settings.deliveryMaxDelayMs } },
     ...(options.executor ? { executor: options.executor } : {}),
   });

@@ -82,6 +82,8 @@ export const labelItemSchema = z
   .object({
     features: z.unknown().optional(),
     scoreId: z.string().min(1).max(64).optional(),
+    /** Externally served models: the version that made the prediction this outcome is about. */
+    version: z.string().min(1).max(64).optional(),
     label: z.unknown(),
     occurredAt: z.iso.datetime({ offset: true }).optional(),
   })
@@ -210,6 +212,12 @@ export const auditQuery = z.object({
   since: z.iso.datetime({ offset: true }).optional().describe('Entries at or after this moment (ISO 8601)'),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
+/** `?format=` of an import: the model file's format (checked by the service, which names the field). */
+export const importQuery = z.object({ format: z.string().optional() });
+
+/** `?format=` of an export; only `xgboost-json` today. */
+export const exportQuery = z.object({ format: z.string().optional() });
+
 // ---- webhooks and event delivery ----
 
 /** `:id` of a webhook. */

@@ -49,6 +49,7 @@ export function auditAction(method: string, route: string): string | null {
     'POST /api/v1/models/:id/checks': 'checks.run',
     'POST /api/v1/jobs/:jobId/cancel': 'job.cancel',
     'POST /api/v1/models/:id/rollback': 'model.rollback',
+    'POST /api/v1/models/:id/versions': 'version.import',
     'POST /api/v1/models/:id/promote': 'model.promote',
     'POST /api/v1/models/:id/rollout/evaluate': 'rollout.evaluate',
     'POST /api/v1/models/:id/rollout/abort': 'rollout.abort',

@@ -14,6 +14,7 @@ import { problem, problemErrorHandler, redactUrl, sendProblem } from './problem.
 import { accessRoutes } from './routes/access.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
+import { byomRoutes } from './routes/byom.js';
 import { jobRoutes } from './routes/jobs.js';
 import { modelRoutes } from './routes/models.js';
 import { retrainRoutes } from './routes/retrain.js';
@@ -119,9 +120,10 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
 
   // Every documented route answers its errors with a problem document: say so in /openapi.json.
   app.addHook('onRoute', (route) => {
-    // Bodies per route: batches of scores and labels take the app's limit, a spec 1 MiB, anything else 64 KiB.
+    // Bodies per route: batches of scores and labels and imported model files take the app's
+    // limit, a spec 1 MiB, anything else 64 KiB.
     if (route.bodyLimit === undefined && route.url.startsWith('/api/')) {
-      const batch = /\/(score|labels)$/.test(route.url);
+      const batch = /\/(score|labels)$/.test(route.url) || route.url === '/api/v1/models/:id/versions';
       route.bodyLimit = batch ? bodyLimit : Math.min(bodyLimit, route.url === '/api/v1/models' ? SPEC_BODY_LIMIT : SMALL_BODY_LIMIT);
     }
     // Swagger UI runs an inline script: its pages keep helmet's other headers but not the dashboard's CSP.
@@ -176,6 +178,7 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
   await app.register(retrainRoutes, { refit });
   await app.register(rolloutRoutes, { refit });
   await app.register(jobRoutes, { refit });
+  await app.register(byomRoutes, { refit });
   await app.register(scheduleRoutes, { refit });
   await app.register(monitorRoutes, { refit });
   await app.register(eventRoutes, { refit });

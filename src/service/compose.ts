@@ -16,6 +16,7 @@ import { Scheduler } from '../retrain/scheduler.js';
 import { RolloutManager } from '../rollout/rollout-manager.js';
 import { Scorer } from '../serve/scorer.js';
 import type { Store } from '../store/store.js';
+import type { CommandTable } from '../train/command/command-spec.js';
 import { PredictorCache } from '../train/predictor-cache.js';
 import { runChecks } from './monitoring.js';
 import type { RefitParts } from './parts.js';
@@ -44,6 +45,12 @@ export interface RefitDeps {
   readonly leaseMs?: number;
   /** The owner id of this instance's jobs and changes, released by `close()`. Default: a new `claimOwnerId()`. */
   readonly owner?: OwnerClaim;
+  /** Commands declared in the server's config file (the only programs trainers run). Default none. */
+  readonly commands?: CommandTable;
+  /** Directory for command-trainer job directories. Default: `<tmpdir>/refit-jobs`. */
+  readonly workRoot?: string;
+  /** Plug-in trainer modules (absolute paths), also loaded by each training worker. Default none. */
+  readonly plugins?: readonly string[];
   /** Event delivery: the sinks from the settings (webhooks come from the store) and the retry options. Default: webhooks only, default options. */
   readonly delivery?: { readonly sinks?: readonly Sink[]; readonly options?: DeliveryOptions };
 }
@@ -65,7 +72,16 @@ export function createRefit(deps: RefitDeps): { refit: Refit; parts: RefitParts 
     ...(deps.routingRandom ? { random: deps.routingRandom } : {}),
     ...(deps.stopwatch ? { stopwatch: deps.stopwatch } : {}),
   });
-  const qdeps: PipelineDeps = { store, clock, hub, logger, executor: deps.executor ?? new WorkerExecutor() };
+  const qdeps: PipelineDeps = {
+    store,
+    clock,
+    hub,
+    logger,
+    executor: deps.executor ?? new WorkerExecutor(),
+    commands: deps.commands ?? {},
+    ...(deps.workRoot ? { workRoot: deps.workRoot } : {}),
+    plugins: deps.plugins ?? [],
+  };
   const queue = deps.queue ? deps.queue(qdeps) : new InProcessQueue(qdeps, { logger, owner: owner.id, ...(deps.random ? { random: deps.random } : {}) });
   const rollouts = new RolloutManager({ store, clock, hub, predictors, owner: owner.id, ...(logger ? { logger } : {}) });
   // The monitor starts retrains through a callback: it sits below the job queue and must not import it.
@@ -84,7 +100,7 @@ export function createRefit(deps: RefitDeps): { refit: Refit; parts: RefitParts 
   // Retrains nobody asked for by hand are audited here, with who started them; a manual one is
   // audited by the surface that took the request (HTTP with the key's name, the direct CLI).
   hub.on('retrain:queued', ({ job }) => {
-    if (job.trigger === 'manual') return;
+    if (job.trigger === 'manual' || job.trigger === 'import') return;
     const actor = job.trigger === 'schedule' ? 'schedule' : job.trigger === 'demo' ? 'demo' : 'trigger';
     audit.write({ actor, action: 'retrain.start', modelId: job.modelId, detail: { jobId: job.id, trigger: job.trigger } });
   });
@@ -98,7 +114,7 @@ export function createRefit(deps: RefitDeps): { refit: Refit; parts: RefitParts 
     ...(deps.delivery?.sinks ? { sinks: deps.delivery.sinks } : {}),
     ...(deps.delivery?.options ? { options: deps.delivery.options } : {}),
   });
-  const parts: RefitParts = { store, clock, logger, hub, predictors, scorer, queue, rollouts, monitor, scheduler, delivery, owner, leaseMs: deps.leaseMs ?? LEASE_MS, audit };
+  const parts: RefitParts = { store, clock, logger, hub, predictors, scorer, queue, rollouts, monitor, scheduler, delivery, owner, leaseMs: deps.leaseMs ?? LEASE_MS, commands: deps.commands ?? {}, audit };
   // Warm the scorer as soon as a promotion or a challenger commits, so that the first score
   // routed to the version does not pay for loading its artifact.
   const preload = ({ modelId, version }: { modelId: string; version: string }) => {

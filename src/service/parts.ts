@@ -10,6 +10,7 @@ import type { Scheduler } from '../retrain/scheduler.js';
 import type { RolloutManager } from '../rollout/rollout-manager.js';
 import type { Scorer } from '../serve/scorer.js';
 import type { Store } from '../store/store.js';
+import type { CommandTable } from '../train/command/command-spec.js';
 import type { PredictorCache } from '../train/predictor-cache.js';
 
 /**
@@ -46,4 +47,6 @@ export interface RefitParts {
   readonly leaseMs: number;
   /** Writes audit rows in the background (scheduled and triggered retrains, HTTP changes). */
   readonly audit: AuditWriter;
+  /** Commands declared in the server's config file, which command-trainer specs must name. */
+  readonly commands: CommandTable;
 }

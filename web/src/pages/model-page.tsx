@@ -65,7 +65,7 @@ export function ModelPage({ modelId }: { modelId: string }) {
           {versions.data && <VersionsList modelId={m.id} versions={versions.data.items} activeVersion={versions.data.activeVersion} primary={primary} busy={isBusy(status.data)} />}
         </div>
       </div>
-      <HistoryTable modelId={m.id} />
+      <HistoryTable modelId={m.id} withLogs={m.trainer.type === 'command'} />
       <DriftCard modelId={m.id} />
       <AuditCard modelId={m.id} />
       {config.isPending && <Card title="Configuration"><Loading what="the configuration" /></Card>}
