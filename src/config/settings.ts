@@ -30,6 +30,18 @@ export interface Settings {
   readonly bodyLimit: number;
   /** IANA zone of schedules that name none. Default: this machine's zone. */
   readonly timezone: string;
+  /** PostgreSQL schema of the store. Default: public. */
+  readonly databaseSchema: string | null;
+  /** `redis://…` of the BullMQ queue shared by API processes and workers. Default: none (jobs run in process). */
+  readonly redisUrl: string | null;
+  /** Prefix of every Redis key (queue, workers, notifications), so several deployments can share a Redis. Default refit. */
+  readonly queuePrefix: string;
+  /** Whether `serve` runs retrain jobs itself; false (`--no-training`) enqueues them on BullMQ for `refit worker`. Default true. */
+  readonly training: boolean;
+  /** Jobs one worker runs at once. Default 1 (training is CPU-bound). */
+  readonly workerConcurrency: number;
+  /** How long a worker's lock on its job lasts without renewal before another worker takes the job over, in ms. Default 30000. */
+  readonly workerLeaseMs: number;
 }
 
 const schema = z.object({
@@ -48,6 +60,23 @@ const schema = z.object({
     .string()
     .refine((tz) => isTimeZone(tz), { error: (iss) => `unknown time zone '${String(iss.input)}'` })
     .default(() => Intl.DateTimeFormat().resolvedOptions().timeZone),
+  databaseSchema: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a schema name: lower-case letters, digits and _')
+    .nullable()
+    .default(null),
+  redisUrl: z
+    .string()
+    .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
+    .nullable()
+    .default(null),
+  queuePrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . and -')
+    .default('refit'),
+  training: z.boolean().default(true),
+  workerConcurrency: z.coerce.number().int().min(1).max(64).default(1),
+  workerLeaseMs: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
 });
 
 /** Settings given explicitly (CLI flags); they win over the environment. */
@@ -70,6 +99,11 @@ export function loadSettings(env: NodeJS.ProcessEnv, overrides: SettingsOverride
     logFile: env.REFIT_LOG_FILE,
     bodyLimit: env.REFIT_BODY_LIMIT,
     timezone: env.REFIT_TIMEZONE,
+    databaseSchema: env.REFIT_DATABASE_SCHEMA,
+    redisUrl: env.REFIT_REDIS_URL,
+    queuePrefix: env.REFIT_QUEUE_PREFIX,
+    workerConcurrency: env.REFIT_WORKER_CONCURRENCY,
+    workerLeaseMs: env.REFIT_WORKER_LEASE_MS,
   };
   const merged: Record<string, unknown> = {};
   // Source by source: an override left undefined (a CLI flag not given) must not hide the environment's value.
