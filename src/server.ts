@@ -90,7 +90,10 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
         logger,
         onRemote: ({ kind, modelId, version }) => {
           if (kind === 'activated') parts.predictors.evict(modelId);
-          parts.scorer.preload(modelId, version).catch((err: unknown) => logger.warn({ err, modelId, version }, 'preload failed'));
+          parts.scorer.preload(modelId, version).then(
+            () => logger.info({ modelId, version }, `${modelId}@${version} ${kind === 'activated' ? 'activated' : 'made challenger'} by another process: loaded here`),
+            (err: unknown) => logger.warn({ err, modelId, version }, 'preload failed'),
+          );
         },
       })
     : async () => {};
