@@ -47,7 +47,7 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
   // --no-training needs the queue its workers take jobs from; refuse before touching anything.
   const redisUrl = settings.training ? settings.redisUrl : requireRedis(settings, 'refit serve --no-training');
   const store = await createStore({ url: settings.databaseUrl, ...(settings.databaseSchema ? { schema: settings.databaseSchema } : {}), artifacts: artifactLocation(settings.artifactDir) });
-  const redis = redisUrl === null ? null : { main: redisConnection(redisUrl), sub: redisConnection(redisUrl) };
+  const redis = redisUrl === null ? null : { main: redisConnection(redisUrl, { waitForRedis: false }), sub: redisConnection(redisUrl) };
   const queue = !settings.training && redis ? { queue: (deps: PipelineDeps) => new BullmqQueue(deps, { connection: redis.main, prefix: settings.queuePrefix }) } : {};
   const { refit, parts } = createRefit({ store, logger, defaultTimezone: settings.timezone, ...(options.executor ? { executor: options.executor } : {}), ...queue });
   const role = settings.training ? 'all-in-one' : 'api';

@@ -15,6 +15,7 @@ import type {
   ScoreItemWire,
   TimelinePageWire,
   VersionListWire,
+  WorkerListWire,
 } from '../contract/index.js';
 import { toActivationWire, toDriftWire, toJobWire, toModelWire, toPerformanceWire, toRetrainStatusWire, toTimelineEntryWire, toVersionWire } from '../contract/mappers.js';
 import { createRefit, type Refit } from '../service/index.js';
@@ -88,6 +89,11 @@ export class DirectClient implements Client {
 
   score(modelId: string, items: readonly unknown[]): Promise<ScoreItemWire[]> {
     return asClientErrors(() => this.refit.score(modelId, items));
+  }
+
+  /** Opened directly, this process is the one that trains: no workers. */
+  async workers(): Promise<WorkerListWire> {
+    return { mode: 'in-process', items: [] };
   }
 
   status(modelId: string): Promise<RetrainStatusWire> {

@@ -14,6 +14,7 @@ import type {
   ScoreItemWire,
   TimelinePageWire,
   VersionListWire,
+  WorkerListWire,
 } from '../contract/index.js';
 import type { Client, JobUpdate } from './client.js';
 import { TERMINAL_STATUSES } from './client.js';
@@ -61,6 +62,10 @@ export class HttpClient implements Client {
 
   status(modelId: string): Promise<RetrainStatusWire> {
     return this.request('GET', `/api/v1/models/${enc(modelId)}/retrain/status`);
+  }
+
+  workers(): Promise<WorkerListWire> {
+    return this.request('GET', '/api/v1/workers');
   }
 
   history(modelId: string, page: { limit: number; offset: number }): Promise<JobPageWire> {

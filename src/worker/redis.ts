@@ -4,11 +4,13 @@ import { Redis } from 'ioredis';
 export const QUEUE_NAME = 'retrain';
 
 /**
- * A Redis connection for BullMQ and pub/sub. `maxRetriesPerRequest: null` is what BullMQ's
- * blocking commands need: a command waits for Redis to come back instead of failing the worker.
+ * A Redis connection for BullMQ and pub/sub. A worker's connection (`waitForRedis`, the default)
+ * has `maxRetriesPerRequest: null`, which BullMQ's blocking reads need: a command waits for Redis
+ * to come back. An API process's connection gives up after a few retries instead, so that a
+ * request made while Redis is down fails rather than hangs.
  */
-export function redisConnection(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null });
+export function redisConnection(url: string, options: { waitForRedis?: boolean } = {}): Redis {
+  return new Redis(url, { maxRetriesPerRequest: options.waitForRedis === false ? 2 : null });
 }
 
 /** The Redis channel or key `name` of a deployment: `<prefix>:<name>`. */

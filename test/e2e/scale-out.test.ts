@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/data/random.js';
+import { refit } from '../cli/cli-harness.js';
 import { Cluster, call, clusterServices, until, type RefitProcess } from '../helpers/cluster.js';
 
 // Real processes on real PostgreSQL and Redis: `refit serve --no-training` and `refit worker`.
@@ -79,6 +80,11 @@ describe.skipIf(!services)('scale-out: API processes and workers on PostgreSQL a
     expect(workers.json.mode).toBe('workers');
     expect(workers.json.items.map((w: { pid: number }) => w.pid).sort()).toEqual([w1.pid, w2.pid].sort());
 
+    // `refit workers` and `refit status` against either API process name both workers.
+    const listed = await refit(['workers', '--server', api1.url], { cwd: cluster.dir });
+    expect(listed.code).toBe(0);
+    for (const w of [w1, w2]) expect(listed.out).toMatch(new RegExp(`^bullmq:\\S+/${w.pid}/\\S+ +\\S+ +${w.pid} +— `, 'm'));
+
     const ids = ['m1', 'm2', 'm3', 'm4'];
     const jobIds: string[] = [];
     for (const [i, id] of ids.entries()) {
@@ -109,6 +115,9 @@ describe.skipIf(!services)('scale-out: API processes and workers on PostgreSQL a
     for (const [id, api] of ids.flatMap((m) => apis.map((p) => [m, p] as const))) {
       await api.waitFor(new RegExp(`${id}@\\S+ activated by another process: loaded here`), 5_000);
     }
+    const status = await refit(['status', 'm1', '--server', api2.url], { cwd: cluster.dir });
+    expect(status.out).toMatch(/^Workers: +2$/m);
+    expect(status.out).toContain(`/${w1.pid}/`);
     for (const id of ids) {
       const [a, b] = await Promise.all(apis.map((p) => call(p.url, 'GET', `/api/v1/models/${id}`)));
       expect(a.json.activeVersion).toEqual(expect.any(String));

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -115,18 +116,37 @@ export class Cluster {
     return p;
   }
 
-  /** `refit serve --no-training` on a free port; resolves once it listens and has started up. */
+  /** `refit serve --no-training` on a free port; resolves once its /readyz says ready. */
   async api(): Promise<RefitProcess> {
-    const p = this.spawn('api', ['serve', '--no-training', '--port', '0']);
-    p.url = (await p.waitFor(/listening on (http:\/\/[0-9.:]+)/))[1];
+    const port = await freePort();
+    const p = this.spawn('api', ['serve', '--no-training', '--port', String(port)]);
+    p.url = `http://127.0.0.1:${port}`;
+    await this.ready(p);
     return p;
   }
 
-  /** `refit worker` with its health port; resolves once it takes jobs. */
+  /** `refit worker` with its health port; resolves once its /readyz says it takes jobs. */
   async worker(): Promise<RefitProcess> {
-    const p = this.spawn('worker', ['worker', '--port', '0']);
-    p.url = (await p.waitFor(/health at (http:\/\/[0-9.:]+)/))[1];
+    const port = await freePort();
+    const p = this.spawn('worker', ['worker', '--port', String(port)]);
+    p.url = `http://127.0.0.1:${port}`;
+    await this.ready(p);
     return p;
+  }
+
+  /** Poll the process's /readyz until it answers 200 (at most 60 s); fails early when it exits. */
+  private async ready(p: RefitProcess): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (p.child.exitCode !== null) throw new Error(`${p.role} exited (${p.child.exitCode}) before it was ready:\n${p.out.slice(-3000)}`);
+      const status = await fetch(`${p.url}/readyz`).then(
+        (r) => r.status,
+        () => 0,
+      );
+      if (status === 200) return;
+      if (Date.now() > deadline) throw new Error(`${p.role} was not ready within 60 s:\n${p.out.slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /** Kill every process still running, then drop the schema and the queue's keys. */
@@ -153,6 +173,18 @@ export class Cluster {
     }
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** A TCP port nobody listens on now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 /** JSON over HTTP to one process. */
