@@ -174,4 +174,30 @@ describe.skipIf(!services)('scale-out: API processes and workers on PostgreSQL a
     expect(await countRows(services!.pgUrl, cluster.schema, `select count(*) as n from $schema.retrain_jobs where model_id = $1`, ['slow'])).toBe(1);
     expect(await countRows(services!.pgUrl, cluster.schema, `select count(*) as n from $schema.activations where model_id = $1`, ['slow'])).toBe(1);
   }, 300_000);
+
+  it('a worker stopped with SIGTERM hands its job back to another worker; a cancel through an API process stops the job on the worker running it', async () => {
+    cluster = new Cluster(services!);
+    const api = await cluster.api();
+    const w1 = await cluster.worker('--grace', '0');
+    expect((await call(api.url, 'POST', '/api/v1/models', slowSpec('slow', 12_000))).status).toBe(201);
+    expect((await call(api.url, 'POST', '/api/v1/models/slow/labels', { items: slowLabels(3000, 9) })).status).toBe(201);
+    const first = (await call(api.url, 'POST', '/api/v1/models/slow/retrain', {})).json.jobId as string;
+    await until(() => call(api.url, 'GET', `/api/v1/jobs/${first}`), (r) => r.json.stage === 'training' && (r.json.progress ?? 0) > 0, 60_000);
+    const w2 = await cluster.worker();
+
+    w1.kill('SIGTERM');
+    expect(await w1.exited).toBe(0);
+    expect(w1.out).toMatch(/handed back to the queue/);
+    const handedBack = await until(() => call(api.url, 'GET', `/api/v1/jobs/${first}`), (r) => !['pending', 'running'].includes(r.json.status), 150_000);
+    // Handing back is not a failed attempt: the job completes on the other worker as attempt 1.
+    expect(handedBack.json).toMatchObject({ status: 'completed', attempts: 1, error: null });
+    expect(w2.out).toContain(first);
+
+    const second = (await call(api.url, 'POST', '/api/v1/models/slow/retrain', { force: true })).json.jobId as string;
+    await until(() => call(api.url, 'GET', `/api/v1/jobs/${second}`), (r) => r.json.stage === 'training', 60_000);
+    expect((await call(api.url, 'POST', `/api/v1/jobs/${second}/cancel`)).status).toBe(202);
+    const cancelled = await until(() => call(api.url, 'GET', `/api/v1/jobs/${second}`), (r) => !['pending', 'running'].includes(r.json.status), 30_000);
+    expect(cancelled.json).toMatchObject({ status: 'cancelled', error: 'cancelled by request' });
+    expect(await call(w2.url, 'GET', '/readyz')).toMatchObject({ status: 200, json: { currentJobs: [] } });
+  }, 300_000);
 });

@@ -125,10 +125,10 @@ export class Cluster {
     return p;
   }
 
-  /** `refit worker` with its health port; resolves once its /readyz says it takes jobs. */
-  async worker(): Promise<RefitProcess> {
+  /** `refit worker` with its health port (and `args`); resolves once its /readyz says it takes jobs. */
+  async worker(...args: string[]): Promise<RefitProcess> {
     const port = await freePort();
-    const p = this.spawn('worker', ['worker', '--port', String(port)]);
+    const p = this.spawn('worker', ['worker', '--port', String(port), ...args]);
     p.url = `http://127.0.0.1:${port}`;
     await this.ready(p);
     return p;
