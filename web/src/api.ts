@@ -35,6 +35,7 @@ import type {
   VersionListWire,
   VersionWire,
   WatchEvaluationWire,
+  WorkerListWire,
 } from '../../src/contract/index.js';
 
 export type JobStatus = JobStatusWire;
@@ -60,6 +61,7 @@ export type RetrainNeeded = RetrainNeededWire;
 export type TriggerCheck = TriggerCheckWire;
 export type Version = VersionWire;
 export type Schedule = ScheduleWire;
+export type WorkerList = WorkerListWire;
 /** A canary, shadow or post-promotion watch. */
 export type Rollout = RolloutWire;
 /** What the rollout analysis concludes now about a running rollout. */
@@ -136,6 +138,7 @@ export const api = {
   runChecks: (id: string) => request<RetrainNeeded>('POST', `${m(id)}/checks`),
   retrainNeeded: (id: string) => request<RetrainNeeded>('GET', `${m(id)}/retrain-needed`),
   schedules: () => request<{ items: Schedule[] }>('GET', '/schedules').then((r) => r.items),
+  workers: () => request<WorkerListWire>('GET', '/workers'),
   rollout: (id: string) => request<RolloutState>('GET', `${m(id)}/rollout`),
   abortRollout: (id: string) => request<Rollout>('POST', `${m(id)}/rollout/abort`, { reason: 'stopped from the dashboard' }),
   timeline: (id: string, limit: number) => request<TimelinePageWire>('GET', `${m(id)}/timeline?limit=${limit}`),
