@@ -21,6 +21,9 @@ import { listWorkers } from './worker/workers.js';
 /** The package version, for the OpenAPI document and `--version`. */
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
+/** How long an API process with Redis keeps a model's serving view between announcements (ms): changes that announce nothing (a spec edit elsewhere) show within it. */
+export const SERVING_CACHE_MS = 1000;
+
 /** A running Refit server. */
 export interface RunningServer {
   readonly refit: Refit;
@@ -49,7 +52,10 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
   const store = await createStore({ url: settings.databaseUrl, ...(settings.databaseSchema ? { schema: settings.databaseSchema } : {}), artifacts: artifactLocation(settings.artifactDir) });
   const redis = redisUrl === null ? null : { main: redisConnection(redisUrl, { waitForRedis: false }), sub: redisConnection(redisUrl) };
   const queue = !settings.training && redis ? { queue: (deps: PipelineDeps) => new BullmqQueue(deps, { connection: redis.main, prefix: settings.queuePrefix }) } : {};
-  const { refit, parts } = createRefit({ store, logger, defaultTimezone: settings.timezone, ...(options.executor ? { executor: options.executor } : {}), ...queue });
+  // With Redis, other processes announce their activations: the scorer keeps each model's view
+  // for a second between announcements instead of reading it on every score.
+  const servingCacheMs = redis ? SERVING_CACHE_MS : 0;
+  const { refit, parts } = createRefit({ store, logger, defaultTimezone: settings.timezone, servingCacheMs, ...(options.executor ? { executor: options.executor } : {}), ...queue });
   const role = settings.training ? 'all-in-one' : 'api';
   let started = false;
   const readiness = async (): Promise<ReadinessWire> => {
@@ -89,6 +95,7 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
         prefix: settings.queuePrefix,
         logger,
         onRemote: ({ kind, modelId, version }) => {
+          parts.serving.invalidate(modelId);
           if (kind === 'activated') parts.predictors.evict(modelId);
           parts.scorer.preload(modelId, version).then(
             () => logger.info({ modelId, version }, `${modelId}@${version} ${kind === 'activated' ? 'activated' : 'made challenger'} by another process: loaded here`),

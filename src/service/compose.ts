@@ -15,6 +15,7 @@ import { Scorer } from '../serve/scorer.js';
 import type { Store } from '../store/store.js';
 import { PredictorCache } from '../train/predictor-cache.js';
 import { runChecks } from './monitoring.js';
+import { ServingView } from './serving-view.js';
 import type { RefitParts } from './parts.js';
 import { Refit } from './refit.js';
 
@@ -41,6 +42,8 @@ export interface RefitDeps {
   readonly leaseMs?: number;
   /** The owner id of this instance's jobs and changes, released by `close()`. Default: a new `claimOwnerId()`. */
   readonly owner?: OwnerClaim;
+  /** How long the scorer keeps a model's serving view (active version, challenger) between changes, in ms. Default 0: read on every score. */
+  readonly servingCacheMs?: number;
 }
 
 /**
@@ -75,7 +78,12 @@ export function createRefit(deps: RefitDeps): { refit: Refit; parts: RefitParts 
     defaultTimezone: deps.defaultTimezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
     ...(logger ? { logger } : {}),
   });
-  const parts: RefitParts = { store, clock, logger, hub, predictors, scorer, queue, rollouts, monitor, scheduler, owner, leaseMs: deps.leaseMs ?? LEASE_MS };
+  const serving = new ServingView(store, clock, deps.servingCacheMs ?? 0);
+  // Any change this process commits (every one appends an event) may change what serves.
+  hub.on('outbox:appended', () => serving.invalidate());
+  hub.on('model:activated', ({ modelId }) => serving.invalidate(modelId));
+  hub.on('model:challenger', ({ modelId }) => serving.invalidate(modelId));
+  const parts: RefitParts = { store, clock, logger, hub, predictors, serving, scorer, queue, rollouts, monitor, scheduler, owner, leaseMs: deps.leaseMs ?? LEASE_MS };
   // Warm the scorer as soon as a promotion or a challenger commits, so that the first score
   // routed to the version does not pay for loading its artifact.
   const preload = ({ modelId, version }: { modelId: string; version: string }) => {

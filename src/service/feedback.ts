@@ -63,7 +63,7 @@ export async function addLabels(p: RefitParts, modelId: string, items: unknown):
  * challenger for its share (sticky per `entityKey`); refused whole on any bad row.
  */
 export async function score(p: RefitParts, modelId: string, items: unknown): Promise<ScoreItem[]> {
-  const model = await requireModel(p.store, modelId);
+  const { model, route } = await p.serving.get(modelId);
   const batch = scoreBatchSchema.safeParse(items);
   if (!batch.success) throw new RefitError('VALIDATION_FAILED', 'The request is invalid.', { errors: zodProblems(batch.error, '/items') });
   const problems: FieldProblem[] = [];
@@ -85,8 +85,6 @@ export async function score(p: RefitParts, modelId: string, items: unknown): Pro
     rows.push(v.row);
   });
   if (problems.length > 0) throw new RefitError('VALIDATION_FAILED', `The request was refused: ${problems.length} problem${problems.length === 1 ? '' : 's'}.`, { errors: problems });
-  const { challenger } = await p.store.runningRollouts(modelId);
-  const route = challenger?.mode ? { mode: challenger.mode, version: challenger.version, share: challenger.share } : null;
   return p.scorer.score(model.spec, model.activeVersion, rows, { entityKeys, challenger: route });
 }
 
