@@ -128,6 +128,17 @@ describe.skipIf(!services)('scale-out: API processes and workers on PostgreSQL a
         expect(scored.json.items.map((s: { version: string }) => s.version)).toEqual([a.json.activeVersion, a.json.activeVersion]);
       }
     }
+    // A promotion on a worker and a rollback through one API process: the other API process
+    // serves the new active version within two seconds (it was told over Redis).
+    const scoreVersion = async (api: RefitProcess) => (await call(api.url, 'POST', '/api/v1/models/m1/score', { items: [{ features: { x: 50 } }] })).json.items[0].version as string;
+    const v1 = await scoreVersion(api2);
+    const again = await call(api1.url, 'POST', '/api/v1/models/m1/retrain', { force: true });
+    await until(() => call(api1.url, 'GET', `/api/v1/jobs/${again.json.jobId}`), (r) => r.json.status === 'completed', 90_000);
+    const v2 = (await call(api1.url, 'GET', '/api/v1/models/m1')).json.activeVersion as string;
+    expect(v2).not.toBe(v1);
+    await until(() => scoreVersion(api2), (v) => v === v2, 2_000);
+    expect((await call(api2.url, 'POST', '/api/v1/models/m1/rollback', {})).status).toBe(200);
+    await until(() => scoreVersion(api1), (v) => v === v1, 2_000);
   }, 180_000);
 
   it('a worker killed (SIGKILL) in the middle of a training: the other worker completes the job, one version is promoted, no label is lost; a new API process started meanwhile disturbs nothing', async () => {
