@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { CancelledError, HandBackError, failJob, runAttempt } from '../retrain/attempt.js';
 import { HEARTBEAT_MS, QUEUED_OWNER_PREFIX } from '../retrain/job-owner.js';
 import type { PipelineDeps } from '../retrain/pipeline.js';
+import { QUEUED_OWNER } from './bullmq-queue.js';
 import { CANCEL_CHANNEL, QUEUE_NAME, redisKey } from './redis.js';
 import { announceWorker, retireWorker } from './workers.js';
 
@@ -132,7 +133,7 @@ export class RetrainWorker {
       const outcome = await runAttempt(jobId, deps, { controller, random: this.options.random ?? Math.random, mayRetry: () => true, owner: this.id });
       if (outcome.kind === 'retry' || outcome.kind === 'handed-back') {
         // Back on the queue under the same id: after the retry delay, or at once for another worker.
-        await store.updateJob(jobId, { owner: `${QUEUED_OWNER_PREFIX}queued` });
+        await store.updateJob(jobId, { owner: QUEUED_OWNER });
         await bjob.moveToDelayed(clock.now().getTime() + (outcome.kind === 'retry' ? outcome.delayMs : 0), token);
         throw new DelayedError();
       }
