@@ -5,6 +5,9 @@ import { findConfigFile, loadConfigFile } from './config/config-file.js';
 import { createLogger } from './create-logger.js';
 import type { Settings } from './config/settings.js';
 import { startDemo } from './demo.js';
+import { slackSink } from './events/delivery/http-sinks.js';
+import { redisSink } from './events/delivery/redis-sink.js';
+import type { Sink } from './events/delivery/sink.js';
 import { buildApp } from './http/app.js';
 import type { ReadinessWire, WorkerListWire } from './contract/index.js';
 import type { ComputeExecutor } from './retrain/executor.js';
@@ -23,6 +26,16 @@ export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json
 
 /** How long an API process with Redis keeps a model's serving view between announcements (ms): changes that announce nothing (a spec edit elsewhere) show within it. */
 export const SERVING_CACHE_MS = 1000;
+
+/** The event sinks the settings name: the Redis stream and the Slack-compatible webhook (webhooks are registered through the API). */
+export function sinksFrom(settings: Settings): Sink[] {
+  const sinks: Sink[] = [];
+  if (settings.redisUrl) {
+    sinks.push(redisSink({ url: settings.redisUrl, stream: settings.eventsStream, maxLen: settings.eventsStreamMaxLen, events: settings.eventsStreamEvents, timeoutMs: settings.deliveryTimeoutMs }));
+  }
+  if (settings.slackWebhookUrl) sinks.push(slackSink({ url: settings.slackWebhookUrl, events: settings.slackEvents, publicUrl: settings.publicUrl }));
+  return sinks;
+}
 
 /** A running Refit server. */
 export interface RunningServer {
@@ -52,10 +65,19 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
   const store = await createStore({ url: settings.databaseUrl, ...(settings.databaseSchema ? { schema: settings.databaseSchema } : {}), artifacts: artifactLocation(settings.artifactDir) });
   const redis = redisUrl === null ? null : { main: redisConnection(redisUrl, { waitForRedis: false }), sub: redisConnection(redisUrl) };
   const queue = !settings.training && redis ? { queue: (deps: PipelineDeps) => new BullmqQueue(deps, { connection: redis.main, prefix: settings.queuePrefix }) } : {};
-  // With Redis, other processes announce their activations: the scorer keeps each model's view
-  // for a second between announcements instead of reading it on every score.
-  const servingCacheMs = redis ? SERVING_CACHE_MS : 0;
-  const { refit, parts } = createRefit({ store, logger, defaultTimezone: settings.timezone, servingCacheMs, ...(options.executor ? { executor: options.executor } : {}), ...queue });
+  // An API process of a scaled-out deployment is told of activations elsewhere over Redis: its
+  // scorer keeps each model's view for a second between announcements instead of reading it on
+  // every score. A process that trains keeps reading it per score, as it always has.
+  const servingCacheMs = redis && !settings.training ? SERVING_CACHE_MS : 0;
+  const { refit, parts } = createRefit({
+    store,
+    logger,
+    defaultTimezone: settings.timezone,
+    servingCacheMs,
+    delivery: { sinks: sinksFrom(settings), options: { maxAttempts: settings.deliveryMaxAttempts, timeoutMs: settings.deliveryTimeoutMs, initialDelayMs: settings.deliveryInitialDelayMs, maxDelayMs: settings.deliveryMaxDelayMs } },
+    ...(options.executor ? { executor: options.executor } : {}),
+    ...queue,
+  });
   const role = settings.training ? 'all-in-one' : 'api';
   let started = false;
   const readiness = async (): Promise<ReadinessWire> => {
@@ -112,6 +134,8 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
     logger.warn({ jobs: interrupted.map((j) => j.id), reruns: reruns.map((j) => j.id) }, `${interrupted.length} interrupted retrain job(s) marked failed; ${reruns.length} scheduled one(s) started again`);
   }
   refit.startRecovery();
+  // Events committed before a stop (even between a commit and its delivery) go out now.
+  refit.startDelivery();
   for (const spec of specs) {
     const outcome = await refit.upsertModel(spec);
     if (outcome !== 'unchanged') logger.info({ modelId: spec.id, configPath }, `model ${outcome} from config file`);

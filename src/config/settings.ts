@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { RefitError } from '../errors.js';
+import { DEFAULT_SLACK_EVENTS } from '../events/delivery/slack-message.js';
 import { isTimeZone } from '../retrain/schedule.js';
 import { zodProblems } from './model-spec.js';
 
@@ -30,10 +31,30 @@ export interface Settings {
   readonly bodyLimit: number;
   /** IANA zone of schedules that name none. Default: this machine's zone. */
   readonly timezone: string;
+  /** `redis://…` of the Redis that receives every event on a stream and, with `serve --no-training` and `refit worker`, holds the BullMQ job queue. Default: none (no stream; jobs run in process). */
+  readonly redisUrl: string | null;
+  /** Stream key the events are added to. Default `ml:run-events`. */
+  readonly eventsStream: string;
+  /** Approximate length the stream is trimmed to (`XADD … MAXLEN ~`). Default 10000. */
+  readonly eventsStreamMaxLen: number;
+  /** Event types added to the stream (exact, `prefix.*` or `*`). Default every event. */
+  readonly eventsStreamEvents: readonly string[];
+  /** Slack-compatible incoming-webhook URL for messages to people. Default: none. */
+  readonly slackWebhookUrl: string | null;
+  /** Event types posted to Slack. Default: retrain failed, retrain completed (posted only when rejected), canary aborted, rollback, drift, performance degraded. */
+  readonly slackEvents: readonly string[];
+  /** Public base URL of the dashboard, for links in messages. Default: none (no links). */
+  readonly publicUrl: string | null;
+  /** Delivery attempts before an event goes to the dead letters. Default 10. */
+  readonly deliveryMaxAttempts: number;
+  /** Time allowed per delivery attempt in milliseconds. Default 10000. */
+  readonly deliveryTimeoutMs: number;
+  /** Delay before the first retry in milliseconds, doubled per further retry (with jitter). Default 1000. */
+  readonly deliveryInitialDelayMs: number;
+  /** Longest delay between delivery attempts in milliseconds. Default 300000. */
+  readonly deliveryMaxDelayMs: number;
   /** PostgreSQL schema of the store. Default: public. */
   readonly databaseSchema: string | null;
-  /** `redis://…` of the BullMQ queue shared by API processes and workers. Default: none (jobs run in process). */
-  readonly redisUrl: string | null;
   /** Prefix of every Redis key (queue, workers, notifications), so several deployments can share a Redis. Default refit. */
   readonly queuePrefix: string;
   /** Whether `serve` runs retrain jobs itself; false (`--no-training`) enqueues them on BullMQ for `refit worker`. Default true. */
@@ -43,6 +64,20 @@ export interface Settings {
   /** How long a worker's lock on its job lasts without renewal before another worker takes the job over, in ms. Default 30000. */
   readonly workerLeaseMs: number;
 }
+
+const eventList = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter((x) => x !== '') : v),
+  z.array(z.string().regex(/^(\*|[a-z][a-z0-9_.-]*(\.\*)?)$/, 'must be event types (model.rollback), prefixes with .* (model.*) or *, separated by commas')).min(1),
+);
+
+const httpUrl = (what: string) =>
+  z.string().refine((u) => {
+    try {
+      return ['http:', 'https:'].includes(new URL(u).protocol);
+    } catch {
+      return false;
+    }
+  }, `${what} must be an http:// or https:// URL`);
 
 const schema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
@@ -60,14 +95,24 @@ const schema = z.object({
     .string()
     .refine((tz) => isTimeZone(tz), { error: (iss) => `unknown time zone '${String(iss.input)}'` })
     .default(() => Intl.DateTimeFormat().resolvedOptions().timeZone),
+  redisUrl: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .nullable()
+    .default(null),
+  eventsStream: z.string().min(1).max(200).default('ml:run-events'),
+  eventsStreamMaxLen: z.coerce.number().int().min(1).default(10_000),
+  eventsStreamEvents: eventList.default(['*']),
+  slackWebhookUrl: httpUrl('the Slack webhook URL').nullable().default(null),
+  slackEvents: eventList.default([...DEFAULT_SLACK_EVENTS]),
+  publicUrl: httpUrl('the public URL').nullable().default(null),
+  deliveryMaxAttempts: z.coerce.number().int().min(1).max(100).default(10),
+  deliveryTimeoutMs: z.coerce.number().int().min(1).default(10_000),
+  deliveryInitialDelayMs: z.coerce.number().int().min(0).default(1000),
+  deliveryMaxDelayMs: z.coerce.number().int().min(0).default(300_000),
   databaseSchema: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a schema name: lower-case letters, digits and _')
-    .nullable()
-    .default(null),
-  redisUrl: z
-    .string()
-    .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
     .nullable()
     .default(null),
   queuePrefix: z
@@ -99,8 +144,18 @@ export function loadSettings(env: NodeJS.ProcessEnv, overrides: SettingsOverride
     logFile: env.REFIT_LOG_FILE,
     bodyLimit: env.REFIT_BODY_LIMIT,
     timezone: env.REFIT_TIMEZONE,
-    databaseSchema: env.REFIT_DATABASE_SCHEMA,
     redisUrl: env.REFIT_REDIS_URL,
+    eventsStream: env.REFIT_EVENTS_STREAM,
+    eventsStreamMaxLen: env.REFIT_EVENTS_STREAM_MAXLEN,
+    eventsStreamEvents: env.REFIT_EVENTS_STREAM_EVENTS,
+    slackWebhookUrl: env.REFIT_SLACK_WEBHOOK_URL,
+    slackEvents: env.REFIT_SLACK_EVENTS,
+    publicUrl: env.REFIT_PUBLIC_URL,
+    deliveryMaxAttempts: env.REFIT_DELIVERY_MAX_ATTEMPTS,
+    deliveryTimeoutMs: env.REFIT_DELIVERY_TIMEOUT_MS,
+    deliveryInitialDelayMs: env.REFIT_DELIVERY_INITIAL_DELAY_MS,
+    deliveryMaxDelayMs: env.REFIT_DELIVERY_MAX_DELAY_MS,
+    databaseSchema: env.REFIT_DATABASE_SCHEMA,
     queuePrefix: env.REFIT_QUEUE_PREFIX,
     workerConcurrency: env.REFIT_WORKER_CONCURRENCY,
     workerLeaseMs: env.REFIT_WORKER_LEASE_MS,

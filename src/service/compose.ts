@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import { systemClock } from '../domain/clock.js';
+import { DeliveryWorker, type DeliveryOptions } from '../events/delivery/delivery-worker.js';
+import type { Sink } from '../events/delivery/sink.js';
 import { EventHub } from '../events/hub.js';
 import { Monitor, type RequestRetrain } from '../monitor/monitor.js';
 import type { ComputeExecutor } from '../retrain/executor.js';
@@ -44,6 +46,8 @@ export interface RefitDeps {
   readonly owner?: OwnerClaim;
   /** How long the scorer keeps a model's serving view (active version, challenger) between changes, in ms. Default 0: read on every score. */
   readonly servingCacheMs?: number;
+  /** Event delivery: the sinks from the settings (webhooks come from the store) and the retry options. Default: webhooks only, default options. */
+  readonly delivery?: { readonly sinks?: readonly Sink[]; readonly options?: DeliveryOptions };
 }
 
 /**
@@ -83,7 +87,17 @@ export function createRefit(deps: RefitDeps): { refit: Refit; parts: RefitParts 
   hub.on('outbox:appended', () => serving.invalidate());
   hub.on('model:activated', ({ modelId }) => serving.invalidate(modelId));
   hub.on('model:challenger', ({ modelId }) => serving.invalidate(modelId));
-  const parts: RefitParts = { store, clock, logger, hub, predictors, serving, scorer, queue, rollouts, monitor, scheduler, owner, leaseMs: deps.leaseMs ?? LEASE_MS };
+  // Its own async loop per sink: a slow or down sink never holds up scoring or retraining.
+  const delivery = new DeliveryWorker({
+    store,
+    clock,
+    hub,
+    ...(logger ? { logger } : {}),
+    ...(deps.random ? { random: deps.random } : {}),
+    ...(deps.delivery?.sinks ? { sinks: deps.delivery.sinks } : {}),
+    ...(deps.delivery?.options ? { options: deps.delivery.options } : {}),
+  });
+  const parts: RefitParts = { store, clock, logger, hub, predictors, serving, scorer, queue, rollouts, monitor, scheduler, delivery, owner, leaseMs: deps.leaseMs ?? LEASE_MS };
   // Warm the scorer as soon as a promotion or a challenger commits, so that the first score
   // routed to the version does not pay for loading its artifact.
   const preload = ({ modelId, version }: { modelId: string; version: string }) => {
