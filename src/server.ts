@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { findConfigFile, loadConfigFile } from './config/config-file.js';
+import { join } from 'node:path';
+import { findConfigFile, loadServerConfig } from './config/config-file.js';
 import { createLogger } from './create-logger.js';
 import type { Settings } from './config/settings.js';
 import { startDemo } from './demo.js';
@@ -58,8 +59,9 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
   // Without a logger from the caller, the settings' (format, file) apply; the file closes with the server.
   const { logger, close: closeLog } = options.logger ? { logger: options.logger, close: () => {} } : createLogger(settings);
   const configPath = findConfigFile(settings.configFile, options.cwd ?? process.cwd());
-  // Validate the config before touching the store, so a bad spec changes nothing.
-  const specs = configPath ? loadConfigFile(configPath) : [];
+  // Validate the config (and load its plug-in trainers) before touching the store, so a bad spec changes nothing.
+  const config = configPath ? await loadServerConfig(configPath) : { models: [], commands: {}, plugins: [] };
+  const specs = config.models;
   // --no-training needs the queue its workers take jobs from; refuse before touching anything.
   const redisUrl = settings.training ? settings.redisUrl : requireRedis(settings, 'refit serve --no-training');
   const store = await createStore({ url: settings.databaseUrl, ...(settings.databaseSchema ? { schema: settings.databaseSchema } : {}), artifacts: artifactLocation(settings.artifactDir) });
@@ -74,6 +76,10 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
     logger,
     defaultTimezone: settings.timezone,
     servingCacheMs,
+    commands: config.commands,
+    plugins: config.plugins,
+    // Command trainers get a fresh directory per job here, named by the job id.
+    workRoot: join(settings.dataDir, 'jobs'),
     delivery: { sinks: sinksFrom(settings), options: { maxAttempts: settings.deliveryMaxAttempts, timeoutMs: settings.deliveryTimeoutMs, initialDelayMs: settings.deliveryInitialDelayMs, maxDelayMs: settings.deliveryMaxDelayMs } },
     ...(options.executor ? { executor: options.executor } : {}),
     ...queue,

@@ -3,6 +3,10 @@ import type { Dataset } from '../data/dataset.js';
 import type { FeatureRow, Metrics, ModelSpec } from '../domain/entities.js';
 import { UnrecoverableError } from '../errors.js';
 import { computeMetrics } from '../evaluate/metrics.js';
+import type { CommandTable } from '../train/command/command-spec.js';
+import { externalFeatureProblem, type ExternalFormat } from '../train/formats/envelope.js';
+import { loadModelFile } from '../train/formats/index.js';
+import { loadPlugins } from '../train/plugins.js';
 import { getTrainer, loadPredictor } from '../train/registry.js';
 import type { Predictor } from '../train/trainer.js';
 import type { LabelRow, RawLabelRow } from '../store/store.js';
@@ -15,6 +19,12 @@ export interface ComputeInput {
   readonly labels: readonly RawLabelRow[];
   /** The champion's artifact, to score it on the same test rows; null without a champion. */
   readonly champion: { readonly kind: string; readonly bytes: Uint8Array } | null;
+  /** The job, for command trainers: its id (the job directory's name), where job directories go, the declared commands. Default none. */
+  readonly job?: { readonly id: string; readonly workRoot: string; readonly commands: CommandTable } | null;
+  /** An import: evaluate this model file instead of training. Default none. */
+  readonly imported?: { readonly format: ExternalFormat; readonly bytes: Uint8Array } | null;
+  /** Plug-in trainer modules (absolute paths) to load first; the training worker loads them itself. Default none. */
+  readonly plugins?: readonly string[];
 }
 
 /** What the compute part returns; plain data. */
@@ -40,6 +50,10 @@ export interface ComputeOptions {
   readonly signal: AbortSignal;
   /** Training progress in [0, 1]. */
   readonly onProgress?: (fraction: number) => void;
+  /** Output of a command trainer, as it comes. */
+  readonly onLog?: (text: string) => void;
+  /** A command trainer's process group id, as soon as it runs. */
+  readonly onStart?: (pid: number) => void;
 }
 
 function testRows(test: Dataset, labels: readonly LabelRow[]): FeatureRow[] {
@@ -69,6 +83,7 @@ function alignClasses(pred: Float64Array, from: readonly string[], to: readonly 
  */
 export async function trainAndEvaluate(input: ComputeInput, options: ComputeOptions): Promise<ComputeOutput> {
   const { spec } = input;
+  if (input.plugins?.length) await loadPlugins(input.plugins);
   const labels = input.labels.map(parseLabelRow);
   if (labels.length < 3) throw new UnrecoverableError(`Only ${labels.length} labels in the training window; at least 3 are needed.`);
   const hash = datasetHash(labels);
@@ -80,13 +95,22 @@ export async function trainAndEvaluate(input: ComputeInput, options: ComputeOpti
   }
   const split = splitDataset(dataset, spec.retrain.seed);
 
+  const start = performance.now();
+  if (input.imported) {
+    // An import trains nothing: the model file is the challenger, judged on the same test rows.
+    const problem = externalFeatureProblem(spec.features);
+    if (problem) throw new UnrecoverableError(problem);
+    const meta = { format: input.imported.format, task: spec.task, features: spec.features, classes: dataset.classes };
+    const imported = loadModelFile(input.imported.bytes, meta);
+    return evaluate(input, labels, split.test, dataset.classes, hash, imported, { type: input.imported.format, params: { source: 'import' } }, Math.round(performance.now() - start), null, split.train.y.length);
+  }
   const trainer = getTrainer(spec.trainer.type);
   if (!trainer) throw new UnrecoverableError(`Unknown trainer '${spec.trainer.type}'.`);
   const parsed = trainer.paramsSchema.safeParse(spec.trainer.params);
   if (!parsed.success) throw new UnrecoverableError(`Invalid params for trainer '${spec.trainer.type}': ${parsed.error.message}`);
   const params = parsed.data as Record<string, unknown>;
-  const start = performance.now();
-  const fitOptions = { signal: options.signal, seed: spec.retrain.seed, validation: split.validation, onProgress: options.onProgress };
+  const job = input.job ? { ...input.job, champion: input.champion, onLog: options.onLog, onStart: options.onStart } : undefined;
+  const fitOptions = { signal: options.signal, seed: spec.retrain.seed, validation: split.validation, onProgress: options.onProgress, ...(job ? { job } : {}) };
   let warmStart: ComputeOutput['warmStart'] = null;
   let challenger: Predictor | null = null;
   if (trainer.continueFrom && input.champion?.kind === trainer.name) {
@@ -106,18 +130,34 @@ export async function trainAndEvaluate(input: ComputeInput, options: ComputeOpti
   challenger ??= await trainer.fit(split.train, params, fitOptions);
   const trainingMs = Math.round(performance.now() - start);
   options.onProgress?.(1);
+  return evaluate(input, labels, split.test, dataset.classes, hash, challenger, { type: trainer.name, params }, trainingMs, warmStart, split.train.y.length);
+}
 
-  const rows = testRows(split.test, labels);
-  const classCount = Math.max(1, dataset.classes.length);
-  const newMetrics = computeMetrics(spec.task, split.test.y, challenger.predictRows(rows), classCount);
+/** Score the challenger and the champion on the same test rows. */
+function evaluate(
+  input: ComputeInput,
+  labels: readonly LabelRow[],
+  test: Dataset,
+  classes: readonly string[],
+  hash: string,
+  challenger: Predictor,
+  trainer: ComputeOutput['trainer'],
+  trainingMs: number,
+  warmStart: ComputeOutput['warmStart'],
+  trainingSamples: number,
+): ComputeOutput {
+  const { spec } = input;
+  const rows = testRows(test, labels);
+  const classCount = Math.max(1, classes.length);
+  const newMetrics = computeMetrics(spec.task, test.y, challenger.predictRows(rows), classCount);
   let oldMetrics: Metrics | null = null;
   let championError: string | null = null;
   if (input.champion) {
     try {
       const champion = loadPredictor(input.champion.kind, input.champion.bytes);
       let pred = champion.predictRows(rows);
-      if (spec.task === 'multiclass') pred = alignClasses(pred, champion.classes, dataset.classes, rows.length);
-      oldMetrics = computeMetrics(spec.task, split.test.y, pred, classCount);
+      if (spec.task === 'multiclass') pred = alignClasses(pred, champion.classes, classes, rows.length);
+      oldMetrics = computeMetrics(spec.task, test.y, pred, classCount);
     } catch (err) {
       // A champion that cannot score these rows (changed schema, unloadable artifact) is compared as absent.
       championError = (err as Error).message ?? String(err);
@@ -126,10 +166,10 @@ export async function trainAndEvaluate(input: ComputeInput, options: ComputeOpti
   return {
     datasetHash: hash,
     labelCount: labels.length,
-    trainingSamples: split.train.y.length,
-    testSamples: split.test.y.length,
+    trainingSamples,
+    testSamples: test.y.length,
     trainingMs,
-    trainer: { type: trainer.name, params },
+    trainer,
     challengerBytes: challenger.serialize(),
     newMetrics,
     oldMetrics,

@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import type { FeatureSpec, JobStage, ModelSpec, RetrainJob, RetrainResult } from '../domain/entities.js';
@@ -10,6 +12,9 @@ import { appendEvent, commitWithEvents } from '../events/outbox.js';
 import { cleanupRetention } from '../rollout/retention.js';
 import { promote as promoteVersion, startChallenger } from '../rollout/transitions.js';
 import type { RawLabelRow, Store } from '../store/store.js';
+import type { CommandTable } from '../train/command/command-spec.js';
+import { runReferenceCommand } from '../train/command/reference-command.js';
+import { ReferencePredictor } from '../train/formats/reference.js';
 import type { ComputeExecutor } from './executor.js';
 
 /** What a retrain run needs. */
@@ -20,6 +25,50 @@ export interface PipelineDeps {
   /** Where training runs: a worker thread per job in the server, inline in some tests. */
   readonly executor: ComputeExecutor;
   readonly logger?: Logger;
+  /** Commands declared in the server's config file, for command trainers. Default none. */
+  readonly commands?: CommandTable;
+  /** Directory under which each command-trainer job gets its own directory. Default: `<tmpdir>/refit-jobs`. */
+  readonly workRoot?: string;
+  /** Plug-in trainer modules (absolute paths), loaded inside the training worker too. Default none. */
+  readonly plugins?: readonly string[];
+}
+
+/**
+ * Appends a job's log to the store in order, batching whatever arrives while a write is in
+ * flight, so a chatty command costs a few writes, not one per line.
+ */
+class JobLogWriter {
+  private buffer = '';
+  private pending: Promise<void> | null = null;
+
+  constructor(
+    private readonly deps: PipelineDeps,
+    private readonly jobId: string,
+  ) {}
+
+  write(text: string): void {
+    this.buffer += text;
+    this.pending ??= this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.buffer !== '') {
+        const text = this.buffer;
+        this.buffer = '';
+        await this.deps.store.appendJobLog(this.jobId, text, this.deps.clock.now());
+      }
+    } catch (err) {
+      this.deps.logger?.warn({ err, jobId: this.jobId }, 'job log write failed');
+    } finally {
+      this.pending = null;
+    }
+  }
+
+  /** Resolves once everything written so far is stored. */
+  async flush(): Promise<void> {
+    while (this.pending) await this.pending;
+  }
 }
 
 /** The stages of a run, in order, as shown in status and progress. */
@@ -107,6 +156,7 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   const spec: ModelSpec = model.spec;
   const primary = primaryMetric(spec.task);
   const championVersion = model.activeVersion;
+  const source = job.importSource ?? null;
 
   // 1. New labels since the last retrain.
   await rec.enter('loading labels');
@@ -114,7 +164,8 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   // Labels that arrive while this run trains count towards the next retrain.
   const maxLabelId = await store.maxLabelId(spec.id);
   const newLabels = await store.countLabelsAfter(spec.id, watermark);
-  if (newLabels < spec.retrain.minNewLabels && !job.force) {
+  // An import needs test rows, not new labels.
+  if (newLabels < spec.retrain.minNewLabels && !job.force && !source) {
     const result: RetrainResult = {
       oldVersion: championVersion,
       newVersion: null,
@@ -137,6 +188,8 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
     return { status: 'skipped', result };
   }
 
+  if (spec.serving === 'external') return runExternal(job, deps, signal, rec, maxLabelId, newLabels);
+
   // 2–4. The window, then hash, split, train and score both models on the same test rows: in
   // the executor (a worker thread in the server), so the event loop stays free.
   const labels = (await store.loadLabelsRaw(spec.id, spec.retrain.window, clock.now())).filter((l) => l.id <= maxLabelId);
@@ -152,8 +205,24 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
       deps.logger?.warn({ err, modelId: spec.id, championVersion }, 'champion artifact unreadable; comparing without it');
     }
   }
+  let imported: { format: 'xgboost-json' | 'onnx'; bytes: Uint8Array } | null = null;
+  if (source) {
+    const bytes = await store.getArtifact(source.sha256);
+    if (!bytes) throw new UnrecoverableError(`The imported model file ${source.sha256} is missing from the artifact store.`);
+    imported = { format: source.format, bytes };
+  }
+  const commandJob = spec.trainer.type === 'command' ? { id: job.id, workRoot: deps.workRoot ?? join(tmpdir(), 'refit-jobs'), commands: deps.commands ?? {} } : null;
   await rec.enter('training');
-  const out = await deps.executor.run({ spec, labels, champion }, { signal, onProgress: (f) => rec.progress(f) });
+  const log = new JobLogWriter(deps, job.id);
+  let out;
+  try {
+    out = await deps.executor.run(
+      { spec, labels, champion, job: commandJob, imported, plugins: deps.plugins ?? [] },
+      { signal, onProgress: (f) => rec.progress(f), onLog: (text) => log.write(text) },
+    );
+  } finally {
+    await log.flush();
+  }
   rec.progress(1);
   await rec.enter('validating');
   if (out.championError) deps.logger?.warn({ modelId: spec.id, championVersion, error: out.championError }, 'champion could not be scored; comparing without it');
@@ -259,5 +328,104 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   } catch (err) {
     deps.logger?.warn({ err, modelId: spec.id }, 'retention cleanup failed');
   }
+  return { status: 'completed', result };
+}
+
+/**
+ * The retrain of an externally served model: run its reference command, record the reference it
+ * printed as a new version and promote it (there are no test rows to compare: the application
+ * serves the model, and its live accept rate judges it). Version, job, events commit together.
+ */
+async function runExternal(job: RetrainJob, deps: PipelineDeps, signal: AbortSignal, rec: StageRecorder, maxLabelId: number, newLabels: number): Promise<RunOutcome> {
+  const { store, clock } = deps;
+  const model = await store.getModel(job.modelId);
+  if (!model) throw new UnrecoverableError(`Model '${job.modelId}' no longer exists.`);
+  const spec = model.spec;
+  const name = String(spec.trainer.params.command);
+  const declared = deps.commands && Object.hasOwn(deps.commands, name) ? deps.commands[name] : undefined;
+  if (!declared) throw new UnrecoverableError(`command '${name}' is not declared in the server's config file`);
+  const championVersion = model.activeVersion;
+  const champion = championVersion ? await store.getVersion(spec.id, championVersion) : null;
+  const previous = champion?.trainer.type === 'external' ? String(champion.trainer.params.reference ?? '') : null;
+  await rec.enter('training');
+  const log = new JobLogWriter(deps, job.id);
+  const started = performance.now();
+  let reference: string;
+  try {
+    reference = await runReferenceCommand({
+      name,
+      declared,
+      modelId: spec.id,
+      jobId: job.id,
+      workRoot: deps.workRoot ?? join(tmpdir(), 'refit-jobs'),
+      previous,
+      seed: spec.retrain.seed,
+      signal,
+      onLog: (text) => log.write(text),
+    });
+  } finally {
+    await log.flush();
+  }
+  const trainingMs = Math.round(performance.now() - started);
+  await rec.enter('promoting');
+  const bytes = new ReferencePredictor(reference).serialize();
+  const sha = await store.artifacts.put(bytes);
+  const at = clock.now();
+  const version = nextVersion((await store.latestVersion(spec.id))?.version ?? null, at);
+  const decision = `promoted: externally served; command '${name}' printed the new model reference '${reference}'`;
+  const result: RetrainResult = {
+    oldVersion: championVersion,
+    newVersion: version,
+    promoted: true,
+    oldMetrics: null,
+    newMetrics: null,
+    improvementPct: null,
+    primaryMetric: primaryMetric(spec.task),
+    trainingSamples: 0,
+    trainingMs,
+    labelCount: newLabels,
+    decision,
+  };
+  const stages = rec.close();
+  await commitWithEvents(store, deps.hub, async (tx) => {
+    await tx.insertVersion({
+      modelId: spec.id,
+      version,
+      status: 'candidate',
+      trainer: { type: 'external', params: { command: name, reference } },
+      features: spec.features,
+      artifactSha256: sha,
+      referenceSha256: null,
+      artifactBytes: bytes.byteLength,
+      metrics: {},
+      championMetrics: null,
+      parentVersion: championVersion,
+      labelCount: newLabels,
+      trainingSamples: 0,
+      datasetHash: '',
+      decision,
+      jobId: job.id,
+      createdAt: at,
+    });
+    await tx.setTrainedThrough(spec.id, maxLabelId);
+    await tx.updateJob(job.id, { status: 'completed', stage: null, progress: null, stages, result, finishedAt: at });
+    await appendEvent(tx, {
+      type: 'model.retrain.completed',
+      modelId: spec.id,
+      runId: job.id,
+      at,
+      body: { previousVersion: championVersion, newVersion: version, metrics: null, previousMetrics: null, promoted: true, decision, reference },
+    });
+    await appendEvent(tx, {
+      type: 'model.retrained',
+      modelId: spec.id,
+      runId: job.id,
+      at,
+      body: { previousVersion: championVersion, newVersion: version, metrics: null, previousMetrics: null, primaryMetric: primaryMetric(spec.task), improvementPct: null, promoted: true, passedGates: true, decision, reference },
+    });
+    await promoteVersion(tx, { modelId: spec.id, version, policy: spec.retrain.rollout, action: 'promote', reason: decision, numbers: { reference }, metrics: null }, { actor: `retrain:${job.trigger}`, at, runId: job.id });
+  });
+  deps.hub.emit('model:activated', { modelId: spec.id, version });
+  deps.logger?.info({ modelId: spec.id, jobId: job.id, trigger: job.trigger, previousVersion: championVersion, version, reference }, `externally served model '${spec.id}' retrained by its command: version ${version} is the reference '${reference}'`);
   return { status: 'completed', result };
 }

@@ -10,11 +10,15 @@ import type { ComputeInput } from './compute.js';
 import { trainAndEvaluate } from './compute.js';
 
 /** Messages the worker accepts. */
-export type ToWorker = { type: 'labels'; rows: RawLabelRow[] } | { type: 'start'; spec: ComputeInput['spec']; champion: ComputeInput['champion'] };
+export type ToWorker =
+  | { type: 'labels'; rows: RawLabelRow[] }
+  | { type: 'start'; spec: ComputeInput['spec']; champion: ComputeInput['champion']; job: ComputeInput['job']; imported: ComputeInput['imported']; plugins: readonly string[] };
 
 /** Messages the worker sends. */
 export type FromWorker =
   | { type: 'progress'; fraction: number }
+  | { type: 'log'; text: string }
+  | { type: 'started'; pid: number }
   | { type: 'done'; output: Awaited<ReturnType<typeof trainAndEvaluate>> }
   | { type: 'error'; message: string; unrecoverable: boolean };
 
@@ -29,9 +33,12 @@ port.on('message', (msg: ToWorker) => {
   }
   let last = -1;
   trainAndEvaluate(
-    { spec: msg.spec, labels, champion: msg.champion },
+    { spec: msg.spec, labels, champion: msg.champion, job: msg.job, imported: msg.imported, plugins: msg.plugins },
     {
       signal: new AbortController().signal,
+      onLog: (text) => port.postMessage({ type: 'log', text } satisfies FromWorker),
+      // The parent kills the group on a timeout or cancel: terminating this thread would not.
+      onStart: (pid) => port.postMessage({ type: 'started', pid } satisfies FromWorker),
       onProgress: (fraction) => {
         // At most ~100 progress messages per run.
         if (fraction === 1 || fraction - last >= 0.01) {

@@ -83,31 +83,35 @@ export async function putRetrainConfig(p: RefitParts, modelId: string, input: un
   const current = retrainConfigOf(spec);
   let next: ModelSpec;
   try {
-    next = parseModelSpec({
-      id: spec.id,
-      task: spec.task,
-      features: spec.features,
-      trainer: c.trainer ?? { type: spec.trainer.type, params: spec.trainer.params },
-      ...(spec.scoreRange ? { scoreRange: spec.scoreRange } : {}),
-      defaultScore: spec.defaultScore,
-      ...(spec.classes ? { classes: spec.classes } : {}),
-      description: spec.description,
-      retrain: {
-        schedule: c.schedule ?? spec.retrain.schedule,
-        ...('timezone' in c ? (c.timezone === null ? {} : { timezone: c.timezone }) : spec.retrain.timezone ? { timezone: spec.retrain.timezone } : {}),
-        enabled: c.enabled ?? spec.retrain.enabled,
-        catchUp: c.catchUp ?? spec.retrain.catchUp,
-        minNewLabels: c.minNewLabels ?? spec.retrain.minNewLabels,
-        window: c.window ?? current.window,
-        autoPromote: c.autoPromote ?? spec.retrain.autoPromote,
-        gates: { ...spec.retrain.gates, ...(c.gates ?? {}) },
-        seed: c.seed ?? spec.retrain.seed,
-        timeoutMinutes: c.timeoutMinutes ?? spec.retrain.timeoutMinutes,
-        retry: { ...spec.retrain.retry, ...(c.retry ?? {}) },
-        triggers: mergeOneLevel(spec.retrain.triggers, c.triggers),
-        rollout: mergeOneLevel(spec.retrain.rollout, c.rollout),
+    next = parseModelSpec(
+      {
+        id: spec.id,
+        task: spec.task,
+        features: spec.features,
+        trainer: c.trainer ?? { type: spec.trainer.type, params: spec.trainer.params },
+        ...(spec.scoreRange ? { scoreRange: spec.scoreRange } : {}),
+        defaultScore: spec.defaultScore,
+        ...(spec.classes ? { classes: spec.classes } : {}),
+        description: spec.description,
+        retrain: {
+          schedule: c.schedule ?? spec.retrain.schedule,
+          ...('timezone' in c ? (c.timezone === null ? {} : { timezone: c.timezone }) : spec.retrain.timezone ? { timezone: spec.retrain.timezone } : {}),
+          enabled: c.enabled ?? spec.retrain.enabled,
+          catchUp: c.catchUp ?? spec.retrain.catchUp,
+          minNewLabels: c.minNewLabels ?? spec.retrain.minNewLabels,
+          window: c.window ?? current.window,
+          autoPromote: c.autoPromote ?? spec.retrain.autoPromote,
+          gates: { ...spec.retrain.gates, ...(c.gates ?? {}) },
+          seed: c.seed ?? spec.retrain.seed,
+          timeoutMinutes: c.timeoutMinutes ?? spec.retrain.timeoutMinutes,
+          retry: { ...spec.retrain.retry, ...(c.retry ?? {}) },
+          triggers: mergeOneLevel(spec.retrain.triggers, c.triggers),
+          rollout: mergeOneLevel(spec.retrain.rollout, c.rollout),
       },
-    });
+      },
+      '',
+      { commands: p.commands },
+    );
   } catch (err) {
     // Name fields as this request wrote them (`/schedule/at`), not as the spec nests them.
     if (err instanceof RefitError) {

@@ -45,6 +45,8 @@ export interface LabelsTable {
   score_id: string | null;
   occurred_at: string;
   received_at: string;
+  /** Externally served models: the version the outcome is about; null otherwise. */
+  version: string | null;
 }
 
 export interface ScoresTable {
@@ -82,6 +84,15 @@ export interface RetrainJobsTable {
   owner: string | null;
   /** When the owner last confirmed it still runs the job. */
   heartbeat_at: string | null;
+  /** Import jobs: JSON `{format, sha256}` of the model file to evaluate; null for retrains. */
+  import_source: string | null;
+}
+
+export interface JobLogsTable {
+  id: Generated<number>;
+  job_id: string;
+  text: string;
+  created_at: string;
 }
 
 export interface ActivationsTable {
@@ -230,6 +241,7 @@ export interface Database {
   labels: LabelsTable;
   scores: ScoresTable;
   retrain_jobs: RetrainJobsTable;
+  job_logs: JobLogsTable;
   activations: ActivationsTable;
   events: EventsTable;
   artifacts: ArtifactsTable;

@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { findConfigFile, loadServerConfig } from '../config/config-file.js';
 import type { Settings } from '../config/settings.js';
 import { systemClock } from '../domain/clock.js';
 import { RefitError } from '../errors.js';
@@ -37,15 +39,29 @@ export function requireRedis(settings: Settings, role: string): string {
  * until `close()`. Its activations are announced to the API processes. With `listen`, it answers
  * `/healthz` (alive, store reachable) and `/readyz` (taking jobs) on that port.
  */
-export async function startWorker(settings: Settings, options: { logger: Logger; executor?: ComputeExecutor; listen?: { host: string; port: number } }): Promise<RunningWorker> {
+export async function startWorker(settings: Settings, options: { logger: Logger; executor?: ComputeExecutor; listen?: { host: string; port: number }; cwd?: string }): Promise<RunningWorker> {
   const redisUrl = requireRedis(settings, 'refit worker');
   const { logger } = options;
+  // The same config file as the API processes: its commands (command trainers) and plug-in
+  // trainers are what this worker may run; its models are the API processes' business.
+  const configPath = findConfigFile(settings.configFile, options.cwd ?? process.cwd());
+  const config = configPath ? await loadServerConfig(configPath) : { commands: {}, plugins: [] };
   const store = await createStore({ url: settings.databaseUrl, ...(settings.databaseSchema ? { schema: settings.databaseSchema } : {}), artifacts: artifactLocation(settings.artifactDir) });
   const connection = redisConnection(redisUrl);
   const subscriber = redisConnection(redisUrl);
   const activationSub = redisConnection(redisUrl);
   const hub = new EventHub((err, event) => logger.error({ err, event }, 'event listener failed'));
-  const deps: PipelineDeps = { store, clock: systemClock, hub, logger, executor: options.executor ?? new WorkerExecutor() };
+  const deps: PipelineDeps = {
+    store,
+    clock: systemClock,
+    hub,
+    logger,
+    executor: options.executor ?? new WorkerExecutor(),
+    commands: config.commands,
+    plugins: config.plugins,
+    // Command trainers get a fresh directory per job here, named by the job id.
+    workRoot: join(settings.dataDir, 'jobs'),
+  };
   const owner = claimOwnerId();
   const worker = new RetrainWorker(deps, { connection, subscriber, prefix: settings.queuePrefix, ownerId: owner.id, concurrency: settings.workerConcurrency, leaseMs: settings.workerLeaseMs });
   const stopBridge = await bridgeActivations({ hub, publisher: connection, subscriber: activationSub, prefix: settings.queuePrefix, logger });

@@ -11,6 +11,7 @@ import { startFailure } from './serve.js';
 interface WorkerFlags {
   readonly databaseUrl?: string;
   readonly redisUrl?: string;
+  readonly config?: string;
   readonly concurrency?: number;
   readonly port?: number;
   readonly host?: string;
@@ -27,6 +28,7 @@ export function registerWorkerCommand(program: Command, io: CliIo): void {
     .description('run retrain jobs taken from the BullMQ queue that `refit serve --no-training` processes fill, until interrupted')
     .option('--database-url <url>', 'postgres://… shared with the API processes (default: $REFIT_DATABASE_URL)')
     .option('--redis-url <url>', 'redis://… of the job queue (default: $REFIT_REDIS_URL)')
+    .option('--config <file>', 'the API processes\' config file, for its commands and plug-in trainers (default: $REFIT_CONFIG, else refit.config.json/.yaml here if present)')
     .option('--concurrency <n>', 'jobs run at once (default: $REFIT_WORKER_CONCURRENCY or 1)', integerOption(1, 64))
     .option('--port <n>', 'answer /healthz and /readyz on this port (default: none)', integerOption(0, 65_535))
     .option('--host <host>', 'address of the health port (default: $REFIT_HOST or 127.0.0.1)')
@@ -38,6 +40,7 @@ export function registerWorkerCommand(program: Command, io: CliIo): void {
       const overrides: SettingsOverrides = {
         databaseUrl: flags.databaseUrl,
         redisUrl: flags.redisUrl,
+        configFile: flags.config === undefined ? undefined : resolve(io.cwd, flags.config),
         workerConcurrency: flags.concurrency,
         host: flags.host,
         logLevel: flags.logLevel,
@@ -51,7 +54,7 @@ export function registerWorkerCommand(program: Command, io: CliIo): void {
         const log = createLogger(settings, { write: (text) => io.stdout(text), isTTY: io.isTTY });
         closeLog = log.close;
         const { startWorker } = await import('../../worker/start-worker.js');
-        running = await startWorker(settings, { logger: log.logger, ...(flags.port !== undefined ? { listen: { host: settings.host, port: flags.port } } : {}) });
+        running = await startWorker(settings, { logger: log.logger, cwd: io.cwd, ...(flags.port !== undefined ? { listen: { host: settings.host, port: flags.port } } : {}) });
       } catch (err) {
         closeLog();
         io.stderr(startFailure(err, { port: flags.port, host: flags.host }));

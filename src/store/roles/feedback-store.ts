@@ -6,6 +6,8 @@ export interface NewLabel {
   readonly label: LabelValue;
   readonly scoreId: string | null;
   readonly occurredAt: Date;
+  /** Externally served models: the version the outcome is about. Default null. */
+  readonly version?: string | null;
 }
 
 /** A label row as read back for training. */
@@ -33,7 +35,7 @@ export function parseLabelRow(raw: RawLabelRow): LabelRow {
 /** A labelled outcome joined to the score it refers to. */
 export interface Outcome {
   readonly version: string | null;
-  /** The raw model output logged with the score (probability for binary, list for multiclass). */
+  /** The raw model output logged with the score (probability for binary, list for multiclass); NaN for an externally served model's outcome. */
   readonly score: number | readonly number[];
   readonly label: LabelValue;
   readonly occurredAt: Date;
