@@ -13,7 +13,7 @@ import { installAccess, requiredScope } from './access.js';
 import { problem, problemErrorHandler, redactUrl, sendProblem } from './problem.js';
 import { accessRoutes } from './routes/access.js';
 import { eventRoutes } from './routes/events.js';
-import { healthRoutes } from './routes/health.js';
+import { healthRoutes, type HealthOptions } from './routes/health.js';
 import { byomRoutes } from './routes/byom.js';
 import { jobRoutes } from './routes/jobs.js';
 import { modelRoutes } from './routes/models.js';
@@ -38,6 +38,10 @@ export interface AppOptions {
   readonly rateLimit?: number;
   /** Origins CORS allows; default none: no CORS headers, browsers keep other sites out. */
   readonly corsOrigins?: readonly string[];
+  /** Readiness of this process for `/readyz`. Default: ready once the store answers. */
+  readonly readiness?: HealthOptions['readiness'];
+  /** The live workers for `/api/v1/workers`. Default: none (retrains run in this process). */
+  readonly workers?: HealthOptions['workers'];
 }
 
 /** Body limit of a route that takes a small document (a config, a promotion, a key): 64 KiB, or the app's limit if smaller. */
@@ -173,7 +177,7 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(healthRoutes, { refit });
+  await app.register(healthRoutes, { refit, ...(options.readiness ? { readiness: options.readiness } : {}), ...(options.workers ? { workers: options.workers } : {}) });
   await app.register(modelRoutes, { refit });
   await app.register(retrainRoutes, { refit });
   await app.register(rolloutRoutes, { refit });

@@ -46,3 +46,5 @@ export const useTimeline = (id: string, limit: number) => useQuery({ queryKey: [
 
 /** The model's audit trail; refreshed by the event stream's invalidation of its model. */
 export const useAudit = (id: string, limit: number) => useQuery({ queryKey: ['audit', id, limit], queryFn: () => api.audit(id, limit) });
+/** The worker processes (scale-out only); their heartbeats change without events: refreshed every 10 s. */
+export const useWorkers = () => useQuery({ queryKey: ['workers'], queryFn: api.workers, refetchInterval: 10_000 });

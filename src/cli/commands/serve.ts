@@ -20,6 +20,8 @@ interface ServeFlags {
   readonly logFile?: string;
   readonly allowOpen?: boolean;
   readonly auth?: string;
+  readonly training?: boolean;
+  readonly redisUrl?: string;
 }
 
 /** Register `serve`: run the HTTP API until SIGINT or SIGTERM. */
@@ -38,6 +40,8 @@ export function registerServeCommand(program: Command, io: CliIo): void {
     .option('--log-file <file>', 'also append every log line as JSON to this file (default: $REFIT_LOG_FILE or none)')
     .addOption(new Option('--auth <mode>', 'required: every API route needs a key (default: $REFIT_AUTH, the config file\'s auth, or off)').choices(['off', 'required']))
     .option('--allow-open', 'run without API keys on an address other than loopback (default: $REFIT_ALLOW_OPEN; otherwise such a start is refused)')
+    .option('--no-training', 'API, scoring and dashboard only: retrains go to the BullMQ queue that `refit worker` processes take jobs from (needs $REFIT_REDIS_URL)')
+    .option('--redis-url <url>', 'redis://… of the job queue shared with workers (default: $REFIT_REDIS_URL or none)')
     .action(async (flags: ServeFlags) => {
       const overrides: SettingsOverrides = {
         port: flags.port,
@@ -51,6 +55,8 @@ export function registerServeCommand(program: Command, io: CliIo): void {
         logFile: flags.logFile === undefined ? undefined : resolve(io.cwd, flags.logFile),
         allowOpen: flags.allowOpen,
         auth: flags.auth,
+        training: flags.training,
+        redisUrl: flags.redisUrl,
       };
       let server: { url: string; close(): Promise<void> };
       let closeLog = () => {};
@@ -72,14 +78,14 @@ export function registerServeCommand(program: Command, io: CliIo): void {
           done(s);
         });
       });
-      io.stderr(`${signal}: shutting down (a running retrain is stopped)…\n`);
+      io.stderr(`${signal}: shutting down (requests in flight finish${flags.training === false ? '' : '; a running retrain is stopped'})…\n`);
       await server.close();
       closeLog();
     });
 }
 
 /** Why the server did not start, in words: every problem of a bad config file or setting, or the listen error. */
-function startFailure(err: unknown, flags: ServeFlags): string {
+export function startFailure(err: unknown, flags: ServeFlags): string {
   if (err instanceof RefitError) {
     return [`Refit did not start. ${err.message}`, ...err.errors.map((e) => `  ${e.path}: ${e.message}`)].join('\n') + '\n';
   }
