@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ModelSpec, TrainingWindow } from '../domain/entities.js';
+import { defaultGuards } from '../domain/quality.js';
 import type { FieldProblem } from '../errors.js';
 import { RefitError } from '../errors.js';
 import { parseSchedule } from '../retrain/schedule.js';
@@ -28,6 +29,39 @@ export const gatesSchema = z
     minimums: z.record(z.string(), z.number().finite()).default({}),
     /** Largest allowed relative degradation of the primary metric. Default 0.05. */
     maxDegradation: z.number().min(0).max(1).default(0.05),
+    /** Smallest relative improvement of the primary metric required. Default null (none). */
+    minImprovement: z.number().min(0).max(10).nullable().default(null),
+    /** Guard metrics and the largest relative fall each may show. Default: per task (see defaultGuards). */
+    guards: z.record(z.string(), z.number().min(0).max(1)).optional(),
+    /** The paired bootstrap of the primary metric. */
+    significance: z
+      .object({
+        alpha: z.number().gt(0).max(0.5).default(0.05),
+        resamples: z.number().int().min(100).max(100_000).default(1000),
+        require: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+const metaValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/** Which labels train, as written in a spec; every field optional. */
+export const labelPolicySchema = z
+  .object({
+    /** Labels whose meta matches every key are not trained on. Default none. */
+    exclude: z.record(z.string().min(1).max(128), metaValue).nullable().default(null),
+    /** A second label for a score id: `replace` (default) or `refuse`. */
+    duplicates: z.enum(['replace', 'refuse']).default('replace'),
+  })
+  .strict();
+
+/** The smoke test before activation, as written in a spec; every field optional. */
+export const smokeTestSchema = z
+  .object({
+    rows: z.number().int().min(1).max(10_000).default(100),
+    maxLatencyMs: z.number().positive().max(600_000).default(5000),
   })
   .strict();
 
@@ -130,7 +164,13 @@ export const retrainPolicySchema = z
     window: windowSchema.default('all'),
     /** Default true. */
     autoPromote: z.boolean().default(true),
-    gates: gatesSchema.default({ minimums: {}, maxDegradation: 0.05 }),
+    gates: gatesSchema.prefault({}),
+    /** Which labels train. */
+    labels: labelPolicySchema.prefault({}),
+    /** Usable labels below which a retrain is skipped. Default 10. */
+    minSamples: z.number().int().min(3).max(100_000_000).default(10),
+    /** The check of the stored artifact before activation. */
+    smokeTest: smokeTestSchema.prefault({}),
     /** Default 42. */
     seed: z.number().int().default(42),
     /** Default 30. */
@@ -247,7 +287,10 @@ export function parseModelSpec(input: unknown, prefix = ''): ModelSpec {
       minNewLabels: s.retrain.minNewLabels,
       window: toWindow(s.retrain.window),
       autoPromote: s.retrain.autoPromote,
-      gates: s.retrain.gates,
+      gates: { ...s.retrain.gates, guards: s.retrain.gates.guards ?? defaultGuards(s.task) },
+      labels: s.retrain.labels,
+      minSamples: s.retrain.minSamples,
+      smokeTest: s.retrain.smokeTest,
       seed: s.retrain.seed,
       timeoutMinutes: s.retrain.timeoutMinutes,
       retry: s.retrain.retry,

@@ -52,7 +52,7 @@ export const modelSpecBody = anyObject.describe('A model spec: {id, task, featur
 
 /** `PUT …/retrain/config`: checked by the service against the spec's own schema. */
 export const retrainConfigBody = anyObject.describe(
-  '{schedule?, timezone?, enabled?, catchUp?, timeoutMinutes?, retry?, minNewLabels?, window?, autoPromote?, gates?, seed?, trainer?, triggers?, rollout?}: see the README for each field and its default',
+  '{schedule?, timezone?, enabled?, catchUp?, timeoutMinutes?, retry?, minNewLabels?, minSamples?, window?, autoPromote?, gates?, labels?, smokeTest?, seed?, trainer?, triggers?, rollout?}: see the README for each field and its default',
 );
 
 /** `POST …/promote`: checked by the service, which names every bad field. */
@@ -83,6 +83,11 @@ export const labelItemSchema = z
     scoreId: z.string().min(1).max(64).optional(),
     label: z.unknown(),
     occurredAt: z.iso.datetime({ offset: true }).optional(),
+    /** Metadata a spec's `labels.exclude` rule can match (flat: strings, numbers, booleans, null). */
+    meta: z
+      .record(z.string().min(1).max(128), z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]))
+      .refine((m) => Object.keys(m).length <= 50, 'at most 50 keys')
+      .optional(),
   })
   .strict();
 
@@ -116,7 +121,11 @@ export const retrainConfigInputSchema = z
     minNewLabels: z.number().int().min(0).optional(),
     window: z.union([z.literal('all'), z.object({ days: z.number().positive().max(36_500) }).strict(), z.object({ labels: z.number().int().positive() }).strict()]).optional(),
     autoPromote: z.boolean().optional(),
-    gates: z.object({ minimums: z.record(z.string(), z.number().finite()).optional(), maxDegradation: z.number().min(0).max(1).optional() }).strict().optional(),
+    // Checked whole by parseModelSpec (gates, labels and smokeTest), which names every bad field.
+    gates: z.record(z.string(), z.unknown()).optional(),
+    labels: z.record(z.string(), z.unknown()).optional(),
+    minSamples: z.unknown().optional(),
+    smokeTest: z.record(z.string(), z.unknown()).optional(),
     seed: z.number().int().optional(),
     timeoutMinutes: z.number().positive().max(24 * 60).optional(),
     retry: z
@@ -180,6 +189,7 @@ export const labelsBody = z.object({
         scoreId: z.string().optional(),
         label: z.unknown(),
         occurredAt: z.string().optional(),
+        meta: anyObject.optional(),
       }),
     )
     .describe(`1 to ${MAX_BATCH_ITEMS} items, each with features or the scoreId of an earlier score`),

@@ -21,13 +21,9 @@ export type TrainingWindow =
   | { readonly kind: 'days'; readonly days: number }
   | { readonly kind: 'labels'; readonly count: number };
 
-/** The checks a challenger must pass before it may be promoted. */
-export interface Gates {
-  /** Minimum value per metric (e.g. `{ "auc": 0.7 }`); for error metrics (mae, rmse, logLoss) a maximum. Default: none. */
-  readonly minimums: Readonly<Record<string, number>>;
-  /** Largest allowed relative degradation of the primary metric against the champion. Default 0.05 (5%). */
-  readonly maxDegradation: number;
-}
+import type { DataRows, Gates, LabelPolicy, SmokeTestPolicy } from './quality.js';
+/** The checks a challenger must pass before it may be promoted (src/domain/quality.ts). */
+export type { Gates } from './quality.js';
 
 /** When a schedule runs: a cron expression (or nickname such as `@daily`), or a simple form. */
 export type ScheduleSpec =
@@ -135,6 +131,12 @@ export interface RetrainPolicy {
   readonly minNewLabels: number;
   /** Which labels to learn from. Default: all. */
   readonly window: TrainingWindow;
+  /** Which labels may train: exclusion rule on `meta`, duplicates per score id. */
+  readonly labels: LabelPolicy;
+  /** Usable labels in the window below which a retrain is skipped (not failed). Default 10. */
+  readonly minSamples: number;
+  /** The check of the stored artifact before any activation. */
+  readonly smokeTest: SmokeTestPolicy;
   /** Promote automatically when the gates pass. Default true. */
   readonly autoPromote: boolean;
   /** Promotion gates. */
@@ -256,6 +258,8 @@ export interface ModelVersion {
   readonly labelCount: number;
   readonly trainingSamples: number;
   readonly datasetHash: string;
+  /** Which label rows it trained, validated and was tested on; null for versions from before 0010. */
+  readonly dataRows?: DataRows | null;
   readonly decision: string;
   readonly jobId: string | null;
   readonly createdAt: Date;

@@ -1,4 +1,8 @@
-import { buildDataset, datasetHash, splitDataset } from '../data/build-dataset.js';
+import { buildDataset, datasetHash } from '../data/build-dataset.js';
+import { splitRecent, type ChampionTraining } from '../data/holdout.js';
+import type { DataRows } from '../domain/quality.js';
+import { pairedBootstrap, type PairedBootstrap } from '../evaluate/paired-bootstrap.js';
+import { primaryMetric } from '../evaluate/metrics.js';
 import type { Dataset } from '../data/dataset.js';
 import type { FeatureRow, Metrics, ModelSpec } from '../domain/entities.js';
 import { UnrecoverableError } from '../errors.js';
@@ -15,6 +19,8 @@ export interface ComputeInput {
   readonly labels: readonly RawLabelRow[];
   /** The champion's artifact, to score it on the same test rows; null without a champion. */
   readonly champion: { readonly kind: string; readonly bytes: Uint8Array } | null;
+  /** The label ids the champion trained on, left out of the test rows; null without a champion. */
+  readonly championTraining?: ChampionTraining | null;
 }
 
 /** What the compute part returns; plain data. */
@@ -31,6 +37,12 @@ export interface ComputeOutput {
   readonly oldMetrics: Metrics | null;
   /** Why the champion could not be scored, when it could not. */
   readonly championError: string | null;
+  /** Which label rows the challenger trained, validated and was tested on. */
+  readonly dataRows: DataRows;
+  /** True when every recent row was in the champion's training rows: the champion was not compared. */
+  readonly noFairRows: boolean;
+  /** The paired bootstrap of the primary metric on the test rows; null without a champion. */
+  readonly bootstrap: PairedBootstrap | null;
   /** For a gbdt trainer with `warmStart`: whether the champion's trees were continued, and why not. */
   readonly warmStart: { readonly continued: boolean; readonly reason: string } | null;
 }
@@ -71,6 +83,7 @@ export async function trainAndEvaluate(input: ComputeInput, options: ComputeOpti
   const { spec } = input;
   const labels = input.labels.map(parseLabelRow);
   if (labels.length < 3) throw new UnrecoverableError(`Only ${labels.length} labels in the training window; at least 3 are needed.`);
+  // The pipeline cleans the window (exclusion rule, duplicates) before it gets here.
   const hash = datasetHash(labels);
   const dataset = buildDataset(spec.task, spec.features, labels, spec.classes);
   if (spec.task !== 'regression') {
@@ -78,7 +91,8 @@ export async function trainAndEvaluate(input: ComputeInput, options: ComputeOpti
     for (let i = 0; i < dataset.y.length; i++) present.add(dataset.y[i]);
     if (present.size < 2) throw new UnrecoverableError('Every label in the training window is the same class; a classifier needs at least two.');
   }
-  const split = splitDataset(dataset, spec.retrain.seed);
+  // Out of time: the test rows are the newest labels that the champion did not train on.
+  const split = splitRecent(dataset, input.champion ? (input.championTraining ?? null) : null);
 
   const trainer = getTrainer(spec.trainer.type);
   if (!trainer) throw new UnrecoverableError(`Unknown trainer '${spec.trainer.type}'.`);
@@ -109,15 +123,19 @@ export async function trainAndEvaluate(input: ComputeInput, options: ComputeOpti
 
   const rows = testRows(split.test, labels);
   const classCount = Math.max(1, dataset.classes.length);
-  const newMetrics = computeMetrics(spec.task, split.test.y, challenger.predictRows(rows), classCount);
+  const challengerPred = challenger.predictRows(rows);
+  const newMetrics = computeMetrics(spec.task, split.test.y, challengerPred, classCount);
   let oldMetrics: Metrics | null = null;
   let championError: string | null = null;
-  if (input.champion) {
+  let bootstrap: PairedBootstrap | null = null;
+  if (input.champion && !split.noFairRows) {
     try {
       const champion = loadPredictor(input.champion.kind, input.champion.bytes);
       let pred = champion.predictRows(rows);
       if (spec.task === 'multiclass') pred = alignClasses(pred, champion.classes, dataset.classes, rows.length);
       oldMetrics = computeMetrics(spec.task, split.test.y, pred, classCount);
+      const { alpha, resamples } = spec.retrain.gates.significance;
+      bootstrap = pairedBootstrap(spec.task, primaryMetric(spec.task), split.test.y, challengerPred, pred, classCount, { alpha, resamples, seed: spec.retrain.seed });
     } catch (err) {
       // A champion that cannot score these rows (changed schema, unloadable artifact) is compared as absent.
       championError = (err as Error).message ?? String(err);
@@ -134,6 +152,9 @@ export async function trainAndEvaluate(input: ComputeInput, options: ComputeOpti
     newMetrics,
     oldMetrics,
     championError,
+    dataRows: split.rows,
+    noFairRows: split.noFairRows,
+    bootstrap,
     warmStart,
   };
 }

@@ -11,6 +11,8 @@ import { cleanupRetention } from '../rollout/retention.js';
 import { promote as promoteVersion, startChallenger } from '../rollout/transitions.js';
 import type { RawLabelRow, Store } from '../store/store.js';
 import type { ComputeExecutor } from './executor.js';
+import { cleanLabels, type ChampionTraining, type CleanLabels } from '../data/holdout.js';
+import { runSmokeTest, type SmokeOutput } from './smoke.js';
 
 /** What a retrain run needs. */
 export interface PipelineDeps {
@@ -115,36 +117,30 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   const maxLabelId = await store.maxLabelId(spec.id);
   const newLabels = await store.countLabelsAfter(spec.id, watermark);
   if (newLabels < spec.retrain.minNewLabels && !job.force) {
-    const result: RetrainResult = {
-      oldVersion: championVersion,
-      newVersion: null,
-      promoted: false,
-      oldMetrics: null,
-      newMetrics: null,
-      improvementPct: null,
-      primaryMetric: primary,
-      trainingSamples: 0,
-      trainingMs: 0,
-      labelCount: newLabels,
-      decision: `skipped: ${newLabels} new label${newLabels === 1 ? '' : 's'} since the last retrain, ${spec.retrain.minNewLabels} needed`,
-    };
-    const stages = rec.close();
-    const at = clock.now();
-    await commitWithEvents(store, deps.hub, async (tx) => {
-      await tx.updateJob(job.id, { status: 'skipped', stage: null, progress: null, stages, result, finishedAt: at });
-      await appendEvent(tx, { type: 'model.retrain.skipped', modelId: job.modelId, runId: job.id, at, body: { previousVersion: championVersion, newVersion: null, metrics: null, reason: result.decision } });
-    });
-    return { status: 'skipped', result };
+    return skip(deps, job, rec, championVersion, primary, newLabels, `skipped: ${newLabels} new label${newLabels === 1 ? '' : 's'} since the last retrain, ${spec.retrain.minNewLabels} needed`);
   }
 
   // 2–4. The window, then hash, split, train and score both models on the same test rows: in
   // the executor (a worker thread in the server), so the event loop stays free.
-  const labels = (await store.loadLabelsRaw(spec.id, spec.retrain.window, clock.now())).filter((l) => l.id <= maxLabelId);
+  const clean = cleanLabels(
+    (await store.loadLabelsRaw(spec.id, spec.retrain.window, clock.now())).filter((l) => l.id <= maxLabelId),
+    spec.retrain.labels,
+  );
+  const labels = clean.rows;
+  const labelSummary = describeLabels(clean);
+  const minSamples = spec.retrain.minSamples;
+  if (labels.length < minSamples) {
+    return skip(deps, job, rec, championVersion, primary, labels.length, `skipped: too few labels to train (${labelSummary}; ${minSamples} needed, minSamples)`);
+  }
   let champion: { kind: string; bytes: Uint8Array } | null = null;
   let championFeatures: readonly FeatureSpec[] | null = null;
+  let championTraining: ChampionTraining | null = null;
   if (championVersion !== null) {
     const v = await store.getVersion(spec.id, championVersion);
     championFeatures = v?.features ?? null;
+    // The rows it trained on stay out of the test; a version from before the record trained on
+    // labels up to the watermark at most (the watermark only grows).
+    championTraining = v?.dataRows ? { from: v.dataRows.train.from, to: v.dataRows.train.to } : { from: 0, to: watermark };
     try {
       const bytes = v ? await store.getArtifact(v.artifactSha256) : null;
       if (v && bytes) champion = { kind: v.trainer.type, bytes };
@@ -153,19 +149,24 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
     }
   }
   await rec.enter('training');
-  const out = await deps.executor.run({ spec, labels, champion }, { signal, onProgress: (f) => rec.progress(f) });
+  const out = await deps.executor.run({ spec, labels, champion, championTraining }, { signal, onProgress: (f) => rec.progress(f) });
   rec.progress(1);
   await rec.enter('validating');
   if (out.championError) deps.logger?.warn({ modelId: spec.id, championVersion, error: out.championError }, 'champion could not be scored; comparing without it');
   const newMetrics = out.newMetrics;
   const oldMetrics = out.oldMetrics;
-  const gate = decideGates({
+  const decided = decideGates({
     task: spec.task,
     challenger: newMetrics,
     champion: oldMetrics,
     gates: spec.retrain.gates,
     schemaCompatible: schemaCompatible(championFeatures, spec.features),
+    bootstrap: out.bootstrap,
   });
+  // No recent row the champion has not trained on: the comparison cannot be fair, so nothing is promoted.
+  const gate = out.noFairRows && championVersion !== null
+    ? { ...decided, pass: false, reasons: [`no test row that the champion ${championVersion} did not train on (every recent label was in its training rows); retrain when new labels arrive`] }
+    : decided;
 
   // 5–7. Register, and promote when the gates pass and autoPromote is on.
   await rec.enter('promoting');
@@ -175,6 +176,9 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   const referenceSha = await store.artifacts.put(referenceSample(labels));
   const latest = await store.latestVersion(spec.id);
   const version = nextVersion(latest?.version ?? null, at);
+  // Nothing is activated (or offered for activation) before its stored bytes load and score.
+  const smoke = gate.pass ? await smokeTest(deps, spec, out.trainer.type, sha, labels) : null;
+  if (smoke && !smoke.ok) Object.assign(gate, { pass: false, reasons: [`smoke test failed: ${smoke.reason}`] });
   const passed = gate.pass && spec.retrain.autoPromote;
   // A first version has no champion to compare live with: it always goes straight to 100%.
   const mode = passed && championVersion !== null ? spec.retrain.rollout.policy : 'direct';
@@ -188,7 +192,12 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
           : `shadow started: ${gate.reasons.join('; ')}`
       : `candidate (autoPromote is off): ${gate.reasons.join('; ')}`
     : `rejected: ${gate.reasons.join('; ')}`;
-  const decision = out.warmStart ? `${verdict}; warm start: ${out.warmStart.reason}` : verdict;
+  const others = gate.details.filter((d) => !gate.reasons.includes(d));
+  const evidence = [`${labelSummary}; tested on the ${out.dataRows.test.count} most recent labels (ids ${out.dataRows.test.from}–${out.dataRows.test.to}) that neither model trained on`, ...others];
+  if (out.dataRows.excludedAsChampionTraining > 0) evidence.push(`${out.dataRows.excludedAsChampionTraining} recent labels left out of the test as the champion's training rows`);
+  if (smoke?.ok) evidence.push(smoke.reason);
+  if (out.warmStart) evidence.push(`warm start: ${out.warmStart.reason}`);
+  const decision = `${verdict}; ${evidence.join('; ')}`;
   const result: RetrainResult = {
     oldVersion: championVersion,
     newVersion: version,
@@ -220,6 +229,7 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
       labelCount: out.labelCount,
       trainingSamples: out.trainingSamples,
       datasetHash: out.datasetHash,
+      dataRows: out.dataRows,
       decision,
       jobId: job.id,
       createdAt: at,
@@ -252,4 +262,56 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
     deps.logger?.warn({ err, modelId: spec.id }, 'retention cleanup failed');
   }
   return { status: 'completed', result };
+}
+
+/** "1,234 labels, 17 excluded by rule, 2 replaced by a later label": what the window held and what was left out. */
+export function describeLabels(c: CleanLabels): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const parts = [`${n(c.total)} label${c.total === 1 ? '' : 's'}`];
+  if (c.excludedByRule > 0) parts.push(`${n(c.excludedByRule)} excluded by rule`);
+  if (c.replaced > 0) parts.push(`${n(c.replaced)} replaced by a later label`);
+  if (c.excludedByRule > 0 || c.replaced > 0) parts.push(`${n(c.rows.length)} used`);
+  return parts.join(', ');
+}
+
+/** The smoke test of the stored artifact on the most recent rows, in the executor (a fresh worker thread in the server). */
+async function smokeTest(deps: PipelineDeps, spec: ModelSpec, kind: string, sha: string, labels: readonly RawLabelRow[]): Promise<SmokeOutput> {
+  let bytes: Uint8Array | null;
+  try {
+    bytes = await deps.store.getArtifact(sha);
+  } catch (err) {
+    return { ok: false, reason: `the stored artifact cannot be read: ${(err as Error).message}`, rows: 0, latencyMs: 0 };
+  }
+  if (!bytes) return { ok: false, reason: 'the stored artifact cannot be read back', rows: 0, latencyMs: 0 };
+  const rows = labels.slice(-spec.retrain.smokeTest.rows).map((l) => l.features);
+  const input = { kind, bytes, task: spec.task, rows, maxLatencyMs: spec.retrain.smokeTest.maxLatencyMs };
+  try {
+    return deps.executor.smoke ? await deps.executor.smoke(input) : runSmokeTest(input);
+  } catch (err) {
+    return { ok: false, reason: (err as Error).message, rows: rows.length, latencyMs: 0 };
+  }
+}
+
+/** Record a run that trained nothing (too few new or usable labels), with the reason. */
+async function skip(deps: PipelineDeps, job: RetrainJob, rec: StageRecorder, championVersion: string | null, primary: string, labelCount: number, decision: string): Promise<RunOutcome> {
+  const result: RetrainResult = {
+    oldVersion: championVersion,
+    newVersion: null,
+    promoted: false,
+    oldMetrics: null,
+    newMetrics: null,
+    improvementPct: null,
+    primaryMetric: primary,
+    trainingSamples: 0,
+    trainingMs: 0,
+    labelCount,
+    decision,
+  };
+  const stages = rec.close();
+  const at = deps.clock.now();
+  await commitWithEvents(deps.store, deps.hub, async (tx) => {
+    await tx.updateJob(job.id, { status: 'skipped', stage: null, progress: null, stages, result, finishedAt: at });
+    await appendEvent(tx, { type: 'model.retrain.skipped', modelId: job.modelId, runId: job.id, at, body: { previousVersion: championVersion, newVersion: null, metrics: null, reason: decision } });
+  });
+  return { status: 'skipped', result };
 }

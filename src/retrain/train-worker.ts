@@ -8,14 +8,20 @@ import { UnrecoverableError } from '../errors.js';
 import type { RawLabelRow } from '../store/store.js';
 import type { ComputeInput } from './compute.js';
 import { trainAndEvaluate } from './compute.js';
+import type { SmokeInput, SmokeOutput } from './smoke.js';
+import { runSmokeTest } from './smoke.js';
 
 /** Messages the worker accepts. */
-export type ToWorker = { type: 'labels'; rows: RawLabelRow[] } | { type: 'start'; spec: ComputeInput['spec']; champion: ComputeInput['champion'] };
+export type ToWorker =
+  | { type: 'labels'; rows: RawLabelRow[] }
+  | { type: 'start'; spec: ComputeInput['spec']; champion: ComputeInput['champion']; championTraining: ComputeInput['championTraining'] }
+  | { type: 'smoke'; input: SmokeInput };
 
 /** Messages the worker sends. */
 export type FromWorker =
   | { type: 'progress'; fraction: number }
   | { type: 'done'; output: Awaited<ReturnType<typeof trainAndEvaluate>> }
+  | { type: 'smoked'; output: SmokeOutput }
   | { type: 'error'; message: string; unrecoverable: boolean };
 
 const port = parentPort;
@@ -27,9 +33,13 @@ port.on('message', (msg: ToWorker) => {
     for (const r of msg.rows) labels.push(r);
     return;
   }
+  if (msg.type === 'smoke') {
+    port.postMessage({ type: 'smoked', output: runSmokeTest(msg.input) } satisfies FromWorker);
+    return;
+  }
   let last = -1;
   trainAndEvaluate(
-    { spec: msg.spec, labels, champion: msg.champion },
+    { spec: msg.spec, labels, champion: msg.champion, championTraining: msg.championTraining },
     {
       signal: new AbortController().signal,
       onProgress: (fraction) => {

@@ -35,6 +35,8 @@ export interface ModelVersionsTable {
   created_at: string;
   /** Set when retention deleted the version's artifact. */
   artifact_deleted_at: string | null;
+  /** JSON DataRows: which label ids the version trained, validated and was tested on (0010). */
+  data_rows: string | null;
 }
 
 export interface LabelsTable {
@@ -45,6 +47,8 @@ export interface LabelsTable {
   score_id: string | null;
   occurred_at: string;
   received_at: string;
+  /** JSON object sent with the label (0010); null when none. */
+  meta: string | null;
 }
 
 export interface ScoresTable {

@@ -250,6 +250,20 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('rollout_intents').dropColumn('owner').execute();
       },
     },
+    '0010-clean-labels-holdout': {
+      // Label metadata (exclusion rules), one label per score id (the index), and the rows each
+      // version trained, validated and was tested on (the fair holdout).
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('labels').addColumn('meta', 'text').execute();
+        await db.schema.createIndex('labels_model_score_idx').on('labels').columns(['model_id', 'score_id']).execute();
+        await db.schema.alterTable('model_versions').addColumn('data_rows', 'text').execute();
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.alterTable('model_versions').dropColumn('data_rows').execute();
+        await db.schema.dropIndex('labels_model_score_idx').ifExists().execute();
+        await db.schema.alterTable('labels').dropColumn('meta').execute();
+      },
+    },
   };
 }
 
