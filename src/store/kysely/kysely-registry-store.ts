@@ -35,7 +35,8 @@ function toVersion(row: Selectable<ModelVersionsTable>): ModelVersion {
     labelCount: Number(row.label_count),
     trainingSamples: Number(row.training_samples),
     datasetHash: row.dataset_hash,
-    dataRows: row.data_rows === null ? null : (JSON.parse(row.data_rows) as DataRows),
+    // Only set for versions that recorded their rows (0010), so older versions read as before.
+    ...(row.data_rows !== null ? { dataRows: JSON.parse(row.data_rows) as DataRows } : {}),
     decision: row.decision,
     jobId: row.job_id,
     createdAt: date(row.created_at),
