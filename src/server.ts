@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { findConfigFile, loadConfigFile } from './config/config-file.js';
+import { findConfigFile, readConfigFile } from './config/config-file.js';
 import { createLogger } from './create-logger.js';
 import type { Settings } from './config/settings.js';
 import { startDemo } from './demo.js';
@@ -36,9 +36,13 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
   const { logger, close: closeLog } = options.logger ? { logger: options.logger, close: () => {} } : createLogger(settings);
   const configPath = findConfigFile(settings.configFile, options.cwd ?? process.cwd());
   // Validate the config before touching the store, so a bad spec changes nothing.
-  const specs = configPath ? loadConfigFile(configPath) : [];
+  const file = configPath ? readConfigFile(configPath) : { models: [], automaticRetraining: null };
+  const specs = file.models;
+  // Either switch off pauses scheduled and trigger-started retrains; manual ones still run.
+  const automaticRetraining = settings.automaticRetraining && file.automaticRetraining !== false;
   const store = await createStore({ url: settings.databaseUrl, artifacts: artifactLocation(settings.artifactDir) });
-  const { refit, parts } = createRefit({ store, logger, defaultTimezone: settings.timezone, ...(options.executor ? { executor: options.executor } : {}) });
+  const { refit, parts } = createRefit({ store, logger, defaultTimezone: settings.timezone, automaticRetraining, ...(options.executor ? { executor: options.executor } : {}) });
+  if (!automaticRetraining) logger.warn('automatic retraining is paused: scheduled and trigger-started retrains do not run; manual retrains do');
   const app = await buildApp(refit, { bodyLimit: settings.bodyLimit, logger, version: VERSION });
   let url: string;
   try {

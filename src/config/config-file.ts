@@ -24,6 +24,18 @@ export function findConfigFile(named: string | null, cwd: string): string | null
  * Throws RefitError VALIDATION_FAILED naming every bad field as `/models/<i>/<field>`.
  */
 export function loadConfigFile(path: string): ModelSpec[] {
+  return readConfigFile(path).models;
+}
+
+/** A config file's contents: the model specs and the global switches. */
+export interface ConfigFile {
+  readonly models: ModelSpec[];
+  /** `automaticRetraining: false` pauses scheduled and trigger-started retrains; null when the file does not say. */
+  readonly automaticRetraining: boolean | null;
+}
+
+/** Read a config file: its models (see loadConfigFile) and `automaticRetraining` (a boolean, optional). */
+export function readConfigFile(path: string): ConfigFile {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -41,6 +53,8 @@ export function loadConfigFile(path: string): ModelSpec[] {
     throw new RefitError('VALIDATION_FAILED', `The config file ${path} is invalid.`, { errors: [{ path: '/models', message: 'must be a list of model specs' }] });
   }
   const problems: FieldProblem[] = [];
+  const automatic = (doc as { automaticRetraining?: unknown }).automaticRetraining;
+  if (automatic !== undefined && typeof automatic !== 'boolean') problems.push({ path: '/automaticRetraining', message: 'must be true or false' });
   const specs: ModelSpec[] = [];
   const ids = new Set<string>();
   models.forEach((m, i) => {
@@ -55,7 +69,7 @@ export function loadConfigFile(path: string): ModelSpec[] {
     }
   });
   if (problems.length > 0) throw new RefitError('VALIDATION_FAILED', `The config file ${path} is invalid.`, { errors: problems });
-  return specs;
+  return { models: specs, automaticRetraining: typeof automatic === 'boolean' ? automatic : null };
 }
 
 /** The commented example `refit init` writes. */

@@ -93,6 +93,7 @@ export const triggersSchema = z
         minScores: z.number().int().min(10).default(100),
         delayHours: z.number().min(0).default(24),
         cooldownHours: z.number().min(0).default(24),
+        force: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

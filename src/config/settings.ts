@@ -30,6 +30,8 @@ export interface Settings {
   readonly bodyLimit: number;
   /** IANA zone of schedules that name none. Default: this machine's zone. */
   readonly timezone: string;
+  /** Scheduled and trigger-started retrains (`REFIT_AUTOMATIC_RETRAINING=on|off`); manual retrains always run. Default true (on). */
+  readonly automaticRetraining: boolean;
 }
 
 const schema = z.object({
@@ -48,6 +50,10 @@ const schema = z.object({
     .string()
     .refine((tz) => isTimeZone(tz), { error: (iss) => `unknown time zone '${String(iss.input)}'` })
     .default(() => Intl.DateTimeFormat().resolvedOptions().timeZone),
+  automaticRetraining: z
+    .union([z.boolean(), z.enum(['on', 'off', 'true', 'false'], { error: "must be 'on' or 'off'" })])
+    .default('on')
+    .transform((v) => v === true || v === 'on' || v === 'true'),
 });
 
 /** Settings given explicitly (CLI flags); they win over the environment. */
@@ -70,6 +76,7 @@ export function loadSettings(env: NodeJS.ProcessEnv, overrides: SettingsOverride
     logFile: env.REFIT_LOG_FILE,
     bodyLimit: env.REFIT_BODY_LIMIT,
     timezone: env.REFIT_TIMEZONE,
+    automaticRetraining: env.REFIT_AUTOMATIC_RETRAINING,
   };
   const merged: Record<string, unknown> = {};
   // Source by source: an override left undefined (a CLI flag not given) must not hide the environment's value.

@@ -26,7 +26,7 @@ const liveThresholds = { minSuccessRate: z.number(), maxErrorRate: z.number(), m
 export const triggersSchema = z.object({
   checkSchedule: z.string(),
   performance: z.object({ enabled: z.boolean(), maxDropPct: z.number(), maxErrorRisePct: z.number(), minLabels: z.number(), windowHours: z.number(), cooldownHours: z.number() }),
-  drift: z.object({ enabled: z.boolean(), featureShare: z.number(), windowScores: z.number(), minScores: z.number(), delayHours: z.number(), cooldownHours: z.number() }),
+  drift: z.object({ enabled: z.boolean(), featureShare: z.number(), windowScores: z.number(), minScores: z.number(), delayHours: z.number(), cooldownHours: z.number(), force: z.boolean() }),
   rate: z.object({ enabled: z.boolean(), windowHours: z.number(), lastWindows: z.number(), below: z.number(), minWindows: z.number(), cooldownHours: z.number() }),
 });
 

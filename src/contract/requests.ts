@@ -17,11 +17,20 @@ export const versionParams = modelParams.extend({ version: z.string().min(1).max
 export const jobParams = z.object({ jobId: z.string().min(1).max(64) });
 /** `:id` of a schedule. */
 export const scheduleParams = z.object({ id: z.string().min(1).max(200) });
+/** `:modelId/:name` of a model's own schedules (`<model>/default`, `<model>/checks`). */
+export const ownScheduleParams = z.object({ modelId: z.string().min(1).max(64), name: z.string().min(1).max(64) });
 
 /** `?limit=&offset=`: default 20 of up to 200, from 0. */
 export const historyQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(20), offset: z.coerce.number().int().min(0).default(0) });
 /** `?limit=&offset=`: default 50 of up to 500, from 0. */
 export const timelineQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50), offset: z.coerce.number().int().min(0).default(0) });
+/** `POST …/retrain?force=true&join=true`: the same switches as the body, for clients that send none. */
+export const retrainQuery = z
+  .object({
+    force: z.enum(['true', 'false']).optional().describe('Train even with fewer new labels than minNewLabels. Default false.'),
+    join: z.enum(['true', 'false']).optional().describe('Return the running job instead of 409. Default false.'),
+  })
+  .strict();
 /** `?limit=`: default 50 of up to 500. */
 export const checksQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
 /** `?modelId=`: only this model's schedules. */

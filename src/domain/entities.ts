@@ -24,6 +24,8 @@ export type TrainingWindow =
 import type { DataRows, Gates, LabelPolicy, SmokeTestPolicy } from './quality.js';
 /** The checks a challenger must pass before it may be promoted (src/domain/quality.ts). */
 export type { Gates } from './quality.js';
+/** A model's history rows and stored monitor checks (src/domain/history.ts). */
+export type { TimelineEntry, TriggerCheck } from './history.js';
 
 /** When a schedule runs: a cron expression (or nickname such as `@daily`), or a simple form. */
 export type ScheduleSpec =
@@ -56,6 +58,7 @@ export interface ScheduleState {
   readonly scheduleId: string;
   readonly lastOccurrenceAt: Date | null;
   readonly lastJobId: string | null;
+  /** The occurrence that last started a job; claims without one (missed, or a change's floor) are not runs. */ readonly lastRunAt?: Date | null;
 }
 
 /** Retrain when the live primary metric falls against the version's baseline (its test metrics). */
@@ -86,6 +89,8 @@ export interface DriftTrigger {
   readonly minScores: number;
   /** 0: retrain at the check that detects drift. Otherwise a later check must confirm it within this many hours (a detection older than that is stale and waits again). Default 24. */
   readonly delayHours: number;
+  /** Retrain on drift even without new labels (the retrain is forced past minNewLabels). Default false. */
+  readonly force: boolean;
   /** Default 24. */
   readonly cooldownHours: number;
 }
@@ -387,33 +392,6 @@ export interface Rollout {
   readonly finishedAt: Date | null;
   readonly reason: string | null;
   readonly numbers: Readonly<Record<string, unknown>> | null;
-}
-
-/** One row of a model's history: what happened, to which version, who or what did it and why. */
-export interface TimelineEntry {
-  readonly id: number;
-  readonly modelId: string;
-  readonly at: Date;
-  /** e.g. `promote`, `rollback`, `force-promote`, `canary.started`, `canary.promoted`, `canary.aborted`, `shadow.started`, `shadow.stopped`, `watch.passed`, `retention.cleanup`, `interrupted`. */
-  readonly action: string;
-  readonly version: string | null;
-  readonly fromVersion: string | null;
-  readonly actor: string;
-  readonly reason: string;
-  readonly numbers: Readonly<Record<string, unknown>> | null;
-}
-
-/** One stored monitor check: what was looked at, the numbers, the decision and why. */
-export interface TriggerCheck {
-  readonly id: number;
-  readonly modelId: string;
-  readonly kind: 'performance' | 'drift' | 'rate';
-  readonly checkedAt: Date;
-  /** `fire` started (or asked for) a retrain; `ok` nothing wrong; `cooldown`/`waiting`/`insufficient` held back. */
-  readonly decision: 'fire' | 'ok' | 'cooldown' | 'waiting' | 'insufficient' | 'disabled';
-  readonly reason: string;
-  readonly numbers: Readonly<Record<string, unknown>>;
-  readonly jobId: string | null;
 }
 
 /** Event types written to the outbox. */

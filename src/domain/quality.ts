@@ -92,11 +92,13 @@ export interface DataRows {
 export function withQualityDefaults(spec: ModelSpec): ModelSpec {
   const r = spec.retrain as Partial<RetrainPolicy> & RetrainPolicy;
   const g = r.gates as Partial<Gates> & Pick<Gates, 'minimums' | 'maxDegradation'>;
-  if (r.labels && r.smokeTest && r.minSamples !== undefined && g.guards && g.significance && g.minImprovement !== undefined) return spec;
+  const drift = r.triggers.drift as Partial<RetrainPolicy['triggers']['drift']> & Omit<RetrainPolicy['triggers']['drift'], 'force'>;
+  if (r.labels && r.smokeTest && r.minSamples !== undefined && g.guards && g.significance && g.minImprovement !== undefined && drift.force !== undefined) return spec;
   return {
     ...spec,
     retrain: {
       ...r,
+      triggers: { ...r.triggers, drift: { ...drift, force: drift.force ?? false } },
       gates: {
         minimums: g.minimums,
         maxDegradation: g.maxDegradation,

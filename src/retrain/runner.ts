@@ -121,7 +121,9 @@ export class InProcessQueue implements JobQueue {
     if (i >= 0) this.waiting.splice(i, 1);
     this.retryTimers.get(jobId)?.();
     this.retryTimers.delete(jobId);
-    if (job.status !== 'pending' && job.status !== 'running') return job;
+    if (job.status !== 'pending' && job.status !== 'running') {
+      throw new RefitError('JOB_FINISHED', `Retrain job '${jobId}' has already finished (${job.status}); there is nothing to cancel.`, { extra: { jobStatus: job.status } });
+    }
     const done = await commitWithEvents(store, hub, async (tx) => {
       const updated = await tx.updateJob(jobId, { status: 'cancelled', stage: null, error: 'cancelled before it ran', finishedAt: clock.now() });
       await appendEvent(tx, { type: 'model.retrain.failed', modelId: job.modelId, runId: jobId, at: clock.now(), body: { previousVersion: null, newVersion: null, metrics: null, error: 'cancelled' } });

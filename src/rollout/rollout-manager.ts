@@ -285,12 +285,14 @@ export class RolloutManager {
       await this.model(modelId);
       const { challenger } = await this.deps.store.runningRollouts(modelId);
       if (!challenger) throw new RefitError('ROLLOUT_NOT_RUNNING', `Model '${modelId}' has no canary or shadow running.`);
+      const at = this.deps.clock.now();
+      const reason = `stopped by hand: ${options.reason}`;
       await conflictAs('ROLLOUT_NOT_RUNNING', () =>
-        commitWithEvents(this.deps.store, this.deps.hub, (tx) =>
-          stopChallenger(tx, challenger, { reason: `stopped by hand: ${options.reason}`, numbers: null, versionStatus: 'candidate' }, { actor: options.actor, at: this.deps.clock.now() }),
-        ),
+        commitWithEvents(this.deps.store, this.deps.hub, (tx) => stopChallenger(tx, challenger, { reason, numbers: null, versionStatus: 'candidate' }, { actor: options.actor, at })),
       );
-      return challenger;
+      // The rollout as it is now: stopped, with when and why.
+      const stopped = (await this.deps.store.listRollouts(modelId, 20)).find((r) => r.id === challenger.id);
+      return stopped ?? { ...challenger, status: 'aborted', finishedAt: at, reason };
     });
   }
 

@@ -133,11 +133,19 @@ export async function putRetrainConfig(p: RefitParts, modelId: string, input: un
   const saved = next;
   await p.store.transaction(async (tx) => {
     await tx.updateModelSpec(modelId, saved, p.clock.now());
-    // A schedule switched back on starts afresh: occurrences from while it was off never run.
-    if (saved.retrain.enabled && !spec.retrain.enabled) await tx.claimOccurrence(defaultScheduleId(modelId), p.clock.now());
+    // A schedule switched back on, or changed, starts afresh: occurrences from before the change
+    // (or from while it was off) never run. The claim is a floor, not a run (lastRunAt stays).
+    if (saved.retrain.enabled && scheduleChanged(spec, saved)) await tx.claimOccurrence(defaultScheduleId(modelId), p.clock.now());
   });
   await p.scheduler.refresh();
   return getRetrainConfig(p, modelId);
+}
+
+/** Whether the model's own schedule changed: switched on, or another pattern, zone or catch-up policy. */
+function scheduleChanged(before: ModelSpec, after: ModelSpec): boolean {
+  const a = before.retrain;
+  const b = after.retrain;
+  return !a.enabled || JSON.stringify(a.schedule) !== JSON.stringify(b.schedule) || a.timezone !== b.timezone || a.catchUp !== b.catchUp;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

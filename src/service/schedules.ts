@@ -41,7 +41,7 @@ export async function listSchedules(p: RefitParts, modelId?: string): Promise<Sc
       config: e.config,
       description: e.schedule.description,
       effectiveTimezone: e.schedule.timezone,
-      lastRunAt: state?.lastOccurrenceAt?.toISOString() ?? null,
+      lastRunAt: state?.lastRunAt?.toISOString() ?? null,
       lastJobId: state?.lastJobId ?? null,
       lastJobStatus: lastJob?.status ?? null,
       nextRunAt: p.scheduler.nextRun(e)?.toISOString() ?? null,

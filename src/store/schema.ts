@@ -127,6 +127,8 @@ export interface ScheduleStateTable {
   schedule_id: string;
   last_occurrence_at: string | null;
   last_job_id: string | null;
+  /** The occurrence that last started a job (0010). */
+  last_run_at: string | null;
 }
 
 export interface TriggerChecksTable {

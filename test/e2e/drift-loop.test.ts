@@ -63,7 +63,8 @@ describe.each(DIALECTS.filter((d) => d.name === 'sqlite'))('concept drift end to
       retrain: {
         minNewLabels: 100,
         window: { labels: 2000 },
-        enabled: false,
+        // The schedule stays on (enabled: false would stop trigger-started retrains too) but never comes due in this test.
+        schedule: '0 0 1 1 *',
         triggers: { performance: { minLabels: 200, windowHours: 2 }, rate: { enabled: false } },
       },
     });

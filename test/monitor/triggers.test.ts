@@ -98,7 +98,8 @@ describe.each(DIALECTS)('input drift through the service on $name', (dialect) =>
         { name: 'plan', type: 'category' },
       ],
       trainer: 'logistic',
-      retrain: { enabled: false, ...retrain, triggers: { performance: { enabled: false }, rate: { enabled: false } } },
+      // A schedule that never comes due here (enabled: false would stop trigger-started retrains too).
+      retrain: { schedule: '0 0 1 1 *', ...retrain, triggers: { performance: { enabled: false }, rate: { enabled: false } } },
     });
     await req('POST', `/api/v1/models/${id}/labels`, { items: rows(1000, 0, 1) });
     await req('POST', `/api/v1/models/${id}/retrain`, {});
