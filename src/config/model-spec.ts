@@ -317,8 +317,15 @@ function duplicateFeatureProblems(features: readonly unknown[], prefix: string):
 /** Duplicate features and an unknown trainer in a spec the schema refused (schema problems are named by zod). */
 function looseProblems(input: unknown, prefix: string): FieldProblem[] {
   if (input === null || typeof input !== 'object') return [];
-  const raw = input as { features?: unknown; trainer?: unknown };
+  const raw = input as { features?: unknown; trainer?: unknown; retrain?: unknown };
   const problems = Array.isArray(raw.features) ? duplicateFeatureProblems(raw.features, prefix) : [];
+  // The schedule and its zone are checked here too, so they are named with the schema's problems, not after them.
+  if (raw.retrain !== null && typeof raw.retrain === 'object' && !Array.isArray(raw.retrain)) {
+    const r = raw.retrain as Record<string, unknown>;
+    const fields = Object.fromEntries(['schedule', 'timezone', 'enabled', 'catchUp'].filter((k) => r[k] !== undefined && r[k] !== null).map((k) => [k, r[k]]));
+    const schedule = parseSchedule(fields, 'UTC');
+    if (!schedule.ok) problems.push(...schedule.problems.map((p) => ({ ...p, path: `${prefix}/retrain${p.path === '/' ? '' : p.path}` })));
+  }
   const type = typeof raw.trainer === 'string' ? raw.trainer : (raw.trainer as { type?: unknown } | null | undefined)?.type;
   if (typeof type === 'string' && type.length > 0 && !getTrainer(type)) {
     problems.push({ path: `${prefix}/trainer/type`, message: `unknown trainer '${type}' (known: ${trainerNames().join(', ')})` });

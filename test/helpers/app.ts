@@ -17,11 +17,11 @@ export interface TestApp {
 }
 
 /** Build a test app on a dialect. */
-export async function openTestApp(dialect: DialectCase, options: { bodyLimit?: number; executor?: ComputeExecutor } = {}): Promise<TestApp> {
+export async function openTestApp(dialect: DialectCase, options: { bodyLimit?: number; executor?: ComputeExecutor; automaticRetraining?: boolean } = {}): Promise<TestApp> {
   const store = await dialect.open();
   const clock = new ManualClock('2026-11-23T06:00:00Z');
   // Inline by default: test trainers registered in this process are not in a worker's registry.
-  const { refit, parts } = createRefit({ store, clock, executor: options.executor ?? inlineExecutor });
+  const { refit, parts } = createRefit({ store, clock, executor: options.executor ?? inlineExecutor, ...(options.automaticRetraining === undefined ? {} : { automaticRetraining: options.automaticRetraining }) });
   const app = await buildApp(refit, options);
   return {
     refit,
