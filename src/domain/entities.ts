@@ -43,6 +43,8 @@ export interface ScheduleConfig {
   readonly timezone: string | null;
   readonly enabled: boolean;
   readonly catchUp: CatchUpPolicy;
+  /** Usable labels below which this schedule's retrains are skipped; null or absent: the spec's `minSamples`. */
+  readonly minSamples?: number | null;
 }
 
 /** An extra retrain schedule of a model (besides the one in its spec). */
@@ -308,6 +310,8 @@ export interface RetrainJob {
   readonly status: JobStatus;
   readonly trigger: JobTrigger;
   readonly force: boolean;
+  /** The starting schedule's `minSamples`, which wins over the spec's; null or absent: the spec's. */
+  readonly minSamples?: number | null;
   readonly stage: string | null;
   readonly progress: number | null;
   readonly stages: readonly JobStage[];

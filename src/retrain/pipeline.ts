@@ -128,7 +128,7 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   );
   const labels = clean.rows;
   const labelSummary = describeLabels(clean);
-  const minSamples = spec.retrain.minSamples;
+  const minSamples = job.minSamples ?? spec.retrain.minSamples;
   if (labels.length < minSamples) {
     return skip(deps, job, rec, championVersion, primary, labels.length, `skipped: too few labels to train (${labelSummary}; ${minSamples} needed, minSamples)`);
   }

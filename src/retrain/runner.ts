@@ -13,6 +13,8 @@ export interface EnqueueOptions {
   readonly trigger?: JobTrigger;
   /** Train even with fewer new labels than the policy asks. Default false. */
   readonly force?: boolean;
+  /** Usable labels below which the run is skipped, instead of the spec's `minSamples`. Default: the spec's. */
+  readonly minSamples?: number | null;
   /** Return the model's pending or running job instead of refusing with 409. Default false. */
   readonly join?: boolean;
 }
@@ -93,7 +95,7 @@ export class InProcessQueue implements JobQueue {
   async enqueue(modelId: string, options: EnqueueOptions = {}): Promise<{ job: RetrainJob; joined: boolean }> {
     if (this.closed) throw new Error('The job queue is closed.');
     const { store, clock, hub } = this.deps;
-    const created = await store.createJob({ id: timeOrderedId(), modelId, trigger: options.trigger ?? 'manual', force: options.force ?? false, at: clock.now(), owner: this.owner });
+    const created = await store.createJob({ id: timeOrderedId(), modelId, trigger: options.trigger ?? 'manual', force: options.force ?? false, minSamples: options.minSamples ?? null, at: clock.now(), owner: this.owner });
     if (!created.ok) {
       if (options.join && created.active) return { job: created.active, joined: true };
       throw new RefitError('RETRAIN_IN_PROGRESS', `Model '${modelId}' already has a retrain ${created.active?.status ?? 'pending'}.`, {

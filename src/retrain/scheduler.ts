@@ -156,7 +156,7 @@ export class Scheduler {
             continue;
           }
           try {
-            const { job } = await queue.enqueue(e.modelId, { trigger: 'schedule' });
+            const { job } = await queue.enqueue(e.modelId, { trigger: 'schedule', minSamples: e.config.minSamples ?? null });
             await store.setScheduleJob(e.id, job.id);
             decisions.push({ scheduleId: e.id, modelId: e.modelId, occurrence: due.occurrence.toISOString(), missed: due.missed.length, outcome: 'started', jobId: job.id });
           } catch (err) {

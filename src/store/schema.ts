@@ -86,6 +86,8 @@ export interface RetrainJobsTable {
   owner: string | null;
   /** When the owner last confirmed it still runs the job. */
   heartbeat_at: string | null;
+  /** The starting schedule's minSamples (0010); null: the spec's. */
+  min_samples: number | null;
 }
 
 export interface ActivationsTable {

@@ -111,4 +111,23 @@ describe.each(DIALECTS)('clean labels through the API on $name', (dialect) => {
     await req('POST', '/api/v1/models/c/labels', { items: rows(8) });
     expect((await retrain()).status).toBe('completed');
   });
+
+  it('skips a scheduled retrain below its own schedule\'s minSamples, while manual retrains use the spec\'s', async () => {
+    await create();
+    await req('POST', '/api/v1/models/c/labels', { items: rows(40) });
+    const bad = await req('POST', '/api/v1/schedules', { modelId: 'c', schedule: { every: 'day', at: '07:00' }, timezone: 'UTC', minSamples: 1 });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors.map((e: { path: string }) => e.path)).toEqual(['/minSamples']);
+    const made = await req('POST', '/api/v1/schedules', { modelId: 'c', schedule: { every: 'day', at: '07:00' }, timezone: 'UTC', minSamples: 100 });
+    expect(made.statusCode, made.body).toBe(201);
+    expect(made.json().config.minSamples).toBe(100);
+    t.clock.set('2026-11-23T07:00:00Z');
+    const [tick] = await t.parts.scheduler.tick();
+    expect(tick).toMatchObject({ outcome: 'started' });
+    await t.parts.queue.whenIdle();
+    const scheduled = (await req('GET', `/api/v1/jobs/${tick.jobId}`)).json();
+    expect(scheduled).toMatchObject({ trigger: 'schedule', status: 'skipped' });
+    expect(scheduled.result.decision).toBe('skipped: too few labels to train (40 labels; 100 needed, minSamples)');
+    expect((await retrain()).status).toBe('completed');
+  });
 });

@@ -259,8 +259,11 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('model_versions').addColumn('data_rows', 'text').execute();
         // When an occurrence last started a job: claims without one (missed, or the floor set when a schedule changes) are not runs.
         await db.schema.alterTable('schedule_state').addColumn('last_run_at', 'text').execute();
+        // A schedule's own minimum of usable labels, carried by the jobs it starts.
+        await db.schema.alterTable('retrain_jobs').addColumn('min_samples', bigint).execute();
       },
       async down(db: Kysely<any>) {
+        await db.schema.alterTable('retrain_jobs').dropColumn('min_samples').execute();
         await db.schema.alterTable('schedule_state').dropColumn('last_run_at').execute();
         await db.schema.alterTable('model_versions').dropColumn('data_rows').execute();
         await db.schema.dropIndex('labels_model_score_idx').ifExists().execute();
