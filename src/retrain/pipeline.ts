@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import type { FeatureSpec, JobStage, ModelSpec, RetrainJob, RetrainResult } from '../domain/entities.js';
-import { nextVersion } from '../domain/version.js';
+import { nextVersion, versionChange } from '../domain/version.js';
 import { UnrecoverableError } from '../errors.js';
 import { decideGates } from '../evaluate/gates.js';
 import { primaryMetric } from '../evaluate/metrics.js';
@@ -175,7 +175,9 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   const sha = await store.artifacts.put(bytes);
   const referenceSha = await store.artifacts.put(referenceSample(labels));
   const latest = await store.latestVersion(spec.id);
-  const version = nextVersion(latest?.version ?? null, at);
+  // The number says what changed since the latest version (trainer or features: major; same data, new params: patch).
+  const change = versionChange(latest, { trainer: out.trainer, features: spec.features, datasetHash: out.datasetHash });
+  const version = nextVersion(latest?.version ?? null, at, change.change);
   // Nothing is activated (or offered for activation) before its stored bytes load and score.
   const smoke = gate.pass ? await smokeTest(deps, spec, out.trainer.type, sha, labels) : null;
   if (smoke && !smoke.ok) Object.assign(gate, { pass: false, reasons: [`smoke test failed: ${smoke.reason}`] });
@@ -197,6 +199,7 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   if (out.dataRows.excludedAsChampionTraining > 0) evidence.push(`${out.dataRows.excludedAsChampionTraining} recent labels left out of the test as the champion's training rows`);
   if (smoke?.ok) evidence.push(smoke.reason);
   if (out.warmStart) evidence.push(`warm start: ${out.warmStart.reason}`);
+  evidence.push(`version ${version}: ${change.change} (${change.reason})`);
   const decision = `${verdict}; ${evidence.join('; ')}`;
   const result: RetrainResult = {
     oldVersion: championVersion,

@@ -93,6 +93,10 @@ describe.each(DIALECTS)('decisions you can trust on $name', (dialect) => {
     expect(second.result.newMetrics.auc).toBeGreaterThan(second.result.oldMetrics.auc);
     expect(second.result.promoted, second.result.decision).toBe(true);
     expect((await req('GET', '/api/v1/models/deep')).json().activeVersion).toBe(v2.version);
+    // Another trainer: a major version, and the decision says why.
+    expect(v1.version).toMatch(/^1\.0\.0-\d{14}$/);
+    expect(v2.version).toMatch(/^2\.0\.0-\d{14}$/);
+    expect(second.result.decision).toContain(`version ${v2.version}: major (trainer changed from gbdt to logistic)`);
 
     // Every test row of the comparison is newer than every row either model trained on.
     const test = v2.dataRows.test;
@@ -143,8 +147,15 @@ describe.each(DIALECTS)('decisions you can trust on $name', (dialect) => {
     // The tie on the primary metric is reported, with the bootstrap calling it noise.
     expect(job.result.decision).toMatch(/auc [\d.]+ vs champion [\d.]+ \(\+0%\)/);
     expect(job.result.decision).toMatch(/Δauc \+0, .*p=1 \(alpha 0\.05\): noise level: not significant/);
+    // New rows and new params of the same trainer: a retrain, so a minor version.
+    expect(job.result.newVersion).toMatch(/^1\.1\.0-/);
+    // The same rows with other params again: a patch.
+    await req('PUT', '/api/v1/models/tie/retrain/config', { trainer: { type: 'test-scaled', params: { scale: 0.7 } } });
+    const patch = await retrain('tie', { force: true });
+    expect(patch.result.newVersion).toMatch(/^1\.1\.1-/);
+    expect(patch.result.decision).toContain('patch (same data and trainer, new parameters)');
     const versions = (await req('GET', '/api/v1/models/tie/versions')).json();
-    expect(versions.items[0]).toMatchObject({ version: job.result.newVersion, status: 'rejected' });
+    expect(versions.items[1]).toMatchObject({ version: job.result.newVersion, status: 'rejected' });
   });
 
   it('never activates a version whose stored artifact does not load: the smoke test rejects it with the reason', async () => {
