@@ -18,6 +18,7 @@ export const featureSpecSchema = z
 
 const windowSchema = z.union([
   z.literal('all'),
+  z.literal('auto'),
   z.object({ days: z.number().positive().max(36_500) }).strict(),
   z.object({ labels: z.number().int().positive() }).strict(),
 ]);
@@ -161,7 +162,7 @@ export const retrainPolicySchema = z
     catchUp: z.unknown().optional(),
     /** Default 5. */
     minNewLabels: z.number().int().min(0).default(5),
-    /** `"all"` (default), `{ "days": N }` or `{ "labels": N }`. */
+    /** `"all"` (default), `"auto"` (the best of a few recent windows on the out-of-time validation rows), `{ "days": N }` or `{ "labels": N }`. */
     window: windowSchema.default('all'),
     /** Default true. */
     autoPromote: z.boolean().default(true),
@@ -216,6 +217,7 @@ export function zodProblems(error: z.ZodError, prefix = ''): FieldProblem[] {
 
 function toWindow(w: z.output<typeof windowSchema>): TrainingWindow {
   if (w === 'all') return { kind: 'all' };
+  if (w === 'auto') return { kind: 'auto' };
   if ('days' in w) return { kind: 'days', days: w.days };
   return { kind: 'labels', count: w.labels };
 }
@@ -336,6 +338,7 @@ function looseProblems(input: unknown, prefix: string): FieldProblem[] {
 /** The spec back in its input form (for `GET …/retrain/config` round trips and config files). */
 export function windowToInput(w: TrainingWindow): z.input<typeof windowSchema> {
   if (w.kind === 'all') return 'all';
+  if (w.kind === 'auto') return 'auto';
   if (w.kind === 'days') return { days: w.days };
   return { labels: w.count };
 }

@@ -25,6 +25,7 @@ function isoOrNull(d: Date | null | undefined): string | null {
 /** A training window in the form a spec writes it: `all`, `{days}` or `{labels}`. */
 export function toWindowWire(w: TrainingWindow): RetrainPolicyWire['window'] {
   if (w.kind === 'all') return 'all';
+  if (w.kind === 'auto') return 'auto';
   if (w.kind === 'days') return { days: w.days };
   return { labels: w.count };
 }

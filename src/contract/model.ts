@@ -18,7 +18,7 @@ export const scheduleSpecSchema = z.union([
 ]);
 
 /** Which labels a retrain learns from, in the form a spec writes it. */
-export const trainingWindowSchema = z.union([z.literal('all'), z.object({ days: z.number() }), z.object({ labels: z.number().int() })]);
+export const trainingWindowSchema = z.union([z.literal('all'), z.literal('auto'), z.object({ days: z.number() }), z.object({ labels: z.number().int() })]);
 
 const liveThresholds = { minSuccessRate: z.number(), maxErrorRate: z.number(), maxLatencyP95Ms: z.number() };
 

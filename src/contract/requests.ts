@@ -128,7 +128,7 @@ export const retrainConfigInputSchema = z
     enabled: z.unknown().optional(),
     catchUp: z.unknown().optional(),
     minNewLabels: z.number().int().min(0).optional(),
-    window: z.union([z.literal('all'), z.object({ days: z.number().positive().max(36_500) }).strict(), z.object({ labels: z.number().int().positive() }).strict()]).optional(),
+    window: z.union([z.literal('all'), z.literal('auto'), z.object({ days: z.number().positive().max(36_500) }).strict(), z.object({ labels: z.number().int().positive() }).strict()]).optional(),
     autoPromote: z.boolean().optional(),
     // Checked whole by parseModelSpec (gates, labels and smokeTest), which names every bad field.
     gates: z.record(z.string(), z.unknown()).optional(),

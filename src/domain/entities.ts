@@ -18,6 +18,7 @@ export interface FeatureSpec {
 /** Which labels a retrain learns from. */
 export type TrainingWindow =
   | { readonly kind: 'all' }
+  | { readonly kind: 'auto' }
   | { readonly kind: 'days'; readonly days: number }
   | { readonly kind: 'labels'; readonly count: number };
 

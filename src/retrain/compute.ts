@@ -1,5 +1,6 @@
 import { buildDataset, datasetHash } from '../data/build-dataset.js';
-import { splitRecent, type ChampionTraining } from '../data/holdout.js';
+import { rowSet, splitRecent, type ChampionTraining } from '../data/holdout.js';
+import { fitAutoWindow, type WindowChoice } from './window-choice.js';
 import type { DataRows } from '../domain/quality.js';
 import { pairedBootstrap, type PairedBootstrap } from '../evaluate/paired-bootstrap.js';
 import { primaryMetric } from '../evaluate/metrics.js';
@@ -37,6 +38,8 @@ export interface ComputeOutput {
   readonly oldMetrics: Metrics | null;
   /** Why the champion could not be scored, when it could not. */
   readonly championError: string | null;
+  /** `window: "auto"`: which window was chosen and why; null otherwise. */
+  readonly window: string | null;
   /** Which label rows the challenger trained, validated and was tested on. */
   readonly dataRows: DataRows;
   /** True when every recent row was in the champion's training rows: the champion was not compared. */
@@ -117,7 +120,13 @@ export async function trainAndEvaluate(input: ComputeInput, options: ComputeOpti
       warmStart = { continued: false, reason: `full retrain: the champion could not be continued (${(err as Error).message})` };
     }
   }
+  let windowChoice: WindowChoice | null = null;
+  if (!challenger && spec.retrain.window.kind === 'auto') {
+    windowChoice = await fitAutoWindow(trainer, split.train, split.validation, testRows(split.validation, labels), params, fitOptions);
+    challenger = windowChoice.predictor;
+  }
   challenger ??= await trainer.fit(split.train, params, fitOptions);
+  const trainedOn = windowChoice ? windowChoice.train : split.train;
   const trainingMs = Math.round(performance.now() - start);
   options.onProgress?.(1);
 
@@ -144,7 +153,7 @@ export async function trainAndEvaluate(input: ComputeInput, options: ComputeOpti
   return {
     datasetHash: hash,
     labelCount: labels.length,
-    trainingSamples: split.train.y.length,
+    trainingSamples: trainedOn.y.length,
     testSamples: split.test.y.length,
     trainingMs,
     trainer: { type: trainer.name, params },
@@ -152,7 +161,9 @@ export async function trainAndEvaluate(input: ComputeInput, options: ComputeOpti
     newMetrics,
     oldMetrics,
     championError,
-    dataRows: split.rows,
+    // With window auto, the rows the chosen window trained on.
+    dataRows: windowChoice ? { ...split.rows, train: rowSet(trainedOn.rowIds) } : split.rows,
+    window: windowChoice ? windowChoice.summary : null,
     noFairRows: split.noFairRows,
     bootstrap,
     warmStart,

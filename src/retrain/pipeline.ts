@@ -198,6 +198,7 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   const evidence = [`${labelSummary}; tested on the ${out.dataRows.test.count} most recent labels (ids ${out.dataRows.test.from}–${out.dataRows.test.to}) that neither model trained on`, ...others];
   if (out.dataRows.excludedAsChampionTraining > 0) evidence.push(`${out.dataRows.excludedAsChampionTraining} recent labels left out of the test as the champion's training rows`);
   if (smoke?.ok) evidence.push(smoke.reason);
+  if (out.window) evidence.push(out.window);
   if (out.warmStart) evidence.push(`warm start: ${out.warmStart.reason}`);
   evidence.push(`version ${version}: ${change.change} (${change.reason})`);
   const decision = `${verdict}; ${evidence.join('; ')}`;

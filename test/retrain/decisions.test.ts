@@ -158,6 +158,31 @@ describe.each(DIALECTS)('decisions you can trust on $name', (dialect) => {
     expect(versions.items[1]).toMatchObject({ version: job.result.newVersion, status: 'rejected' });
   });
 
+  it('window "auto" keeps the candidate window that is best on the out-of-time validation rows, and says which', async () => {
+    t = await openTestApp(dialect);
+    const rnd = mulberry32(13);
+    // The concept moves half way: the older 600 labels follow a, the newer 600 follow b.
+    const items = Array.from({ length: 1200 }, (_, i) => {
+      const a = rnd() * 2 - 1;
+      const b = rnd() * 2 - 1;
+      return { features: { a, b }, label: (i < 600 ? a > 0 : b > 0) ? 1 : 0 };
+    });
+    const features = [
+      { name: 'a', type: 'number' },
+      { name: 'b', type: 'number' },
+    ];
+    await req('POST', '/api/v1/models', { id: 'auto', task: 'binary', features, trainer: 'logistic', retrain: { enabled: false, window: 'auto' } });
+    await req('POST', '/api/v1/models/auto/labels', { items });
+    const job = await retrain('auto');
+    expect(job.status).toBe('completed');
+    expect(job.result.decision, job.result.decision).toMatch(/window auto: trained on the most recent 25% \(210 rows\), best on the 180 out-of-time validation rows of: all training rows \(840 rows\) auc [\d.]+, the most recent 50% \(420 rows\) auc [\d.]+, the most recent 25% \(210 rows\) auc [\d.]+/);
+    expect(job.result.newMetrics.auc).toBeGreaterThan(0.95);
+    const v = await version('auto', job.result.newVersion);
+    expect(v.dataRows.train.count).toBe(210);
+    expect(v.trainingSamples).toBe(210);
+    expect((await req('GET', '/api/v1/models/auto/retrain/config')).json().window).toBe('auto');
+  });
+
   it('never activates a version whose stored artifact does not load: the smoke test rejects it with the reason', async () => {
     t = await openTestApp(dialect);
     const rnd = mulberry32(3);
