@@ -10,7 +10,7 @@ import { computeMetrics, higherIsBetter, primaryMetric } from '../evaluate/metri
 import type { FitOptions, Predictor, Trainer } from '../train/trainer.js';
 
 /** The candidate windows, as shares of the training rows (most recent first kept). */
-export const AUTO_WINDOW_SHARES = [1, 0.5, 0.25] as const;
+export const AUTO_WINDOW_SHARES = [1, 0.5, 0.25, 0.125] as const;
 
 /** Fewest rows a candidate window needs to be tried. */
 export const AUTO_WINDOW_MIN_ROWS = 30;
