@@ -135,6 +135,13 @@ export const rolloutPolicySchema = z
   .object({
     policy: z.enum(['direct', 'canary', 'shadow']).default('direct'),
     canaryShare: z.number().gt(0, 'must be above 0').lt(1, 'must be below 1 (use policy "direct" for 100%)').default(0.1),
+    steps: z
+      .array(z.number().gt(0, 'must be above 0').max(1, 'must be at most 1'))
+      .min(1)
+      .max(20)
+      .refine((s) => s.every((x, i) => i === 0 || x > s[i - 1]), 'must rise step by step, e.g. [0.1, 0.25, 0.5, 1]')
+      .nullable()
+      .default(null),
     durationHours: z.number().positive().max(24 * 366).default(24),
     minLabels: z.number().int().min(1).max(1_000_000).default(200),
     minScores: z.number().int().min(1).max(10_000_000).default(100),

@@ -54,7 +54,7 @@ export function toRetrainPolicyWire(p: RetrainPolicy): RetrainPolicyWire {
 
 /** A rollout policy as the API shows it. */
 export function toRolloutPolicyWire(p: RolloutPolicy): RetrainPolicyWire['rollout'] {
-  return { ...p };
+  return { ...p, steps: p.steps ? [...p.steps] : null };
 }
 
 /** A model as the API shows it: its spec in input form plus its state. */

@@ -34,6 +34,7 @@ export const triggersSchema = z.object({
 export const rolloutPolicySchema = z.object({
   policy: z.enum(['direct', 'canary', 'shadow']),
   canaryShare: z.number(),
+  steps: z.array(z.number()).nullable().optional(),
   durationHours: z.number(),
   minLabels: z.number(),
   minScores: z.number(),

@@ -178,6 +178,8 @@ export interface RolloutPolicy {
   readonly policy: RolloutMode;
   /** Canary only: share of scoring traffic the challenger serves. Default 0.1. */
   readonly canaryShare: number;
+  /** Canary only: gradual shares, e.g. [0.1, 0.25, 0.5, 1]; each is held until its analysis passes, 1 (or the last) promotes. Default null (one step at canaryShare). */
+  readonly steps?: readonly number[] | null;
   /** Longest a canary or shadow runs before it is decided, in hours. Default 24. */
   readonly durationHours: number;
   /** Labelled outcomes each arm needs before the live metric may decide. Default 200. */

@@ -5,7 +5,7 @@ export interface TimelineEntry {
   readonly id: number;
   readonly modelId: string;
   readonly at: Date;
-  /** e.g. `promote`, `rollback`, `force-promote`, `canary.started`, `canary.promoted`, `canary.aborted`, `shadow.started`, `shadow.stopped`, `watch.passed`, `retention.cleanup`, `interrupted`. */
+  /** e.g. `promote`, `rollback`, `force-promote`, `canary.started`, `canary.step`, `canary.promoted`, `canary.aborted`, `shadow.started`, `shadow.stopped`, `watch.passed`, `retention.cleanup`, `interrupted`. */
   readonly action: string;
   readonly version: string | null;
   readonly fromVersion: string | null;

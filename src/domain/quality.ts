@@ -92,13 +92,15 @@ export interface DataRows {
 export function withQualityDefaults(spec: ModelSpec): ModelSpec {
   const r = spec.retrain as Partial<RetrainPolicy> & RetrainPolicy;
   const g = r.gates as Partial<Gates> & Pick<Gates, 'minimums' | 'maxDegradation'>;
+  const rollout = r.rollout as RetrainPolicy['rollout'];
   const drift = r.triggers.drift as Partial<RetrainPolicy['triggers']['drift']> & Omit<RetrainPolicy['triggers']['drift'], 'force'>;
-  if (r.labels && r.smokeTest && r.minSamples !== undefined && g.guards && g.significance && g.minImprovement !== undefined && drift.force !== undefined) return spec;
+  if (r.labels && r.smokeTest && r.minSamples !== undefined && g.guards && g.significance && g.minImprovement !== undefined && drift.force !== undefined && rollout.steps !== undefined) return spec;
   return {
     ...spec,
     retrain: {
       ...r,
       triggers: { ...r.triggers, drift: { ...drift, force: drift.force ?? false } },
+      rollout: { ...rollout, steps: rollout.steps ?? null },
       gates: {
         minimums: g.minimums,
         maxDegradation: g.maxDegradation,

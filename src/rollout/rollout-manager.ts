@@ -11,6 +11,7 @@ import type { ArmNumbers, Decision } from './analysis.js';
 import { armNumbers, decideChallenger, decideWatch } from './analysis.js';
 import type { RetentionReport } from './retention.js';
 import { cleanupRetention } from './retention.js';
+import { advanceCanary, nextCanaryStep } from './canary-steps.js';
 import { RolloutConflict, promote, rollback, stopChallenger } from './transitions.js';
 
 /** A manual change that lost a race with another process is a conflict the client can act on (409), not a server error. */
@@ -150,7 +151,11 @@ export class RolloutManager {
         });
       }
       const c = first.challenger;
-      if (c?.decision === 'promote') {
+      const nextStep = c?.decision === 'promote' ? nextCanaryStep(policy, c.rollout) : null;
+      if (c && nextStep !== null) {
+        // A gradual canary: this step passed, so the next one starts (its analysis from scratch).
+        await this.guard(() => commitWithEvents(store, this.deps.hub, (tx) => advanceCanary(tx, c.rollout, nextStep, { reason: c.reason, numbers: c.numbers, policy }, who)));
+      } else if (c?.decision === 'promote') {
         const v = await store.getVersion(modelId, c.rollout.version);
         await this.guard(() => this.doPromote(model, c.rollout.version, { action: 'promote', reason: `${c.rollout.mode} passed: ${c.reason}`, numbers: c.numbers, metrics: v?.metrics ?? null, rolloutId: c.rollout.id }, who, policy));
       } else if (c?.decision === 'abort') {
