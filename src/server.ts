@@ -5,6 +5,9 @@ import { findConfigFile, readConfigFile } from './config/config-file.js';
 import { createLogger } from './create-logger.js';
 import type { Settings } from './config/settings.js';
 import { startDemo } from './demo.js';
+import { slackSink } from './events/delivery/http-sinks.js';
+import { redisSink } from './events/delivery/redis-sink.js';
+import type { Sink } from './events/delivery/sink.js';
 import { buildApp } from './http/app.js';
 import type { ComputeExecutor } from './retrain/executor.js';
 import { createRefit, type Refit, type RefitParts } from './service/index.js';
@@ -13,6 +16,16 @@ import { createStore } from './store/create-store.js';
 
 /** The package version, for the OpenAPI document and `--version`. */
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** The event sinks the settings name: the Redis stream and the Slack-compatible webhook (webhooks are registered through the API). */
+export function sinksFrom(settings: Settings): Sink[] {
+  const sinks: Sink[] = [];
+  if (settings.redisUrl) {
+    sinks.push(redisSink({ url: settings.redisUrl, stream: settings.eventsStream, maxLen: settings.eventsStreamMaxLen, events: settings.eventsStreamEvents, timeoutMs: settings.deliveryTimeoutMs }));
+  }
+  if (settings.slackWebhookUrl) sinks.push(slackSink({ url: settings.slackWebhookUrl, events: settings.slackEvents, publicUrl: settings.publicUrl }));
+  return sinks;
+}
 
 /** A running Refit server. */
 export interface RunningServer {
@@ -41,7 +54,14 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
   // Either switch off pauses scheduled and trigger-started retrains; manual ones still run.
   const automaticRetraining = settings.automaticRetraining && file.automaticRetraining !== false;
   const store = await createStore({ url: settings.databaseUrl, artifacts: artifactLocation(settings.artifactDir) });
-  const { refit, parts } = createRefit({ store, logger, defaultTimezone: settings.timezone, automaticRetraining, ...(options.executor ? { executor: options.executor } : {}) });
+  const { refit, parts } = createRefit({
+    store,
+    logger,
+    defaultTimezone: settings.timezone,
+    automaticRetraining,
+    delivery: { sinks: sinksFrom(settings), options: { maxAttempts: settings.deliveryMaxAttempts, timeoutMs: settings.deliveryTimeoutMs, initialDelayMs: settings.deliveryInitialDelayMs, maxDelayMs: settings.deliveryMaxDelayMs } },
+    ...(options.executor ? { executor: options.executor } : {}),
+  });
   if (!automaticRetraining) logger.warn('automatic retraining is paused: scheduled and trigger-started retrains do not run; manual retrains do');
   const app = await buildApp(refit, { bodyLimit: settings.bodyLimit, logger, version: VERSION });
   let url: string;
@@ -61,6 +81,8 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
     logger.warn({ jobs: interrupted.map((j) => j.id), reruns: reruns.map((j) => j.id) }, `${interrupted.length} interrupted retrain job(s) marked failed; ${reruns.length} scheduled one(s) started again`);
   }
   refit.startRecovery();
+  // Events committed before a stop (even between a commit and its delivery) go out now.
+  refit.startDelivery();
   for (const spec of specs) {
     const outcome = await refit.upsertModel(spec);
     if (outcome !== 'unchanged') logger.info({ modelId: spec.id, configPath }, `model ${outcome} from config file`);

@@ -12,6 +12,10 @@ import type {
   ScoreItemWire,
   TimelinePageWire,
   VersionListWire,
+  DeliveryWire,
+  WebhookCreatedWire,
+  WebhookTestWire,
+  WebhookWire,
 } from '../contract/index.js';
 
 /** What a followed job reports while it runs. */
@@ -64,5 +68,18 @@ export interface Client {
   cancelJob(jobId: string): Promise<JobWire>;
   /** Wait for a job to end, reporting its stages and progress; resolves with the ended job. */
   followJob(jobId: string, onUpdate: (update: JobUpdate) => void, signal?: AbortSignal): Promise<JobWire>;
+  /** Every webhook (without secrets). */
+  listWebhooks(): Promise<WebhookWire[]>;
+  /** Register a webhook `{url, events, description?}`; the secret is in this answer only. */
+  createWebhook(input: unknown): Promise<WebhookCreatedWire>;
+  /** Change a webhook's URL, events, description or enabled flag. */
+  updateWebhook(id: string, input: unknown): Promise<WebhookWire>;
+  deleteWebhook(id: string): Promise<void>;
+  /** Send a signed test event now. */
+  testWebhook(id: string): Promise<WebhookTestWire>;
+  /** A webhook's deliveries with their attempts, newest first. */
+  webhookDeliveries(id: string, options: { status?: 'pending' | 'delivered' | 'dead'; limit: number }): Promise<DeliveryWire[]>;
+  /** Queue one delivery, or every dead letter of the webhook, again; returns how many. */
+  redeliverWebhook(id: string, deliveryId?: number): Promise<number>;
   close(): Promise<void>;
 }

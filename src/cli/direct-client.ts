@@ -15,7 +15,12 @@ import type {
   ScoreItemWire,
   TimelinePageWire,
   VersionListWire,
+  DeliveryWire,
+  WebhookCreatedWire,
+  WebhookTestWire,
+  WebhookWire,
 } from '../contract/index.js';
+import { toDeliveryWire, toWebhookWire } from '../contract/webhook-mappers.js';
 import { toActivationWire, toDriftWire, toJobWire, toModelWire, toPerformanceWire, toRetrainStatusWire, toTimelineEntryWire, toVersionWire } from '../contract/mappers.js';
 import { createRefit, type Refit } from '../service/index.js';
 import { artifactLocation } from '../store/artifact-store.js';
@@ -109,6 +114,40 @@ export class DirectClient implements Client {
       const items = (await this.refit.listVersions(modelId)).map(toVersionWire);
       return { activeVersion: model.activeVersion, items };
     });
+  }
+
+  listWebhooks(): Promise<WebhookWire[]> {
+    return asClientErrors(async () => (await this.refit.listWebhooks()).map(toWebhookWire));
+  }
+
+  createWebhook(input: unknown): Promise<WebhookCreatedWire> {
+    return asClientErrors(async () => {
+      const { webhook, secret } = await this.refit.createWebhook(input);
+      return { ...toWebhookWire(webhook), secret };
+    });
+  }
+
+  updateWebhook(id: string, input: unknown): Promise<WebhookWire> {
+    return asClientErrors(async () => toWebhookWire(await this.refit.updateWebhook(id, input)));
+  }
+
+  deleteWebhook(id: string): Promise<void> {
+    return asClientErrors(() => this.refit.deleteWebhook(id));
+  }
+
+  testWebhook(id: string): Promise<WebhookTestWire> {
+    return asClientErrors(async () => {
+      const out = await this.refit.testWebhook(id);
+      return { eventId: out.eventId, ok: out.ok, statusCode: out.statusCode, durationMs: out.durationMs, excerpt: out.excerpt };
+    });
+  }
+
+  webhookDeliveries(id: string, options: { status?: 'pending' | 'delivered' | 'dead'; limit: number }): Promise<DeliveryWire[]> {
+    return asClientErrors(async () => (await this.refit.listDeliveries(await this.refit.webhookSinkId(id), options)).map(toDeliveryWire));
+  }
+
+  redeliverWebhook(id: string, deliveryId?: number): Promise<number> {
+    return asClientErrors(async () => this.refit.redeliver(await this.refit.webhookSinkId(id), deliveryId));
   }
 
   listSchedules(modelId?: string): Promise<ScheduleWire[]> {

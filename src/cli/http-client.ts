@@ -14,6 +14,10 @@ import type {
   ScoreItemWire,
   TimelinePageWire,
   VersionListWire,
+  DeliveryWire,
+  WebhookCreatedWire,
+  WebhookTestWire,
+  WebhookWire,
 } from '../contract/index.js';
 import type { Client, JobUpdate } from './client.js';
 import { TERMINAL_STATUSES } from './client.js';
@@ -120,6 +124,36 @@ export class HttpClient implements Client {
   async close(): Promise<void> {}
 
   /** The one place a response becomes typed: the server serializes it through the contract's schema for `T`. */
+  async listWebhooks(): Promise<WebhookWire[]> {
+    return (await this.request<{ items: WebhookWire[] }>('GET', '/api/v1/webhooks')).items;
+  }
+
+  createWebhook(input: unknown): Promise<WebhookCreatedWire> {
+    return this.request('POST', '/api/v1/webhooks', input);
+  }
+
+  updateWebhook(id: string, input: unknown): Promise<WebhookWire> {
+    return this.request('PATCH', `/api/v1/webhooks/${enc(id)}`, input);
+  }
+
+  async deleteWebhook(id: string): Promise<void> {
+    await this.request('DELETE', `/api/v1/webhooks/${enc(id)}`);
+  }
+
+  testWebhook(id: string): Promise<WebhookTestWire> {
+    return this.request('POST', `/api/v1/webhooks/${enc(id)}/test`);
+  }
+
+  async webhookDeliveries(id: string, options: { status?: 'pending' | 'delivered' | 'dead'; limit: number }): Promise<DeliveryWire[]> {
+    const status = options.status ? `&status=${options.status}` : '';
+    return (await this.request<{ items: DeliveryWire[] }>('GET', `/api/v1/webhooks/${enc(id)}/deliveries?limit=${options.limit}${status}`)).items;
+  }
+
+  async redeliverWebhook(id: string, deliveryId?: number): Promise<number> {
+    const path = deliveryId === undefined ? `/api/v1/webhooks/${enc(id)}/redeliver` : `/api/v1/webhooks/${enc(id)}/deliveries/${deliveryId}/redeliver`;
+    return (await this.request<{ queued: number }>('POST', path)).queued;
+  }
+
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const url = this.base + path;
     let res: Response;

@@ -10,6 +10,7 @@ import { registerMonitorCommands } from './commands/monitor.js';
 import { registerRetrainCommand } from './commands/retrain.js';
 import { registerRolloutCommands } from './commands/rollout.js';
 import { registerSchedulesCommand } from './commands/schedules.js';
+import { registerWebhooksCommand } from './commands/webhooks.js';
 import { registerScoreCommand } from './commands/score.js';
 import { registerServeCommand } from './commands/serve.js';
 import { problemText } from './format.js';
@@ -21,7 +22,7 @@ const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', i
 
 const HELP_AFTER = `
 Client commands (models, status, history, versions, rollback, score, ingest, retrain,
-schedules, drift, performance, timeline, promote) talk to a running server when --server URL or $REFIT_URL is set; otherwise they
+schedules, drift, performance, timeline, promote, webhooks) talk to a running server when --server URL or $REFIT_URL is set; otherwise they
 open the data directory (--data-dir, default $REFIT_DATA_DIR or ./data) in this process.
 Add --json for JSON output.
 
@@ -36,6 +37,8 @@ Examples:
   refit schedules --model churn                when churn last retrained on schedule and retrains next
   refit drift churn                            which inputs moved since the active version was trained
   refit performance churn --window 1d          live metrics per version per day against their baselines
+  refit webhooks add https://ops.example.com/refit --events model.retrained,model.rollback
+                                               send those events there, signed; prints the secret once
 `;
 
 /** The `refit` command with every subcommand, writing through `io` and never exiting the process. */
@@ -59,6 +62,7 @@ export function buildProgram(io: CliIo): Command {
   registerSchedulesCommand(program, io);
   registerMonitorCommands(program, io);
   registerRolloutCommands(program, io);
+  registerWebhooksCommand(program, io);
   return program;
 }
 

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { RefitError } from '../errors.js';
+import { DEFAULT_SLACK_EVENTS } from '../events/delivery/slack-message.js';
 import { isTimeZone } from '../retrain/schedule.js';
 import { zodProblems } from './model-spec.js';
 
@@ -32,7 +33,43 @@ export interface Settings {
   readonly timezone: string;
   /** Scheduled and trigger-started retrains (`REFIT_AUTOMATIC_RETRAINING=on|off`); manual retrains always run. Default true (on). */
   readonly automaticRetraining: boolean;
+  /** `redis://…` of the Redis that receives every event on a stream. Default: none (no stream). */
+  readonly redisUrl: string | null;
+  /** Stream key the events are added to. Default `ml:run-events`. */
+  readonly eventsStream: string;
+  /** Approximate length the stream is trimmed to (`XADD … MAXLEN ~`). Default 10000. */
+  readonly eventsStreamMaxLen: number;
+  /** Event types added to the stream (exact, `prefix.*` or `*`). Default every event. */
+  readonly eventsStreamEvents: readonly string[];
+  /** Slack-compatible incoming-webhook URL for messages to people. Default: none. */
+  readonly slackWebhookUrl: string | null;
+  /** Event types posted to Slack. Default: retrain failed, retrain completed (posted only when rejected), canary aborted, rollback, drift, performance degraded. */
+  readonly slackEvents: readonly string[];
+  /** Public base URL of the dashboard, for links in messages. Default: none (no links). */
+  readonly publicUrl: string | null;
+  /** Delivery attempts before an event goes to the dead letters. Default 10. */
+  readonly deliveryMaxAttempts: number;
+  /** Time allowed per delivery attempt in milliseconds. Default 10000. */
+  readonly deliveryTimeoutMs: number;
+  /** Delay before the first retry in milliseconds, doubled per further retry (with jitter). Default 1000. */
+  readonly deliveryInitialDelayMs: number;
+  /** Longest delay between delivery attempts in milliseconds. Default 300000. */
+  readonly deliveryMaxDelayMs: number;
 }
+
+const eventList = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter((x) => x !== '') : v),
+  z.array(z.string().regex(/^(\*|[a-z][a-z0-9_.-]*(\.\*)?)$/, 'must be event types (model.rollback), prefixes with .* (model.*) or *, separated by commas')).min(1),
+);
+
+const httpUrl = (what: string) =>
+  z.string().refine((u) => {
+    try {
+      return ['http:', 'https:'].includes(new URL(u).protocol);
+    } catch {
+      return false;
+    }
+  }, `${what} must be an http:// or https:// URL`);
 
 const schema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
@@ -54,6 +91,21 @@ const schema = z.object({
     .union([z.boolean(), z.enum(['on', 'off', 'true', 'false'], { error: "must be 'on' or 'off'" })])
     .default('on')
     .transform((v) => v === true || v === 'on' || v === 'true'),
+  redisUrl: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .nullable()
+    .default(null),
+  eventsStream: z.string().min(1).max(200).default('ml:run-events'),
+  eventsStreamMaxLen: z.coerce.number().int().min(1).default(10_000),
+  eventsStreamEvents: eventList.default(['*']),
+  slackWebhookUrl: httpUrl('the Slack webhook URL').nullable().default(null),
+  slackEvents: eventList.default([...DEFAULT_SLACK_EVENTS]),
+  publicUrl: httpUrl('the public URL').nullable().default(null),
+  deliveryMaxAttempts: z.coerce.number().int().min(1).max(100).default(10),
+  deliveryTimeoutMs: z.coerce.number().int().min(1).default(10_000),
+  deliveryInitialDelayMs: z.coerce.number().int().min(0).default(1000),
+  deliveryMaxDelayMs: z.coerce.number().int().min(0).default(300_000),
 });
 
 /** Settings given explicitly (CLI flags); they win over the environment. */
@@ -77,6 +129,17 @@ export function loadSettings(env: NodeJS.ProcessEnv, overrides: SettingsOverride
     bodyLimit: env.REFIT_BODY_LIMIT,
     timezone: env.REFIT_TIMEZONE,
     automaticRetraining: env.REFIT_AUTOMATIC_RETRAINING,
+    redisUrl: env.REFIT_REDIS_URL,
+    eventsStream: env.REFIT_EVENTS_STREAM,
+    eventsStreamMaxLen: env.REFIT_EVENTS_STREAM_MAXLEN,
+    eventsStreamEvents: env.REFIT_EVENTS_STREAM_EVENTS,
+    slackWebhookUrl: env.REFIT_SLACK_WEBHOOK_URL,
+    slackEvents: env.REFIT_SLACK_EVENTS,
+    publicUrl: env.REFIT_PUBLIC_URL,
+    deliveryMaxAttempts: env.REFIT_DELIVERY_MAX_ATTEMPTS,
+    deliveryTimeoutMs: env.REFIT_DELIVERY_TIMEOUT_MS,
+    deliveryInitialDelayMs: env.REFIT_DELIVERY_INITIAL_DELAY_MS,
+    deliveryMaxDelayMs: env.REFIT_DELIVERY_MAX_DELAY_MS,
   };
   const merged: Record<string, unknown> = {};
   // Source by source: an override left undefined (a CLI flag not given) must not hide the environment's value.

@@ -12,3 +12,4 @@ export * from './monitor.js';
 export * from './registry.js';
 export * from './rollout.js';
 export * from './schedule.js';
+export * from './webhook.js';

@@ -206,3 +206,49 @@ export const labelsBody = z.object({
 
 /** `POST …/score` as documented; the facade checks each item. */
 export const scoreBody = z.object({ items: z.array(z.unknown()).describe(`1 to ${MAX_BATCH_ITEMS} items of {features, entityKey?}; entityKey makes canary routing sticky`) });
+
+// ---- webhooks and event delivery ----
+
+/** `:id` of a webhook. */
+export const webhookParams = z.object({ id: z.string().min(1).max(64) });
+/** `:id` of a webhook and `:deliveryId` of one of its deliveries. */
+export const webhookDeliveryParams = webhookParams.extend({ deliveryId: z.coerce.number().int().min(1) });
+/** `:sink` (`webhook:<id>`, `redis`, `slack`). */
+export const sinkParams = z.object({ sink: z.string().min(1).max(80) });
+/** `:sink` and `:deliveryId`. */
+export const sinkDeliveryParams = sinkParams.extend({ deliveryId: z.coerce.number().int().min(1) });
+/** `?status=&limit=`: default every state, 50 of up to 500. */
+export const deliveriesQuery = z.object({
+  status: z.enum(['pending', 'delivered', 'dead']).optional().describe('Only deliveries in this state.'),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+/** `POST /api/v1/webhooks` and `PATCH …/{id}`: checked by the service, which names every bad field. */
+export const webhookBody = anyObject.describe('{url: http(s) URL, events: ["model.retrained", "model.*", "*", …], description?, enabled?}');
+
+const httpUrl = z
+  .string({ error: 'required: an http(s) URL' })
+  .max(2000)
+  .refine((u) => {
+    try {
+      const p = new URL(u).protocol;
+      return p === 'http:' || p === 'https:';
+    } catch {
+      return false;
+    }
+  }, 'must be an http:// or https:// URL');
+
+const eventPattern = z.string().regex(/^(\*|[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*(\.\*)?)$/, 'must be an event type (model.retrained), a prefix with .* (model.*), or *');
+
+/** A webhook as created: URL, the events it receives, and an optional description. */
+export const webhookInputSchema = z
+  .object({
+    url: httpUrl,
+    events: z.array(eventPattern, { error: 'required: a list of event types' }).min(1, 'must name at least one event type (or "*")').max(100),
+    description: z.string().max(500).nullish(),
+    enabled: z.boolean().optional(),
+  })
+  .strict();
+
+/** A webhook change: any of its fields. */
+export const webhookPatchSchema = webhookInputSchema.partial().strict();

@@ -7,7 +7,7 @@ export interface HubEventMap {
   /** A job started running. */
   'retrain:started': { readonly job: RetrainJob };
   /** A job moved to a new stage or reported training progress. */
-  'retrain:progress': { readonly jobId: string; readonly modelId: string; readonly stage: string; readonly progress: number | null };
+  'retrain:progress': { readonly jobId: string; readonly modelId: string; readonly stage: string; readonly progress: number | null; readonly at: Date };
   /** A job ended (completed, failed, skipped or cancelled). */
   'retrain:finished': { readonly job: RetrainJob };
   /** A model's active version changed. */

@@ -15,6 +15,7 @@ import { rolloutRoutes } from './routes/rollout.js';
 import { monitorRoutes } from './routes/monitor.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { staticRoutes } from './routes/static.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 /** Options of the HTTP app. */
 export interface AppOptions {
@@ -82,7 +83,7 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
   await app.register(swagger, {
     openapi: {
       info: { title: 'Refit API', description: 'Keeps machine-learning models fresh.', version: options.version ?? '0.0.0' },
-      tags: [{ name: 'models' }, { name: 'retrain' }, { name: 'rollout' }, { name: 'jobs' }, { name: 'schedules' }, { name: 'monitor' }, { name: 'events' }, { name: 'health' }],
+      tags: [{ name: 'models' }, { name: 'retrain' }, { name: 'rollout' }, { name: 'jobs' }, { name: 'schedules' }, { name: 'monitor' }, { name: 'events' }, { name: 'webhooks' }, { name: 'health' }],
     },
     transform: jsonSchemaTransform,
   });
@@ -97,6 +98,7 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
   await app.register(scheduleRoutes, { refit });
   await app.register(monitorRoutes, { refit });
   await app.register(eventRoutes, { refit });
+  await app.register(webhookRoutes, { refit });
   await app.register(staticRoutes);
   return app;
 }

@@ -45,13 +45,13 @@ class StageRecorder {
     this.close();
     this.current = { name, start: this.deps.clock.now() };
     await this.deps.store.updateJob(this.job.id, { stage: name, progress: name === 'training' ? 0 : null, stages: this.stages });
-    this.deps.hub.emit('retrain:progress', { jobId: this.job.id, modelId: this.job.modelId, stage: name, progress: name === 'training' ? 0 : null });
+    this.deps.hub.emit('retrain:progress', { jobId: this.job.id, modelId: this.job.modelId, stage: name, progress: name === 'training' ? 0 : null, at: this.deps.clock.now() });
   }
 
   progress(fraction: number): void {
     if (!this.current) return;
     const stage = this.current.name;
-    this.deps.hub.emit('retrain:progress', { jobId: this.job.id, modelId: this.job.modelId, stage, progress: fraction });
+    this.deps.hub.emit('retrain:progress', { jobId: this.job.id, modelId: this.job.modelId, stage, progress: fraction, at: this.deps.clock.now() });
     const now = Date.now();
     if (now - this.lastProgressWrite < 250 && fraction < 1) return;
     this.lastProgressWrite = now;
@@ -246,6 +246,14 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
       runId: job.id,
       at: finishedAt,
       body: { previousVersion: championVersion, newVersion: version, metrics: newMetrics, previousMetrics: oldMetrics, promoted: promote, decision },
+    });
+    // The integrations' name for "a retrain produced a new version", with how it compares.
+    await appendEvent(tx, {
+      type: 'model.retrained',
+      modelId: job.modelId,
+      runId: job.id,
+      at: finishedAt,
+      body: { previousVersion: championVersion, newVersion: version, metrics: newMetrics, previousMetrics: oldMetrics, primaryMetric: primary, improvementPct: gate.improvementPct, promoted: promote, passedGates: gate.pass, decision },
     });
     const who = { actor: `retrain:${job.trigger}`, at: finishedAt, runId: job.id };
     if (promote) {

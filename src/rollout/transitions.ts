@@ -24,6 +24,16 @@ async function event(tx: OutboxStore, type: EventType, modelId: string, who: Act
   await appendEvent(tx, { type, modelId, runId: who.runId ?? null, at: who.at, body: { ...payload, actor: who.actor } });
 }
 
+/**
+ * `model.deactivated` for the version that stops serving (when there was one) and
+ * `model.activated` for the one that starts, around every change of the active version.
+ */
+async function activationEvents(tx: OutboxStore, modelId: string, activation: Activation, metrics: Metrics | null, who: Actor): Promise<void> {
+  const change = { previousVersion: activation.fromVersion, newVersion: activation.toVersion, action: activation.action, reason: activation.reason };
+  if (activation.fromVersion !== null) await event(tx, 'model.deactivated', modelId, who, { ...change, metrics: null, version: activation.fromVersion });
+  await event(tx, 'model.activated', modelId, who, { ...change, metrics, version: activation.toVersion });
+}
+
 /** A version about to become active must still have its artifact (retention may have run meanwhile). */
 async function assertRetained(tx: RegistryStore, modelId: string, version: string): Promise<void> {
   const v = await tx.getVersion(modelId, version);
@@ -146,6 +156,7 @@ export async function promote(
   }
   if (watch) await tx.finishRollout(watch.id, { status: 'ended', reason: `superseded: ${input.version} was promoted`, numbers: null, at: who.at });
   const activation = await tx.activate({ modelId: input.modelId, toVersion: input.version, action: input.action, reason: input.reason, actor: who.actor, at: who.at, numbers: input.numbers });
+  await activationEvents(tx, input.modelId, activation, input.metrics, who);
   if (input.policy.watchHours > 0 && activation.fromVersion !== null) {
     await tx.createRollout({
       modelId: input.modelId,
@@ -195,6 +206,7 @@ export async function rollback(
     if (!ok && input.automatic) throw new RolloutConflict(`the watch of ${watch.version} was already decided`);
   }
   const activation = await tx.activate({ modelId: input.modelId, toVersion: input.target, action: 'rollback', reason: input.reason, actor: who.actor, at: who.at, numbers: input.numbers });
+  await activationEvents(tx, input.modelId, activation, input.metrics, who);
   await event(tx, 'model.rollback', input.modelId, who, {
     previousVersion: activation.fromVersion,
     newVersion: input.target,

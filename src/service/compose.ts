@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import { systemClock } from '../domain/clock.js';
+import { DeliveryWorker, type DeliveryOptions } from '../events/delivery/delivery-worker.js';
+import type { Sink } from '../events/delivery/sink.js';
 import { EventHub } from '../events/hub.js';
 import { Monitor, type RequestRetrain } from '../monitor/monitor.js';
 import type { ComputeExecutor } from '../retrain/executor.js';
@@ -43,6 +45,8 @@ export interface RefitDeps {
   readonly owner?: OwnerClaim;
   /** False pauses scheduled and trigger-started retrains (manual ones still run). Default true. */
   readonly automaticRetraining?: boolean;
+  /** Event delivery: the sinks from the settings (webhooks come from the store) and the retry options. Default: webhooks only, default options. */
+  readonly delivery?: { readonly sinks?: readonly Sink[]; readonly options?: DeliveryOptions };
 }
 
 /**
@@ -79,7 +83,17 @@ export function createRefit(deps: RefitDeps): { refit: Refit; parts: RefitParts 
     defaultTimezone: deps.defaultTimezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
     ...(logger ? { logger } : {}),
   });
-  const parts: RefitParts = { store, clock, logger, hub, predictors, scorer, queue, rollouts, monitor, scheduler, owner, leaseMs: deps.leaseMs ?? LEASE_MS };
+  // Its own async loop per sink: a slow or down sink never holds up scoring or retraining.
+  const delivery = new DeliveryWorker({
+    store,
+    clock,
+    hub,
+    ...(logger ? { logger } : {}),
+    ...(deps.random ? { random: deps.random } : {}),
+    ...(deps.delivery?.sinks ? { sinks: deps.delivery.sinks } : {}),
+    ...(deps.delivery?.options ? { options: deps.delivery.options } : {}),
+  });
+  const parts: RefitParts = { store, clock, logger, hub, predictors, scorer, queue, rollouts, monitor, scheduler, delivery, owner, leaseMs: deps.leaseMs ?? LEASE_MS };
   // Warm the scorer as soon as a promotion or a challenger commits, so that the first score
   // routed to the version does not pay for loading its artifact.
   const preload = ({ modelId, version }: { modelId: string; version: string }) => {

@@ -76,6 +76,7 @@ export class RecoverySweep {
 export async function close(p: RefitParts, sweep: RecoverySweep): Promise<void> {
   sweep.stop();
   p.scheduler.stop();
+  await p.delivery.stop();
   await p.queue.close();
   await p.store.close();
   p.owner.release();

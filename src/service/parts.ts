@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
+import type { DeliveryWorker } from '../events/delivery/delivery-worker.js';
 import type { EventHub } from '../events/hub.js';
 import type { Monitor } from '../monitor/monitor.js';
 import type { OwnerClaim } from '../retrain/job-owner.js';
@@ -36,6 +37,8 @@ export interface RefitParts {
   readonly monitor: Monitor;
   /** Starts scheduled retrains and checks; started by the server, never by `createRefit`. */
   readonly scheduler: Scheduler;
+  /** Delivers outbox events to the sinks (webhooks, Redis stream, Slack); started by the server, stopped by `close()`. */
+  readonly delivery: DeliveryWorker;
   /** This instance's owner id, written on the jobs and changes it runs; released by `close()`. */
   readonly owner: OwnerClaim;
   /** A job whose owner has not renewed its heartbeat for this long is failed by recovery (ms). */

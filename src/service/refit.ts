@@ -1,3 +1,6 @@
+import type { Delivery, DeliveryStatus, Webhook } from '../domain/delivery.js';
+import type { SinkView } from '../events/delivery/delivery-worker.js';
+import type { SinkOutcome } from '../events/delivery/sink.js';
 import type { Activation, Model, ModelSpec, ModelVersion, RefitEvent, RetrainJob, Rollout, RolloutPolicy, TimelineEntry, TriggerCheck } from '../domain/entities.js';
 import type { RetrainConfigWire } from '../contract/index.js';
 import type { HubEventMap } from '../events/hub.js';
@@ -19,6 +22,7 @@ import * as retraining from './retraining.js';
 import type { RetrainStatus } from './retraining.js';
 import * as rollout from './rollout.js';
 import * as schedules from './schedules.js';
+import * as webhooks from './webhooks.js';
 import type { ScheduleView } from './schedules.js';
 
 /**
@@ -253,6 +257,63 @@ export class Refit {
   /** Remove an extra schedule; a model's own schedule is switched off through its retrain config instead. */
   deleteSchedule(id: string): Promise<void> {
     return schedules.deleteSchedule(this.#p, id);
+  }
+
+  // ---- webhooks and event delivery ----
+
+  /** Register a webhook `{url, events, description?, enabled?}`; its signing secret is returned this once. */
+  createWebhook(input: unknown): Promise<{ webhook: Webhook; secret: string }> {
+    return webhooks.createWebhook(this.#p, input);
+  }
+
+  /** Every webhook (without secrets). */
+  listWebhooks(): Promise<Webhook[]> {
+    return webhooks.listWebhooks(this.#p);
+  }
+
+  /** A webhook (without its secret), or WEBHOOK_NOT_FOUND. */
+  getWebhook(id: string): Promise<Webhook> {
+    return webhooks.getWebhook(this.#p, id);
+  }
+
+  /** Change a webhook's URL, events, description or enabled flag. */
+  updateWebhook(id: string, input: unknown): Promise<Webhook> {
+    return webhooks.updateWebhook(this.#p, id, input);
+  }
+
+  /** Remove a webhook with its deliveries. */
+  deleteWebhook(id: string): Promise<void> {
+    return webhooks.deleteWebhook(this.#p, id);
+  }
+
+  /** Send a signed test event to a webhook now and report the answer. */
+  testWebhook(id: string): Promise<SinkOutcome & { eventId: string; durationMs: number }> {
+    return webhooks.testWebhook(this.#p, id);
+  }
+
+  /** The sink id (`webhook:<id>`) of a webhook, or WEBHOOK_NOT_FOUND. */
+  webhookSinkId(id: string): Promise<string> {
+    return webhooks.webhookSinkId(this.#p, id);
+  }
+
+  /** Every event sink (Redis stream, Slack, webhooks) with its cursor and deliveries per state. */
+  listSinks(): Promise<SinkView[]> {
+    return webhooks.listSinks(this.#p);
+  }
+
+  /** A sink's deliveries, newest event first, with their attempts (default: 50, any state). */
+  listDeliveries(sink: string, options: { status?: DeliveryStatus; limit?: number } = {}): Promise<Delivery[]> {
+    return webhooks.listDeliveries(this.#p, sink, { ...(options.status ? { status: options.status } : {}), limit: options.limit ?? 50 });
+  }
+
+  /** Queue one delivery, or (without an id) every dead letter of the sink, again; returns how many. */
+  redeliver(sink: string, deliveryId?: number): Promise<number> {
+    return webhooks.redeliver(this.#p, sink, deliveryId);
+  }
+
+  /** Start delivering outbox events to the sinks (the server does; a library user may). */
+  startDelivery(): void {
+    this.#p.delivery.start();
   }
 
   // ---- events ----

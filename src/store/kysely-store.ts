@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { ArtifactStore } from './artifact-store.js';
+import { kyselyDeliveryStore } from './kysely/kysely-delivery-store.js';
 import { kyselyFeedbackStore } from './kysely/kysely-feedback-store.js';
 import { kyselyJobStore } from './kysely/kysely-job-store.js';
 import { kyselyOutboxStore } from './kysely/kysely-outbox-store.js';
@@ -32,6 +33,7 @@ function compose(db: Kysely<Database>, dialect: Dialect, bind: ArtifactBinding, 
     ...kyselyScheduleStore(ctx),
     ...kyselyRolloutStore(ctx),
     ...kyselyOutboxStore(ctx),
+    ...kyselyDeliveryStore(ctx),
 
     async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
       if (inTransaction) return fn(store);

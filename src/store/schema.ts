@@ -186,6 +186,51 @@ export interface RolloutIntentsTable {
   owner: string | null;
 }
 
+/** A webhook registered through the API. */
+export interface WebhooksTable {
+  id: string;
+  url: string;
+  /** JSON array of event-type patterns. */
+  events: string;
+  description: string | null;
+  secret: string;
+  enabled: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Per sink, the last outbox seq it has finished with. */
+export interface DeliveryCursorsTable {
+  sink: string;
+  seq: number;
+}
+
+/** An event's delivery to one sink. */
+export interface DeliveriesTable {
+  id: Generated<number>;
+  sink: string;
+  event_seq: number;
+  event_id: string;
+  event_type: string;
+  model_id: string | null;
+  status: string;
+  attempts: number;
+  next_attempt_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One attempt of a delivery. */
+export interface DeliveryAttemptsTable {
+  id: Generated<number>;
+  delivery_id: number;
+  at: string;
+  ok: number;
+  status_code: number | null;
+  duration_ms: number;
+  excerpt: string;
+}
+
 /** The whole database, for Kysely. */
 export interface Database {
   models: ModelsTable;
@@ -202,4 +247,8 @@ export interface Database {
   rollouts: RolloutsTable;
   timeline: TimelineTable;
   rollout_intents: RolloutIntentsTable;
+  webhooks: WebhooksTable;
+  delivery_cursors: DeliveryCursorsTable;
+  deliveries: DeliveriesTable;
+  delivery_attempts: DeliveryAttemptsTable;
 }

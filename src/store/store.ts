@@ -1,4 +1,5 @@
 import type { ArtifactStore } from './artifact-store.js';
+import type { DeliveryStore } from './roles/delivery-store.js';
 import type { FeedbackStore } from './roles/feedback-store.js';
 import type { JobStore } from './roles/job-store.js';
 import type { OutboxStore } from './roles/outbox-store.js';
@@ -8,6 +9,7 @@ import type { ScheduleStore } from './roles/schedule-store.js';
 
 // The role interfaces and their value types, re-exported so that `store.js` still names them all.
 export type { ArtifactStore } from './artifact-store.js';
+export type { AttemptRecord, DeliveryStore, WebhookPatch } from './roles/delivery-store.js';
 export type { FeedbackStore, LabelRow, NewLabel, Outcome, RawLabelRow, RolloutOutcome, ServingStats } from './roles/feedback-store.js';
 export { parseLabelRow } from './roles/feedback-store.js';
 export type { CreateJobResult, JobOwnership, JobPatch, JobStore, NewJob } from './roles/job-store.js';
@@ -23,7 +25,7 @@ export type { NewTriggerCheck, ScheduleStore } from './roles/schedule-store.js';
  * SQL. A module that needs only some roles types its dependency as those roles (e.g.
  * `FeedbackStore & RegistryStore`); one that needs `transaction` takes the whole Store.
  */
-export interface Store extends RegistryStore, FeedbackStore, JobStore, ScheduleStore, RolloutStore, OutboxStore {
+export interface Store extends RegistryStore, FeedbackStore, JobStore, ScheduleStore, RolloutStore, OutboxStore, DeliveryStore {
   /** The dialect in use. */
   readonly dialect: 'sqlite' | 'postgres';
   /**

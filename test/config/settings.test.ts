@@ -109,4 +109,26 @@ describe('loadSettings', () => {
     expect(problems.map((p) => p.path).sort()).toEqual(['/bodyLimit', '/logLevel', '/port']);
     expect(problems.find((p) => p.path === '/logLevel')?.message).toMatch(/info/);
   });
+
+  it('reads the event sinks: Redis stream, Slack, public URL and delivery limits, with their defaults', () => {
+    expect(loadSettings({})).toMatchObject({
+      redisUrl: null,
+      eventsStream: 'ml:run-events',
+      eventsStreamMaxLen: 10_000,
+      eventsStreamEvents: ['*'],
+      slackWebhookUrl: null,
+      slackEvents: ['model.retrain.failed', 'model.retrain.completed', 'model.canary.aborted', 'model.rollback', 'model.drift.detected', 'model.performance.degraded'],
+      publicUrl: null,
+      deliveryMaxAttempts: 10,
+      deliveryTimeoutMs: 10_000,
+    });
+    const s = loadSettings({ REFIT_REDIS_URL: 'redis://10.0.0.5:6379/2', REFIT_EVENTS_STREAM: 'ops:events', REFIT_SLACK_EVENTS: 'model.rollback, model.promoted', REFIT_DELIVERY_MAX_ATTEMPTS: '4' });
+    expect(s).toMatchObject({ redisUrl: 'redis://10.0.0.5:6379/2', eventsStream: 'ops:events', slackEvents: ['model.rollback', 'model.promoted'], deliveryMaxAttempts: 4 });
+  });
+
+  it('names every bad event-sink setting at once', () => {
+    const problems = problemsOf(() => loadSettings({ REFIT_REDIS_URL: 'http://redis', REFIT_SLACK_WEBHOOK_URL: 'hooks.slack.com/x', REFIT_SLACK_EVENTS: 'Model Rollback', REFIT_DELIVERY_MAX_ATTEMPTS: '0' }));
+    expect(problems.map((p) => p.path).sort()).toEqual(['/deliveryMaxAttempts', '/redisUrl', '/slackEvents/0', '/slackWebhookUrl']);
+    expect(problems.find((p) => p.path === '/slackWebhookUrl')?.message).toBe('the Slack webhook URL must be an http:// or https:// URL');
+  });
 });

@@ -158,14 +158,25 @@ describe.each(DIALECTS)('the retraining loop over HTTP on $name', (dialect) => {
       'model.created',
       'model.retrain.started',
       'model.retrain.completed',
+      'model.retrained',
+      'model.activated',
       'model.promoted',
       'model.retrain.started',
       'model.retrain.completed',
+      'model.retrained',
+      'model.deactivated',
+      'model.activated',
       'model.promoted',
       'model.retrain.started',
       'model.retrain.skipped',
     ]);
-    const promoted = JSON.parse(events.body.split('\n').filter((l) => l.startsWith('data: '))[3].slice(6));
+    const data = events.body.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)));
+    // The second retrain: what it produced, then the change of the active version around its promotion.
+    expect(data[8]).toMatchObject({ eventType: 'model.retrained', payload: { previousVersion: '1.0.0-20261123060000', promoted: true, primaryMetric: 'auc' } });
+    expect(data[8].payload).toHaveProperty('improvementPct');
+    expect(data[9]).toMatchObject({ eventType: 'model.deactivated', payload: { version: '1.0.0-20261123060000', previousVersion: '1.0.0-20261123060000', action: 'promote' } });
+    expect(data[10]).toMatchObject({ eventType: 'model.activated', payload: { version: data[8].payload.newVersion, newVersion: data[8].payload.newVersion, action: 'promote' } });
+    const promoted = data[5];
     expect(promoted).toMatchObject({ eventType: 'model.promoted', eventVersion: 1, runId: job.id, payload: { modelId: 'churn', previousVersion: null, newVersion: '1.0.0-20261123060000' } });
     expect(promoted.payload.metrics.auc).toBeGreaterThan(0.8);
   });

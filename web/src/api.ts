@@ -35,6 +35,8 @@ import type {
   VersionListWire,
   VersionWire,
   WatchEvaluationWire,
+  DeliveryWire,
+  SinkWire,
 } from '../../src/contract/index.js';
 
 export type JobStatus = JobStatusWire;
@@ -60,6 +62,10 @@ export type RetrainNeeded = RetrainNeededWire;
 export type TriggerCheck = TriggerCheckWire;
 export type Version = VersionWire;
 export type Schedule = ScheduleWire;
+/** Where events go: a webhook, the Redis stream or Slack, with its cursor and deliveries per state. */
+export type Sink = SinkWire;
+/** An event's delivery to a sink, with its attempts. */
+export type Delivery = DeliveryWire;
 /** A canary, shadow or post-promotion watch. */
 export type Rollout = RolloutWire;
 /** What the rollout analysis concludes now about a running rollout. */
@@ -139,6 +145,10 @@ export const api = {
   rollout: (id: string) => request<RolloutState>('GET', `${m(id)}/rollout`),
   abortRollout: (id: string) => request<Rollout>('POST', `${m(id)}/rollout/abort`, { reason: 'stopped from the dashboard' }),
   timeline: (id: string, limit: number) => request<TimelinePageWire>('GET', `${m(id)}/timeline?limit=${limit}`),
+  sinks: () => request<{ items: Sink[] }>('GET', '/sinks').then((r) => r.items),
+  deliveries: (sink: string, limit: number) => request<{ items: Delivery[] }>('GET', `/sinks/${encodeURIComponent(sink)}/deliveries?limit=${limit}`).then((r) => r.items),
+  redeliver: (sink: string, deliveryId?: number) =>
+    request<{ queued: number }>('POST', deliveryId === undefined ? `/sinks/${encodeURIComponent(sink)}/redeliver` : `/sinks/${encodeURIComponent(sink)}/deliveries/${deliveryId}/redeliver`),
 };
 
 /** The metric a model is judged by, as the server picks it: AUC, accuracy or RMSE. */

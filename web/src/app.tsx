@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
 import { useLiveUpdates } from './live.js';
+import { EventsPage } from './pages/events-page.js';
 import { ModelPage } from './pages/model-page.js';
 import { Overview } from './pages/overview.js';
 import { VersionPage } from './pages/version-page.js';
@@ -11,7 +12,7 @@ export function App() {
   const route = matchRoute(usePath());
   const live = useLiveUpdates();
   useEffect(() => {
-    document.title = route.page === 'model' ? `${route.modelId} · Refit` : route.page === 'version' ? `${route.version} · ${route.modelId} · Refit` : 'Refit';
+    document.title = route.page === 'model' ? `${route.modelId} · Refit` : route.page === 'version' ? `${route.version} · ${route.modelId} · Refit` : route.page === 'events' ? 'Event delivery · Refit' : 'Refit';
   }, [route]);
   return (
     <>
@@ -22,6 +23,7 @@ export function App() {
           </Link>
           <nav aria-label="Main">
             <Link href="/">Models</Link>
+            <Link href="/events">Events</Link>
             <a href="/docs">API docs</a>
           </nav>
           <span className={`live live-${live}`} title="Updates from the server's event stream" data-testid="live-state">
@@ -32,6 +34,7 @@ export function App() {
       </header>
       <main className="container">
         {route.page === 'overview' && <Overview />}
+        {route.page === 'events' && <EventsPage />}
         {route.page === 'model' && <ModelPage key={route.modelId} modelId={route.modelId} />}
         {route.page === 'version' && <VersionPage key={`${route.modelId}@${route.version}`} modelId={route.modelId} version={route.version} />}
         {route.page === 'not-found' && (

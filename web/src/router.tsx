@@ -32,7 +32,7 @@ export function usePath(): string {
 }
 
 /** What a path shows. */
-export type Route = { page: 'overview' } | { page: 'model'; modelId: string } | { page: 'version'; modelId: string; version: string } | { page: 'not-found'; path: string };
+export type Route = { page: 'overview' } | { page: 'events' } | { page: 'model'; modelId: string } | { page: 'version'; modelId: string; version: string } | { page: 'not-found'; path: string };
 
 /** The route of a path with its query (`/models/churn`, `/models/churn/version?v=1.2.0-…`). */
 export function matchRoute(pathAndQuery: string): Route {
@@ -40,6 +40,7 @@ export function matchRoute(pathAndQuery: string): Route {
   const path = q === -1 ? pathAndQuery : pathAndQuery.slice(0, q);
   const query = new URLSearchParams(q === -1 ? '' : pathAndQuery.slice(q + 1));
   if (path === '/' || path === '') return { page: 'overview' };
+  if (path === '/events' || path === '/events/') return { page: 'events' };
   try {
     const m = /^\/models\/([^/]+)\/?$/.exec(path);
     if (m) return { page: 'model', modelId: decodeURIComponent(m[1]) };

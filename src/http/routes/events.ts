@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { eventStreamSchema } from '../../contract/index.js';
@@ -81,7 +82,9 @@ export const eventRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { r
       // Progress is live-only (not kept in the outbox): frames without an id, never replayed.
       const offProgress = refit.onEvent('retrain:progress', (p) => {
         if (closed || (modelId !== undefined && p.modelId !== modelId)) return;
-        res.write(`event: model.retrain.progress\ndata: ${JSON.stringify({ eventType: 'model.retrain.progress', runId: p.jobId, payload: { modelId: p.modelId, stage: p.stage, progress: p.progress } })}\n\n`);
+        // The envelope of stored events (so one parser reads both); the id is fresh, as a progress frame is never stored.
+        const envelope = { eventId: randomUUID(), eventType: 'model.retrain.progress', eventVersion: 1, occurredAt: p.at.toISOString(), runId: p.jobId, payload: { modelId: p.modelId, stage: p.stage, progress: p.progress } };
+        res.write(`event: model.retrain.progress\ndata: ${JSON.stringify(envelope)}\n\n`);
       });
       const poll = setInterval(drain, POLL_MS);
       const beat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { eventDeliveryMigration } from './0040-event-delivery.js';
 
 /** The SQL dialects Refit stores on. */
 export type Dialect = 'sqlite' | 'postgres';
@@ -270,6 +271,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('labels').dropColumn('meta').execute();
       },
     },
+    '0040-event-delivery': eventDeliveryMigration(dialect),
   };
 }
 
