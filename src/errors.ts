@@ -36,6 +36,8 @@ export const ERROR_CATALOGUE = {
   SINK_NOT_FOUND: { status: 404, title: 'Event sink not found' },
   DELIVERY_NOT_FOUND: { status: 404, title: 'Delivery not found' },
   UNKNOWN_TRAINER: { status: 400, title: 'Unknown trainer' },
+  EXPORT_UNSUPPORTED: { status: 409, title: 'The version cannot be exported in this format' },
+  EXTERNAL_SERVING: { status: 409, title: 'The model is served outside Refit' },
   ARTIFACT_CORRUPT: { status: 500, title: 'A stored model artifact failed its checksum' },
   SERVER_UNAVAILABLE: { status: 503, title: 'The Refit server cannot be reached' },
   INTERNAL: { status: 500, title: 'Internal error' },

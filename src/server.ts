@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { findConfigFile, readConfigFile } from './config/config-file.js';
+import { join } from 'node:path';
+import { findConfigFile, loadServerConfig } from './config/config-file.js';
 import { createLogger } from './create-logger.js';
 import type { Settings } from './config/settings.js';
 import { startDemo } from './demo.js';
@@ -48,17 +49,21 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
   // Without a logger from the caller, the settings' (format, file) apply; the file closes with the server.
   const { logger, close: closeLog } = options.logger ? { logger: options.logger, close: () => {} } : createLogger(settings);
   const configPath = findConfigFile(settings.configFile, options.cwd ?? process.cwd());
-  // Validate the config before touching the store, so a bad spec changes nothing.
-  const file = configPath ? readConfigFile(configPath) : { models: [], automaticRetraining: null };
-  const specs = file.models;
+  // Validate the config (and load its plug-in trainers) before touching the store, so a bad spec changes nothing.
+  const config = configPath ? await loadServerConfig(configPath) : { models: [], commands: {}, plugins: [], automaticRetraining: null };
+  const specs = config.models;
   // Either switch off pauses scheduled and trigger-started retrains; manual ones still run.
-  const automaticRetraining = settings.automaticRetraining && file.automaticRetraining !== false;
+  const automaticRetraining = settings.automaticRetraining && config.automaticRetraining !== false;
   const store = await createStore({ url: settings.databaseUrl, artifacts: artifactLocation(settings.artifactDir) });
   const { refit, parts } = createRefit({
     store,
     logger,
     defaultTimezone: settings.timezone,
     automaticRetraining,
+    commands: config.commands,
+    plugins: config.plugins,
+    // Command trainers get a fresh directory per job here, named by the job id.
+    workRoot: join(settings.dataDir, 'jobs'),
     delivery: { sinks: sinksFrom(settings), options: { maxAttempts: settings.deliveryMaxAttempts, timeoutMs: settings.deliveryTimeoutMs, initialDelayMs: settings.deliveryInitialDelayMs, maxDelayMs: settings.deliveryMaxDelayMs } },
     ...(options.executor ? { executor: options.executor } : {}),
   });

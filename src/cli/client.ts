@@ -1,4 +1,5 @@
 import type {
+  JobLogWire,
   ActivationWire,
   DriftWire,
   JobPageWire,
@@ -66,6 +67,8 @@ export interface Client {
   /** Live metrics per version in `windows` windows of `windowHours`, ending now. */
   performance(modelId: string, windowHours: number, windows: number): Promise<PerformanceWire>;
   cancelJob(jobId: string): Promise<JobWire>;
+  /** A job's log: its command trainer's standard output and error. */
+  jobLog(jobId: string): Promise<JobLogWire>;
   /** Wait for a job to end, reporting its stages and progress; resolves with the ended job. */
   followJob(jobId: string, onUpdate: (update: JobUpdate) => void, signal?: AbortSignal): Promise<JobWire>;
   /** Every webhook (without secrets). */

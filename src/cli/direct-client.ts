@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Settings } from '../config/settings.js';
 import type {
+  JobLogWire,
   ActivationWire,
   DriftWire,
   JobPageWire,
@@ -186,6 +187,13 @@ export class DirectClient implements Client {
 
   getJob(jobId: string): Promise<JobWire> {
     return asClientErrors(async () => toJobWire(await this.refit.getJob(jobId)));
+  }
+
+  jobLog(jobId: string): Promise<JobLogWire> {
+    return asClientErrors(async () => {
+      const { job, log } = await this.refit.jobLog(jobId);
+      return { jobId: job.id, status: job.status, log };
+    });
   }
 
   cancelJob(jobId: string): Promise<JobWire> {

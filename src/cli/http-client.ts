@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { ERROR_CATALOGUE } from '../errors.js';
 import type {
+  JobLogWire,
   ActivationWire,
   DriftWire,
   JobPageWire,
@@ -106,6 +107,10 @@ export class HttpClient implements Client {
 
   getJob(jobId: string): Promise<JobWire> {
     return this.request('GET', `/api/v1/jobs/${enc(jobId)}`);
+  }
+
+  jobLog(jobId: string): Promise<JobLogWire> {
+    return this.request('GET', `/api/v1/jobs/${enc(jobId)}/log`);
   }
 
   cancelJob(jobId: string): Promise<JobWire> {

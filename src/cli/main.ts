@@ -7,7 +7,7 @@ import { registerIngestCommand } from './commands/ingest.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerModelCommands } from './commands/models.js';
 import { registerMonitorCommands } from './commands/monitor.js';
-import { registerRetrainCommand } from './commands/retrain.js';
+import { registerLogCommand, registerRetrainCommand } from './commands/retrain.js';
 import { registerRolloutCommands } from './commands/rollout.js';
 import { registerSchedulesCommand } from './commands/schedules.js';
 import { registerWebhooksCommand } from './commands/webhooks.js';
@@ -59,6 +59,7 @@ export function buildProgram(io: CliIo): Command {
   registerScoreCommand(program, io);
   registerIngestCommand(program, io);
   registerRetrainCommand(program, io);
+  registerLogCommand(program, io);
   registerSchedulesCommand(program, io);
   registerMonitorCommands(program, io);
   registerRolloutCommands(program, io);

@@ -1,10 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { commandDeclarationSchema, type CommandTable } from '../train/command/command-spec.js';
+import { loadPlugins } from '../train/plugins.js';
 import YAML from 'yaml';
 import type { ModelSpec } from '../domain/entities.js';
 import type { FieldProblem } from '../errors.js';
 import { RefitError } from '../errors.js';
-import { parseModelSpec } from './model-spec.js';
+import { parseModelSpec, zodProblems } from './model-spec.js';
 
 /** File names looked for in the working directory when no config file is named. */
 export const DEFAULT_CONFIG_FILES = ['refit.config.json', 'refit.config.yaml', 'refit.config.yml'] as const;
@@ -19,47 +22,53 @@ export function findConfigFile(named: string | null, cwd: string): string | null
   return null;
 }
 
-/**
- * Read a config file (`{ "models": [spec, …] }`, JSON or YAML) and validate every model spec.
- * Throws RefitError VALIDATION_FAILED naming every bad field as `/models/<i>/<field>`.
- */
-export function loadConfigFile(path: string): ModelSpec[] {
-  return readConfigFile(path).models;
-}
-
-/** A config file's contents: the model specs and the global switches. */
-export interface ConfigFile {
+/** What a config file declares: models, the commands trainers may run, plug-in trainer modules. */
+export interface ServerConfig {
   readonly models: ModelSpec[];
+  /** Commands by name; the only programs Refit ever runs. Default none. */
+  readonly commands: CommandTable;
+  /** Plug-in trainer modules, as absolute paths (relative ones are resolved from the file's folder). Default none. */
+  readonly plugins: string[];
   /** `automaticRetraining: false` pauses scheduled and trigger-started retrains; null when the file does not say. */
   readonly automaticRetraining: boolean | null;
 }
 
-/** Read a config file: its models (see loadConfigFile) and `automaticRetraining` (a boolean, optional). */
-export function readConfigFile(path: string): ConfigFile {
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const commandsSchema = z.record(z.string().regex(NAME, 'a command name is 1-64 letters, digits, "_", "-" or "."'), commandDeclarationSchema).default({});
+const pluginsSchema = z.array(z.string().min(1)).default([]);
+
+function readDoc(path: string): Record<string, unknown> | null {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new RefitError('VALIDATION_FAILED', `Cannot read the config file ${path}: ${(err as Error).message}`, { cause: err });
   }
-  let doc: unknown;
   try {
-    doc = /\.ya?ml$/i.test(path) ? YAML.parse(text) : JSON.parse(text);
+    return (/\.ya?ml$/i.test(path) ? YAML.parse(text) : JSON.parse(text)) as Record<string, unknown> | null;
   } catch (err) {
     throw new RefitError('VALIDATION_FAILED', `The config file ${path} is not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(err as Error).message}`, { cause: err });
   }
-  const models = (doc as { models?: unknown } | null)?.models;
-  if (!Array.isArray(models)) {
-    throw new RefitError('VALIDATION_FAILED', `The config file ${path} is invalid.`, { errors: [{ path: '/models', message: 'must be a list of model specs' }] });
-  }
+}
+
+function parseDoc(path: string, doc: Record<string, unknown> | null): ServerConfig {
   const problems: FieldProblem[] = [];
-  const automatic = (doc as { automaticRetraining?: unknown }).automaticRetraining;
+  const commands = commandsSchema.safeParse(doc?.commands);
+  if (!commands.success) problems.push(...zodProblems(commands.error, '/commands'));
+  const plugins = pluginsSchema.safeParse(doc?.plugins);
+  if (!plugins.success) problems.push(...zodProblems(plugins.error, '/plugins'));
+  const automatic = doc?.automaticRetraining;
   if (automatic !== undefined && typeof automatic !== 'boolean') problems.push({ path: '/automaticRetraining', message: 'must be true or false' });
+  const models = doc?.models;
+  if (!Array.isArray(models)) {
+    throw new RefitError('VALIDATION_FAILED', `The config file ${path} is invalid.`, { errors: [...problems, { path: '/models', message: 'must be a list of model specs' }] });
+  }
+  const table: CommandTable = commands.success ? commands.data : {};
   const specs: ModelSpec[] = [];
   const ids = new Set<string>();
   models.forEach((m, i) => {
     try {
-      const spec = parseModelSpec(m, `/models/${i}`);
+      const spec = parseModelSpec(m, `/models/${i}`, { commands: table });
       if (ids.has(spec.id)) problems.push({ path: `/models/${i}/id`, message: `duplicate model id '${spec.id}'` });
       ids.add(spec.id);
       specs.push(spec);
@@ -69,7 +78,41 @@ export function readConfigFile(path: string): ConfigFile {
     }
   });
   if (problems.length > 0) throw new RefitError('VALIDATION_FAILED', `The config file ${path} is invalid.`, { errors: problems });
-  return { models: specs, automaticRetraining: typeof automatic === 'boolean' ? automatic : null };
+  return {
+    models: specs,
+    commands: table,
+    plugins: (plugins.success ? plugins.data : []).map((p) => resolve(dirname(path), p)),
+    automaticRetraining: typeof automatic === 'boolean' ? automatic : null,
+  };
+}
+
+/** Read a config file without loading its plug-ins: models, commands, plug-in paths and `automaticRetraining`. */
+export function readConfigFile(path: string): ServerConfig {
+  return parseDoc(path, readDoc(path));
+}
+
+/**
+ * Read a config file (`{ "models": [spec, …], "commands"?: {…}, "plugins"?: […] }`, JSON or
+ * YAML) and validate every model spec (plug-in trainers are not loaded: see loadServerConfig).
+ * Throws RefitError VALIDATION_FAILED naming every bad field as `/models/<i>/<field>`.
+ */
+export function loadConfigFile(path: string): ModelSpec[] {
+  return parseDoc(path, readDoc(path)).models;
+}
+
+/** Read a config file, load its plug-in trainers, then validate its models (which may name them). */
+export async function loadServerConfig(path: string): Promise<ServerConfig> {
+  const doc = readDoc(path);
+  const plugins = pluginsSchema.safeParse(doc?.plugins);
+  if (plugins.success) {
+    const paths = plugins.data.map((p) => resolve(dirname(path), p));
+    try {
+      await loadPlugins(paths);
+    } catch (err) {
+      throw new RefitError('VALIDATION_FAILED', `The config file ${path} is invalid.`, { errors: [{ path: '/plugins', message: (err as Error).message }], cause: err });
+    }
+  }
+  return parseDoc(path, doc);
 }
 
 /** The commented example `refit init` writes. */

@@ -4,6 +4,8 @@ import { defaultGuards } from '../domain/quality.js';
 import type { FieldProblem } from '../errors.js';
 import { RefitError } from '../errors.js';
 import { parseSchedule } from '../retrain/schedule.js';
+import type { CommandTable } from '../train/command/command-spec.js';
+import { externalFeatureProblem } from '../train/formats/envelope.js';
 import { getTrainer, trainerNames } from '../train/registry.js';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -206,6 +208,7 @@ export const modelSpecInputSchema = z
     // prefault: an absent policy is parsed as {}, so every inner default applies.
     retrain: retrainPolicySchema.prefault({}),
     description: z.string().max(2000).default(''),
+    serving: z.enum(['refit', 'external']).default('refit'),
   })
   .strict();
 
@@ -229,12 +232,18 @@ function toWindow(w: z.output<typeof windowSchema>): TrainingWindow {
   return { kind: 'labels', count: w.labels };
 }
 
+/** What a spec is checked against besides itself. */
+export interface SpecContext {
+  /** Commands declared in the server's config file; a command trainer must name one. Default none. */
+  readonly commands?: CommandTable;
+}
+
 /**
  * Validate a model spec and fill in every default. Throws RefitError VALIDATION_FAILED naming
  * every problem: schema errors, duplicate feature names, an unknown trainer, a trainer that
  * does not support the task, invalid trainer params, an empty score range.
  */
-export function parseModelSpec(input: unknown, prefix = ''): ModelSpec {
+export function parseModelSpec(input: unknown, prefix = '', context: SpecContext = {}): ModelSpec {
   const parsed = modelSpecInputSchema.safeParse(input);
   if (!parsed.success) {
     // Name every problem at once: the checks the schema cannot make still run on what can be read.
@@ -254,6 +263,10 @@ export function parseModelSpec(input: unknown, prefix = ''): ModelSpec {
     const p = trainer.paramsSchema.safeParse(trainerSpec.params);
     if (p.success) params = p.data as Record<string, unknown>;
     else problems.push(...zodProblems(p.error, `${prefix}/trainer/params`));
+    if (p.success && trainer.name === 'command') problems.push(...commandProblems(String(params.command), s.features, context.commands ?? {}, prefix, s.serving));
+  }
+  if (s.serving === 'external' && trainerSpec.type !== 'command') {
+    problems.push({ path: `${prefix}/trainer/type`, message: "an externally served model retrains through a command of format 'reference' (trainer type 'command')" });
   }
   if (s.scoreRange && !(s.scoreRange[0] < s.scoreRange[1])) {
     problems.push({ path: `${prefix}/scoreRange`, message: 'the lower bound must be below the upper bound' });
@@ -308,7 +321,34 @@ export function parseModelSpec(input: unknown, prefix = ''): ModelSpec {
       rollout: s.retrain.rollout,
     },
     description: s.description,
+    ...(s.serving === 'external' ? { serving: 'external' as const } : {}),
   };
+}
+
+/** A command trainer must name a command of the server's config file (a client can never send one). */
+function commandProblems(
+  name: string,
+  features: readonly { name: string; type: 'number' | 'category' | 'boolean' | 'text' }[],
+  commands: CommandTable,
+  prefix: string,
+  serving: 'refit' | 'external',
+): FieldProblem[] {
+  if (!Object.hasOwn(commands, name)) {
+    const known = Object.keys(commands);
+    return [{ path: `${prefix}/trainer/params/command`, message: `command '${name}' is not declared in the server's config file (${known.length ? `declared: ${known.join(', ')}` : 'it declares none'})` }];
+  }
+  const reference = commands[name].format === 'reference';
+  if (reference !== (serving === 'external')) {
+    return [
+      {
+        path: `${prefix}/trainer/params/command`,
+        message: reference ? `command '${name}' prints a model reference; only an externally served model ("serving": "external") can use it` : `an externally served model needs a command of format 'reference'; '${name}' writes ${commands[name].format}`,
+      },
+    ];
+  }
+  if (reference) return [];
+  const problem = externalFeatureProblem(features);
+  return problem ? [{ path: `${prefix}/features`, message: problem }] : [];
 }
 
 function duplicateFeatureProblems(features: readonly unknown[], prefix: string): FieldProblem[] {

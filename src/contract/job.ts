@@ -25,7 +25,7 @@ export const jobSchema = z.object({
   id: z.string(),
   modelId: z.string(),
   status: jobStatusSchema,
-  trigger: z.enum(['manual', 'schedule', 'drift', 'performance', 'demo']),
+  trigger: z.enum(['manual', 'schedule', 'drift', 'performance', 'demo', 'import']),
   force: z.boolean(),
   stage: z.string().nullable(),
   progress: z.number().nullable(),
@@ -74,3 +74,16 @@ export const retrainStatusSchema = z.object({
 });
 /** A model's retrain status as the API shows it. */
 export type RetrainStatusWire = z.infer<typeof retrainStatusSchema>;
+
+/** `GET /api/v1/jobs/{id}/log`: a job's log (its command trainer's standard output and error). */
+export const jobLogSchema = z.object({ jobId: z.string(), status: jobStatusSchema, log: z.string() });
+/** A job's log. */
+export type JobLogWire = z.infer<typeof jobLogSchema>;
+
+/** `POST /api/v1/models/{id}/versions?format=…`: the import job (202). */
+export const importStartedSchema = z.object({ jobId: z.string(), status: jobStatusSchema });
+/** The import job started. */
+export type ImportStartedWire = z.infer<typeof importStartedSchema>;
+
+/** `GET …/versions/{v}/export?format=xgboost-json`: XGBoost's own `save_model` JSON, loadable by `xgboost.Booster(model_file=…)`. */
+export const xgboostModelFileSchema = z.looseObject({ learner: z.record(z.string(), z.unknown()), version: z.array(z.number()) });

@@ -70,6 +70,7 @@ export function toModelWire(m: Model): ModelWire {
     defaultScore: s.defaultScore,
     classes: s.classes ? [...s.classes] : null,
     retrain: toRetrainPolicyWire(s.retrain),
+    serving: s.serving ?? 'refit',
     activeVersion: m.activeVersion,
     createdAt: iso(m.createdAt),
     updatedAt: iso(m.updatedAt),

@@ -85,6 +85,8 @@ export const modelSchema = z.object({
   defaultScore: z.number(),
   classes: z.array(z.string()).nullable(),
   retrain: retrainPolicySchema,
+  /** `refit`, or `external` when the application serves the model and Refit only keeps it fresh. */
+  serving: z.enum(['refit', 'external']),
   activeVersion: z.string().nullable(),
   createdAt: isoDate,
   updatedAt: isoDate,

@@ -90,6 +90,8 @@ export const labelItemSchema = z
   .object({
     features: z.unknown().optional(),
     scoreId: z.string().min(1).max(64).optional(),
+    /** Externally served models: the version that made the prediction this outcome is about. */
+    version: z.string().min(1).max(64).optional(),
     label: z.unknown(),
     occurredAt: z.iso.datetime({ offset: true }).optional(),
     /** Metadata a spec's `labels.exclude` rule can match (flat: strings, numbers, booleans, null). */
@@ -206,6 +208,12 @@ export const labelsBody = z.object({
 
 /** `POST …/score` as documented; the facade checks each item. */
 export const scoreBody = z.object({ items: z.array(z.unknown()).describe(`1 to ${MAX_BATCH_ITEMS} items of {features, entityKey?}; entityKey makes canary routing sticky`) });
+
+/** `?format=` of an import: the model file's format (checked by the service, which names the field). */
+export const importQuery = z.object({ format: z.string().optional() });
+
+/** `?format=` of an export; only `xgboost-json` today. */
+export const exportQuery = z.object({ format: z.string().optional() });
 
 // ---- webhooks and event delivery ----
 

@@ -122,3 +122,13 @@ export function splitRecent(data: Dataset, champion: ChampionTraining | null, fr
     noFairRows,
   };
 }
+
+/** "1,234 labels, 17 excluded by rule, 2 replaced by a later label": what the window held and what was left out. */
+export function describeLabels(c: CleanLabels): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const parts = [`${n(c.total)} label${c.total === 1 ? '' : 's'}`];
+  if (c.excludedByRule > 0) parts.push(`${n(c.excludedByRule)} excluded by rule`);
+  if (c.replaced > 0) parts.push(`${n(c.replaced)} replaced by a later label`);
+  if (c.excludedByRule > 0 || c.replaced > 0) parts.push(`${n(c.rows.length)} used`);
+  return parts.join(', ');
+}

@@ -2,7 +2,7 @@
  * Refit's entities: readonly values passed between subsystems. Database rows live in src/store
  * and are mapped to these explicitly; nothing here knows about I/O.
  */
-
+import type { ImportJobFields } from './import-source.js';
 /** What a model predicts. */
 export type Task = 'binary' | 'multiclass' | 'regression';
 
@@ -231,6 +231,8 @@ export interface ModelSpec {
   readonly classes: readonly string[] | null;
   readonly retrain: RetrainPolicy;
   readonly description: string;
+  /** `refit` (Refit serves its scores) or `external` (the application serves it; Refit takes outcomes by version and runs its command). Default refit. */
+  readonly serving?: 'refit' | 'external';
 }
 
 /** A model and its current state. */
@@ -281,7 +283,7 @@ export interface ModelVersion {
 export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'cancelled';
 
 /** What started a retrain. */
-export type JobTrigger = 'manual' | 'schedule' | 'drift' | 'performance' | 'demo';
+export type JobTrigger = 'manual' | 'schedule' | 'drift' | 'performance' | 'demo' | 'import';
 
 /** One stage of a retrain run, as recorded on the job. */
 export interface JobStage {
@@ -307,7 +309,7 @@ export interface RetrainResult {
 }
 
 /** One retrain run. */
-export interface RetrainJob {
+export interface RetrainJob extends ImportJobFields {
   readonly id: string;
   readonly modelId: string;
   readonly status: JobStatus;

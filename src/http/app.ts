@@ -8,6 +8,7 @@ import type { Refit } from '../service/index.js';
 import { problem, problemErrorHandler, sendProblem } from './problem.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
+import { byomRoutes } from './routes/byom.js';
 import { jobRoutes } from './routes/jobs.js';
 import { modelRoutes } from './routes/models.js';
 import { retrainRoutes } from './routes/retrain.js';
@@ -95,6 +96,7 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
   await app.register(retrainRoutes, { refit });
   await app.register(rolloutRoutes, { refit });
   await app.register(jobRoutes, { refit });
+  await app.register(byomRoutes, { refit });
   await app.register(scheduleRoutes, { refit });
   await app.register(monitorRoutes, { refit });
   await app.register(eventRoutes, { refit });

@@ -49,12 +49,18 @@ export function windowedPerformance(
         end: new Date(hi).toISOString(),
         count: list.length,
         // The default score served before any version is not a model output: no metrics for it.
-        metrics: version === null ? {} : outcomeMetrics(task, list, classesOf(version)),
+        // The default score served before any version is not a model output: no metrics for it; nor
+        // for outcomes of externally served models, which have no score.
+        metrics: version === null ? {} : outcomeMetrics(task, list.filter(hasScore), classesOf(version)),
         acceptRate: task === 'binary' ? list.filter((o) => Number(o.label) === 1).length / list.length : null,
       });
     }
   }
   return out;
+}
+
+function hasScore(o: Outcome): boolean {
+  return typeof o.score !== 'number' || !Number.isNaN(o.score);
 }
 
 /** Longest window a caller may ask for: 366 days. */

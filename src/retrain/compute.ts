@@ -1,13 +1,17 @@
 import { buildDataset, datasetHash } from '../data/build-dataset.js';
-import { rowSet, splitRecent, type ChampionTraining } from '../data/holdout.js';
-import { fitAutoWindow, type WindowChoice } from './window-choice.js';
+import { rowSet, splitRecent, type ChampionTraining, type RecentSplit } from '../data/holdout.js';
 import type { DataRows } from '../domain/quality.js';
 import { pairedBootstrap, type PairedBootstrap } from '../evaluate/paired-bootstrap.js';
 import { primaryMetric } from '../evaluate/metrics.js';
+import { fitAutoWindow, type WindowChoice } from './window-choice.js';
 import type { Dataset } from '../data/dataset.js';
 import type { FeatureRow, Metrics, ModelSpec } from '../domain/entities.js';
 import { UnrecoverableError } from '../errors.js';
 import { computeMetrics } from '../evaluate/metrics.js';
+import type { CommandTable } from '../train/command/command-spec.js';
+import { externalFeatureProblem, type ExternalFormat } from '../train/formats/envelope.js';
+import { loadModelFile } from '../train/formats/index.js';
+import { loadPlugins } from '../train/plugins.js';
 import { getTrainer, loadPredictor } from '../train/registry.js';
 import type { Predictor } from '../train/trainer.js';
 import type { LabelRow, RawLabelRow } from '../store/store.js';
@@ -22,6 +26,12 @@ export interface ComputeInput {
   readonly champion: { readonly kind: string; readonly bytes: Uint8Array } | null;
   /** The label ids the champion trained on, left out of the test rows; null without a champion. */
   readonly championTraining?: ChampionTraining | null;
+  /** The job, for command trainers: its id (the job directory's name), where job directories go, the declared commands. Default none. */
+  readonly job?: { readonly id: string; readonly workRoot: string; readonly commands: CommandTable } | null;
+  /** An import: evaluate this model file instead of training. Default none. */
+  readonly imported?: { readonly format: ExternalFormat; readonly bytes: Uint8Array } | null;
+  /** Plug-in trainer modules (absolute paths) to load first; the training worker loads them itself. Default none. */
+  readonly plugins?: readonly string[];
 }
 
 /** What the compute part returns; plain data. */
@@ -55,6 +65,10 @@ export interface ComputeOptions {
   readonly signal: AbortSignal;
   /** Training progress in [0, 1]. */
   readonly onProgress?: (fraction: number) => void;
+  /** Output of a command trainer, as it comes. */
+  readonly onLog?: (text: string) => void;
+  /** A command trainer's process group id, as soon as it runs. */
+  readonly onStart?: (pid: number) => void;
 }
 
 function testRows(test: Dataset, labels: readonly LabelRow[]): FeatureRow[] {
@@ -84,9 +98,9 @@ function alignClasses(pred: Float64Array, from: readonly string[], to: readonly 
  */
 export async function trainAndEvaluate(input: ComputeInput, options: ComputeOptions): Promise<ComputeOutput> {
   const { spec } = input;
+  if (input.plugins?.length) await loadPlugins(input.plugins);
   const labels = input.labels.map(parseLabelRow);
   if (labels.length < 3) throw new UnrecoverableError(`Only ${labels.length} labels in the training window; at least 3 are needed.`);
-  // The pipeline cleans the window (exclusion rule, duplicates) before it gets here.
   const hash = datasetHash(labels);
   const dataset = buildDataset(spec.task, spec.features, labels, spec.classes);
   if (spec.task !== 'regression') {
@@ -97,13 +111,22 @@ export async function trainAndEvaluate(input: ComputeInput, options: ComputeOpti
   // Out of time: the test rows are the newest labels that the champion did not train on.
   const split = splitRecent(dataset, input.champion ? (input.championTraining ?? null) : null);
 
+  const start = performance.now();
+  if (input.imported) {
+    // An import trains nothing: the model file is the challenger, judged on the same test rows.
+    const problem = externalFeatureProblem(spec.features);
+    if (problem) throw new UnrecoverableError(problem);
+    const meta = { format: input.imported.format, task: spec.task, features: spec.features, classes: dataset.classes };
+    const imported = loadModelFile(input.imported.bytes, meta);
+    return evaluate(input, labels, split, dataset.classes, hash, imported, { type: input.imported.format, params: { source: 'import' } }, Math.round(performance.now() - start), null, null);
+  }
   const trainer = getTrainer(spec.trainer.type);
   if (!trainer) throw new UnrecoverableError(`Unknown trainer '${spec.trainer.type}'.`);
   const parsed = trainer.paramsSchema.safeParse(spec.trainer.params);
   if (!parsed.success) throw new UnrecoverableError(`Invalid params for trainer '${spec.trainer.type}': ${parsed.error.message}`);
   const params = parsed.data as Record<string, unknown>;
-  const start = performance.now();
-  const fitOptions = { signal: options.signal, seed: spec.retrain.seed, validation: split.validation, onProgress: options.onProgress };
+  const job = input.job ? { ...input.job, champion: input.champion, onLog: options.onLog, onStart: options.onStart } : undefined;
+  const fitOptions = { signal: options.signal, seed: spec.retrain.seed, validation: split.validation, onProgress: options.onProgress, ...(job ? { job } : {}) };
   let warmStart: ComputeOutput['warmStart'] = null;
   let challenger: Predictor | null = null;
   if (trainer.continueFrom && input.champion?.kind === trainer.name) {
@@ -126,14 +149,32 @@ export async function trainAndEvaluate(input: ComputeInput, options: ComputeOpti
     challenger = windowChoice.predictor;
   }
   challenger ??= await trainer.fit(split.train, params, fitOptions);
-  const trainedOn = windowChoice ? windowChoice.train : split.train;
   const trainingMs = Math.round(performance.now() - start);
   options.onProgress?.(1);
+  return evaluate(input, labels, split, dataset.classes, hash, challenger, { type: trainer.name, params }, trainingMs, warmStart, windowChoice);
+}
 
-  const rows = testRows(split.test, labels);
-  const classCount = Math.max(1, dataset.classes.length);
+/** Score the challenger and the champion on the same test rows. */
+function evaluate(
+  input: ComputeInput,
+  labels: readonly LabelRow[],
+  split: RecentSplit,
+  classes: readonly string[],
+  hash: string,
+  challenger: Predictor,
+  trainer: ComputeOutput['trainer'],
+  trainingMs: number,
+  warmStart: ComputeOutput['warmStart'],
+  windowChoice: WindowChoice | null,
+): ComputeOutput {
+  const { spec } = input;
+  const test = split.test;
+  // With window auto, the rows of the chosen window are the ones trained on.
+  const trainedOn = windowChoice ? windowChoice.train : split.train;
+  const rows = testRows(test, labels);
+  const classCount = Math.max(1, classes.length);
   const challengerPred = challenger.predictRows(rows);
-  const newMetrics = computeMetrics(spec.task, split.test.y, challengerPred, classCount);
+  const newMetrics = computeMetrics(spec.task, test.y, challengerPred, classCount);
   let oldMetrics: Metrics | null = null;
   let championError: string | null = null;
   let bootstrap: PairedBootstrap | null = null;
@@ -141,10 +182,10 @@ export async function trainAndEvaluate(input: ComputeInput, options: ComputeOpti
     try {
       const champion = loadPredictor(input.champion.kind, input.champion.bytes);
       let pred = champion.predictRows(rows);
-      if (spec.task === 'multiclass') pred = alignClasses(pred, champion.classes, dataset.classes, rows.length);
-      oldMetrics = computeMetrics(spec.task, split.test.y, pred, classCount);
+      if (spec.task === 'multiclass') pred = alignClasses(pred, champion.classes, classes, rows.length);
+      oldMetrics = computeMetrics(spec.task, test.y, pred, classCount);
       const { alpha, resamples } = spec.retrain.gates.significance;
-      bootstrap = pairedBootstrap(spec.task, primaryMetric(spec.task), split.test.y, challengerPred, pred, classCount, { alpha, resamples, seed: spec.retrain.seed });
+      bootstrap = pairedBootstrap(spec.task, primaryMetric(spec.task), test.y, challengerPred, pred, classCount, { alpha, resamples, seed: spec.retrain.seed });
     } catch (err) {
       // A champion that cannot score these rows (changed schema, unloadable artifact) is compared as absent.
       championError = (err as Error).message ?? String(err);
@@ -154,18 +195,17 @@ export async function trainAndEvaluate(input: ComputeInput, options: ComputeOpti
     datasetHash: hash,
     labelCount: labels.length,
     trainingSamples: trainedOn.y.length,
-    testSamples: split.test.y.length,
+    testSamples: test.y.length,
     trainingMs,
-    trainer: { type: trainer.name, params },
+    trainer,
     challengerBytes: challenger.serialize(),
     newMetrics,
     oldMetrics,
     championError,
-    // With window auto, the rows the chosen window trained on.
     dataRows: windowChoice ? { ...split.rows, train: rowSet(trainedOn.rowIds) } : split.rows,
-    window: windowChoice ? windowChoice.summary : null,
     noFairRows: split.noFairRows,
     bootstrap,
+    window: windowChoice ? windowChoice.summary : null,
     warmStart,
   };
 }

@@ -1,10 +1,11 @@
 import { Worker } from 'node:worker_threads';
 import { UnrecoverableError } from '../errors.js';
+import { killGroup } from '../train/command/run-command.js';
 import type { ComputeInput, ComputeOptions, ComputeOutput } from './compute.js';
 import { trainAndEvaluate } from './compute.js';
+import type { FromWorker, ToWorker } from './train-worker.js';
 import type { SmokeInput, SmokeOutput } from './smoke.js';
 import { runSmokeTest } from './smoke.js';
-import type { FromWorker, ToWorker } from './train-worker.js';
 
 /** Where the compute part of a retrain runs. */
 export interface ComputeExecutor {
@@ -71,12 +72,15 @@ export class WorkerExecutor implements ComputeExecutor {
     const { signal } = options;
     if (signal.aborted) throw signal.reason;
     const worker = this.spawn();
+    const groups: number[] = [];
     return new Promise<ComputeOutput>((resolve, reject) => {
       let settled = false;
       const finish = (fn: () => void) => {
         if (settled) return;
         settled = true;
         signal.removeEventListener('abort', onAbort);
+        // A command the job started goes with it, children included.
+        for (const pid of groups) killGroup(pid);
         // Settle only once the thread is gone, so a timed-out job never outlives its work.
         void worker.terminate().finally(fn);
       };
@@ -84,6 +88,11 @@ export class WorkerExecutor implements ComputeExecutor {
       signal.addEventListener('abort', onAbort, { once: true });
       worker.on('message', (msg: FromWorker) => {
         if (msg.type === 'progress') options.onProgress?.(msg.fraction);
+        else if (msg.type === 'log') options.onLog?.(msg.text);
+        else if (msg.type === 'started') {
+          groups.push(msg.pid);
+          options.onStart?.(msg.pid);
+        }
         else if (msg.type === 'done') finish(() => resolve(msg.output));
         else if (msg.type === 'error') finish(() => reject(msg.unrecoverable ? new UnrecoverableError(msg.message) : new Error(msg.message)));
       });
@@ -95,7 +104,7 @@ export class WorkerExecutor implements ComputeExecutor {
             worker.postMessage({ type: 'labels', rows: input.labels.slice(i, i + LABEL_CHUNK) as ToWorker extends { rows: infer R } ? R : never } satisfies ToWorker);
             await yieldToLoop();
           }
-          if (!settled) worker.postMessage({ type: 'start', spec: input.spec, champion: input.champion, championTraining: input.championTraining ?? null } satisfies ToWorker);
+          if (!settled) worker.postMessage({ type: 'start', spec: input.spec, champion: input.champion, championTraining: input.championTraining ?? null, job: input.job ?? null, imported: input.imported ?? null, plugins: input.plugins ?? [] } satisfies ToWorker);
         } catch (err) {
           finish(() => reject(err));
         }

@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import type { FeatureSpec, JobStage, ModelSpec, RetrainJob, RetrainResult } from '../domain/entities.js';
@@ -10,9 +12,13 @@ import { appendEvent, commitWithEvents } from '../events/outbox.js';
 import { cleanupRetention } from '../rollout/retention.js';
 import { promote as promoteVersion, startChallenger } from '../rollout/transitions.js';
 import type { RawLabelRow, Store } from '../store/store.js';
+import type { CommandTable } from '../train/command/command-spec.js';
+import { runReferenceCommand } from '../train/command/reference-command.js';
+import { ReferencePredictor } from '../train/formats/reference.js';
 import type { ComputeExecutor } from './executor.js';
-import { cleanLabels, type ChampionTraining, type CleanLabels } from '../data/holdout.js';
-import { runSmokeTest, type SmokeOutput } from './smoke.js';
+import { cleanLabels, describeLabels, type ChampionTraining } from '../data/holdout.js';
+import { smokeTestStored } from './smoke.js';
+import { recordSkip } from './skip.js';
 
 /** What a retrain run needs. */
 export interface PipelineDeps {
@@ -22,6 +28,50 @@ export interface PipelineDeps {
   /** Where training runs: a worker thread per job in the server, inline in some tests. */
   readonly executor: ComputeExecutor;
   readonly logger?: Logger;
+  /** Commands declared in the server's config file, for command trainers. Default none. */
+  readonly commands?: CommandTable;
+  /** Directory under which each command-trainer job gets its own directory. Default: `<tmpdir>/refit-jobs`. */
+  readonly workRoot?: string;
+  /** Plug-in trainer modules (absolute paths), loaded inside the training worker too. Default none. */
+  readonly plugins?: readonly string[];
+}
+
+/**
+ * Appends a job's log to the store in order, batching whatever arrives while a write is in
+ * flight, so a chatty command costs a few writes, not one per line.
+ */
+class JobLogWriter {
+  private buffer = '';
+  private pending: Promise<void> | null = null;
+
+  constructor(
+    private readonly deps: PipelineDeps,
+    private readonly jobId: string,
+  ) {}
+
+  write(text: string): void {
+    this.buffer += text;
+    this.pending ??= this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.buffer !== '') {
+        const text = this.buffer;
+        this.buffer = '';
+        await this.deps.store.appendJobLog(this.jobId, text, this.deps.clock.now());
+      }
+    } catch (err) {
+      this.deps.logger?.warn({ err, jobId: this.jobId }, 'job log write failed');
+    } finally {
+      this.pending = null;
+    }
+  }
+
+  /** Resolves once everything written so far is stored. */
+  async flush(): Promise<void> {
+    while (this.pending) await this.pending;
+  }
 }
 
 /** The stages of a run, in order, as shown in status and progress. */
@@ -109,6 +159,7 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   const spec: ModelSpec = model.spec;
   const primary = primaryMetric(spec.task);
   const championVersion = model.activeVersion;
+  const source = job.importSource ?? null;
 
   // 1. New labels since the last retrain.
   await rec.enter('loading labels');
@@ -116,9 +167,12 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   // Labels that arrive while this run trains count towards the next retrain.
   const maxLabelId = await store.maxLabelId(spec.id);
   const newLabels = await store.countLabelsAfter(spec.id, watermark);
-  if (newLabels < spec.retrain.minNewLabels && !job.force) {
-    return skip(deps, job, rec, championVersion, primary, newLabels, `skipped: ${newLabels} new label${newLabels === 1 ? '' : 's'} since the last retrain, ${spec.retrain.minNewLabels} needed`);
+  // An import needs test rows, not new labels.
+  if (newLabels < spec.retrain.minNewLabels && !job.force && !source) {
+    return recordSkip(deps, job, rec.close(), championVersion, primary, newLabels, `skipped: ${newLabels} new label${newLabels === 1 ? '' : 's'} since the last retrain, ${spec.retrain.minNewLabels} needed`);
   }
+
+  if (spec.serving === 'external') return runExternal(job, deps, signal, rec, maxLabelId, newLabels);
 
   // 2–4. The window, then hash, split, train and score both models on the same test rows: in
   // the executor (a worker thread in the server), so the event loop stays free.
@@ -130,7 +184,7 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   const labelSummary = describeLabels(clean);
   const minSamples = job.minSamples ?? spec.retrain.minSamples;
   if (labels.length < minSamples) {
-    return skip(deps, job, rec, championVersion, primary, labels.length, `skipped: too few labels to train (${labelSummary}; ${minSamples} needed, minSamples)`);
+    return recordSkip(deps, job, rec.close(), championVersion, primary, labels.length, `skipped: too few labels to train (${labelSummary}; ${minSamples} needed, minSamples)`);
   }
   let champion: { kind: string; bytes: Uint8Array } | null = null;
   let championFeatures: readonly FeatureSpec[] | null = null;
@@ -148,8 +202,24 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
       deps.logger?.warn({ err, modelId: spec.id, championVersion }, 'champion artifact unreadable; comparing without it');
     }
   }
+  let imported: { format: 'xgboost-json' | 'onnx'; bytes: Uint8Array } | null = null;
+  if (source) {
+    const bytes = await store.getArtifact(source.sha256);
+    if (!bytes) throw new UnrecoverableError(`The imported model file ${source.sha256} is missing from the artifact store.`);
+    imported = { format: source.format, bytes };
+  }
+  const commandJob = spec.trainer.type === 'command' ? { id: job.id, workRoot: deps.workRoot ?? join(tmpdir(), 'refit-jobs'), commands: deps.commands ?? {} } : null;
   await rec.enter('training');
-  const out = await deps.executor.run({ spec, labels, champion, championTraining }, { signal, onProgress: (f) => rec.progress(f) });
+  const log = new JobLogWriter(deps, job.id);
+  let out;
+  try {
+    out = await deps.executor.run(
+      { spec, labels, champion, championTraining, job: commandJob, imported, plugins: deps.plugins ?? [] },
+      { signal, onProgress: (f) => rec.progress(f), onLog: (text) => log.write(text) },
+    );
+  } finally {
+    await log.flush();
+  }
   rec.progress(1);
   await rec.enter('validating');
   if (out.championError) deps.logger?.warn({ modelId: spec.id, championVersion, error: out.championError }, 'champion could not be scored; comparing without it');
@@ -164,9 +234,10 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
     bootstrap: out.bootstrap,
   });
   // No recent row the champion has not trained on: the comparison cannot be fair, so nothing is promoted.
-  const gate = out.noFairRows && championVersion !== null
-    ? { ...decided, pass: false, reasons: [`no test row that the champion ${championVersion} did not train on (every recent label was in its training rows); retrain when new labels arrive`] }
-    : decided;
+  const gate =
+    out.noFairRows && championVersion !== null
+      ? { ...decided, pass: false, reasons: [`no test row that the champion ${championVersion} did not train on (every recent label was in its training rows); retrain when new labels arrive`] }
+      : decided;
 
   // 5–7. Register, and promote when the gates pass and autoPromote is on.
   await rec.enter('promoting');
@@ -179,7 +250,7 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   const change = versionChange(latest, { trainer: out.trainer, features: spec.features, datasetHash: out.datasetHash });
   const version = nextVersion(latest?.version ?? null, at, change.change);
   // Nothing is activated (or offered for activation) before its stored bytes load and score.
-  const smoke = gate.pass ? await smokeTest(deps, spec, out.trainer.type, sha, labels) : null;
+  const smoke = gate.pass ? await smokeTestStored(deps, spec, out.trainer.type, sha, labels) : null;
   if (smoke && !smoke.ok) Object.assign(gate, { pass: false, reasons: [`smoke test failed: ${smoke.reason}`] });
   const passed = gate.pass && spec.retrain.autoPromote;
   // A first version has no champion to compare live with: it always goes straight to 100%.
@@ -276,54 +347,101 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   return { status: 'completed', result };
 }
 
-/** "1,234 labels, 17 excluded by rule, 2 replaced by a later label": what the window held and what was left out. */
-export function describeLabels(c: CleanLabels): string {
-  const n = (x: number) => x.toLocaleString('en-US');
-  const parts = [`${n(c.total)} label${c.total === 1 ? '' : 's'}`];
-  if (c.excludedByRule > 0) parts.push(`${n(c.excludedByRule)} excluded by rule`);
-  if (c.replaced > 0) parts.push(`${n(c.replaced)} replaced by a later label`);
-  if (c.excludedByRule > 0 || c.replaced > 0) parts.push(`${n(c.rows.length)} used`);
-  return parts.join(', ');
-}
-
-/** The smoke test of the stored artifact on the most recent rows, in the executor (a fresh worker thread in the server). */
-async function smokeTest(deps: PipelineDeps, spec: ModelSpec, kind: string, sha: string, labels: readonly RawLabelRow[]): Promise<SmokeOutput> {
-  let bytes: Uint8Array | null;
+/**
+ * The retrain of an externally served model: run its reference command, record the reference it
+ * printed as a new version and promote it (there are no test rows to compare: the application
+ * serves the model, and its live accept rate judges it). Version, job, events commit together.
+ */
+async function runExternal(job: RetrainJob, deps: PipelineDeps, signal: AbortSignal, rec: StageRecorder, maxLabelId: number, newLabels: number): Promise<RunOutcome> {
+  const { store, clock } = deps;
+  const model = await store.getModel(job.modelId);
+  if (!model) throw new UnrecoverableError(`Model '${job.modelId}' no longer exists.`);
+  const spec = model.spec;
+  const name = String(spec.trainer.params.command);
+  const declared = deps.commands && Object.hasOwn(deps.commands, name) ? deps.commands[name] : undefined;
+  if (!declared) throw new UnrecoverableError(`command '${name}' is not declared in the server's config file`);
+  const championVersion = model.activeVersion;
+  const champion = championVersion ? await store.getVersion(spec.id, championVersion) : null;
+  const previous = champion?.trainer.type === 'external' ? String(champion.trainer.params.reference ?? '') : null;
+  await rec.enter('training');
+  const log = new JobLogWriter(deps, job.id);
+  const started = performance.now();
+  let reference: string;
   try {
-    bytes = await deps.store.getArtifact(sha);
-  } catch (err) {
-    return { ok: false, reason: `the stored artifact cannot be read: ${(err as Error).message}`, rows: 0, latencyMs: 0 };
+    reference = await runReferenceCommand({
+      name,
+      declared,
+      modelId: spec.id,
+      jobId: job.id,
+      workRoot: deps.workRoot ?? join(tmpdir(), 'refit-jobs'),
+      previous,
+      seed: spec.retrain.seed,
+      signal,
+      onLog: (text) => log.write(text),
+    });
+  } finally {
+    await log.flush();
   }
-  if (!bytes) return { ok: false, reason: 'the stored artifact cannot be read back', rows: 0, latencyMs: 0 };
-  const rows = labels.slice(-spec.retrain.smokeTest.rows).map((l) => l.features);
-  const input = { kind, bytes, task: spec.task, rows, maxLatencyMs: spec.retrain.smokeTest.maxLatencyMs };
-  try {
-    return deps.executor.smoke ? await deps.executor.smoke(input) : runSmokeTest(input);
-  } catch (err) {
-    return { ok: false, reason: (err as Error).message, rows: rows.length, latencyMs: 0 };
-  }
-}
-
-/** Record a run that trained nothing (too few new or usable labels), with the reason. */
-async function skip(deps: PipelineDeps, job: RetrainJob, rec: StageRecorder, championVersion: string | null, primary: string, labelCount: number, decision: string): Promise<RunOutcome> {
+  const trainingMs = Math.round(performance.now() - started);
+  await rec.enter('promoting');
+  const bytes = new ReferencePredictor(reference).serialize();
+  const sha = await store.artifacts.put(bytes);
+  const at = clock.now();
+  const version = nextVersion((await store.latestVersion(spec.id))?.version ?? null, at);
+  const decision = `promoted: externally served; command '${name}' printed the new model reference '${reference}'`;
   const result: RetrainResult = {
     oldVersion: championVersion,
-    newVersion: null,
-    promoted: false,
+    newVersion: version,
+    promoted: true,
     oldMetrics: null,
     newMetrics: null,
     improvementPct: null,
-    primaryMetric: primary,
+    primaryMetric: primaryMetric(spec.task),
     trainingSamples: 0,
-    trainingMs: 0,
-    labelCount,
+    trainingMs,
+    labelCount: newLabels,
     decision,
   };
   const stages = rec.close();
-  const at = deps.clock.now();
-  await commitWithEvents(deps.store, deps.hub, async (tx) => {
-    await tx.updateJob(job.id, { status: 'skipped', stage: null, progress: null, stages, result, finishedAt: at });
-    await appendEvent(tx, { type: 'model.retrain.skipped', modelId: job.modelId, runId: job.id, at, body: { previousVersion: championVersion, newVersion: null, metrics: null, reason: decision } });
+  await commitWithEvents(store, deps.hub, async (tx) => {
+    await tx.insertVersion({
+      modelId: spec.id,
+      version,
+      status: 'candidate',
+      trainer: { type: 'external', params: { command: name, reference } },
+      features: spec.features,
+      artifactSha256: sha,
+      referenceSha256: null,
+      artifactBytes: bytes.byteLength,
+      metrics: {},
+      championMetrics: null,
+      parentVersion: championVersion,
+      labelCount: newLabels,
+      trainingSamples: 0,
+      datasetHash: '',
+      decision,
+      jobId: job.id,
+      createdAt: at,
+    });
+    await tx.setTrainedThrough(spec.id, maxLabelId);
+    await tx.updateJob(job.id, { status: 'completed', stage: null, progress: null, stages, result, finishedAt: at });
+    await appendEvent(tx, {
+      type: 'model.retrain.completed',
+      modelId: spec.id,
+      runId: job.id,
+      at,
+      body: { previousVersion: championVersion, newVersion: version, metrics: null, previousMetrics: null, promoted: true, decision, reference },
+    });
+    await appendEvent(tx, {
+      type: 'model.retrained',
+      modelId: spec.id,
+      runId: job.id,
+      at,
+      body: { previousVersion: championVersion, newVersion: version, metrics: null, previousMetrics: null, primaryMetric: primaryMetric(spec.task), improvementPct: null, promoted: true, passedGates: true, decision, reference },
+    });
+    await promoteVersion(tx, { modelId: spec.id, version, policy: spec.retrain.rollout, action: 'promote', reason: decision, numbers: { reference }, metrics: null }, { actor: `retrain:${job.trigger}`, at, runId: job.id });
   });
-  return { status: 'skipped', result };
+  deps.hub.emit('model:activated', { modelId: spec.id, version });
+  deps.logger?.info({ modelId: spec.id, jobId: job.id, trigger: job.trigger, previousVersion: championVersion, version, reference }, `externally served model '${spec.id}' retrained by its command: version ${version} is the reference '${reference}'`);
+  return { status: 'completed', result };
 }

@@ -1,3 +1,4 @@
+import type { ImportSource } from '../domain/import-source.js';
 import type { Logger } from 'pino';
 import type { JobTrigger, RetrainJob, RetryPolicy } from '../domain/entities.js';
 import { timeOrderedId } from '../domain/ids.js';
@@ -17,6 +18,8 @@ export interface EnqueueOptions {
   readonly minSamples?: number | null;
   /** Return the model's pending or running job instead of refusing with 409. Default false. */
   readonly join?: boolean;
+  /** Evaluate this imported model file instead of training. Default: none. */
+  readonly importSource?: ImportSource;
 }
 
 /**
@@ -95,7 +98,16 @@ export class InProcessQueue implements JobQueue {
   async enqueue(modelId: string, options: EnqueueOptions = {}): Promise<{ job: RetrainJob; joined: boolean }> {
     if (this.closed) throw new Error('The job queue is closed.');
     const { store, clock, hub } = this.deps;
-    const created = await store.createJob({ id: timeOrderedId(), modelId, trigger: options.trigger ?? 'manual', force: options.force ?? false, minSamples: options.minSamples ?? null, at: clock.now(), owner: this.owner });
+    const created = await store.createJob({
+      id: timeOrderedId(),
+      modelId,
+      trigger: options.trigger ?? 'manual',
+      force: options.force ?? false,
+      minSamples: options.minSamples ?? null,
+      at: clock.now(),
+      owner: this.owner,
+      importSource: options.importSource ?? null,
+    });
     if (!created.ok) {
       if (options.join && created.active) return { job: created.active, joined: true };
       throw new RefitError('RETRAIN_IN_PROGRESS', `Model '${modelId}' already has a retrain ${created.active?.status ?? 'pending'}.`, {

@@ -3,7 +3,7 @@
  * worker thread in the server) and score a sample of recent rows; every output must be finite and
  * in range, and the scoring must finish within a bound. A version that fails is never activated.
  */
-import type { FeatureRow, Task } from '../domain/entities.js';
+import type { FeatureRow, ModelSpec, Task } from '../domain/entities.js';
 import { loadPredictor } from '../train/registry.js';
 
 /** What a smoke test needs; plain data, so it can cross to a worker thread. */
@@ -64,4 +64,27 @@ export function runSmokeTest(input: SmokeInput): SmokeOutput {
     return { ok: false, reason: `scoring ${rows.length} rows took ${latencyMs} ms, above the bound ${input.maxLatencyMs} ms`, rows: rows.length, latencyMs };
   }
   return { ok: true, reason: `smoke test passed: the stored artifact loaded and scored ${rows.length} recent rows in ${latencyMs} ms (bound ${input.maxLatencyMs} ms), every output finite and in range`, rows: rows.length, latencyMs };
+}
+
+/** Where the smoke test reads the stored artifact from. */
+interface ArtifactReader {
+  getArtifact(sha256: string): Promise<Uint8Array | null>;
+}
+
+/** The smoke test of the stored artifact on the most recent rows, in the executor (a fresh worker thread in the server). */
+export async function smokeTestStored(deps: { readonly store: ArtifactReader; readonly executor: { smoke?(input: SmokeInput): Promise<SmokeOutput> } }, spec: ModelSpec, kind: string, sha: string, labels: readonly { readonly features: string }[]): Promise<SmokeOutput> {
+  let bytes: Uint8Array | null;
+  try {
+    bytes = await deps.store.getArtifact(sha);
+  } catch (err) {
+    return { ok: false, reason: `the stored artifact cannot be read: ${(err as Error).message}`, rows: 0, latencyMs: 0 };
+  }
+  if (!bytes) return { ok: false, reason: 'the stored artifact cannot be read back', rows: 0, latencyMs: 0 };
+  const rows = labels.slice(-spec.retrain.smokeTest.rows).map((l) => l.features);
+  const input = { kind, bytes, task: spec.task, rows, maxLatencyMs: spec.retrain.smokeTest.maxLatencyMs };
+  try {
+    return deps.executor.smoke ? await deps.executor.smoke(input) : runSmokeTest(input);
+  } catch (err) {
+    return { ok: false, reason: (err as Error).message, rows: rows.length, latencyMs: 0 };
+  }
 }

@@ -14,12 +14,22 @@ import { runSmokeTest } from './smoke.js';
 /** Messages the worker accepts. */
 export type ToWorker =
   | { type: 'labels'; rows: RawLabelRow[] }
-  | { type: 'start'; spec: ComputeInput['spec']; champion: ComputeInput['champion']; championTraining: ComputeInput['championTraining'] }
+  | {
+      type: 'start';
+      spec: ComputeInput['spec'];
+      champion: ComputeInput['champion'];
+      championTraining: ComputeInput['championTraining'];
+      job: ComputeInput['job'];
+      imported: ComputeInput['imported'];
+      plugins: readonly string[];
+    }
   | { type: 'smoke'; input: SmokeInput };
 
 /** Messages the worker sends. */
 export type FromWorker =
   | { type: 'progress'; fraction: number }
+  | { type: 'log'; text: string }
+  | { type: 'started'; pid: number }
   | { type: 'done'; output: Awaited<ReturnType<typeof trainAndEvaluate>> }
   | { type: 'smoked'; output: SmokeOutput }
   | { type: 'error'; message: string; unrecoverable: boolean };
@@ -39,9 +49,12 @@ port.on('message', (msg: ToWorker) => {
   }
   let last = -1;
   trainAndEvaluate(
-    { spec: msg.spec, labels, champion: msg.champion, championTraining: msg.championTraining },
+    { spec: msg.spec, labels, champion: msg.champion, championTraining: msg.championTraining, job: msg.job, imported: msg.imported, plugins: msg.plugins },
     {
       signal: new AbortController().signal,
+      onLog: (text) => port.postMessage({ type: 'log', text } satisfies FromWorker),
+      // The parent kills the group on a timeout or cancel: terminating this thread would not.
+      onStart: (pid) => port.postMessage({ type: 'started', pid } satisfies FromWorker),
       onProgress: (fraction) => {
         // At most ~100 progress messages per run.
         if (fraction === 1 || fraction - last >= 0.01) {

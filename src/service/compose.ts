@@ -15,6 +15,7 @@ import { Scheduler } from '../retrain/scheduler.js';
 import { RolloutManager } from '../rollout/rollout-manager.js';
 import { Scorer } from '../serve/scorer.js';
 import type { Store } from '../store/store.js';
+import type { CommandTable } from '../train/command/command-spec.js';
 import { PredictorCache } from '../train/predictor-cache.js';
 import { runChecks } from './monitoring.js';
 import type { RefitParts } from './parts.js';
@@ -45,6 +46,12 @@ export interface RefitDeps {
   readonly owner?: OwnerClaim;
   /** False pauses scheduled and trigger-started retrains (manual ones still run). Default true. */
   readonly automaticRetraining?: boolean;
+  /** Commands declared in the server's config file (the only programs trainers run). Default none. */
+  readonly commands?: CommandTable;
+  /** Directory for command-trainer job directories. Default: `<tmpdir>/refit-jobs`. */
+  readonly workRoot?: string;
+  /** Plug-in trainer modules (absolute paths), also loaded by each training worker. Default none. */
+  readonly plugins?: readonly string[];
   /** Event delivery: the sinks from the settings (webhooks come from the store) and the retry options. Default: webhooks only, default options. */
   readonly delivery?: { readonly sinks?: readonly Sink[]; readonly options?: DeliveryOptions };
 }
@@ -66,7 +73,16 @@ export function createRefit(deps: RefitDeps): { refit: Refit; parts: RefitParts 
     ...(deps.routingRandom ? { random: deps.routingRandom } : {}),
     ...(deps.stopwatch ? { stopwatch: deps.stopwatch } : {}),
   });
-  const qdeps: PipelineDeps = { store, clock, hub, logger, executor: deps.executor ?? new WorkerExecutor() };
+  const qdeps: PipelineDeps = {
+    store,
+    clock,
+    hub,
+    logger,
+    executor: deps.executor ?? new WorkerExecutor(),
+    commands: deps.commands ?? {},
+    ...(deps.workRoot ? { workRoot: deps.workRoot } : {}),
+    plugins: deps.plugins ?? [],
+  };
   const queue = deps.queue ? deps.queue(qdeps) : new InProcessQueue(qdeps, { logger, owner: owner.id, ...(deps.random ? { random: deps.random } : {}) });
   const rollouts = new RolloutManager({ store, clock, hub, predictors, owner: owner.id, ...(logger ? { logger } : {}) });
   // The monitor starts retrains through a callback: it sits below the job queue and must not import it.
@@ -93,7 +109,7 @@ export function createRefit(deps: RefitDeps): { refit: Refit; parts: RefitParts 
     ...(deps.delivery?.sinks ? { sinks: deps.delivery.sinks } : {}),
     ...(deps.delivery?.options ? { options: deps.delivery.options } : {}),
   });
-  const parts: RefitParts = { store, clock, logger, hub, predictors, scorer, queue, rollouts, monitor, scheduler, delivery, owner, leaseMs: deps.leaseMs ?? LEASE_MS };
+  const parts: RefitParts = { store, clock, logger, hub, predictors, scorer, queue, rollouts, monitor, scheduler, delivery, owner, leaseMs: deps.leaseMs ?? LEASE_MS, commands: deps.commands ?? {} };
   // Warm the scorer as soon as a promotion or a challenger commits, so that the first score
   // routed to the version does not pay for loading its artifact.
   const preload = ({ modelId, version }: { modelId: string; version: string }) => {

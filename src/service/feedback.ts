@@ -15,6 +15,8 @@ import { labelBatchSchema, labelItemSchema, scoreBatchSchema, scoreItemSchema } 
  */
 export async function addLabels(p: RefitParts, modelId: string, items: unknown): Promise<{ accepted: number; ids: number[] }> {
   const { spec } = await requireModel(p.store, modelId);
+  const external = spec.serving === 'external';
+  const versions = external ? new Set((await p.store.listVersions(modelId)).map((v) => v.version)) : null;
   const batch = labelBatchSchema.safeParse(items);
   if (!batch.success) throw new RefitError('VALIDATION_FAILED', 'The request is invalid.', { errors: zodProblems(batch.error, '/items') });
   const problems: FieldProblem[] = [];
@@ -38,17 +40,23 @@ export async function addLabels(p: RefitParts, modelId: string, items: unknown):
       const v = validateFeatureRow(spec.features, item.features, `${path}/features`);
       problems.push(...v.problems);
       features = v.row;
+    } else if (external && item.version !== undefined) {
+      // An externally served model's outcome: the version that served it is enough.
+      features = {};
     } else if (item.scoreId !== undefined) {
       const s = scores.get(item.scoreId);
       if (!s) problems.push({ path: `${path}/scoreId`, message: `no score '${item.scoreId}' for model '${modelId}'` });
       else features = s.features;
     } else {
-      problems.push({ path, message: 'needs features or a scoreId' });
+      problems.push({ path, message: external ? 'needs the version that served it (and optionally its features)' : 'needs features or a scoreId' });
     }
+    if (item.version !== undefined && !external) problems.push({ path: `${path}/version`, message: "only outcomes of an externally served model (\"serving\": \"external\") name a version" });
+    if (external && item.version === undefined) problems.push({ path: `${path}/version`, message: 'an externally served model takes outcomes with the version that served them' });
+    if (external && item.version !== undefined && !versions?.has(item.version)) problems.push({ path: `${path}/version`, message: `model '${modelId}' has no version '${item.version}'` });
     const l = validateLabel(spec.task, spec.classes, item.label, `${path}/label`);
     if (l.problem) problems.push(l.problem);
     if (features && l.label !== null) {
-      labels.push({ features, label: l.label, scoreId: item.scoreId ?? null, occurredAt: item.occurredAt ? new Date(item.occurredAt) : now, meta: item.meta ?? null });
+      labels.push({ features, label: l.label, scoreId: item.scoreId ?? null, occurredAt: item.occurredAt ? new Date(item.occurredAt) : now, meta: item.meta ?? null, version: item.version ?? null });
     }
   });
   if (spec.retrain.labels.duplicates === 'refuse') problems.push(...(await duplicateProblems(p, modelId, parsed)));
@@ -82,6 +90,9 @@ async function duplicateProblems(p: RefitParts, modelId: string, items: readonly
  */
 export async function score(p: RefitParts, modelId: string, items: unknown): Promise<ScoreItem[]> {
   const model = await requireModel(p.store, modelId);
+  if (model.spec.serving === 'external') {
+    throw new RefitError('EXTERNAL_SERVING', `Model '${modelId}' is served outside Refit ("serving": "external"): score it where it is served, and report outcomes with the version that served them.`);
+  }
   const batch = scoreBatchSchema.safeParse(items);
   if (!batch.success) throw new RefitError('VALIDATION_FAILED', 'The request is invalid.', { errors: zodProblems(batch.error, '/items') });
   const problems: FieldProblem[] = [];

@@ -12,7 +12,7 @@ function modelExists(id: string): RefitError {
 
 /** Create a model from a spec in input form; refused whole with every problem named. */
 export async function createModel(p: RefitParts, input: unknown): Promise<Model> {
-  const spec = parseModelSpec(input);
+  const spec = parseModelSpec(input, '', { commands: p.commands });
   const model = await commitWithEvents(p.store, p.hub, async (tx) => {
     const created = await tx.createModel(spec, p.clock.now());
     if (!created.ok) throw modelExists(spec.id);

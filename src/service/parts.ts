@@ -9,6 +9,7 @@ import type { Scheduler } from '../retrain/scheduler.js';
 import type { RolloutManager } from '../rollout/rollout-manager.js';
 import type { Scorer } from '../serve/scorer.js';
 import type { Store } from '../store/store.js';
+import type { CommandTable } from '../train/command/command-spec.js';
 import type { PredictorCache } from '../train/predictor-cache.js';
 
 /**
@@ -43,4 +44,6 @@ export interface RefitParts {
   readonly owner: OwnerClaim;
   /** A job whose owner has not renewed its heartbeat for this long is failed by recovery (ms). */
   readonly leaseMs: number;
+  /** Commands declared in the server's config file, which command-trainer specs must name. */
+  readonly commands: CommandTable;
 }

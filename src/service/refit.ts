@@ -11,6 +11,7 @@ import type { RetentionReport } from '../rollout/retention.js';
 import type { RolloutEvaluation } from '../rollout/rollout-manager.js';
 import type { ScoreItem } from '../serve/scorer.js';
 import type { Page } from '../store/store.js';
+import * as byom from './byom.js';
 import * as feedback from './feedback.js';
 import * as lifecycle from './lifecycle.js';
 import type { RecoveryReport } from './lifecycle.js';
@@ -159,6 +160,21 @@ export class Refit {
   /** A retrain job, or JOB_NOT_FOUND. */
   getJob(jobId: string): Promise<RetrainJob> {
     return retraining.getJob(this.#p, jobId);
+  }
+
+  /** A job's log: the standard output and error of its command trainer ('' for Refit's own trainers). */
+  jobLog(jobId: string): Promise<{ job: RetrainJob; log: string }> {
+    return byom.jobLog(this.#p, jobId);
+  }
+
+  /** Import a model file (`xgboost-json` or `onnx`); a job evaluates it and rolls it out like a retrain. */
+  importVersion(modelId: string, format: unknown, bytes: Uint8Array): Promise<RetrainJob> {
+    return byom.importVersion(this.#p, modelId, format, bytes);
+  }
+
+  /** A version as an XGBoost JSON model file (gbdt and XGBoost versions). */
+  exportVersion(modelId: string, version: string, format: unknown): Promise<Uint8Array> {
+    return byom.exportVersion(this.#p, modelId, version, format);
   }
 
   /** Cancel a pending or running job. */

@@ -49,6 +49,8 @@ export interface LabelsTable {
   received_at: string;
   /** JSON object sent with the label (0010); null when none. */
   meta: string | null;
+  /** Externally served models: the version the outcome is about; null otherwise. */
+  version: string | null;
 }
 
 export interface ScoresTable {
@@ -88,6 +90,15 @@ export interface RetrainJobsTable {
   heartbeat_at: string | null;
   /** The starting schedule's minSamples (0010); null: the spec's. */
   min_samples: number | null;
+  /** Import jobs: JSON `{format, sha256}` of the model file to evaluate; null for retrains. */
+  import_source: string | null;
+}
+
+export interface JobLogsTable {
+  id: Generated<number>;
+  job_id: string;
+  text: string;
+  created_at: string;
 }
 
 export interface ActivationsTable {
@@ -238,6 +249,7 @@ export interface Database {
   labels: LabelsTable;
   scores: ScoresTable;
   retrain_jobs: RetrainJobsTable;
+  job_logs: JobLogsTable;
   activations: ActivationsTable;
   events: EventsTable;
   artifacts: ArtifactsTable;

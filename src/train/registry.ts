@@ -2,6 +2,9 @@ import { RefitError } from '../errors.js';
 import { logisticTrainer } from './linear/logistic.js';
 import { ridgeTrainer } from './linear/ridge.js';
 import { gbdtTrainer } from './gbdt/gbdt.js';
+import { commandTrainer } from './command/command-trainer.js';
+import { loadExternal } from './formats/index.js';
+import { loadReference } from './formats/reference.js';
 import type { Predictor, Trainer } from './trainer.js';
 
 /** A trainer whatever its parameter type (callers validate params with its `paramsSchema` first). */
@@ -9,7 +12,14 @@ import type { Predictor, Trainer } from './trainer.js';
 export type AnyTrainer = Trainer<any>;
 
 // One line per trainer; each trainer's `name` is its key here and the `kind` of its artifacts.
-const TRAINERS: readonly AnyTrainer[] = [logisticTrainer, ridgeTrainer, gbdtTrainer];
+const TRAINERS: readonly AnyTrainer[] = [logisticTrainer, ridgeTrainer, gbdtTrainer, commandTrainer];
+
+// Artifact kinds that no spec can name as a trainer: models imported in a file format.
+const LOADERS = new Map<string, (bytes: Uint8Array) => Predictor>([
+  ['xgboost-json', loadExternal],
+  ['onnx', loadExternal],
+  ['external', loadReference],
+]);
 
 const byName = new Map<string, AnyTrainer>(TRAINERS.map((t) => [t.name, t]));
 
@@ -43,5 +53,6 @@ export function trainerNames(): string[] {
 
 /** Rebuild a predictor from its artifact bytes with the loader of trainer `kind`; throws on an unknown kind. */
 export function loadPredictor(kind: string, bytes: Uint8Array): Predictor {
-  return requireTrainer(kind).load(bytes);
+  const loader = LOADERS.get(kind);
+  return loader ? loader(bytes) : requireTrainer(kind).load(bytes);
 }

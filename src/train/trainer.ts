@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Dataset, FeatureMatrix } from '../data/dataset.js';
 import type { FeatureRow } from '../domain/entities.js';
+import type { CommandJob } from './command/command-spec.js';
 
 /** Options passed to every fit. */
 export interface FitOptions {
@@ -12,6 +13,13 @@ export interface FitOptions {
   readonly onProgress?: (fraction: number) => void;
   /** Optional validation set (early stopping, for trainers that use it). */
   readonly validation?: Dataset;
+  /** The retrain job, for trainers that run outside Refit (the command trainer); default none. */
+  readonly job?: CommandJob & {
+    /** Output of the command, as it comes (the job's log). */
+    readonly onLog?: (text: string) => void;
+    /** The command's process group id, so the thread that owns the job can kill it. */
+    readonly onStart?: (pid: number) => void;
+  };
 }
 
 /**

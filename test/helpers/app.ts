@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import { ManualClock } from '../../src/domain/clock.js';
 import { buildApp } from '../../src/http/app.js';
 import type { ComputeExecutor } from '../../src/retrain/executor.js';
 import { inlineExecutor } from '../../src/retrain/executor.js';
 import { createRefit, type Refit, type RefitParts } from '../../src/service/index.js';
+import type { CommandTable } from '../../src/train/command/command-spec.js';
 import type { DialectCase } from './dialects.js';
 
 /** A Refit app on a fresh store, with a manual clock, for `app.inject()` tests. */
@@ -17,12 +19,23 @@ export interface TestApp {
 }
 
 /** Build a test app on a dialect. */
-export async function openTestApp(dialect: DialectCase, options: { bodyLimit?: number; executor?: ComputeExecutor; automaticRetraining?: boolean } = {}): Promise<TestApp> {
+export async function openTestApp(
+  dialect: DialectCase,
+  options: { bodyLimit?: number; executor?: ComputeExecutor; commands?: CommandTable; workRoot?: string; logger?: Logger; automaticRetraining?: boolean } = {},
+): Promise<TestApp> {
   const store = await dialect.open();
   const clock = new ManualClock('2026-11-23T06:00:00Z');
   // Inline by default: test trainers registered in this process are not in a worker's registry.
-  const { refit, parts } = createRefit({ store, clock, executor: options.executor ?? inlineExecutor, ...(options.automaticRetraining === undefined ? {} : { automaticRetraining: options.automaticRetraining }) });
-  const app = await buildApp(refit, options);
+  const { refit, parts } = createRefit({
+    store,
+    clock,
+    executor: options.executor ?? inlineExecutor,
+    ...(options.commands ? { commands: options.commands } : {}),
+    ...(options.workRoot ? { workRoot: options.workRoot } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.automaticRetraining === undefined ? {} : { automaticRetraining: options.automaticRetraining }),
+  });
+  const app = await buildApp(refit, { ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}) });
   return {
     refit,
     parts,

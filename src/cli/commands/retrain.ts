@@ -47,6 +47,19 @@ export function registerRetrainCommand(program: Command, io: CliIo): void {
   );
 }
 
+/** Register `log <job>`: a job's log (the output of its command trainer). */
+export function registerLogCommand(program: Command, io: CliIo): void {
+  addClientOptions(program.command('log').argument('<job>', 'job id').description("print a retrain job's log: its command trainer's standard output and error")).action(
+    async (jobId: string, flags: ClientFlags) =>
+      withClient(io, flags, async (client) => {
+        const log = await client.jobLog(jobId);
+        if (flags.json) printJson(io, log);
+        else io.stdout(log.log === '' ? `Job ${jobId} (${log.status}) has no log: only command trainers write one.\n` : log.log.endsWith('\n') ? log.log : `${log.log}\n`);
+        return 0;
+      }),
+  );
+}
+
 /**
  * Follow a job to its end, printing stages and progress when `show`. An interrupt cancels a job
  * this process runs (direct mode) and merely stops following one a server runs (null).

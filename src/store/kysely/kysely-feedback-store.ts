@@ -85,6 +85,7 @@ export function kyselyFeedbackStore(ctx: KyselyContext): FeedbackStore {
             label: JSON.stringify(l.label),
             score_id: l.scoreId,
             meta: l.meta ? JSON.stringify(l.meta) : null,
+            version: l.version ?? null,
             occurred_at: iso(l.occurredAt),
             received_at: iso(receivedAt),
           }));
@@ -198,12 +199,27 @@ export function kyselyFeedbackStore(ctx: KyselyContext): FeedbackStore {
         .orderBy('l.occurred_at')
         .orderBy('l.id')
         .execute();
-      return rows.map((r) => ({
+      const scored = rows.map((r) => ({
         version: r.version,
         score: JSON.parse(r.score) as number | number[],
         label: JSON.parse(r.label) as LabelValue,
         occurredAt: date(r.occurred_at),
       }));
+      // Outcomes of externally served models carry their version and no score.
+      const external = await db
+        .selectFrom('labels')
+        .select(['version', 'label', 'occurred_at'])
+        .where('model_id', '=', modelId)
+        .where('score_id', 'is', null)
+        .where('version', 'is not', null)
+        .where('occurred_at', '>=', iso(since))
+        .where('occurred_at', '<', iso(until))
+        .orderBy('occurred_at')
+        .orderBy('id')
+        .execute();
+      if (external.length === 0) return scored;
+      const more = external.map((r) => ({ version: r.version, score: NaN, label: JSON.parse(r.label) as LabelValue, occurredAt: date(r.occurred_at) }));
+      return [...scored, ...more].sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
     },
 
     async rolloutOutcomes(modelId, since) {

@@ -1,3 +1,4 @@
+import type { ImportSource } from '../../domain/import-source.js';
 import type { Selectable } from 'kysely';
 import type { JobStage, JobStatus, JobTrigger, RetrainJob, RetrainResult } from '../../domain/entities.js';
 import { RefitError } from '../../errors.js';
@@ -23,6 +24,7 @@ function toJob(row: Selectable<RetrainJobsTable>): RetrainJob {
     createdAt: date(row.created_at),
     startedAt: dateOrNull(row.started_at),
     finishedAt: dateOrNull(row.finished_at),
+    importSource: row.import_source ? (JSON.parse(row.import_source) as ImportSource) : null,
   };
 }
 
@@ -44,6 +46,15 @@ export function kyselyJobStore(ctx: KyselyContext): JobStore {
     getJob,
     findActiveJob,
 
+    async appendJobLog(jobId, text, at) {
+      await db.insertInto('job_logs').values({ job_id: jobId, text, created_at: iso(at) }).execute();
+    },
+
+    async getJobLog(jobId) {
+      const rows = await db.selectFrom('job_logs').select('text').where('job_id', '=', jobId).orderBy('id').execute();
+      return rows.map((r) => r.text).join('');
+    },
+
     async createJob(input) {
       const row = {
         id: input.id,
@@ -63,6 +74,7 @@ export function kyselyJobStore(ctx: KyselyContext): JobStore {
         finished_at: null,
         owner: input.owner ?? null,
         heartbeat_at: iso(input.at),
+        import_source: input.importSource ? JSON.stringify(input.importSource) : null,
       };
       try {
         await db.insertInto('retrain_jobs').values(row).execute();

@@ -271,6 +271,28 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('labels').dropColumn('meta').execute();
       },
     },
+    '0020-byom': {
+      // Bring your own model: what an import job evaluates (format and artifact), and the output
+      // of command trainers, kept as the job's log.
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('retrain_jobs').addColumn('import_source', 'text').execute();
+        // Outcomes of externally served models name their version (there is no score to join).
+        await db.schema.alterTable('labels').addColumn('version', 'text').execute();
+        await db.schema
+          .createTable('job_logs')
+          .addColumn('id', serial, (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('job_id', 'text', (c) => c.notNull())
+          .addColumn('text', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('job_logs_job_idx').on('job_logs').columns(['job_id', 'id']).execute();
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.dropTable('job_logs').ifExists().execute();
+        await db.schema.alterTable('retrain_jobs').dropColumn('import_source').execute();
+        await db.schema.alterTable('labels').dropColumn('version').execute();
+      },
+    },
     '0040-event-delivery': eventDeliveryMigration(dialect),
   };
 }

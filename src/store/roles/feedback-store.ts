@@ -8,6 +8,8 @@ export interface NewLabel {
   readonly occurredAt: Date;
   /** Metadata sent with the label (exclusion rules match it). Default null. */
   readonly meta?: Readonly<Record<string, unknown>> | null;
+  /** Externally served models: the version the outcome is about. Default null. */
+  readonly version?: string | null;
 }
 
 /** A label row as read back for training. */
@@ -39,7 +41,7 @@ export function parseLabelRow(raw: RawLabelRow): LabelRow {
 /** A labelled outcome joined to the score it refers to. */
 export interface Outcome {
   readonly version: string | null;
-  /** The raw model output logged with the score (probability for binary, list for multiclass). */
+  /** The raw model output logged with the score (probability for binary, list for multiclass); NaN for an externally served model's outcome. */
   readonly score: number | readonly number[];
   readonly label: LabelValue;
   readonly occurredAt: Date;

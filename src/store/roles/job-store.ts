@@ -1,3 +1,4 @@
+import type { ImportSource } from '../../domain/import-source.js';
 import type { JobStage, JobStatus, JobTrigger, RetrainJob, RetrainResult } from '../../domain/entities.js';
 import type { Page } from './page.js';
 
@@ -20,6 +21,8 @@ export interface NewJob {
   readonly at: Date;
   /** The process that will run it (see retrain/job-owner.ts); its heartbeat starts at `at`. Default: none. */
   readonly owner?: string | null;
+  /** An import job's model file. Default: none (a retrain). */
+  readonly importSource?: ImportSource | null;
 }
 
 /**
@@ -60,4 +63,8 @@ export interface JobStore {
    * compare-and-set on the owner and heartbeat read). Returns them.
    */
   failOrphanedJobs(isOrphan: (job: JobOwnership) => boolean, at: Date, reason: string): Promise<RetrainJob[]>;
+  /** Append output to a job's log (command trainers' standard output and error). */
+  appendJobLog(jobId: string, text: string, at: Date): Promise<void>;
+  /** A job's whole log, oldest first ('' when it has none). */
+  getJobLog(jobId: string): Promise<string>;
 }

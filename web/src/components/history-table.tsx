@@ -1,13 +1,13 @@
 import { useState } from 'react';
-import { type Job, lowerIsBetter } from '../api.js';
+import { api, type Job, lowerIsBetter } from '../api.js';
 import { duration, metric, metricName, signed, signedPercent } from '../format.js';
 import { useHistory } from '../queries.js';
 import { Card, Empty, ErrorBox, Loading, ServerText, StatusBadge, When } from './common.js';
 
 const PAGE = 10;
 
-/** Retrain jobs, newest first, a page at a time. */
-export function HistoryTable({ modelId }: { modelId: string }) {
+/** Retrain jobs, newest first, a page at a time; `withLogs`: each job's command output on demand. */
+export function HistoryTable({ modelId, withLogs = false }: { modelId: string; withLogs?: boolean }) {
   const [offset, setOffset] = useState(0);
   const history = useHistory(modelId, PAGE, offset);
   const page = history.data;
@@ -34,7 +34,7 @@ export function HistoryTable({ modelId }: { modelId: string }) {
               </thead>
               <tbody>
                 {page.items.map((job) => (
-                  <HistoryRow key={job.id} job={job} />
+                  <HistoryRow key={job.id} job={job} withLog={withLogs} />
                 ))}
               </tbody>
             </table>
@@ -56,7 +56,7 @@ export function HistoryTable({ modelId }: { modelId: string }) {
   );
 }
 
-function HistoryRow({ job }: { job: Job }) {
+function HistoryRow({ job, withLog }: { job: Job; withLog: boolean }) {
   const r = job.result;
   const name = r?.primaryMetric;
   const before = name ? r?.oldMetrics?.[name] : undefined;
@@ -115,7 +115,33 @@ function HistoryRow({ job }: { job: Job }) {
           </div>
         )}
         {!r?.decision && !job.error && '—'}
+        {withLog && <JobLog jobId={job.id} />}
       </td>
     </tr>
+  );
+}
+
+/** A command-trainer job's standard output and error, fetched when asked for. */
+function JobLog({ jobId }: { jobId: string }) {
+  const [log, setLog] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const show = () => {
+    setError(null);
+    api.jobLog(jobId).then(
+      (r) => setLog(r.log === '' ? '(no output)' : r.log),
+      (err: unknown) => setError(err instanceof Error ? err.message : String(err)),
+    );
+  };
+  return (
+    <div className="job-log">
+      {log === null ? (
+        <button type="button" className="link-button" onClick={show} data-testid="show-log">
+          Show log
+        </button>
+      ) : (
+        <pre data-testid="job-log">{log}</pre>
+      )}
+      {error && <div className="error-text">{error}</div>}
+    </div>
   );
 }

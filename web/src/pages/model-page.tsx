@@ -64,7 +64,7 @@ export function ModelPage({ modelId }: { modelId: string }) {
           {versions.data && <VersionsList modelId={m.id} versions={versions.data.items} activeVersion={versions.data.activeVersion} primary={primary} busy={isBusy(status.data)} />}
         </div>
       </div>
-      <HistoryTable modelId={m.id} />
+      <HistoryTable modelId={m.id} withLogs={m.trainer.type === 'command'} />
       <DriftCard modelId={m.id} />
       {config.isPending && <Card title="Configuration"><Loading what="the configuration" /></Card>}
       {config.isError && <Card title="Configuration"><ErrorBox what="the configuration" error={config.error} retry={() => void config.refetch()} /></Card>}
