@@ -17,6 +17,8 @@ export interface SmokeInput {
   readonly rows: readonly string[];
   /** Largest time scoring the rows may take, in ms. */
   readonly maxLatencyMs: number;
+  /** Plug-in trainer modules a fresh worker loads first, so their artifacts load. Default none. */
+  readonly plugins?: readonly string[];
 }
 
 /** The verdict of a smoke test. */
@@ -72,7 +74,8 @@ interface ArtifactReader {
 }
 
 /** The smoke test of the stored artifact on the most recent rows, in the executor (a fresh worker thread in the server). */
-export async function smokeTestStored(deps: { readonly store: ArtifactReader; readonly executor: { smoke?(input: SmokeInput): Promise<SmokeOutput> } }, spec: ModelSpec, kind: string, sha: string, labels: readonly { readonly features: string }[]): Promise<SmokeOutput> {
+export async function smokeTestStored(
+  deps: { readonly store: ArtifactReader; readonly executor: { smoke?(input: SmokeInput): Promise<SmokeOutput> }; readonly plugins?: readonly string[] }, spec: ModelSpec, kind: string, sha: string, labels: readonly { readonly features: string }[]): Promise<SmokeOutput> {
   let bytes: Uint8Array | null;
   try {
     bytes = await deps.store.getArtifact(sha);
@@ -81,7 +84,7 @@ export async function smokeTestStored(deps: { readonly store: ArtifactReader; re
   }
   if (!bytes) return { ok: false, reason: 'the stored artifact cannot be read back', rows: 0, latencyMs: 0 };
   const rows = labels.slice(-spec.retrain.smokeTest.rows).map((l) => l.features);
-  const input = { kind, bytes, task: spec.task, rows, maxLatencyMs: spec.retrain.smokeTest.maxLatencyMs };
+  const input = { kind, bytes, task: spec.task, rows, maxLatencyMs: spec.retrain.smokeTest.maxLatencyMs, plugins: deps.plugins ?? [] };
   try {
     return deps.executor.smoke ? await deps.executor.smoke(input) : runSmokeTest(input);
   } catch (err) {

@@ -10,6 +10,7 @@ import type { ComputeInput } from './compute.js';
 import { trainAndEvaluate } from './compute.js';
 import type { SmokeInput, SmokeOutput } from './smoke.js';
 import { runSmokeTest } from './smoke.js';
+import { loadPlugins } from '../train/plugins.js';
 
 /** Messages the worker accepts. */
 export type ToWorker =
@@ -44,7 +45,11 @@ port.on('message', (msg: ToWorker) => {
     return;
   }
   if (msg.type === 'smoke') {
-    port.postMessage({ type: 'smoked', output: runSmokeTest(msg.input) } satisfies FromWorker);
+    // A fresh thread: plug-in trainers must be loaded here before their artifacts can load.
+    void loadPlugins(msg.input.plugins ?? []).then(
+      () => port.postMessage({ type: 'smoked', output: runSmokeTest(msg.input) } satisfies FromWorker),
+      (err: unknown) => port.postMessage({ type: 'smoked', output: { ok: false, reason: `plug-in trainers did not load: ${(err as Error).message}`, rows: msg.input.rows.length, latencyMs: 0 } } satisfies FromWorker),
+    );
     return;
   }
   let last = -1;

@@ -122,10 +122,7 @@ export async function putRetrainConfig(p: RefitParts, modelId: string, input: un
         triggers: has('triggers') && !isObject(c.triggers) ? c.triggers : mergeOneLevel(spec.retrain.triggers, isObject(c.triggers) ? c.triggers : undefined),
         rollout: has('rollout') && !isObject(c.rollout) ? c.rollout : mergeOneLevel(spec.retrain.rollout, isObject(c.rollout) ? c.rollout : undefined),
       },
-      },
-      '',
-      { commands: p.commands },
-    );
+    }, '', { commands: p.commands });
   } catch (err) {
     if (!(err instanceof RefitError)) throw err;
     // Name fields as this request wrote them (`/schedule/at`), not as the spec nests them.
