@@ -125,24 +125,17 @@ export function plainMessage(message: string): string {
 }
 
 /**
- * The messages to show per field: every field the server named, in the browser's own words when
- * its check found the same field wrong (they are more specific, e.g. the cron field at fault),
- * else the server's (reworded); then fields only the browser's check names.
+ * The messages to show per field: the server's (reworded) first; for a field the server did not
+ * name, the browser's own check, which covers what a later server pass would have said.
  */
 export function mergeProblems(server: FieldMessage[], local: FieldMessage[]): Map<string, string[]> {
   const byField = new Map<string, string[]>();
-  const localFields = new Set(local.map((p) => p.field));
   for (const p of server) {
-    if (localFields.has(p.field)) continue;
     const list = byField.get(p.field) ?? [];
     const message = plainMessage(p.message);
     if (!list.includes(message)) list.push(message);
     byField.set(p.field, list);
   }
-  for (const p of local) {
-    const list = byField.get(p.field) ?? [];
-    if (!list.includes(p.message)) list.push(p.message);
-    byField.set(p.field, list);
-  }
+  for (const p of local) if (!byField.has(p.field)) byField.set(p.field, [p.message]);
   return byField;
 }
