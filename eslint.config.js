@@ -27,6 +27,7 @@ export const LAYERS = [
   ['src/config'],
   ['src/contract'],
   ['src/service'],
+  ['src/worker'],
   ['src/http'],
   ['src/server.ts', 'src/demo.ts', 'src/create-logger.ts'],
   ['src/cli'],

@@ -10,13 +10,23 @@ import { slackSink } from './events/delivery/http-sinks.js';
 import { redisSink } from './events/delivery/redis-sink.js';
 import type { Sink } from './events/delivery/sink.js';
 import { buildApp } from './http/app.js';
+import type { ReadinessWire, WorkerListWire } from './contract/index.js';
 import type { ComputeExecutor } from './retrain/executor.js';
+import type { PipelineDeps } from './retrain/pipeline.js';
 import { createRefit, type Refit, type RefitParts } from './service/index.js';
 import { artifactLocation } from './store/artifact-store.js';
 import { createStore } from './store/create-store.js';
+import { bridgeActivations } from './worker/activations.js';
+import { BullmqQueue } from './worker/bullmq-queue.js';
+import { redisConnection } from './worker/redis.js';
+import { requireRedis } from './worker/start-worker.js';
+import { listWorkers } from './worker/workers.js';
 
 /** The package version, for the OpenAPI document and `--version`. */
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** How long an API process with Redis keeps a model's serving view between announcements (ms): changes that announce nothing (a spec edit elsewhere) show within it. */
+export const SERVING_CACHE_MS = 1000;
 
 /** The event sinks the settings name: the Redis stream and the Slack-compatible webhook (webhooks are registered through the API). */
 export function sinksFrom(settings: Settings): Sink[] {
@@ -54,21 +64,49 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
   const specs = config.models;
   // Either switch off pauses scheduled and trigger-started retrains; manual ones still run.
   const automaticRetraining = settings.automaticRetraining && config.automaticRetraining !== false;
-  const store = await createStore({ url: settings.databaseUrl, artifacts: artifactLocation(settings.artifactDir) });
+  // --no-training needs the queue its workers take jobs from; refuse before touching anything.
+  const redisUrl = settings.training ? settings.redisUrl : requireRedis(settings, 'refit serve --no-training');
+  const store = await createStore({ url: settings.databaseUrl, ...(settings.databaseSchema ? { schema: settings.databaseSchema } : {}), artifacts: artifactLocation(settings.artifactDir) });
+  const redis = redisUrl === null ? null : { main: redisConnection(redisUrl, { waitForRedis: false }), sub: redisConnection(redisUrl) };
+  const queue = !settings.training && redis ? { queue: (deps: PipelineDeps) => new BullmqQueue(deps, { connection: redis.main, prefix: settings.queuePrefix }) } : {};
+  // An API process of a scaled-out deployment is told of activations elsewhere over Redis: its
+  // scorer keeps each model's view for a second between announcements instead of reading it on
+  // every score. A process that trains keeps reading it per score, as it always has.
+  const servingCacheMs = redis && !settings.training ? SERVING_CACHE_MS : 0;
   const { refit, parts } = createRefit({
     store,
     logger,
     defaultTimezone: settings.timezone,
     automaticRetraining,
+    servingCacheMs,
     commands: config.commands,
     plugins: config.plugins,
     // Command trainers get a fresh directory per job here, named by the job id.
     workRoot: join(settings.dataDir, 'jobs'),
     delivery: { sinks: sinksFrom(settings), options: { maxAttempts: settings.deliveryMaxAttempts, timeoutMs: settings.deliveryTimeoutMs, initialDelayMs: settings.deliveryInitialDelayMs, maxDelayMs: settings.deliveryMaxDelayMs } },
     ...(options.executor ? { executor: options.executor } : {}),
+    ...queue,
   });
   if (!automaticRetraining) logger.warn('automatic retraining is paused: scheduled and trigger-started retrains do not run; manual retrains do');
-  const app = await buildApp(refit, { bodyLimit: settings.bodyLimit, logger, version: VERSION });
+  const role = settings.training ? 'all-in-one' : 'api';
+  let started = false;
+  const readiness = async (): Promise<ReadinessWire> => {
+    const checks: Record<string, string> = { startup: started ? 'ok' : 'starting' };
+    checks.store = await refit.checkStore().then(
+      () => 'ok',
+      (err: unknown) => (err as Error).message,
+    );
+    if (redis) checks.redis = await redis.main.ping().then(
+      () => 'ok',
+      (err: unknown) => (err as Error).message,
+    );
+    return { status: Object.values(checks).every((c) => c === 'ok') ? 'ready' : 'not ready', role, checks };
+  };
+  const workers = async (): Promise<WorkerListWire> => (redis && !settings.training ? { mode: 'workers', items: await listWorkers(redis.main, settings.queuePrefix) } : { mode: 'in-process', items: [] });
+  const app = await buildApp(refit, { bodyLimit: settings.bodyLimit, logger, version: VERSION, readiness, workers });
+  const closeRedis = async () => {
+    for (const c of redis ? [redis.main, redis.sub] : []) await c.quit().catch(() => c.disconnect());
+  };
   let url: string;
   try {
     url = await app.listen({ host: settings.host, port: settings.port });
@@ -76,8 +114,28 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
     // Nothing was changed yet: another server may be running on this store.
     await app.close().catch(() => {});
     await refit.close().catch(() => {});
+    await closeRedis();
     throw err;
   }
+  // Promotions and rollbacks made by other processes: swap the loaded predictors within the
+  // message's round trip (the active version itself is read with the model on each request).
+  const stopBridge = redis
+    ? await bridgeActivations({
+        hub: parts.hub,
+        publisher: redis.main,
+        subscriber: redis.sub,
+        prefix: settings.queuePrefix,
+        logger,
+        onRemote: ({ kind, modelId, version }) => {
+          parts.serving.invalidate(modelId);
+          if (kind === 'activated') parts.predictors.evict(modelId);
+          parts.scorer.preload(modelId, version).then(
+            () => logger.info({ modelId, version }, `${modelId}@${version} ${kind === 'activated' ? 'activated' : 'made challenger'} by another process: loaded here`),
+            (err: unknown) => logger.warn({ err, modelId, version }, 'preload failed'),
+          );
+        },
+      })
+    : async () => {};
   const { interrupted, reruns, interruptedChanges } = await refit.recover();
   if (interruptedChanges.length > 0) {
     logger.warn({ changes: interruptedChanges.map((c) => ({ modelId: c.modelId, action: c.action, version: c.version })) }, `${interruptedChanges.length} promotion(s) or rollback(s) were cut short by a stop; the timeline records them as interrupted`);
@@ -100,7 +158,8 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
     demo = await startDemo(refit, { logger });
     if (demo.created) logger.info(`demo model 'job-relevance' created; watch it retrain: curl ${url}/api/v1/models/job-relevance/retrain/status`);
   }
-  logger.info(`Refit ${VERSION} listening on ${url} (store: ${store.dialect}); API docs at ${url}/docs`);
+  started = true;
+  logger.info(`Refit ${VERSION} listening on ${url} (store: ${store.dialect}${settings.training ? '' : `; training on workers via BullMQ '${settings.queuePrefix}'`}); API docs at ${url}/docs`);
   return {
     refit,
     parts,
@@ -108,8 +167,11 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
     url,
     async close() {
       demo.stop();
+      // Fastify stops accepting connections and waits for the requests in flight.
       await app.close();
+      await stopBridge();
       await refit.close();
+      await closeRedis();
       closeLog();
     },
   };

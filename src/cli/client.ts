@@ -13,6 +13,7 @@ import type {
   ScoreItemWire,
   TimelinePageWire,
   VersionListWire,
+  WorkerListWire,
   DeliveryWire,
   WebhookCreatedWire,
   WebhookTestWire,
@@ -49,6 +50,8 @@ export interface Client {
   addLabels(modelId: string, items: readonly unknown[]): Promise<Pick<LabelsAcceptedWire, 'accepted'>>;
   score(modelId: string, items: readonly unknown[]): Promise<ScoreItemWire[]>;
   status(modelId: string): Promise<RetrainStatusWire>;
+  /** The worker processes running retrains (`in-process` with none when the server trains itself). */
+  workers(): Promise<WorkerListWire>;
   history(modelId: string, page: { limit: number; offset: number }): Promise<Pick<JobPageWire, 'items' | 'total'>>;
   versions(modelId: string): Promise<VersionListWire>;
   /** Every retrain schedule (each model's own and the extra ones), or only `modelId`'s, with its last and next run. */

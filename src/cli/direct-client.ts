@@ -16,6 +16,7 @@ import type {
   ScoreItemWire,
   TimelinePageWire,
   VersionListWire,
+  WorkerListWire,
   DeliveryWire,
   WebhookCreatedWire,
   WebhookTestWire,
@@ -94,6 +95,11 @@ export class DirectClient implements Client {
 
   score(modelId: string, items: readonly unknown[]): Promise<ScoreItemWire[]> {
     return asClientErrors(() => this.refit.score(modelId, items));
+  }
+
+  /** Opened directly, this process is the one that trains: no workers. */
+  async workers(): Promise<WorkerListWire> {
+    return { mode: 'in-process', items: [] };
   }
 
   status(modelId: string): Promise<RetrainStatusWire> {

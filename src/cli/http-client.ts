@@ -15,6 +15,7 @@ import type {
   ScoreItemWire,
   TimelinePageWire,
   VersionListWire,
+  WorkerListWire,
   DeliveryWire,
   WebhookCreatedWire,
   WebhookTestWire,
@@ -66,6 +67,10 @@ export class HttpClient implements Client {
 
   status(modelId: string): Promise<RetrainStatusWire> {
     return this.request('GET', `/api/v1/models/${enc(modelId)}/retrain/status`);
+  }
+
+  workers(): Promise<WorkerListWire> {
+    return this.request('GET', '/api/v1/workers');
   }
 
   history(modelId: string, page: { limit: number; offset: number }): Promise<JobPageWire> {

@@ -13,6 +13,7 @@ import { registerSchedulesCommand } from './commands/schedules.js';
 import { registerWebhooksCommand } from './commands/webhooks.js';
 import { registerScoreCommand } from './commands/score.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerWorkerCommand } from './commands/worker.js';
 import { problemText } from './format.js';
 import type { CliIo } from './io.js';
 import { processIo } from './io.js';
@@ -29,6 +30,8 @@ Add --json for JSON output.
 Examples:
   refit init                                   write refit.config.yaml with an example model
   refit serve --port 8080                      run the server (loads refit.config.yaml)
+  refit serve --no-training                    API only; retrains go to \`refit worker\` processes (REFIT_REDIS_URL)
+  refit worker                                 run retrains taken from the shared queue
   refit ingest churn labels.csv                send labelled rows (CSV header: features…, label)
   refit retrain churn                          retrain now and follow it to the end
   refit score churn --features '{"age": 42, "plan": "pro"}'
@@ -54,6 +57,7 @@ export function buildProgram(io: CliIo): Command {
     .addHelpText('after', HELP_AFTER);
   program.helpCommand('help [command]', 'show help for a command');
   registerServeCommand(program, io);
+  registerWorkerCommand(program, io);
   registerInitCommand(program, io);
   registerModelCommands(program, io);
   registerScoreCommand(program, io);

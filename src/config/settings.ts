@@ -33,7 +33,7 @@ export interface Settings {
   readonly timezone: string;
   /** Scheduled and trigger-started retrains (`REFIT_AUTOMATIC_RETRAINING=on|off`); manual retrains always run. Default true (on). */
   readonly automaticRetraining: boolean;
-  /** `redis://…` of the Redis that receives every event on a stream. Default: none (no stream). */
+  /** `redis://…` of the Redis that receives every event on a stream and, with `serve --no-training` and `refit worker`, holds the BullMQ job queue. Default: none (no stream; jobs run in process). */
   readonly redisUrl: string | null;
   /** Stream key the events are added to. Default `ml:run-events`. */
   readonly eventsStream: string;
@@ -55,6 +55,16 @@ export interface Settings {
   readonly deliveryInitialDelayMs: number;
   /** Longest delay between delivery attempts in milliseconds. Default 300000. */
   readonly deliveryMaxDelayMs: number;
+  /** PostgreSQL schema of the store. Default: public. */
+  readonly databaseSchema: string | null;
+  /** Prefix of every Redis key (queue, workers, notifications), so several deployments can share a Redis. Default refit. */
+  readonly queuePrefix: string;
+  /** Whether `serve` runs retrain jobs itself; false (`--no-training`) enqueues them on BullMQ for `refit worker`. Default true. */
+  readonly training: boolean;
+  /** Jobs one worker runs at once. Default 1 (training is CPU-bound). */
+  readonly workerConcurrency: number;
+  /** How long a worker's lock on its job lasts without renewal before another worker takes the job over, in ms. Default 30000. */
+  readonly workerLeaseMs: number;
 }
 
 const eventList = z.preprocess(
@@ -106,6 +116,18 @@ const schema = z.object({
   deliveryTimeoutMs: z.coerce.number().int().min(1).default(10_000),
   deliveryInitialDelayMs: z.coerce.number().int().min(0).default(1000),
   deliveryMaxDelayMs: z.coerce.number().int().min(0).default(300_000),
+  databaseSchema: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a schema name: lower-case letters, digits and _')
+    .nullable()
+    .default(null),
+  queuePrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . and -')
+    .default('refit'),
+  training: z.boolean().default(true),
+  workerConcurrency: z.coerce.number().int().min(1).max(64).default(1),
+  workerLeaseMs: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
 });
 
 /** Settings given explicitly (CLI flags); they win over the environment. */
@@ -140,6 +162,10 @@ export function loadSettings(env: NodeJS.ProcessEnv, overrides: SettingsOverride
     deliveryTimeoutMs: env.REFIT_DELIVERY_TIMEOUT_MS,
     deliveryInitialDelayMs: env.REFIT_DELIVERY_INITIAL_DELAY_MS,
     deliveryMaxDelayMs: env.REFIT_DELIVERY_MAX_DELAY_MS,
+    databaseSchema: env.REFIT_DATABASE_SCHEMA,
+    queuePrefix: env.REFIT_QUEUE_PREFIX,
+    workerConcurrency: env.REFIT_WORKER_CONCURRENCY,
+    workerLeaseMs: env.REFIT_WORKER_LEASE_MS,
   };
   const merged: Record<string, unknown> = {};
   // Source by source: an override left undefined (a CLI flag not given) must not hide the environment's value.

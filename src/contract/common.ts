@@ -60,6 +60,27 @@ export const healthSchema = z.object({ status: z.literal('ok'), store: z.string(
 /** `GET /healthz`. */
 export type HealthWire = z.infer<typeof healthSchema>;
 
+/** `GET /readyz`: whether this process takes traffic (its role, and each check: `ok` or why not). */
+export const readinessSchema = z.object({ status: z.enum(['ready', 'not ready']), role: z.enum(['all-in-one', 'api', 'worker']), checks: z.record(z.string(), z.string()) });
+/** `GET /readyz`. */
+export type ReadinessWire = z.infer<typeof readinessSchema>;
+
+/** One `refit worker` process as it last announced itself (`GET /api/v1/workers`). */
+export const workerSchema = z.object({
+  id: z.string(),
+  host: z.string(),
+  pid: z.number().int(),
+  startedAt: z.string(),
+  heartbeatAt: z.string(),
+  currentJob: z.object({ jobId: z.string(), modelId: z.string() }).nullable(),
+});
+/** `GET /api/v1/workers`: the live workers (none when retrains run in the server's own process). */
+export const workerListSchema = z.object({ mode: z.enum(['in-process', 'workers']), items: z.array(workerSchema) });
+/** One worker. */
+export type WorkerWire = z.infer<typeof workerSchema>;
+/** `GET /api/v1/workers`. */
+export type WorkerListWire = z.infer<typeof workerListSchema>;
+
 /**
  * `GET /api/v1/events`: text/event-stream frames, each `id: <seq>`, `event: <eventType>` and
  * `data: {eventId, eventType, eventVersion, occurredAt, runId, payload}`; progress frames

@@ -7,7 +7,7 @@ import { problemSchema } from '../contract/index.js';
 import type { Refit } from '../service/index.js';
 import { problem, problemErrorHandler, sendProblem } from './problem.js';
 import { eventRoutes } from './routes/events.js';
-import { healthRoutes } from './routes/health.js';
+import { healthRoutes, type HealthOptions } from './routes/health.js';
 import { byomRoutes } from './routes/byom.js';
 import { jobRoutes } from './routes/jobs.js';
 import { modelRoutes } from './routes/models.js';
@@ -26,6 +26,10 @@ export interface AppOptions {
   readonly logger?: Logger;
   /** Package version shown in the OpenAPI document. Default 0.0.0. */
   readonly version?: string;
+  /** Readiness of this process for `/readyz`. Default: ready once the store answers. */
+  readonly readiness?: HealthOptions['readiness'];
+  /** The live workers for `/api/v1/workers`. Default: none (retrains run in this process). */
+  readonly workers?: HealthOptions['workers'];
 }
 
 /** The error responses of every route: application/problem+json (RFC 9457). */
@@ -91,7 +95,7 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(healthRoutes, { refit });
+  await app.register(healthRoutes, { refit, ...(options.readiness ? { readiness: options.readiness } : {}), ...(options.workers ? { workers: options.workers } : {}) });
   await app.register(modelRoutes, { refit });
   await app.register(retrainRoutes, { refit });
   await app.register(rolloutRoutes, { refit });

@@ -15,6 +15,9 @@ export const HEARTBEAT_MS = 15_000;
 /** A job whose owner has not renewed its heartbeat for this long is orphaned. Default 60 s (four missed beats). */
 export const LEASE_MS = 60_000;
 
+/** Owners of jobs held by the BullMQ queue (`bullmq:queued` while waiting, `bullmq:<worker id>` while a worker runs them). */
+export const QUEUED_OWNER_PREFIX = 'bullmq:';
+
 /** Instances alive in this process: the pid alone cannot tell them apart (tests run several servers in one process). */
 const liveInstances = new Set<string>();
 
@@ -62,6 +65,9 @@ function pidAlive(pid: number): boolean {
  */
 export function isOrphaned(job: JobOwnership, now: Date, leaseMs: number = LEASE_MS): boolean {
   if (job.owner === null) return true;
+  // A job on the BullMQ queue: BullMQ's lock and stalled-job check hand it to another worker
+  // (counted as an attempt), so recovery here must not fail it behind the workers' backs.
+  if (job.owner.startsWith(QUEUED_OWNER_PREFIX)) return false;
   const o = parseOwner(job.owner);
   if (!o) return true;
   if (o.host === hostname()) {

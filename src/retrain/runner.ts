@@ -1,12 +1,12 @@
 import type { ImportSource } from '../domain/import-source.js';
 import type { Logger } from 'pino';
-import type { JobTrigger, RetrainJob, RetryPolicy } from '../domain/entities.js';
+import type { JobTrigger, RetrainJob } from '../domain/entities.js';
 import { timeOrderedId } from '../domain/ids.js';
-import { RefitError, UnrecoverableError, coerceError } from '../errors.js';
+import { RefitError } from '../errors.js';
 import { appendEvent, commitWithEvents } from '../events/outbox.js';
+import { CancelledError, runAttempt } from './attempt.js';
 import { HEARTBEAT_MS } from './job-owner.js';
 import type { PipelineDeps } from './pipeline.js';
-import { runRetrain } from './pipeline.js';
 
 /** How a retrain is asked for. */
 export interface EnqueueOptions {
@@ -50,27 +50,7 @@ export interface InProcessQueueOptions {
   readonly heartbeatMs?: number;
 }
 
-/** The reason a job that ran past its deadline carries. */
-export class TimeoutError extends Error {
-  constructor(minutes: number) {
-    super(`timeout: the retrain ran longer than ${minutes} minute${minutes === 1 ? '' : 's'} and was stopped`);
-    this.name = 'TimeoutError';
-  }
-}
-
-/** Failures worth another attempt: not bad data or specs, not timeouts, not cancellations. */
-export function isTransient(err: unknown): boolean {
-  return !(err instanceof UnrecoverableError || err instanceof TimeoutError || err instanceof CancelledError);
-}
-
-/**
- * Delay before retry number `attempt` (1-based): exponential from the initial delay, capped,
- * with "equal jitter" (half fixed, half random) so that retries of many jobs spread out.
- */
-export function retryDelayMs(policy: RetryPolicy, attempt: number, random: () => number): number {
-  const base = Math.min(policy.maxDelaySeconds, policy.initialDelaySeconds * 2 ** (attempt - 1)) * 1000;
-  return Math.round(base / 2 + random() * (base / 2));
-}
+export { CancelledError, TimeoutError, isTransient, retryDelayMs } from './attempt.js';
 
 /** Runs retrain jobs in this process, FIFO, single-flight per model (enforced by the store). */
 export class InProcessQueue implements JobQueue {
@@ -211,91 +191,16 @@ export class InProcessQueue implements JobQueue {
   }
 
   private async run(jobId: string, controller: AbortController): Promise<void> {
-    const { store, clock, hub, logger } = this.deps;
-    const signal = controller.signal;
-    let job = await store.getJob(jobId);
-    if (!job || job.status !== 'pending') return;
-    const modelId = job.modelId;
-    const model = await store.getModel(job.modelId);
-    const policy = model?.spec.retrain;
-    const timeoutMinutes = policy?.timeoutMinutes ?? 30;
-    const cancelTimeout = clock.setTimeout(() => controller.abort(new TimeoutError(timeoutMinutes)), timeoutMinutes * 60_000);
-    try {
-      const startedAt = clock.now();
-      const attempt = job.attempts + 1;
-      job = await commitWithEvents(store, hub, async (tx) => {
-        const j = await tx.updateJob(jobId, { status: 'running', attempts: attempt, startedAt, error: null });
-        if (attempt === 1) {
-          await appendEvent(tx, { type: 'model.retrain.started', modelId: j.modelId, runId: jobId, at: startedAt, body: { previousVersion: model?.activeVersion ?? null, newVersion: null, metrics: null, trigger: j.trigger } });
-        }
-        return j;
-      });
-      hub.emit('retrain:started', { job });
-      logger?.info({ jobId, modelId, trigger: job.trigger, attempt }, `retrain of '${modelId}' started (${job.trigger}${attempt > 1 ? `, attempt ${attempt}` : ''})`);
-      const outcome = await runRetrain(job, this.deps, signal);
-      const { newVersion, promoted, decision } = outcome.result;
-      // The decision says what happened: "skipped: 3 new labels …", "promoted: …", "rejected: …".
-      logger?.info({ jobId, modelId, version: newVersion, promoted }, outcome.status === 'skipped' ? `retrain of '${modelId}' ${decision}` : `retrain of '${modelId}' finished: version ${newVersion ?? '—'}, ${decision}`);
-    } catch (thrown) {
-      const err = coerceError(signal.aborted ? (signal.reason ?? thrown) : thrown);
-      const cancelled = err instanceof CancelledError;
-      const attempts = job?.attempts ?? 1;
-      const retry = policy?.retry;
-      if (!signal.aborted && isTransient(err) && retry && attempts <= retry.retries && !this.closed) {
-        const delay = retryDelayMs(retry, attempts, this.random);
-        logger?.warn({ err, jobId, modelId, attempts, delayMs: delay }, `retrain of '${modelId}' failed (attempt ${attempts}): ${err.message}; retrying in ${Math.round(delay / 1000)} s`);
-        await store.updateJob(jobId, { status: 'pending', stage: null, progress: null, error: `attempt ${attempts} failed: ${err.message}; retrying in ${Math.round(delay / 1000)} s` })
-          // The retry still runs; only the job row's note of it is missing.
-          .catch((storeErr: unknown) => logger?.warn({ err: storeErr, jobId }, 'could not record the retry on the job'));
-        this.retryTimers.set(
-          jobId,
-          clock.setTimeout(() => {
-            this.retryTimers.delete(jobId);
-            if (this.closed) return;
-            this.waiting.push(jobId);
-            this.pump();
-          }, delay),
-        );
-        cancelTimeout();
-        return;
-      }
-      if (cancelled) logger?.info({ jobId, modelId }, `retrain of '${modelId}' cancelled`);
-      // Bad data, a bad spec, a timeout or a shutdown: the message says it all; anything else keeps its stack.
-      else if (isTransient(err) && !signal.aborted) logger?.error({ err, jobId, modelId }, `retrain of '${modelId}' failed: ${err.message}`);
-      else logger?.warn({ jobId, modelId, error: err.message }, `retrain of '${modelId}' failed: ${err.message}`);
-      try {
-        const at = clock.now();
-        await commitWithEvents(store, hub, async (tx) => {
-          const current = await tx.getJob(jobId);
-          const m = current ? await tx.getModel(current.modelId) : null;
-          await tx.updateJob(jobId, { status: cancelled ? 'cancelled' : 'failed', stage: null, progress: null, error: err.message, finishedAt: at });
-          await appendEvent(tx, {
-            type: 'model.retrain.failed',
-            modelId: current?.modelId ?? null,
-            runId: jobId,
-            at,
-            body: { previousVersion: m?.activeVersion ?? null, newVersion: null, metrics: null, error: err.message, cancelled, attempts },
-          });
-        });
-      } catch (storeErr) {
-        logger?.error({ err: storeErr, jobId }, 'could not record the failed retrain');
-      }
-    } finally {
-      cancelTimeout();
-    }
-    const finished = await store.getJob(jobId).catch((storeErr: unknown) => {
-      // Listeners (the live stream) miss this job's last state; the row itself is already written.
-      logger?.warn({ err: storeErr, jobId }, 'could not read the finished job back to announce it');
-      return null;
-    });
-    if (finished) hub.emit('retrain:finished', { job: finished });
-  }
-}
-
-/** The reason a cancelled job's signal carries. */
-export class CancelledError extends Error {
-  constructor() {
-    super('cancelled by request');
-    this.name = 'CancelledError';
+    const outcome = await runAttempt(jobId, this.deps, { controller, random: this.random, mayRetry: () => !this.closed });
+    if (outcome.kind !== 'retry') return;
+    this.retryTimers.set(
+      jobId,
+      this.deps.clock.setTimeout(() => {
+        this.retryTimers.delete(jobId);
+        if (this.closed) return;
+        this.waiting.push(jobId);
+        this.pump();
+      }, outcome.delayMs),
+    );
   }
 }

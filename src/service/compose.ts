@@ -18,6 +18,7 @@ import type { Store } from '../store/store.js';
 import type { CommandTable } from '../train/command/command-spec.js';
 import { PredictorCache } from '../train/predictor-cache.js';
 import { runChecks } from './monitoring.js';
+import { ServingView } from './serving-view.js';
 import type { RefitParts } from './parts.js';
 import { Refit } from './refit.js';
 
@@ -46,6 +47,8 @@ export interface RefitDeps {
   readonly owner?: OwnerClaim;
   /** False pauses scheduled and trigger-started retrains (manual ones still run). Default true. */
   readonly automaticRetraining?: boolean;
+  /** How long the scorer keeps a model's serving view (active version, challenger) between changes, in ms. Default 0: read on every score. */
+  readonly servingCacheMs?: number;
   /** Commands declared in the server's config file (the only programs trainers run). Default none. */
   readonly commands?: CommandTable;
   /** Directory for command-trainer job directories. Default: `<tmpdir>/refit-jobs`. */
@@ -99,6 +102,11 @@ export function createRefit(deps: RefitDeps): { refit: Refit; parts: RefitParts 
     defaultTimezone: deps.defaultTimezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
     ...(logger ? { logger } : {}),
   });
+  const serving = new ServingView(store, clock, deps.servingCacheMs ?? 0);
+  // Any change this process commits (every one appends an event) may change what serves.
+  hub.on('outbox:appended', () => serving.invalidate());
+  hub.on('model:activated', ({ modelId }) => serving.invalidate(modelId));
+  hub.on('model:challenger', ({ modelId }) => serving.invalidate(modelId));
   // Its own async loop per sink: a slow or down sink never holds up scoring or retraining.
   const delivery = new DeliveryWorker({
     store,
@@ -109,7 +117,7 @@ export function createRefit(deps: RefitDeps): { refit: Refit; parts: RefitParts 
     ...(deps.delivery?.sinks ? { sinks: deps.delivery.sinks } : {}),
     ...(deps.delivery?.options ? { options: deps.delivery.options } : {}),
   });
-  const parts: RefitParts = { store, clock, logger, hub, predictors, scorer, queue, rollouts, monitor, scheduler, delivery, owner, leaseMs: deps.leaseMs ?? LEASE_MS, commands: deps.commands ?? {} };
+  const parts: RefitParts = { store, clock, logger, hub, predictors, serving, scorer, queue, rollouts, monitor, scheduler, delivery, owner, leaseMs: deps.leaseMs ?? LEASE_MS, commands: deps.commands ?? {} };
   // Warm the scorer as soon as a promotion or a challenger commits, so that the first score
   // routed to the version does not pay for loading its artifact.
   const preload = ({ modelId, version }: { modelId: string; version: string }) => {

@@ -89,7 +89,7 @@ async function duplicateProblems(p: RefitParts, modelId: string, items: readonly
  * challenger for its share (sticky per `entityKey`); refused whole on any bad row.
  */
 export async function score(p: RefitParts, modelId: string, items: unknown): Promise<ScoreItem[]> {
-  const model = await requireModel(p.store, modelId);
+  const { model, route } = await p.serving.get(modelId);
   if (model.spec.serving === 'external') {
     throw new RefitError('EXTERNAL_SERVING', `Model '${modelId}' is served outside Refit ("serving": "external"): score it where it is served, and report outcomes with the version that served them.`);
   }
@@ -114,8 +114,6 @@ export async function score(p: RefitParts, modelId: string, items: unknown): Pro
     rows.push(v.row);
   });
   if (problems.length > 0) throw new RefitError('VALIDATION_FAILED', `The request was refused: ${problems.length} problem${problems.length === 1 ? '' : 's'}.`, { errors: problems });
-  const { challenger } = await p.store.runningRollouts(modelId);
-  const route = challenger?.mode ? { mode: challenger.mode, version: challenger.version, share: challenger.share } : null;
   return p.scorer.score(model.spec, model.activeVersion, rows, { entityKeys, challenger: route });
 }
 

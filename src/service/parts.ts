@@ -11,6 +11,7 @@ import type { Scorer } from '../serve/scorer.js';
 import type { Store } from '../store/store.js';
 import type { CommandTable } from '../train/command/command-spec.js';
 import type { PredictorCache } from '../train/predictor-cache.js';
+import type { ServingView } from './serving-view.js';
 
 /**
  * The collaborators `createRefit` wires, handed to the facade's resource modules, to the server
@@ -28,6 +29,8 @@ export interface RefitParts {
   readonly hub: EventHub;
   /** Loaded predictors per model and version, shared by scoring, monitoring and rollout. */
   readonly predictors: PredictorCache;
+  /** What the scorer knows of each model (active version, challenger); read per score unless given a TTL. */
+  readonly serving: ServingView;
   /** Serves scores with the active version or a challenger. */
   readonly scorer: Scorer;
   /** Runs retrains (default: in process, one at a time). */

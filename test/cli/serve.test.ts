@@ -41,4 +41,14 @@ describe('refit serve', () => {
     expect(after.code).toBe(1);
     expect(after.err).toContain('The Refit server cannot be reached');
   });
+
+  it('refuses --no-training and `refit worker` without a Redis, saying what to set, and exits 1', async () => {
+    const api = await refit(['serve', '--no-training', '--port', '0', '--data-dir', 'data', '--log-level', 'silent'], { cwd: tmp.dir, env: { REFIT_REDIS_URL: undefined } });
+    expect(api.code).toBe(1);
+    expect(api.err).toMatch(/^Refit did not start\. refit serve --no-training needs a Redis for its job queue\.$/m);
+    expect(api.err).toMatch(/^ {2}\/redisUrl: set REFIT_REDIS_URL \(or --redis-url\) to redis:\/\/host:6379$/m);
+    const worker = await refit(['worker', '--log-level', 'silent'], { cwd: tmp.dir, env: { REFIT_REDIS_URL: undefined } });
+    expect(worker.code).toBe(1);
+    expect(worker.err).toMatch(/^Refit did not start\. refit worker needs a Redis for its job queue\.$/m);
+  });
 });

@@ -36,6 +36,7 @@ import type {
   VersionListWire,
   VersionWire,
   WatchEvaluationWire,
+  WorkerListWire,
   DeliveryWire,
   SinkWire,
 } from '../../src/contract/index.js';
@@ -63,6 +64,7 @@ export type RetrainNeeded = RetrainNeededWire;
 export type TriggerCheck = TriggerCheckWire;
 export type Version = VersionWire;
 export type Schedule = ScheduleWire;
+export type WorkerList = WorkerListWire;
 /** Where events go: a webhook, the Redis stream or Slack, with its cursor and deliveries per state. */
 export type Sink = SinkWire;
 /** An event's delivery to a sink, with its attempts. */
@@ -144,6 +146,7 @@ export const api = {
   runChecks: (id: string) => request<RetrainNeeded>('POST', `${m(id)}/checks`),
   retrainNeeded: (id: string) => request<RetrainNeeded>('GET', `${m(id)}/retrain-needed`),
   schedules: () => request<{ items: Schedule[] }>('GET', '/schedules').then((r) => r.items),
+  workers: () => request<WorkerListWire>('GET', '/workers'),
   rollout: (id: string) => request<RolloutState>('GET', `${m(id)}/rollout`),
   abortRollout: (id: string) => request<Rollout>('POST', `${m(id)}/rollout/abort`, { reason: 'stopped from the dashboard' }),
   timeline: (id: string, limit: number) => request<TimelinePageWire>('GET', `${m(id)}/timeline?limit=${limit}`),

@@ -43,3 +43,6 @@ export const useChecks = (id: string, limit: number) => useQuery({ queryKey: ['c
 export const useRollout = (id: string) => useQuery({ queryKey: ['rollout', id], queryFn: () => api.rollout(id), ...MONITOR });
 
 export const useTimeline = (id: string, limit: number) => useQuery({ queryKey: ['timeline', id, limit], queryFn: () => api.timeline(id, limit) });
+
+/** The worker processes (scale-out only); their heartbeats change without events: refreshed every 10 s. */
+export const useWorkers = () => useQuery({ queryKey: ['workers'], queryFn: api.workers, refetchInterval: 10_000 });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { primaryMetric } from '../../evaluate/metrics.js';
-import type { JobWire } from '../../contract/index.js';
+import type { JobWire, WorkerWire } from '../../contract/index.js';
 import { type ClientFlags, addClientOptions, integerOption, printJson, withClient } from '../command-kit.js';
 import { NONE, duration, fields, num, plural, table, when } from '../format.js';
 import type { CliIo } from '../io.js';
@@ -63,9 +63,31 @@ export function registerModelCommands(program: Command, io: CliIo): void {
             rows.push(['Decision', r.decision]);
           } else if (last.error) rows.push(['Error', last.error]);
         }
+        // Retrains run on `refit worker` processes: say which are alive and what they run.
+        const workers = await client.workers();
+        if (workers.mode === 'workers') {
+          rows.push(['Workers', workers.items.length === 0 ? 'none alive: retrains wait on the queue' : String(workers.items.length)]);
+          for (const w of workers.items) rows.push(['Worker', workerLine(w)]);
+        }
         io.stdout(fields(rows));
       }),
     );
+
+  addClientOptions(program.command('workers').description('list the worker processes running retrains: id, host, current job, last heartbeat')).action(async (flags: ClientFlags) =>
+    withClient(io, flags, async (client) => {
+      const workers = await client.workers();
+      if (flags.json) return printJson(io, workers);
+      if (workers.mode === 'in-process') {
+        io.stdout('No workers: the server runs retrains in its own process.\n');
+        return;
+      }
+      if (workers.items.length === 0) {
+        io.stdout('No worker is alive: retrains wait on the queue until one starts (refit worker).\n');
+        return;
+      }
+      io.stdout(table(['ID', 'HOST', 'PID', 'CURRENT JOB', 'LAST HEARTBEAT'], workers.items.map((w) => [w.id, w.host, String(w.pid), w.currentJob ? `${w.currentJob.jobId} (${w.currentJob.modelId})` : NONE, when(w.heartbeatAt)])));
+    }),
+  );
 
   addClientOptions(
     program
@@ -140,4 +162,9 @@ export function registerModelCommands(program: Command, io: CliIo): void {
 
 function truncate(s: string, max: number): string {
   return s.length <= max ? s : s.slice(0, max - 1) + '…';
+}
+
+/** One worker on a line: id, host, what it runs, when it last said so. */
+function workerLine(w: WorkerWire): string {
+  return `${w.id} on ${w.host}: ${w.currentJob ? `running ${w.currentJob.jobId} (${w.currentJob.modelId})` : 'idle'}, heartbeat ${when(w.heartbeatAt)}`;
 }

@@ -18,6 +18,8 @@ interface ServeFlags {
   readonly logLevel?: string;
   readonly logFormat?: string;
   readonly logFile?: string;
+  readonly training?: boolean;
+  readonly redisUrl?: string;
 }
 
 /** Register `serve`: run the HTTP API until SIGINT or SIGTERM. */
@@ -34,6 +36,8 @@ export function registerServeCommand(program: Command, io: CliIo): void {
     .addOption(new Option('--log-level <level>', 'log level (default: $REFIT_LOG_LEVEL or info)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
     .addOption(new Option('--log-format <format>', 'log lines on standard output: pretty, json, or auto: pretty on a terminal (default: $REFIT_LOG_FORMAT or auto)').choices(['auto', 'pretty', 'json']))
     .option('--log-file <file>', 'also append every log line as JSON to this file (default: $REFIT_LOG_FILE or none)')
+    .option('--no-training', 'API, scoring and dashboard only: retrains go to the BullMQ queue that `refit worker` processes take jobs from (needs $REFIT_REDIS_URL)')
+    .option('--redis-url <url>', 'redis://… of the job queue shared with workers (default: $REFIT_REDIS_URL or none)')
     .action(async (flags: ServeFlags) => {
       const overrides: SettingsOverrides = {
         port: flags.port,
@@ -45,6 +49,8 @@ export function registerServeCommand(program: Command, io: CliIo): void {
         logLevel: flags.logLevel,
         logFormat: flags.logFormat,
         logFile: flags.logFile === undefined ? undefined : resolve(io.cwd, flags.logFile),
+        training: flags.training,
+        redisUrl: flags.redisUrl,
       };
       let server: { url: string; close(): Promise<void> };
       let closeLog = () => {};
@@ -66,14 +72,14 @@ export function registerServeCommand(program: Command, io: CliIo): void {
           done(s);
         });
       });
-      io.stderr(`${signal}: shutting down (a running retrain is stopped)…\n`);
+      io.stderr(`${signal}: shutting down (requests in flight finish${flags.training === false ? '' : '; a running retrain is stopped'})…\n`);
       await server.close();
       closeLog();
     });
 }
 
 /** Why the server did not start, in words: every problem of a bad config file or setting, or the listen error. */
-function startFailure(err: unknown, flags: ServeFlags): string {
+export function startFailure(err: unknown, flags: ServeFlags): string {
   if (err instanceof RefitError) {
     return [`Refit did not start. ${err.message}`, ...err.errors.map((e) => `  ${e.path}: ${e.message}`)].join('\n') + '\n';
   }

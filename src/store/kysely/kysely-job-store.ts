@@ -97,6 +97,8 @@ export function kyselyJobStore(ctx: KyselyContext): JobStore {
       if (patch.error !== undefined) set.error = patch.error;
       if (patch.startedAt !== undefined) set.started_at = patch.startedAt === null ? null : iso(patch.startedAt);
       if (patch.finishedAt !== undefined) set.finished_at = patch.finishedAt === null ? null : iso(patch.finishedAt);
+      if (patch.owner !== undefined) set.owner = patch.owner;
+      if (patch.heartbeatAt !== undefined) set.heartbeat_at = iso(patch.heartbeatAt);
       if (Object.keys(set).length > 0) {
         await db.updateTable('retrain_jobs').set(set as never).where('id', '=', id).execute();
       }

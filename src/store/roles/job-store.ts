@@ -42,6 +42,10 @@ export interface JobPatch {
   readonly error?: string | null;
   readonly startedAt?: Date | null;
   readonly finishedAt?: Date | null;
+  /** The process now running it (a worker taking the job over); its heartbeat restarts at `heartbeatAt`. */
+  readonly owner?: string | null;
+  /** Heartbeat time written with a new owner. Default: unchanged. */
+  readonly heartbeatAt?: Date;
 }
 
 /** Retrain jobs: at most one pending or running per model, with their owner process and its heartbeat. */

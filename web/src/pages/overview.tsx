@@ -1,4 +1,5 @@
 import { type Job, type Model, primaryMetricOf, type Schedule } from '../api.js';
+import { WorkersCard } from '../components/workers-card.js';
 import { Empty, ErrorBox, Loading, StageProgress, StatusBadge, VerdictBadge, When } from '../components/common.js';
 import { dateTime, metric, metricName, percent, plural, serverText } from '../format.js';
 import { driftedText, hoursText, liveByVersion } from '../monitoring.js';
@@ -55,6 +56,7 @@ export function Overview() {
           <p className="muted note">Live metric: the active version's primary metric in its latest window with labels that name their score, judged against its test metric with the limit of the model's live-metric trigger. Drift: its training data against its recent scores.</p>
         </>
       )}
+      <WorkersCard />
     </>
   );
 }

@@ -1,0 +1,48 @@
+import type { Clock } from '../domain/clock.js';
+import type { Model } from '../domain/entities.js';
+import type { ChallengerRoute } from '../serve/scorer.js';
+import { requireModel } from '../store/require-model.js';
+import type { RegistryStore } from '../store/roles/registry-store.js';
+import type { RolloutStore } from '../store/roles/rollout-store.js';
+
+/** What a score needs to know of its model: the spec and active version, and the challenger taking traffic. */
+export interface ServingState {
+  readonly model: Model;
+  readonly route: ChallengerRoute | null;
+}
+
+/**
+ * The scorer's view of each model (active version, running canary or shadow). With `ttlMs` 0
+ * (the single process's default) it is read from the store on every score. With a TTL (API
+ * processes of a scaled-out deployment) it is read at most once per TTL per model, and dropped at
+ * once when this process commits a change or another process announces one (an activation or a
+ * challenger over Redis), so a score never waits for the database to learn what it already knows.
+ */
+export class ServingView {
+  private readonly cache = new Map<string, { at: number; state: ServingState }>();
+
+  /** @param ttlMs how long a view is kept without a change announced. Default 0: never kept. */
+  constructor(
+    private readonly store: RegistryStore & RolloutStore,
+    private readonly clock: Clock,
+    private readonly ttlMs = 0,
+  ) {}
+
+  /** The model's current serving state (MODEL_NOT_FOUND when it does not exist; that is never kept). */
+  async get(modelId: string): Promise<ServingState> {
+    const now = this.clock.now().getTime();
+    const hit = this.cache.get(modelId);
+    if (hit && now - hit.at < this.ttlMs) return hit.state;
+    const model = await requireModel(this.store, modelId);
+    const { challenger } = await this.store.runningRollouts(modelId);
+    const state: ServingState = { model, route: challenger?.mode ? { mode: challenger.mode, version: challenger.version, share: challenger.share } : null };
+    if (this.ttlMs > 0) this.cache.set(modelId, { at: now, state });
+    return state;
+  }
+
+  /** Forget one model's view, or every model's: the next score reads it again. */
+  invalidate(modelId?: string): void {
+    if (modelId === undefined) this.cache.clear();
+    else this.cache.delete(modelId);
+  }
+}
