@@ -27,6 +27,7 @@ export const ERROR_CATALOGUE = {
   SCHEDULE_NOT_FOUND: { status: 404, title: 'Schedule not found' },
   SCHEDULE_IS_DEFAULT: { status: 409, title: "A model's own schedule cannot be deleted" },
   RETRAIN_IN_PROGRESS: { status: 409, title: 'A retrain of this model is already pending or running' },
+  JOB_FINISHED: { status: 409, title: 'The retrain job has already finished' },
   ROLLBACK_IMPOSSIBLE: { status: 409, title: 'There is no version to roll back to' },
   PROMOTION_IMPOSSIBLE: { status: 409, title: 'The version cannot be promoted' },
   VERSION_NOT_RETAINED: { status: 409, title: "The version's artifact was deleted by retention" },

@@ -61,11 +61,13 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
   const { logger, close: closeLog } = options.logger ? { logger: options.logger, close: () => {} } : createLogger(settings);
   const configPath = findConfigFile(settings.configFile, options.cwd ?? process.cwd());
   // Validate the config (and load its plug-in trainers) before touching the store, so a bad spec changes nothing.
-  const config = configPath ? await loadServerConfig(configPath) : { models: [], commands: {}, plugins: [], auth: null };
+  const config = configPath ? await loadServerConfig(configPath) : { models: [], commands: {}, plugins: [], auth: null, automaticRetraining: null };
   const specs = config.models;
   // Keys are required when the settings or the config file say so: either is enough.
   const auth = settings.auth === 'required' || config.auth === 'required' ? 'required' : 'off';
   refuseOpenNetwork(settings, auth);
+  // Either switch off pauses scheduled and trigger-started retrains; manual ones still run.
+  const automaticRetraining = settings.automaticRetraining && config.automaticRetraining !== false;
   // --no-training needs the queue its workers take jobs from; refuse before touching anything.
   const redisUrl = settings.training ? settings.redisUrl : requireRedis(settings, 'refit serve --no-training');
   const store = await createStore({ url: settings.databaseUrl, ...(settings.databaseSchema ? { schema: settings.databaseSchema } : {}), artifacts: artifactLocation(settings.artifactDir) });
@@ -79,6 +81,7 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
     store,
     logger,
     defaultTimezone: settings.timezone,
+    automaticRetraining,
     servingCacheMs,
     commands: config.commands,
     plugins: config.plugins,
@@ -88,6 +91,7 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
     ...(options.executor ? { executor: options.executor } : {}),
     ...queue,
   });
+  if (!automaticRetraining) logger.warn('automatic retraining is paused: scheduled and trigger-started retrains do not run; manual retrains do');
   const role = settings.training ? 'all-in-one' : 'api';
   let started = false;
   const readiness = async (): Promise<ReadinessWire> => {

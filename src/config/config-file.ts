@@ -31,6 +31,8 @@ export interface ServerConfig {
   readonly plugins: string[];
   /** `auth: required` makes every API route need a key (as REFIT_AUTH=required); default null: the settings decide. */
   readonly auth: 'required' | 'off' | null;
+  /** `automaticRetraining: false` pauses scheduled and trigger-started retrains; null when the file does not say. */
+  readonly automaticRetraining: boolean | null;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -59,6 +61,8 @@ function parseDoc(path: string, doc: Record<string, unknown> | null): ServerConf
   if (!plugins.success) problems.push(...zodProblems(plugins.error, '/plugins'));
   const auth = doc?.auth;
   if (auth !== undefined && auth !== null && auth !== 'required' && auth !== 'off') problems.push({ path: '/auth', message: "must be 'required' or 'off'" });
+  const automatic = doc?.automaticRetraining;
+  if (automatic !== undefined && typeof automatic !== 'boolean') problems.push({ path: '/automaticRetraining', message: 'must be true or false' });
   const models = doc?.models;
   if (!Array.isArray(models)) {
     throw new RefitError('VALIDATION_FAILED', `The config file ${path} is invalid.`, { errors: [...problems, { path: '/models', message: 'must be a list of model specs' }] });
@@ -83,6 +87,7 @@ function parseDoc(path: string, doc: Record<string, unknown> | null): ServerConf
     commands: table,
     plugins: (plugins.success ? plugins.data : []).map((p) => resolve(dirname(path), p)),
     auth: auth === 'required' || auth === 'off' ? auth : null,
+    automaticRetraining: typeof automatic === 'boolean' ? automatic : null,
   };
 }
 
@@ -95,7 +100,7 @@ export function loadConfigFile(path: string): ModelSpec[] {
   return parseDoc(path, readDoc(path)).models;
 }
 
-/** Read a config file without loading its plug-ins: models (as {@link loadConfigFile}), commands, plug-in paths and `auth`. */
+/** Read a config file without loading its plug-ins: models (as {@link loadConfigFile}), commands, plug-in paths, `auth` and `automaticRetraining`. */
 export function readConfigFile(path: string): ServerConfig {
   return parseDoc(path, readDoc(path));
 }

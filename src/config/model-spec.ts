@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ModelSpec, TrainingWindow } from '../domain/entities.js';
+import { defaultGuards } from '../domain/quality.js';
 import type { FieldProblem } from '../errors.js';
 import { RefitError } from '../errors.js';
 import { parseSchedule } from '../retrain/schedule.js';
@@ -19,6 +20,7 @@ export const featureSpecSchema = z
 
 const windowSchema = z.union([
   z.literal('all'),
+  z.literal('auto'),
   z.object({ days: z.number().positive().max(36_500) }).strict(),
   z.object({ labels: z.number().int().positive() }).strict(),
 ]);
@@ -30,6 +32,39 @@ export const gatesSchema = z
     minimums: z.record(z.string(), z.number().finite()).default({}),
     /** Largest allowed relative degradation of the primary metric. Default 0.05. */
     maxDegradation: z.number().min(0).max(1).default(0.05),
+    /** Smallest relative improvement of the primary metric required. Default null (none). */
+    minImprovement: z.number().min(0).max(10).nullable().default(null),
+    /** Guard metrics and the largest relative fall each may show. Default: per task (see defaultGuards). */
+    guards: z.record(z.string(), z.number().min(0).max(1)).optional(),
+    /** The paired bootstrap of the primary metric. */
+    significance: z
+      .object({
+        alpha: z.number().gt(0).max(0.5).default(0.05),
+        resamples: z.number().int().min(100).max(100_000).default(1000),
+        require: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+const metaValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/** Which labels train, as written in a spec; every field optional. */
+export const labelPolicySchema = z
+  .object({
+    /** Labels whose meta matches every key are not trained on. Default none. */
+    exclude: z.record(z.string().min(1).max(128), metaValue).nullable().default(null),
+    /** A second label for a score id: `replace` (default) or `refuse`. */
+    duplicates: z.enum(['replace', 'refuse']).default('replace'),
+  })
+  .strict();
+
+/** The smoke test before activation, as written in a spec; every field optional. */
+export const smokeTestSchema = z
+  .object({
+    rows: z.number().int().min(1).max(10_000).default(100),
+    maxLatencyMs: z.number().positive().max(600_000).default(5000),
   })
   .strict();
 
@@ -61,6 +96,7 @@ export const triggersSchema = z
         minScores: z.number().int().min(10).default(100),
         delayHours: z.number().min(0).default(24),
         cooldownHours: z.number().min(0).default(24),
+        force: z.boolean().default(false),
       })
       .strict()
       .prefault({}),
@@ -101,6 +137,13 @@ export const rolloutPolicySchema = z
   .object({
     policy: z.enum(['direct', 'canary', 'shadow']).default('direct'),
     canaryShare: z.number().gt(0, 'must be above 0').lt(1, 'must be below 1 (use policy "direct" for 100%)').default(0.1),
+    steps: z
+      .array(z.number().gt(0, 'must be above 0').max(1, 'must be at most 1'))
+      .min(1)
+      .max(20)
+      .refine((s) => s.every((x, i) => i === 0 || x > s[i - 1]), 'must rise step by step, e.g. [0.1, 0.25, 0.5, 1]')
+      .nullable()
+      .default(null),
     durationHours: z.number().positive().max(24 * 366).default(24),
     minLabels: z.number().int().min(1).max(1_000_000).default(200),
     minScores: z.number().int().min(1).max(10_000_000).default(100),
@@ -128,11 +171,17 @@ export const retrainPolicySchema = z
     catchUp: z.unknown().optional(),
     /** Default 5. */
     minNewLabels: z.number().int().min(0).default(5),
-    /** `"all"` (default), `{ "days": N }` or `{ "labels": N }`. */
+    /** `"all"` (default), `"auto"` (the best of a few recent windows on the out-of-time validation rows), `{ "days": N }` or `{ "labels": N }`. */
     window: windowSchema.default('all'),
     /** Default true. */
     autoPromote: z.boolean().default(true),
-    gates: gatesSchema.default({ minimums: {}, maxDegradation: 0.05 }),
+    gates: gatesSchema.prefault({}),
+    /** Which labels train. */
+    labels: labelPolicySchema.prefault({}),
+    /** Usable labels below which a retrain is skipped. Default 10. */
+    minSamples: z.number().int().min(3).max(100_000_000).default(10),
+    /** The check of the stored artifact before activation. */
+    smokeTest: smokeTestSchema.prefault({}),
     /** Default 42. */
     seed: z.number().int().default(42),
     /** Default 30. */
@@ -178,6 +227,7 @@ export function zodProblems(error: z.ZodError, prefix = ''): FieldProblem[] {
 
 function toWindow(w: z.output<typeof windowSchema>): TrainingWindow {
   if (w === 'all') return { kind: 'all' };
+  if (w === 'auto') return { kind: 'auto' };
   if ('days' in w) return { kind: 'days', days: w.days };
   return { kind: 'labels', count: w.labels };
 }
@@ -260,7 +310,10 @@ export function parseModelSpec(input: unknown, prefix = '', context: SpecContext
       minNewLabels: s.retrain.minNewLabels,
       window: toWindow(s.retrain.window),
       autoPromote: s.retrain.autoPromote,
-      gates: s.retrain.gates,
+      gates: { ...s.retrain.gates, guards: s.retrain.gates.guards ?? defaultGuards(s.task) },
+      labels: s.retrain.labels,
+      minSamples: s.retrain.minSamples,
+      smokeTest: s.retrain.smokeTest,
       seed: s.retrain.seed,
       timeoutMinutes: s.retrain.timeoutMinutes,
       retry: s.retrain.retry,
@@ -313,8 +366,15 @@ function duplicateFeatureProblems(features: readonly unknown[], prefix: string):
 /** Duplicate features and an unknown trainer in a spec the schema refused (schema problems are named by zod). */
 function looseProblems(input: unknown, prefix: string): FieldProblem[] {
   if (input === null || typeof input !== 'object') return [];
-  const raw = input as { features?: unknown; trainer?: unknown };
+  const raw = input as { features?: unknown; trainer?: unknown; retrain?: unknown };
   const problems = Array.isArray(raw.features) ? duplicateFeatureProblems(raw.features, prefix) : [];
+  // The schedule and its zone are checked here too, so they are named with the schema's problems, not after them.
+  if (raw.retrain !== null && typeof raw.retrain === 'object' && !Array.isArray(raw.retrain)) {
+    const r = raw.retrain as Record<string, unknown>;
+    const fields = Object.fromEntries(['schedule', 'timezone', 'enabled', 'catchUp'].filter((k) => r[k] !== undefined && r[k] !== null).map((k) => [k, r[k]]));
+    const schedule = parseSchedule(fields, 'UTC');
+    if (!schedule.ok) problems.push(...schedule.problems.map((p) => ({ ...p, path: `${prefix}/retrain${p.path === '/' ? '' : p.path}` })));
+  }
   const type = typeof raw.trainer === 'string' ? raw.trainer : (raw.trainer as { type?: unknown } | null | undefined)?.type;
   if (typeof type === 'string' && type.length > 0 && !getTrainer(type)) {
     problems.push({ path: `${prefix}/trainer/type`, message: `unknown trainer '${type}' (known: ${trainerNames().join(', ')})` });
@@ -325,6 +385,7 @@ function looseProblems(input: unknown, prefix: string): FieldProblem[] {
 /** The spec back in its input form (for `GET …/retrain/config` round trips and config files). */
 export function windowToInput(w: TrainingWindow): z.input<typeof windowSchema> {
   if (w.kind === 'all') return 'all';
+  if (w.kind === 'auto') return 'auto';
   if (w.kind === 'days') return { days: w.days };
   return { labels: w.count };
 }

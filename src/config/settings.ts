@@ -39,6 +39,8 @@ export interface Settings {
   readonly corsOrigins: readonly string[];
   /** Requests per minute per key, or per address without a key; 0 turns the limit off. Default 600. */
   readonly rateLimit: number;
+  /** Scheduled and trigger-started retrains (`REFIT_AUTOMATIC_RETRAINING=on|off`); manual retrains always run. Default true (on). */
+  readonly automaticRetraining: boolean;
   /** `redis://…` of the Redis that receives every event on a stream and, with `serve --no-training` and `refit worker`, holds the BullMQ job queue. Default: none (no stream; jobs run in process). */
   readonly redisUrl: string | null;
   /** Stream key the events are added to. Default `ml:run-events`. */
@@ -111,6 +113,10 @@ const schema = z.object({
     .pipe(z.array(z.string().regex(/^(\*|https?:\/\/[^/\s,]+)$/, 'must be * or an origin such as https://app.example.com')))
     .default([]),
   rateLimit: z.coerce.number().int().min(0).default(600),
+  automaticRetraining: z
+    .union([z.boolean(), z.enum(['on', 'off', 'true', 'false'], { error: "must be 'on' or 'off'" })])
+    .default('on')
+    .transform((v) => v === true || v === 'on' || v === 'true'),
   redisUrl: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
@@ -164,6 +170,7 @@ export function loadSettings(env: NodeJS.ProcessEnv, overrides: SettingsOverride
     allowOpen: env.REFIT_ALLOW_OPEN,
     corsOrigins: env.REFIT_CORS_ORIGINS,
     rateLimit: env.REFIT_RATE_LIMIT,
+    automaticRetraining: env.REFIT_AUTOMATIC_RETRAINING,
     redisUrl: env.REFIT_REDIS_URL,
     eventsStream: env.REFIT_EVENTS_STREAM,
     eventsStreamMaxLen: env.REFIT_EVENTS_STREAM_MAXLEN,

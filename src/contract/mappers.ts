@@ -27,6 +27,7 @@ function isoOrNull(d: Date | null | undefined): string | null {
 /** A training window in the form a spec writes it: `all`, `{days}` or `{labels}`. */
 export function toWindowWire(w: TrainingWindow): RetrainPolicyWire['window'] {
   if (w.kind === 'all') return 'all';
+  if (w.kind === 'auto') return 'auto';
   if (w.kind === 'days') return { days: w.days };
   return { labels: w.count };
 }
@@ -41,7 +42,10 @@ export function toRetrainPolicyWire(p: RetrainPolicy): RetrainPolicyWire {
     minNewLabels: p.minNewLabels,
     window: toWindowWire(p.window),
     autoPromote: p.autoPromote,
-    gates: { minimums: p.gates.minimums, maxDegradation: p.gates.maxDegradation },
+    gates: { ...p.gates },
+    labels: p.labels,
+    minSamples: p.minSamples,
+    smokeTest: p.smokeTest,
     seed: p.seed,
     timeoutMinutes: p.timeoutMinutes,
     retry: p.retry,
@@ -52,7 +56,7 @@ export function toRetrainPolicyWire(p: RetrainPolicy): RetrainPolicyWire {
 
 /** A rollout policy as the API shows it. */
 export function toRolloutPolicyWire(p: RolloutPolicy): RetrainPolicyWire['rollout'] {
-  return { ...p };
+  return { ...p, steps: p.steps ? [...p.steps] : null };
 }
 
 /** A model as the API shows it: its spec in input form plus its state. */
@@ -132,6 +136,7 @@ export function toVersionWire(v: ModelVersion): VersionWire {
     labelCount: v.labelCount,
     trainingSamples: v.trainingSamples,
     datasetHash: v.datasetHash,
+    dataRows: v.dataRows ?? null,
     decision: v.decision,
     jobId: v.jobId,
     createdAt: iso(v.createdAt),

@@ -18,7 +18,7 @@ export const scheduleSpecSchema = z.union([
 ]);
 
 /** Which labels a retrain learns from, in the form a spec writes it. */
-export const trainingWindowSchema = z.union([z.literal('all'), z.object({ days: z.number() }), z.object({ labels: z.number().int() })]);
+export const trainingWindowSchema = z.union([z.literal('all'), z.literal('auto'), z.object({ days: z.number() }), z.object({ labels: z.number().int() })]);
 
 const liveThresholds = { minSuccessRate: z.number(), maxErrorRate: z.number(), maxLatencyP95Ms: z.number() };
 
@@ -26,7 +26,7 @@ const liveThresholds = { minSuccessRate: z.number(), maxErrorRate: z.number(), m
 export const triggersSchema = z.object({
   checkSchedule: z.string(),
   performance: z.object({ enabled: z.boolean(), maxDropPct: z.number(), maxErrorRisePct: z.number(), minLabels: z.number(), windowHours: z.number(), cooldownHours: z.number() }),
-  drift: z.object({ enabled: z.boolean(), featureShare: z.number(), windowScores: z.number(), minScores: z.number(), delayHours: z.number(), cooldownHours: z.number() }),
+  drift: z.object({ enabled: z.boolean(), featureShare: z.number(), windowScores: z.number(), minScores: z.number(), delayHours: z.number(), cooldownHours: z.number(), force: z.boolean() }),
   rate: z.object({ enabled: z.boolean(), windowHours: z.number(), lastWindows: z.number(), below: z.number(), minWindows: z.number(), cooldownHours: z.number() }),
 });
 
@@ -34,6 +34,7 @@ export const triggersSchema = z.object({
 export const rolloutPolicySchema = z.object({
   policy: z.enum(['direct', 'canary', 'shadow']),
   canaryShare: z.number(),
+  steps: z.array(z.number()).nullable().optional(),
   durationHours: z.number(),
   minLabels: z.number(),
   minScores: z.number(),
@@ -53,7 +54,19 @@ export const retrainPolicySchema = z.object({
   minNewLabels: z.number().int(),
   window: trainingWindowSchema,
   autoPromote: z.boolean(),
-  gates: z.object({ minimums: z.record(z.string(), z.number()), maxDegradation: z.number() }),
+  gates: z.object({
+    minimums: z.record(z.string(), z.number()),
+    maxDegradation: z.number(),
+    minImprovement: z.number().nullable(),
+    guards: z.record(z.string(), z.number()),
+    significance: z.object({ alpha: z.number(), resamples: z.number().int(), require: z.boolean() }),
+  }),
+  labels: z.object({
+    exclude: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).nullable(),
+    duplicates: z.enum(['replace', 'refuse']),
+  }),
+  minSamples: z.number().int(),
+  smokeTest: z.object({ rows: z.number().int(), maxLatencyMs: z.number() }),
   seed: z.number().int(),
   timeoutMinutes: z.number(),
   retry: z.object({ retries: z.number().int(), initialDelaySeconds: z.number(), maxDelaySeconds: z.number() }),

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { isoDate, itemsSchema, metricsSchema } from './common.js';
 import { featureSpecSchema, trainerSpecSchema } from './model.js';
 
+const rowSet = z.object({ from: z.number().int(), to: z.number().int(), count: z.number().int(), sha256: z.string() });
+
 /** One trained version of a model as the API shows it. */
 export const versionSchema = z.object({
   modelId: z.string(),
@@ -19,6 +21,16 @@ export const versionSchema = z.object({
   labelCount: z.number().int(),
   trainingSamples: z.number().int(),
   datasetHash: z.string(),
+  /** Which label rows the version trained, validated and was tested on (id range, count, sha256 of the ids); null for versions from before the fair holdout. */
+  dataRows: z
+    .object({
+      holdout: z.literal('recent'),
+      train: rowSet,
+      validation: rowSet,
+      test: rowSet,
+      excludedAsChampionTraining: z.number().int(),
+    })
+    .nullable(),
   decision: z.string(),
   jobId: z.string().nullable(),
   createdAt: isoDate,

@@ -17,11 +17,20 @@ export const versionParams = modelParams.extend({ version: z.string().min(1).max
 export const jobParams = z.object({ jobId: z.string().min(1).max(64) });
 /** `:id` of a schedule. */
 export const scheduleParams = z.object({ id: z.string().min(1).max(200) });
+/** `:modelId/:name` of a model's own schedules (`<model>/default`, `<model>/checks`). */
+export const ownScheduleParams = z.object({ modelId: z.string().min(1).max(64), name: z.string().min(1).max(64) });
 
 /** `?limit=&offset=`: default 20 of up to 200, from 0. */
 export const historyQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(20), offset: z.coerce.number().int().min(0).default(0) });
 /** `?limit=&offset=`: default 50 of up to 500, from 0. */
 export const timelineQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50), offset: z.coerce.number().int().min(0).default(0) });
+/** `POST …/retrain?force=true&join=true`: the same switches as the body, for clients that send none. */
+export const retrainQuery = z
+  .object({
+    force: z.enum(['true', 'false']).optional().describe('Train even with fewer new labels than minNewLabels. Default false.'),
+    join: z.enum(['true', 'false']).optional().describe('Return the running job instead of 409. Default false.'),
+  })
+  .strict();
 /** `?limit=`: default 50 of up to 500. */
 export const checksQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
 /** `?modelId=`: only this model's schedules. */
@@ -53,7 +62,7 @@ export const modelSpecBody = anyObject.describe('A model spec: {id, task, featur
 
 /** `PUT …/retrain/config`: checked by the service against the spec's own schema. */
 export const retrainConfigBody = anyObject.describe(
-  '{schedule?, timezone?, enabled?, catchUp?, timeoutMinutes?, retry?, minNewLabels?, window?, autoPromote?, gates?, seed?, trainer?, triggers?, rollout?}: see the README for each field and its default',
+  '{schedule?, timezone?, enabled?, catchUp?, timeoutMinutes?, retry?, minNewLabels?, minSamples?, window?, autoPromote?, gates?, labels?, smokeTest?, seed?, trainer?, triggers?, rollout?}: see the README for each field and its default',
 );
 
 /** `POST …/promote`: checked by the service, which names every bad field. */
@@ -86,6 +95,11 @@ export const labelItemSchema = z
     version: z.string().min(1).max(64).optional(),
     label: z.unknown(),
     occurredAt: z.iso.datetime({ offset: true }).optional(),
+    /** Metadata a spec's `labels.exclude` rule can match (flat: strings, numbers, booleans, null). */
+    meta: z
+      .record(z.string().min(1).max(128), z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]))
+      .refine((m) => Object.keys(m).length <= 50, 'at most 50 keys')
+      .optional(),
   })
   .strict();
 
@@ -117,9 +131,13 @@ export const retrainConfigInputSchema = z
     enabled: z.unknown().optional(),
     catchUp: z.unknown().optional(),
     minNewLabels: z.number().int().min(0).optional(),
-    window: z.union([z.literal('all'), z.object({ days: z.number().positive().max(36_500) }).strict(), z.object({ labels: z.number().int().positive() }).strict()]).optional(),
+    window: z.union([z.literal('all'), z.literal('auto'), z.object({ days: z.number().positive().max(36_500) }).strict(), z.object({ labels: z.number().int().positive() }).strict()]).optional(),
     autoPromote: z.boolean().optional(),
-    gates: z.object({ minimums: z.record(z.string(), z.number().finite()).optional(), maxDegradation: z.number().min(0).max(1).optional() }).strict().optional(),
+    // Checked whole by parseModelSpec (gates, labels and smokeTest), which names every bad field.
+    gates: z.record(z.string(), z.unknown()).optional(),
+    labels: z.record(z.string(), z.unknown()).optional(),
+    minSamples: z.unknown().optional(),
+    smokeTest: z.record(z.string(), z.unknown()).optional(),
     seed: z.number().int().optional(),
     timeoutMinutes: z.number().positive().max(24 * 60).optional(),
     retry: z
@@ -183,6 +201,7 @@ export const labelsBody = z.object({
         scoreId: z.string().optional(),
         label: z.unknown(),
         occurredAt: z.string().optional(),
+        meta: anyObject.optional(),
       }),
     )
     .describe(`1 to ${MAX_BATCH_ITEMS} items, each with features or the scoreId of an earlier score`),

@@ -11,7 +11,7 @@ export const scheduleSchema = z.object({
   kind: z.enum(['retrain', 'check']),
   /** True for the schedules in the model's spec (changed through its retrain config). */
   default: z.boolean(),
-  config: z.object({ schedule: scheduleSpecSchema, timezone: z.string().nullable(), enabled: z.boolean(), catchUp: z.enum(['skip', 'once']) }),
+  config: z.object({ schedule: scheduleSpecSchema, timezone: z.string().nullable(), enabled: z.boolean(), catchUp: z.enum(['skip', 'once']), minSamples: z.number().int().nullable().optional() }),
   description: z.string(),
   effectiveTimezone: z.string(),
   lastRunAt: isoDate.nullable(),

@@ -18,16 +18,15 @@ export interface FeatureSpec {
 /** Which labels a retrain learns from. */
 export type TrainingWindow =
   | { readonly kind: 'all' }
+  | { readonly kind: 'auto' }
   | { readonly kind: 'days'; readonly days: number }
   | { readonly kind: 'labels'; readonly count: number };
 
-/** The checks a challenger must pass before it may be promoted. */
-export interface Gates {
-  /** Minimum value per metric (e.g. `{ "auc": 0.7 }`); for error metrics (mae, rmse, logLoss) a maximum. Default: none. */
-  readonly minimums: Readonly<Record<string, number>>;
-  /** Largest allowed relative degradation of the primary metric against the champion. Default 0.05 (5%). */
-  readonly maxDegradation: number;
-}
+import type { DataRows, Gates, LabelPolicy, SmokeTestPolicy } from './quality.js';
+/** The checks a challenger must pass before it may be promoted (src/domain/quality.ts). */
+export type { Gates } from './quality.js';
+/** A model's history rows and stored monitor checks (src/domain/history.ts). */
+export type { TimelineEntry, TriggerCheck } from './history.js';
 
 /** When a schedule runs: a cron expression (or nickname such as `@daily`), or a simple form. */
 export type ScheduleSpec =
@@ -45,6 +44,8 @@ export interface ScheduleConfig {
   readonly timezone: string | null;
   readonly enabled: boolean;
   readonly catchUp: CatchUpPolicy;
+  /** Usable labels below which this schedule's retrains are skipped; null or absent: the spec's `minSamples`. */
+  readonly minSamples?: number | null;
 }
 
 /** An extra retrain schedule of a model (besides the one in its spec). */
@@ -60,6 +61,7 @@ export interface ScheduleState {
   readonly scheduleId: string;
   readonly lastOccurrenceAt: Date | null;
   readonly lastJobId: string | null;
+  /** The occurrence that last started a job; claims without one (missed, or a change's floor) are not runs. */ readonly lastRunAt?: Date | null;
 }
 
 /** Retrain when the live primary metric falls against the version's baseline (its test metrics). */
@@ -90,6 +92,8 @@ export interface DriftTrigger {
   readonly minScores: number;
   /** 0: retrain at the check that detects drift. Otherwise a later check must confirm it within this many hours (a detection older than that is stale and waits again). Default 24. */
   readonly delayHours: number;
+  /** Retrain on drift even without new labels (the retrain is forced past minNewLabels). Default false. */
+  readonly force: boolean;
   /** Default 24. */
   readonly cooldownHours: number;
 }
@@ -135,6 +139,12 @@ export interface RetrainPolicy {
   readonly minNewLabels: number;
   /** Which labels to learn from. Default: all. */
   readonly window: TrainingWindow;
+  /** Which labels may train: exclusion rule on `meta`, duplicates per score id. */
+  readonly labels: LabelPolicy;
+  /** Usable labels in the window below which a retrain is skipped (not failed). Default 10. */
+  readonly minSamples: number;
+  /** The check of the stored artifact before any activation. */
+  readonly smokeTest: SmokeTestPolicy;
   /** Promote automatically when the gates pass. Default true. */
   readonly autoPromote: boolean;
   /** Promotion gates. */
@@ -168,6 +178,8 @@ export interface RolloutPolicy {
   readonly policy: RolloutMode;
   /** Canary only: share of scoring traffic the challenger serves. Default 0.1. */
   readonly canaryShare: number;
+  /** Canary only: gradual shares, e.g. [0.1, 0.25, 0.5, 1]; each is held until its analysis passes, 1 (or the last) promotes. Default null (one step at canaryShare). */
+  readonly steps?: readonly number[] | null;
   /** Longest a canary or shadow runs before it is decided, in hours. Default 24. */
   readonly durationHours: number;
   /** Labelled outcomes each arm needs before the live metric may decide. Default 200. */
@@ -258,6 +270,8 @@ export interface ModelVersion {
   readonly labelCount: number;
   readonly trainingSamples: number;
   readonly datasetHash: string;
+  /** Which label rows it trained, validated and was tested on; null for versions from before 0010. */
+  readonly dataRows?: DataRows | null;
   readonly decision: string;
   readonly jobId: string | null;
   readonly createdAt: Date;
@@ -301,6 +315,8 @@ export interface RetrainJob extends ImportJobFields {
   readonly status: JobStatus;
   readonly trigger: JobTrigger;
   readonly force: boolean;
+  /** The starting schedule's `minSamples`, which wins over the spec's; null or absent: the spec's. */
+  readonly minSamples?: number | null;
   readonly stage: string | null;
   readonly progress: number | null;
   readonly stages: readonly JobStage[];
@@ -385,33 +401,6 @@ export interface Rollout {
   readonly finishedAt: Date | null;
   readonly reason: string | null;
   readonly numbers: Readonly<Record<string, unknown>> | null;
-}
-
-/** One row of a model's history: what happened, to which version, who or what did it and why. */
-export interface TimelineEntry {
-  readonly id: number;
-  readonly modelId: string;
-  readonly at: Date;
-  /** e.g. `promote`, `rollback`, `force-promote`, `canary.started`, `canary.promoted`, `canary.aborted`, `shadow.started`, `shadow.stopped`, `watch.passed`, `retention.cleanup`, `interrupted`. */
-  readonly action: string;
-  readonly version: string | null;
-  readonly fromVersion: string | null;
-  readonly actor: string;
-  readonly reason: string;
-  readonly numbers: Readonly<Record<string, unknown>> | null;
-}
-
-/** One stored monitor check: what was looked at, the numbers, the decision and why. */
-export interface TriggerCheck {
-  readonly id: number;
-  readonly modelId: string;
-  readonly kind: 'performance' | 'drift' | 'rate';
-  readonly checkedAt: Date;
-  /** `fire` started (or asked for) a retrain; `ok` nothing wrong; `cooldown`/`waiting`/`insufficient` held back. */
-  readonly decision: 'fire' | 'ok' | 'cooldown' | 'waiting' | 'insufficient' | 'disabled';
-  readonly reason: string;
-  readonly numbers: Readonly<Record<string, unknown>>;
-  readonly jobId: string | null;
 }
 
 /** Event types written to the outbox. */

@@ -3,6 +3,7 @@
  */
 import type { Gates, Metrics, Task } from '../domain/entities.js';
 import { higherIsBetter, primaryMetric } from './metrics.js';
+import type { PairedBootstrap } from './paired-bootstrap.js';
 
 /** What the gates look at. */
 export interface GateInput {
@@ -12,8 +13,10 @@ export interface GateInput {
   readonly challenger: Metrics;
   /** The champion's metrics on the same rows; null when there is no champion. */
   readonly champion: Metrics | null;
-  /** The model's gates (minimums, and maxDegradation, default 0.05 in the policy). */
-  readonly gates: Gates;
+  /** The model's gates (minimums, and maxDegradation, default 0.05 in the policy); absent newer fields mean none. */
+  readonly gates: Pick<Gates, 'minimums' | 'maxDegradation'> & Partial<Pick<Gates, 'minImprovement' | 'guards' | 'significance'>>;
+  /** The paired bootstrap of the primary metric on the test rows; null or absent when not computed. */
+  readonly bootstrap?: PairedBootstrap | null;
   /** Whether the challenger's feature schema can serve the champion's callers. */
   readonly schemaCompatible: boolean;
 }
@@ -28,6 +31,8 @@ export interface GateDecision {
   readonly primaryMetric: string;
   /** Relative change of the primary metric against the champion in percent, positive is better; null without a comparable champion value. */
   readonly improvementPct: number | null;
+  /** Every check with the numbers it used (passed or failed), for the decision text. */
+  readonly details: string[];
 }
 
 // Relative changes are computed in floating point: 0.855 vs 0.9 is 5.000000000000004% worse.
@@ -98,7 +103,13 @@ export function decideGates(input: GateInput): GateDecision {
       change = delta === 0 ? 0 : delta > 0 ? Infinity : -Infinity;
     }
     const versus = `${primary} ${fmt(challengerValue)} vs champion ${fmt(championValue)}`;
-    if (-change > gates.maxDegradation + TOLERANCE) {
+    const minImprovement = gates.minImprovement ?? null;
+    if (minImprovement !== null && !(change >= minImprovement - TOLERANCE)) {
+      const by = Number.isFinite(change) ? ` (${change >= 0 ? '+' : ''}${pct(change * 100)}%)` : '';
+      failed.push(`${versus}${by} is short of the minimum improvement ${pct(minImprovement * 100)}%`);
+    } else if (minImprovement !== null) {
+      passed.push(`${versus} (${improvementPct === null ? 'better' : `+${pct(improvementPct)}%`}, minimum improvement ${pct(minImprovement * 100)}%)`);
+    } else if (-change > gates.maxDegradation + TOLERANCE) {
       const howMuch = Number.isFinite(change) ? `${pct(-change * 100)}% ` : '';
       failed.push(`${primary} ${fmt(challengerValue)} is ${howMuch}worse than the champion's ${fmt(championValue)} (${limitText})`);
     } else if (improvementPct === null) {
@@ -110,6 +121,40 @@ export function decideGates(input: GateInput): GateDecision {
     }
   }
 
+  if (champion !== null) guardChecks(challenger, champion, gates.guards ?? {}, failed, passed);
+  significanceCheck(input.bootstrap ?? null, gates.significance ?? null, failed, passed);
+
   const pass = failed.length === 0;
-  return { pass, reasons: pass ? passed : failed, primaryMetric: primary, improvementPct };
+  return { pass, reasons: pass ? passed : failed, primaryMetric: primary, improvementPct, details: [...failed, ...passed] };
+}
+
+/** Guard metrics: each may fall (rise, for error metrics) by at most its relative limit against the champion. */
+function guardChecks(challenger: Metrics, champion: Metrics, guards: Readonly<Record<string, number>>, failed: string[], passed: string[]): void {
+  for (const [metric, maxDrop] of Object.entries(guards)) {
+    const c = challenger[metric];
+    const o = champion[metric];
+    if (!isNumber(c) || !isNumber(o)) continue;
+    const direction = higherIsBetter(metric) ? 1 : -1;
+    const delta = direction * (c - o);
+    const change = o !== 0 ? delta / Math.abs(o) : delta === 0 ? 0 : delta > 0 ? Infinity : -Infinity;
+    const shown = Number.isFinite(change) ? `${change >= 0 ? '+' : ''}${pct(change * 100)}%` : change > 0 ? 'better' : 'worse';
+    const text = `guard ${metric} ${fmt(c)} vs champion ${fmt(o)} (${shown}, max drop ${pct(maxDrop * 100)}%)`;
+    if (-change > maxDrop + TOLERANCE) failed.push(text);
+    else passed.push(text);
+  }
+}
+
+/** The paired bootstrap: always reported; an unproven improvement fails only when `require` is set. */
+function significanceCheck(
+  b: PairedBootstrap | null,
+  s: Gates['significance'] | null,
+  failed: string[],
+  passed: string[],
+): void {
+  if (!b) return;
+  const significant = b.pValue < b.alpha;
+  const verdict = significant ? (b.delta > 0 ? 'significant improvement' : 'significant degradation') : 'noise level: not significant';
+  const text = `paired bootstrap on ${b.rows} test rows (${b.resamples} resamples): Δ${b.metric} ${b.delta >= 0 ? '+' : ''}${fmt(b.delta)}, ${pct((1 - b.alpha) * 100)}% interval [${fmt(b.low)}, ${fmt(b.high)}], p=${fmt(b.pValue)} (alpha ${fmt(b.alpha)}): ${verdict}`;
+  if (s?.require && !(significant && b.delta > 0)) failed.push(`${text}, and significance is required`);
+  else passed.push(text);
 }

@@ -26,6 +26,8 @@ export interface MonitorDeps {
   readonly clock: Clock;
   /** How a fired trigger starts (or joins) a retrain. */
   readonly requestRetrain: RequestRetrain;
+  /** False pauses every trigger-started retrain (the checks still run and are recorded). Default true. */
+  readonly automaticRetraining?: boolean;
   /** The process's loaded predictors: a multiclass version's class order, the drift reference's scores. */
   readonly predictors: PredictorCache;
   readonly hub: EventHub;
@@ -182,16 +184,31 @@ export class Monitor {
     return this.record(model, result, verdicts.map((v) => v.event));
   }
 
-  private async record(model: Model, result: RetrainNeeded, events: EventType[]): Promise<RetrainNeeded> {
+  private async record(model: Model, checked: RetrainNeeded, events: EventType[]): Promise<RetrainNeeded> {
+    let result = checked;
     const { store, clock, requestRetrain, hub, logger } = this.deps;
     const modelId = model.spec.id;
     const now = clock.now();
     let jobId: string | null = null;
+    // Automatic retraining switched off (for this model, or for all): the check is recorded, nothing starts.
+    const paused = !model.spec.retrain.enabled
+      ? 'retraining of this model is switched off (enabled: false)'
+      : this.deps.automaticRetraining === false
+        ? 'automatic retraining is paused (REFIT_AUTOMATIC_RETRAINING=off or automaticRetraining: false in the config file)'
+        : null;
+    if (paused) {
+      result = {
+        ...result,
+        triggers: result.triggers.map((o) => (o.decision === 'fire' ? { ...o, decision: 'disabled' as const, reason: `${o.reason}; no retrain started: ${paused}` } : o)),
+      };
+    }
     const firing = result.triggers.filter((o) => o.decision === 'fire');
     if (firing.length > 0) {
       const trigger = firing.some((o) => o.kind === 'drift') && !firing.some((o) => o.kind !== 'drift') ? 'drift' : 'performance';
+      // Drift can make a retrain worth it without new labels, when the spec says so.
+      const force = trigger === 'drift' && model.spec.retrain.triggers.drift.force;
       try {
-        ({ jobId } = await requestRetrain(modelId, { trigger, join: true }));
+        ({ jobId } = await requestRetrain(modelId, { trigger, join: true, force }));
       } catch (err) {
         logger?.error({ err, modelId }, 'triggered retrain could not be enqueued');
       }

@@ -1,4 +1,9 @@
-import { buildDataset, datasetHash, splitDataset } from '../data/build-dataset.js';
+import { buildDataset, datasetHash } from '../data/build-dataset.js';
+import { rowSet, splitRecent, type ChampionTraining, type RecentSplit } from '../data/holdout.js';
+import type { DataRows } from '../domain/quality.js';
+import { pairedBootstrap, type PairedBootstrap } from '../evaluate/paired-bootstrap.js';
+import { primaryMetric } from '../evaluate/metrics.js';
+import { fitAutoWindow, type WindowChoice } from './window-choice.js';
 import type { Dataset } from '../data/dataset.js';
 import type { FeatureRow, Metrics, ModelSpec } from '../domain/entities.js';
 import { UnrecoverableError } from '../errors.js';
@@ -19,6 +24,8 @@ export interface ComputeInput {
   readonly labels: readonly RawLabelRow[];
   /** The champion's artifact, to score it on the same test rows; null without a champion. */
   readonly champion: { readonly kind: string; readonly bytes: Uint8Array } | null;
+  /** The label ids the champion trained on, left out of the test rows; null without a champion. */
+  readonly championTraining?: ChampionTraining | null;
   /** The job, for command trainers: its id (the job directory's name), where job directories go, the declared commands. Default none. */
   readonly job?: { readonly id: string; readonly workRoot: string; readonly commands: CommandTable } | null;
   /** An import: evaluate this model file instead of training. Default none. */
@@ -41,6 +48,14 @@ export interface ComputeOutput {
   readonly oldMetrics: Metrics | null;
   /** Why the champion could not be scored, when it could not. */
   readonly championError: string | null;
+  /** `window: "auto"`: which window was chosen and why; null otherwise. */
+  readonly window: string | null;
+  /** Which label rows the challenger trained, validated and was tested on. */
+  readonly dataRows: DataRows;
+  /** True when every recent row was in the champion's training rows: the champion was not compared. */
+  readonly noFairRows: boolean;
+  /** The paired bootstrap of the primary metric on the test rows; null without a champion. */
+  readonly bootstrap: PairedBootstrap | null;
   /** For a gbdt trainer with `warmStart`: whether the champion's trees were continued, and why not. */
   readonly warmStart: { readonly continued: boolean; readonly reason: string } | null;
 }
@@ -93,7 +108,8 @@ export async function trainAndEvaluate(input: ComputeInput, options: ComputeOpti
     for (let i = 0; i < dataset.y.length; i++) present.add(dataset.y[i]);
     if (present.size < 2) throw new UnrecoverableError('Every label in the training window is the same class; a classifier needs at least two.');
   }
-  const split = splitDataset(dataset, spec.retrain.seed);
+  // Out of time: the test rows are the newest labels that the champion did not train on.
+  const split = splitRecent(dataset, input.champion ? (input.championTraining ?? null) : null);
 
   const start = performance.now();
   if (input.imported) {
@@ -102,7 +118,7 @@ export async function trainAndEvaluate(input: ComputeInput, options: ComputeOpti
     if (problem) throw new UnrecoverableError(problem);
     const meta = { format: input.imported.format, task: spec.task, features: spec.features, classes: dataset.classes };
     const imported = loadModelFile(input.imported.bytes, meta);
-    return evaluate(input, labels, split.test, dataset.classes, hash, imported, { type: input.imported.format, params: { source: 'import' } }, Math.round(performance.now() - start), null, split.train.y.length);
+    return evaluate(input, labels, split, dataset.classes, hash, imported, { type: input.imported.format, params: { source: 'import' } }, Math.round(performance.now() - start), null, null);
   }
   const trainer = getTrainer(spec.trainer.type);
   if (!trainer) throw new UnrecoverableError(`Unknown trainer '${spec.trainer.type}'.`);
@@ -127,37 +143,49 @@ export async function trainAndEvaluate(input: ComputeInput, options: ComputeOpti
       warmStart = { continued: false, reason: `full retrain: the champion could not be continued (${(err as Error).message})` };
     }
   }
+  let windowChoice: WindowChoice | null = null;
+  if (!challenger && spec.retrain.window.kind === 'auto') {
+    windowChoice = await fitAutoWindow(trainer, split.train, split.validation, testRows(split.validation, labels), params, fitOptions);
+    challenger = windowChoice.predictor;
+  }
   challenger ??= await trainer.fit(split.train, params, fitOptions);
   const trainingMs = Math.round(performance.now() - start);
   options.onProgress?.(1);
-  return evaluate(input, labels, split.test, dataset.classes, hash, challenger, { type: trainer.name, params }, trainingMs, warmStart, split.train.y.length);
+  return evaluate(input, labels, split, dataset.classes, hash, challenger, { type: trainer.name, params }, trainingMs, warmStart, windowChoice);
 }
 
 /** Score the challenger and the champion on the same test rows. */
 function evaluate(
   input: ComputeInput,
   labels: readonly LabelRow[],
-  test: Dataset,
+  split: RecentSplit,
   classes: readonly string[],
   hash: string,
   challenger: Predictor,
   trainer: ComputeOutput['trainer'],
   trainingMs: number,
   warmStart: ComputeOutput['warmStart'],
-  trainingSamples: number,
+  windowChoice: WindowChoice | null,
 ): ComputeOutput {
   const { spec } = input;
+  const test = split.test;
+  // With window auto, the rows of the chosen window are the ones trained on.
+  const trainedOn = windowChoice ? windowChoice.train : split.train;
   const rows = testRows(test, labels);
   const classCount = Math.max(1, classes.length);
-  const newMetrics = computeMetrics(spec.task, test.y, challenger.predictRows(rows), classCount);
+  const challengerPred = challenger.predictRows(rows);
+  const newMetrics = computeMetrics(spec.task, test.y, challengerPred, classCount);
   let oldMetrics: Metrics | null = null;
   let championError: string | null = null;
-  if (input.champion) {
+  let bootstrap: PairedBootstrap | null = null;
+  if (input.champion && !split.noFairRows) {
     try {
       const champion = loadPredictor(input.champion.kind, input.champion.bytes);
       let pred = champion.predictRows(rows);
       if (spec.task === 'multiclass') pred = alignClasses(pred, champion.classes, classes, rows.length);
       oldMetrics = computeMetrics(spec.task, test.y, pred, classCount);
+      const { alpha, resamples } = spec.retrain.gates.significance;
+      bootstrap = pairedBootstrap(spec.task, primaryMetric(spec.task), test.y, challengerPred, pred, classCount, { alpha, resamples, seed: spec.retrain.seed });
     } catch (err) {
       // A champion that cannot score these rows (changed schema, unloadable artifact) is compared as absent.
       championError = (err as Error).message ?? String(err);
@@ -166,7 +194,7 @@ function evaluate(
   return {
     datasetHash: hash,
     labelCount: labels.length,
-    trainingSamples,
+    trainingSamples: trainedOn.y.length,
     testSamples: test.y.length,
     trainingMs,
     trainer,
@@ -174,6 +202,10 @@ function evaluate(
     newMetrics,
     oldMetrics,
     championError,
+    dataRows: windowChoice ? { ...split.rows, train: rowSet(trainedOn.rowIds) } : split.rows,
+    noFairRows: split.noFairRows,
+    bootstrap,
+    window: windowChoice ? windowChoice.summary : null,
     warmStart,
   };
 }

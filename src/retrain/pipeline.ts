@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import type { FeatureSpec, JobStage, ModelSpec, RetrainJob, RetrainResult } from '../domain/entities.js';
-import { nextVersion } from '../domain/version.js';
+import { nextVersion, versionChange } from '../domain/version.js';
 import { UnrecoverableError } from '../errors.js';
 import { decideGates } from '../evaluate/gates.js';
 import { primaryMetric } from '../evaluate/metrics.js';
@@ -16,6 +16,9 @@ import type { CommandTable } from '../train/command/command-spec.js';
 import { runReferenceCommand } from '../train/command/reference-command.js';
 import { ReferencePredictor } from '../train/formats/reference.js';
 import type { ComputeExecutor } from './executor.js';
+import { cleanLabels, describeLabels, type ChampionTraining } from '../data/holdout.js';
+import { smokeTestStored } from './smoke.js';
+import { recordSkip } from './skip.js';
 
 /** What a retrain run needs. */
 export interface PipelineDeps {
@@ -166,38 +169,32 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   const newLabels = await store.countLabelsAfter(spec.id, watermark);
   // An import needs test rows, not new labels.
   if (newLabels < spec.retrain.minNewLabels && !job.force && !source) {
-    const result: RetrainResult = {
-      oldVersion: championVersion,
-      newVersion: null,
-      promoted: false,
-      oldMetrics: null,
-      newMetrics: null,
-      improvementPct: null,
-      primaryMetric: primary,
-      trainingSamples: 0,
-      trainingMs: 0,
-      labelCount: newLabels,
-      decision: `skipped: ${newLabels} new label${newLabels === 1 ? '' : 's'} since the last retrain, ${spec.retrain.minNewLabels} needed`,
-    };
-    const stages = rec.close();
-    const at = clock.now();
-    await commitWithEvents(store, deps.hub, async (tx) => {
-      await tx.updateJob(job.id, { status: 'skipped', stage: null, progress: null, stages, result, finishedAt: at });
-      await appendEvent(tx, { type: 'model.retrain.skipped', modelId: job.modelId, runId: job.id, at, body: { previousVersion: championVersion, newVersion: null, metrics: null, reason: result.decision } });
-    });
-    return { status: 'skipped', result };
+    return recordSkip(deps, job, rec.close(), championVersion, primary, newLabels, `skipped: ${newLabels} new label${newLabels === 1 ? '' : 's'} since the last retrain, ${spec.retrain.minNewLabels} needed`);
   }
 
   if (spec.serving === 'external') return runExternal(job, deps, signal, rec, maxLabelId, newLabels);
 
   // 2–4. The window, then hash, split, train and score both models on the same test rows: in
   // the executor (a worker thread in the server), so the event loop stays free.
-  const labels = (await store.loadLabelsRaw(spec.id, spec.retrain.window, clock.now())).filter((l) => l.id <= maxLabelId);
+  const clean = cleanLabels(
+    (await store.loadLabelsRaw(spec.id, spec.retrain.window, clock.now())).filter((l) => l.id <= maxLabelId),
+    spec.retrain.labels,
+  );
+  const labels = clean.rows;
+  const labelSummary = describeLabels(clean);
+  const minSamples = job.minSamples ?? spec.retrain.minSamples;
+  if (labels.length < minSamples) {
+    return recordSkip(deps, job, rec.close(), championVersion, primary, labels.length, `skipped: too few labels to train (${labelSummary}; ${minSamples} needed, minSamples)`);
+  }
   let champion: { kind: string; bytes: Uint8Array } | null = null;
   let championFeatures: readonly FeatureSpec[] | null = null;
+  let championTraining: ChampionTraining | null = null;
   if (championVersion !== null) {
     const v = await store.getVersion(spec.id, championVersion);
     championFeatures = v?.features ?? null;
+    // The rows it trained on stay out of the test; a version from before the record trained on
+    // labels up to the watermark at most (the watermark only grows).
+    championTraining = v?.dataRows ? { from: v.dataRows.train.from, to: v.dataRows.train.to } : { from: 0, to: watermark };
     try {
       const bytes = v ? await store.getArtifact(v.artifactSha256) : null;
       if (v && bytes) champion = { kind: v.trainer.type, bytes };
@@ -217,7 +214,7 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   let out;
   try {
     out = await deps.executor.run(
-      { spec, labels, champion, job: commandJob, imported, plugins: deps.plugins ?? [] },
+      { spec, labels, champion, championTraining, job: commandJob, imported, plugins: deps.plugins ?? [] },
       { signal, onProgress: (f) => rec.progress(f), onLog: (text) => log.write(text) },
     );
   } finally {
@@ -228,13 +225,19 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   if (out.championError) deps.logger?.warn({ modelId: spec.id, championVersion, error: out.championError }, 'champion could not be scored; comparing without it');
   const newMetrics = out.newMetrics;
   const oldMetrics = out.oldMetrics;
-  const gate = decideGates({
+  const decided = decideGates({
     task: spec.task,
     challenger: newMetrics,
     champion: oldMetrics,
     gates: spec.retrain.gates,
     schemaCompatible: schemaCompatible(championFeatures, spec.features),
+    bootstrap: out.bootstrap,
   });
+  // No recent row the champion has not trained on: the comparison cannot be fair, so nothing is promoted.
+  const gate =
+    out.noFairRows && championVersion !== null
+      ? { ...decided, pass: false, reasons: [`no test row that the champion ${championVersion} did not train on (every recent label was in its training rows); retrain when new labels arrive`] }
+      : decided;
 
   // 5–7. Register, and promote when the gates pass and autoPromote is on.
   await rec.enter('promoting');
@@ -243,7 +246,12 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   const sha = await store.artifacts.put(bytes);
   const referenceSha = await store.artifacts.put(referenceSample(labels));
   const latest = await store.latestVersion(spec.id);
-  const version = nextVersion(latest?.version ?? null, at);
+  // The number says what changed since the latest version (trainer or features: major; same data, new params: patch).
+  const change = versionChange(latest, { trainer: out.trainer, features: spec.features, datasetHash: out.datasetHash });
+  const version = nextVersion(latest?.version ?? null, at, change.change);
+  // Nothing is activated (or offered for activation) before its stored bytes load and score.
+  const smoke = gate.pass ? await smokeTestStored(deps, spec, out.trainer.type, sha, labels) : null;
+  if (smoke && !smoke.ok) Object.assign(gate, { pass: false, reasons: [`smoke test failed: ${smoke.reason}`] });
   const passed = gate.pass && spec.retrain.autoPromote;
   // A first version has no champion to compare live with: it always goes straight to 100%.
   const mode = passed && championVersion !== null ? spec.retrain.rollout.policy : 'direct';
@@ -257,7 +265,14 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
           : `shadow started: ${gate.reasons.join('; ')}`
       : `candidate (autoPromote is off): ${gate.reasons.join('; ')}`
     : `rejected: ${gate.reasons.join('; ')}`;
-  const decision = out.warmStart ? `${verdict}; warm start: ${out.warmStart.reason}` : verdict;
+  const others = gate.details.filter((d) => !gate.reasons.includes(d));
+  const evidence = [`${labelSummary}; tested on the ${out.dataRows.test.count} most recent labels (ids ${out.dataRows.test.from}–${out.dataRows.test.to}) that neither model trained on`, ...others];
+  if (out.dataRows.excludedAsChampionTraining > 0) evidence.push(`${out.dataRows.excludedAsChampionTraining} recent labels left out of the test as the champion's training rows`);
+  if (smoke?.ok) evidence.push(smoke.reason);
+  if (out.window) evidence.push(out.window);
+  if (out.warmStart) evidence.push(`warm start: ${out.warmStart.reason}`);
+  evidence.push(`version ${version}: ${change.change} (${change.reason})`);
+  const decision = `${verdict}; ${evidence.join('; ')}`;
   const result: RetrainResult = {
     oldVersion: championVersion,
     newVersion: version,
@@ -289,6 +304,7 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
       labelCount: out.labelCount,
       trainingSamples: out.trainingSamples,
       datasetHash: out.datasetHash,
+      dataRows: out.dataRows,
       decision,
       jobId: job.id,
       createdAt: at,

@@ -14,6 +14,8 @@ export interface EnqueueOptions {
   readonly trigger?: JobTrigger;
   /** Train even with fewer new labels than the policy asks. Default false. */
   readonly force?: boolean;
+  /** Usable labels below which the run is skipped, instead of the spec's `minSamples`. Default: the spec's. */
+  readonly minSamples?: number | null;
   /** Return the model's pending or running job instead of refusing with 409. Default false. */
   readonly join?: boolean;
   /** Evaluate this imported model file instead of training. Default: none. */
@@ -76,7 +78,16 @@ export class InProcessQueue implements JobQueue {
   async enqueue(modelId: string, options: EnqueueOptions = {}): Promise<{ job: RetrainJob; joined: boolean }> {
     if (this.closed) throw new Error('The job queue is closed.');
     const { store, clock, hub } = this.deps;
-    const created = await store.createJob({ id: timeOrderedId(), modelId, trigger: options.trigger ?? 'manual', force: options.force ?? false, at: clock.now(), owner: this.owner, importSource: options.importSource ?? null });
+    const created = await store.createJob({
+      id: timeOrderedId(),
+      modelId,
+      trigger: options.trigger ?? 'manual',
+      force: options.force ?? false,
+      minSamples: options.minSamples ?? null,
+      at: clock.now(),
+      owner: this.owner,
+      importSource: options.importSource ?? null,
+    });
     if (!created.ok) {
       if (options.join && created.active) return { job: created.active, joined: true };
       throw new RefitError('RETRAIN_IN_PROGRESS', `Model '${modelId}' already has a retrain ${created.active?.status ?? 'pending'}.`, {
@@ -104,7 +115,9 @@ export class InProcessQueue implements JobQueue {
     if (i >= 0) this.waiting.splice(i, 1);
     this.retryTimers.get(jobId)?.();
     this.retryTimers.delete(jobId);
-    if (job.status !== 'pending' && job.status !== 'running') return job;
+    if (job.status !== 'pending' && job.status !== 'running') {
+      throw new RefitError('JOB_FINISHED', `Retrain job '${jobId}' has already finished (${job.status}); there is nothing to cancel.`, { extra: { jobStatus: job.status } });
+    }
     const done = await commitWithEvents(store, hub, async (tx) => {
       const updated = await tx.updateJob(jobId, { status: 'cancelled', stage: null, error: 'cancelled before it ran', finishedAt: clock.now() });
       await appendEvent(tx, { type: 'model.retrain.failed', modelId: job.modelId, runId: jobId, at: clock.now(), body: { previousVersion: null, newVersion: null, metrics: null, error: 'cancelled' } });

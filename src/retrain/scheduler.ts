@@ -29,8 +29,8 @@ export interface TickDecision {
   readonly modelId: string;
   readonly occurrence: string | null;
   readonly missed: number;
-  /** `started` a job, `in-progress` (a retrain was already pending or running), `missed`, or `claimed-elsewhere`. */
-  readonly outcome: 'started' | 'in-progress' | 'missed' | 'claimed-elsewhere';
+  /** `started` a job, `in-progress` (a retrain was already pending or running), `missed`, `claimed-elsewhere`, or `paused` (automatic retraining is off). */
+  readonly outcome: 'started' | 'in-progress' | 'missed' | 'claimed-elsewhere' | 'paused';
   readonly jobId: string | null;
 }
 
@@ -48,6 +48,8 @@ export interface SchedulerDeps {
   readonly maxSleepMs?: number;
   /** Runs a model's trigger checks (the monitor) when its check schedule is due. Default: none. */
   readonly onCheck?: (modelId: string) => Promise<unknown>;
+  /** False pauses scheduled retrains: due occurrences are claimed and recorded as `paused`. Default true. */
+  readonly automaticRetraining?: boolean;
 }
 
 /** The id of a model's trigger-check schedule. */
@@ -148,8 +150,13 @@ export class Scheduler {
             decisions.push({ scheduleId: e.id, modelId: e.modelId, occurrence: due.occurrence.toISOString(), missed: due.missed.length, outcome: 'claimed-elsewhere', jobId: null });
             continue;
           }
+          if (this.deps.automaticRetraining === false) {
+            logger?.info({ scheduleId: e.id, occurrence: due.occurrence.toISOString() }, 'scheduled retrain not started: automatic retraining is paused');
+            decisions.push({ scheduleId: e.id, modelId: e.modelId, occurrence: due.occurrence.toISOString(), missed: due.missed.length, outcome: 'paused', jobId: null });
+            continue;
+          }
           try {
-            const { job } = await queue.enqueue(e.modelId, { trigger: 'schedule' });
+            const { job } = await queue.enqueue(e.modelId, { trigger: 'schedule', minSamples: e.config.minSamples ?? null });
             await store.setScheduleJob(e.id, job.id);
             decisions.push({ scheduleId: e.id, modelId: e.modelId, occurrence: due.occurrence.toISOString(), missed: due.missed.length, outcome: 'started', jobId: job.id });
           } catch (err) {

@@ -8,11 +8,23 @@ import { UnrecoverableError } from '../errors.js';
 import type { RawLabelRow } from '../store/store.js';
 import type { ComputeInput } from './compute.js';
 import { trainAndEvaluate } from './compute.js';
+import type { SmokeInput, SmokeOutput } from './smoke.js';
+import { runSmokeTest } from './smoke.js';
+import { loadPlugins } from '../train/plugins.js';
 
 /** Messages the worker accepts. */
 export type ToWorker =
   | { type: 'labels'; rows: RawLabelRow[] }
-  | { type: 'start'; spec: ComputeInput['spec']; champion: ComputeInput['champion']; job: ComputeInput['job']; imported: ComputeInput['imported']; plugins: readonly string[] };
+  | {
+      type: 'start';
+      spec: ComputeInput['spec'];
+      champion: ComputeInput['champion'];
+      championTraining: ComputeInput['championTraining'];
+      job: ComputeInput['job'];
+      imported: ComputeInput['imported'];
+      plugins: readonly string[];
+    }
+  | { type: 'smoke'; input: SmokeInput };
 
 /** Messages the worker sends. */
 export type FromWorker =
@@ -20,6 +32,7 @@ export type FromWorker =
   | { type: 'log'; text: string }
   | { type: 'started'; pid: number }
   | { type: 'done'; output: Awaited<ReturnType<typeof trainAndEvaluate>> }
+  | { type: 'smoked'; output: SmokeOutput }
   | { type: 'error'; message: string; unrecoverable: boolean };
 
 const port = parentPort;
@@ -31,9 +44,17 @@ port.on('message', (msg: ToWorker) => {
     for (const r of msg.rows) labels.push(r);
     return;
   }
+  if (msg.type === 'smoke') {
+    // A fresh thread: plug-in trainers must be loaded here before their artifacts can load.
+    void loadPlugins(msg.input.plugins ?? []).then(
+      () => port.postMessage({ type: 'smoked', output: runSmokeTest(msg.input) } satisfies FromWorker),
+      (err: unknown) => port.postMessage({ type: 'smoked', output: { ok: false, reason: `plug-in trainers did not load: ${(err as Error).message}`, rows: msg.input.rows.length, latencyMs: 0 } } satisfies FromWorker),
+    );
+    return;
+  }
   let last = -1;
   trainAndEvaluate(
-    { spec: msg.spec, labels, champion: msg.champion, job: msg.job, imported: msg.imported, plugins: msg.plugins },
+    { spec: msg.spec, labels, champion: msg.champion, championTraining: msg.championTraining, job: msg.job, imported: msg.imported, plugins: msg.plugins },
     {
       signal: new AbortController().signal,
       onLog: (text) => port.postMessage({ type: 'log', text } satisfies FromWorker),

@@ -11,6 +11,7 @@ import type { ArmNumbers, Decision } from './analysis.js';
 import { armNumbers, decideChallenger, decideWatch } from './analysis.js';
 import type { RetentionReport } from './retention.js';
 import { cleanupRetention } from './retention.js';
+import { advanceCanary, nextCanaryStep } from './canary-steps.js';
 import { RolloutConflict, promote, rollback, stopChallenger } from './transitions.js';
 
 /** A manual change that lost a race with another process is a conflict the client can act on (409), not a server error. */
@@ -150,7 +151,11 @@ export class RolloutManager {
         });
       }
       const c = first.challenger;
-      if (c?.decision === 'promote') {
+      const nextStep = c?.decision === 'promote' ? nextCanaryStep(policy, c.rollout) : null;
+      if (c && nextStep !== null) {
+        // A gradual canary: this step passed, so the next one starts (its analysis from scratch).
+        await this.guard(() => commitWithEvents(store, this.deps.hub, (tx) => advanceCanary(tx, c.rollout, nextStep, { reason: c.reason, numbers: c.numbers, policy }, who)));
+      } else if (c?.decision === 'promote') {
         const v = await store.getVersion(modelId, c.rollout.version);
         await this.guard(() => this.doPromote(model, c.rollout.version, { action: 'promote', reason: `${c.rollout.mode} passed: ${c.reason}`, numbers: c.numbers, metrics: v?.metrics ?? null, rolloutId: c.rollout.id }, who, policy));
       } else if (c?.decision === 'abort') {
@@ -285,12 +290,14 @@ export class RolloutManager {
       await this.model(modelId);
       const { challenger } = await this.deps.store.runningRollouts(modelId);
       if (!challenger) throw new RefitError('ROLLOUT_NOT_RUNNING', `Model '${modelId}' has no canary or shadow running.`);
+      const at = this.deps.clock.now();
+      const reason = `stopped by hand: ${options.reason}`;
       await conflictAs('ROLLOUT_NOT_RUNNING', () =>
-        commitWithEvents(this.deps.store, this.deps.hub, (tx) =>
-          stopChallenger(tx, challenger, { reason: `stopped by hand: ${options.reason}`, numbers: null, versionStatus: 'candidate' }, { actor: options.actor, at: this.deps.clock.now() }),
-        ),
+        commitWithEvents(this.deps.store, this.deps.hub, (tx) => stopChallenger(tx, challenger, { reason, numbers: null, versionStatus: 'candidate' }, { actor: options.actor, at })),
       );
-      return challenger;
+      // The rollout as it is now: stopped, with when and why.
+      const stopped = (await this.deps.store.listRollouts(modelId, 20)).find((r) => r.id === challenger.id);
+      return stopped ?? { ...challenger, status: 'aborted', finishedAt: at, reason };
     });
   }
 

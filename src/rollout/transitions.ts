@@ -86,7 +86,8 @@ export async function startChallenger(
   const { challenger } = await tx.runningRollouts(input.modelId);
   if (challenger) await stopChallenger(tx, challenger, { reason: `superseded by ${input.version}`, numbers: null, versionStatus: 'candidate' }, who);
   await tx.setVersionStatus(input.modelId, input.version, input.mode);
-  const share = input.mode === 'canary' ? input.policy.canaryShare : null;
+  // Gradual canary: the first step's share; the evaluator moves it up a step at a time.
+  const share = input.mode === 'canary' ? (input.policy.steps?.[0] ?? input.policy.canaryShare) : null;
   const rollout = await tx.createRollout({
     modelId: input.modelId,
     kind: 'challenger',

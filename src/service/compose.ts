@@ -46,6 +46,8 @@ export interface RefitDeps {
   readonly leaseMs?: number;
   /** The owner id of this instance's jobs and changes, released by `close()`. Default: a new `claimOwnerId()`. */
   readonly owner?: OwnerClaim;
+  /** False pauses scheduled and trigger-started retrains (manual ones still run). Default true. */
+  readonly automaticRetraining?: boolean;
   /** How long the scorer keeps a model's serving view (active version, challenger) between changes, in ms. Default 0: read on every score. */
   readonly servingCacheMs?: number;
   /** Commands declared in the server's config file (the only programs trainers run). Default none. */
@@ -89,13 +91,15 @@ export function createRefit(deps: RefitDeps): { refit: Refit; parts: RefitParts 
   const rollouts = new RolloutManager({ store, clock, hub, predictors, owner: owner.id, ...(logger ? { logger } : {}) });
   // The monitor starts retrains through a callback: it sits below the job queue and must not import it.
   const requestRetrain: RequestRetrain = async (modelId, options) => ({ jobId: (await queue.enqueue(modelId, options)).job.id });
-  const monitor = new Monitor({ store, clock, requestRetrain, predictors, hub, ...(logger ? { logger } : {}) });
+  const automaticRetraining = deps.automaticRetraining ?? true;
+  const monitor = new Monitor({ store, clock, requestRetrain, predictors, hub, automaticRetraining, ...(logger ? { logger } : {}) });
   // The check schedule runs the same checks as `Refit.runChecks`, on the parts built here.
   const scheduler = new Scheduler({
     store,
     clock,
     queue,
     onCheck: (modelId) => runChecks(parts, modelId),
+    automaticRetraining,
     defaultTimezone: deps.defaultTimezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
     ...(logger ? { logger } : {}),
   });

@@ -56,14 +56,32 @@ export async function addLabels(p: RefitParts, modelId: string, items: unknown):
     const l = validateLabel(spec.task, spec.classes, item.label, `${path}/label`);
     if (l.problem) problems.push(l.problem);
     if (features && l.label !== null) {
-      labels.push({ features, label: l.label, scoreId: item.scoreId ?? null, occurredAt: item.occurredAt ? new Date(item.occurredAt) : now, version: item.version ?? null });
+      labels.push({ features, label: l.label, scoreId: item.scoreId ?? null, occurredAt: item.occurredAt ? new Date(item.occurredAt) : now, meta: item.meta ?? null, version: item.version ?? null });
     }
   });
+  if (spec.retrain.labels.duplicates === 'refuse') problems.push(...(await duplicateProblems(p, modelId, parsed)));
   if (problems.length > 0) {
     throw new RefitError('VALIDATION_FAILED', `The batch was refused: ${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was stored.`, { errors: problems });
   }
   const ids = await p.store.insertLabels(modelId, labels, now);
   return { accepted: ids.length, ids };
+}
+
+/** Items whose score id already has a label (stored, or earlier in the same batch): refused under `duplicates: "refuse"`. */
+async function duplicateProblems(p: RefitParts, modelId: string, items: readonly ({ scoreId?: string } | null)[]): Promise<FieldProblem[]> {
+  const ids = items.flatMap((item) => (item?.scoreId !== undefined ? [item.scoreId] : []));
+  if (ids.length === 0) return [];
+  const stored = await p.store.labelledScoreIds(modelId, ids);
+  const seen = new Set<string>();
+  const problems: FieldProblem[] = [];
+  items.forEach((item, i) => {
+    const id = item?.scoreId;
+    if (id === undefined) return;
+    if (stored.has(id)) problems.push({ path: `/items/${i}/scoreId`, message: `score '${id}' already has a label (labels.duplicates is 'refuse')` });
+    else if (seen.has(id)) problems.push({ path: `/items/${i}/scoreId`, message: `score '${id}' is labelled twice in this batch (labels.duplicates is 'refuse')` });
+    seen.add(id);
+  });
+  return problems;
 }
 
 /**

@@ -2,6 +2,7 @@ import { parseModelSpec, zodProblems } from '../config/model-spec.js';
 import type { RetrainConfigWire } from '../contract/index.js';
 import { toRetrainPolicyWire } from '../contract/mappers.js';
 import type { ModelSpec, RetrainJob } from '../domain/entities.js';
+import type { FieldProblem } from '../errors.js';
 import { RefitError } from '../errors.js';
 import type { EnqueueOptions } from '../retrain/runner.js';
 import { nextRunAfter } from '../retrain/schedule.js';
@@ -74,60 +75,87 @@ export async function getRetrainConfig(p: RefitParts, modelId: string): Promise<
   };
 }
 
-/** Change the retrain configuration; the whole new spec is validated before anything is saved. */
+/**
+ * Change the retrain configuration; the whole new spec is validated before anything is saved, and
+ * every problem (unknown fields, bad values, schedule and zone) is named in one answer.
+ */
 export async function putRetrainConfig(p: RefitParts, modelId: string, input: unknown): Promise<RetrainConfigWire> {
   const { spec } = await requireModel(p.store, modelId);
   const r = retrainConfigInputSchema.safeParse(input);
-  if (!r.success) throw new RefitError('VALIDATION_FAILED', 'The retrain configuration is invalid.', { errors: zodProblems(r.error) });
-  const c = r.data;
-  const current = retrainConfigOf(spec);
-  let next: ModelSpec;
-  try {
-    next = parseModelSpec(
-      {
-        id: spec.id,
-        task: spec.task,
-        features: spec.features,
-        trainer: c.trainer ?? { type: spec.trainer.type, params: spec.trainer.params },
-        ...(spec.scoreRange ? { scoreRange: spec.scoreRange } : {}),
-        defaultScore: spec.defaultScore,
-        ...(spec.classes ? { classes: spec.classes } : {}),
-        description: spec.description,
-        retrain: {
-          schedule: c.schedule ?? spec.retrain.schedule,
-          ...('timezone' in c ? (c.timezone === null ? {} : { timezone: c.timezone }) : spec.retrain.timezone ? { timezone: spec.retrain.timezone } : {}),
-          enabled: c.enabled ?? spec.retrain.enabled,
-          catchUp: c.catchUp ?? spec.retrain.catchUp,
-          minNewLabels: c.minNewLabels ?? spec.retrain.minNewLabels,
-          window: c.window ?? current.window,
-          autoPromote: c.autoPromote ?? spec.retrain.autoPromote,
-          gates: { ...spec.retrain.gates, ...(c.gates ?? {}) },
-          seed: c.seed ?? spec.retrain.seed,
-          timeoutMinutes: c.timeoutMinutes ?? spec.retrain.timeoutMinutes,
-          retry: { ...spec.retrain.retry, ...(c.retry ?? {}) },
-          triggers: mergeOneLevel(spec.retrain.triggers, c.triggers),
-          rollout: mergeOneLevel(spec.retrain.rollout, c.rollout),
-      },
-      },
-      '',
-      { commands: p.commands },
-    );
-  } catch (err) {
-    // Name fields as this request wrote them (`/schedule/at`), not as the spec nests them.
-    if (err instanceof RefitError) {
-      throw new RefitError('VALIDATION_FAILED', 'The retrain configuration is invalid.', {
-        errors: err.errors.map((e) => ({ ...e, path: e.path.replace(/^\/retrain(?=\/)/, '') })),
-      });
-    }
-    throw err;
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new RefitError('VALIDATION_FAILED', 'The retrain configuration is invalid.', { errors: r.success ? [{ path: '/', message: 'must be an object' }] : zodProblems(r.error) });
   }
+  // Every field goes on to the spec check, valid here or not, so that one answer names every problem.
+  const requestProblems = r.success ? [] : zodProblems(r.error);
+  const c = input as Record<string, unknown>;
+  const has = (k: string) => c[k] !== undefined;
+  const current = retrainConfigOf(spec);
+  const g = isObject(c.gates) ? c.gates : {};
+  let next: ModelSpec | null = null;
+  let specProblems: FieldProblem[] = [];
+  try {
+    next = parseModelSpec({
+      id: spec.id,
+      task: spec.task,
+      features: spec.features,
+      trainer: has('trainer') ? c.trainer : { type: spec.trainer.type, params: spec.trainer.params },
+      ...(spec.scoreRange ? { scoreRange: spec.scoreRange } : {}),
+      defaultScore: spec.defaultScore,
+      ...(spec.classes ? { classes: spec.classes } : {}),
+      description: spec.description,
+      retrain: {
+        schedule: has('schedule') ? c.schedule : spec.retrain.schedule,
+        ...('timezone' in c ? (c.timezone === null ? {} : { timezone: c.timezone }) : spec.retrain.timezone ? { timezone: spec.retrain.timezone } : {}),
+        enabled: has('enabled') ? c.enabled : spec.retrain.enabled,
+        catchUp: has('catchUp') ? c.catchUp : spec.retrain.catchUp,
+        minNewLabels: has('minNewLabels') ? c.minNewLabels : spec.retrain.minNewLabels,
+        minSamples: has('minSamples') ? c.minSamples : spec.retrain.minSamples,
+        window: has('window') ? c.window : current.window,
+        autoPromote: has('autoPromote') ? c.autoPromote : spec.retrain.autoPromote,
+        // Guards are replaced whole (so `{}` turns them off); the significance settings merge.
+        gates: has('gates') && !isObject(c.gates) ? c.gates : { ...spec.retrain.gates, ...g, significance: mergeOneLevel(spec.retrain.gates.significance, isObject(g.significance) ? g.significance : undefined) },
+        labels: has('labels') && !isObject(c.labels) ? c.labels : { ...spec.retrain.labels, ...(isObject(c.labels) ? c.labels : {}) },
+        smokeTest: has('smokeTest') && !isObject(c.smokeTest) ? c.smokeTest : { ...spec.retrain.smokeTest, ...(isObject(c.smokeTest) ? c.smokeTest : {}) },
+        seed: has('seed') ? c.seed : spec.retrain.seed,
+        timeoutMinutes: has('timeoutMinutes') ? c.timeoutMinutes : spec.retrain.timeoutMinutes,
+        retry: has('retry') && !isObject(c.retry) ? c.retry : { ...spec.retrain.retry, ...(isObject(c.retry) ? c.retry : {}) },
+        triggers: has('triggers') && !isObject(c.triggers) ? c.triggers : mergeOneLevel(spec.retrain.triggers, isObject(c.triggers) ? c.triggers : undefined),
+        rollout: has('rollout') && !isObject(c.rollout) ? c.rollout : mergeOneLevel(spec.retrain.rollout, isObject(c.rollout) ? c.rollout : undefined),
+      },
+    }, '', { commands: p.commands });
+  } catch (err) {
+    if (!(err instanceof RefitError)) throw err;
+    // Name fields as this request wrote them (`/schedule/at`), not as the spec nests them.
+    specProblems = err.errors.map((e) => ({ ...e, path: e.path.replace(/^\/retrain(?=\/)/, '') }));
+  }
+  const problems = uniqueByPath([...requestProblems, ...specProblems]);
+  if (problems.length > 0 || !next) throw new RefitError('VALIDATION_FAILED', 'The retrain configuration is invalid.', { errors: problems });
+  const saved = next;
   await p.store.transaction(async (tx) => {
-    await tx.updateModelSpec(modelId, next, p.clock.now());
-    // A schedule switched back on starts afresh: occurrences from while it was off never run.
-    if (next.retrain.enabled && !spec.retrain.enabled) await tx.claimOccurrence(defaultScheduleId(modelId), p.clock.now());
+    await tx.updateModelSpec(modelId, saved, p.clock.now());
+    // A schedule switched back on, or changed, starts afresh: occurrences from before the change
+    // (or from while it was off) never run. The claim is a floor, not a run (lastRunAt stays).
+    if (saved.retrain.enabled && scheduleChanged(spec, saved)) await tx.claimOccurrence(defaultScheduleId(modelId), p.clock.now());
   });
   await p.scheduler.refresh();
   return getRetrainConfig(p, modelId);
+}
+
+/** Whether the model's own schedule changed: switched on, or another pattern, zone or catch-up policy. */
+function scheduleChanged(before: ModelSpec, after: ModelSpec): boolean {
+  const a = before.retrain;
+  const b = after.retrain;
+  return !a.enabled || JSON.stringify(a.schedule) !== JSON.stringify(b.schedule) || a.timezone !== b.timezone || a.catchUp !== b.catchUp;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** One problem per path (the request's own wording first): a field refused by both checks is named once. */
+function uniqueByPath(problems: readonly FieldProblem[]): FieldProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => (seen.has(p.path) ? false : (seen.add(p.path), true)));
 }
 
 /** A retrain job, or JOB_NOT_FOUND. */

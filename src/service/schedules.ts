@@ -5,6 +5,10 @@ import { RefitError } from '../errors.js';
 import { parseSchedule } from '../retrain/schedule.js';
 import { requireModel } from '../store/require-model.js';
 import type { RefitParts } from './parts.js';
+import { z } from 'zod';
+
+/** A schedule's own minimum of usable labels: absent or null means the spec's. */
+const minSamplesSchema = z.number().int().min(3).max(100_000_000).nullish();
 import { scheduleInputSchema } from '../contract/requests.js';
 
 /** A schedule as the API lists it. */
@@ -41,7 +45,7 @@ export async function listSchedules(p: RefitParts, modelId?: string): Promise<Sc
       config: e.config,
       description: e.schedule.description,
       effectiveTimezone: e.schedule.timezone,
-      lastRunAt: state?.lastOccurrenceAt?.toISOString() ?? null,
+      lastRunAt: state?.lastRunAt?.toISOString() ?? null,
       lastJobId: state?.lastJobId ?? null,
       lastJobStatus: lastJob?.status ?? null,
       nextRunAt: p.scheduler.nextRun(e)?.toISOString() ?? null,
@@ -57,9 +61,11 @@ export async function createSchedule(p: RefitParts, input: unknown): Promise<Sch
   const problems = r.success ? [] : zodProblems(r.error);
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new RefitError('VALIDATION_FAILED', 'The schedule is invalid.', { errors: problems });
   // The schedule fields are checked by parseSchedule, after the model id and kind.
-  const { modelId, kind: _kind, ...rest } = raw as Record<string, unknown>;
+  const { modelId, kind: _kind, minSamples, ...rest } = raw as Record<string, unknown>;
   const parsed = parseSchedule(rest, 'UTC');
   if (!parsed.ok) problems.push(...parsed.problems);
+  const ownMinimum = minSamplesSchema.safeParse(minSamples);
+  if (!ownMinimum.success) problems.push({ path: '/minSamples', message: 'must be a whole number from 3 to 100,000,000, or null (the spec\'s minSamples)' });
   if (problems.length > 0 || !parsed.ok) throw new RefitError('VALIDATION_FAILED', 'The schedule is invalid.', { errors: problems });
   const id = modelId as string;
   await requireModel(p.store, id);
@@ -68,6 +74,7 @@ export async function createSchedule(p: RefitParts, input: unknown): Promise<Sch
     timezone: typeof rest.timezone === 'string' ? parsed.schedule.timezone : null,
     enabled: parsed.schedule.enabled,
     catchUp: parsed.schedule.catchUp,
+    ...(ownMinimum.success && typeof ownMinimum.data === 'number' ? { minSamples: ownMinimum.data } : {}),
   };
   const scheduleId = timeOrderedId();
   await p.store.createSchedule({ id: scheduleId, modelId: id, config, createdAt: p.clock.now() });

@@ -35,6 +35,8 @@ export interface ModelVersionsTable {
   created_at: string;
   /** Set when retention deleted the version's artifact. */
   artifact_deleted_at: string | null;
+  /** JSON DataRows: which label ids the version trained, validated and was tested on (0010). */
+  data_rows: string | null;
 }
 
 export interface LabelsTable {
@@ -45,6 +47,8 @@ export interface LabelsTable {
   score_id: string | null;
   occurred_at: string;
   received_at: string;
+  /** JSON object sent with the label (0010); null when none. */
+  meta: string | null;
   /** Externally served models: the version the outcome is about; null otherwise. */
   version: string | null;
 }
@@ -84,6 +88,8 @@ export interface RetrainJobsTable {
   owner: string | null;
   /** When the owner last confirmed it still runs the job. */
   heartbeat_at: string | null;
+  /** The starting schedule's minSamples (0010); null: the spec's. */
+  min_samples: number | null;
   /** Import jobs: JSON `{format, sha256}` of the model file to evaluate; null for retrains. */
   import_source: string | null;
 }
@@ -134,6 +140,8 @@ export interface ScheduleStateTable {
   schedule_id: string;
   last_occurrence_at: string | null;
   last_job_id: string | null;
+  /** The occurrence that last started a job (0010). */
+  last_run_at: string | null;
 }
 
 export interface TriggerChecksTable {

@@ -48,7 +48,7 @@ export class BullmqQueue implements JobQueue {
   async enqueue(modelId: string, options: EnqueueOptions = {}): Promise<{ job: RetrainJob; joined: boolean }> {
     if (this.closed) throw new Error('The job queue is closed.');
     const { store, clock, hub } = this.deps;
-    const created = await store.createJob({ id: timeOrderedId(), modelId, trigger: options.trigger ?? 'manual', force: options.force ?? false, at: clock.now(), owner: QUEUED_OWNER, importSource: options.importSource ?? null });
+    const created = await store.createJob({ id: timeOrderedId(), modelId, trigger: options.trigger ?? 'manual', force: options.force ?? false, minSamples: options.minSamples ?? null, at: clock.now(), owner: QUEUED_OWNER, importSource: options.importSource ?? null });
     if (!created.ok) {
       if (options.join && created.active) return { job: created.active, joined: true };
       throw new RefitError('RETRAIN_IN_PROGRESS', `Model '${modelId}' already has a retrain ${created.active?.status ?? 'pending'}.`, {

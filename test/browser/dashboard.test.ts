@@ -402,8 +402,8 @@ describe('the dashboard in Chromium', () => {
     expect(savedTriggers.drift.windowScores).toBe(10_000);
     expect(savedTriggers.performance.cooldownHours).toBe(24);
 
-    // Five bad values at once, some the server checks in a later pass than others: every one is
-    // named at its field at the same time, in plain words, and nothing is saved.
+    // Five bad values at once, schedule and zone among them: the server names every one in the
+    // same answer, each is shown at its field, in plain words, and nothing is saved.
     await config.locator('#schedule').fill('61 * * * *');
     await config.locator('#timezone').fill('Mars/Olympus');
     await config.locator('#minNewLabels').fill('-1');
@@ -412,7 +412,7 @@ describe('the dashboard in Chromium', () => {
     await config.getByRole('button', { name: 'Save configuration' }).click();
     await config.getByTestId('config-result').getByText('Not saved').waitFor();
     const allErrors: Record<string, string> = {
-      'schedule-error': '“61 * * * *” is not a valid cron expression: 61 is not a valid minute (0 to 59).',
+      'schedule-error': '“61 * * * *” is not a valid cron expression: invalid value for minute: 61.',
       'timezone-error': '“Mars/Olympus” is not a known time zone; use a name like Europe/Paris or UTC, or leave it empty.',
       'minNewLabels-error': 'Must be at least 0.',
       'retries-error': 'Must be at most 10.',

@@ -37,7 +37,8 @@ describe.each(DIALECTS.filter((d) => d.name === 'sqlite'))('externally served mo
     serving: 'external',
     features: [{ name: 'promptLength', type: 'number' }],
     trainer: { type: 'command', params: { command: 'pull' } },
-    retrain: { enabled: false, minNewLabels: 1, triggers: { rate: { windowHours: 1 }, performance: { enabled: false }, drift: { enabled: false } } },
+    // A schedule that never comes due here (enabled: false would stop trigger-started retrains too).
+    retrain: { schedule: '0 0 1 1 *', minNewLabels: 1, triggers: { rate: { windowHours: 1 }, performance: { enabled: false }, drift: { enabled: false } } },
   };
 
   it('refuses an external model whose command is not a reference command, and a reference command for a served model', async () => {

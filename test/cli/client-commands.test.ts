@@ -181,7 +181,7 @@ describe.each(MODES)('client commands ($name)', (mode) => {
     expect(skipped.out).toContain('Skipped: 0 new labels since the last retrain, 5 needed. Use --force to train anyway.');
 
     // A classifier cannot learn from one class: the retrain fails and says why.
-    await run('ingest', 'churn', await file('one-class.csv', 'age,plan,label\n30,pro,0\n40,team,0\n50,basic,0\n60,pro,0\n70,team,0\n'));
+    await run('ingest', 'churn', await file('one-class.csv', 'age,plan,label\n' + '30,pro,0\n40,team,0\n50,basic,0\n60,pro,0\n70,team,0\n'.repeat(2)));
     const failed = await run('retrain', 'churn');
     expect(failed.code).toBe(1);
     const reason = 'Every label in the training window is the same class; a classifier needs at least two.';

@@ -46,7 +46,10 @@ describe('parseModelSpec', () => {
     });
     expect(spec.retrain).toMatchObject({ minNewLabels: 5, autoPromote: true, seed: 42, timeoutMinutes: 30 });
     expect(spec.retrain.window).toEqual({ kind: 'all' });
-    expect(spec.retrain.gates).toEqual({ minimums: {}, maxDegradation: 0.05 });
+    expect(spec.retrain.gates).toEqual({ minimums: {}, maxDegradation: 0.05, minImprovement: null, guards: { accuracy: 0.05 }, significance: { alpha: 0.05, resamples: 1000, require: false } });
+    expect(spec.retrain.labels).toEqual({ exclude: null, duplicates: 'replace' });
+    expect(spec.retrain.minSamples).toBe(10);
+    expect(spec.retrain.smokeTest).toEqual({ rows: 100, maxLatencyMs: 5000 });
     expect(spec.retrain.retry).toEqual({ retries: 3, initialDelaySeconds: 30, maxDelaySeconds: 600 });
   });
 
@@ -70,7 +73,7 @@ describe('parseModelSpec', () => {
     const spec = parseModelSpec({ ...MINIMAL, retrain: { minNewLabels: 100, window: { days: 30 }, gates: { minimums: { auc: 0.7 } } } });
     expect(spec.retrain).toMatchObject({ minNewLabels: 100, autoPromote: true, seed: 42 });
     expect(spec.retrain.window).toEqual({ kind: 'days', days: 30 });
-    expect(spec.retrain.gates).toEqual({ minimums: { auc: 0.7 }, maxDegradation: 0.05 });
+    expect(spec.retrain.gates).toEqual({ minimums: { auc: 0.7 }, maxDegradation: 0.05, minImprovement: null, guards: { accuracy: 0.05 }, significance: { alpha: 0.05, resamples: 1000, require: false } });
     expect(parseModelSpec({ ...MINIMAL, retrain: { window: { labels: 1000 } } }).retrain.window).toEqual({ kind: 'labels', count: 1000 });
   });
 

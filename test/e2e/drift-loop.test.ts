@@ -63,7 +63,8 @@ describe.each(DIALECTS.filter((d) => d.name === 'sqlite'))('concept drift end to
       retrain: {
         minNewLabels: 100,
         window: { labels: 2000 },
-        enabled: false,
+        // The schedule stays on (enabled: false would stop trigger-started retrains too) but never comes due in this test.
+        schedule: '0 0 1 1 *',
         triggers: { performance: { minLabels: 200, windowHours: 2 }, rate: { enabled: false } },
       },
     });
@@ -118,7 +119,8 @@ describe.each(DIALECTS.filter((d) => d.name === 'sqlite'))('concept drift end to
     t.clock.advance(60_000);
     // Three one-hour windows ending 10:11: v1's post-turn feedback (08:30) and v2's (10:10).
     const perf = (await req('GET', '/api/v1/models/stream/performance?window=1h&windows=3')).json();
-    expect(perf.baselines[v1].auc).toBeGreaterThan(0.7);
+    // The baseline is measured on the most recent labels (out of time), so it is honest rather than high.
+    expect(perf.baselines[v1].auc).toBeGreaterThan(0.65);
     const liveOf = (v: string) => {
       const ws = perf.windows.filter((w: { version: string }) => w.version === v);
       expect(ws.length).toBeGreaterThan(0);

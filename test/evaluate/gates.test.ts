@@ -1,6 +1,8 @@
 import { describe, it, expect } from 'vitest';
-import type { Gates, Metrics, Task } from '../../src/domain/entities.js';
-import { decideGates } from '../../src/evaluate/gates.js';
+import type { Metrics, Task } from '../../src/domain/entities.js';
+import { decideGates, type GateInput } from '../../src/evaluate/gates.js';
+
+type Gates = GateInput['gates'];
 
 const noMinimums: Gates = { minimums: {}, maxDegradation: 0.05 };
 

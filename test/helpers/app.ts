@@ -21,7 +21,7 @@ export interface TestApp {
 /** Build a test app on a dialect. */
 export async function openTestApp(
   dialect: DialectCase,
-  options: { bodyLimit?: number; executor?: ComputeExecutor; commands?: CommandTable; workRoot?: string; logger?: Logger } & Pick<AppOptions, 'auth' | 'rateLimit' | 'corsOrigins'> = {},
+  options: { bodyLimit?: number; executor?: ComputeExecutor; commands?: CommandTable; workRoot?: string; logger?: Logger; automaticRetraining?: boolean } & Pick<AppOptions, 'auth' | 'rateLimit' | 'corsOrigins'> = {},
 ): Promise<TestApp> {
   const store = await dialect.open();
   const clock = new ManualClock('2026-11-23T06:00:00Z');
@@ -33,6 +33,7 @@ export async function openTestApp(
     ...(options.commands ? { commands: options.commands } : {}),
     ...(options.workRoot ? { workRoot: options.workRoot } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.automaticRetraining === undefined ? {} : { automaticRetraining: options.automaticRetraining }),
   });
   const app = await buildApp(refit, {
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),

@@ -98,12 +98,47 @@ describe.each(DIALECTS)('input drift through the service on $name', (dialect) =>
         { name: 'plan', type: 'category' },
       ],
       trainer: 'logistic',
-      retrain: { enabled: false, ...retrain, triggers: { performance: { enabled: false }, rate: { enabled: false } } },
+      // A schedule that never comes due here (enabled: false would stop trigger-started retrains too).
+      retrain: { schedule: '0 0 1 1 *', ...retrain, triggers: { performance: { enabled: false }, rate: { enabled: false } } },
     });
     await req('POST', `/api/v1/models/${id}/labels`, { items: rows(1000, 0, 1) });
     await req('POST', `/api/v1/models/${id}/retrain`, {});
     await t.parts.queue.whenIdle();
   };
+
+  /** Shift the inputs, then check twice an hour apart (drift waits one check): returns the second check. */
+  const driftTwice = async (id: string) => {
+    await req('POST', `/api/v1/models/${id}/score`, { items: rows(2000, 2, 3).map((r) => ({ features: r.features })) });
+    expect((await req('POST', `/api/v1/models/${id}/checks`)).json().triggers.find((c: { kind: string }) => c.kind === 'drift').decision).toBe('waiting');
+    t.clock.advance(3_600_000);
+    return (await req('POST', `/api/v1/models/${id}/checks`)).json();
+  };
+
+  it('retrains on drift without new labels when the spec says so (triggers.drift.force)', async () => {
+    await trained('f', { minNewLabels: 50 });
+    expect((await req('PUT', '/api/v1/models/f/retrain/config', { triggers: { drift: { force: true } } })).statusCode).toBe(200);
+    const fired = await driftTwice('f');
+    expect(fired.triggers.find((c: { kind: string }) => c.kind === 'drift').decision).toBe('fire');
+    await t.parts.queue.whenIdle();
+    const job = (await req('GET', `/api/v1/jobs/${fired.jobId}`)).json();
+    expect(job, JSON.stringify(job)).toMatchObject({ trigger: 'drift', force: true, status: 'completed' });
+    expect(job.result.newVersion).toEqual(expect.any(String));
+    expect((await req('GET', '/api/v1/models/f/retrain/config')).json().triggers.drift.force).toBe(true);
+  });
+
+  it('starts no trigger retrain for a model whose retraining is switched off (enabled: false), and says so', async () => {
+    await trained('off');
+    await req('PUT', '/api/v1/models/off/retrain/config', { enabled: false });
+    const checked = await driftTwice('off');
+    const drift = checked.triggers.find((c: { kind: string }) => c.kind === 'drift');
+    expect(drift.decision).toBe('disabled');
+    expect(drift.reason).toMatch(/no retrain started: retraining of this model is switched off \(enabled: false\)$/);
+    expect(checked.jobId).toBeNull();
+    await t.parts.queue.whenIdle();
+    expect((await req('GET', '/api/v1/models/off/retrain/history')).json().total).toBe(1);
+    // A manual retrain still runs.
+    expect((await req('POST', '/api/v1/models/off/retrain', { force: true })).statusCode).toBe(202);
+  });
 
   it('reports drifted features, waits one check, fires a drift retrain (skipped: no new labels), then cools down', async () => {
     await trained('m', { minNewLabels: 50 });

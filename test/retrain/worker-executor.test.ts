@@ -71,4 +71,29 @@ describe('training in a worker thread', () => {
     const [scored] = await refit.score('m', [{ features: { x: 5, title: 'data engineer' } }]);
     expect(scored.version).toBe(champion);
   });
+
+  it('smoke-tests stored artifact bytes in a fresh worker: a good artifact passes, bad bytes fail with the reason', async () => {
+    const executor = new WorkerExecutor();
+    const clock = new ManualClock('2026-11-23T06:00:00Z');
+    const store = await createStore({ url: ':memory:' });
+    refit = createRefit({ store, clock, executor }).refit;
+    await refit.createModel(SPEC);
+    await refit.addLabels('m', rows(300, 1));
+    const { job } = await refit.retrain('m');
+    await refit.whenIdle();
+    const done = await refit.getJob(job.id);
+    expect(done.result?.decision).toMatch(/smoke test passed: the stored artifact loaded and scored 100 recent rows/);
+    const v = await store.getVersion('m', done.result!.newVersion!);
+    const bytes = await store.getArtifact(v!.artifactSha256);
+    const sample = rows(20, 2).map((r) => JSON.stringify(r.features));
+    const good = await executor.smoke({ kind: 'logistic', bytes: bytes!, task: 'binary', rows: sample, maxLatencyMs: 5000 });
+    expect(good).toMatchObject({ ok: true, rows: 20 });
+    const bad = await executor.smoke({ kind: 'logistic', bytes: new TextEncoder().encode('{"not": "a model"}'), task: 'binary', rows: sample, maxLatencyMs: 5000 });
+    expect(bad.ok).toBe(false);
+    expect(bad.reason).toMatch(/^the stored artifact does not load: /);
+    const slow = await executor.smoke({ kind: 'logistic', bytes: bytes!, task: 'binary', rows: sample, maxLatencyMs: 0.000001 });
+    expect(slow.ok).toBe(false);
+    expect(slow.reason).toMatch(/^scoring 20 rows took [\d.]+ ms, above the bound 0\.000001 ms$/);
+    expect(executor.activeWorkers).toBe(0);
+  });
 });

@@ -18,7 +18,8 @@ describe.each(DIALECTS)('canary and shadow rollouts on $name', (dialect) => {
     expect((await h.post('/api/v1/models/m/labels', { items: trainingRows(60) })).statusCode).toBe(201);
     const first = await h.retrain();
     expect(first.result).toMatchObject({ promoted: true });
-    expect((await h.put('/api/v1/models/m/retrain/config', { trainer: { type: 'test-fixed', params: challenger } })).statusCode).toBe(200);
+    expect((await h.put('/api/v1/models/m/retrain/config', { trainer: { type: 'test-fixed', params: challenger }, gates: { guards: {} } })).statusCode).toBe(200);
+    // No offline guards: these challengers are meant to reach traffic, so that live numbers decide.
     const preload = vi.spyOn(h.parts.scorer, 'preload');
     const second = await h.retrain();
     expect(second.status).toBe('completed');

@@ -12,6 +12,7 @@ describe('the rollout policy in a spec', () => {
     expect(s.retrain.rollout).toEqual({
       policy: 'direct',
       canaryShare: 0.1,
+      steps: null,
       durationHours: 24,
       minLabels: 200,
       minScores: 100,

@@ -21,7 +21,9 @@ import type { Predictor, Trainer } from '../../src/train/trainer.js';
  */
 let virtualMs = 0;
 
-function fixedPredictor(p: number, fail: boolean, failNow = fail, latencyMs = 0): Predictor {
+let fits = 0;
+
+function fixedPredictor(p: number, fail: boolean, failNow = fail, latencyMs = 0, fit = 0): Predictor {
   const predict = (n: number) => {
     if (failNow) throw new Error('this version cannot score');
     virtualMs += latencyMs;
@@ -33,18 +35,25 @@ function fixedPredictor(p: number, fail: boolean, failNow = fail, latencyMs = 0)
     classes: ['0', '1'],
     predictRows: (rows) => predict(rows.length),
     predictMatrix: (x) => predict(x.rows),
-    serialize: () => new TextEncoder().encode(JSON.stringify({ p, fail, latencyMs })),
+    // `fit` tells apart two versions with the same settings (loads are counted per artifact).
+    serialize: () => new TextEncoder().encode(JSON.stringify(fail ? { p, fail, latencyMs, fit } : { p, fail, latencyMs })),
   };
 }
+const loadsByArtifact = new Map<string, number>();
 const fixedTrainer: Trainer<{ p: number; fail: boolean; latencyMs: number }> = {
   name: 'test-fixed',
   paramsSchema: z.object({ p: z.number().min(0).max(1).default(0.9), fail: z.boolean().default(false), latencyMs: z.number().min(0).default(0) }).strict(),
   tasks: ['binary'],
   // Trained versions validate fine (and fast); a `fail` version breaks once loaded for serving.
-  fit: async (_data, params) => fixedPredictor(params.p, params.fail, false, params.latencyMs),
+  fit: async (_data, params) => fixedPredictor(params.p, params.fail, false, params.latencyMs, ++fits),
+  // A `fail` version passes its first load (the smoke test before activation) and breaks in
+  // serving afterwards: these tests are about what live numbers do with a version that broke late.
   load: (bytes) => {
-    const { p, fail, latencyMs } = JSON.parse(new TextDecoder().decode(bytes)) as { p: number; fail: boolean; latencyMs?: number };
-    return fixedPredictor(p, fail, fail, latencyMs ?? 0);
+    const text = new TextDecoder().decode(bytes);
+    const { p, fail, latencyMs } = JSON.parse(text) as { p: number; fail: boolean; latencyMs?: number };
+    const loads = (loadsByArtifact.get(text) ?? 0) + 1;
+    loadsByArtifact.set(text, loads);
+    return fixedPredictor(p, fail, fail && loads > 1, latencyMs ?? 0);
   },
 };
 if (!getTrainer('test-fixed')) registerTrainer(fixedTrainer);

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { jobPageSchema, retrainConfigSchema, retrainStartedSchema, retrainStatusSchema } from '../../contract/index.js';
 import { toJobWire, toRetrainStatusWire } from '../../contract/mappers.js';
-import { historyQuery, modelParams, retrainConfigBody } from '../../contract/requests.js';
+import { historyQuery, modelParams, retrainConfigBody, retrainQuery } from '../../contract/requests.js';
 import type { Refit } from '../../service/index.js';
 import { retrainBodySchema } from '../../contract/requests.js';
 
@@ -17,13 +17,17 @@ export const retrainRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, {
         tags: ['retrain'],
         summary: 'Start a retrain; 409 with the running job id when one is pending or running (unless join)',
         params: modelParams,
+        querystring: retrainQuery,
         // Nullish: a POST without a body starts a plain manual retrain.
         body: retrainBodySchema,
         response: { 200: retrainStartedSchema.describe('Joined the job already pending or running'), 202: retrainStartedSchema.describe('Started a job') },
       },
     },
     async (req, reply) => {
-      const { job, joined } = await refit.retrain(req.params.id, { trigger: 'manual', force: req.body?.force ?? false, join: req.body?.join ?? false });
+      // The body wins over the query string when both say something.
+      const force = req.body?.force ?? req.query.force === 'true';
+      const join = req.body?.join ?? req.query.join === 'true';
+      const { job, joined } = await refit.retrain(req.params.id, { trigger: 'manual', force, join });
       req.auditNote = { detail: { jobId: job.id, joined } };
       return reply
         .status(joined ? 200 : 202)

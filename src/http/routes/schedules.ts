@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { scheduleListSchema, scheduleSchema } from '../../contract/index.js';
-import { scheduleBody, scheduleParams, schedulesQuery } from '../../contract/requests.js';
+import { ownScheduleParams, scheduleBody, scheduleParams, schedulesQuery } from '../../contract/requests.js';
 import type { Refit } from '../../service/index.js';
 
 /** Retrain schedules: each model's own (from its retrain config) and extra ones. */
@@ -25,6 +25,24 @@ export const scheduleRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, 
     { schema: { tags: ['schedules'], summary: 'Remove an extra schedule', params: scheduleParams, response: { 204: z.undefined().describe('Removed: no body') } } },
     async (req, reply) => {
       await refit.deleteSchedule(req.params.id);
+      return reply.status(204).send();
+    },
+  );
+
+  // A model's own schedules have ids with a slash (`churn/default`): this route answers them
+  // with the documented 409 instead of a 404 for an unknown route.
+  r.delete(
+    '/api/v1/schedules/:modelId/:name',
+    {
+      schema: {
+        tags: ['schedules'],
+        summary: "A model's own schedule (`{model}/default`, `{model}/checks`): always 409, switch it off in the retrain config",
+        params: ownScheduleParams,
+        response: { 204: z.undefined().describe('Removed: no body') },
+      },
+    },
+    async (req, reply) => {
+      await refit.deleteSchedule(`${req.params.modelId}/${req.params.name}`);
       return reply.status(204).send();
     },
   );

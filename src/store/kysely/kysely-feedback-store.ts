@@ -58,10 +58,10 @@ export function kyselyFeedbackStore(ctx: KyselyContext): FeedbackStore {
     const cutoff = window.kind === 'days' ? iso(new Date(now.getTime() - window.days * 86_400_000)) : null;
     const out: RawLabelRow[] = [];
     for (;;) {
-      let q = db.selectFrom('labels').select(['id', 'features', 'label']).where('model_id', '=', modelId).where('id', '>', afterId);
+      let q = db.selectFrom('labels').select(['id', 'features', 'label', 'score_id', 'meta']).where('model_id', '=', modelId).where('id', '>', afterId);
       if (cutoff !== null) q = q.where('occurred_at', '>=', cutoff);
       const rows = await q.orderBy('id', 'asc').limit(LABEL_PAGE).execute();
-      for (const r of rows) out.push({ id: Number(r.id), features: r.features, label: r.label });
+      for (const r of rows) out.push({ id: Number(r.id), features: r.features, label: r.label, scoreId: r.score_id, meta: r.meta });
       if (rows.length < LABEL_PAGE) return out;
       afterId = Number(rows[rows.length - 1].id);
       await new Promise<void>((resolve) => setImmediate(resolve));
@@ -84,6 +84,7 @@ export function kyselyFeedbackStore(ctx: KyselyContext): FeedbackStore {
             features: JSON.stringify(l.features),
             label: JSON.stringify(l.label),
             score_id: l.scoreId,
+            meta: l.meta ? JSON.stringify(l.meta) : null,
             version: l.version ?? null,
             occurred_at: iso(l.occurredAt),
             received_at: iso(receivedAt),
@@ -93,6 +94,21 @@ export function kyselyFeedbackStore(ctx: KyselyContext): FeedbackStore {
         }
         return ids;
       });
+    },
+
+    async labelledScoreIds(modelId, scoreIds) {
+      const out = new Set<string>();
+      const unique = [...new Set(scoreIds)];
+      for (let i = 0; i < unique.length; i += INSERT_CHUNK) {
+        const rows = await db
+          .selectFrom('labels')
+          .select('score_id')
+          .where('model_id', '=', modelId)
+          .where('score_id', 'in', unique.slice(i, i + INSERT_CHUNK))
+          .execute();
+        for (const r of rows) if (r.score_id !== null) out.add(r.score_id);
+      }
+      return out;
     },
 
     countLabels(modelId) {
@@ -176,6 +192,10 @@ export function kyselyFeedbackStore(ctx: KyselyContext): FeedbackStore {
         .where('l.model_id', '=', modelId)
         .where('l.occurred_at', '>=', iso(since))
         .where('l.occurred_at', '<', iso(until))
+        // A score counts once: only its latest label (a later label replaces an earlier one).
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('labels as l2').select('l2.id').whereRef('l2.model_id', '=', 'l.model_id').whereRef('l2.score_id', '=', 'l.score_id').whereRef('l2.id', '>', 'l.id'))),
+        )
         .orderBy('l.occurred_at')
         .orderBy('l.id')
         .execute();
@@ -210,6 +230,10 @@ export function kyselyFeedbackStore(ctx: KyselyContext): FeedbackStore {
         .where('l.model_id', '=', modelId)
         .where('s.created_at', '>=', iso(since))
         .where('s.error', 'is', null)
+        // A score counts once: only its latest label (a later label replaces an earlier one).
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('labels as l2').select('l2.id').whereRef('l2.model_id', '=', 'l.model_id').whereRef('l2.score_id', '=', 'l.score_id').whereRef('l2.id', '>', 'l.id'))),
+        )
         .execute();
       // A shadow score shares its label with the score that was returned for the same row.
       const shadow = await db
@@ -220,6 +244,10 @@ export function kyselyFeedbackStore(ctx: KyselyContext): FeedbackStore {
         .where('s.model_id', '=', modelId)
         .where('s.created_at', '>=', iso(since))
         .where('s.error', 'is', null)
+        // A score counts once: only its latest label (a later label replaces an earlier one).
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('labels as l2').select('l2.id').whereRef('l2.model_id', '=', 'l.model_id').whereRef('l2.score_id', '=', 'l.score_id').whereRef('l2.id', '>', 'l.id'))),
+        )
         .execute();
       const map =
         (shadowRow: boolean) =>

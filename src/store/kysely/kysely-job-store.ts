@@ -13,6 +13,8 @@ function toJob(row: Selectable<RetrainJobsTable>): RetrainJob {
     status: row.status as JobStatus,
     trigger: row.trigger as JobTrigger,
     force: Number(row.force) === 1,
+    // Only set when a schedule gave one, so other jobs read as before.
+    ...(row.min_samples !== null && row.min_samples !== undefined ? { minSamples: Number(row.min_samples) } : {}),
     stage: row.stage,
     progress: row.progress === null ? null : Number(row.progress),
     stages: JSON.parse(row.stages) as JobStage[],
@@ -60,6 +62,7 @@ export function kyselyJobStore(ctx: KyselyContext): JobStore {
         status: 'pending',
         trigger: input.trigger,
         force: input.force ? 1 : 0,
+        min_samples: input.minSamples ?? null,
         stage: null,
         progress: null,
         stages: '[]',

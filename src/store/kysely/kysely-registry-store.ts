@@ -1,3 +1,5 @@
+import type { DataRows } from '../../domain/quality.js';
+import { withQualityDefaults } from '../../domain/quality.js';
 import type { Kysely, Selectable } from 'kysely';
 import type { Activation, FeatureSpec, Metrics, Model, ModelSpec, ModelVersion, TrainerSpec, VersionStatus } from '../../domain/entities.js';
 import { modelNotFound } from '../require-model.js';
@@ -10,7 +12,7 @@ import { insertTimeline } from './kysely-rollout-store.js';
 
 function toModel(row: Selectable<ModelsTable>): Model {
   return {
-    spec: JSON.parse(row.spec) as ModelSpec,
+    spec: withQualityDefaults(JSON.parse(row.spec) as ModelSpec),
     activeVersion: row.active_version,
     createdAt: date(row.created_at),
     updatedAt: date(row.updated_at),
@@ -33,6 +35,8 @@ function toVersion(row: Selectable<ModelVersionsTable>): ModelVersion {
     labelCount: Number(row.label_count),
     trainingSamples: Number(row.training_samples),
     datasetHash: row.dataset_hash,
+    // Only set for versions that recorded their rows (0010), so older versions read as before.
+    ...(row.data_rows !== null ? { dataRows: JSON.parse(row.data_rows) as DataRows } : {}),
     decision: row.decision,
     jobId: row.job_id,
     createdAt: date(row.created_at),
@@ -166,6 +170,7 @@ export function kyselyRegistryStore(ctx: KyselyContext): RegistryStore {
           label_count: v.labelCount,
           training_samples: v.trainingSamples,
           dataset_hash: v.datasetHash,
+          data_rows: v.dataRows ? JSON.stringify(v.dataRows) : null,
           decision: v.decision,
           job_id: v.jobId,
           created_at: iso(v.createdAt),

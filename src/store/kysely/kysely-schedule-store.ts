@@ -40,7 +40,7 @@ export function kyselyScheduleStore(ctx: KyselyContext): ScheduleStore {
       const out = new Map<string, ScheduleState>();
       for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
         const rows = await db.selectFrom('schedule_state').selectAll().where('schedule_id', 'in', ids.slice(i, i + INSERT_CHUNK)).execute();
-        for (const r of rows) out.set(r.schedule_id, { scheduleId: r.schedule_id, lastOccurrenceAt: dateOrNull(r.last_occurrence_at), lastJobId: r.last_job_id });
+        for (const r of rows) out.set(r.schedule_id, { scheduleId: r.schedule_id, lastOccurrenceAt: dateOrNull(r.last_occurrence_at), lastJobId: r.last_job_id, lastRunAt: dateOrNull(r.last_run_at) });
       }
       return out;
     },
@@ -56,14 +56,19 @@ export function kyselyScheduleStore(ctx: KyselyContext): ScheduleStore {
       if (Number(updated.numUpdatedRows) > 0) return true;
       const inserted = await db
         .insertInto('schedule_state')
-        .values({ schedule_id: scheduleId, last_occurrence_at: at, last_job_id: null })
+        .values({ schedule_id: scheduleId, last_occurrence_at: at, last_job_id: null, last_run_at: null })
         .onConflict((oc) => oc.column('schedule_id').doNothing())
         .executeTakeFirst();
       return Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0;
     },
 
     async setScheduleJob(scheduleId, jobId) {
-      await db.updateTable('schedule_state').set({ last_job_id: jobId }).where('schedule_id', '=', scheduleId).execute();
+      // The occurrence just claimed is the one that ran.
+      await db
+        .updateTable('schedule_state')
+        .set((eb) => ({ last_job_id: jobId, last_run_at: eb.ref('last_occurrence_at') }))
+        .where('schedule_id', '=', scheduleId)
+        .execute();
     },
 
     // ---- trigger checks ----

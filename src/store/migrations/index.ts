@@ -251,6 +251,26 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('rollout_intents').dropColumn('owner').execute();
       },
     },
+    '0010-clean-labels-holdout': {
+      // Label metadata (exclusion rules), one label per score id (the index), and the rows each
+      // version trained, validated and was tested on (the fair holdout).
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('labels').addColumn('meta', 'text').execute();
+        await db.schema.createIndex('labels_model_score_idx').on('labels').columns(['model_id', 'score_id']).execute();
+        await db.schema.alterTable('model_versions').addColumn('data_rows', 'text').execute();
+        // When an occurrence last started a job: claims without one (missed, or the floor set when a schedule changes) are not runs.
+        await db.schema.alterTable('schedule_state').addColumn('last_run_at', 'text').execute();
+        // A schedule's own minimum of usable labels, carried by the jobs it starts.
+        await db.schema.alterTable('retrain_jobs').addColumn('min_samples', bigint).execute();
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.alterTable('retrain_jobs').dropColumn('min_samples').execute();
+        await db.schema.alterTable('schedule_state').dropColumn('last_run_at').execute();
+        await db.schema.alterTable('model_versions').dropColumn('data_rows').execute();
+        await db.schema.dropIndex('labels_model_score_idx').ifExists().execute();
+        await db.schema.alterTable('labels').dropColumn('meta').execute();
+      },
+    },
     '0020-byom': {
       // Bring your own model: what an import job evaluates (format and artifact), and the output
       // of command trainers, kept as the job's log.

@@ -6,6 +6,8 @@ export interface NewLabel {
   readonly label: LabelValue;
   readonly scoreId: string | null;
   readonly occurredAt: Date;
+  /** Metadata sent with the label (exclusion rules match it). Default null. */
+  readonly meta?: Readonly<Record<string, unknown>> | null;
   /** Externally served models: the version the outcome is about. Default null. */
   readonly version?: string | null;
 }
@@ -25,6 +27,10 @@ export interface RawLabelRow {
   readonly id: number;
   readonly features: string;
   readonly label: string;
+  /** The score the label refers to; null or absent when none. */
+  readonly scoreId?: string | null;
+  /** Metadata as JSON text; null or absent when none. */
+  readonly meta?: string | null;
 }
 
 /** Parse a stored label row. */
@@ -64,6 +70,8 @@ export interface ServingStats {
 export interface FeedbackStore {
   /** Insert labels in order (in one transaction); returns their ids. */
   insertLabels(modelId: string, labels: readonly NewLabel[], receivedAt: Date): Promise<number[]>;
+  /** Score ids among `scoreIds` that already have a label (for `duplicates: "refuse"`). */
+  labelledScoreIds(modelId: string, scoreIds: readonly string[]): Promise<Set<string>>;
   /** Labels with id greater than `afterId`. */
   countLabelsAfter(modelId: string, afterId: number): Promise<number>;
   /** All labels of a model. */
@@ -82,7 +90,7 @@ export interface FeedbackStore {
   /** The most recent served scores of a model (newest first), at most `limit`. */
   recentScores(modelId: string, limit: number): Promise<Score[]>;
 
-  /** Labels that refer to a score (by id), joined to it, with occurredAt in [since, until). Oldest first. */
+  /** Labels that refer to a score (by id), joined to it, with occurredAt in [since, until). Oldest first; a score counts once (its latest label). */
   liveOutcomes(modelId: string, since: Date, until: Date): Promise<Outcome[]>;
   /** Scores of a model made at or after `since` that have a label, with their arm (served and shadow). */
   rolloutOutcomes(modelId: string, since: Date): Promise<RolloutOutcome[]>;

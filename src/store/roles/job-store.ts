@@ -16,6 +16,8 @@ export interface NewJob {
   readonly modelId: string;
   readonly trigger: JobTrigger;
   readonly force: boolean;
+  /** The starting schedule's minimum of usable labels. Default null (the spec's). */
+  readonly minSamples?: number | null;
   readonly at: Date;
   /** The process that will run it (see retrain/job-owner.ts); its heartbeat starts at `at`. Default: none. */
   readonly owner?: string | null;
