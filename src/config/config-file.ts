@@ -8,9 +8,39 @@ import type { ModelSpec } from '../domain/entities.js';
 import type { FieldProblem } from '../errors.js';
 import { RefitError } from '../errors.js';
 import { parseModelSpec, zodProblems } from './model-spec.js';
+import { FILE_SETTING_NAMES, loadSettings, type Settings, type SettingsOverrides } from './settings.js';
 
 /** File names looked for in the working directory when no config file is named. */
 export const DEFAULT_CONFIG_FILES = ['refit.config.json', 'refit.config.yaml', 'refit.config.yml'] as const;
+
+/**
+ * Settings with the config file's `settings` section under them: the file (named by the flags or
+ * the environment, else a default file in `cwd`) gives the values that neither the environment nor
+ * a flag gives. E.g. `settings: { redisUrl: redis://…, auth: required }`. An unknown name or a bad
+ * value stops start-up with its path (`/settings/<name>`).
+ */
+export function settingsWithConfigFile(env: NodeJS.ProcessEnv, overrides: SettingsOverrides, cwd: string): Settings {
+  const first = loadSettings(env, overrides);
+  const path = findConfigFile(first.configFile, cwd);
+  if (path === null) return first;
+  const section = readDoc(path)?.settings;
+  if (section === undefined || section === null) return first;
+  if (typeof section !== 'object' || Array.isArray(section)) {
+    throw new RefitError('VALIDATION_FAILED', `The config file ${path} is invalid.`, { errors: [{ path: '/settings', message: 'must be a map of setting names to values' }] });
+  }
+  const unknown = Object.keys(section).filter((k) => !FILE_SETTING_NAMES.includes(k));
+  if (unknown.length > 0) {
+    throw new RefitError('VALIDATION_FAILED', `The config file ${path} is invalid.`, {
+      errors: unknown.map((k) => ({ path: `/settings/${k}`, message: `unknown setting; known: ${FILE_SETTING_NAMES.join(', ')}` })),
+    });
+  }
+  try {
+    return loadSettings(env, overrides, section as SettingsOverrides);
+  } catch (err) {
+    if (!(err instanceof RefitError)) throw err;
+    throw new RefitError('VALIDATION_FAILED', `The config file ${path} is invalid.`, { errors: err.errors.map((p) => ({ ...p, path: `/settings${p.path}` })), cause: err });
+  }
+}
 
 /** The config file to use: the one named, else the first default that exists, else null. */
 export function findConfigFile(named: string | null, cwd: string): string | null {

@@ -146,14 +146,19 @@ const schema = z.object({
   workerLeaseMs: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
 });
 
+/** The names a config file's `settings` section may use (every setting but the config file itself). */
+export const FILE_SETTING_NAMES: readonly string[] = Object.keys(schema.shape).filter((k) => k !== 'configFile');
+
 /** Settings given explicitly (CLI flags); they win over the environment. */
 export type SettingsOverrides = Partial<Record<keyof Settings, unknown>>;
 
 /**
  * Read settings from `REFIT_*` environment variables and explicit overrides, validate them and
- * freeze the result. The only place that reads the environment.
+ * freeze the result. The only place that reads the environment. `fromFile` is the config file's
+ * `settings` section (see `settingsWithConfigFile`): it has the lowest precedence, then the
+ * environment, then the overrides (CLI flags).
  */
-export function loadSettings(env: NodeJS.ProcessEnv, overrides: SettingsOverrides = {}): Settings {
+export function loadSettings(env: NodeJS.ProcessEnv, overrides: SettingsOverrides = {}, fromFile: SettingsOverrides = {}): Settings {
   const fromEnv: Record<string, unknown> = {
     host: env.REFIT_HOST,
     port: env.REFIT_PORT,
@@ -189,7 +194,7 @@ export function loadSettings(env: NodeJS.ProcessEnv, overrides: SettingsOverride
   };
   const merged: Record<string, unknown> = {};
   // Source by source: an override left undefined (a CLI flag not given) must not hide the environment's value.
-  for (const source of [fromEnv, overrides]) for (const [k, v] of Object.entries(source)) if (v !== undefined && v !== '') merged[k] = v;
+  for (const source of [fromFile, fromEnv, overrides]) for (const [k, v] of Object.entries(source)) if (v !== undefined && v !== '') merged[k] = v;
   const parsed = schema.safeParse(merged);
   if (!parsed.success) {
     throw new RefitError('VALIDATION_FAILED', 'Invalid settings.', { errors: zodProblems(parsed.error) });

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import type { SettingsOverrides } from '../../config/settings.js';
-import { loadSettings } from '../../config/settings.js';
+import { settingsWithConfigFile } from '../../config/config-file.js';
 import { createLogger } from '../../create-logger.js';
 import { RefitError } from '../../errors.js';
 import { CliExit, integerOption } from '../command-kit.js';
@@ -61,7 +61,7 @@ export function registerServeCommand(program: Command, io: CliIo): void {
       let server: { url: string; close(): Promise<void> };
       let closeLog = () => {};
       try {
-        const settings = loadSettings(io.env, overrides);
+        const settings = settingsWithConfigFile(io.env, overrides, io.cwd);
         const log = createLogger(settings, { write: (text) => io.stdout(text), isTTY: io.isTTY });
         closeLog = log.close;
         // Loaded here: the HTTP server's dependencies are not needed by the other commands.

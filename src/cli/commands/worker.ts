@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import type { SettingsOverrides } from '../../config/settings.js';
-import { loadSettings } from '../../config/settings.js';
+import { settingsWithConfigFile } from '../../config/config-file.js';
 import { createLogger } from '../../create-logger.js';
 import { CliExit, integerOption } from '../command-kit.js';
 import type { CliIo } from '../io.js';
@@ -50,7 +50,7 @@ export function registerWorkerCommand(program: Command, io: CliIo): void {
       let running: { close(graceMs?: number): Promise<void> };
       let closeLog = () => {};
       try {
-        const settings = loadSettings(io.env, overrides);
+        const settings = settingsWithConfigFile(io.env, overrides, io.cwd);
         const log = createLogger(settings, { write: (text) => io.stdout(text), isTTY: io.isTTY });
         closeLog = log.close;
         const { startWorker } = await import('../../worker/start-worker.js');
