@@ -121,51 +121,64 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
     await closeRedis();
     throw err;
   }
-  // Promotions and rollbacks made by other processes: swap the loaded predictors within the
-  // message's round trip (the active version itself is read with the model on each request).
-  const stopBridge = redis
-    ? await bridgeActivations({
-        hub: parts.hub,
-        publisher: redis.main,
-        subscriber: redis.sub,
-        prefix: settings.queuePrefix,
-        logger,
-        onRemote: ({ kind, modelId, version }) => {
-          parts.serving.invalidate(modelId);
-          if (kind === 'activated') parts.predictors.evict(modelId);
-          parts.scorer.preload(modelId, version).then(
-            () => logger.info({ modelId, version }, `${modelId}@${version} ${kind === 'activated' ? 'activated' : 'made challenger'} by another process: loaded here`),
-            (err: unknown) => logger.warn({ err, modelId, version }, 'preload failed'),
-          );
-        },
-      })
-    : async () => {};
-  const { interrupted, reruns, interruptedChanges } = await refit.recover();
-  if (interruptedChanges.length > 0) {
-    logger.warn({ changes: interruptedChanges.map((c) => ({ modelId: c.modelId, action: c.action, version: c.version })) }, `${interruptedChanges.length} promotion(s) or rollback(s) were cut short by a stop; the timeline records them as interrupted`);
-  }
-  if (interrupted.length > 0) {
-    logger.warn({ jobs: interrupted.map((j) => j.id), reruns: reruns.map((j) => j.id) }, `${interrupted.length} interrupted retrain job(s) marked failed; ${reruns.length} scheduled one(s) started again`);
-  }
-  refit.startRecovery();
-  // Events committed before a stop (even between a commit and its delivery) go out now.
-  refit.startDelivery();
-  for (const spec of specs) {
-    const outcome = await refit.upsertModel(spec);
-    if (outcome !== 'unchanged') logger.info({ modelId: spec.id, configPath }, `model ${outcome} from config file`);
-  }
-  // Occurrences missed while the server was down: run once or skip, per schedule; then keep time.
-  await parts.scheduler.tick();
-  parts.scheduler.start();
+  let stopBridge: () => Promise<void> = async () => {};
   let demo = { created: false, stop: () => {} };
-  if (settings.demo) {
-    demo = await startDemo(refit, { logger });
-    if (demo.created) logger.info(`demo model 'job-relevance' created; watch it retrain: curl ${url}/api/v1/models/job-relevance/retrain/status`);
-  }
-  if (auth === 'required' && (await refit.listKeys()).every((k) => k.revokedAt !== null)) {
-    logger.warn('API keys are required but none exists: create one with `refit keys create --name ops --scope admin` (same --data-dir or --database-url)');
-  } else if (auth === 'off' && !isLoopback(settings.host)) {
-    logger.warn(`running open on ${settings.host} (--allow-open): anyone who can reach it can change models; REFIT_AUTH=required asks for API keys`);
+  try {
+    // Promotions and rollbacks made by other processes: swap the loaded predictors within the
+    // message's round trip (the active version itself is read at most SERVING_CACHE_MS late).
+    stopBridge = redis
+      ? await bridgeActivations({
+          hub: parts.hub,
+          publisher: redis.main,
+          subscriber: redis.sub,
+          prefix: settings.queuePrefix,
+          logger,
+          onRemote: ({ kind, modelId, version }) => {
+            parts.serving.invalidate(modelId);
+            if (kind === 'activated') parts.predictors.evict(modelId);
+            parts.scorer.preload(modelId, version).then(
+              () => logger.info({ modelId, version }, `${modelId}@${version} ${kind === 'activated' ? 'activated' : 'made challenger'} by another process: loaded here`),
+              (err: unknown) => logger.warn({ err, modelId, version }, 'preload failed'),
+            );
+          },
+        })
+      : async () => {};
+    const { interrupted, reruns, interruptedChanges } = await refit.recover();
+    if (interruptedChanges.length > 0) {
+      logger.warn({ changes: interruptedChanges.map((c) => ({ modelId: c.modelId, action: c.action, version: c.version })) }, `${interruptedChanges.length} promotion(s) or rollback(s) were cut short by a stop; the timeline records them as interrupted`);
+    }
+    if (interrupted.length > 0) {
+      logger.warn({ jobs: interrupted.map((j) => j.id), reruns: reruns.map((j) => j.id) }, `${interrupted.length} interrupted retrain job(s) marked failed; ${reruns.length} scheduled one(s) started again`);
+    }
+    refit.startRecovery();
+    // Events committed before a stop (even between a commit and its delivery) go out now.
+    refit.startDelivery();
+    for (const spec of specs) {
+      const outcome = await refit.upsertModel(spec);
+      if (outcome !== 'unchanged') logger.info({ modelId: spec.id, configPath }, `model ${outcome} from config file`);
+    }
+    // Occurrences missed while the server was down: run once or skip, per schedule; then keep time.
+    await parts.scheduler.tick();
+    parts.scheduler.start();
+    if (settings.demo) {
+      demo = await startDemo(refit, { logger });
+      if (demo.created) logger.info(`demo model 'job-relevance' created; watch it retrain: curl ${url}/api/v1/models/job-relevance/retrain/status`);
+    }
+    if (auth === 'required' && (await refit.listKeys()).every((k) => k.revokedAt !== null)) {
+      logger.warn('API keys are required but none exists: create one with `refit keys create --name ops --scope admin` (same --data-dir or --database-url)');
+    } else if (auth === 'off' && !isLoopback(settings.host)) {
+      logger.warn(`running open on ${settings.host} (--allow-open): anyone who can reach it can change models; REFIT_AUTH=required asks for API keys`);
+    }
+  } catch (err) {
+    // A failure after listening (a config-file model that cannot change its task, a failing
+    // catch-up tick) must not leave a half-started server listening with its timers running.
+    demo.stop();
+    await app.close().catch(() => {});
+    await stopBridge().catch(() => {});
+    await refit.close().catch(() => {});
+    await closeRedis();
+    closeLog();
+    throw err;
   }
   started = true;
   logger.info(`Refit ${VERSION} listening on ${url} (store: ${store.dialect}${settings.training ? '' : `; training on workers via BullMQ '${settings.queuePrefix}'`}; API keys ${auth === 'required' ? 'required' : 'not required'}); API docs at ${url}/docs`);

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { loadSettings } from '../config/settings.js';
+import { settingsWithConfigFile } from '../config/config-file.js';
 import type { Client } from './client.js';
 import type { CliIo } from './io.js';
 
@@ -61,10 +61,15 @@ export async function openClient(io: CliIo, flags: ClientFlags): Promise<Client>
     const apiKey = flags.apiKey ?? (io.env.REFIT_API_KEY || undefined);
     return new HttpClient(server, apiKey !== undefined ? { apiKey } : {});
   }
-  const settings = loadSettings(io.env, {
-    ...(flags.dataDir !== undefined ? { dataDir: resolve(io.cwd, flags.dataDir) } : {}),
-    ...(flags.databaseUrl !== undefined ? { databaseUrl: flags.databaseUrl } : {}),
-  });
+  // The config file's settings too, so the CLI opens the database the server uses.
+  const settings = settingsWithConfigFile(
+    io.env,
+    {
+      ...(flags.dataDir !== undefined ? { dataDir: resolve(io.cwd, flags.dataDir) } : {}),
+      ...(flags.databaseUrl !== undefined ? { databaseUrl: flags.databaseUrl } : {}),
+    },
+    io.cwd,
+  );
   // Loaded on demand: the database drivers are not needed against a server.
   const { DirectClient } = await import('./direct-client.js');
   return DirectClient.open(settings);

@@ -73,7 +73,8 @@ export class DirectClient implements Client {
         });
       }
     }
-    const store = await createStore({ url, artifacts: artifactLocation(settings.artifactDir) });
+    // The same store the server opens: its schema and its artifact place too.
+    const store = await createStore({ url, artifacts: artifactLocation(settings.artifactDir), ...(settings.databaseSchema ? { schema: settings.databaseSchema } : {}) });
     return new DirectClient(createRefit({ store }).refit, url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@'), options);
   }
 

@@ -1,9 +1,10 @@
 import type { Delivery, Webhook } from '../domain/delivery.js';
 import type { DeliveryWire, WebhookWire } from './webhook.js';
+import { displayUrl } from '../events/delivery/http-sinks.js';
 
-/** A webhook on the wire, without its secret. */
+/** A webhook on the wire, without its secret; its URL without user, password, query or fragment (they may hold tokens, and read keys list webhooks). */
 export function toWebhookWire(w: Webhook): WebhookWire {
-  return { id: w.id, url: w.url, events: [...w.events], description: w.description, enabled: w.enabled, createdAt: w.createdAt.toISOString(), updatedAt: w.updatedAt.toISOString() };
+  return { id: w.id, url: displayUrl(w.url), events: [...w.events], description: w.description, enabled: w.enabled, createdAt: w.createdAt.toISOString(), updatedAt: w.updatedAt.toISOString() };
 }
 
 /** A delivery on the wire, with its attempts. */

@@ -39,7 +39,12 @@ export function appendEvent(tx: OutboxStore, e: OutboxEvent): Promise<RefitEvent
  * A change that throws rolls back and announces nothing.
  */
 export async function commitWithEvents<T>(store: Store, hub: EventHub, change: (tx: Store) => Promise<T>): Promise<T> {
-  const out = await store.transaction(change);
+  const out = await store.transaction(async (tx) => {
+    // First, before any row lock: event-writing transactions commit one after another, in seq
+    // order, so a delivery cursor never passes an event that commits later.
+    await tx.lockAppends();
+    return change(tx);
+  });
   hub.emit('outbox:appended', {});
   return out;
 }

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -85,5 +86,26 @@ describe('a second server started on the same data directory', () => {
     const again = await startServer(settings(0), { logger: silent });
     servers.push(again);
     expect((await again.app.inject({ method: 'GET', url: '/api/v1/jobs/orphan' })).json()).toMatchObject({ status: 'failed', error: expect.stringMatching(/^interrupted/) });
+  });
+
+  it('that fails after listening (a config file changing a model\'s task) stops listening and leaves nothing running', async () => {
+    const config = join(dir, 'refit.config.json');
+    writeFileSync(config, JSON.stringify({ models: [SPEC] }));
+    const first = await startServer(loadSettings({}, { port: 0, dataDir: dir, configFile: config }), { logger: silent });
+    await first.close();
+    writeFileSync(config, JSON.stringify({ models: [{ ...SPEC, task: 'regression', trainer: 'ridge' }] }));
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as { port: number }).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    const settings = loadSettings({}, { port, dataDir: dir, configFile: config });
+    await expect(startServer(settings, { logger: silent })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    // The port is free again: nothing was left listening.
+    writeFileSync(config, JSON.stringify({ models: [SPEC] }));
+    const again = await startServer(settings, { logger: silent });
+    servers.push(again);
+    expect(again.url).toBe(`http://127.0.0.1:${port}`);
   });
 });

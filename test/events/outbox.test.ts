@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventHub } from '../../src/events/hub.js';
 import { appendEvent, commitWithEvents } from '../../src/events/outbox.js';
@@ -49,5 +50,50 @@ describe.each(DIALECTS)('the outbox on $name', (dialect) => {
     ).rejects.toThrow('the change failed');
     expect(announced).toBe(0);
     expect(await store.listEvents(0, 10)).toEqual([]);
+  });
+});
+
+// PostgreSQL hands out a serial at insert, not at commit: without the outbox's append lock, a
+// reader could see seq 2 committed while seq 1 is still open, and a delivery cursor would pass it.
+describe.each(DIALECTS.filter((d) => d.name === 'postgres'))('the outbox on $name, under concurrent writers', (dialect) => {
+  it('commits event-writing transactions one after another, in seq order', async () => {
+    const store = await dialect.open();
+    const hub = new EventHub();
+    const watcher = new pg.Client({ connectionString: process.env.REFIT_TEST_DATABASE_URL });
+    await watcher.connect();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    try {
+      const at = new Date('2026-11-23T06:00:00Z');
+      const body = { previousVersion: null, newVersion: null, metrics: null };
+      let inside!: () => void;
+      const firstInside = new Promise<void>((r) => (inside = r));
+      const committed: string[] = [];
+      const first = commitWithEvents(store, hub, async (tx) => {
+        await appendEvent(tx, { type: 'model.created', modelId: 'first', at, body });
+        inside();
+        await held;
+      }).then(() => committed.push('first'));
+      await firstInside;
+      const second = commitWithEvents(store, hub, async (tx) => {
+        await appendEvent(tx, { type: 'model.created', modelId: 'second', at, body });
+      }).then(() => committed.push('second'));
+      // The second writer waits for the append lock (bounded poll of the server's lock table).
+      let waiting = 0;
+      for (let i = 0; i < 500 && waiting === 0; i++) {
+        waiting = Number((await watcher.query("select count(*) as n from pg_locks where locktype = 'advisory' and not granted")).rows[0].n);
+      }
+      expect(waiting).toBe(1);
+      expect(committed).toEqual([]);
+      release();
+      await Promise.all([first, second]);
+      expect(committed).toEqual(['first', 'second']);
+      const events = await store.listEvents(0, 10);
+      expect(events.map((e) => e.payload.modelId)).toEqual(['first', 'second']);
+    } finally {
+      release(); // a failed assertion must not leave the first transaction open
+      await watcher.end();
+      await store.close();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { loadSettings } from '../../config/settings.js';
+import { settingsWithConfigFile } from '../../config/config-file.js';
 import { toApiKeyWire } from '../../contract/mappers.js';
 import type { Scope } from '../../domain/auth.js';
 import { SCOPES } from '../../domain/auth.js';
@@ -41,10 +41,15 @@ function withStore(cmd: Command): Command {
 
 /** Open the database the flags name; `create` may start a new SQLite file, so the first key can exist before the first start. */
 async function open(io: CliIo, flags: KeysFlags, mustExist: boolean): Promise<DirectClient> {
-  const settings = loadSettings(io.env, {
-    ...(flags.dataDir !== undefined ? { dataDir: resolve(io.cwd, flags.dataDir) } : {}),
-    ...(flags.databaseUrl !== undefined ? { databaseUrl: flags.databaseUrl } : {}),
-  });
+  // The config file's settings too, so the CLI opens the database the server uses.
+  const settings = settingsWithConfigFile(
+    io.env,
+    {
+      ...(flags.dataDir !== undefined ? { dataDir: resolve(io.cwd, flags.dataDir) } : {}),
+      ...(flags.databaseUrl !== undefined ? { databaseUrl: flags.databaseUrl } : {}),
+    },
+    io.cwd,
+  );
   return DirectClient.open(settings, { mustExist });
 }
 

@@ -19,6 +19,16 @@ export function signWebhook(secret: string, id: string, timestampSeconds: number
   return `v1,${createHmac('sha256', key).update(`${id}.${timestampSeconds}.${body}`).digest('base64')}`;
 }
 
+/** A URL as shown only by its host: for URLs whose path is the secret (a Slack incoming webhook's). */
+export function hostOnlyUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}/…`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
 /** A URL as shown to people: without user, password, query or fragment (they may hold tokens). */
 export function displayUrl(url: string): string {
   try {
@@ -70,7 +80,8 @@ export function slackSink(options: SlackSinkOptions): Sink {
   return {
     id: 'slack',
     kind: 'slack',
-    target: displayUrl(options.url),
+    // A Slack incoming webhook's path is its credential: show the host only (read keys list sinks).
+    target: hostOnlyUrl(options.url),
     // Events with nothing to tell a person (a retrain that promoted, when promotions are not asked for) are passed over.
     accepts: (e) => matchesEventType(options.events, e.eventType) && slackMessage(e, publicUrl) !== null,
     deliver: (e, signal) => post(options.url, JSON.stringify({ text: slackMessage(e, publicUrl) ?? e.eventType }), {}, signal),

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { EventType, RefitEvent } from '../../domain/entities.js';
 import type { OutboxStore } from '../roles/outbox-store.js';
 import type { EventsTable } from '../schema.js';
@@ -32,6 +32,11 @@ export function kyselyOutboxStore(ctx: KyselyContext): OutboxStore {
       };
       const inserted = await db.insertInto('events').values(row).returning('seq').executeTakeFirstOrThrow();
       return toEvent({ ...row, seq: inserted.seq });
+    },
+
+    async lockAppends() {
+      // A transaction-scoped advisory lock (released at commit or rollback); the key is arbitrary but fixed.
+      if (ctx.dialect === 'postgres') await sql`select pg_advisory_xact_lock(727001)`.execute(db);
     },
 
     async listEvents(afterSeq, limit) {

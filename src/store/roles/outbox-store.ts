@@ -16,6 +16,13 @@ export interface NewEvent {
 export interface OutboxStore {
   /** Append an event; returns it with its id and sequence number. */
   appendEvent(e: NewEvent): Promise<RefitEvent>;
+  /**
+   * Within a transaction: wait for, and hold until it ends, the right to append events, so that
+   * outbox rows commit in the order of their seq (PostgreSQL hands out a serial at insert, not at
+   * commit: without this a reader could pass a seq whose transaction commits later). No-op on
+   * SQLite, which has one writer at a time anyway.
+   */
+  lockAppends(): Promise<void>;
   /** Events with seq greater than `afterSeq`, oldest first. */
   listEvents(afterSeq: number, limit: number): Promise<RefitEvent[]>;
 }
