@@ -96,13 +96,14 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
   let started = false;
   const readiness = async (): Promise<ReadinessWire> => {
     const checks: Record<string, string> = { startup: started ? 'ok' : 'starting' };
+    // /readyz needs no key: say "unreachable" and keep the driver's words (user names, hosts) for the log.
     checks.store = await refit.checkStore().then(
       () => 'ok',
-      (err: unknown) => (err as Error).message,
+      (err: unknown) => (logger.warn({ err }, 'readiness: the store is unreachable'), 'unreachable'),
     );
     if (redis) checks.redis = await redis.main.ping().then(
       () => 'ok',
-      (err: unknown) => (err as Error).message,
+      (err: unknown) => (logger.warn({ err }, 'readiness: Redis is unreachable'), 'unreachable'),
     );
     return { status: Object.values(checks).every((c) => c === 'ok') ? 'ready' : 'not ready', role, checks };
   };

@@ -73,7 +73,10 @@ export class BullmqQueue implements JobQueue {
     const { store, hub } = this.deps;
     const job = await store.getJob(jobId);
     if (!job) throw new RefitError('JOB_NOT_FOUND', `Retrain job '${jobId}' does not exist.`);
-    if (job.status !== 'pending' && job.status !== 'running') return job;
+    // The same answer as the in-process queue: a finished job has nothing to cancel (409).
+    if (job.status !== 'pending' && job.status !== 'running') {
+      throw new RefitError('JOB_FINISHED', `Retrain job '${jobId}' has already finished (${job.status}); there is nothing to cancel.`, { extra: { jobStatus: job.status } });
+    }
     const queued = await this.queue.getJob(jobId);
     let removed = queued === undefined;
     if (queued) {

@@ -108,6 +108,24 @@ export class RetrainWorker {
   }
 
   private async process(bjob: Job<RetrainJobData>, token: string | undefined): Promise<void> {
+    try {
+      await this.processJob(bjob, token);
+    } catch (err) {
+      if (err instanceof DelayedError) throw err;
+      // BullMQ drops a failed job (removeOnFail); its database row must not stay pending or running
+      // under a queue owner that recovery never takes over, or the model could never retrain again.
+      const message = err instanceof Error ? err.message : String(err);
+      const row = await this.deps.store.getJob(bjob.data.jobId).catch(() => null);
+      if (row && (row.status === 'pending' || row.status === 'running')) {
+        await failJob(this.deps, row.id, `the worker could not run the job: ${message}`, { cancelled: false, attempts: row.attempts }).catch((inner: unknown) =>
+          this.deps.logger?.error({ err: inner, jobId: row.id }, 'could not record the failed job'),
+        );
+      }
+      throw err;
+    }
+  }
+
+  private async processJob(bjob: Job<RetrainJobData>, token: string | undefined): Promise<void> {
     const deps = this.deps;
     const { store, clock, logger } = deps;
     const jobId = bjob.data.jobId;

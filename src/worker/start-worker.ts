@@ -77,7 +77,7 @@ export async function startWorker(settings: Settings, options: { logger: Logger;
       if (path === '/healthz') {
         store.getModel('__healthz__').then(
           () => reply(200, { status: 'ok', store: store.dialect, role: 'worker' }),
-          (err: unknown) => reply(503, { status: 'unavailable', reason: (err as Error).message }),
+          (err: unknown) => (logger.warn({ err }, 'readiness: the store is unreachable'), reply(503, { status: 'unavailable', reason: 'the store is unreachable' })),
         );
       } else if (path === '/readyz') {
         if (worker.isReady) reply(200, { status: 'ready', role: 'worker', id: worker.id, currentJobs: worker.currentJobs });

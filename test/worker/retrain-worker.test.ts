@@ -69,6 +69,41 @@ describe.skipIf(!services)('a BullMQ queue and a retrain worker', () => {
     expect(workers[0]).toMatchObject({ pid: process.pid, currentJob: null });
   });
 
+  it('answers a cancel of a finished job with JOB_FINISHED, as the in-process queue does', async () => {
+    const { refit } = await setup(inlineExecutor);
+    await refit.createModel(spec({}));
+    await refit.addLabels('churn', labels);
+    const { job } = await refit.retrain('churn');
+    await refit.whenIdle();
+    expect((await refit.getJob(job.id)).status).toBe('completed');
+    await expect(refit.cancelJob(job.id)).rejects.toMatchObject({ code: 'JOB_FINISHED' });
+  });
+
+  it('fails the job row when the worker cannot run it at all, so the model can retrain again', async () => {
+    const { refit, parts } = await setup(inlineExecutor);
+    await refit.createModel(spec({}));
+    await refit.addLabels('churn', labels);
+    // The worker's first read of the job throws (the database went away under it), before any attempt starts.
+    const getJob = parts.store.getJob.bind(parts.store);
+    let failNext = true;
+    parts.store.getJob = async (id: string) => {
+      // Only the worker's read (the queue's idle poll reads jobs too).
+      if (failNext && new Error().stack?.includes('src/worker/retrain-worker.ts')) {
+        failNext = false;
+        throw new Error('the database went away');
+      }
+      return getJob(id);
+    };
+    const { job } = await refit.retrain('churn');
+    await refit.whenIdle();
+    const failed = await refit.getJob(job.id);
+    expect(failed).toMatchObject({ status: 'failed', error: expect.stringMatching(/^the worker could not run the job/) });
+    const next = await refit.retrain('churn');
+    expect(next.job.id).not.toBe(job.id);
+    await refit.whenIdle();
+    expect((await refit.getJob(next.job.id)).status).toBe('completed');
+  });
+
   it('stops a job that runs past its timeout on the worker, and fails it with the reason', async () => {
     let aborted = false;
     const hangs: ComputeExecutor = {

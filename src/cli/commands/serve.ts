@@ -55,7 +55,8 @@ export function registerServeCommand(program: Command, io: CliIo): void {
         logFile: flags.logFile === undefined ? undefined : resolve(io.cwd, flags.logFile),
         allowOpen: flags.allowOpen,
         auth: flags.auth,
-        training: flags.training,
+        // Commander defaults a --no-x flag to true: pass it only when given, so the config file's setting counts.
+        training: flags.training === false ? false : undefined,
         redisUrl: flags.redisUrl,
       };
       let server: { url: string; close(): Promise<void> };
