@@ -1,3 +1,4 @@
+import { backoffMs } from '../domain/backoff.js';
 import type { RetrainJob } from '../domain/entities.js';
 import { UnrecoverableError, coerceError } from '../errors.js';
 import { appendEvent, commitWithEvents } from '../events/outbox.js';
@@ -61,8 +62,7 @@ export interface AttemptOptions {
  * with "equal jitter" (half fixed, half random) so that retries of many jobs spread out.
  */
 export function retryDelayMs(policy: { initialDelaySeconds: number; maxDelaySeconds: number }, attempt: number, random: () => number): number {
-  const base = Math.min(policy.maxDelaySeconds, policy.initialDelaySeconds * 2 ** (attempt - 1)) * 1000;
-  return Math.round(base / 2 + random() * (base / 2));
+  return backoffMs(attempt, policy.initialDelaySeconds * 1000, policy.maxDelaySeconds * 1000, random());
 }
 
 /**

@@ -5,7 +5,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import { appendEvent, commitWithEvents } from '../../src/events/outbox.js';
-import { retryDelay } from '../../src/events/delivery/delivery-worker.js';
+import { backoffMs as retryDelay } from '../../src/domain/backoff.js';
 import { inlineExecutor } from '../../src/retrain/executor.js';
 import { createRefit, type Refit, type RefitParts } from '../../src/service/index.js';
 import { createStore } from '../../src/store/create-store.js';

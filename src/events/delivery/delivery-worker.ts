@@ -1,3 +1,4 @@
+import { backoffMs } from '../../domain/backoff.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.js';
 import type { Delivery, DeliveryStatus } from '../../domain/delivery.js';
@@ -49,15 +50,6 @@ export interface SinkView {
   /** The last outbox seq it has finished with (null before its first use). */
   readonly cursor: number | null;
   readonly counts: Record<DeliveryStatus, number>;
-}
-
-/**
- * The delay before attempt `attempt + 1`: exponential from `initialDelayMs`, capped at
- * `maxDelayMs`, with "equal jitter" (half fixed, half random) so that retries of many events spread out.
- */
-export function retryDelay(attempt: number, initialDelayMs: number, maxDelayMs: number, random: number): number {
-  const base = Math.min(maxDelayMs, initialDelayMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(base / 2 + (base / 2) * random);
 }
 
 /**
@@ -343,7 +335,7 @@ class SinkRunner {
     if (outcome === 'stopped' || !this.live) return null;
     const attempts = previous + 1;
     const status: DeliveryStatus = outcome.ok ? 'delivered' : attempts >= maxAttempts ? 'dead' : 'pending';
-    const nextAttemptAt = status === 'pending' ? clock.now().getTime() + retryDelay(attempts, initialDelayMs, maxDelayMs, random()) : 0;
+    const nextAttemptAt = status === 'pending' ? clock.now().getTime() + backoffMs(attempts, initialDelayMs, maxDelayMs, random()) : 0;
     const durationMs = Math.max(0, stopwatch() - started);
     await store.transaction(async (tx) => {
       if (skippedTo !== null) await tx.setCursor(this.sink.id, skippedTo);
