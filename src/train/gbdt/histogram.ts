@@ -16,9 +16,11 @@ export const MAX_SEGMENTS = 4;
 /** Indices into a team's shared control words. */
 export const CTRL = { seq: 0, cmd: 1, done: 2 } as const;
 /** Commands a team runs; every thread does its share of each. */
-export const CMD = { build: 1, partition: 2, gradients: 3, update: 4, probs: 5, exit: 9 } as const;
+export const CMD = { build: 1, partition: 2, gradients: 3, update: 4, probs: 5, split: 6, detach: 7, attach: 8, exit: 9 } as const;
 /** Indices into plan.args. */
 export const ARG = { count: 0, feats: 1, outputs: 2, output: 3, task: 4, loss: 5, next: 7, group: 8, pending: 9 } as const;
+/** Indices into plan.fargs: the Huber delta and the split search's limits (see TreeConfig). */
+export const FARG = { huberDelta: 0, l2: 1, minSamplesLeaf: 2, minChildWeight: 3, minSplitGain: 4 } as const;
 /** plan.args[ARG.task]. */
 export const TASK = { binary: 0, multiclass: 1, regression: 2 } as const;
 /** plan.args[ARG.loss]. */
@@ -77,9 +79,31 @@ export interface BuildPlan {
    * three classes).
    */
   readonly probs: Float32Array;
-  /** Small arguments of the current command (see ARG), and the Huber delta. */
+  /** Small arguments of the current command (see ARG), and the loss' and split search's numbers (FARG). */
   readonly args: Int32Array;
   readonly fargs: Float64Array;
+  /** Value bins of each feature (its missing bin is the next one), and 1 for category features. */
+  readonly nBins: Int32Array;
+  readonly isCategory: Uint8Array;
+  /** Per node: histogram slot, gradient and hessian sums, and rows (exact, or estimated before a partition). */
+  readonly nodeSlot: Int32Array;
+  readonly nodeG: Float64Array;
+  readonly nodeH: Float64Array;
+  readonly nodeC: Float64Array;
+  /** Split search: the nodes to search (args.count of them). */
+  readonly todo: Int32Array;
+  /**
+   * The best split found per node: feature (-1 for none), gain, bin (number splits: the last bin
+   * that goes left; category splits: the levels that go left, counted), whether missing values go
+   * left, and the left side's sums and estimated rows. Category splits' levels are in catBits.
+   */
+  readonly bestFeat: Int32Array;
+  readonly bestGain: Float64Array;
+  readonly bestBin: Int32Array;
+  readonly bestDefaultLeft: Int32Array;
+  readonly bestGL: Float64Array;
+  readonly bestHL: Float64Array;
+  readonly bestCL: Float64Array;
 }
 
 /** The shared buffers of a plan, as handed to a worker. */
@@ -120,55 +144,61 @@ export function planFromBuffers(b: PlanBuffers): BuildPlan {
     probs: new Float32Array(b.probs),
     args: new Int32Array(b.args),
     fargs: new Float64Array(b.fargs),
+    nBins: new Int32Array(b.nBins),
+    isCategory: new Uint8Array(b.isCategory),
+    nodeSlot: new Int32Array(b.nodeSlot),
+    nodeG: new Float64Array(b.nodeG),
+    nodeH: new Float64Array(b.nodeH),
+    nodeC: new Float64Array(b.nodeC),
+    todo: new Int32Array(b.todo),
+    bestFeat: new Int32Array(b.bestFeat),
+    bestGain: new Float64Array(b.bestGain),
+    bestBin: new Int32Array(b.bestBin),
+    bestDefaultLeft: new Int32Array(b.bestDefaultLeft),
+    bestGL: new Float64Array(b.bestGL),
+    bestHL: new Float64Array(b.bestHL),
+    bestCL: new Float64Array(b.bestCL),
   };
 }
 
-/** The inner loops of a fit, bound to its plan's arrays (see makeKernels). */
-export interface Kernels {
-  /** Accumulate positions [start, end) into the histogram bins of seven features (columns c, bin offsets ho). */
-  seven(c: Int32Array, start: number, end: number, hist: Float64Array, ho: Int32Array): void;
-  four(c0: number, c1: number, c2: number, c3: number, start: number, end: number, hist: Float64Array, h0: number, h1: number, h2: number, h3: number): void;
-  two(c0: number, c1: number, start: number, end: number, hist: Float64Array, h0: number, h1: number): void;
-  one(c0: number, start: number, end: number, hist: Float64Array, h0: number): void;
-  /**
-   * Positions [s, e) by a number split on column `col`: rows whose bin is at most `thr`, or is
-   * `missing`, stay in front in order; the others go to the scratch arrays from s, in order.
-   * Returns the end of the left rows.
-   */
-  partitionNumbers(col: number, thr: number, missing: number, s: number, e: number): number;
-  /** partitionNumbers for a category split: a row goes left when its bin's bit is set in catBits from `base`. */
-  partitionCategories(col: number, base: number, s: number, e: number): number;
-  /** Logistic-loss gradients and hessians of the rows at positions [s, e), by position. */
-  gradBinary(s: number, e: number): void;
-  /** Softmax gradients for output k of K, from plan.probs. */
-  gradMulticlass(s: number, e: number, K: number, k: number): void;
-  /** Regression gradients for output k of K (loss: LOSS code, Huber delta). */
-  gradRegression(s: number, e: number, K: number, k: number, loss: number, delta: number): void;
-  /** Add v to output k of K of the rows at positions [s, e). */
-  update(s: number, e: number, K: number, k: number, v: number): void;
-  /**
-   * Add to output k of K of the rows at positions [s, e) the leaf value (plan.leafValue) of the
-   * side of a number split they go to: `left`, or left + 1 (their partition was skipped).
-   */
-  updateSplit(col: number, thr: number, missing: number, s: number, e: number, K: number, k: number, left: number): void;
-  /** updateSplit for a category split (bits in catBits from `base`). */
-  updateCategorySplit(col: number, base: number, s: number, e: number, K: number, k: number, left: number): void;
-  /** Softmax probabilities (plan.probs) of the margins of rows [s, e), K per row. */
-  softmax(s: number, e: number, K: number): void;
+/** Per-thread scratch of the commands (allocated once per thread, not per command). */
+export interface Scratch {
+  /** Column offsets and histogram offsets of a group of features (build). */
+  readonly cols: Int32Array;
+  readonly offs: Int32Array;
+  /** Category order and keys of the split search (256 bins and the missing one). */
+  readonly catOrder: Int32Array;
+  readonly catKey: Float64Array;
 }
 
+/** Fresh scratch for one thread. */
+export function makeScratch(): Scratch {
+  return { cols: new Int32Array(8), offs: new Int32Array(8), catOrder: new Int32Array(257), catKey: new Float64Array(257) };
+}
+
+// The kernels below are hand-written loops over typed arrays, not a numeric library: the project
+// keeps its numeric code in TypeScript it can read and measure (no native add-on to build), and
+// each loop does exactly the work its step needs. They are compiled for each fit
+// as closures over one fit's arrays (see makeKernels).
+//
+// A histogram bin holds (gradient sum, hessian sum): no row count, which would cost a third more
+// stores per row (counts are estimated from hessians where a split needs them, as LightGBM does).
+// Bins are read at bins[column offset + row]; gradients are in position order so that only the
+// bin lookup is a scattered read. Several features share a pass so the row index and gradient are
+// loaded once (one-off measurements while writing this, 800,000 rows: seven at once 1.4 ns per bin
+// update against 1.7 for four and 2.4 for two; eight gain nothing).
+
+/** The inner loops of a fit, bound to its plan's arrays (see makeKernels). */
+export type Kernels = ReturnType<typeof kernelFactory>;
+
 /**
- * The kernels over `plan`. A histogram bin holds (gradient sum, hessian sum): no row count, which
- * would cost a third more stores per row (counts are estimated from hessians where a split needs
- * them, as LightGBM does). Bins are read at bins[column offset + row]; gradients are in position
- * order so that only the bin lookup is a scattered read. Several features share a pass so the row
- * index and gradient are loaded once (one-off measurements while writing this, 800,000 rows:
- * seven at once 1.4 ns per bin update against 1.7 for four and 2.4 for two; eight gain nothing).
+ * The kernels over `plan`: closures over its arrays, compiled afresh for each plan by makeKernels.
  */
-export function kernelFactory(plan: BuildPlan, minHessian: number): Kernels {
+export function kernelFactory(plan: BuildPlan, minHessian: number) {
   const { bins, idx, og, oh, sIdx, sG, sH, catBits, y, margins, probs, leafValue } = plan;
 
-  function seven(c: Int32Array, start: number, end: number, hist: Float64Array, ho: Int32Array): void {
+  /** Accumulate positions [start, end) into the histogram bins of seven features (columns c[0..6], bin offsets ho[0..6]). */
+  function hist7(c: Int32Array, ho: Int32Array, start: number, end: number, hist: Float64Array): void {
     const c0 = c[0];
     const c1 = c[1];
     const c2 = c[2];
@@ -211,7 +241,55 @@ export function kernelFactory(plan: BuildPlan, minHessian: number): Kernels {
     }
   }
 
-  function four(c0: number, c1: number, c2: number, c3: number, start: number, end: number, hist: Float64Array, h0: number, h1: number, h2: number, h3: number): void {
+  /** hist7 for six features. */
+  function hist6(c: Int32Array, ho: Int32Array, start: number, end: number, hist: Float64Array): void {
+    const c0 = c[0];
+    const c1 = c[1];
+    const c2 = c[2];
+    const c3 = c[3];
+    const c4 = c[4];
+    const c5 = c[5];
+    const h0 = ho[0];
+    const h1 = ho[1];
+    const h2 = ho[2];
+    const h3 = ho[3];
+    const h4 = ho[4];
+    const h5 = ho[5];
+    for (let i = start; i < end; i++) {
+      const r = idx[i];
+      const g = og[i];
+      const h = oh[i];
+      let o = h0 + (bins[c0 + r] << 1);
+      hist[o] += g;
+      hist[o + 1] += h;
+      o = h1 + (bins[c1 + r] << 1);
+      hist[o] += g;
+      hist[o + 1] += h;
+      o = h2 + (bins[c2 + r] << 1);
+      hist[o] += g;
+      hist[o + 1] += h;
+      o = h3 + (bins[c3 + r] << 1);
+      hist[o] += g;
+      hist[o + 1] += h;
+      o = h4 + (bins[c4 + r] << 1);
+      hist[o] += g;
+      hist[o + 1] += h;
+      o = h5 + (bins[c5 + r] << 1);
+      hist[o] += g;
+      hist[o + 1] += h;
+    }
+  }
+
+  /** hist7 for four features (c[q..q+3], ho[q..q+3]). */
+  function hist4(c: Int32Array, ho: Int32Array, q: number, start: number, end: number, hist: Float64Array): void {
+    const c0 = c[q];
+    const c1 = c[q + 1];
+    const c2 = c[q + 2];
+    const c3 = c[q + 3];
+    const h0 = ho[q];
+    const h1 = ho[q + 1];
+    const h2 = ho[q + 2];
+    const h3 = ho[q + 3];
     for (let i = start; i < end; i++) {
       const r = idx[i];
       const g = og[i];
@@ -231,7 +309,12 @@ export function kernelFactory(plan: BuildPlan, minHessian: number): Kernels {
     }
   }
 
-  function two(c0: number, c1: number, start: number, end: number, hist: Float64Array, h0: number, h1: number): void {
+  /** hist7 for two features (c[q..q+1], ho[q..q+1]). */
+  function hist2(c: Int32Array, ho: Int32Array, q: number, start: number, end: number, hist: Float64Array): void {
+    const c0 = c[q];
+    const c1 = c[q + 1];
+    const h0 = ho[q];
+    const h1 = ho[q + 1];
     for (let i = start; i < end; i++) {
       const r = idx[i];
       const g = og[i];
@@ -245,7 +328,10 @@ export function kernelFactory(plan: BuildPlan, minHessian: number): Kernels {
     }
   }
 
-  function one(c0: number, start: number, end: number, hist: Float64Array, h0: number): void {
+  /** hist7 for one feature (c[q], ho[q]). */
+  function hist1(c: Int32Array, ho: Int32Array, q: number, start: number, end: number, hist: Float64Array): void {
+    const c0 = c[q];
+    const h0 = ho[q];
     for (let i = start; i < end; i++) {
       const o = h0 + (bins[c0 + idx[i]] << 1);
       hist[o] += og[i];
@@ -256,6 +342,12 @@ export function kernelFactory(plan: BuildPlan, minHessian: number): Kernels {
   // Partitions are branch-free: every row is written to both sides and only the side it belongs
   // to advances (a left/right branch is mispredicted half the time: 7.8 against 2.7 ns per row in a
   // one-off measurement while writing this).
+
+  /**
+   * Positions [s, e) by a number split on column `col`: rows whose bin is at most `thr`, or is
+   * `missing`, stay in front in order; the others go to the scratch arrays from s, in order.
+   * Returns the end of the left rows.
+   */
   function partitionNumbers(col: number, thr: number, missing: number, s: number, e: number): number {
     let w = s;
     let k = s;
@@ -278,6 +370,7 @@ export function kernelFactory(plan: BuildPlan, minHessian: number): Kernels {
     return w;
   }
 
+  /** partitionNumbers for a category split: a row goes left when its bin's bit is set in catBits from `base`. */
   function partitionCategories(col: number, base: number, s: number, e: number): number {
     let w = s;
     let k = s;
@@ -299,24 +392,39 @@ export function kernelFactory(plan: BuildPlan, minHessian: number): Kernels {
     return w;
   }
 
+  /** After a partition: the right rows, scratch positions [s, e), to positions from `to`. */
+  function moveRight(s: number, e: number, to: number): void {
+    // A loop rather than set(subarray()): no allocation per node and block, and most ranges are short.
+    for (let i = s, j = to; i < e; i++, j++) {
+      idx[j] = sIdx[i];
+      og[j] = sG[i];
+      oh[j] = sH[i];
+    }
+  }
+
+  /** Logistic-loss gradients and hessians of the rows at positions [s, e), by position. */
   function gradBinary(s: number, e: number): void {
     for (let i = s; i < e; i++) {
       const r = idx[i];
       const q = 1 / (1 + Math.exp(-margins[r]));
       og[i] = q - y[r];
-      oh[i] = Math.max(q * (1 - q), minHessian);
+      const h = q * (1 - q);
+      oh[i] = h > minHessian ? h : minHessian;
     }
   }
 
+  /** Softmax gradients for output k of K, from plan.probs. */
   function gradMulticlass(s: number, e: number, K: number, k: number): void {
     for (let i = s; i < e; i++) {
       const r = idx[i];
       const q = probs[r * K + k];
       og[i] = q - (y[r] === k ? 1 : 0);
-      oh[i] = Math.max(q * (1 - q), minHessian);
+      const h = q * (1 - q);
+      oh[i] = h > minHessian ? h : minHessian;
     }
   }
 
+  /** Regression gradients for output k of K (loss: LOSS code, Huber delta). */
   function gradRegression(s: number, e: number, K: number, k: number, loss: number, delta: number): void {
     // loss: 0 squared, 1 absolute, 2 Huber (LOSS).
     for (let i = s; i < e; i++) {
@@ -327,11 +435,16 @@ export function kernelFactory(plan: BuildPlan, minHessian: number): Kernels {
     }
   }
 
-  function update(s: number, e: number, K: number, k: number, v: number): void {
+  /** Add v to output k of K of the rows at positions [s, e). */
+  function addToRows(s: number, e: number, K: number, k: number, v: number): void {
     for (let i = s; i < e; i++) margins[idx[i] * K + k] += v;
   }
 
-  function updateSplit(col: number, thr: number, missing: number, s: number, e: number, K: number, k: number, left: number): void {
+  /**
+   * Add to output k of K of the rows at positions [s, e) the leaf value (leafValue) of the side of a
+   * number split they go to: `left`, or left + 1 (their partition was skipped).
+   */
+  function addBySplit(col: number, thr: number, missing: number, s: number, e: number, K: number, k: number, left: number): void {
     const right = left + 1;
     for (let i = s; i < e; i++) {
       const r = idx[i];
@@ -341,7 +454,8 @@ export function kernelFactory(plan: BuildPlan, minHessian: number): Kernels {
     }
   }
 
-  function updateCategorySplit(col: number, base: number, s: number, e: number, K: number, k: number, left: number): void {
+  /** addBySplit for a category split (bits in catBits from `base`). */
+  function addByCategorySplit(col: number, base: number, s: number, e: number, K: number, k: number, left: number): void {
     const right = left + 1;
     for (let i = s; i < e; i++) {
       const r = idx[i];
@@ -350,6 +464,7 @@ export function kernelFactory(plan: BuildPlan, minHessian: number): Kernels {
     }
   }
 
+  /** Softmax probabilities (plan.probs) of the margins of rows [s, e), K per row. */
   function softmax(s: number, e: number, K: number): void {
     for (let i = s; i < e; i++) {
       const o = i * K;
@@ -365,15 +480,34 @@ export function kernelFactory(plan: BuildPlan, minHessian: number): Kernels {
     }
   }
 
-  return { seven, four, two, one, partitionNumbers, partitionCategories, gradBinary, gradMulticlass, gradRegression, update, updateSplit, updateCategorySplit, softmax };
+
+  return {
+    hist7,
+    hist6,
+    hist4,
+    hist2,
+    hist1,
+    partitionNumbers,
+    partitionCategories,
+    moveRight,
+    gradBinary,
+    gradMulticlass,
+    gradRegression,
+    addToRows,
+    addBySplit,
+    addByCategorySplit,
+    softmax,
+  };
 }
 
 /**
  * kernelFactory compiled afresh for `plan` (from its source, with `new Function`). V8 treats the
  * arrays a closure captures as constants only while its function has a single closure; a second
  * fit in the same process would make them ordinary loads again, and the partition loop, which
- * stores into six arrays per row, slows from 2.9 to 6.5 ns per row (one-off measurement). Fresh
- * source gives each fit's kernels their own function. The source is this module's own code, nothing from input.
+ * stores into six arrays per row, slows from 2.9 to 6.5 ns per row (one-off measurement; kernels
+ * taking the arrays as arguments measured 2.3 to 2.8 times slower on the partitions of 45,000 rows
+ * when this was rewritten). Fresh source gives each fit's kernels their own function. The source
+ * is this module's own code, nothing from input.
  */
 export function makeKernels(plan: BuildPlan): Kernels {
   // `__name`: what a transpiler that keeps function names (esbuild, as tsx runs it) calls inside
@@ -395,27 +529,32 @@ export function makeKernels(plan: BuildPlan): Kernels {
  * row order: the same sums whoever does it), then, if the job says so, turns the sibling's histogram
  * (the parent's) into the parent's minus this one for those features.
  */
-function buildShare(plan: BuildPlan, slots: readonly Float64Array[], kern: Kernels): void {
+function buildShare(plan: BuildPlan, slots: readonly Float64Array[], kern: Kernels, scratch: Scratch): void {
   const { rows, blocks, histOffsets, jobs, feats, nodeStart, nodeEnd, args } = plan;
   const nJobs = args[ARG.count];
   const nFeats = args[ARG.feats];
   const group = args[ARG.group];
   const groups = Math.ceil(nFeats / group);
   const units = nJobs * groups;
-  const cols = new Int32Array(7);
-  const offs = new Int32Array(7);
+  const { cols, offs } = scratch;
   for (;;) {
     const u = Atomics.add(args, ARG.next, 1);
     if (u >= units) return;
     const j = Math.floor(u / groups);
     const first = (u - j * groups) * group;
     const last = Math.min(nFeats, first + group);
+    const width = last - first;
     const at = j * JOB_FIELDS;
     const node = jobs[at];
     const hist = slots[jobs[at + 1]];
     const from = jobs[at + 3];
     const to = jobs[at + 4];
-    for (let k = first; k < last; k++) hist.fill(0, histOffsets[feats[k]] * HIST_STRIDE, histOffsets[feats[k] + 1] * HIST_STRIDE);
+    for (let q = 0; q < width; q++) {
+      const f = feats[first + q];
+      cols[q] = f * rows;
+      offs[q] = histOffsets[f] * HIST_STRIDE;
+      hist.fill(0, offs[q], histOffsets[f + 1] * HIST_STRIDE);
+    }
     // The node's rows block by block are in row order; this job takes ordinals [from, to) of them.
     let ordinal = 0;
     for (let b = 0; b < blocks && ordinal < to; b++) {
@@ -425,27 +564,14 @@ function buildShare(plan: BuildPlan, slots: readonly Float64Array[], kern: Kerne
       const end = s0 + Math.min(e0 - s0, to - ordinal);
       ordinal += e0 - s0;
       if (start >= end) continue;
-      let k = first;
-      for (; k + 7 <= last; k += 7) {
-        for (let q = 0; q < 7; q++) {
-          cols[q] = feats[k + q] * rows;
-          offs[q] = histOffsets[feats[k + q]] * HIST_STRIDE;
-        }
-        kern.seven(cols, start, end, hist, offs);
+      if (width === 7) kern.hist7(cols, offs, start, end, hist);
+      else if (width === 6) kern.hist6(cols, offs, start, end, hist);
+      else {
+        let q = 0;
+        for (; q + 4 <= width; q += 4) kern.hist4(cols, offs, q, start, end, hist);
+        for (; q + 2 <= width; q += 2) kern.hist2(cols, offs, q, start, end, hist);
+        if (q < width) kern.hist1(cols, offs, q, start, end, hist);
       }
-      for (; k + 4 <= last; k += 4) {
-        const f0 = feats[k];
-        const f1 = feats[k + 1];
-        const f2 = feats[k + 2];
-        const f3 = feats[k + 3];
-        kern.four(f0 * rows, f1 * rows, f2 * rows, f3 * rows, start, end, hist, histOffsets[f0] * HIST_STRIDE, histOffsets[f1] * HIST_STRIDE, histOffsets[f2] * HIST_STRIDE, histOffsets[f3] * HIST_STRIDE);
-      }
-      for (; k + 2 <= last; k += 2) {
-        const f0 = feats[k];
-        const f1 = feats[k + 1];
-        kern.two(f0 * rows, f1 * rows, start, end, hist, histOffsets[f0] * HIST_STRIDE, histOffsets[f1] * HIST_STRIDE);
-      }
-      if (k < last) kern.one(feats[k] * rows, start, end, hist, histOffsets[feats[k]] * HIST_STRIDE);
     }
     const into = jobs[at + 2];
     if (into >= 0) {
@@ -459,11 +585,161 @@ function buildShare(plan: BuildPlan, slots: readonly Float64Array[], kern: Kerne
 }
 
 /**
+ * Loss reduction of sending (GL, HL, CL) of a node's (G, H, C) gradient, hessian and rows left, or
+ * -Infinity when a side has fewer than `msl` rows or less than `mcw` hessian.
+ */
+function splitGain(GL: number, HL: number, CL: number, G: number, H: number, C: number, l2: number, msl: number, mcw: number, parent: number): number {
+  const HR = H - HL;
+  if (!(CL >= msl && C - CL >= msl && HL >= mcw && HR >= mcw)) return -Infinity;
+  const GR = G - GL;
+  return 0.5 * ((GL * GL) / (HL + l2) + (GR * GR) / (HR + l2) - parent);
+}
+
+/**
+ * The best split of `node` from its histogram (slot plan.nodeSlot[node]) over the features
+ * feats[from, from + nFeats), into plan.best* (bestFeat -1 when none gains more than
+ * minSplitGain). Deterministic: the same on any thread.
+ */
+export function searchSplit(plan: BuildPlan, slots: readonly Float64Array[], node: number, feats: Int32Array, from: number, nFeats: number, scratch: Scratch): void {
+  const { histOffsets, nBins, isCategory, fargs, catBits } = plan;
+  const hist = slots[plan.nodeSlot[node]];
+  const G = plan.nodeG[node];
+  const H = plan.nodeH[node];
+  const C = plan.nodeC[node];
+  const l2 = fargs[FARG.l2];
+  // Histograms keep no row counts: a side's rows are estimated from its hessian as
+  // hessian * rows / hessian of the node (LightGBM's way; exact for squared loss, where every
+  // hessian is 1), rounded, so minSamplesLeaf is held approximately for other losses. The child's
+  // real count is known after the partition.
+  const perHessian = H > 0 ? C / H : 0;
+  const msl = fargs[FARG.minSamplesLeaf] - 0.5;
+  // A bin's hessian sum below this is a rounding residue of histogram subtraction, not rows.
+  const present = H * 1e-12;
+  const mcw = fargs[FARG.minChildWeight];
+  const parent = (G * G) / (H + l2);
+  let bestGain = fargs[FARG.minSplitGain];
+  let bestFeat = -1;
+  let bestBin = 0;
+  let bestLeft = 0;
+  let bestGL = 0;
+  let bestHL = 0;
+  let bestCL = 0;
+  const catBase = node * CAT_WORDS;
+  for (let q = from; q < from + nFeats; q++) {
+    const f = feats[q];
+    const nb = nBins[f];
+    const off = histOffsets[f] * HIST_STRIDE;
+    const mo = off + nb * HIST_STRIDE;
+    const Gm = hist[mo];
+    const Hm = hist[mo + 1];
+    const Cm = Hm > present ? Hm * perHessian : 0;
+    if (isCategory[f] === 0) {
+      let GL = 0;
+      let HL = 0;
+      let CL = 0;
+      for (let b = 0; b < nb; b++) {
+        const o = off + b * HIST_STRIDE;
+        GL += hist[o];
+        HL += hist[o + 1];
+        CL = HL * perHessian;
+        if (b < nb - 1 || Cm > 0) {
+          // Missing values to the right.
+          const gain = splitGain(GL, HL, CL, G, H, C, l2, msl, mcw, parent);
+          if (gain > bestGain) {
+            bestGain = gain;
+            bestFeat = f;
+            bestBin = b;
+            bestLeft = Cm > 0 ? 0 : HL >= H - HL ? 1 : 0;
+            bestGL = GL;
+            bestHL = HL;
+            bestCL = CL;
+          }
+        }
+        if (Cm > 0 && b < nb - 1) {
+          // Missing values to the left.
+          const gain = splitGain(GL + Gm, HL + Hm, CL + Cm, G, H, C, l2, msl, mcw, parent);
+          if (gain > bestGain) {
+            bestGain = gain;
+            bestFeat = f;
+            bestBin = b;
+            bestLeft = 1;
+            bestGL = GL + Gm;
+            bestHL = HL + Hm;
+            bestCL = CL + Cm;
+          }
+        }
+      }
+    } else {
+      // Categories (with missing as one more) sorted by gradient / hessian; the best prefix goes left.
+      const order = scratch.catOrder;
+      const key = scratch.catKey;
+      let cnt = 0;
+      for (let b = 0; b <= nb; b++) {
+        const o = off + b * HIST_STRIDE;
+        if (hist[o + 1] > present) {
+          const kv = hist[o] / (hist[o + 1] + l2 + 1);
+          let k = cnt++;
+          while (k > 0 && (key[k - 1] > kv || (key[k - 1] === kv && order[k - 1] > b))) {
+            key[k] = key[k - 1];
+            order[k] = order[k - 1];
+            k--;
+          }
+          key[k] = kv;
+          order[k] = b;
+        }
+      }
+      let GL = 0;
+      let HL = 0;
+      let CL = 0;
+      for (let k = 0; k + 1 < cnt; k++) {
+        const o = off + order[k] * HIST_STRIDE;
+        GL += hist[o];
+        HL += hist[o + 1];
+        CL = HL * perHessian;
+        const gain = splitGain(GL, HL, CL, G, H, C, l2, msl, mcw, parent);
+        if (gain > bestGain) {
+          bestGain = gain;
+          bestFeat = f;
+          catBits.fill(0, catBase, catBase + CAT_WORDS);
+          for (let j = 0; j <= k; j++) catBits[catBase + (order[j] >>> 5)] |= 1 << (order[j] & 31);
+          // No missing rows here: send missing values (and unseen levels) to the larger side.
+          if (Cm === 0 && HL >= H - HL) catBits[catBase + (nb >>> 5)] |= 1 << (nb & 31);
+          bestBin = k + 1;
+          bestLeft = (catBits[catBase + (nb >>> 5)] >>> (nb & 31)) & 1;
+          bestGL = GL;
+          bestHL = HL;
+          bestCL = CL;
+        }
+      }
+    }
+  }
+  plan.bestFeat[node] = bestFeat;
+  plan.bestGain[node] = bestGain;
+  plan.bestBin[node] = bestBin;
+  plan.bestDefaultLeft[node] = bestLeft;
+  plan.bestGL[node] = bestGL;
+  plan.bestHL[node] = bestHL;
+  plan.bestCL[node] = bestCL;
+}
+
+/** Split search: the threads take nodes of plan.todo from the shared counter, each over plan.feats[0, args.feats). */
+function splitShare(plan: BuildPlan, slots: readonly Float64Array[], scratch: Scratch): void {
+  const { args, todo, feats } = plan;
+  const count = args[ARG.count];
+  const nFeats = args[ARG.feats];
+  for (;;) {
+    const q = Atomics.add(args, ARG.next, 1);
+    if (q >= count) return;
+    searchSplit(plan, slots, todo[q], feats, 0, nFeats, scratch);
+  }
+}
+
+/**
  * Partition: split the rows of block `b` of every listed node by the node's split, stably (left
  * rows first), moving gradients along, and record both children's ranges in that block.
  */
 function partitionBlock(plan: BuildPlan, b: number, kern: Kernels): void {
-  const { rows, blocks, idx, og, oh, sIdx, sG, sH, nodeStart, nodeEnd, splits } = plan;
+  const { rows, blocks, nodeStart, nodeEnd, splits } = plan;
   const count = plan.args[ARG.count];
   for (let q = 0; q < count; q++) {
     const at = q * SPLIT_FIELDS;
@@ -475,10 +751,7 @@ function partitionBlock(plan: BuildPlan, b: number, kern: Kernels): void {
     // A bin that never goes left (out of range) when missing values go right.
     const missing = splits[at + 5] === 1 ? splits[at + 4] : 256;
     const w = splits[at + 6] === 0 ? kern.partitionNumbers(col, splits[at + 3], missing, s, e) : kern.partitionCategories(col, node * CAT_WORDS, s, e);
-    const k = s + e - w;
-    idx.set(sIdx.subarray(s, k), w);
-    og.set(sG.subarray(s, k), w);
-    oh.set(sH.subarray(s, k), w);
+    kern.moveRight(s, s + e - w, w);
     nodeStart[left * blocks + b] = s;
     nodeEnd[left * blocks + b] = w;
     nodeStart[(left + 1) * blocks + b] = w;
@@ -494,7 +767,7 @@ function gradientsBlock(plan: BuildPlan, b: number, kern: Kernels): void {
   const e = s + plan.sampled[b];
   if (task === TASK.binary) kern.gradBinary(s, e);
   else if (task === TASK.multiclass) kern.gradMulticlass(s, e, args[ARG.outputs], args[ARG.output]);
-  else kern.gradRegression(s, e, args[ARG.outputs], args[ARG.output], args[ARG.loss], plan.fargs[0]);
+  else kern.gradRegression(s, e, args[ARG.outputs], args[ARG.output], args[ARG.loss], plan.fargs[FARG.huberDelta]);
 }
 
 /**
@@ -509,7 +782,7 @@ function updateBlock(plan: BuildPlan, b: number, kern: Kernels): void {
   const count = args[ARG.count];
   for (let q = 0; q < count; q++) {
     const leaf = leaves[q];
-    kern.update(nodeStart[leaf * blocks + b], nodeEnd[leaf * blocks + b], K, k, leafValue[leaf]);
+    kern.addToRows(nodeStart[leaf * blocks + b], nodeEnd[leaf * blocks + b], K, k, leafValue[leaf]);
   }
   const pending = args[ARG.pending];
   for (let q = 0; q < pending; q++) {
@@ -520,9 +793,9 @@ function updateBlock(plan: BuildPlan, b: number, kern: Kernels): void {
     const col = splits[at + 2] * rows;
     if (splits[at + 6] === 0) {
       const missing = splits[at + 5] === 1 ? splits[at + 4] : 256;
-      kern.updateSplit(col, splits[at + 3], missing, s, e, K, k, splits[at + 1]);
+      kern.addBySplit(col, splits[at + 3], missing, s, e, K, k, splits[at + 1]);
     } else {
-      kern.updateCategorySplit(col, node * CAT_WORDS, s, e, K, k, splits[at + 1]);
+      kern.addByCategorySplit(col, node * CAT_WORDS, s, e, K, k, splits[at + 1]);
     }
   }
 }
@@ -533,9 +806,13 @@ function probsBlock(plan: BuildPlan, b: number, kern: Kernels): void {
 }
 
 /** Do this thread's share of command `cmd` (units or blocks taken from the shared counter args.next). */
-export function runShare(plan: BuildPlan, kern: Kernels, cmd: number, slots: readonly Float64Array[]): void {
+export function runShare(plan: BuildPlan, kern: Kernels, cmd: number, slots: readonly Float64Array[], scratch: Scratch): void {
   if (cmd === CMD.build) {
-    buildShare(plan, slots, kern);
+    buildShare(plan, slots, kern, scratch);
+    return;
+  }
+  if (cmd === CMD.split) {
+    splitShare(plan, slots, scratch);
     return;
   }
   // Row-wise commands: blocks from the shared counter, so that a thread with less of the processor does fewer.
@@ -552,23 +829,25 @@ export function runShare(plan: BuildPlan, kern: Kernels, cmd: number, slots: rea
 /** What a team worker is started with. */
 export interface HistWorkerData {
   readonly ctrl: SharedArrayBuffer;
-  readonly plan: PlanBuffers;
-  readonly thread: number;
-  readonly threads: number;
   readonly port: WorkerThreads.MessagePort;
 }
 
+/** What a team worker receives on its port: the plan of a new fit, or a new histogram slot of the current one. */
+export type HistMessage = { readonly plan: PlanBuffers } | { readonly slot: number; readonly buffer: SharedArrayBuffer };
+
 /**
  * A worker's life (it runs inside the worker, from `workerSource`): block on the shared control
- * word, do this thread's share of the command straight in shared memory, count itself done. New
- * histogram slots arrive on a MessagePort drained synchronously.
+ * word, do this thread's share of the command straight in shared memory, count itself done. It
+ * outlives fits: each fit's plan (CMD.attach) and new histogram slots arrive on a MessagePort
+ * drained synchronously before each command.
  */
 function workerMain(wt: typeof WorkerThreads): void {
   const data = wt.workerData as HistWorkerData;
   const ctrl = new Int32Array(data.ctrl);
-  const plan = planFromBuffers(data.plan);
-  const kern = makeKernels(plan);
-  const slots: Float64Array[] = [];
+  const scratch = makeScratch();
+  let plan: BuildPlan | null = null;
+  let kern: Kernels | null = null;
+  let slots: Float64Array[] = [];
   wt.parentPort?.postMessage('ready');
   let seq = 0;
   for (;;) {
@@ -577,10 +856,23 @@ function workerMain(wt: typeof WorkerThreads): void {
     const cmd = Atomics.load(ctrl, CTRL.cmd);
     if (cmd === CMD.exit) break;
     for (let m = wt.receiveMessageOnPort(data.port); m !== undefined; m = wt.receiveMessageOnPort(data.port)) {
-      const msg = m.message as { slot: number; buffer: SharedArrayBuffer };
-      slots[msg.slot] = new Float64Array(msg.buffer);
+      const msg = m.message as HistMessage;
+      if ('plan' in msg) {
+        plan = planFromBuffers(msg.plan);
+        kern = makeKernels(plan);
+        slots = [];
+      } else {
+        slots[msg.slot] = new Float64Array(msg.buffer);
+      }
     }
-    runShare(plan, kern, cmd, slots);
+    if (cmd === CMD.detach) {
+      // The fit is over: let its shared memory go now rather than at the next fit.
+      plan = null;
+      kern = null;
+      slots = [];
+    } else if (cmd !== CMD.attach && plan !== null && kern !== null) {
+      runShare(plan, kern, cmd, slots, scratch);
+    }
     Atomics.add(ctrl, CTRL.done, 1);
     Atomics.notify(ctrl, CTRL.done);
   }
@@ -593,12 +885,16 @@ function workerMain(wt: typeof WorkerThreads): void {
  * compiled or from TypeScript sources, and starts in milliseconds with little memory.
  */
 export function workerSource(): string {
-  const constants = { HIST_STRIDE, MIN_HESSIAN, CAT_WORDS, SPLIT_FIELDS, JOB_FIELDS, CTRL, CMD, ARG, TASK, LOSS };
+  const constants = { HIST_STRIDE, MIN_HESSIAN, CAT_WORDS, SPLIT_FIELDS, JOB_FIELDS, CTRL, CMD, ARG, FARG, TASK, LOSS };
   const functions = [
     planFromBuffers,
+    makeScratch,
     kernelFactory,
     makeKernels,
     buildShare,
+    splitGain,
+    searchSplit,
+    splitShare,
     partitionBlock,
     gradientsBlock,
     updateBlock,
@@ -608,6 +904,8 @@ export function workerSource(): string {
   ];
   return [
     "'use strict';",
+    // What a transpiler that keeps function names (esbuild, as tsx runs it) calls inside the source.
+    'const __name = (f) => f;',
     ...Object.entries(constants).map(([name, value]) => `const ${name} = ${JSON.stringify(value)};`),
     ...functions.map((f) => f.toString()),
     "workerMain(require('node:worker_threads'));",

@@ -24,17 +24,20 @@ async function team(rows: number, features: number, threads: number): Promise<Hi
   return t;
 }
 
+/** Enough rows for a team of two threads to cut them into several blocks. */
+const ROWS = 40_000;
+
 describe('gbdt thread team', () => {
   it('starts its workers and builds the same root histogram as a single thread', async () => {
-    const one = await team(5000, 7, 1);
-    const two = await team(5000, 7, 2);
+    const one = await team(ROWS, 7, 1);
+    const two = await team(ROWS, 7, 2);
     try {
       expect(one.threads).toBe(1);
       expect(two.threads).toBe(2);
       expect(two.plan.blocks).toBeGreaterThanOrEqual(2);
       for (const t of [one, two]) {
         const slot = t.acquire();
-        t.plan.jobs.set([0, slot, -1, 0, 5000]);
+        t.plan.jobs.set([0, slot, -1, 0, ROWS]);
         t.build(1, 7);
       }
       const a = one.slots[0];
@@ -49,7 +52,7 @@ describe('gbdt thread team', () => {
       }
       let gAll = 0;
       let hAll = 0;
-      for (let i = 0; i < 5000; i++) {
+      for (let i = 0; i < ROWS; i++) {
         gAll += one.plan.og[i];
         hAll += one.plan.oh[i];
       }
@@ -63,15 +66,15 @@ describe('gbdt thread team', () => {
 
   it('partitions a node stably by its split, moving gradients along, on every thread', async () => {
     for (const threads of [1, 2]) {
-      const t = await team(5000, 7, threads);
+      const t = await team(ROWS, 7, threads);
       try {
         const { plan } = t;
         const before = new Map<number, number>();
-        for (let i = 0; i < 5000; i++) before.set(plan.idx[i], plan.og[i]);
+        for (let i = 0; i < ROWS; i++) before.set(plan.idx[i], plan.og[i]);
         // Node 0 on feature 3: bins <= 7 go left, and so does the missing bin (16).
         plan.splits.set([0, 1, 3, 7, 16, 1, 0]);
         t.partition(1);
-        const goesLeft = (r: number) => plan.bins[3 * 5000 + r] <= 7 || plan.bins[3 * 5000 + r] === 16;
+        const goesLeft = (r: number) => plan.bins[3 * ROWS + r] <= 7 || plan.bins[3 * ROWS + r] === 16;
         let left = 0;
         for (let b = 0; b < plan.blocks; b++) {
           for (const [node, wantLeft] of [[1, true], [2, false]] as const) {
@@ -87,7 +90,7 @@ describe('gbdt thread team', () => {
           }
         }
         let want = 0;
-        for (let r = 0; r < 5000; r++) if (goesLeft(r)) want++;
+        for (let r = 0; r < ROWS; r++) if (goesLeft(r)) want++;
         expect(left).toBe(want);
       } finally {
         t.close();
