@@ -402,11 +402,30 @@ export function kernelFactory(plan: BuildPlan, minHessian: number) {
     }
   }
 
+  // exp(x) as 2^k * e^r with k = round(x / ln 2) and |r| <= ln 2 / 2: 2^k from a table, e^r from
+  // its Taylor polynomial of degree 8 (relative error under 3e-10, far below the Float32 the
+  // gradients are kept in), evaluated in two independent halves (Estrin). Math.exp is a call into
+  // V8's runtime that the loop cannot overlap with anything: 11.8 against 7.2 ns per row of the
+  // whole gradient loop in a one-off measurement while writing this.
+  const pow2 = new Float64Array(2048);
+  for (let k = 0; k < 2048; k++) pow2[k] = 2 ** (k - 1024);
+
   /** Logistic-loss gradients and hessians of the rows at positions [s, e), by position. */
   function gradBinary(s: number, e: number): void {
+    // 1.5 * 2^52: adding and subtracting it rounds a double of magnitude below 2^51 to an integer.
+    const round = 6755399441055744;
     for (let i = s; i < e; i++) {
       const r = idx[i];
-      const q = 1 / (1 + Math.exp(-margins[r]));
+      const m = margins[r];
+      // exp(-m), with -m clamped where e^-m over- or underflows into the sigmoid's 0 or 1 anyway.
+      const x = m > 700 ? -700 : m < -700 ? 700 : -m;
+      const kd = x * 1.4426950408889634 + round - round;
+      const t = x - kd * 0.6931471803691238 - kd * 1.9082149292705877e-10;
+      const t2 = t * t;
+      const t4 = t2 * t2;
+      const lo = 1 + t + t2 * (0.5 + t * 0.16666666666666666);
+      const hi = 0.041666666666666664 + t * 0.008333333333333333 + t2 * (0.001388888888888889 + t * 1.984126984126984e-4) + t4 * 2.48015873015873e-5;
+      const q = 1 / (1 + (lo + t4 * hi) * pow2[(kd | 0) + 1024]);
       og[i] = q - y[r];
       const h = q * (1 - q);
       oh[i] = h > minHessian ? h : minHessian;
