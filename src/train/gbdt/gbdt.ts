@@ -292,10 +292,11 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
           let v = -builder.sumG[node] / (builder.sumH[node] + p.l2);
           if (task === 'regression' && p.loss === 'absolute') {
             const res = new Float64Array(builder.rowsOf(node));
+            const at = plan.nodeBuf[node] === 0 ? idx : plan.sIdx;
             let j = 0;
             for (let b = 0; b < blocks; b++) {
               const e = nodeEnd[node * blocks + b];
-              for (let i = nodeStart[node * blocks + b]; i < e; i++) res[j++] = y[idx[i]] - margins[idx[i] * K + k];
+              for (let i = nodeStart[node * blocks + b]; i < e; i++) res[j++] = y[at[i]] - margins[at[i] * K + k];
             }
             v = median(res);
           }

@@ -16,7 +16,7 @@ import {
   type BuildPlan,
   type HistMessage,
   type HistWorkerData,
-  type Kernels,
+  type KernelPair,
   type Scratch,
 } from './histogram.js';
 
@@ -154,8 +154,8 @@ export class HistTeam {
   private ctrl: Int32Array;
   private workers = 0;
   private readonly histSize: number;
-  /** This thread's kernels over the plan, and its scratch. */
-  private readonly kern: Kernels;
+  /** This thread's kernels over the plan (see makeKernels), and its scratch. */
+  readonly kern: KernelPair;
   private readonly scratch: Scratch = makeScratch();
   private readonly shared: boolean;
 
@@ -202,11 +202,10 @@ export class HistTeam {
       blockStart,
       sampled: new Int32Array(alloc(4 * blocks)),
       idx: new Int32Array(alloc(4 * rows)),
-      og: new Float32Array(alloc(4 * rows)),
-      oh: new Float32Array(alloc(4 * rows)),
+      gh: new Float32Array(alloc(8 * rows)),
       sIdx: new Int32Array(alloc(4 * rows)),
-      sG: new Float32Array(alloc(4 * rows)),
-      sH: new Float32Array(alloc(4 * rows)),
+      sGh: new Float32Array(alloc(8 * rows)),
+      nodeBuf: new Uint8Array(alloc(nodes)),
       nodeStart: new Int32Array(alloc(4 * nodes * blocks)),
       nodeEnd: new Int32Array(alloc(4 * nodes * blocks)),
       histOffsets: new Int32Array(alloc(4 * histOffsets.length)),

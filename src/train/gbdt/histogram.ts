@@ -29,9 +29,12 @@ export const LOSS = { squared: 0, absolute: 1, huber: 2 } as const;
 /**
  * Everything the threads of a fit share (SharedArrayBuffers when there are workers). Rows are cut
  * into `blocks` contiguous blocks (a few per thread); a node's rows are, in each block b, the positions
- * [nodeStart[node * blocks + b], nodeEnd[...]) of idx, inside that block's region (positions
- * blockStart[b] .. blockStart[b + 1]). Partitions are stable, so a node's rows taken block by block
- * are in ascending row order: every sum over them is the same whatever the number of blocks.
+ * [nodeStart[node * blocks + b], nodeEnd[...]) of one of two position buffers (nodeBuf[node]: 0 for
+ * idx and gh, 1 for sIdx and sGh), inside that block's region (positions blockStart[b] ..
+ * blockStart[b + 1]). A partition keeps a node's left rows in its buffer, in order, and writes its
+ * right rows into the other buffer, in reverse order, at the same positions: no copying back. A
+ * node's rows taken block by block are so in an order that depends on the rows and the splits
+ * alone: every sum over them is the same whatever the number of threads.
  */
 export interface BuildPlan {
   /** Column-major bins of all features (rows per column = `rows`). */
@@ -42,15 +45,18 @@ export interface BuildPlan {
   readonly blockStart: Int32Array;
   /** Rows in use per block (fewer than its size when rows are subsampled). */
   readonly sampled: Int32Array;
-  /** Row index at each position. */
+  /** Row index at each position (buffer 0). */
   readonly idx: Int32Array;
-  /** Gradient and hessian of the row at each position (moved along with idx). */
-  readonly og: Float32Array;
-  readonly oh: Float32Array;
-  /** Scratch for partitions, indexed by position like idx. */
+  /**
+   * Gradient and hessian of the row at each position, side by side (gh[2i], gh[2i + 1]; buffer 0):
+   * a partition moves both as one 8-byte value.
+   */
+  readonly gh: Float32Array;
+  /** Buffer 1, indexed by position like idx and gh. */
   readonly sIdx: Int32Array;
-  readonly sG: Float32Array;
-  readonly sH: Float32Array;
+  readonly sGh: Float32Array;
+  /** The buffer each node's rows are in (0 or 1). */
+  readonly nodeBuf: Uint8Array;
   /** Position ranges of nodes per block. */
   readonly nodeStart: Int32Array;
   readonly nodeEnd: Int32Array;
@@ -125,11 +131,10 @@ export function planFromBuffers(b: PlanBuffers): BuildPlan {
     blockStart: new Int32Array(b.blockStart),
     sampled: new Int32Array(b.sampled),
     idx: new Int32Array(b.idx),
-    og: new Float32Array(b.og),
-    oh: new Float32Array(b.oh),
+    gh: new Float32Array(b.gh),
     sIdx: new Int32Array(b.sIdx),
-    sG: new Float32Array(b.sG),
-    sH: new Float32Array(b.sH),
+    sGh: new Float32Array(b.sGh),
+    nodeBuf: new Uint8Array(b.nodeBuf),
     nodeStart: new Int32Array(b.nodeStart),
     nodeEnd: new Int32Array(b.nodeEnd),
     histOffsets: new Int32Array(b.histOffsets),
@@ -190,12 +195,18 @@ export function makeScratch(): Scratch {
 
 /** The inner loops of a fit, bound to its plan's arrays (see makeKernels). */
 export type Kernels = ReturnType<typeof kernelFactory>;
+/** A fit's kernels over each of its two position buffers: [0] reads idx and gh, [1] sIdx and sGh. */
+export type KernelPair = readonly [Kernels, Kernels];
 
 /**
  * The kernels over `plan`: closures over its arrays, compiled afresh for each plan by makeKernels.
  */
 export function kernelFactory(plan: BuildPlan, minHessian: number) {
-  const { bins, idx, og, oh, sIdx, sG, sH, catBits, y, margins, probs, leafValue } = plan;
+  const { bins, idx, gh, sIdx, sGh, catBits, y, margins, probs, leafValue } = plan;
+  // The same gradient pairs as single 8-byte values, for partitions to move (never a NaN pattern:
+  // the upper half is a finite hessian).
+  const gh64 = new Float64Array(gh.buffer, gh.byteOffset, gh.length >> 1);
+  const sGh64 = new Float64Array(sGh.buffer, sGh.byteOffset, sGh.length >> 1);
 
   /** Accumulate positions [start, end) into the histogram bins of seven features (columns c[0..6], bin offsets ho[0..6]). */
   function hist7(c: Int32Array, ho: Int32Array, start: number, end: number, hist: Float64Array): void {
@@ -215,8 +226,8 @@ export function kernelFactory(plan: BuildPlan, minHessian: number) {
     const h6 = ho[6];
     for (let i = start; i < end; i++) {
       const r = idx[i];
-      const g = og[i];
-      const h = oh[i];
+      const g = gh[2 * i];
+      const h = gh[2 * i + 1];
       let o = h0 + (bins[c0 + r] << 1);
       hist[o] += g;
       hist[o + 1] += h;
@@ -257,8 +268,8 @@ export function kernelFactory(plan: BuildPlan, minHessian: number) {
     const h5 = ho[5];
     for (let i = start; i < end; i++) {
       const r = idx[i];
-      const g = og[i];
-      const h = oh[i];
+      const g = gh[2 * i];
+      const h = gh[2 * i + 1];
       let o = h0 + (bins[c0 + r] << 1);
       hist[o] += g;
       hist[o + 1] += h;
@@ -292,8 +303,8 @@ export function kernelFactory(plan: BuildPlan, minHessian: number) {
     const h3 = ho[q + 3];
     for (let i = start; i < end; i++) {
       const r = idx[i];
-      const g = og[i];
-      const h = oh[i];
+      const g = gh[2 * i];
+      const h = gh[2 * i + 1];
       let o = h0 + (bins[c0 + r] << 1);
       hist[o] += g;
       hist[o + 1] += h;
@@ -317,8 +328,8 @@ export function kernelFactory(plan: BuildPlan, minHessian: number) {
     const h1 = ho[q + 1];
     for (let i = start; i < end; i++) {
       const r = idx[i];
-      const g = og[i];
-      const h = oh[i];
+      const g = gh[2 * i];
+      const h = gh[2 * i + 1];
       const o0 = h0 + (bins[c0 + r] << 1);
       const o1 = h1 + (bins[c1 + r] << 1);
       hist[o0] += g;
@@ -334,8 +345,8 @@ export function kernelFactory(plan: BuildPlan, minHessian: number) {
     const h0 = ho[q];
     for (let i = start; i < end; i++) {
       const o = h0 + (bins[c0 + idx[i]] << 1);
-      hist[o] += og[i];
-      hist[o + 1] += oh[i];
+      hist[o] += gh[2 * i];
+      hist[o + 1] += gh[2 * i + 1];
     }
   }
 
@@ -345,27 +356,24 @@ export function kernelFactory(plan: BuildPlan, minHessian: number) {
 
   /**
    * Positions [s, e) by a number split on column `col`: rows whose bin is at most `thr`, or is
-   * `missing`, stay in front in order; the others go to the scratch arrays from s, in order.
-   * Returns the end of the left rows.
+   * `missing`, stay in front in order; the others go to the other buffer, from e - 1 down.
+   * Returns the end of the left rows (where the right ones start).
    */
   function partitionNumbers(col: number, thr: number, missing: number, s: number, e: number): number {
     let w = s;
-    let k = s;
+    let k = e - 1;
     for (let i = s; i < e; i++) {
       const r = idx[i];
       const bin = bins[col + r];
-      const g = og[i];
-      const h = oh[i];
+      const v = gh64[i];
       // 1 when bin <= thr or bin === missing (bins and thr are 0..256).
       const l = (((thr - bin) >>> 31) ^ 1) | (((bin ^ missing) - 1) >>> 31);
       idx[w] = r;
-      og[w] = g;
-      oh[w] = h;
+      gh64[w] = v;
       sIdx[k] = r;
-      sG[k] = g;
-      sH[k] = h;
+      sGh64[k] = v;
       w += l;
-      k += 1 - l;
+      k -= 1 - l;
     }
     return w;
   }
@@ -373,33 +381,41 @@ export function kernelFactory(plan: BuildPlan, minHessian: number) {
   /** partitionNumbers for a category split: a row goes left when its bin's bit is set in catBits from `base`. */
   function partitionCategories(col: number, base: number, s: number, e: number): number {
     let w = s;
-    let k = s;
+    let k = e - 1;
     for (let i = s; i < e; i++) {
       const r = idx[i];
       const bin = bins[col + r];
-      const g = og[i];
-      const h = oh[i];
+      const v = gh64[i];
       const l = (catBits[base + (bin >>> 5)] >>> (bin & 31)) & 1;
       idx[w] = r;
-      og[w] = g;
-      oh[w] = h;
+      gh64[w] = v;
       sIdx[k] = r;
-      sG[k] = g;
-      sH[k] = h;
+      sGh64[k] = v;
       w += l;
-      k += 1 - l;
+      k -= 1 - l;
     }
     return w;
   }
 
-  /** After a partition: the right rows, scratch positions [s, e), to positions from `to`. */
-  function moveRight(s: number, e: number, to: number): void {
-    // A loop rather than set(subarray()): no allocation per node and block, and most ranges are short.
-    for (let i = s, j = to; i < e; i++, j++) {
-      idx[j] = sIdx[i];
-      og[j] = sG[i];
-      oh[j] = sH[i];
+  /** Gradient and hessian sums of positions [s, e) into out[0], out[1] (four running sums a row apart). */
+  function sums(s: number, e: number, out: Float64Array): void {
+    let G0 = 0;
+    let G1 = 0;
+    let H0 = 0;
+    let H1 = 0;
+    let i = s;
+    for (; i + 1 < e; i += 2) {
+      G0 += gh[2 * i];
+      H0 += gh[2 * i + 1];
+      G1 += gh[2 * i + 2];
+      H1 += gh[2 * i + 3];
     }
+    if (i < e) {
+      G0 += gh[2 * i];
+      H0 += gh[2 * i + 1];
+    }
+    out[0] += G0 + G1;
+    out[1] += H0 + H1;
   }
 
   // exp(x) as 2^k * e^r with k = round(x / ln 2) and |r| <= ln 2 / 2: 2^k from a table, e^r from
@@ -426,9 +442,9 @@ export function kernelFactory(plan: BuildPlan, minHessian: number) {
       const lo = 1 + t + t2 * (0.5 + t * 0.16666666666666666);
       const hi = 0.041666666666666664 + t * 0.008333333333333333 + t2 * (0.001388888888888889 + t * 1.984126984126984e-4) + t4 * 2.48015873015873e-5;
       const q = 1 / (1 + (lo + t4 * hi) * pow2[(kd | 0) + 1024]);
-      og[i] = q - y[r];
+      gh[2 * i] = q - y[r];
       const h = q * (1 - q);
-      oh[i] = h > minHessian ? h : minHessian;
+      gh[2 * i + 1] = h > minHessian ? h : minHessian;
     }
   }
 
@@ -437,9 +453,9 @@ export function kernelFactory(plan: BuildPlan, minHessian: number) {
     for (let i = s; i < e; i++) {
       const r = idx[i];
       const q = probs[r * K + k];
-      og[i] = q - (y[r] === k ? 1 : 0);
+      gh[2 * i] = q - (y[r] === k ? 1 : 0);
       const h = q * (1 - q);
-      oh[i] = h > minHessian ? h : minHessian;
+      gh[2 * i + 1] = h > minHessian ? h : minHessian;
     }
   }
 
@@ -449,8 +465,8 @@ export function kernelFactory(plan: BuildPlan, minHessian: number) {
     for (let i = s; i < e; i++) {
       const r = idx[i];
       const d = margins[r * K + k] - y[r];
-      og[i] = loss === 0 ? d : loss === 1 ? Math.sign(d) : Math.abs(d) <= delta ? d : delta * Math.sign(d);
-      oh[i] = 1;
+      gh[2 * i] = loss === 0 ? d : loss === 1 ? Math.sign(d) : Math.abs(d) <= delta ? d : delta * Math.sign(d);
+      gh[2 * i + 1] = 1;
     }
   }
 
@@ -508,7 +524,7 @@ export function kernelFactory(plan: BuildPlan, minHessian: number) {
     hist1,
     partitionNumbers,
     partitionCategories,
-    moveRight,
+    sums,
     gradBinary,
     gradMulticlass,
     gradRegression,
@@ -528,7 +544,14 @@ export function kernelFactory(plan: BuildPlan, minHessian: number) {
  * when this was rewritten). Fresh source gives each fit's kernels their own function. The source
  * is this module's own code, nothing from input.
  */
-export function makeKernels(plan: BuildPlan): Kernels {
+export function makeKernels(plan: BuildPlan): KernelPair {
+  // The second set has the buffers' roles swapped (its rows in sIdx and sGh, its partitions'
+  // right rows into idx and gh), compiled separately so that each set's arrays are its constants.
+  const swapped: BuildPlan = { ...plan, idx: plan.sIdx, gh: plan.sGh, sIdx: plan.idx, sGh: plan.gh };
+  return [compileKernels(plan), compileKernels(swapped)];
+}
+
+function compileKernels(plan: BuildPlan): Kernels {
   // `__name`: what a transpiler that keeps function names (esbuild, as tsx runs it) calls inside
   // the source; here it only has to hand the function back.
   let factory = kernelFactory;
@@ -548,8 +571,8 @@ export function makeKernels(plan: BuildPlan): Kernels {
  * row order: the same sums whoever does it), then, if the job says so, turns the sibling's histogram
  * (the parent's) into the parent's minus this one for those features.
  */
-function buildShare(plan: BuildPlan, slots: readonly Float64Array[], kern: Kernels, scratch: Scratch): void {
-  const { rows, blocks, histOffsets, jobs, feats, nodeStart, nodeEnd, args } = plan;
+function buildShare(plan: BuildPlan, slots: readonly Float64Array[], kerns: KernelPair, scratch: Scratch): void {
+  const { nodeBuf, rows, blocks, histOffsets, jobs, feats, nodeStart, nodeEnd, args } = plan;
   const nJobs = args[ARG.count];
   const nFeats = args[ARG.feats];
   const group = args[ARG.group];
@@ -568,13 +591,14 @@ function buildShare(plan: BuildPlan, slots: readonly Float64Array[], kern: Kerne
     const hist = slots[jobs[at + 1]];
     const from = jobs[at + 3];
     const to = jobs[at + 4];
+    const kern = kerns[nodeBuf[node]];
     for (let q = 0; q < width; q++) {
       const f = feats[first + q];
       cols[q] = f * rows;
       offs[q] = histOffsets[f] * HIST_STRIDE;
       hist.fill(0, offs[q], histOffsets[f + 1] * HIST_STRIDE);
     }
-    // The node's rows block by block are in row order; this job takes ordinals [from, to) of them.
+    // This job takes ordinals [from, to) of the node's rows block by block.
     let ordinal = 0;
     for (let b = 0; b < blocks && ordinal < to; b++) {
       const s0 = nodeStart[node * blocks + b];
@@ -754,11 +778,12 @@ function splitShare(plan: BuildPlan, slots: readonly Float64Array[], scratch: Sc
 }
 
 /**
- * Partition: split the rows of block `b` of every listed node by the node's split, stably (left
- * rows first), moving gradients along, and record both children's ranges in that block.
+ * Partition: split the rows of block `b` of every listed node by the node's split (left rows in
+ * the node's buffer, right ones in the other: see BuildPlan), moving gradients along, and record
+ * both children's ranges in that block.
  */
-function partitionBlock(plan: BuildPlan, b: number, kern: Kernels): void {
-  const { rows, blocks, nodeStart, nodeEnd, splits } = plan;
+function partitionBlock(plan: BuildPlan, b: number, kerns: KernelPair): void {
+  const { rows, blocks, nodeStart, nodeEnd, splits, nodeBuf } = plan;
   const count = plan.args[ARG.count];
   for (let q = 0; q < count; q++) {
     const at = q * SPLIT_FIELDS;
@@ -769,8 +794,8 @@ function partitionBlock(plan: BuildPlan, b: number, kern: Kernels): void {
     const e = nodeEnd[node * blocks + b];
     // A bin that never goes left (out of range) when missing values go right.
     const missing = splits[at + 5] === 1 ? splits[at + 4] : 256;
+    const kern = kerns[nodeBuf[node]];
     const w = splits[at + 6] === 0 ? kern.partitionNumbers(col, splits[at + 3], missing, s, e) : kern.partitionCategories(col, node * CAT_WORDS, s, e);
-    kern.moveRight(s, s + e - w, w);
     nodeStart[left * blocks + b] = s;
     nodeEnd[left * blocks + b] = w;
     nodeStart[(left + 1) * blocks + b] = w;
@@ -778,7 +803,7 @@ function partitionBlock(plan: BuildPlan, b: number, kern: Kernels): void {
   }
 }
 
-/** Gradients: og, oh at the positions of block `b` from the margins of output args.output. */
+/** Gradients: gh at the positions of block `b` (buffer 0) from the margins of output args.output. */
 function gradientsBlock(plan: BuildPlan, b: number, kern: Kernels): void {
   const { args } = plan;
   const task = args[ARG.task];
@@ -794,14 +819,14 @@ function gradientsBlock(plan: BuildPlan, b: number, kern: Kernels): void {
  * the first args.pending entries of plan.splits (splits whose partition was skipped), add to each
  * of the split node's rows the value of the child it goes to.
  */
-function updateBlock(plan: BuildPlan, b: number, kern: Kernels): void {
-  const { leaves, leafValue, nodeStart, nodeEnd, blocks, args, splits, rows } = plan;
+function updateBlock(plan: BuildPlan, b: number, kerns: KernelPair): void {
+  const { leaves, leafValue, nodeStart, nodeEnd, blocks, args, splits, rows, nodeBuf } = plan;
   const K = args[ARG.outputs];
   const k = args[ARG.output];
   const count = args[ARG.count];
   for (let q = 0; q < count; q++) {
     const leaf = leaves[q];
-    kern.addToRows(nodeStart[leaf * blocks + b], nodeEnd[leaf * blocks + b], K, k, leafValue[leaf]);
+    kerns[nodeBuf[leaf]].addToRows(nodeStart[leaf * blocks + b], nodeEnd[leaf * blocks + b], K, k, leafValue[leaf]);
   }
   const pending = args[ARG.pending];
   for (let q = 0; q < pending; q++) {
@@ -810,6 +835,7 @@ function updateBlock(plan: BuildPlan, b: number, kern: Kernels): void {
     const s = nodeStart[node * blocks + b];
     const e = nodeEnd[node * blocks + b];
     const col = splits[at + 2] * rows;
+    const kern = kerns[nodeBuf[node]];
     if (splits[at + 6] === 0) {
       const missing = splits[at + 5] === 1 ? splits[at + 4] : 256;
       kern.addBySplit(col, splits[at + 3], missing, s, e, K, k, splits[at + 1]);
@@ -825,9 +851,9 @@ function probsBlock(plan: BuildPlan, b: number, kern: Kernels): void {
 }
 
 /** Do this thread's share of command `cmd` (units or blocks taken from the shared counter args.next). */
-export function runShare(plan: BuildPlan, kern: Kernels, cmd: number, slots: readonly Float64Array[], scratch: Scratch): void {
+export function runShare(plan: BuildPlan, kerns: KernelPair, cmd: number, slots: readonly Float64Array[], scratch: Scratch): void {
   if (cmd === CMD.build) {
-    buildShare(plan, slots, kern, scratch);
+    buildShare(plan, slots, kerns, scratch);
     return;
   }
   if (cmd === CMD.split) {
@@ -838,10 +864,10 @@ export function runShare(plan: BuildPlan, kern: Kernels, cmd: number, slots: rea
   for (;;) {
     const b = Atomics.add(plan.args, ARG.next, 1);
     if (b >= plan.blocks) return;
-    if (cmd === CMD.partition) partitionBlock(plan, b, kern);
-    else if (cmd === CMD.gradients) gradientsBlock(plan, b, kern);
-    else if (cmd === CMD.update) updateBlock(plan, b, kern);
-    else if (cmd === CMD.probs) probsBlock(plan, b, kern);
+    if (cmd === CMD.partition) partitionBlock(plan, b, kerns);
+    else if (cmd === CMD.gradients) gradientsBlock(plan, b, kerns[0]);
+    else if (cmd === CMD.update) updateBlock(plan, b, kerns);
+    else if (cmd === CMD.probs) probsBlock(plan, b, kerns[0]);
   }
 }
 
@@ -865,7 +891,7 @@ function workerMain(wt: typeof WorkerThreads): void {
   const ctrl = new Int32Array(data.ctrl);
   const scratch = makeScratch();
   let plan: BuildPlan | null = null;
-  let kern: Kernels | null = null;
+  let kern: KernelPair | null = null;
   let slots: Float64Array[] = [];
   wt.parentPort?.postMessage('ready');
   let seq = 0;
@@ -910,6 +936,7 @@ export function workerSource(): string {
     makeScratch,
     kernelFactory,
     makeKernels,
+    compileKernels,
     buildShare,
     splitGain,
     searchSplit,

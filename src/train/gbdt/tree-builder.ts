@@ -26,43 +26,6 @@ interface SegmentMerge {
   readonly into: number;
 }
 
-/**
- * Gradient and hessian sums of the rows in use (positions blockStart[b] .. + sampled[b]), in
- * out[0] (four running sums a row apart: a single one waits for each addition to finish before
- * the next). Its own function, so that V8 optimises the loop once rather than with `grow`.
- */
-function rowSums(og: Float32Array, oh: Float32Array, blocks: number, blockStart: Int32Array, sampled: Int32Array, outG: Float64Array, outH: Float64Array): void {
-  let G0 = 0;
-  let G1 = 0;
-  let G2 = 0;
-  let G3 = 0;
-  let H0 = 0;
-  let H1 = 0;
-  let H2 = 0;
-  let H3 = 0;
-  for (let b = 0; b < blocks; b++) {
-    const s = blockStart[b];
-    const e = s + sampled[b];
-    let i = s;
-    for (; i + 3 < e; i += 4) {
-      G0 += og[i];
-      H0 += oh[i];
-      G1 += og[i + 1];
-      H1 += oh[i + 1];
-      G2 += og[i + 2];
-      H2 += oh[i + 2];
-      G3 += og[i + 3];
-      H3 += oh[i + 3];
-    }
-    for (; i < e; i++) {
-      G0 += og[i];
-      H0 += oh[i];
-    }
-  }
-  outG[0] = G0 + G1 + (G2 + G3);
-  outH[0] = H0 + H1 + (H2 + H3);
-}
-
 /** Gradient and hessian sums of histogram entries [from, end) (one feature's bins) into out*[0]. */
 function histSums(hist: Float64Array, from: number, end: number, outG: Float64Array, outH: Float64Array): void {
   let G = 0;
@@ -95,9 +58,10 @@ export interface TreeConfig {
 
 /**
  * Grows one histogram tree at a time over the binned rows of a HistTeam. A node's rows are, in
- * each row block, a contiguous range of team.plan.idx (plan.nodeStart / nodeEnd; stable partitions
- * keep them ascending). Only the smaller child of a split gets its histogram built; the larger one
- * is the parent minus it. Gradients were written by position (plan.og, plan.oh) and move with the rows.
+ * each row block, a contiguous range of positions (plan.nodeStart / nodeEnd) in one of the plan's
+ * two position buffers (plan.nodeBuf; see BuildPlan). Only the smaller child of a split gets its
+ * histogram built; the larger one is the parent minus it. Gradients were written by position
+ * (plan.gh, buffer 0) and move with the rows.
  */
 export class TreeBuilder {
   /** Nodes of the last grown tree (children of node i are child[i], child[i] + 1; -1 for a leaf). */
@@ -121,6 +85,7 @@ export class TreeBuilder {
   private readonly bCat: Uint32Array;
   /** This thread's scratch, and the features of one split when each split samples its own. */
   private readonly scratch = makeScratch();
+  private readonly scratchSums = new Float64Array(2);
   private readonly nodeFeats: Int32Array;
   private readonly open: number[] = [];
   /** Nodes whose best split to search next, in ascending order. */
@@ -177,12 +142,12 @@ export class TreeBuilder {
 
   /**
    * Grow a tree on the rows in plan.idx (plan.sampled[b] of them from plan.blockStart[b] in each
-   * block) whose gradients and hessians are in plan.og / plan.oh by position, using the features
+   * block) whose gradients and hessians are in plan.gh by position, using the features
    * treeFeats[0, nTreeFeats). `random` samples features per split when colsampleByNode < 1.
    */
   grow(treeFeats: Int32Array, nTreeFeats: number, random: RandomSource): void {
     const plan = this.team.plan;
-    const { og, oh, blocks, blockStart, sampled, nodeStart, nodeEnd } = plan;
+    const { blocks, blockStart, sampled, nodeStart, nodeEnd } = plan;
     const cfg = this.cfg;
     plan.feats.set(treeFeats.subarray(0, nTreeFeats));
     let m = 0;
@@ -198,11 +163,17 @@ export class TreeBuilder {
     this.count[0] = m;
     this.child[0] = -1;
     this.bFeat[0] = -1;
+    plan.nodeBuf[0] = 0;
     this.open.length = 0;
     let leaves = 1;
     if (nTreeFeats === 0 || !(cfg.maxDepth > 0 && m >= 2 * cfg.minSamplesLeaf)) {
       // A leaf whatever its sums: no histogram to read them from.
-      rowSums(og, oh, blocks, blockStart, sampled, this.sumG, this.sumH);
+      const sums = this.scratchSums;
+      sums[0] = 0;
+      sums[1] = 0;
+      for (let b = 0; b < blocks; b++) this.team.kern[0].sums(blockStart[b], blockStart[b] + sampled[b], sums);
+      this.sumG[0] = sums[0];
+      this.sumH[0] = sums[1];
       return;
     }
     // The root's sums are those of any one feature's histogram (every row falls in one of its
@@ -439,6 +410,9 @@ export class TreeBuilder {
     plan.splits[at + 4] = this.featureBins[f].nBins;
     plan.splits[at + 5] = this.bDefLeft[node];
     plan.splits[at + 6] = this.catFeature[f];
+    // The left child's rows stay in the node's position buffer, the right child's go to the other.
+    plan.nodeBuf[left] = plan.nodeBuf[node];
+    plan.nodeBuf[left + 1] = 1 - plan.nodeBuf[node];
     const d = this.depth[node] + 1;
     const CL = this.bCL[node];
     this.init(left, CL, d, this.bGL[node], this.bHL[node]);
