@@ -7,7 +7,6 @@ import {
   HIST_STRIDE,
   JOB_FIELDS,
   MAX_SEGMENTS,
-  makeKernels,
   makeScratch,
   planBuffers,
   runShare,
@@ -16,7 +15,6 @@ import {
   type BuildPlan,
   type HistMessage,
   type HistWorkerData,
-  type KernelPair,
   type Scratch,
 } from './histogram.js';
 
@@ -154,8 +152,7 @@ export class HistTeam {
   private ctrl: Int32Array;
   private workers = 0;
   private readonly histSize: number;
-  /** This thread's kernels over the plan (see makeKernels), and its scratch. */
-  readonly kern: KernelPair;
+  /** This thread's scratch for the commands. */
   private readonly scratch: Scratch = makeScratch();
   private readonly shared: boolean;
 
@@ -165,7 +162,6 @@ export class HistTeam {
     this.ctrl = crew?.ctrl ?? new Int32Array(4);
     this.shared = shared;
     this.histSize = plan.histOffsets[plan.histOffsets.length - 1] * HIST_STRIDE;
-    this.kern = makeKernels(plan);
   }
 
   /** Threads actually running (1 when workers could not be used). */
@@ -189,12 +185,12 @@ export class HistTeam {
     const nodes = 2 * leafCap + 1;
     const blockStart = new Int32Array(alloc(4 * (blocks + 1)));
     for (let b = 0; b <= blocks; b++) blockStart[b] = Math.floor((rows * b) / blocks);
-    let labels: Float64Array | Float32Array = y;
-    if (shared) {
-      // Class labels are small integers, exact in Float32 (half the memory).
-      labels = shape.integerLabels ? new Float32Array(alloc(4 * rows)) : new Float64Array(alloc(8 * rows));
-      labels.set(y);
-    }
+    // Class labels are small integers, exact in Float32 (half the memory); always copied, so
+    // that the gradient loops see one array type per task.
+    const labels = shape.integerLabels ? new Float32Array(alloc(4 * rows)) : new Float64Array(alloc(8 * rows));
+    labels.set(y);
+    const ghBuffer = alloc(8 * rows);
+    const sGhBuffer = alloc(8 * rows);
     const plan: BuildPlan = {
       bins: new Uint8Array(alloc(rows * features)),
       rows,
@@ -202,9 +198,11 @@ export class HistTeam {
       blockStart,
       sampled: new Int32Array(alloc(4 * blocks)),
       idx: new Int32Array(alloc(4 * rows)),
-      gh: new Float32Array(alloc(8 * rows)),
+      gh: new Float32Array(ghBuffer),
       sIdx: new Int32Array(alloc(4 * rows)),
-      sGh: new Float32Array(alloc(8 * rows)),
+      sGh: new Float32Array(sGhBuffer),
+      gh64: new Float64Array(ghBuffer),
+      sGh64: new Float64Array(sGhBuffer),
       nodeBuf: new Uint8Array(alloc(nodes)),
       nodeStart: new Int32Array(alloc(4 * nodes * blocks)),
       nodeEnd: new Int32Array(alloc(4 * nodes * blocks)),
@@ -317,14 +315,14 @@ export class HistTeam {
     const ctrl = this.ctrl;
     const workers = this.workers;
     if (workers === 0) {
-      if (cmd !== CMD.attach && cmd !== CMD.detach) runShare(this.plan, this.kern, cmd, this.slots, this.scratch);
+      if (cmd !== CMD.attach && cmd !== CMD.detach) runShare(this.plan, cmd, this.slots, this.scratch);
       return;
     }
     ctrl[CTRL.cmd] = cmd;
     Atomics.store(ctrl, CTRL.done, 0);
     Atomics.add(ctrl, CTRL.seq, 1);
     Atomics.notify(ctrl, CTRL.seq);
-    if (cmd !== CMD.attach && cmd !== CMD.detach) runShare(this.plan, this.kern, cmd, this.slots, this.scratch);
+    if (cmd !== CMD.attach && cmd !== CMD.detach) runShare(this.plan, cmd, this.slots, this.scratch);
     for (;;) {
       const done = Atomics.load(ctrl, CTRL.done);
       if (done >= workers) break;

@@ -1,7 +1,7 @@
 import type { RandomSource } from '../../data/random.js';
 import type { FeatureBins } from './binning.js';
 import type { Ensemble } from './ensemble.js';
-import { CAT_WORDS, FARG, HIST_STRIDE, JOB_FIELDS, MAX_SEGMENTS, makeScratch, searchSplit, SPLIT_FIELDS } from './histogram.js';
+import { CAT_WORDS, FARG, HIST_STRIDE, JOB_FIELDS, MAX_SEGMENTS, makeScratch, searchSplit, SPLIT_FIELDS, sumPairs } from './histogram.js';
 import type { HistTeam } from './hist-team.js';
 
 /**
@@ -171,7 +171,7 @@ export class TreeBuilder {
       const sums = this.scratchSums;
       sums[0] = 0;
       sums[1] = 0;
-      for (let b = 0; b < blocks; b++) this.team.kern[0].sums(blockStart[b], blockStart[b] + sampled[b], sums);
+      for (let b = 0; b < blocks; b++) sumPairs(plan.gh, blockStart[b], blockStart[b] + sampled[b], sums);
       this.sumG[0] = sums[0];
       this.sumH[0] = sums[1];
       return;
