@@ -44,13 +44,6 @@ function remapLevels(x: FeatureMatrix, levels: Readonly<Record<string, readonly 
   return { rows: x.rows, columns };
 }
 
-/** Every row in use, in order (its own function, so that V8 optimises the loop apart from `train`). */
-function allRows(idx: Int32Array, sampled: Int32Array, blockStart: Int32Array, blocks: number): void {
-  const n = blockStart[blocks];
-  for (let i = 0; i < n; i++) idx[i] = i;
-  for (let b = 0; b < blocks; b++) sampled[b] = blockStart[b + 1] - blockStart[b];
-}
-
 function toRowMajor(x: FeatureMatrix): Float64Array {
   const F = x.columns.length;
   const out = new Float64Array(x.rows * F);
@@ -276,9 +269,10 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
             m = 1;
           }
         } else {
-          allRows(idx, sampled, blockStart, blocks);
+          // The gradient command puts every row at its own position, block by block.
           m = n;
         }
+        plan.args[ARG.allRows] = m === n && subsample >= 1 ? 1 : 0;
         // Gradients and hessians of the loss at the current margins (a forest: at the base score).
         plan.args[ARG.output] = k;
         team.run(CMD.gradients);

@@ -10,6 +10,9 @@ import {
   makeScratch,
   planBuffers,
   runShare,
+  nextSpin,
+  SPIN_MIN_MS,
+  SPIN_MS,
   SPLIT_FIELDS,
   workerSource,
   type BuildPlan,
@@ -155,6 +158,8 @@ export class HistTeam {
   /** This thread's scratch for the commands. */
   private readonly scratch: Scratch = makeScratch();
   private readonly shared: boolean;
+  /** How long this thread spins for the workers before it sleeps (see SPIN_MS). */
+  private spin = SPIN_MS;
 
   private constructor(plan: BuildPlan, crew: Crew | null, shared: boolean) {
     this.plan = plan;
@@ -323,6 +328,14 @@ export class HistTeam {
     Atomics.add(ctrl, CTRL.seq, 1);
     Atomics.notify(ctrl, CTRL.seq);
     if (cmd !== CMD.attach && cmd !== CMD.detach) runShare(this.plan, cmd, this.slots, this.scratch);
+    if (Atomics.load(ctrl, CTRL.done) < workers) {
+      // Spin a little before sleeping (see SPIN_MS).
+      if (this.spin >= SPIN_MIN_MS) {
+        const until = performance.now() + this.spin;
+        while (Atomics.load(ctrl, CTRL.done) < workers && performance.now() < until);
+      }
+      this.spin = nextSpin(this.spin, Atomics.load(ctrl, CTRL.done) >= workers);
+    }
     for (;;) {
       const done = Atomics.load(ctrl, CTRL.done);
       if (done >= workers) break;
