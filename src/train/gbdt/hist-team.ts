@@ -197,7 +197,8 @@ export class HistTeam {
   }
 
   /**
-   * Wait for the workers and hand them this fit's plan; if they cannot start (a sandbox without
+   * Wait until the workers have started and work with them (commands do not wait: they take the
+   * workers on as soon as these are running, see join); if they cannot start (a sandbox without
    * threads) or have failed, work on this thread alone.
    */
   async ready(): Promise<void> {
@@ -210,8 +211,24 @@ export class HistTeam {
       this.close();
       return;
     }
+    this.join();
+  }
+
+  /**
+   * If the workers are running and not yet part of this fit, hand them its plan and slots. A fit
+   * starts on its own thread and takes the workers on between two commands once they are up:
+   * results do not depend on the threads, and a first fit in a process does not wait the 20 to
+   * 200 ms a worker takes to start (longer on a busy machine).
+   */
+  private join(): void {
+    const crew = this.crew;
+    if (crew === null || this.workers > 0 || crew.failed || Atomics.load(crew.ctrl, CTRL.ready) < crew.size) return;
     const msg: HistMessage = { plan: planBuffers(this.plan) };
     for (const port of crew.ports) port.postMessage(msg);
+    for (let slot = 0; slot < this.slots.length; slot++) {
+      const slotMsg: HistMessage = { slot, buffer: this.slots[slot].buffer as SharedArrayBuffer };
+      for (const port of crew.ports) port.postMessage(slotMsg);
+    }
     this.workers = crew.size;
     this.run(CMD.attach);
   }
@@ -223,7 +240,7 @@ export class HistTeam {
     const slot = this.slots.length;
     const buffer = this.shared ? new SharedArrayBuffer(8 * this.histSize) : new ArrayBuffer(8 * this.histSize);
     this.slots.push(new Float64Array(buffer));
-    if (this.crew !== null) {
+    if (this.crew !== null && this.workers > 0) {
       const msg: HistMessage = { slot, buffer: buffer as SharedArrayBuffer };
       for (const port of this.crew.ports) port.postMessage(msg);
     }
@@ -262,6 +279,7 @@ export class HistTeam {
 
   /** Run `cmd` on every thread (this one included) and wait for all of them. */
   run(cmd: number): void {
+    if (this.workers === 0 && this.crew !== null) this.join();
     Atomics.store(this.plan.args, ARG.next, 0);
     const ctrl = this.ctrl;
     const workers = this.workers;

@@ -14,7 +14,7 @@ export const JOB_FIELDS = 5;
 export const MAX_SEGMENTS = 4;
 
 /** Indices into a team's shared control words. */
-export const CTRL = { seq: 0, cmd: 1, done: 2 } as const;
+export const CTRL = { seq: 0, cmd: 1, done: 2, ready: 3 } as const;
 /**
  * Longest a thread of a fit keeps checking for the next command (a worker) or for the others to
  * finish (the fit's own thread) before it sleeps on the control word, in ms. A fit's commands
@@ -1050,6 +1050,7 @@ function workerMain(wt: typeof WorkerThreads): void {
   const scratch = makeScratch();
   let plan: BuildPlan | null = null;
   let slots: Float64Array[] = [];
+  Atomics.add(ctrl, CTRL.ready, 1);
   wt.parentPort?.postMessage('ready');
   let seq = 0;
   // Warm the kernels up until the first command comes (a failure here costs speed, never the worker).
