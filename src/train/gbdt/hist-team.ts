@@ -18,8 +18,8 @@ import {
   type Scratch,
 } from './histogram.js';
 
-/** Row blocks per thread (see HistTeam.create). */
-const BLOCKS_PER_THREAD = 4;
+/** Most row blocks (see HistTeam.create). */
+const MAX_BLOCKS = 8;
 /** Fewest rows in a block. */
 const MIN_BLOCK_ROWS = 16_384;
 /** Longest a command may wait for a worker before training fails (a crashed thread, not slowness). */
@@ -33,11 +33,12 @@ export function canShareMemory(): boolean {
 let source: string | null = null;
 
 /**
- * Worker threads kept between fits: starting them costs a fit about 20 ms (more on a busy
- * machine), a tenth of a fit on 45,000 rows. A crew serves one fit at a time, every one of its
- * workers taking part in every command (the control words assume it); crews are kept by size,
- * started lazily by the first fit that wants that many threads, unref'd so that they never keep
- * a process alive, and ended by closeTrainingThreads.
+ * Worker threads kept between fits: a worker takes 20 ms to start on an idle machine and up to
+ * 200 ms on a busy one (a new V8 isolate, whose kernels then run cold), against 0.2 to 0.5 s for a
+ * whole fit on 45,000 rows. A crew serves one fit at a time, every one of its workers taking part
+ * in every command (the control words assume it); crews are kept by size, started lazily by the
+ * first fit that wants that many threads, unref'd so that they never keep a process alive, and
+ * ended by closeTrainingThreads.
  */
 class Crew {
   readonly ctrl = new Int32Array(new SharedArrayBuffer(16));
@@ -136,10 +137,10 @@ export interface TeamShape {
 
 /**
  * The threads of one fit: this one plus `threads - 1` workers, all working on the same shared
- * plan. Rows are cut into a few blocks per thread for the row-wise commands (gradients,
- * partitions, margin updates); histograms are cut by feature group and, for big nodes, by row
- * segment, each summed by one thread over its rows in row order (segments then added in order),
- * so the model does not depend on the number of threads.
+ * plan. Rows are cut into blocks for the row-wise commands (gradients, partitions, margin
+ * updates); histograms are cut by feature group and, for big nodes, by row segment, each summed
+ * by one thread over its rows in their order (segments then added in order). How the work is cut
+ * depends on the data alone, so the model does not depend on the number of threads.
  */
 export class HistTeam {
   /** Buffers every thread reads. */
@@ -172,17 +173,18 @@ export class HistTeam {
   }
 
   /**
-   * Allocate the shared plan (bins still to be filled: see `plan.bins`) and take the workers
-   * (started in the background if none are idle); call `ready()` before the first command. `y`
-   * is copied in when shared.
+   * Allocate the shared plan (bins still to be filled: see `plan.bins`; `y` copied in) and take
+   * the workers (started in the background if none are idle); commands take them on once they
+   * run (see join).
    */
   static create(shape: TeamShape, y: Float64Array): HistTeam {
     const { rows, features, outputs, histOffsets, leafCap } = shape;
     const shared = shape.threads > 1 && canShareMemory();
-    // Several row blocks per thread, taken from a shared counter, so that the row-wise commands
-    // even out when one thread gets less of the processor (block boundaries change no result);
-    // not too small, as each block of each node costs a call.
-    const blocks = shared ? Math.max(1, Math.min(shape.threads * BLOCKS_PER_THREAD, Math.floor(rows / MIN_BLOCK_ROWS))) : 1;
+    // Several row blocks, taken from a shared counter, so that the row-wise commands even out
+    // when one thread gets less of the processor; not too small, as each block of each node costs
+    // a call. They depend on the rows alone, never on the threads: a node's rows are ordered
+    // block by block (see BuildPlan), and so are the sums over them.
+    const blocks = Math.max(1, Math.min(MAX_BLOCKS, Math.floor(rows / MIN_BLOCK_ROWS)));
     const plan = allocatePlan({ rows, features, outputs, histOffsets, leafCap, blocks, integerLabels: shape.integerLabels }, shared);
     plan.y.set(y);
     let crew: Crew | null = null;

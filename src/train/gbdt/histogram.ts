@@ -47,13 +47,13 @@ export const LOSS = { squared: 0, absolute: 1, huber: 2 } as const;
 
 /**
  * Everything the threads of a fit share (SharedArrayBuffers when there are workers). Rows are cut
- * into `blocks` contiguous blocks (a few per thread); a node's rows are, in each block b, the positions
+ * into `blocks` contiguous blocks (by the number of rows alone); a node's rows are, in each block b, the positions
  * [nodeStart[node * blocks + b], nodeEnd[...]) of one of two position buffers (nodeBuf[node]: 0 for
  * idx and gh, 1 for sIdx and sGh), inside that block's region (positions blockStart[b] ..
  * blockStart[b + 1]). A partition keeps a node's left rows in its buffer, in order, and writes its
  * right rows into the other buffer, in reverse order, at the same positions: no copying back. A
- * node's rows taken block by block are so in an order that depends on the rows and the splits
- * alone: every sum over them is the same whatever the number of threads.
+ * node's rows taken block by block are so in an order that depends on the rows, the blocks and
+ * the splits alone: every sum over them is the same whatever the number of threads.
  */
 export interface BuildPlan {
   /** Column-major bins of all features (rows per column = `rows`). */

@@ -111,4 +111,28 @@ describe('gbdt thread team', () => {
     const warmUp = new Function('require', source)(() => ({})) as (stop: () => boolean) => void;
     expect(() => warmUp(() => false)).not.toThrow();
   });
+
+  it('orders a node\'s rows the same whatever the number of threads (so that every sum over them is the same)', async () => {
+    const orders: number[][] = [];
+    for (const threads of [1, 2]) {
+      const t = await team(ROWS, 7, threads);
+      try {
+        const { plan } = t;
+        plan.nodeBuf.set([0, 0, 1]);
+        plan.splits.set([0, 1, 3, 7, 16, 1, 0]);
+        t.partition(1);
+        const order: number[] = [];
+        for (const node of [1, 2]) {
+          const idx = node === 1 ? plan.idx : plan.sIdx;
+          for (let b = 0; b < plan.blocks; b++) {
+            for (let i = plan.nodeStart[node * plan.blocks + b]; i < plan.nodeEnd[node * plan.blocks + b]; i++) order.push(idx[i]);
+          }
+        }
+        orders.push(order);
+      } finally {
+        t.close();
+      }
+    }
+    expect(orders[1]).toEqual(orders[0]);
+  });
 });
