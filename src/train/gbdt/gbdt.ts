@@ -7,10 +7,10 @@ import { Ensemble } from './ensemble.js';
 import { GbdtPredictor, loadGbdtPredictor, sigmoid } from './gbdt-predictor.js';
 import { ARG, CMD, LOSS, TASK } from './histogram.js';
 import { HistTeam, canShareMemory } from './hist-team.js';
-
-export { closeTrainingThreads } from './hist-team.js';
 import { gbdtParamsSchema, type GbdtParams } from './params.js';
 import { TreeBuilder } from './tree-builder.js';
+
+export { closeTrainingThreads } from './hist-team.js';
 
 /** Feature cells (rows × features) below which worker threads cost more than they save. */
 const THREADS_MIN_CELLS = 200_000;
