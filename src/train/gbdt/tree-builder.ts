@@ -17,6 +17,8 @@ import type { HistTeam } from './hist-team.js';
 const BUILD_UNITS = 8;
 /** Fewest rows in a segment (adding up segments costs a histogram's worth per segment). */
 const SEGMENT_MIN_ROWS = 4_096;
+/** Rows per segment of a big node whatever the units (so that no unit is a big share of a level). */
+const SEGMENT_ROWS = 65_536;
 /** Features one pass over a node's rows takes at most (the widest histogram kernel). */
 const GROUP_FEATURES = 7;
 
@@ -101,6 +103,7 @@ export class TreeBuilder {
   private nJobs = 0;
   /** Histograms to build next (node, slot, slot to derive or -1), before they are cut into jobs. */
   private readonly wanted: Int32Array;
+  private readonly wantedOrder: Int32Array;
   private nWanted = 0;
   private readonly merges: SegmentMerge[] = [];
   private readonly catFeature: Uint8Array;
@@ -138,6 +141,7 @@ export class TreeBuilder {
     this.catFeature = Uint8Array.from(featureBins, (b) => (b.kind === 'category' ? 1 : 0));
     this.unranged = new Uint8Array(cap);
     this.wanted = new Int32Array(3 * cap);
+    this.wantedOrder = new Int32Array(cap);
   }
 
   /**
@@ -290,12 +294,18 @@ export class TreeBuilder {
   private queueWanted(nFeats: number): void {
     const groups = Math.ceil(nFeats / GROUP_FEATURES);
     const perNode = Math.ceil(BUILD_UNITS / (this.nWanted * groups));
-    for (let q = 0; q < this.nWanted; q++) {
+    // Biggest first, so that the threads end together (the order of the jobs changes no sum).
+    const order = this.wantedOrder;
+    for (let q = 0; q < this.nWanted; q++) order[q] = q;
+    order.subarray(0, this.nWanted).sort((a, b) => this.count[this.wanted[3 * b]] - this.count[this.wanted[3 * a]] || a - b);
+    for (let o = 0; o < this.nWanted; o++) {
+      const q = order[o];
       const node = this.wanted[3 * q];
       const slot = this.wanted[3 * q + 1];
       const into = this.wanted[3 * q + 2];
       const rows = this.count[node];
-      const segments = Math.max(1, Math.min(MAX_SEGMENTS, perNode, Math.floor(rows / SEGMENT_MIN_ROWS)));
+      const wanted = Math.max(perNode, Math.floor(rows / SEGMENT_ROWS));
+      const segments = Math.max(1, Math.min(MAX_SEGMENTS, wanted, Math.floor(rows / SEGMENT_MIN_ROWS)));
       if (segments === 1) {
         this.job(node, slot, into, 0, rows);
         continue;
