@@ -15,8 +15,8 @@
  * are already running, as in a service that trains more than once), and reports the median fit_s
  * of each side; fit_s_runs and xgb_fit_s_runs list every round, fit_first_s is Refit's first
  * (cold) fit. Interleaving keeps both sides under the same machine load. Peak RSS is each side's
- * whole-process peak (Refit: all rounds, the test-set prediction included; XGBoost: the largest
- * of its runs). Predictions and the metric come from Refit's last model (every fit gives the same
+ * whole-process peak (Refit: all rounds, the test-set prediction included, with a full garbage
+ * collection before each fit, not timed; XGBoost: the largest of its runs). Predictions and the metric come from Refit's last model (every fit gives the same
  * model). --no-anchor skips XGBoost (Refit's fields only). --task only checks that DIR holds that
  * task (make-data.mjs decides it).
  */
@@ -191,6 +191,11 @@ const params = gbdtParamsSchema.parse({
   minChildWeight: 1,
   minSamplesLeaf: 1,
 });
+// A full collection on demand (not timed): before each fit, so that a round's peak memory is one
+// fit's, not the last model's leftovers plus the next fit's (V8 collects whenever it likes), and
+// once training is over (below).
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 const fitRuns: number[] = [];
 const anchorRuns: AnchorResult[] = [];
 let model: Predictor | null = null;
@@ -198,6 +203,7 @@ for (let r = 0; r < repeat; r++) {
   // The anchor first in every round: it runs in its own process, before this one's fit.
   if (withAnchor) anchorRuns.push(runAnchor(script));
   model = null;
+  gc();
   const t = performance.now();
   model = await gbdtTrainer.fit(train, params, { seed: 1 });
   fitRuns.push((performance.now() - t) / 1000);
@@ -207,8 +213,7 @@ train = null;
 // Release the training columns before reading the test rows, instead of whenever V8 next
 // collects, so that peak memory measures training and prediction rather than the collector's
 // timing (not timed).
-setFlagsFromString('--expose-gc');
-(runInNewContext('gc') as () => void)();
+gc();
 
 const testX = readColumns(meta.trainRows, meta.rows);
 const testY = readLabels(meta.trainRows, meta.rows);
