@@ -16,9 +16,9 @@
  * of each side; fit_s_runs and xgb_fit_s_runs list every round, fit_first_s is Refit's first
  * (cold) fit. Interleaving keeps both sides under the same machine load. Peak RSS is each side's
  * whole-process peak (Refit: all rounds, the test-set prediction included, with a full garbage
- * collection before each fit, not timed; XGBoost: the largest of its runs). Predictions and the metric come from Refit's last model (every fit gives the same
- * model). --no-anchor skips XGBoost (Refit's fields only). --task only checks that DIR holds that
- * task (make-data.mjs decides it).
+ * collection before each fit, not timed; XGBoost: the largest of its runs). Predictions and the
+ * metric come from Refit's last model (every fit gives the same model). --no-anchor skips XGBoost
+ * (Refit's fields only). --task only checks that DIR holds that task (make-data.mjs decides it).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
