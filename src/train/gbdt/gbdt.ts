@@ -6,7 +6,7 @@ import { binMatrix, fitBins } from './binning.js';
 import { Ensemble } from './ensemble.js';
 import { GbdtPredictor, loadGbdtPredictor, sigmoid } from './gbdt-predictor.js';
 import { ARG, CMD, LOSS, TASK } from './histogram.js';
-import { HistTeam, canShareMemory } from './hist-team.js';
+import { HistTeam, canShareMemory, startTrainingThreads } from './hist-team.js';
 import { gbdtParamsSchema, type GbdtParams } from './params.js';
 import { TreeBuilder } from './tree-builder.js';
 
@@ -156,10 +156,13 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
     if (validation !== undefined) validation = { ...validation, x: remapLevels(validation.x, levels) };
   }
 
+  const threads = p.threads > 1 && n * F >= THREADS_MIN_CELLS && canShareMemory() ? p.threads : 1;
+  // Workers that are not running yet start now, in the background, while the bins are made; the
+  // fit takes them on once they are up.
+  startTrainingThreads(threads);
   const featureBins = fitBins(x, p.maxBins);
   const histOffsets = new Int32Array(F + 1);
   for (let f = 0; f < F; f++) histOffsets[f + 1] = histOffsets[f] + featureBins[f].nBins + 1;
-  const threads = p.threads > 1 && n * F >= THREADS_MIN_CELLS && canShareMemory() ? p.threads : 1;
 
   const leafwise = p.growPolicy === 'leafwise';
   const maxDepth = p.maxDepth === 0 ? Infinity : p.maxDepth;
@@ -169,7 +172,6 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
   const colsampleByNode = p.colsampleByNode ?? (rf ? Math.sqrt(usable.length) / Math.max(1, usable.length) : 1);
   const subsample = rf && p.subsample === 1 ? 0.632 : p.subsample;
 
-  // Workers that are not running yet start in the background; the fit takes them on when they are.
   const team = HistTeam.create({ rows: n, features: F, outputs: K, histOffsets, leafCap, threads, integerLabels: task !== 'regression' }, data.y);
   try {
     const plan = team.plan;

@@ -101,6 +101,20 @@ function takeCrew(size: number): Crew {
   return crew;
 }
 
+/**
+ * Make sure an idle crew for `threads` threads (this one plus workers) exists, starting one in
+ * the background if not: a fit calls this first thing, so that new workers start while it fits
+ * and applies the bins.
+ */
+export function startTrainingThreads(threads: number): void {
+  if (threads < 2 || !canShareMemory() || idleCrews.some((c) => c.size === threads - 1 && !c.failed)) return;
+  try {
+    idleCrews.push(new Crew(threads - 1));
+  } catch {
+    // No worker threads here: the fit works alone.
+  }
+}
+
 /** A fit is done with `crew`: keep it for the next one, unless it failed. */
 function giveBack(crew: Crew): void {
   busyCrews.delete(crew);
