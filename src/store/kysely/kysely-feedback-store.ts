@@ -4,6 +4,10 @@ import { type FeedbackStore, type RawLabelRow, type RolloutOutcome, type Serving
 import type { ScoresTable } from '../schema.js';
 import { INSERT_CHUNK, type KyselyContext, atomic, date, iso } from './kysely-context.js';
 
+/** SQLite's hot inserts, prepared once per connection. */
+const INSERT_SCORE_SQL = 'insert into scores (id, model_id, version, features, score, created_at, arm, latency_ms, served, shadow_of, error) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const INSERT_LABEL_SQL = 'insert into labels (model_id, features, label, score_id, meta, version, occurred_at, received_at) values (?, ?, ?, ?, ?, ?, ?, ?)';
+
 /** Most recent latencies per version that a rollout's p95 is computed from. */
 const LATENCY_SAMPLE = 20_000;
 
@@ -76,6 +80,21 @@ export function kyselyFeedbackStore(ctx: KyselyContext): FeedbackStore {
 
     async insertLabels(modelId, labels, receivedAt) {
       if (labels.length === 0) return [];
+      const received = iso(receivedAt);
+      const direct = ctx.direct;
+      if (direct) {
+        // SQLite: one prepared statement run per row, in one transaction (no SQL built per batch).
+        return direct.run(db, ctx.inTransaction, () => {
+          const insert = direct.statement(INSERT_LABEL_SQL);
+          const ids: number[] = new Array<number>(labels.length);
+          for (let i = 0; i < labels.length; i++) {
+            const l = labels[i];
+            const r = insert.run(modelId, JSON.stringify(l.features), JSON.stringify(l.label), l.scoreId, l.meta ? JSON.stringify(l.meta) : null, l.version ?? null, iso(l.occurredAt), received);
+            ids[i] = Number(r.lastInsertRowid);
+          }
+          return ids;
+        });
+      }
       return atomic(ctx, async (tx) => {
         const ids: number[] = [];
         for (let i = 0; i < labels.length; i += INSERT_CHUNK) {
@@ -132,6 +151,16 @@ export function kyselyFeedbackStore(ctx: KyselyContext): FeedbackStore {
 
     async insertScores(scores) {
       if (scores.length === 0) return;
+      const direct = ctx.direct;
+      if (direct) {
+        await direct.run(db, ctx.inTransaction, () => {
+          const insert = direct.statement(INSERT_SCORE_SQL);
+          for (const s of scores) {
+            insert.run(s.id, s.modelId, s.version, JSON.stringify(s.features), JSON.stringify(s.score), iso(s.createdAt), s.arm ?? 'champion', s.latencyMs ?? null, s.served === false ? 0 : 1, s.shadowOf ?? null, s.error ?? null);
+          }
+        });
+        return;
+      }
       await atomic(ctx, async (tx) => {
         for (let i = 0; i < scores.length; i += INSERT_CHUNK) {
           const chunk = scores.slice(i, i + INSERT_CHUNK).map((s) => ({
