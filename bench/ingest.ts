@@ -8,15 +8,13 @@
  *
  *   npm run bench:ingest [-- --batches 40 --batch 5000]
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { mulberry32 } from '../src/data/random.js';
+import { ROOT, startListening, startRefit } from './support/processes.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
@@ -24,21 +22,6 @@ const arg = (name: string, fallback: number) => {
 const BATCHES = arg('batches', 40);
 const BATCH = arg('batch', 5_000);
 
-function start(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      const m = out.match(/listening on (http:\/\/[0-9.:]+)/);
-      if (m) resolve({ child, url: m[1], exited });
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', () => reject(new Error(`${args.join(' ')} exited:\n${out.slice(-2000)}`)));
-  });
-}
 
 const FEATURES = Array.from({ length: 6 }, (_, i) => ({ name: `f${i}`, type: 'number' as const }));
 const rnd = mulberry32(11);
@@ -69,12 +52,12 @@ async function post(url: string): Promise<{ perSecond: number; seconds: number }
 
 const dir = mkdtempSync(join(tmpdir(), 'refit-bench-ingest-'));
 try {
-  const bare = await start([join(ROOT, 'bench/support/bare-ingest.mjs'), join(dir, 'anchor.db')]);
+  const bare = await startListening([join(ROOT, 'bench/support/bare-ingest.mjs'), join(dir, 'anchor.db')]);
   const anchor = await post(`${bare.url}/labels`);
   bare.child.kill('SIGTERM');
   await bare.exited;
 
-  const refit = await start(['--import', 'tsx', join(ROOT, 'test/helpers/refit-cli.ts'), 'serve', '--port', '0', '--data-dir', join(dir, 'refit')], { REFIT_LOG_LEVEL: 'info' });
+  const refit = await startRefit(join(dir, 'refit'));
   const created = await fetch(`${refit.url}/api/v1/models`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

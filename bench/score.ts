@@ -10,16 +10,14 @@
  *
  *   npm run bench:score [-- --seconds 10 --connections 50]
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { mulberry32 } from '../src/data/random.js';
+import { ROOT, startListening, startRefit } from './support/processes.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
@@ -27,21 +25,6 @@ const arg = (name: string, fallback: number) => {
 const SECONDS = arg('seconds', 10);
 const CONNECTIONS = arg('connections', 50);
 
-function start(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      const m = out.match(/listening on (http:\/\/[0-9.:]+)/);
-      if (m) resolve({ child, url: m[1], exited });
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', () => reject(new Error(`${args.join(' ')} exited:\n${out.slice(-2000)}`)));
-  });
-}
 
 async function call(url: string, method: string, path: string, body?: unknown): Promise<any> {
   const res = await fetch(url + path, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -61,7 +44,7 @@ const FEATURES = Array.from({ length: 6 }, (_, i) => ({ name: `f${i}`, type: 'nu
 const body = JSON.stringify({ items: [{ features: Object.fromEntries(FEATURES.map((f, i) => [f.name, i + 0.5])) }] });
 
 // Anchor.
-const bare = await start([join(ROOT, 'bench/support/bare-fastify.mjs')]);
+const bare = await startListening([join(ROOT, 'bench/support/bare-fastify.mjs')]);
 const anchor = await load(`${bare.url}/score`, body);
 bare.child.kill('SIGTERM');
 await bare.exited;
@@ -69,7 +52,7 @@ await bare.exited;
 // Refit.
 const dir = mkdtempSync(join(tmpdir(), 'refit-bench-score-'));
 try {
-  const refit = await start(['--import', 'tsx', join(ROOT, 'test/helpers/refit-cli.ts'), 'serve', '--port', '0', '--data-dir', dir], { REFIT_LOG_LEVEL: 'info' });
+  const refit = await startRefit(dir);
   await call(refit.url, 'POST', '/api/v1/models', { id: 'bench', task: 'binary', features: FEATURES, trainer: { type: 'gbdt' } });
   const rnd = mulberry32(3);
   const labels = Array.from({ length: 5_000 }, () => {
