@@ -85,6 +85,8 @@ class RequestLogController extends LogController {
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    // Nothing to build when the line would be dropped (the common case: info and above).
+    if (!error && reply.log.level !== 'debug' && reply.log.level !== 'trace') return;
     const ms = Math.round(reply.elapsedTime * 10) / 10;
     const url = redactUrl(request.url);
     const http = { method: request.method, url, status: reply.statusCode, ms };

@@ -55,6 +55,7 @@ export interface SqliteDirect {
 export function sqliteDirect(sqlite: BetterSqlite3.Database): SqliteDirect {
   const dataVersion = sqlite.prepare('pragma data_version').pluck();
   const statements = new Map<string, BetterSqlite3.Statement>();
+  let known: number | null = null;
   return {
     sqlite,
     statement(sql) {
@@ -66,6 +67,15 @@ export function sqliteDirect(sqlite: BetterSqlite3.Database): SqliteDirect {
       if (inTransaction) return fn(sqlite);
       return db.connection().execute(async () => sqlite.transaction(fn)(sqlite));
     },
-    dataVersion: () => Number(dataVersion.get()),
+    // Read once per turn of the event loop, not once per request: under load the pragma cost
+    // several microseconds a call (it looks at the WAL index), and the requests of one turn may as
+    // well share the answer (a commit elsewhere lands before or after the turn, as it would anyway).
+    dataVersion: () => {
+      if (known === null) {
+        known = Number(dataVersion.get());
+        setImmediate(() => (known = null));
+      }
+      return known;
+    },
   };
 }
