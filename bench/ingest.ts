@@ -6,12 +6,16 @@
  * a hand-written ingest script does). After the run Refit is stopped and its labels are counted.
  * Prints one JSON line: labels per second of both and `ratio` (Refit / anchor).
  *
- *   npm run bench:ingest [-- --batches 40 --batch 5000]
+ * With --database-url postgres://… Refit runs on a fresh PostgreSQL database made there for the
+ * run (and dropped after); the anchor stays on SQLite.
+ *
+ *   npm run bench:ingest [-- --batches 40 --batch 5000] [--database-url postgres://postgres@127.0.0.1:5432/postgres]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { mulberry32 } from '../src/data/random.js';
 import { ROOT, startListening, startRefit } from './support/processes.js';
 
@@ -21,6 +25,29 @@ const arg = (name: string, fallback: number) => {
 };
 const BATCHES = arg('batches', 40);
 const BATCH = arg('batch', 5_000);
+const urlAt = process.argv.indexOf('--database-url');
+const PG_URL = urlAt >= 0 ? process.argv[urlAt + 1] : null;
+
+/** A fresh PostgreSQL database for the run, and how to drop it. */
+async function freshDatabase(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `refit_bench_ingest_${process.pid}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`drop database if exists ${name}`);
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`drop database if exists ${name}`);
+      await c.end();
+    },
+  };
+}
 
 
 const FEATURES = Array.from({ length: 6 }, (_, i) => ({ name: `f${i}`, type: 'number' as const }));
@@ -57,7 +84,8 @@ try {
   bare.child.kill('SIGTERM');
   await bare.exited;
 
-  const refit = await startRefit(join(dir, 'refit'));
+  const database = PG_URL ? await freshDatabase(PG_URL) : null;
+  const refit = await startRefit(join(dir, 'refit'), database ? { extraArgs: ['--database-url', database.url] } : {});
   const created = await fetch(`${refit.url}/api/v1/models`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -68,13 +96,22 @@ try {
   const ours = await post(`${refit.url}/api/v1/models/bench/labels`);
   refit.child.kill('SIGTERM');
   await refit.exited;
-  const db = new Database(join(dir, 'refit', 'refit.db'), { readonly: true });
-  const stored = (db.prepare("select count(*) as n from labels where model_id = 'bench'").get() as { n: number }).n;
-  db.close();
+  let stored: number;
+  if (database) {
+    const c = new pg.Client({ connectionString: database.url });
+    await c.connect();
+    stored = Number((await c.query("select count(*) as n from labels where model_id = 'bench'")).rows[0].n);
+    await c.end();
+    await database.drop();
+  } else {
+    const db = new Database(join(dir, 'refit', 'refit.db'), { readonly: true });
+    stored = (db.prepare("select count(*) as n from labels where model_id = 'bench'").get() as { n: number }).n;
+    db.close();
+  }
   console.log(
     JSON.stringify({
       bench: 'ingest',
-      store: 'sqlite',
+      store: database ? 'postgres' : 'sqlite',
       batches: BATCHES,
       batch: BATCH,
       refit_labels_per_s: ours.perSecond,

@@ -30,8 +30,9 @@ export function startListening(args: string[], env: NodeJS.ProcessEnv = {}): Pro
 
 /**
  * `refit serve` on SQLite in `dataDir` at a free port, as users run it: the build in dist/ (the
- * npm scripts of these benchmarks compile it first). `nodeArgs` go to node (e.g. --cpu-prof).
+ * npm scripts of these benchmarks compile it first). `nodeArgs` go to node (e.g. --cpu-prof),
+ * `extraArgs` to `refit serve`.
  */
-export function startRefit(dataDir: string, options: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Listening> {
-  return startListening([...(options.nodeArgs ?? []), 'bin/refit.js', 'serve', '--port', '0', '--data-dir', dataDir], { REFIT_LOG_LEVEL: 'info', ...options.env });
+export function startRefit(dataDir: string, options: { nodeArgs?: string[]; extraArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Listening> {
+  return startListening([...(options.nodeArgs ?? []), 'bin/refit.js', 'serve', '--port', '0', '--data-dir', dataDir, ...(options.extraArgs ?? [])], { REFIT_LOG_LEVEL: 'info', ...options.env });
 }
