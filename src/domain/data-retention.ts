@@ -141,26 +141,50 @@ export interface SpaceSnapshot {
   readonly freeBytes: number | null;
 }
 
-/** What one prune did to one table of one model. */
-export interface TablePruneResult {
-  /** Rows deleted (with `dryRun`: rows that would be). */
-  readonly deleted: number;
-  /** The cut applied (after the drift and training windows moved it); null when nothing may be pruned. */
-  readonly pruneBefore: Date | null;
-  readonly reasons: readonly string[];
+/** Rows and space of one pruned table. */
+export interface TableStorage {
+  readonly name: 'scores' | 'labels';
+  /** Rows now (exact count). */
+  readonly rows: number;
+  /** Bytes of the table with its indexes (SQLite: its pages, from dbstat; PostgreSQL: pg_total_relation_size); null when the database cannot say. */
+  readonly bytes: number | null;
+  /** PostgreSQL: deleted rows autovacuum has not yet cleared (pg_stat_user_tables.n_dead_tup); null on SQLite. */
+  readonly deadRows: number | null;
+  /** Per model: rows and the oldest row's time (scores: created; labels: occurred). */
+  readonly models: readonly { readonly modelId: string; readonly rows: number; readonly oldestAt: Date | null }[];
+}
+
+/** The database's size and the pruned tables'. */
+export interface StorageStats extends SpaceSnapshot {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** SQLite: the page size in bytes; null on PostgreSQL. */
+  readonly pageSize: number | null;
+  /** SQLite: `none` (freed pages are reused, the file never shrinks), `full` or `incremental`; null on PostgreSQL. */
+  readonly autoVacuum: 'none' | 'full' | 'incremental' | null;
+  /** SQLite: bytes of the write-ahead log file; null on PostgreSQL or when there is none. */
+  readonly walBytes: number | null;
+  readonly tables: readonly TableStorage[];
 }
 
 /** What one prune did to one model. */
 export interface ModelPruneResult {
   readonly modelId: string;
-  readonly scores: TablePruneResult;
-  readonly labels: TablePruneResult;
+  /** Scores deleted (with `dryRun`: that would be). */
+  readonly scoresDeleted: number;
+  /** Labels deleted (with `dryRun`: that would be). */
+  readonly labelsDeleted: number;
+  /** The cut applied to scores, after the drift window moved it; null when none may go. */
+  readonly scoresBefore: Date | null;
+  /** The cut applied to labels; null when none may go. */
+  readonly labelsBefore: Date | null;
 }
 
 /** What one prune did. */
 export interface PruneResult {
   /** `schedule` (the periodic prune) or `manual` (the API, the CLI). */
   readonly trigger: 'schedule' | 'manual';
+  /** Who asked for a manual prune (an API key's name, `cli-direct`, `anonymous`); null for the periodic one. */
+  readonly requestedBy: string | null;
   /** True when nothing was deleted on purpose: the counts are what would be. */
   readonly dryRun: boolean;
   readonly startedAt: Date;
@@ -175,9 +199,31 @@ export interface PruneResult {
   readonly batches: number;
   /** True when the prune stopped early (the process is closing): the rest goes next time. */
   readonly interrupted: boolean;
+  /** The models something was (or would be) deleted of. */
   readonly models: readonly ModelPruneResult[];
   readonly before: SpaceSnapshot;
   readonly after: SpaceSnapshot;
   /** Bytes given back to the file system (SQLite with auto_vacuum=incremental only); 0 otherwise. */
   readonly reclaimedBytes: number;
+}
+
+/** What retention keeps of one table of one model, and why. */
+export interface TableRetentionView {
+  readonly rows: number;
+  readonly oldestAt: Date | null;
+  /** Rows before this may be pruned now (within the rules); null: none may. */
+  readonly pruneBefore: Date | null;
+  readonly reasons: readonly string[];
+}
+
+/** The database's size, the pruned tables, what retention keeps of each model and why, and the last prune. */
+export interface StorageReport {
+  readonly measuredAt: Date;
+  readonly stats: StorageStats;
+  readonly policy: DataRetentionPolicy;
+  /** When this process prunes next; null when it prunes on no timer. */
+  readonly nextPruneAt: Date | null;
+  readonly models: readonly { readonly modelId: string; readonly scores: TableRetentionView; readonly labels: TableRetentionView }[];
+  /** The latest prune of this process or, from the audit trail, of another; null before the first. */
+  readonly lastPrune: PruneResult | null;
 }

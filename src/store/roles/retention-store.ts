@@ -1,4 +1,6 @@
-import type { SpaceSnapshot } from '../../domain/data-retention.js';
+import type { SpaceSnapshot, StorageStats } from '../../domain/data-retention.js';
+
+export type { StorageStats, TableStorage } from '../../domain/data-retention.js';
 
 /** Which scores of one model a prune deletes. */
 export interface ScorePruneRule {
@@ -14,31 +16,6 @@ export interface LabelPruneRule {
   readonly before: Date;
   /** …with an id below this (a training window of the newest N labels keeps the rest); null: any id. */
   readonly belowId: number | null;
-}
-
-/** Rows and space of one pruned table. */
-export interface TableStorage {
-  readonly name: 'scores' | 'labels';
-  /** Rows now (exact count). */
-  readonly rows: number;
-  /** Bytes of the table with its indexes (SQLite: its pages, from dbstat; PostgreSQL: pg_total_relation_size); null when the database cannot say. */
-  readonly bytes: number | null;
-  /** PostgreSQL: deleted rows autovacuum has not yet cleared (pg_stat_user_tables.n_dead_tup); null on SQLite. */
-  readonly deadRows: number | null;
-  /** Per model: rows and the oldest row's time (scores: created; labels: occurred). */
-  readonly models: readonly { readonly modelId: string; readonly rows: number; readonly oldestAt: Date | null }[];
-}
-
-/** The database's size and the pruned tables'. */
-export interface StorageStats extends SpaceSnapshot {
-  readonly dialect: 'sqlite' | 'postgres';
-  /** SQLite: the page size in bytes; null on PostgreSQL. */
-  readonly pageSize: number | null;
-  /** SQLite: `none` (freed pages are reused, the file never shrinks), `full` or `incremental`; null on PostgreSQL. */
-  readonly autoVacuum: 'none' | 'full' | 'incremental' | null;
-  /** SQLite: bytes of the write-ahead log file; null on PostgreSQL or when there is none. */
-  readonly walBytes: number | null;
-  readonly tables: readonly TableStorage[];
 }
 
 /**
