@@ -161,9 +161,19 @@ export class Pruner {
     if (this.#running) {
       return Promise.reject(new RefitError('PRUNE_IN_PROGRESS', 'A prune is running in this process; its result will be in GET /api/v1/storage when it ends.'));
     }
-    const run = (request.dryRun ? this.#execute(request) : this.#locked(request)).finally(() => {
-      this.#running = null;
-    });
+    const run = (request.dryRun ? this.#execute(request) : this.#locked(request)).then(
+      (result) => {
+        // Announced once it has ended, so that a listener may start the next one.
+        this.#running = null;
+        if (result.dryRun) this.deps.logger?.debug({ prune: toPruneResultWire(result) }, 'retention dry run');
+        else this.#report(result);
+        return result;
+      },
+      (err: unknown) => {
+        this.#running = null;
+        throw err;
+      },
+    );
     this.#running = run;
     return run;
   }
@@ -175,7 +185,7 @@ export class Pruner {
   }
 
   async #execute(request: PruneRequest): Promise<PruneResult> {
-    const { store, clock, policy, logger } = this.deps;
+    const { store, clock, policy } = this.deps;
     const stopwatch = this.deps.stopwatch ?? (() => performance.now());
     const dryRun = request.dryRun ?? false;
     const tables = new Set<PrunableTable>(request.tables ?? ['scores', 'labels']);
@@ -243,8 +253,6 @@ export class Pruner {
       after,
       reclaimedBytes,
     };
-    if (!dryRun) this.#report(result);
-    else logger?.debug({ prune: toPruneResultWire(result) }, 'retention dry run');
     return result;
   }
 
@@ -293,7 +301,7 @@ export class Pruner {
     }
   }
 
-  /** Prune on the clock: first after `firstDelayMs`, then every interval after the previous one ended. Does nothing when both ages are off. */
+  /** Prune on the clock: first after `firstDelayMs`, then every interval (a prune still running when the next is due makes that one skip). Does nothing when both ages are off. */
   start(firstDelayMs: number = PRUNE_START_DELAY_MS): void {
     this.#stopping = false;
     if (this.off) return;
@@ -301,15 +309,13 @@ export class Pruner {
   }
 
   #arm(delayMs: number): void {
-    const { clock } = this.deps;
+    const { clock, logger } = this.deps;
     this.#cancelTimer?.();
     this.#nextAt = new Date(clock.now().getTime() + delayMs);
     this.#cancelTimer = clock.setTimeout(() => {
-      this.#cancelTimer = null;
-      this.#nextAt = null;
-      void this.tick().finally(() => {
-        if (!this.#stopping) this.#arm(this.deps.policy.intervalMs);
-      });
+      // The next one is planned first, so the rhythm holds however long this prune takes.
+      this.#arm(this.deps.policy.intervalMs);
+      this.tick().catch((err: unknown) => logger?.error({ err }, 'retention prune failed'));
     }, delayMs);
   }
 
