@@ -5,6 +5,7 @@ import type { FeedbackStore } from './roles/feedback-store.js';
 import type { JobStore } from './roles/job-store.js';
 import type { OutboxStore } from './roles/outbox-store.js';
 import type { RegistryStore } from './roles/registry-store.js';
+import type { RetentionStore } from './roles/retention-store.js';
 import type { RolloutStore } from './roles/rollout-store.js';
 import type { ScheduleStore } from './roles/schedule-store.js';
 
@@ -18,6 +19,7 @@ export type { CreateJobResult, JobOwnership, JobPatch, JobStore, NewJob } from '
 export type { NewEvent, OutboxStore } from './roles/outbox-store.js';
 export type { Page } from './roles/page.js';
 export type { ActivationInput, CreateModelResult, RegistryStore } from './roles/registry-store.js';
+export type { LabelPruneRule, RetentionStore, ScorePruneRule, StorageStats, TableStorage } from './roles/retention-store.js';
 export type { NewRollout, NewTimelineEntry, RolloutIntent, RolloutStore } from './roles/rollout-store.js';
 export type { NewTriggerCheck, ScheduleStore } from './roles/schedule-store.js';
 
@@ -27,7 +29,7 @@ export type { NewTriggerCheck, ScheduleStore } from './roles/schedule-store.js';
  * SQL. A module that needs only some roles types its dependency as those roles (e.g.
  * `FeedbackStore & RegistryStore`); one that needs `transaction` takes the whole Store.
  */
-export interface Store extends RegistryStore, FeedbackStore, JobStore, ScheduleStore, RolloutStore, OutboxStore, AuthStore, DeliveryStore {
+export interface Store extends RegistryStore, FeedbackStore, JobStore, ScheduleStore, RolloutStore, OutboxStore, AuthStore, DeliveryStore, RetentionStore {
   /** The dialect in use. */
   readonly dialect: 'sqlite' | 'postgres';
   /**
