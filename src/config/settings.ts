@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { RefitError } from '../errors.js';
 import { DEFAULT_SLACK_EVENTS } from '../events/delivery/slack-message.js';
 import { isTimeZone } from '../retrain/schedule.js';
+import type { TrainingThreadsSetting } from '../retrain/training-threads.js';
 import { zodProblems } from './model-spec.js';
 
 /** Server settings, read once at start, validated and frozen (graphile-worker's config). */
@@ -73,6 +74,8 @@ export interface Settings {
   readonly workerConcurrency: number;
   /** How long a worker's lock on its job lasts without renewal before another worker takes the job over, in ms. Default 30000. */
   readonly workerLeaseMs: number;
+  /** Most threads one fit may use; `auto`: cores − 1 (at least 1) in `serve`, which also scores, every core in `refit worker` (src/retrain/training-threads.ts). Default auto. */
+  readonly trainingThreads: TrainingThreadsSetting;
 }
 
 const eventList = z.preprocess(
@@ -144,6 +147,7 @@ const schema = z.object({
   training: z.boolean().default(true),
   workerConcurrency: z.coerce.number().int().min(1).max(64).default(1),
   workerLeaseMs: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+  trainingThreads: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)], { error: "must be 'auto' or a whole number of threads from 1 to 64" }).default('auto'),
 });
 
 /** The names a config file's `settings` section may use (every setting but the config file itself). */
@@ -189,6 +193,7 @@ export function loadSettings(env: NodeJS.ProcessEnv, overrides: SettingsOverride
     deliveryMaxDelayMs: env.REFIT_DELIVERY_MAX_DELAY_MS,
     databaseSchema: env.REFIT_DATABASE_SCHEMA,
     queuePrefix: env.REFIT_QUEUE_PREFIX,
+    trainingThreads: env.REFIT_TRAINING_THREADS,
     workerConcurrency: env.REFIT_WORKER_CONCURRENCY,
     workerLeaseMs: env.REFIT_WORKER_LEASE_MS,
   };

@@ -219,11 +219,52 @@ export function splitDataset(data: Dataset, seed: number, fractions: SplitFracti
  * same rows report the same hash.
  */
 export function datasetHash(rows: readonly LabelledRow[]): string {
-  const h = createHash('sha256');
-  for (const r of rows) {
-    const keys = Object.keys(r.features).sort();
-    h.update(JSON.stringify([r.id, keys.map((k) => [k, r.features[k]]), r.label]));
-    h.update('\n');
+  return new DatasetHasher().add(rows).digest();
+}
+
+/** Rows hashed per update: one string per batch instead of two native calls per row. */
+const HASH_BATCH = 512;
+
+/**
+ * `datasetHash` one batch of rows at a time: the hash of all rows added so far, for a window kept
+ * between retrains whose rows only grow (only the new rows are hashed).
+ */
+export class DatasetHasher {
+  private readonly hash = createHash('sha256');
+  private lastKeys: string[] = [];
+  private lastSorted: string[] = [];
+
+  /** Hash `rows` after those added before; returns this. */
+  add(rows: readonly LabelledRow[]): this {
+    let batch = '';
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      batch += JSON.stringify([r.id, this.sortedKeys(r.features).map((k) => [k, r.features[k]]), r.label]);
+      batch += '\n';
+      if ((i + 1) % HASH_BATCH === 0) {
+        this.hash.update(batch);
+        batch = '';
+      }
+    }
+    if (batch !== '') this.hash.update(batch);
+    return this;
   }
-  return h.digest('hex');
+
+  /** The hash of every row added so far (more may be added after). */
+  digest(): string {
+    return this.hash.copy().digest('hex');
+  }
+
+  /** The row's keys sorted, reusing the last sort when the row has the same keys in the same order (rows of one model usually do). */
+  private sortedKeys(features: FeatureRow): string[] {
+    const keys = Object.keys(features);
+    const last = this.lastKeys;
+    let same = keys.length === last.length;
+    for (let j = 0; same && j < keys.length; j++) same = keys[j] === last[j];
+    if (!same) {
+      this.lastKeys = keys;
+      this.lastSorted = [...keys].sort();
+    }
+    return this.lastSorted;
+  }
 }

@@ -90,7 +90,11 @@ export function splitRecent(data: Dataset, champion: ChampionTraining | null, fr
   const total = fractions.train + fractions.validation + fractions.test;
   const nTest = Math.max(1, Math.round((n * fractions.test) / total));
   const nValidation = Math.round((n * fractions.validation) / total);
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => data.rowIds[a] - data.rowIds[b]);
+  const order = Array.from({ length: n }, (_, i) => i);
+  let ascending = true;
+  for (let i = 1; i < n && ascending; i++) ascending = data.rowIds[i - 1] <= data.rowIds[i];
+  // Windows come oldest first: sort only when they do not.
+  if (!ascending) order.sort((a, b) => data.rowIds[a] - data.rowIds[b]);
   const seenByChampion = (i: number) => champion !== null && data.rowIds[i] >= champion.from && data.rowIds[i] <= champion.to;
   const test: number[] = [];
   const validation: number[] = [];

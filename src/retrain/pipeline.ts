@@ -17,6 +17,7 @@ import { runReferenceCommand } from '../train/command/reference-command.js';
 import { ReferencePredictor } from '../train/formats/reference.js';
 import type { ComputeExecutor } from './executor.js';
 import { cleanLabels, describeLabels, type ChampionTraining } from '../data/holdout.js';
+import type { LabelWindowCache } from './label-window.js';
 import { smokeTestStored } from './smoke.js';
 import { recordSkip } from './skip.js';
 
@@ -34,6 +35,10 @@ export interface PipelineDeps {
   readonly workRoot?: string;
   /** Plug-in trainer modules (absolute paths), loaded inside the training worker too. Default none. */
   readonly plugins?: readonly string[];
+  /** Training windows kept between retrains, so one whose window only grew reads only its new labels. Default none: each retrain reads its window whole. */
+  readonly windows?: LabelWindowCache;
+  /** Most threads one fit may use (caps a trainer's `threads` param; see resolveTrainingThreads). Default: no cap. */
+  readonly trainingThreads?: number | null;
 }
 
 /**
@@ -176,10 +181,9 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
 
   // 2–4. The window, then hash, split, train and score both models on the same test rows: in
   // the executor (a worker thread in the server), so the event loop stays free.
-  const clean = cleanLabels(
-    (await store.loadLabelsRaw(spec.id, spec.retrain.window, clock.now())).filter((l) => l.id <= maxLabelId),
-    spec.retrain.labels,
-  );
+  const { clean, key: windowKey } = deps.windows
+    ? await deps.windows.load(store, spec.id, spec.retrain.window, spec.retrain.labels, clock.now(), maxLabelId)
+    : { clean: cleanLabels((await store.loadLabelsRaw(spec.id, spec.retrain.window, clock.now())).filter((l) => l.id <= maxLabelId), spec.retrain.labels), key: null };
   const labels = clean.rows;
   const labelSummary = describeLabels(clean);
   const minSamples = job.minSamples ?? spec.retrain.minSamples;
@@ -214,7 +218,7 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   let out;
   try {
     out = await deps.executor.run(
-      { spec, labels, champion, championTraining, job: commandJob, imported, plugins: deps.plugins ?? [] },
+      { spec, labels, windowKey, champion, championTraining, job: commandJob, imported, plugins: deps.plugins ?? [], threads: deps.trainingThreads ?? null },
       { signal, onProgress: (f) => rec.progress(f), onLog: (text) => log.write(text) },
     );
   } finally {

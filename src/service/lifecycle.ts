@@ -78,6 +78,8 @@ export async function close(p: RefitParts, sweep: RecoverySweep): Promise<void> 
   p.scheduler.stop();
   await p.delivery.stop();
   await p.queue.close();
+  // No job runs any more: end the training threads.
+  await p.executor.close?.();
   // Audit rows still being written land before the store goes.
   await p.audit.flush();
   await p.store.close();

@@ -5,6 +5,7 @@ import type { DeliveryWorker } from '../events/delivery/delivery-worker.js';
 import type { EventHub } from '../events/hub.js';
 import type { Monitor } from '../monitor/monitor.js';
 import type { OwnerClaim } from '../retrain/job-owner.js';
+import type { ComputeExecutor } from '../retrain/executor.js';
 import type { JobQueue } from '../retrain/runner.js';
 import type { Scheduler } from '../retrain/scheduler.js';
 import type { RolloutManager } from '../rollout/rollout-manager.js';
@@ -52,4 +53,6 @@ export interface RefitParts {
   readonly audit: AuditWriter;
   /** Commands declared in the server's config file, which command-trainer specs must name. */
   readonly commands: CommandTable;
+  /** Where the queue's retrains train (its threads end with `close()`). */
+  readonly executor: ComputeExecutor;
 }

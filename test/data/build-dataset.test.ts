@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildDataset, datasetHash, encodeRows, splitDataset, type LabelledRow } from '../../src/data/build-dataset.js';
+import { DatasetHasher, buildDataset, datasetHash, encodeRows, splitDataset, type LabelledRow } from '../../src/data/build-dataset.js';
 import { mulberry32 } from '../../src/data/random.js';
 import type { FeatureSpec } from '../../src/domain/entities.js';
 
@@ -81,5 +81,23 @@ describe('datasetHash', () => {
     expect(datasetHash(a)).toMatch(/^[0-9a-f]{64}$/);
     expect(datasetHash(a)).toBe(datasetHash(b));
     expect(datasetHash(a)).not.toBe(datasetHash(c));
+  });
+
+  it('keeps the hash that versions already recorded for the same rows', () => {
+    const rows: LabelledRow[] = [
+      { id: 1, features: { age: 20, plan: 'pro' }, label: 0 },
+      { id: 2, features: { plan: 'team', age: null }, label: 1 },
+      { id: 5, features: {}, label: 'x' },
+    ];
+    // sha256 of one JSON line [id, sorted [key, value] pairs, label] per row, as stored since the first release.
+    expect(datasetHash(rows)).toBe('fdceafeb197226ee20d56c788953eea03bc49d614ec2977deca8342ff8e5c31e');
+  });
+
+  it('hashes a window that grows batch by batch as the whole window', () => {
+    const rows: LabelledRow[] = Array.from({ length: 1500 }, (_, i) => ({ id: i + 1, features: i % 7 === 0 ? { b: i, a: `x${i}` } : { a: 'y', b: i / 2 }, label: i % 2 }));
+    const hasher = new DatasetHasher().add(rows.slice(0, 700));
+    const part = hasher.digest();
+    expect(part).toBe(datasetHash(rows.slice(0, 700)));
+    expect(hasher.add(rows.slice(700)).digest()).toBe(datasetHash(rows));
   });
 });
