@@ -58,7 +58,10 @@ export function cleanLabels(rows: readonly RawLabelRow[], policy: LabelPolicy): 
 
 /** The id range, count and sha256 of a set of label ids. */
 export function rowSet(ids: ArrayLike<number>): RowSet {
-  const sorted = Array.from(ids).sort((a, b) => a - b);
+  const sorted = Array.from(ids);
+  let ascending = true;
+  for (let i = 1; i < sorted.length && ascending; i++) ascending = sorted[i - 1] <= sorted[i];
+  if (!ascending) sorted.sort((a, b) => a - b);
   return {
     from: sorted.length > 0 ? sorted[0] : 0,
     to: sorted.length > 0 ? sorted[sorted.length - 1] : 0,

@@ -91,6 +91,8 @@ export interface ComputeOptions {
   readonly onLog?: (text: string) => void;
   /** A command trainer's process group id, as soon as it runs. */
   readonly onStart?: (pid: number) => void;
+  /** The challenger's artifact (and its kind) as soon as it is trained, before it is evaluated: to store and smoke-test it meanwhile. */
+  readonly onTrained?: (bytes: Uint8Array, kind: string) => void;
 }
 
 function testRows(test: Dataset, labels: readonly LabelRow[]): FeatureRow[] {
@@ -173,7 +175,7 @@ export async function trainAndEvaluateWindow(input: ComputeJob, window: ParsedWi
     if (problem) throw new UnrecoverableError(problem);
     const meta = { format: input.imported.format, task: spec.task, features: spec.features, classes: dataset.classes };
     const imported = loadModelFile(input.imported.bytes, meta);
-    return evaluate(input, labels, split, dataset.classes, hash, imported, { type: input.imported.format, params: { source: 'import' } }, Math.round(performance.now() - start), null, null);
+    return evaluate(input, labels, split, dataset.classes, hash, imported, { type: input.imported.format, params: { source: 'import' } }, Math.round(performance.now() - start), null, null, options);
   }
   const trainer = getTrainer(spec.trainer.type);
   if (!trainer) throw new UnrecoverableError(`Unknown trainer '${spec.trainer.type}'.`);
@@ -208,7 +210,7 @@ export async function trainAndEvaluateWindow(input: ComputeJob, window: ParsedWi
   challenger ??= await trainer.fit(split.train, fitParams, fitOptions);
   const trainingMs = Math.round(performance.now() - start);
   options.onProgress?.(1);
-  return evaluate(input, labels, split, dataset.classes, hash, challenger, { type: trainer.name, params }, trainingMs, warmStart, windowChoice);
+  return evaluate(input, labels, split, dataset.classes, hash, challenger, { type: trainer.name, params }, trainingMs, warmStart, windowChoice, options);
 }
 
 /** Score the challenger and the champion on the same test rows. */
@@ -223,8 +225,11 @@ function evaluate(
   trainingMs: number,
   warmStart: ComputeOutput['warmStart'],
   windowChoice: WindowChoice | null,
+  options: ComputeOptions,
 ): ComputeOutput {
   const { spec } = input;
+  const challengerBytes = challenger.serialize();
+  options.onTrained?.(challengerBytes, trainer.type);
   const test = split.test;
   // With window auto, the rows of the chosen window are the ones trained on.
   const trainedOn = windowChoice ? windowChoice.train : split.train;
@@ -255,7 +260,7 @@ function evaluate(
     testSamples: test.y.length,
     trainingMs,
     trainer,
-    challengerBytes: challenger.serialize(),
+    challengerBytes,
     newMetrics,
     oldMetrics,
     championError,

@@ -195,6 +195,8 @@ export class WorkerExecutor implements ComputeExecutor {
         else if (msg.type === 'started') {
           groups.push(msg.pid);
           options.onStart?.(msg.pid);
+        } else if (msg.type === 'trained') {
+          options.onTrained?.(msg.bytes, msg.kind);
         } else if (msg.type === 'window-miss') {
           // It does not hold what this executor thought: send the whole window.
           thread.kept = msg.kept;

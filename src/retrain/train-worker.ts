@@ -3,7 +3,7 @@
  * (src/retrain/compute.ts) one after another, so that training never blocks the server's event
  * loop and a deadline can stop it by terminating the thread; or, in the smoke-test thread, smoke
  * tests. Protocol per job: `window` (which kept window the rows extend, from which row), `labels`
- * chunks, then `start`; replies `progress`, then `done` or `error` (or `window-miss`, when it
+ * chunks, then `start`; replies `progress`, `trained` (the artifact, before its evaluation), then `done` or `error` (or `window-miss`, when it
  * does not hold the window it was told to extend: the executor then sends it whole).
  *
  * It keeps the parsed, hashed windows of recent retrains (at most WINDOW_CHARS characters of label
@@ -46,6 +46,7 @@ export type FromWorker =
   | { type: 'progress'; fraction: number }
   | { type: 'log'; text: string }
   | { type: 'started'; pid: number }
+  | { type: 'trained'; bytes: Uint8Array; kind: string }
   | { type: 'window-miss'; kept: KeptWindows }
   | { type: 'done'; output: Awaited<ReturnType<typeof trainAndEvaluateWindow>>; kept: KeptWindows }
   | { type: 'smoked'; id: number; output: SmokeOutput }
@@ -170,6 +171,8 @@ port.on('message', (msg: ToWorker) => {
       onLog: (text) => port.postMessage({ type: 'log', text } satisfies FromWorker),
       // The parent kills the group on a timeout or cancel: terminating this thread would not.
       onStart: (pid) => port.postMessage({ type: 'started', pid } satisfies FromWorker),
+      // A copy: the same bytes go back (transferred) with the output.
+      onTrained: (bytes, kind) => port.postMessage({ type: 'trained', bytes, kind } satisfies FromWorker),
       onProgress: (fraction) => {
         // At most ~100 progress messages per run.
         if (fraction === 1 || fraction - last >= 0.01) {
