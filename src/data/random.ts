@@ -42,28 +42,32 @@ export class Mulberry32 {
 
   /** Draw `n` indices in [0, n) (each `Math.floor(next() * n)`) into `out`. */
   drawIndices(out: Int32Array, n: number): void {
-    let a = this.state;
+    // next() * n is u / 2^32 * n for a 32-bit u: exactly u * (n / 2^32) (a power-of-two scale, a
+    // product below 2^53), so one multiplication and a truncation give the same index.
+    const scale = n / 4294967296;
+    let a = this.state | 0;
     for (let i = 0; i < n; i++) {
-      a = (a + 0x6d2b79f5) >>> 0;
+      a = (a + 0x6d2b79f5) | 0;
       let t = a;
       t = Math.imul(t ^ (t >>> 15), t | 1);
       t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      out[i] = Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+      out[i] = (((t ^ (t >>> 14)) >>> 0) * scale) | 0;
     }
-    this.state = a;
+    this.state = a >>> 0;
   }
 
   /** Draw `n` indices in [0, n) as drawIndices does, counting them: `counts[j]` = times j was drawn. */
   countDraws(counts: Int32Array, n: number): void {
     counts.fill(0, 0, n);
-    let a = this.state;
+    const scale = n / 4294967296;
+    let a = this.state | 0;
     for (let i = 0; i < n; i++) {
-      a = (a + 0x6d2b79f5) >>> 0;
+      a = (a + 0x6d2b79f5) | 0;
       let t = a;
       t = Math.imul(t ^ (t >>> 15), t | 1);
       t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      counts[Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n)]++;
+      counts[(((t ^ (t >>> 14)) >>> 0) * scale) | 0]++;
     }
-    this.state = a;
+    this.state = a >>> 0;
   }
 }

@@ -41,19 +41,18 @@ interface Prepared {
   readonly predicted: Float64Array;
   /** Log loss term of each row (the clipped log of the true class's probability), or the error (regression). */
   readonly term: Float64Array;
-  /** Binary AUC: row indices by score, highest first; the label (0/1) at each of those places; where each run of equal scores ends. */
-  readonly order: Uint32Array | null;
-  readonly orderedY: Int32Array | null;
-  readonly runEnd: Uint8Array | null;
+  /**
+   * Binary AUC: the rows by score, highest first, each as one integer (one array read per row in
+   * the walk): row index << 2 | label (0/1) << 1 | 1 where a run of equal scores ends.
+   */
+  readonly walk: Int32Array | null;
 }
 
 function prepare(task: Task, metric: string, y: Float64Array, pred: Float64Array, k: number): Prepared {
   const n = y.length;
   const predicted = new Float64Array(n);
   const term = new Float64Array(n);
-  let order: Uint32Array | null = null;
-  let orderedY: Int32Array | null = null;
-  let runEnd: Uint8Array | null = null;
+  let walk: Int32Array | null = null;
   if (task === 'binary') {
     for (let i = 0; i < n; i++) {
       const p = pred[i];
@@ -61,14 +60,13 @@ function prepare(task: Task, metric: string, y: Float64Array, pred: Float64Array
       term[i] = Math.log(clip(y[i] === 1 ? p : 1 - p));
     }
     if (metric === 'auc') {
-      order = new Uint32Array(n);
+      const order = new Int32Array(n);
       for (let i = 0; i < n; i++) order[i] = i;
       order.sort((a, b) => pred[b] - pred[a]);
-      orderedY = new Int32Array(n);
-      runEnd = new Uint8Array(n);
+      walk = new Int32Array(n);
       for (let j = 0; j < n; j++) {
-        orderedY[j] = y[order[j]] === 1 ? 1 : 0;
-        runEnd[j] = j === n - 1 || pred[order[j + 1]] !== pred[order[j]] ? 1 : 0;
+        const runEnd = j === n - 1 || pred[order[j + 1]] !== pred[order[j]] ? 1 : 0;
+        walk[j] = (order[j] << 2) | ((y[order[j]] === 1 ? 1 : 0) << 1) | runEnd;
       }
     }
   } else if (task === 'multiclass') {
@@ -88,26 +86,26 @@ function prepare(task: Task, metric: string, y: Float64Array, pred: Float64Array
   } else {
     for (let i = 0; i < n; i++) term[i] = y[i] - pred[i];
   }
-  return { predicted, term, order, orderedY, runEnd };
+  return { predicted, term, walk };
 }
 
 /** AUC of the rows weighted by how often each was drawn: the same integer arithmetic as rocAuc on the drawn rows. */
 function weightedAuc(prep: Prepared, counts: Int32Array): number {
-  const order = prep.order!;
-  const orderedY = prep.orderedY!;
-  const runEnd = prep.runEnd!;
+  const walk = prep.walk!;
+  // Counts stay below 2^31 (at most n rows): small-integer arithmetic.
   let tp = 0;
   let fp = 0;
   let prevTp = 0;
   let prevFp = 0;
   let doubledArea = 0;
-  for (let j = 0; j < order.length; j++) {
-    // Without a branch on the label: labels come in no predictable order.
-    const c = counts[order[j]];
-    const positive = c * orderedY[j];
-    tp += positive;
-    fp += c - positive;
-    if (runEnd[j] === 1) {
+  for (let j = 0; j < walk.length; j++) {
+    const w = walk[j];
+    const c = counts[w >> 2];
+    // Without a branch on the label: labels come in no predictable order (the mask is all ones for a positive).
+    const positive = c & -((w >> 1) & 1);
+    tp = (tp + positive) | 0;
+    fp = (fp + c - positive) | 0;
+    if ((w & 1) === 1) {
       doubledArea += (fp - prevFp) * (tp + prevTp);
       prevTp = tp;
       prevFp = fp;
