@@ -54,6 +54,8 @@ export interface ParsedWindow {
   readonly labels: readonly LabelRow[];
   /** datasetHash of the rows. */
   readonly hash: string;
+  /** buildDataset of the rows for a spec, by a thread that keeps the rows encoded; default: buildDataset. */
+  readonly dataset?: (task: ModelSpec['task'], features: ModelSpec['features'], classes: ModelSpec['classes']) => Dataset;
 }
 
 /** What the compute part returns; plain data. */
@@ -159,7 +161,7 @@ export async function trainAndEvaluateWindow(input: ComputeJob, window: ParsedWi
   if (input.plugins?.length) await loadPlugins(input.plugins);
   const { labels, hash } = window;
   if (labels.length < 3) throw new UnrecoverableError(`Only ${labels.length} labels in the training window; at least 3 are needed.`);
-  const dataset = buildDataset(spec.task, spec.features, labels, spec.classes);
+  const dataset = window.dataset ? window.dataset(spec.task, spec.features, spec.classes) : buildDataset(spec.task, spec.features, labels, spec.classes);
   if (spec.task !== 'regression') {
     const present = new Set<number>();
     for (let i = 0; i < dataset.y.length; i++) present.add(dataset.y[i]);

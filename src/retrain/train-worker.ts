@@ -6,12 +6,14 @@
  * chunks, then `start`; replies `progress`, `trained` (the artifact, before its evaluation), then `done` or `error` (or `window-miss`, when it
  * does not hold the window it was told to extend: the executor then sends it whole).
  *
- * It keeps the parsed, hashed windows of recent retrains (at most WINDOW_CHARS characters of label
- * text in all, least recently used dropped first), so a retrain whose window only grew parses and
- * hashes only its new rows; each reply says which windows it keeps.
+ * It keeps the parsed, hashed and encoded windows of recent retrains (at most WINDOW_CHARS
+ * characters of label text in all, least recently used dropped first), so a retrain whose window
+ * only grew parses, hashes and encodes only its new rows; each reply says which windows it keeps.
  */
 import { parentPort } from 'node:worker_threads';
-import { DatasetHasher } from '../data/build-dataset.js';
+import { DatasetBuilder, DatasetHasher } from '../data/build-dataset.js';
+import type { Dataset } from '../data/dataset.js';
+import type { FeatureSpec, Task } from '../domain/entities.js';
 import { UnrecoverableError } from '../errors.js';
 import type { LabelRow, RawLabelRow } from '../store/store.js';
 import { parseLabelRow } from '../store/store.js';
@@ -55,6 +57,9 @@ export type FromWorker =
 const port = parentPort;
 if (!port) throw new Error('train-worker must run in a worker thread');
 
+/** Shortest time between two progress messages, in ms. */
+const PROGRESS_MS = 100;
+
 /** Label text kept in this thread's windows, in characters (as the server's own copy, src/retrain/label-window.ts). */
 const WINDOW_CHARS = DEFAULT_WINDOW_CACHE_CHARS;
 
@@ -63,6 +68,22 @@ interface Kept {
   readonly labels: LabelRow[];
   readonly hasher: DatasetHasher;
   chars: number;
+  /** The rows encoded for the spec of the last retrain (task, features, classes), or null. */
+  encoded: { readonly spec: string; readonly builder: DatasetBuilder } | null;
+}
+
+/** The dataset of a kept window for a spec: its rows encoded before are not encoded again. */
+function keptDataset(w: Kept, task: Task, features: readonly FeatureSpec[], classes: readonly string[] | null | undefined): Dataset {
+  const spec = JSON.stringify([task, features, classes ?? null]);
+  if (w.encoded?.spec !== spec) w.encoded = { spec, builder: new DatasetBuilder(task, features, classes) };
+  const { builder } = w.encoded;
+  try {
+    if (builder.rows < w.labels.length) builder.add(w.labels.slice(builder.rows));
+  } catch (err) {
+    w.encoded = null;
+    throw err;
+  }
+  return builder.build();
 }
 
 /** Kept windows by model id, least recently used first. */
@@ -99,7 +120,7 @@ function windowFor(modelId: string, key: string | null, from: number, rows: read
   if (from > 0 && (!w || w.key !== key || w.labels.length !== from)) return null;
   if (from === 0 || !w) {
     forget(modelId);
-    w = { key, labels: [], hasher: new DatasetHasher(), chars: 0 };
+    w = { key, labels: [], hasher: new DatasetHasher(), chars: 0, encoded: null };
   } else {
     windows.delete(modelId);
     keptChars -= w.chars;
@@ -107,7 +128,8 @@ function windowFor(modelId: string, key: string | null, from: number, rows: read
   for (const r of parsed) w.labels.push(r);
   w.hasher.add(parsed);
   w.chars += rawChars(rows);
-  const window = { labels: w.labels, hash: w.hasher.digest() };
+  const kept = w;
+  const window: ParsedWindow = { labels: w.labels, hash: w.hasher.digest(), dataset: (task, features, classes) => keptDataset(kept, task, features, classes) };
   if (w.chars <= WINDOW_CHARS) {
     windows.set(modelId, w);
     keptChars += w.chars;
@@ -163,6 +185,7 @@ port.on('message', (msg: ToWorker) => {
     return;
   }
   let last = -1;
+  let lastAt = 0;
   trainAndEvaluateWindow(
     { spec: msg.spec, champion: msg.champion, championTraining: msg.championTraining, job: msg.job, imported: msg.imported, plugins: msg.plugins, threads: msg.threads },
     window,
@@ -174,9 +197,12 @@ port.on('message', (msg: ToWorker) => {
       // A copy: the same bytes go back (transferred) with the output.
       onTrained: (bytes, kind) => port.postMessage({ type: 'trained', bytes, kind } satisfies FromWorker),
       onProgress: (fraction) => {
-        // At most ~100 progress messages per run.
-        if (fraction === 1 || fraction - last >= 0.01) {
+        // At most one message per percent and per PROGRESS_MS: each one wakes the server's event
+        // loop (and goes out on the event stream), which would otherwise take CPU from training.
+        const now = performance.now();
+        if (fraction === 1 || (fraction - last >= 0.01 && now - lastAt >= PROGRESS_MS)) {
           last = fraction;
+          lastAt = now;
           port.postMessage({ type: 'progress', fraction } satisfies FromWorker);
         }
       },

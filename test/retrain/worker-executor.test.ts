@@ -2,11 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/data/random.js';
 import { cleanLabels } from '../../src/data/holdout.js';
 import { ManualClock } from '../../src/domain/clock.js';
-import { parseWindow } from '../../src/retrain/compute.js';
+import { parseModelSpec } from '../../src/config/model-spec.js';
+import { parseWindow, trainAndEvaluate, type ComputeInput } from '../../src/retrain/compute.js';
 import { WorkerExecutor } from '../../src/retrain/executor.js';
 import { createRefit, type Refit } from '../../src/service/index.js';
 import { createStore } from '../../src/store/create-store.js';
-import type { Store } from '../../src/store/store.js';
+import type { RawLabelRow, Store } from '../../src/store/store.js';
 
 function rows(n: number, seed: number, label?: 0 | 1) {
   const rnd = mulberry32(seed);
@@ -135,6 +136,39 @@ describe('training in worker threads', () => {
     await check();
     await refit.addLabels('m', rows(20, 5));
     await check();
+  });
+
+  it('computes, from a kept window sent only its new rows, what a fresh computation on all the rows gives (new category levels included)', async () => {
+    executor = new WorkerExecutor();
+    const spec = parseModelSpec({
+      id: 'k',
+      task: 'binary',
+      features: [
+        { name: 'x', type: 'number' },
+        { name: 'plan', type: 'category' },
+      ],
+      trainer: { type: 'gbdt', params: { numTrees: 20 } },
+    });
+    const rnd = mulberry32(9);
+    const raw = (from: number, n: number, plans: string[]): RawLabelRow[] =>
+      Array.from({ length: n }, (_, i) => {
+        const x = rnd() * 4 - 2;
+        const plan = plans[Math.floor(rnd() * plans.length)];
+        return { id: from + i, features: JSON.stringify({ x, plan }), label: JSON.stringify(x + (plan === 'pro' ? 1 : 0) + rnd() > 0.5 ? 1 : 0) };
+      });
+    const first = raw(1, 400, ['pro', 'team']);
+    // 'basic' sorts before the levels seen so far: every code changes.
+    const grown = [...first, ...raw(401, 150, ['basic', 'pro', 'team'])];
+    const input = (labels: RawLabelRow[]): ComputeInput => ({ spec, labels, windowKey: 'k#1', champion: null });
+    const options = { signal: new AbortController().signal };
+    await executor.run(input(first), options);
+    const kept = await executor.run(input(grown), options);
+    const fresh = await trainAndEvaluate(input(grown), options);
+    expect({ ...kept, challengerBytes: Buffer.from(kept.challengerBytes).toString('base64'), trainingMs: 0 }).toEqual({
+      ...fresh,
+      challengerBytes: Buffer.from(fresh.challengerBytes).toString('base64'),
+      trainingMs: 0,
+    });
   });
 
   it('smoke-tests stored artifact bytes in its own thread, where no training runs: a good artifact passes, bad bytes fail with the reason', async () => {
