@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/data/random.js';
 import { cleanLabels } from '../../src/data/holdout.js';
@@ -194,5 +196,20 @@ describe('training in worker threads', () => {
     expect(executor.activeWorkers).toBe(threads);
     await executor.close();
     expect(executor.activeWorkers).toBe(0);
+  });
+
+  it('never keeps a process alive: a process that retrains and closes nothing still ends', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./executor-exit-child.ts', import.meta.url))], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('exit', (c) => resolve(c));
+    });
+    expect(code, stderr).toBe(0);
+    // It ended with its training and smoke-test threads still alive, idle.
+    expect(stdout.trim()).toBe('completed 2');
   });
 });
