@@ -10,14 +10,16 @@ export function kyselyLabelWindowStore(ctx: KyselyContext): LabelWindowStore {
   const { db } = ctx;
   return {
     async labelSpan(modelId, throughId) {
-      const row = await db
-        .selectFrom('labels')
-        .select((eb) => [eb.fn.countAll().as('n'), eb.fn.min('id').as('first'), eb.fn.max('id').as('last'), eb.fn.sum('id').as('total')])
-        .where('model_id', '=', modelId)
-        .where('id', '<=', throughId)
+      const range = () => db.selectFrom('labels').where('model_id', '=', modelId).where('id', '<=', throughId);
+      // Count and sum scan the range; min and max, each alone in its query, are one index lookup
+      // (together with the count they would make the scan slower still).
+      const totals = await range()
+        .select((eb) => [eb.fn.countAll().as('n'), eb.fn.sum('id').as('total')])
         .executeTakeFirstOrThrow();
+      const first = await range().select((eb) => eb.fn.min('id').as('id')).executeTakeFirst();
+      const last = await range().select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
       // PostgreSQL returns count and sum as strings (bigint, numeric).
-      return { count: Number(row.n), firstId: Number(row.first ?? 0), lastId: Number(row.last ?? 0), idSum: Number(row.total ?? 0) };
+      return { count: Number(totals.n), firstId: Number(first?.id ?? 0), lastId: Number(last?.id ?? 0), idSum: Number(totals.total ?? 0) };
     },
 
     async loadLabelsRawBetween(modelId, afterId, throughId) {
