@@ -87,31 +87,36 @@ export class WorkerExecutor implements ComputeExecutor {
 
   /** The smoke test in the smoke-test thread: the artifact is loaded where no training ever ran. */
   async smoke(input: SmokeInput): Promise<SmokeOutput> {
-    if (!this.smoker) {
-      const worker = startThread();
-      const smoker: Smoker = { worker, pending: new Map(), nextId: 1 };
-      const fail = (reason: string) => {
-        if (this.smoker === smoker) this.smoker = null;
-        for (const p of smoker.pending.values()) p.resolve({ ok: false, reason, rows: p.rows, latencyMs: 0 });
-        smoker.pending.clear();
-      };
-      worker.on('message', (msg: FromWorker) => {
-        if (msg.type !== 'smoked') return;
-        smoker.pending.get(msg.id)?.resolve(msg.output);
-        smoker.pending.delete(msg.id);
-        if (smoker.pending.size === 0) worker.unref();
-      });
-      worker.on('error', (err) => fail(`the smoke-test worker failed: ${err.message}`));
-      worker.on('exit', (code) => fail(`the smoke-test worker stopped unexpectedly (exit code ${code})`));
-      this.smoker = smoker;
-    }
-    const smoker = this.smoker;
+    const smoker = this.smokeThread();
     const id = smoker.nextId++;
     return new Promise<SmokeOutput>((resolve) => {
       smoker.pending.set(id, { resolve, rows: input.rows.length });
       smoker.worker.ref();
       smoker.worker.postMessage({ type: 'smoke', id, input } satisfies ToWorker);
     });
+  }
+
+  /** The smoke-test thread, started if there is none (idle, unref'd). */
+  private smokeThread(): Smoker {
+    if (this.smoker) return this.smoker;
+    const worker = startThread();
+    worker.unref();
+    const smoker: Smoker = { worker, pending: new Map(), nextId: 1 };
+    const fail = (reason: string) => {
+      if (this.smoker === smoker) this.smoker = null;
+      for (const p of smoker.pending.values()) p.resolve({ ok: false, reason, rows: p.rows, latencyMs: 0 });
+      smoker.pending.clear();
+    };
+    worker.on('message', (msg: FromWorker) => {
+      if (msg.type !== 'smoked') return;
+      smoker.pending.get(msg.id)?.resolve(msg.output);
+      smoker.pending.delete(msg.id);
+      if (smoker.pending.size === 0) worker.unref();
+    });
+    worker.on('error', (err) => fail(`the smoke-test worker failed: ${err.message}`));
+    worker.on('exit', (code) => fail(`the smoke-test worker stopped unexpectedly (exit code ${code})`));
+    this.smoker = smoker;
+    return smoker;
   }
 
   /** End every thread (at shutdown, once no job runs); a later job starts new ones. */
@@ -132,6 +137,8 @@ export class WorkerExecutor implements ComputeExecutor {
   }
 
   private spawn(): Thread {
+    // The job's new version is smoke-tested at its end: start that thread now, while it trains.
+    this.smokeThread();
     const worker = startThread();
     const thread: Thread = { worker, busy: false, kept: {}, onMessage: null, onGone: null };
     worker.on('message', (msg: FromWorker) => thread.onMessage?.(msg));
