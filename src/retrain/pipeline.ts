@@ -26,7 +26,7 @@ export interface PipelineDeps {
   readonly store: Store;
   readonly clock: Clock;
   readonly hub: EventHub;
-  /** Where training runs: a worker thread per job in the server, inline in some tests. */
+  /** Where training runs: long-lived worker threads in the server, inline in some tests. */
   readonly executor: ComputeExecutor;
   readonly logger?: Logger;
   /** Commands declared in the server's config file, for command trainers. Default none. */
