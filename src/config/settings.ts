@@ -18,6 +18,8 @@ export interface Settings {
   readonly databaseUrl: string;
   /** Directory for model artifacts (absolute); default null: they are kept in the database. */
   readonly artifactDir: string | null;
+  /** SQLite only: `normal` (default): a commit survives the process being killed; `full`: also a power cut (a disk flush per commit). */
+  readonly sqliteSynchronous: 'normal' | 'full';
   /** Model spec file to load at start (JSON or YAML). Default: refit.config.json/.yaml in the working directory, if present. */
   readonly configFile: string | null;
   /** Add the demo model and feed it labels on an empty store. Default false. */
@@ -98,6 +100,7 @@ const schema = z.object({
   dataDir: z.string().min(1).default('./data'),
   databaseUrl: z.string().min(1).optional(),
   artifactDir: z.string().min(1).nullable().default(null),
+  sqliteSynchronous: z.enum(['normal', 'full']).default('normal'),
   configFile: z.string().min(1).nullable().default(null),
   demo: z.boolean().default(false),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -169,6 +172,7 @@ export function loadSettings(env: NodeJS.ProcessEnv, overrides: SettingsOverride
     dataDir: env.REFIT_DATA_DIR,
     databaseUrl: env.REFIT_DATABASE_URL,
     artifactDir: env.REFIT_ARTIFACT_DIR,
+    sqliteSynchronous: env.REFIT_SQLITE_SYNCHRONOUS,
     configFile: env.REFIT_CONFIG,
     logLevel: env.REFIT_LOG_LEVEL,
     logFormat: env.REFIT_LOG_FORMAT,

@@ -43,6 +43,12 @@ export interface Store extends RegistryStore, FeedbackStore, LabelWindowStore, J
    * a transaction, joins it.
    */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  /**
+   * SQLite only: a number that changes whenever another process commits to the database (SQLite's
+   * data_version), so that a cache of what this process last read can tell when it is stale.
+   * Absent on PostgreSQL.
+   */
+  dataVersion?(): number;
   /** Release connections. */
   close(): Promise<void>;
 }
