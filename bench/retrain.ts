@@ -2,16 +2,17 @@
  * How long does one retrain take through the API, next to XGBoost's fit on the same rows?
  *
  * Writes data with make-data.mjs (binary, 6 number features; 56,250 rows, whose first 80% are
- * the 45,000 train rows), starts a real server in this process (SQLite in a temp directory,
- * training in its worker thread, as `refit serve` runs), creates a model with trainer gbdt and
- * its defaults, posts the 45,000 train rows as labels through the HTTP API, then starts retrains
- * through the HTTP API (`force`, so each one trains) and times each from the POST until the
- * job's completion event arrives on the event stream (`GET /api/v1/events`, no polling delay),
- * then reads the job back. The first retrain has no champion; the later ones also score the
- * champion and bootstrap the comparison, as a routine retrain does. In the same run it times
- * the anchor, XGBoost hist with gbdt's defaults (100 trees, depth 6, 255 bins, lr 0.1, 2
- * threads) on the very same rows, and prints one JSON line; `ratio` = median retrain / XGBoost
- * fit.
+ * the 45,000 train rows), starts `refit serve` as users run it (the build in dist/, which the npm
+ * script compiles first; SQLite in a temporary directory; training in its worker thread), creates
+ * a model with trainer gbdt and its defaults, posts the 45,000 train rows as labels through the
+ * HTTP API, then starts retrains through the HTTP API (`force`, so each one trains) and times each
+ * from the POST until the job's completion event arrives on the event stream (`GET
+ * /api/v1/events`, no polling delay), then reads the job back. The first retrain has no champion
+ * (and starts the server's training threads); the later ones also score the champion and
+ * bootstrap the comparison, as a routine retrain does, on a window the server already holds. In
+ * the same run it times the anchor, XGBoost hist with gbdt's defaults (100 trees, depth 6, 255
+ * bins, lr 0.1, 2 threads) on the very same rows, once the server is gone, and prints one JSON
+ * line; `ratio` = median retrain / XGBoost fit.
  *
  *   npm run bench:retrain [-- --runs 5 --rows 56250 --python /usr/bin/python3]
  */
@@ -19,8 +20,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadSettings } from '../src/config/settings.js';
-import { startServer } from '../src/server.js';
+import { startRefit } from './support/processes.js';
 
 const argValue = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`);
@@ -40,7 +40,7 @@ const meta = JSON.parse(readFileSync(join(dataDir, 'meta.json'), 'utf8')) as { t
 const X = new Float32Array(readFileSync(join(dataDir, 'X.f32')).buffer.slice(0));
 const Y = new Float32Array(readFileSync(join(dataDir, 'y.f32')).buffer.slice(0));
 
-const server = await startServer(loadSettings({}, { port: 0, dataDir: join(dir, 'refit'), logLevel: 'warn' }));
+const server = await startRefit(join(dir, 'refit'));
 const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
   const res = await fetch(`${server.url}${path}`, {
     method,
@@ -136,7 +136,8 @@ for (let r = 0; r < RUNS; r++) {
   runs.push({ seconds, trainingMs: job.result?.trainingMs ?? null, stages: Object.fromEntries(job.stages.map((s) => [s.name, s.durationMs])) });
 }
 events.close();
-await server.close();
+server.child.kill('SIGTERM');
+await server.exited;
 
 // The anchor, on the same rows, after the server is gone (nothing else competes for the cores).
 const anchor = spawnSync(PYTHON, [join(here, 'anchors', 'anchor-gbdt.py'), dataDir, '--only', 'xgboost', '--trees', '100', '--depth', '6', '--bins', '255', '--lr', '0.1', '--threads', '2'], { encoding: 'utf8' });
