@@ -15,6 +15,7 @@ import { buildApp, isLoopback } from './http/app.js';
 import type { ReadinessWire, WorkerListWire } from './contract/index.js';
 import type { ComputeExecutor } from './retrain/executor.js';
 import type { PipelineDeps } from './retrain/pipeline.js';
+import { resolveTrainingThreads } from './retrain/training-threads.js';
 import { createRefit, type Refit, type RefitParts } from './service/index.js';
 import { artifactLocation } from './store/artifact-store.js';
 import { createStore } from './store/create-store.js';
@@ -91,6 +92,8 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
     delivery: { sinks: sinksFrom(settings), options: { maxAttempts: settings.deliveryMaxAttempts, timeoutMs: settings.deliveryTimeoutMs, initialDelayMs: settings.deliveryInitialDelayMs, maxDelayMs: settings.deliveryMaxDelayMs } },
     retention: retentionPolicy(settings),
     ...(options.executor ? { executor: options.executor } : {}),
+    // Training leaves scoring a core (src/retrain/training-threads.ts).
+    trainingThreads: resolveTrainingThreads(settings.trainingThreads, 'serve'),
     ...queue,
   });
   if (!automaticRetraining) logger.warn('automatic retraining is paused: scheduled and trigger-started retrains do not run; manual retrains do');

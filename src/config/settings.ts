@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { RefitError } from '../errors.js';
 import { DEFAULT_SLACK_EVENTS } from '../events/delivery/slack-message.js';
 import { isTimeZone } from '../retrain/schedule.js';
+import type { TrainingThreadsSetting } from '../retrain/training-threads.js';
 import { zodProblems } from './model-spec.js';
 import { retentionAge } from './retention-settings.js';
 
@@ -84,6 +85,8 @@ export interface Settings {
   readonly retentionIntervalMinutes: number;
   /** Rows a prune deletes per statement (each its own short transaction). Default 5000. */
   readonly retentionBatchRows: number;
+  /** Most threads one fit may use; `auto`: cores − 1 (at least 1) in `serve`, which also scores, every core in `refit worker` (src/retrain/training-threads.ts). Default auto. */
+  readonly trainingThreads: TrainingThreadsSetting;
 }
 
 const eventList = z.preprocess(
@@ -160,6 +163,7 @@ const schema = z.object({
   retentionLabels: retentionAge(null),
   retentionIntervalMinutes: z.coerce.number().int().min(1).max(1440).default(10),
   retentionBatchRows: z.coerce.number().int().min(100).max(100_000).default(5000),
+  trainingThreads: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)], { error: "must be 'auto' or a whole number of threads from 1 to 64" }).default('auto'),
 });
 
 /** The names a config file's `settings` section may use (every setting but the config file itself). */
@@ -206,6 +210,7 @@ export function loadSettings(env: NodeJS.ProcessEnv, overrides: SettingsOverride
     deliveryMaxDelayMs: env.REFIT_DELIVERY_MAX_DELAY_MS,
     databaseSchema: env.REFIT_DATABASE_SCHEMA,
     queuePrefix: env.REFIT_QUEUE_PREFIX,
+    trainingThreads: env.REFIT_TRAINING_THREADS,
     workerConcurrency: env.REFIT_WORKER_CONCURRENCY,
     workerLeaseMs: env.REFIT_WORKER_LEASE_MS,
     retentionScores: env.REFIT_RETENTION_SCORES,

@@ -4,6 +4,7 @@ import { kyselyAuthStore } from './kysely/kysely-auth-store.js';
 import { kyselyDeliveryStore } from './kysely/kysely-delivery-store.js';
 import { kyselyFeedbackStore } from './kysely/kysely-feedback-store.js';
 import { kyselyJobStore } from './kysely/kysely-job-store.js';
+import { kyselyLabelWindowStore } from './kysely/kysely-label-window-store.js';
 import { kyselyOutboxStore } from './kysely/kysely-outbox-store.js';
 import { kyselyRegistryStore } from './kysely/kysely-registry-store.js';
 import { kyselyRetentionStore } from './kysely/kysely-retention-store.js';
@@ -32,6 +33,7 @@ function compose(db: Kysely<Database>, dialect: Dialect, bind: ArtifactBinding, 
     artifacts,
     ...kyselyRegistryStore(ctx),
     ...kyselyFeedbackStore(ctx),
+    ...kyselyLabelWindowStore(ctx),
     ...kyselyJobStore(ctx),
     ...kyselyScheduleStore(ctx),
     ...kyselyRolloutStore(ctx),
