@@ -169,12 +169,11 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
   const colsampleByNode = p.colsampleByNode ?? (rf ? Math.sqrt(usable.length) / Math.max(1, usable.length) : 1);
   const subsample = rf && p.subsample === 1 ? 0.632 : p.subsample;
 
-  // Workers that are not running yet start while this thread bins the features.
+  // Workers that are not running yet start in the background; the fit takes them on when they are.
   const team = HistTeam.create({ rows: n, features: F, outputs: K, histOffsets, leafCap, threads, integerLabels: task !== 'regression' }, data.y);
   try {
     const plan = team.plan;
     binMatrix(x, featureBins, plan.bins);
-    await team.ready();
     const builder = new TreeBuilder(team, featureBins, {
       leafwise,
       maxDepth,

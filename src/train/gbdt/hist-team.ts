@@ -1,19 +1,16 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import {
   ARG,
-  CAT_WORDS,
   CMD,
   CTRL,
+  allocatePlan,
   HIST_STRIDE,
-  JOB_FIELDS,
-  MAX_SEGMENTS,
   makeScratch,
   planBuffers,
   runShare,
   nextSpin,
   SPIN_MIN_MS,
   SPIN_MS,
-  SPLIT_FIELDS,
   workerSource,
   type BuildPlan,
   type HistMessage,
@@ -186,59 +183,8 @@ export class HistTeam {
     // even out when one thread gets less of the processor (block boundaries change no result);
     // not too small, as each block of each node costs a call.
     const blocks = shared ? Math.max(1, Math.min(shape.threads * BLOCKS_PER_THREAD, Math.floor(rows / MIN_BLOCK_ROWS))) : 1;
-    const alloc = (bytes: number) => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
-    const nodes = 2 * leafCap + 1;
-    const blockStart = new Int32Array(alloc(4 * (blocks + 1)));
-    for (let b = 0; b <= blocks; b++) blockStart[b] = Math.floor((rows * b) / blocks);
-    // Class labels are small integers, exact in Float32 (half the memory); always copied, so
-    // that the gradient loops see one array type per task.
-    const labels = shape.integerLabels ? new Float32Array(alloc(4 * rows)) : new Float64Array(alloc(8 * rows));
-    labels.set(y);
-    const ghBuffer = alloc(8 * rows);
-    const sGhBuffer = alloc(8 * rows);
-    const plan: BuildPlan = {
-      bins: new Uint8Array(alloc(rows * features)),
-      rows,
-      blocks,
-      blockStart,
-      sampled: new Int32Array(alloc(4 * blocks)),
-      idx: new Int32Array(alloc(4 * rows)),
-      gh: new Float32Array(ghBuffer),
-      sIdx: new Int32Array(alloc(4 * rows)),
-      sGh: new Float32Array(sGhBuffer),
-      gh64: new Float64Array(ghBuffer),
-      sGh64: new Float64Array(sGhBuffer),
-      nodeBuf: new Uint8Array(alloc(nodes)),
-      nodeStart: new Int32Array(alloc(4 * nodes * blocks)),
-      nodeEnd: new Int32Array(alloc(4 * nodes * blocks)),
-      histOffsets: new Int32Array(alloc(4 * histOffsets.length)),
-      jobs: new Int32Array(alloc(4 * JOB_FIELDS * MAX_SEGMENTS * nodes)),
-      feats: new Int32Array(alloc(4 * Math.max(1, features))),
-      splits: new Int32Array(alloc(4 * SPLIT_FIELDS * nodes)),
-      catBits: new Uint32Array(alloc(4 * CAT_WORDS * nodes)),
-      leaves: new Int32Array(alloc(4 * nodes)),
-      leafValue: new Float64Array(alloc(8 * nodes)),
-      y: labels,
-      margins: new Float64Array(alloc(8 * rows * outputs)),
-      probs: new Float32Array(alloc(outputs > 1 ? 4 * rows * outputs : 4)),
-      args: new Int32Array(alloc(4 * 16)),
-      fargs: new Float64Array(alloc(8 * 8)),
-      nBins: new Int32Array(alloc(4 * Math.max(1, features))),
-      isCategory: new Uint8Array(alloc(Math.max(1, features))),
-      nodeSlot: new Int32Array(alloc(4 * nodes)),
-      nodeG: new Float64Array(alloc(8 * nodes)),
-      nodeH: new Float64Array(alloc(8 * nodes)),
-      nodeC: new Float64Array(alloc(8 * nodes)),
-      todo: new Int32Array(alloc(4 * nodes)),
-      bestFeat: new Int32Array(alloc(4 * nodes)),
-      bestGain: new Float64Array(alloc(8 * nodes)),
-      bestBin: new Int32Array(alloc(4 * nodes)),
-      bestDefaultLeft: new Int32Array(alloc(4 * nodes)),
-      bestGL: new Float64Array(alloc(8 * nodes)),
-      bestHL: new Float64Array(alloc(8 * nodes)),
-      bestCL: new Float64Array(alloc(8 * nodes)),
-    };
-    plan.histOffsets.set(histOffsets);
+    const plan = allocatePlan({ rows, features, outputs, histOffsets, leafCap, blocks, integerLabels: shape.integerLabels }, shared);
+    plan.y.set(y);
     let crew: Crew | null = null;
     if (shared) {
       try {
@@ -251,7 +197,8 @@ export class HistTeam {
   }
 
   /**
-   * Wait for the workers and hand them this fit's plan; if they cannot start (a sandbox without
+   * Wait until the workers have started and work with them (commands do not wait: they take the
+   * workers on as soon as these are running, see join); if they cannot start (a sandbox without
    * threads) or have failed, work on this thread alone.
    */
   async ready(): Promise<void> {
@@ -264,8 +211,24 @@ export class HistTeam {
       this.close();
       return;
     }
+    this.join();
+  }
+
+  /**
+   * If the workers are running and not yet part of this fit, hand them its plan and slots. A fit
+   * starts on its own thread and takes the workers on between two commands once they are up:
+   * results do not depend on the threads, and a first fit in a process does not wait the 20 to
+   * 200 ms a worker takes to start (longer on a busy machine).
+   */
+  private join(): void {
+    const crew = this.crew;
+    if (crew === null || this.workers > 0 || crew.failed || Atomics.load(crew.ctrl, CTRL.ready) < crew.size) return;
     const msg: HistMessage = { plan: planBuffers(this.plan) };
     for (const port of crew.ports) port.postMessage(msg);
+    for (let slot = 0; slot < this.slots.length; slot++) {
+      const slotMsg: HistMessage = { slot, buffer: this.slots[slot].buffer as SharedArrayBuffer };
+      for (const port of crew.ports) port.postMessage(slotMsg);
+    }
     this.workers = crew.size;
     this.run(CMD.attach);
   }
@@ -277,7 +240,7 @@ export class HistTeam {
     const slot = this.slots.length;
     const buffer = this.shared ? new SharedArrayBuffer(8 * this.histSize) : new ArrayBuffer(8 * this.histSize);
     this.slots.push(new Float64Array(buffer));
-    if (this.crew !== null) {
+    if (this.crew !== null && this.workers > 0) {
       const msg: HistMessage = { slot, buffer: buffer as SharedArrayBuffer };
       for (const port of this.crew.ports) port.postMessage(msg);
     }
@@ -316,6 +279,7 @@ export class HistTeam {
 
   /** Run `cmd` on every thread (this one included) and wait for all of them. */
   run(cmd: number): void {
+    if (this.workers === 0 && this.crew !== null) this.join();
     Atomics.store(this.plan.args, ARG.next, 0);
     const ctrl = this.ctrl;
     const workers = this.workers;

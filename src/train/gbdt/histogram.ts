@@ -14,7 +14,7 @@ export const JOB_FIELDS = 5;
 export const MAX_SEGMENTS = 4;
 
 /** Indices into a team's shared control words. */
-export const CTRL = { seq: 0, cmd: 1, done: 2 } as const;
+export const CTRL = { seq: 0, cmd: 1, done: 2, ready: 3 } as const;
 /**
  * Longest a thread of a fit keeps checking for the next command (a worker) or for the others to
  * finish (the fit's own thread) before it sleeps on the control word, in ms. A fit's commands
@@ -132,6 +132,79 @@ export interface BuildPlan {
   readonly bestGL: Float64Array;
   readonly bestHL: Float64Array;
   readonly bestCL: Float64Array;
+}
+
+/** Sizes of a plan's buffers. */
+export interface PlanShape {
+  readonly rows: number;
+  readonly features: number;
+  /** Outputs per row (classes for multiclass, else 1). */
+  readonly outputs: number;
+  /** Bin offset of each feature in a histogram (features + 1 entries). */
+  readonly histOffsets: Int32Array;
+  /** Most leaves per tree (bounds jobs, splits and nodes). */
+  readonly leafCap: number;
+  readonly blocks: number;
+  /** True when the labels are class indices (kept as Float32). */
+  readonly integerLabels: boolean;
+}
+
+/** A plan of `shape` (SharedArrayBuffers when `shared`), rows cut into equal blocks; bins and labels still to fill. */
+export function allocatePlan(shape: PlanShape, shared: boolean): BuildPlan {
+  const { rows, features, outputs, histOffsets, leafCap, blocks } = shape;
+  const alloc = (bytes: number) => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+  const nodes = 2 * leafCap + 1;
+  const blockStart = new Int32Array(alloc(4 * (blocks + 1)));
+  for (let b = 0; b <= blocks; b++) blockStart[b] = Math.floor((rows * b) / blocks);
+  // Class labels are small integers, exact in Float32 (half the memory); always a copy, so that
+  // the gradient loops see one array type per task.
+  const labels = shape.integerLabels ? new Float32Array(alloc(4 * rows)) : new Float64Array(alloc(8 * rows));
+  const ghBuffer = alloc(8 * rows);
+  const sGhBuffer = alloc(8 * rows);
+  const plan: BuildPlan = {
+    bins: new Uint8Array(alloc(rows * features)),
+    rows,
+    blocks,
+    blockStart,
+    sampled: new Int32Array(alloc(4 * blocks)),
+    idx: new Int32Array(alloc(4 * rows)),
+    gh: new Float32Array(ghBuffer),
+    sIdx: new Int32Array(alloc(4 * rows)),
+    sGh: new Float32Array(sGhBuffer),
+    gh64: new Float64Array(ghBuffer),
+    sGh64: new Float64Array(sGhBuffer),
+    nodeBuf: new Uint8Array(alloc(nodes)),
+    nodeStart: new Int32Array(alloc(4 * nodes * blocks)),
+    nodeEnd: new Int32Array(alloc(4 * nodes * blocks)),
+    histOffsets: new Int32Array(alloc(4 * histOffsets.length)),
+    jobs: new Int32Array(alloc(4 * JOB_FIELDS * MAX_SEGMENTS * nodes)),
+    feats: new Int32Array(alloc(4 * Math.max(1, features))),
+    splits: new Int32Array(alloc(4 * SPLIT_FIELDS * nodes)),
+    catBits: new Uint32Array(alloc(4 * CAT_WORDS * nodes)),
+    leaves: new Int32Array(alloc(4 * nodes)),
+    leafValue: new Float64Array(alloc(8 * nodes)),
+    y: labels,
+    margins: new Float64Array(alloc(8 * rows * outputs)),
+    probs: new Float32Array(alloc(outputs > 1 ? 4 * rows * outputs : 4)),
+    args: new Int32Array(alloc(4 * 16)),
+    fargs: new Float64Array(alloc(8 * 8)),
+    nBins: new Int32Array(alloc(4 * Math.max(1, features))),
+    isCategory: new Uint8Array(alloc(Math.max(1, features))),
+    nodeSlot: new Int32Array(alloc(4 * nodes)),
+    nodeG: new Float64Array(alloc(8 * nodes)),
+    nodeH: new Float64Array(alloc(8 * nodes)),
+    nodeC: new Float64Array(alloc(8 * nodes)),
+    todo: new Int32Array(alloc(4 * nodes)),
+    bestFeat: new Int32Array(alloc(4 * nodes)),
+    bestGain: new Float64Array(alloc(8 * nodes)),
+    bestBin: new Int32Array(alloc(4 * nodes)),
+    bestDefaultLeft: new Int32Array(alloc(4 * nodes)),
+    bestGL: new Float64Array(alloc(8 * nodes)),
+    bestHL: new Float64Array(alloc(8 * nodes)),
+    bestCL: new Float64Array(alloc(8 * nodes)),
+  };
+  plan.histOffsets.set(histOffsets);
+  return plan;
 }
 
 /** The shared buffers of a plan, as handed to a worker. */
@@ -869,6 +942,93 @@ export function runShare(plan: BuildPlan, cmd: number, slots: readonly Float64Ar
   }
 }
 
+/** Rounds of warmUp (enough for V8 to optimise each kernel, a few ms in all). */
+const WARM_ROUNDS = 12;
+
+/**
+ * Run every kernel of a fit a few times on a small made-up plan, so that V8 has optimised them
+ * before this thread's first real command (a worker does this once, just after it starts, while
+ * the fit's own thread bins the features). Stops early, between rounds, when `stop()` says so.
+ */
+export function warmUp(stop: () => boolean): void {
+  const rows = 2048;
+  const features = 7;
+  const histOffsets = new Int32Array(features + 1);
+  for (let f = 0; f <= features; f++) histOffsets[f] = 257 * f;
+  const plan = allocatePlan({ rows, features, outputs: 1, histOffsets, leafCap: 4, blocks: 2, integerLabels: true }, false);
+  const scratch = makeScratch();
+  const size = histOffsets[features] * HIST_STRIDE;
+  const slots = [new Float64Array(size), new Float64Array(size), new Float64Array(size)];
+  let seed = 12345;
+  for (let i = 0; i < rows * features; i++) {
+    seed = (Math.imul(seed, 1103515245) + 12345) | 0;
+    plan.bins[i] = (seed >>> 16) & 255;
+  }
+  for (let i = 0; i < rows; i++) plan.y[i] = (plan.bins[i] + plan.bins[rows + i]) & 1;
+  for (let f = 0; f < features; f++) {
+    plan.feats[f] = f;
+    plan.nBins[f] = 255;
+  }
+  // The last feature: a category of 16 levels.
+  plan.isCategory[features - 1] = 1;
+  plan.nBins[features - 1] = 16;
+  for (let i = (features - 1) * rows; i < features * rows; i++) plan.bins[i] &= 15;
+  plan.fargs[FARG.minSamplesLeaf] = 1;
+  plan.fargs[FARG.minChildWeight] = 1;
+  const args = plan.args;
+  const run = (cmd: number): void => {
+    Atomics.store(args, ARG.next, 0);
+    runShare(plan, cmd, slots, scratch);
+  };
+  for (let round = 0; round < WARM_ROUNDS && !stop(); round++) {
+    args[ARG.task] = TASK.binary;
+    args[ARG.allRows] = 1;
+    run(CMD.gradients);
+    plan.nodeBuf[0] = 0;
+    for (let b = 0; b < 2; b++) {
+      plan.nodeStart[b] = plan.blockStart[b];
+      plan.nodeEnd[b] = plan.blockStart[b + 1];
+    }
+    // The root over all seven features, then over six, five and three (every width of kernel).
+    for (const nFeats of [7, 6, 5, 3]) {
+      plan.jobs.set([0, 0, -1, 0, rows]);
+      args[ARG.count] = 1;
+      args[ARG.feats] = nFeats;
+      args[ARG.group] = nFeats;
+      run(CMD.build);
+    }
+    plan.nodeSlot[0] = 0;
+    sumPairs(plan.gh, 0, rows, plan.nodeG);
+    plan.nodeH[0] = plan.nodeG[1];
+    plan.nodeC[0] = rows;
+    plan.todo[0] = 0;
+    args[ARG.count] = 1;
+    args[ARG.feats] = features;
+    run(CMD.split);
+    // Node 0 split on a number feature, its right child on the category one.
+    plan.nodeBuf.set([0, 0, 1, 1, 0]);
+    plan.splits.set([0, 1, round % 6, 100 + round, 255, round & 1, 0]);
+    args[ARG.count] = 1;
+    run(CMD.partition);
+    plan.catBits[2 * CAT_WORDS] = 0x0f0f0f0f;
+    plan.splits.set([2, 3, features - 1, 0, 16, 0, 1]);
+    run(CMD.partition);
+    plan.jobs.set([1, 1, 0, 0, rows >> 1]);
+    args[ARG.count] = 1;
+    args[ARG.feats] = features;
+    args[ARG.group] = features;
+    run(CMD.build);
+    plan.leaves.set([1, 3, 4]);
+    plan.leafValue.set([0, 0.1, 0, -0.1, 0.05]);
+    args[ARG.count] = 3;
+    args[ARG.outputs] = 1;
+    args[ARG.output] = 0;
+    args[ARG.pending] = 1;
+    plan.splits.set([1, 3, 0, 128, 255, 1, 0]);
+    run(CMD.update);
+  }
+}
+
 /** What a team worker is started with. */
 export interface HistWorkerData {
   readonly ctrl: SharedArrayBuffer;
@@ -890,8 +1050,15 @@ function workerMain(wt: typeof WorkerThreads): void {
   const scratch = makeScratch();
   let plan: BuildPlan | null = null;
   let slots: Float64Array[] = [];
+  Atomics.add(ctrl, CTRL.ready, 1);
   wt.parentPort?.postMessage('ready');
   let seq = 0;
+  // Warm the kernels up until the first command comes (a failure here costs speed, never the worker).
+  try {
+    warmUp(() => Atomics.load(ctrl, CTRL.seq) !== seq);
+  } catch {
+    // Cold kernels then.
+  }
   let spin = SPIN_MS;
   for (;;) {
     if (Atomics.load(ctrl, CTRL.seq) === seq) {
@@ -934,9 +1101,10 @@ function workerMain(wt: typeof WorkerThreads): void {
  * compiled or from TypeScript sources, and starts in milliseconds with little memory.
  */
 export function workerSource(): string {
-  const constants = { HIST_STRIDE, MIN_HESSIAN, CAT_WORDS, SPLIT_FIELDS, JOB_FIELDS, CTRL, SPIN_MS, SPIN_MIN_MS, CMD, ARG, FARG, TASK, LOSS };
+  const constants = { HIST_STRIDE, MIN_HESSIAN, CAT_WORDS, SPLIT_FIELDS, JOB_FIELDS, MAX_SEGMENTS, WARM_ROUNDS, CTRL, SPIN_MS, SPIN_MIN_MS, CMD, ARG, FARG, TASK, LOSS };
   const functions = [
     nextSpin,
+    allocatePlan,
     planFromBuffers,
     makeScratch,
     hist7,
@@ -946,6 +1114,7 @@ export function workerSource(): string {
     hist1,
     partitionNumbers,
     partitionCategories,
+    sumPairs,
     gradBinary,
     gradMulticlass,
     gradRegression,
@@ -963,6 +1132,7 @@ export function workerSource(): string {
     updateBlock,
     probsBlock,
     runShare,
+    warmUp,
     workerMain,
   ];
   return [

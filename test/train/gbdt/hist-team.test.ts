@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../../src/data/random.js';
 import { HistTeam } from '../../../src/train/gbdt/hist-team.js';
+import { workerSource } from '../../../src/train/gbdt/histogram.js';
 
 /** A team over `rows` random rows of `features` features with 16 bins each (+ missing), root rows in place. */
 async function team(rows: number, features: number, threads: number): Promise<HistTeam> {
@@ -101,5 +102,13 @@ describe('gbdt thread team', () => {
         t.close();
       }
     }
+  });
+
+  it("runs a worker's warm-up from the worker's own source, which holds every function it calls", () => {
+    // A worker runs this source with nothing else; a function missing from it would only show as
+    // a worker whose warm-up fails (cold kernels) or that dies at its first command.
+    const source = workerSource().replace("workerMain(require('node:worker_threads'));", 'return warmUp;');
+    const warmUp = new Function('require', source)(() => ({})) as (stop: () => boolean) => void;
+    expect(() => warmUp(() => false)).not.toThrow();
   });
 });
