@@ -80,7 +80,7 @@ export interface Settings {
   readonly retentionLabels: number | null;
   /** Minutes between two prunes of old scores and labels. Default 10. */
   readonly retentionIntervalMinutes: number;
-  /** Rows a prune deletes per statement (each its own short transaction). Default 5000. */
+  /** Rows a prune deletes per statement (each its own short transaction). Default 2000. */
   readonly retentionBatchRows: number;
 }
 
@@ -156,7 +156,7 @@ const schema = z.object({
   retentionScores: retentionAge(30),
   retentionLabels: retentionAge(null),
   retentionIntervalMinutes: z.coerce.number().int().min(1).max(1440).default(10),
-  retentionBatchRows: z.coerce.number().int().min(100).max(100_000).default(5000),
+  retentionBatchRows: z.coerce.number().int().min(100).max(100_000).default(2000),
 });
 
 /** The names a config file's `settings` section may use (every setting but the config file itself). */

@@ -5,7 +5,7 @@ import { type DataRetentionPolicy, type ModelPruneResult, type PruneResult, type
 import { toPruneResultWire } from '../contract/storage-mappers.js';
 import { RefitError } from '../errors.js';
 import type { EventHub } from '../events/hub.js';
-import type { LabelPruneRule, ScorePruneRule, Store } from '../store/store.js';
+import type { LabelPruneRule, PruneBatch, PruneBatchResult, ScorePruneRule, Store } from '../store/store.js';
 
 /** The id the periodic prune claims its occurrences under (the scheduler's compare-and-set): one process prunes per interval. */
 export const PRUNE_CLAIM_ID = 'refit:storage-prune';
@@ -195,21 +195,24 @@ export class Pruner {
     let batches = 0;
     let interrupted = false;
     const models: ModelPruneResult[] = [];
-    // Delete in statements of at most batchRows rows until one comes back short.
-    const drain = async (step: () => Promise<number>): Promise<number> => {
+    // Delete in statements of at most batchRows rows, each from where the last stopped, until one comes back short.
+    const drain = async (step: (batch: PruneBatch) => Promise<PruneBatchResult>): Promise<number> => {
       let total = 0;
+      let from: Date | null = null;
       for (;;) {
         if (this.#stopping) {
           interrupted = true;
           return total;
         }
-        const n = await step();
+        const done = await step({ limit: policy.batchRows, from });
         batches++;
-        total += n;
-        if (n < policy.batchRows) return total;
+        total += done.deleted;
+        if (done.deleted < policy.batchRows) return total;
+        from = done.last;
         await yieldToEventLoop();
       }
     };
+    if (!dryRun) await store.ensureStatistics();
     for (const e of await this.effective(startedAt)) {
       if (interrupted) break;
       let scoresDeleted = 0;
@@ -217,10 +220,10 @@ export class Pruner {
       const scoreRule = tables.has('scores') ? e.scores.rule : null;
       const labelRule = tables.has('labels') ? e.labels.rule : null;
       if (scoreRule) {
-        scoresDeleted = dryRun ? await store.countPrunableScores(e.modelId, scoreRule) : await drain(() => store.pruneScores(e.modelId, scoreRule, policy.batchRows));
+        scoresDeleted = dryRun ? await store.countPrunableScores(e.modelId, scoreRule) : await drain((batch) => store.pruneScores(e.modelId, scoreRule, batch));
       }
       if (labelRule && !interrupted) {
-        labelsDeleted = dryRun ? await store.countPrunableLabels(e.modelId, labelRule) : await drain(() => store.pruneLabels(e.modelId, labelRule, policy.batchRows));
+        labelsDeleted = dryRun ? await store.countPrunableLabels(e.modelId, labelRule) : await drain((batch) => store.pruneLabels(e.modelId, labelRule, batch));
       }
       if (scoresDeleted > 0 || labelsDeleted > 0) {
         models.push({ modelId: e.modelId, scoresDeleted, labelsDeleted, scoresBefore: scoreRule?.before ?? null, labelsBefore: labelRule?.before ?? null });
