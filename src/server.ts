@@ -15,6 +15,7 @@ import { buildApp, isLoopback } from './http/app.js';
 import type { ReadinessWire, WorkerListWire } from './contract/index.js';
 import type { ComputeExecutor } from './retrain/executor.js';
 import type { PipelineDeps } from './retrain/pipeline.js';
+import { resolveTrainingThreads } from './retrain/training-threads.js';
 import { createRefit, type Refit, type RefitParts } from './service/index.js';
 import { artifactLocation } from './store/artifact-store.js';
 import { createStore } from './store/create-store.js';
@@ -71,7 +72,7 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
   const automaticRetraining = settings.automaticRetraining && config.automaticRetraining !== false;
   // --no-training needs the queue its workers take jobs from; refuse before touching anything.
   const redisUrl = settings.training ? settings.redisUrl : requireRedis(settings, 'refit serve --no-training');
-  const store = await createStore({ url: settings.databaseUrl, ...(settings.databaseSchema ? { schema: settings.databaseSchema } : {}), artifacts: artifactLocation(settings.artifactDir) });
+  const store = await createStore({ url: settings.databaseUrl, ...(settings.databaseSchema ? { schema: settings.databaseSchema } : {}), artifacts: artifactLocation(settings.artifactDir), sqliteSynchronous: settings.sqliteSynchronous });
   const redis = redisUrl === null ? null : { main: redisConnection(redisUrl, { waitForRedis: false }), sub: redisConnection(redisUrl) };
   const queue = !settings.training && redis ? { queue: (deps: PipelineDeps) => new BullmqQueue(deps, { connection: redis.main, prefix: settings.queuePrefix }) } : {};
   // An API process of a scaled-out deployment is told of activations elsewhere over Redis: its
@@ -91,6 +92,8 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
     delivery: { sinks: sinksFrom(settings), options: { maxAttempts: settings.deliveryMaxAttempts, timeoutMs: settings.deliveryTimeoutMs, initialDelayMs: settings.deliveryInitialDelayMs, maxDelayMs: settings.deliveryMaxDelayMs } },
     retention: retentionPolicy(settings),
     ...(options.executor ? { executor: options.executor } : {}),
+    // Training leaves scoring a core (src/retrain/training-threads.ts).
+    trainingThreads: resolveTrainingThreads(settings.trainingThreads, 'serve'),
     ...queue,
   });
   if (!automaticRetraining) logger.warn('automatic retraining is paused: scheduled and trigger-started retrains do not run; manual retrains do');

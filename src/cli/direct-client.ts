@@ -78,7 +78,7 @@ export class DirectClient implements Client {
       }
     }
     // The same store the server opens: its schema and its artifact place too.
-    const store = await createStore({ url, artifacts: artifactLocation(settings.artifactDir), ...(settings.databaseSchema ? { schema: settings.databaseSchema } : {}) });
+    const store = await createStore({ url, artifacts: artifactLocation(settings.artifactDir), sqliteSynchronous: settings.sqliteSynchronous, ...(settings.databaseSchema ? { schema: settings.databaseSchema } : {}) });
     return new DirectClient(createRefit({ store, retention: retentionPolicy(settings) }).refit, url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@'), options);
   }
 

@@ -13,6 +13,7 @@ import { LEASE_MS, claimOwnerId, type OwnerClaim } from '../retrain/job-owner.js
 import type { PipelineDeps } from '../retrain/pipeline.js';
 import type { JobQueue } from '../retrain/runner.js';
 import { InProcessQueue } from '../retrain/runner.js';
+import { LabelWindowCache } from '../retrain/label-window.js';
 import { Scheduler } from '../retrain/scheduler.js';
 import { RolloutManager } from '../rollout/rollout-manager.js';
 import { Scorer } from '../serve/scorer.js';
@@ -34,8 +35,10 @@ export interface RefitDeps {
   readonly logger?: Logger;
   /** IANA zone of schedules that name none. Default: this machine's zone. */
   readonly defaultTimezone?: string;
-  /** Where training runs. Default: a worker thread per job. */
+  /** Where training runs. Default: long-lived worker threads (closed by `close()`). */
   readonly executor?: ComputeExecutor;
+  /** Most threads one fit may use (see src/retrain/training-threads.ts). Default: no cap (the trainer's own `threads`). */
+  readonly trainingThreads?: number | null;
   /** Jitter source for retry delays, in [0, 1). Default Math.random. */
   readonly random?: () => number;
   /** Default: an in-process queue running one training at a time. */
@@ -81,12 +84,16 @@ export function createRefit(deps: RefitDeps): { refit: Refit; parts: RefitParts 
     ...(deps.routingRandom ? { random: deps.routingRandom } : {}),
     ...(deps.stopwatch ? { stopwatch: deps.stopwatch } : {}),
   });
+  const executor = deps.executor ?? new WorkerExecutor();
   const qdeps: PipelineDeps = {
     store,
     clock,
     hub,
     logger,
-    executor: deps.executor ?? new WorkerExecutor(),
+    executor,
+    // Each model's training window, kept between its retrains (bounded; checked against the store before use).
+    windows: new LabelWindowCache(),
+    trainingThreads: deps.trainingThreads ?? null,
     commands: deps.commands ?? {},
     ...(deps.workRoot ? { workRoot: deps.workRoot } : {}),
     plugins: deps.plugins ?? [],
@@ -139,7 +146,7 @@ export function createRefit(deps: RefitDeps): { refit: Refit; parts: RefitParts 
     ...(logger ? { logger } : {}),
     ...(deps.stopwatch ? { stopwatch: deps.stopwatch } : {}),
   });
-  const parts: RefitParts = { store, clock, logger, hub, predictors, serving, scorer, queue, rollouts, monitor, scheduler, delivery, owner, leaseMs: deps.leaseMs ?? LEASE_MS, commands: deps.commands ?? {}, audit, pruner };
+  const parts: RefitParts = { store, clock, logger, hub, predictors, serving, scorer, queue, rollouts, monitor, scheduler, delivery, owner, leaseMs: deps.leaseMs ?? LEASE_MS, commands: deps.commands ?? {}, audit, pruner, executor };
   // Warm the scorer as soon as a promotion or a challenger commits, so that the first score
   // routed to the version does not pay for loading its artifact.
   const preload = ({ modelId, version }: { modelId: string; version: string }) => {

@@ -5,6 +5,7 @@ import type { DeliveryWorker } from '../events/delivery/delivery-worker.js';
 import type { EventHub } from '../events/hub.js';
 import type { Monitor } from '../monitor/monitor.js';
 import type { OwnerClaim } from '../retrain/job-owner.js';
+import type { ComputeExecutor } from '../retrain/executor.js';
 import type { JobQueue } from '../retrain/runner.js';
 import type { Scheduler } from '../retrain/scheduler.js';
 import type { RolloutManager } from '../rollout/rollout-manager.js';
@@ -55,4 +56,6 @@ export interface RefitParts {
   readonly commands: CommandTable;
   /** Deletes scores and labels past their retention age; on a timer once the server starts it, stopped by `close()`. */
   readonly pruner: Pruner;
+  /** Where the queue's retrains train (its threads end with `close()`). */
+  readonly executor: ComputeExecutor;
 }

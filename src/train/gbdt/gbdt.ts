@@ -7,18 +7,15 @@ import { Ensemble } from './ensemble.js';
 import { GbdtPredictor, loadGbdtPredictor, sigmoid } from './gbdt-predictor.js';
 import { ARG, CMD, LOSS, TASK } from './histogram.js';
 import { HistTeam, canShareMemory } from './hist-team.js';
+
+export { closeTrainingThreads } from './hist-team.js';
 import { gbdtParamsSchema, type GbdtParams } from './params.js';
-import { PredictPool } from './predict-pool.js';
 import { TreeBuilder } from './tree-builder.js';
 
 /** Feature cells (rows × features) below which worker threads cost more than they save. */
 const THREADS_MIN_CELLS = 200_000;
-/** Training matrices (as doubles) up to this size start the prediction thread with training (see train). */
-const EARLY_PREDICT_POOL_BYTES = 64 * 1024 * 1024;
 // Longest stretch of training between two turns of the event loop.
 const YIELD_EVERY_MS = 20;
-/** Longest a fit waits at its end for the prediction thread to be ready (it takes ~0.15 s to start). */
-const POOL_WAIT_MS = 2_000;
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason ?? new Error('aborted');
@@ -172,12 +169,7 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
   const colsampleByNode = p.colsampleByNode ?? (rf ? Math.sqrt(usable.length) / Math.max(1, usable.length) : 1);
   const subsample = rf && p.subsample === 1 ? 0.632 : p.subsample;
 
-  // A small fit starts the prediction thread (once per process) now, so that it is ready for the
-  // model's first batch: it takes about 0.14 s to start, longer than a small fit's tail, and its
-  // memory (about 10 MB) is little next to a small fit's. A big fit starts it at the end, when its
-  // own memory is given back.
-  if (n * F * 8 <= EARLY_PREDICT_POOL_BYTES) PredictPool.warm();
-  // The workers start while this thread bins the features.
+  // Workers that are not running yet start while this thread bins the features.
   const team = HistTeam.create({ rows: n, features: F, outputs: K, histOffsets, leafCap, threads, integerLabels: task !== 'regression' }, data.y);
   try {
     const plan = team.plan;
@@ -277,10 +269,10 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
             m = 1;
           }
         } else {
-          for (let i = 0; i < n; i++) idx[i] = i;
-          for (let b = 0; b < blocks; b++) sampled[b] = blockStart[b + 1] - blockStart[b];
+          // The gradient command puts every row at its own position, block by block.
           m = n;
         }
+        plan.args[ARG.allRows] = m === n && subsample >= 1 ? 1 : 0;
         // Gradients and hessians of the loss at the current margins (a forest: at the base score).
         plan.args[ARG.output] = k;
         team.run(CMD.gradients);
@@ -294,10 +286,11 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
           let v = -builder.sumG[node] / (builder.sumH[node] + p.l2);
           if (task === 'regression' && p.loss === 'absolute') {
             const res = new Float64Array(builder.rowsOf(node));
+            const at = plan.nodeBuf[node] === 0 ? idx : plan.sIdx;
             let j = 0;
             for (let b = 0; b < blocks; b++) {
               const e = nodeEnd[node * blocks + b];
-              for (let i = nodeStart[node * blocks + b]; i < e; i++) res[j++] = y[idx[i]] - margins[idx[i] * K + k];
+              for (let i = nodeStart[node * blocks + b]; i < e; i++) res[j++] = y[at[i]] - margins[at[i] * K + k];
             }
             v = median(res);
           }
@@ -354,15 +347,6 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
         ensemble.value[i] *= i < firstNewNode ? prevRounds / total : 1 / total;
       }
     }
-    // The model will be asked for predictions (evaluation, serving): start the prediction thread
-    // (once per process) now, once training's memory is given back, if it did not start with
-    // training, and wait for it, so that the model's first batch finds both threads (without the
-    // wait, a batch in the first ~0.15 s after a big fit ran on one thread, at half the speed).
-    // Training's threads are told to end first, and waited for too, so that their teardown does
-    // not compete with that batch.
-    const stopping = team.stop();
-    PredictPool.warm();
-    await Promise.all([stopping, PredictPool.whenReady(POOL_WAIT_MS)]);
     report(options.onProgress, 1);
     return new GbdtPredictor(
       {
