@@ -83,7 +83,7 @@ export interface Settings {
   readonly retentionLabels: number | null;
   /** Minutes between two prunes of old scores and labels. Default 10. */
   readonly retentionIntervalMinutes: number;
-  /** Rows a prune deletes per statement (each its own short transaction). Default 5000. */
+  /** Rows a prune deletes per statement (each its own short transaction). Default 2000. */
   readonly retentionBatchRows: number;
   /** Most threads one fit may use; `auto`: cores − 1 (at least 1) in `serve`, which also scores, every core in `refit worker` (src/retrain/training-threads.ts). Default auto. */
   readonly trainingThreads: TrainingThreadsSetting;
@@ -162,7 +162,7 @@ const schema = z.object({
   retentionScores: retentionAge(30),
   retentionLabels: retentionAge(null),
   retentionIntervalMinutes: z.coerce.number().int().min(1).max(1440).default(10),
-  retentionBatchRows: z.coerce.number().int().min(100).max(100_000).default(5000),
+  retentionBatchRows: z.coerce.number().int().min(100).max(100_000).default(2000),
   trainingThreads: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)], { error: "must be 'auto' or a whole number of threads from 1 to 64" }).default('auto'),
 });
 

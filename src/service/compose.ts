@@ -63,7 +63,7 @@ export interface RefitDeps {
   readonly plugins?: readonly string[];
   /** Event delivery: the sinks from the settings (webhooks come from the store) and the retry options. Default: webhooks only, default options. */
   readonly delivery?: { readonly sinks?: readonly Sink[]; readonly options?: DeliveryOptions };
-  /** How long scores and labels are kept and how pruning runs. Default DEFAULT_RETENTION: scores 30 days, labels forever, every 10 minutes, 5,000 rows per statement. */
+  /** How long scores and labels are kept and how pruning runs. Default DEFAULT_RETENTION: scores 30 days, labels forever, every 10 minutes, 2,000 rows per statement. */
   readonly retention?: Partial<DataRetentionPolicy>;
 }
 

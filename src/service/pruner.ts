@@ -5,7 +5,7 @@ import { type DataRetentionPolicy, type ModelPruneResult, type PruneResult, type
 import { toPruneResultWire } from '../contract/storage-mappers.js';
 import { RefitError } from '../errors.js';
 import type { EventHub } from '../events/hub.js';
-import type { LabelPruneRule, ScorePruneRule, Store } from '../store/store.js';
+import type { LabelPruneRule, PruneBatch, PruneBatchResult, ScorePruneRule, Store } from '../store/store.js';
 
 /** The id the periodic prune claims its occurrences under (the scheduler's compare-and-set): one process prunes per interval. */
 export const PRUNE_CLAIM_ID = 'refit:storage-prune';
@@ -50,12 +50,26 @@ export interface PrunerDeps {
   readonly logger?: Logger;
   /** Monotonic milliseconds for the duration of a prune. Default performance.now. */
   readonly stopwatch?: () => number;
+  /** Waits between two delete statements, given how long the last one took (ms). Default `defaultPause`: as long again, at most 100 ms. */
+  readonly pause?: (statementMs: number) => Promise<void>;
 }
 
 const day = (d: Date) => d.toISOString();
 const count = (n: number) => n.toLocaleString('en-US');
 /** Lets requests queued behind a delete run before the next one (SQLite's statements are synchronous). */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Longest pause between two delete statements, in ms. */
+const MAX_PAUSE_MS = 100;
+
+/**
+ * The pause after a statement that took `ms`: as long again (at most 100 ms), so that a prune
+ * takes at most about half of the event loop (and of SQLite's writer) while it runs. A real timer,
+ * not the clock's: it shares the CPU, it is not a time of the business.
+ */
+export function defaultPause(ms: number): Promise<void> {
+  return new Promise<void>((resolve) => setTimeout(resolve, Math.min(MAX_PAUSE_MS, Math.max(0, ms))));
+}
 
 /** `198.2 MB`: bytes for a log line. */
 export function formatBytes(n: number): string {
@@ -73,8 +87,8 @@ export function formatBytes(n: number): string {
 /**
  * Deletes scores and labels older than the retention ages, never what live metrics, drift, a
  * running rollout or a training window still reads (see `retentionPlan`). Deletes go in
- * statements of at most `batchRows` rows, each its own short transaction, with the event loop
- * yielded between them, so that scoring keeps its turn on SQLite's single writer and thread.
+ * statements of at most `batchRows` rows, each its own short transaction, with a pause as long as
+ * the statement between them, so that scoring keeps its turn on SQLite's single writer and thread.
  * Periodically (`start`), one process per interval prunes (it claims the interval's occurrence in
  * the store, as the scheduler claims its schedules), and a store-wide lock (PostgreSQL: an
  * advisory lock) keeps two prunes from overlapping. Time comes from the injected clock.
@@ -187,6 +201,7 @@ export class Pruner {
   async #execute(request: PruneRequest): Promise<PruneResult> {
     const { store, clock, policy } = this.deps;
     const stopwatch = this.deps.stopwatch ?? (() => performance.now());
+    const pause = this.deps.pause ?? defaultPause;
     const dryRun = request.dryRun ?? false;
     const tables = new Set<PrunableTable>(request.tables ?? ['scores', 'labels']);
     const startedAt = clock.now();
@@ -195,21 +210,25 @@ export class Pruner {
     let batches = 0;
     let interrupted = false;
     const models: ModelPruneResult[] = [];
-    // Delete in statements of at most batchRows rows until one comes back short.
-    const drain = async (step: () => Promise<number>): Promise<number> => {
+    // Delete in statements of at most batchRows rows, each from where the last stopped, until one comes back short.
+    const drain = async (step: (batch: PruneBatch) => Promise<PruneBatchResult>): Promise<number> => {
       let total = 0;
+      let from: Date | null = null;
       for (;;) {
         if (this.#stopping) {
           interrupted = true;
           return total;
         }
-        const n = await step();
+        const started = stopwatch();
+        const done = await step({ limit: policy.batchRows, from });
         batches++;
-        total += n;
-        if (n < policy.batchRows) return total;
-        await yieldToEventLoop();
+        total += done.deleted;
+        if (done.deleted < policy.batchRows) return total;
+        from = done.last;
+        await pause(stopwatch() - started);
       }
     };
+    if (!dryRun) await store.ensureStatistics();
     for (const e of await this.effective(startedAt)) {
       if (interrupted) break;
       let scoresDeleted = 0;
@@ -217,10 +236,10 @@ export class Pruner {
       const scoreRule = tables.has('scores') ? e.scores.rule : null;
       const labelRule = tables.has('labels') ? e.labels.rule : null;
       if (scoreRule) {
-        scoresDeleted = dryRun ? await store.countPrunableScores(e.modelId, scoreRule) : await drain(() => store.pruneScores(e.modelId, scoreRule, policy.batchRows));
+        scoresDeleted = dryRun ? await store.countPrunableScores(e.modelId, scoreRule) : await drain((batch) => store.pruneScores(e.modelId, scoreRule, batch));
       }
       if (labelRule && !interrupted) {
-        labelsDeleted = dryRun ? await store.countPrunableLabels(e.modelId, labelRule) : await drain(() => store.pruneLabels(e.modelId, labelRule, policy.batchRows));
+        labelsDeleted = dryRun ? await store.countPrunableLabels(e.modelId, labelRule) : await drain((batch) => store.pruneLabels(e.modelId, labelRule, batch));
       }
       if (scoresDeleted > 0 || labelsDeleted > 0) {
         models.push({ modelId: e.modelId, scoresDeleted, labelsDeleted, scoresBefore: scoreRule?.before ?? null, labelsBefore: labelRule?.before ?? null });

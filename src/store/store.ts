@@ -21,7 +21,7 @@ export type { LabelSpan, LabelWindowStore } from './roles/label-window-store.js'
 export type { NewEvent, OutboxStore } from './roles/outbox-store.js';
 export type { Page } from './roles/page.js';
 export type { ActivationInput, CreateModelResult, RegistryStore } from './roles/registry-store.js';
-export type { LabelPruneRule, RetentionStore, ScorePruneRule, StorageStats, TableStorage } from './roles/retention-store.js';
+export type { LabelPruneRule, PruneBatch, PruneBatchResult, RetentionStore, ScorePruneRule, StorageStats, TableStorage } from './roles/retention-store.js';
 export type { NewRollout, NewTimelineEntry, RolloutIntent, RolloutStore } from './roles/rollout-store.js';
 export type { NewTriggerCheck, ScheduleStore } from './roles/schedule-store.js';
 

@@ -18,10 +18,10 @@ function problemsOf(fn: () => unknown): FieldProblem[] {
 }
 
 describe('the retention settings', () => {
-  it('default to scores 30 days, labels forever, a prune every 10 minutes of 5,000-row statements', () => {
+  it('default to scores 30 days, labels forever, a prune every 10 minutes of 2,000-row statements', () => {
     const s = loadSettings({});
-    expect(s).toMatchObject({ retentionScores: 30, retentionLabels: null, retentionIntervalMinutes: 10, retentionBatchRows: 5000 });
-    expect(retentionPolicy(s)).toEqual({ scoresDays: 30, labelsDays: null, intervalMs: 600_000, batchRows: 5000 });
+    expect(s).toMatchObject({ retentionScores: 30, retentionLabels: null, retentionIntervalMinutes: 10, retentionBatchRows: 2000 });
+    expect(retentionPolicy(s)).toEqual({ scoresDays: 30, labelsDays: null, intervalMs: 600_000, batchRows: 2000 });
   });
 
   it('take days as 45d, 45 or a number, and off (never, none, false) to keep rows forever', () => {

@@ -18,7 +18,7 @@ function rollout(kind: Rollout['kind'], startedAt: Date, status: Rollout['status
 
 describe('retentionPlan', () => {
   it('defaults to scores 30 days and labels forever', () => {
-    expect(DEFAULT_RETENTION).toMatchObject({ scoresDays: 30, labelsDays: null, intervalMs: 600_000, batchRows: 5_000 });
+    expect(DEFAULT_RETENTION).toMatchObject({ scoresDays: 30, labelsDays: null, intervalMs: 600_000, batchRows: 2_000 });
     const plan = retentionPlan(model(), [], DEFAULT_RETENTION, NOW);
     expect(plan.scores.pruneBefore).toEqual(daysAgo(30));
     expect(plan.scores.keepNewest).toBe(10_000);

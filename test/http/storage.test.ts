@@ -35,7 +35,7 @@ describe.each(DIALECTS)('storage routes on $name', (dialect) => {
       { name: 'scores', rows: 40, bytes: expect.any(Number), deadRows: dialect.name === 'sqlite' ? null : expect.any(Number) },
       { name: 'labels', rows: 0, bytes: expect.any(Number), deadRows: dialect.name === 'sqlite' ? null : expect.any(Number) },
     ]);
-    expect(body.retention).toEqual({ scoresDays: 30, labelsDays: null, intervalMinutes: 10, batchRows: 5000, nextPruneAt: null });
+    expect(body.retention).toEqual({ scoresDays: 30, labelsDays: null, intervalMinutes: 10, batchRows: 2000, nextPruneAt: null });
     expect(body.models).toEqual([
       {
         modelId: 'm',

@@ -117,9 +117,14 @@ describe.each(DIALECTS)('retention on $name', (dialect) => {
     await store.insertScores(Array.from({ length: 12 }, (_, i) => score('quiet', `quiet-${i}`, ago(i * 30))));
     await history(store, 'canary', 100);
     await store.createRollout({ modelId: 'canary', kind: 'challenger', mode: 'canary', version: '1.1.0', baseVersion: '1.0.0', share: 0.1, startedAt: ago(45), endsAt: ago(-1) });
-    const analysis = async () => [await store.rolloutOutcomes('canary', ago(45)), await store.servingStats('canary', ago(45))];
+    // In a stable order: the queries promise none (and a prune's ANALYZE on PostgreSQL may change their plan).
+    const analysis = async () => ({
+      outcomes: (await store.rolloutOutcomes('canary', ago(45))).map((o) => JSON.stringify(o)).sort(),
+      serving: (await store.servingStats('canary', ago(45))).map((v) => ({ ...v, latenciesMs: [...v.latenciesMs].sort((a, b) => a - b) })),
+    });
     const recent = async () => (await store.recentScores('quiet', 10)).map((s) => s.id);
     const [analysisBefore, recentBefore] = [await analysis(), await recent()];
+    expect(analysisBefore.outcomes.length).toBe(23);
 
     const result = await refit.prune({});
     expect(await scoreIds(store, 'quiet', 12)).toEqual(Array.from({ length: 10 }, (_, i) => i));
@@ -164,9 +169,9 @@ describe.each(DIALECTS)('retention on $name', (dialect) => {
     const watched: Store = {
       ...store,
       pruneScores: async (...args) => {
-        const n = await store.pruneScores(...args);
+        const done = await store.pruneScores(...args);
         closing ??= closingParts.pruner.stop();
-        return n;
+        return done;
       },
     };
     const { refit: closingRefit, parts: closingParts } = createRefit({ store: watched, clock, executor: inlineExecutor, retention: { scoresDays: 30, batchRows: 7 } });

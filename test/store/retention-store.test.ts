@@ -39,12 +39,13 @@ describe.each(DIALECTS)('retention store on $name', (dialect) => {
     await store.insertLabels('m', [label(day(20), 's3'), label(day(5), 's4')], day(20));
     const rule = { before: day(8), keepLabelledSince: day(14) };
     expect(await store.countPrunableScores('m', rule)).toBe(7);
-    expect(await store.pruneScores('m', rule, 3)).toBe(3);
+    expect(await store.pruneScores('m', rule, { limit: 3, from: null })).toEqual({ deleted: 3, last: day(2) });
     // Oldest first: s0, s1, s2 went.
     expect([...(await store.getScores('m', ['s0', 's1', 's2', 's3'])).keys()]).toEqual(['s3']);
-    expect(await store.pruneScores('m', rule, 3)).toBe(3);
-    expect(await store.pruneScores('m', rule, 3)).toBe(1);
-    expect(await store.pruneScores('m', rule, 3)).toBe(0);
+    // Each batch from where the last one stopped.
+    expect(await store.pruneScores('m', rule, { limit: 3, from: day(2) })).toEqual({ deleted: 3, last: day(6) });
+    expect(await store.pruneScores('m', rule, { limit: 3, from: day(6) })).toEqual({ deleted: 1, last: day(7) });
+    expect(await store.pruneScores('m', rule, { limit: 3, from: day(7) })).toEqual({ deleted: 0, last: null });
     expect([...(await store.getScores('m', Array.from({ length: 10 }, (_, i) => `s${i}`))).keys()].sort()).toEqual(['s3', 's8', 's9']);
     // Another model's scores are not touched.
     expect((await store.getScores('other', ['o1'])).size).toBe(1);
@@ -80,10 +81,19 @@ describe.each(DIALECTS)('retention store on $name', (dialect) => {
     await store.insertLabels('other', [label(day(1))], day(1));
     const rule = { before: day(20), belowId: null };
     expect(await store.countPrunableLabels('m', rule)).toBe(5);
-    expect(await store.pruneLabels('m', rule, 2)).toBe(2);
-    expect(await store.pruneLabels('m', rule, 2)).toBe(2);
-    expect(await store.pruneLabels('m', rule, 2)).toBe(1);
-    expect(await store.pruneLabels('m', rule, 2)).toBe(0);
+    // By occurrence, each batch from where the last stopped: days 1 and 2, then 3 and 4, then 5.
+    const batches = [];
+    for (let from: Date | null = null, i = 0; i < 4; i++) {
+      const b = await store.pruneLabels('m', rule, { limit: 2, from });
+      batches.push(b);
+      from = b.last;
+    }
+    expect(batches).toEqual([
+      { deleted: 2, last: day(2) },
+      { deleted: 2, last: day(4) },
+      { deleted: 1, last: day(5) },
+      { deleted: 0, last: null },
+    ]);
     const left = (await store.loadLabelsRaw('m', { kind: 'all' }, day(40))).map((l) => l.id);
     expect(left).toEqual([...late, ...first, ...relabel]);
     expect([...old, ...both].some((id) => left.includes(id))).toBe(false);
@@ -92,7 +102,7 @@ describe.each(DIALECTS)('retention store on $name', (dialect) => {
 
   it('keeps labels at and above the id bound', async () => {
     const labelIds = await store.insertLabels('m', [label(day(1)), label(day(2)), label(day(3)), label(day(4))], day(5));
-    expect(await store.pruneLabels('m', { before: day(10), belowId: labelIds[2] }, 100)).toBe(2);
+    expect(await store.pruneLabels('m', { before: day(10), belowId: labelIds[2] }, { limit: 100, from: null })).toEqual({ deleted: 2, last: day(2) });
     expect((await store.loadLabelsRaw('m', { kind: 'all' }, day(10))).map((l) => l.id)).toEqual(labelIds.slice(2));
   });
 
@@ -114,7 +124,7 @@ describe.each(DIALECTS)('retention store on $name', (dialect) => {
       // Freed pages go on the free list, where later writes reuse them: the file does not shrink.
       await store.insertScores(Array.from({ length: 2000 }, (_, i) => score(`big${i}`, day(50), { features: { age: 1, note: 'x'.repeat(200) } as Score['features'] })));
       const full = await store.spaceSnapshot();
-      expect(await store.pruneScores('m', { before: day(100), keepLabelledSince: day(100) }, 5000)).toBe(2030);
+      expect((await store.pruneScores('m', { before: day(100), keepLabelledSince: day(100) }, { limit: 5000, from: null })).deleted).toBe(2030);
       const after = await store.spaceSnapshot();
       expect(after.databaseBytes).toBe(full.databaseBytes);
       expect(after.freeBytes!).toBeGreaterThan(full.freeBytes! + 300_000);

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { type Kysely, sql } from 'kysely';
 import type { SpaceSnapshot } from '../../domain/data-retention.js';
-import type { LabelPruneRule, RetentionStore, ScorePruneRule, StorageStats, TableStorage } from '../roles/retention-store.js';
+import type { LabelPruneRule, PruneBatchResult, RetentionStore, ScorePruneRule, StorageStats, TableStorage } from '../roles/retention-store.js';
 import type { Dialect } from '../migrations/index.js';
 import type { Database } from '../schema.js';
 import { type KyselyContext, date, iso } from './kysely-context.js';
@@ -11,6 +11,9 @@ const PRUNE_LOCK_KEY = 727002;
 
 const AUTO_VACUUM = ['none', 'full', 'incremental'] as const;
 
+/** Where the first batch of a prune starts. */
+const EPOCH = new Date(0);
+
 /**
  * PostgreSQL: `offset 0` keeps a `not exists` a per-row probe of an index. Flattened into an anti
  * join, the planner may hash every kept label of the model for each batch of a few thousand rows.
@@ -18,6 +21,16 @@ const AUTO_VACUUM = ['none', 'full', 'incremental'] as const;
  */
 function fence<Q extends { offset(n: number): Q }>(dialect: Dialect, q: Q): Q {
   return dialect === 'postgres' ? q.offset(0) : q;
+}
+
+/**
+ * SQLite: `+column` keeps the planner from answering a per-row probe through an index on that
+ * column. Without statistics (Refit never runs ANALYZE) it otherwise probes "a label of this score
+ * in the live window" through (model_id, occurred_at), scanning the whole window for every row,
+ * instead of through (model_id, score_id). PostgreSQL plans from its statistics: the column as is.
+ */
+function noIndex<T = string>(dialect: Dialect, column: 'l.occurred_at' | 'l.id' | 'e.occurred_at' | 'e.received_at') {
+  return dialect === 'sqlite' ? sql<T>`+${sql.ref(column)}` : sql<T>`${sql.ref(column)}`;
 }
 
 /**
@@ -30,7 +43,18 @@ function prunableScores(db: Kysely<Database>, dialect: Dialect, modelId: string,
     .where('s.model_id', '=', modelId)
     .where('s.created_at', '<', iso(rule.before))
     .where(({ not, exists, selectFrom }) =>
-      not(exists(fence(dialect, selectFrom('labels as l').select(sql.lit(1).as('one')).whereRef('l.model_id', '=', 's.model_id').whereRef('l.score_id', '=', 's.id').where('l.occurred_at', '>=', iso(rule.keepLabelledSince))))),
+      not(
+        exists(
+          fence(
+            dialect,
+            selectFrom('labels as l')
+              .select(sql.lit(1).as('one'))
+              .whereRef('l.model_id', '=', 's.model_id')
+              .whereRef('l.score_id', '=', 's.id')
+              .where(noIndex(dialect, 'l.occurred_at'), '>=', iso(rule.keepLabelledSince)),
+          ),
+        ),
+      ),
     );
 }
 
@@ -56,13 +80,21 @@ function prunableLabels(db: Kysely<Database>, dialect: Dialect, modelId: string,
               .whereRef('e.model_id', '=', 'l.model_id')
               .whereRef('e.score_id', '=', 'l.score_id')
               .whereRef('e.id', '<', 'l.id')
-              .where((eb) => eb.or([eb('e.occurred_at', '>=', before), eb('e.received_at', '>=', before)])),
+              .where((eb) => eb.or([eb(noIndex(dialect, 'e.occurred_at'), '>=', before), eb(noIndex(dialect, 'e.received_at'), '>=', before)])),
           ),
         ),
       ),
     );
-  if (rule.belowId !== null) q = q.where('l.id', '<', rule.belowId);
+  // Not through the id index (SQLite): the batches walk labels by occurrence.
+  if (rule.belowId !== null) q = q.where(noIndex<number>(dialect, 'l.id'), '<', rule.belowId);
   return q;
+}
+
+/** The rows a delete returned (`at`: their time) as a batch's result. */
+function batchResult(rows: readonly { at: string }[]): PruneBatchResult {
+  let last: string | null = null;
+  for (const r of rows) if (last === null || r.at > last) last = r.at;
+  return { deleted: rows.length, last: last === null ? null : date(last) };
 }
 
 /** Retention on Kysely: bounded deletes, window edges, and the database's size, on SQLite and PostgreSQL. */
@@ -147,32 +179,33 @@ export function kyselyRetentionStore(ctx: KyselyContext): RetentionStore {
       return row ? Number(row.id) : null;
     },
 
-    async pruneScores(modelId, rule, limit) {
+    async pruneScores(modelId, rule, batch) {
+      // Bounded on both sides even for the first batch: a planner guessing without statistics then
+      // walks the (model_id, created_at) index in order and stops at the limit.
+      const candidates = prunableScores(db, dialect, modelId, rule)
+        .where('s.created_at', '>=', iso(batch.from ?? EPOCH))
+        .orderBy('s.created_at')
+        .limit(batch.limit);
       // SQLite deletes by rowid (no second look-up through the text primary key). PostgreSQL by id
       // through `= any(array(…))`, which probes the primary key per row: with `in (…)` the planner
       // may hash-join the batch against a sequential scan of the whole table.
-      const result =
+      const rows =
         dialect === 'sqlite'
-          ? await db
-              .deleteFrom('scores')
-              .where(sql.raw('rowid'), 'in', prunableScores(db, dialect, modelId, rule).select(sql.raw('s.rowid').as('k')).orderBy('s.created_at').limit(limit))
-              .executeTakeFirst()
-          : await db
-              .deleteFrom('scores')
-              .where(sql<boolean>`id = any(array(${prunableScores(db, dialect, modelId, rule).select('s.id').orderBy('s.created_at').limit(limit)}))`)
-              .executeTakeFirst();
-      return Number(result.numDeletedRows);
+          ? await db.deleteFrom('scores').where(sql.raw('rowid'), 'in', candidates.select(sql.raw('s.rowid').as('k'))).returning('created_at as at').execute()
+          : await db.deleteFrom('scores').where(sql<boolean>`id = any(array(${candidates.select('s.id')}))`).returning('created_at as at').execute();
+      return batchResult(rows);
     },
 
-    async pruneLabels(modelId, rule, limit) {
-      // No order: under a limit the planner can then stop at the first `limit` rows found through
-      // an index and probe the later-label rule per row, instead of sorting every candidate.
-      const batch = prunableLabels(db, dialect, modelId, rule).select('l.id').limit(limit);
-      const result =
+    async pruneLabels(modelId, rule, batch) {
+      const candidates = prunableLabels(db, dialect, modelId, rule)
+        .where('l.occurred_at', '>=', iso(batch.from ?? EPOCH))
+        .orderBy('l.occurred_at')
+        .limit(batch.limit);
+      const rows =
         dialect === 'sqlite'
-          ? await db.deleteFrom('labels').where('id', 'in', batch).executeTakeFirst()
-          : await db.deleteFrom('labels').where(sql<boolean>`id = any(array(${batch}))`).executeTakeFirst();
-      return Number(result.numDeletedRows);
+          ? await db.deleteFrom('labels').where('id', 'in', candidates.select('l.id')).returning('occurred_at as at').execute()
+          : await db.deleteFrom('labels').where(sql<boolean>`id = any(array(${candidates.select('l.id')}))`).returning('occurred_at as at').execute();
+      return batchResult(rows);
     },
 
     async countPrunableScores(modelId, rule) {
@@ -190,6 +223,15 @@ export function kyselyRetentionStore(ctx: KyselyContext): RetentionStore {
     },
 
     spaceSnapshot,
+
+    async ensureStatistics() {
+      if (dialect !== 'postgres') return;
+      const { rows } = await sql<{ name: string }>`
+        select relname as name from pg_stat_user_tables
+        where relid in (to_regclass('scores'), to_regclass('labels')) and last_analyze is null and last_autoanalyze is null`.execute(db);
+      // ANALYZE reads a sample and takes no lock that writers wait for.
+      for (const r of rows) if (r.name === 'scores' || r.name === 'labels') await sql`analyze ${sql.table(r.name)}`.execute(db);
+    },
 
     async storageStats(): Promise<StorageStats> {
       const space = await spaceSnapshot();

@@ -10,6 +10,20 @@ export interface ScorePruneRule {
   readonly keepLabelledSince: Date;
 }
 
+/** One delete statement of a prune: at most `limit` rows, the oldest first, from where the previous one stopped. */
+export interface PruneBatch {
+  readonly limit: number;
+  /** Only rows at or after this time (scores: made; labels: occurred): the `last` of the previous batch. Null: from the oldest. */
+  readonly from: Date | null;
+}
+
+/** What one delete statement did. */
+export interface PruneBatchResult {
+  readonly deleted: number;
+  /** The time of the newest row it deleted (where the next batch starts); null when it deleted none. */
+  readonly last: Date | null;
+}
+
 /** Which labels of one model a prune deletes. */
 export interface LabelPruneRule {
   /** Labels that occurred and were received before this… */
@@ -29,14 +43,19 @@ export interface RetentionStore {
   newestScoresEdge(modelId: string, n: number): Promise<Date | null>;
   /** The id of the `n`th newest label of a model (a `{labels: n}` window's oldest); null when it has fewer. */
   newestLabelsEdge(modelId: string, n: number): Promise<number | null>;
-  /** Delete at most `limit` of a model's scores matching `rule`, oldest first; returns how many. */
-  pruneScores(modelId: string, rule: ScorePruneRule, limit: number): Promise<number>;
   /**
-   * Delete at most `limit` of a model's labels matching `rule`, oldest first; returns how many. A
-   * label stays while an earlier label of the same score stays (a later label replaces an earlier
-   * one for training and live metrics, so removing it would bring the earlier one back).
+   * Delete at most `batch.limit` of a model's scores matching `rule`, oldest first, from
+   * `batch.from` on. Each batch starts where the previous one stopped, so none reads again the
+   * rows an earlier one kept (or, on PostgreSQL, the dead rows it left for vacuum).
    */
-  pruneLabels(modelId: string, rule: LabelPruneRule, limit: number): Promise<number>;
+  pruneScores(modelId: string, rule: ScorePruneRule, batch: PruneBatch): Promise<PruneBatchResult>;
+  /**
+   * Delete at most `batch.limit` of a model's labels matching `rule`, oldest (by occurrence)
+   * first, from `batch.from` on. A label stays while an earlier label of the same score stays (a
+   * later label replaces an earlier one for training and live metrics, so removing it would bring
+   * the earlier one back).
+   */
+  pruneLabels(modelId: string, rule: LabelPruneRule, batch: PruneBatch): Promise<PruneBatchResult>;
   /** How many scores `pruneScores` would delete in all. */
   countPrunableScores(modelId: string, rule: ScorePruneRule): Promise<number>;
   /** How many labels `pruneLabels` would delete in all. */
@@ -45,6 +64,12 @@ export interface RetentionStore {
   spaceSnapshot(): Promise<SpaceSnapshot>;
   /** Rows and bytes of scores and labels, per model (counts every row: for reports, not for hot paths). */
   storageStats(): Promise<StorageStats>;
+  /**
+   * PostgreSQL: ANALYZE scores and labels if they never were (a table filled faster than
+   * autovacuum looks, then pruned): without statistics the planner may read every old row for each
+   * batch. Nothing on SQLite, whose plans the queries fix themselves.
+   */
+  ensureStatistics(): Promise<void>;
   /** SQLite with auto_vacuum=incremental: give at most `maxPages` free pages back to the file system; returns the bytes. 0 elsewhere. */
   reclaimFreePages(maxPages: number): Promise<number>;
   /**
