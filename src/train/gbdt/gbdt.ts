@@ -227,6 +227,10 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
     let bestGain = Float64Array.from(gain);
     let bestSplits = Float64Array.from(splits);
 
+    // One output, every row in every tree: a tree's margin update is deferred to the next
+    // tree's gradient command (see BuildPlan.leafOf).
+    const deferUpdates = !rf && K === 1 && subsample >= 1 && 2 * leafCap + 1 <= 65_535;
+    let applyPending = false;
     let lastYield = performance.now();
     let done = 0;
     for (let round = 0; round < rounds; round++) {
@@ -272,6 +276,9 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
           m = n;
         }
         plan.args[ARG.allRows] = m === n && subsample >= 1 ? 1 : 0;
+        // The last tree's leaves, recorded per row, go into the margins with these gradients.
+        plan.args[ARG.apply] = applyPending ? 1 : 0;
+        applyPending = false;
         // Gradients and hessians of the loss at the current margins (a forest: at the base score).
         plan.args[ARG.output] = k;
         team.run(CMD.gradients);
@@ -297,7 +304,14 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
           if (builder.unranged[node] === 0) plan.leaves[nLeaves++] = node;
         }
         if (!rf) {
-          if (m === n) {
+          if (deferUpdates) {
+            // Record each row's leaf; the next gradient command adds it to the margins in row
+            // order (the last tree's are never needed).
+            plan.args[ARG.count] = nLeaves;
+            plan.args[ARG.pending] = builder.pending;
+            team.run(CMD.leaves);
+            applyPending = true;
+          } else if (m === n) {
             plan.args[ARG.count] = nLeaves;
             plan.args[ARG.pending] = builder.pending;
             team.run(CMD.update);
