@@ -9,6 +9,7 @@ declare module 'autocannon' {
     duration?: number;
   }
   interface Result {
+    "2xx"?: number;
     requests: { total: number; average: number };
     latency: { p50: number; p99: number };
     errors: number;

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { join } from 'node:path';
 import { findConfigFile, loadServerConfig } from './config/config-file.js';
 import { createLogger } from './create-logger.js';
+import { retentionPolicy } from './config/retention-settings.js';
 import type { Settings } from './config/settings.js';
 import { startDemo } from './demo.js';
 import { RefitError } from './errors.js';
@@ -14,6 +15,7 @@ import { buildApp, isLoopback } from './http/app.js';
 import type { ReadinessWire, WorkerListWire } from './contract/index.js';
 import type { ComputeExecutor } from './retrain/executor.js';
 import type { PipelineDeps } from './retrain/pipeline.js';
+import { resolveTrainingThreads } from './retrain/training-threads.js';
 import { createRefit, type Refit, type RefitParts } from './service/index.js';
 import { artifactLocation } from './store/artifact-store.js';
 import { createStore } from './store/create-store.js';
@@ -70,7 +72,7 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
   const automaticRetraining = settings.automaticRetraining && config.automaticRetraining !== false;
   // --no-training needs the queue its workers take jobs from; refuse before touching anything.
   const redisUrl = settings.training ? settings.redisUrl : requireRedis(settings, 'refit serve --no-training');
-  const store = await createStore({ url: settings.databaseUrl, ...(settings.databaseSchema ? { schema: settings.databaseSchema } : {}), artifacts: artifactLocation(settings.artifactDir) });
+  const store = await createStore({ url: settings.databaseUrl, ...(settings.databaseSchema ? { schema: settings.databaseSchema } : {}), artifacts: artifactLocation(settings.artifactDir), sqliteSynchronous: settings.sqliteSynchronous });
   const redis = redisUrl === null ? null : { main: redisConnection(redisUrl, { waitForRedis: false }), sub: redisConnection(redisUrl) };
   const queue = !settings.training && redis ? { queue: (deps: PipelineDeps) => new BullmqQueue(deps, { connection: redis.main, prefix: settings.queuePrefix }) } : {};
   // An API process of a scaled-out deployment is told of activations elsewhere over Redis: its
@@ -88,7 +90,10 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
     // Command trainers get a fresh directory per job here, named by the job id.
     workRoot: join(settings.dataDir, 'jobs'),
     delivery: { sinks: sinksFrom(settings), options: { maxAttempts: settings.deliveryMaxAttempts, timeoutMs: settings.deliveryTimeoutMs, initialDelayMs: settings.deliveryInitialDelayMs, maxDelayMs: settings.deliveryMaxDelayMs } },
+    retention: retentionPolicy(settings),
     ...(options.executor ? { executor: options.executor } : {}),
+    // Training leaves scoring a core (src/retrain/training-threads.ts).
+    trainingThreads: resolveTrainingThreads(settings.trainingThreads, 'serve'),
     ...queue,
   });
   if (!automaticRetraining) logger.warn('automatic retraining is paused: scheduled and trigger-started retrains do not run; manual retrains do');
@@ -161,6 +166,8 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
     // Occurrences missed while the server was down: run once or skip, per schedule; then keep time.
     await parts.scheduler.tick();
     parts.scheduler.start();
+    // Old scores and labels go a minute after start-up, then every interval (one process per interval).
+    refit.startPruning();
     if (settings.demo) {
       demo = await startDemo(refit, { logger });
       if (demo.created) logger.info(`demo model 'job-relevance' created; watch it retrain: curl ${url}/api/v1/models/job-relevance/retrain/status`);

@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { RefitError } from '../errors.js';
 import { DEFAULT_SLACK_EVENTS } from '../events/delivery/slack-message.js';
 import { isTimeZone } from '../retrain/schedule.js';
+import type { TrainingThreadsSetting } from '../retrain/training-threads.js';
 import { zodProblems } from './model-spec.js';
+import { retentionAge } from './retention-settings.js';
 
 /** Server settings, read once at start, validated and frozen (graphile-worker's config). */
 export interface Settings {
@@ -17,6 +19,8 @@ export interface Settings {
   readonly databaseUrl: string;
   /** Directory for model artifacts (absolute); default null: they are kept in the database. */
   readonly artifactDir: string | null;
+  /** SQLite only: `normal` (default): a commit survives the process being killed; `full`: also a power cut (a disk flush per commit). */
+  readonly sqliteSynchronous: 'normal' | 'full';
   /** Model spec file to load at start (JSON or YAML). Default: refit.config.json/.yaml in the working directory, if present. */
   readonly configFile: string | null;
   /** Add the demo model and feed it labels on an empty store. Default false. */
@@ -73,6 +77,16 @@ export interface Settings {
   readonly workerConcurrency: number;
   /** How long a worker's lock on its job lasts without renewal before another worker takes the job over, in ms. Default 30000. */
   readonly workerLeaseMs: number;
+  /** Days logged scores are kept (`30d`, `30`, or `off`: null, kept forever); never those live metrics, drift or a running rollout still read. Default 30. */
+  readonly retentionScores: number | null;
+  /** Days labels are kept (`180d`, or `off`: null); never those a model's training window, live metrics or a running rollout uses. Default null (kept forever). */
+  readonly retentionLabels: number | null;
+  /** Minutes between two prunes of old scores and labels. Default 10. */
+  readonly retentionIntervalMinutes: number;
+  /** Rows a prune deletes per statement (each its own short transaction). Default 2000. */
+  readonly retentionBatchRows: number;
+  /** Most threads one fit may use; `auto`: cores − 1 (at least 1) in `serve`, which also scores, every core in `refit worker` (src/retrain/training-threads.ts). Default auto. */
+  readonly trainingThreads: TrainingThreadsSetting;
 }
 
 const eventList = z.preprocess(
@@ -95,6 +109,7 @@ const schema = z.object({
   dataDir: z.string().min(1).default('./data'),
   databaseUrl: z.string().min(1).optional(),
   artifactDir: z.string().min(1).nullable().default(null),
+  sqliteSynchronous: z.enum(['normal', 'full']).default('normal'),
   configFile: z.string().min(1).nullable().default(null),
   demo: z.boolean().default(false),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -144,6 +159,11 @@ const schema = z.object({
   training: z.boolean().default(true),
   workerConcurrency: z.coerce.number().int().min(1).max(64).default(1),
   workerLeaseMs: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+  retentionScores: retentionAge(30),
+  retentionLabels: retentionAge(null),
+  retentionIntervalMinutes: z.coerce.number().int().min(1).max(1440).default(10),
+  retentionBatchRows: z.coerce.number().int().min(100).max(100_000).default(2000),
+  trainingThreads: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)], { error: "must be 'auto' or a whole number of threads from 1 to 64" }).default('auto'),
 });
 
 /** The names a config file's `settings` section may use (every setting but the config file itself). */
@@ -165,6 +185,7 @@ export function loadSettings(env: NodeJS.ProcessEnv, overrides: SettingsOverride
     dataDir: env.REFIT_DATA_DIR,
     databaseUrl: env.REFIT_DATABASE_URL,
     artifactDir: env.REFIT_ARTIFACT_DIR,
+    sqliteSynchronous: env.REFIT_SQLITE_SYNCHRONOUS,
     configFile: env.REFIT_CONFIG,
     logLevel: env.REFIT_LOG_LEVEL,
     logFormat: env.REFIT_LOG_FORMAT,
@@ -189,8 +210,13 @@ export function loadSettings(env: NodeJS.ProcessEnv, overrides: SettingsOverride
     deliveryMaxDelayMs: env.REFIT_DELIVERY_MAX_DELAY_MS,
     databaseSchema: env.REFIT_DATABASE_SCHEMA,
     queuePrefix: env.REFIT_QUEUE_PREFIX,
+    trainingThreads: env.REFIT_TRAINING_THREADS,
     workerConcurrency: env.REFIT_WORKER_CONCURRENCY,
     workerLeaseMs: env.REFIT_WORKER_LEASE_MS,
+    retentionScores: env.REFIT_RETENTION_SCORES,
+    retentionLabels: env.REFIT_RETENTION_LABELS,
+    retentionIntervalMinutes: env.REFIT_RETENTION_INTERVAL_MINUTES,
+    retentionBatchRows: env.REFIT_RETENTION_BATCH_ROWS,
   };
   const merged: Record<string, unknown> = {};
   // Source by source: an override left undefined (a CLI flag not given) must not hide the environment's value.

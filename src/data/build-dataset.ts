@@ -120,31 +120,153 @@ function labelCode(task: Task, label: LabelValue | boolean, classIndex: Map<stri
  * classes are `classes` when the spec names them, else the labels seen, sorted.
  */
 export function buildDataset(task: Task, features: readonly FeatureSpec[], rows: readonly LabelledRow[], classes?: readonly string[] | null): Dataset {
-  const levels: Record<string, readonly string[]> = {};
-  for (const f of features) {
-    if (f.type !== 'category') continue;
-    const seen: string[] = [];
-    for (const r of rows) {
-      const v = categoryValue(r.features[f.name]);
-      if (v !== null) seen.push(v);
+  return new DatasetBuilder(task, features, classes).add(rows).build();
+}
+
+/** A growable typed array: the first `length` values are the data. */
+function grown<T extends Float64Array | Int32Array>(a: T, need: number, make: (n: number) => T): T {
+  if (a.length >= need) return a;
+  const b = make(Math.max(need, a.length * 2, 1024));
+  b.set(a);
+  return b;
+}
+
+interface CategoryState {
+  /** The value of each row ('' never stands for missing: null does). */
+  readonly values: (string | null)[];
+  readonly seen: Set<string>;
+  /** Levels the codes were made with (null: none yet), and the codes of the first `coded` rows. */
+  levels: string[] | null;
+  codes: Int32Array;
+  coded: number;
+}
+
+/**
+ * buildDataset for a window that grows at its end, batch by batch (a training window kept between
+ * retrains): the rows added before are not encoded again. `build()` gives exactly what
+ * buildDataset gives on every row added so far; a category column is re-coded only when a new
+ * level appears (levels are sorted), the labels of a multiclass model without named classes only
+ * when a new class appears. The arrays `build()` returns are views of the builder's own: read them,
+ * never write them (a split copies them anyway).
+ */
+export class DatasetBuilder {
+  private n = 0;
+  private readonly numbers = new Map<string, Float64Array>();
+  private readonly categories = new Map<string, CategoryState>();
+  private readonly texts = new Map<string, string[]>();
+  private y = new Float64Array(0);
+  private rowIds = new Float64Array(0);
+  /** Multiclass without named classes: each row's label as text, the classes seen, the classes the codes were made with. */
+  private readonly labelText: string[] = [];
+  private readonly classesSeen = new Set<string>();
+  private codedClasses: string[] | null = null;
+  /** Labels coded with `codedClasses` so far. */
+  private labelsCoded = 0;
+  private readonly fixedClasses: string[] | null;
+
+  constructor(
+    private readonly task: Task,
+    private readonly features: readonly FeatureSpec[],
+    classes?: readonly string[] | null,
+  ) {
+    this.fixedClasses = task === 'binary' ? ['0', '1'] : task === 'regression' ? [] : classes && classes.length > 0 ? [...classes] : null;
+    for (const f of features) {
+      if (f.type === 'category') this.categories.set(f.name, { values: [], seen: new Set(), levels: null, codes: new Int32Array(0), coded: 0 });
+      else if (f.type === 'text') this.texts.set(f.name, []);
+      else this.numbers.set(f.name, new Float64Array(0));
     }
-    levels[f.name] = sortedUnique(seen);
   }
-  const x = encodeRows(
-    features,
-    rows.map((r) => r.features),
-    levels,
-  );
-  const classList =
-    task === 'binary' ? ['0', '1'] : task === 'regression' ? [] : classes && classes.length > 0 ? [...classes] : sortedUnique(rows.map((r) => String(r.label)));
-  const classIndex = new Map(classList.map((c, i) => [c, i]));
-  const y = new Float64Array(rows.length);
-  const rowIds = new Float64Array(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    y[i] = labelCode(task, rows[i].label, classIndex, i);
-    rowIds[i] = rows[i].id;
+
+  /** Rows added so far. */
+  get rows(): number {
+    return this.n;
   }
-  return { task, features, classes: classList, x, y, rowIds };
+
+  /** Append rows (after those added before); throws on a label the task cannot take, naming its row. */
+  add(rows: readonly LabelledRow[]): this {
+    const from = this.n;
+    const n = from + rows.length;
+    // Labels first: a bad one throws before anything of this batch is kept.
+    const classIndex = this.fixedClasses ? new Map(this.fixedClasses.map((c, i) => [c, i])) : null;
+    const y = grown(this.y, n, (k) => new Float64Array(k));
+    for (let i = 0; i < rows.length; i++) {
+      if (classIndex) y[from + i] = labelCode(this.task, rows[i].label, classIndex, from + i);
+    }
+    if (!classIndex) {
+      for (const r of rows) {
+        const t = String(r.label);
+        this.labelText.push(t);
+        this.classesSeen.add(t);
+      }
+    }
+    this.y = y;
+    this.rowIds = grown(this.rowIds, n, (k) => new Float64Array(k));
+    for (let i = 0; i < rows.length; i++) this.rowIds[from + i] = rows[i].id;
+    for (const f of this.features) {
+      const name = f.name;
+      if (f.type === 'category') {
+        const c = this.categories.get(name)!;
+        for (const r of rows) {
+          const v = categoryValue(r.features[name]);
+          c.values.push(v);
+          if (v !== null) c.seen.add(v);
+        }
+      } else if (f.type === 'text') {
+        const t = this.texts.get(name)!;
+        for (const r of rows) {
+          const v = r.features[name];
+          t.push(typeof v === 'string' ? v : '');
+        }
+      } else {
+        const values = grown(this.numbers.get(name)!, n, (k) => new Float64Array(k));
+        for (let i = 0; i < rows.length; i++) values[from + i] = numberValue(rows[i].features[name]);
+        this.numbers.set(name, values);
+      }
+    }
+    this.n = n;
+    return this;
+  }
+
+  /** The dataset of every row added so far. */
+  build(): Dataset {
+    const n = this.n;
+    const columns = this.features.map((f): Column => {
+      if (f.type === 'category') {
+        const c = this.categories.get(f.name)!;
+        if (c.levels === null || c.seen.size !== c.levels.length) {
+          // A new level: codes of every row change (levels are sorted); new memory, so that a
+          // dataset built before keeps its codes.
+          c.levels = sortedUnique(c.seen);
+          c.coded = 0;
+          c.codes = new Int32Array(Math.max(n, 1024));
+        }
+        c.codes = grown(c.codes, n, (k) => new Int32Array(k));
+        const index = new Map(c.levels.map((l, i) => [l, i]));
+        for (let i = c.coded; i < n; i++) {
+          const v = c.values[i];
+          c.codes[i] = v === null ? -1 : (index.get(v) ?? -1);
+        }
+        c.coded = n;
+        return { name: f.name, kind: 'category', codes: c.codes.subarray(0, n), levels: c.levels };
+      }
+      if (f.type === 'text') return { name: f.name, kind: 'text', values: this.texts.get(f.name)!.slice(0, n) };
+      return { name: f.name, kind: 'number', values: this.numbers.get(f.name)!.subarray(0, n) };
+    });
+    let classList = this.fixedClasses;
+    if (classList === null) {
+      if (this.codedClasses === null || this.codedClasses.length !== this.classesSeen.size) {
+        // A new class: every label's code may change (classes are sorted); new memory, as above.
+        this.codedClasses = sortedUnique(this.classesSeen);
+        this.labelsCoded = 0;
+        this.y = new Float64Array(this.y.length);
+      }
+      classList = this.codedClasses;
+      const classIndex = new Map(classList.map((c, i) => [c, i]));
+      for (let i = this.labelsCoded; i < n; i++) this.y[i] = classIndex.get(this.labelText[i])!;
+      this.labelsCoded = n;
+    }
+    return { task: this.task, features: this.features, classes: [...classList], x: { rows: n, columns }, y: this.y.subarray(0, n), rowIds: this.rowIds.subarray(0, n) };
+  }
 }
 
 /** The rows of `data` at `indices`, in that order. */
@@ -219,11 +341,52 @@ export function splitDataset(data: Dataset, seed: number, fractions: SplitFracti
  * same rows report the same hash.
  */
 export function datasetHash(rows: readonly LabelledRow[]): string {
-  const h = createHash('sha256');
-  for (const r of rows) {
-    const keys = Object.keys(r.features).sort();
-    h.update(JSON.stringify([r.id, keys.map((k) => [k, r.features[k]]), r.label]));
-    h.update('\n');
+  return new DatasetHasher().add(rows).digest();
+}
+
+/** Rows hashed per update: one string per batch instead of two native calls per row. */
+const HASH_BATCH = 512;
+
+/**
+ * `datasetHash` one batch of rows at a time: the hash of all rows added so far, for a window kept
+ * between retrains whose rows only grow (only the new rows are hashed).
+ */
+export class DatasetHasher {
+  private readonly hash = createHash('sha256');
+  private lastKeys: string[] = [];
+  private lastSorted: string[] = [];
+
+  /** Hash `rows` after those added before; returns this. */
+  add(rows: readonly LabelledRow[]): this {
+    let batch = '';
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      batch += JSON.stringify([r.id, this.sortedKeys(r.features).map((k) => [k, r.features[k]]), r.label]);
+      batch += '\n';
+      if ((i + 1) % HASH_BATCH === 0) {
+        this.hash.update(batch);
+        batch = '';
+      }
+    }
+    if (batch !== '') this.hash.update(batch);
+    return this;
   }
-  return h.digest('hex');
+
+  /** The hash of every row added so far (more may be added after). */
+  digest(): string {
+    return this.hash.copy().digest('hex');
+  }
+
+  /** The row's keys sorted, reusing the last sort when the row has the same keys in the same order (rows of one model usually do). */
+  private sortedKeys(features: FeatureRow): string[] {
+    const keys = Object.keys(features);
+    const last = this.lastKeys;
+    let same = keys.length === last.length;
+    for (let j = 0; same && j < keys.length; j++) same = keys[j] === last[j];
+    if (!same) {
+      this.lastKeys = keys;
+      this.lastSorted = [...keys].sort();
+    }
+    return this.lastSorted;
+  }
 }

@@ -58,7 +58,10 @@ export function cleanLabels(rows: readonly RawLabelRow[], policy: LabelPolicy): 
 
 /** The id range, count and sha256 of a set of label ids. */
 export function rowSet(ids: ArrayLike<number>): RowSet {
-  const sorted = Array.from(ids).sort((a, b) => a - b);
+  const sorted = Array.from(ids);
+  let ascending = true;
+  for (let i = 1; i < sorted.length && ascending; i++) ascending = sorted[i - 1] <= sorted[i];
+  if (!ascending) sorted.sort((a, b) => a - b);
   return {
     from: sorted.length > 0 ? sorted[0] : 0,
     to: sorted.length > 0 ? sorted[sorted.length - 1] : 0,
@@ -90,7 +93,11 @@ export function splitRecent(data: Dataset, champion: ChampionTraining | null, fr
   const total = fractions.train + fractions.validation + fractions.test;
   const nTest = Math.max(1, Math.round((n * fractions.test) / total));
   const nValidation = Math.round((n * fractions.validation) / total);
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => data.rowIds[a] - data.rowIds[b]);
+  const order = Array.from({ length: n }, (_, i) => i);
+  let ascending = true;
+  for (let i = 1; i < n && ascending; i++) ascending = data.rowIds[i - 1] <= data.rowIds[i];
+  // Windows come oldest first: sort only when they do not.
+  if (!ascending) order.sort((a, b) => data.rowIds[a] - data.rowIds[b]);
   const seenByChampion = (i: number) => champion !== null && data.rowIds[i] >= champion.from && data.rowIds[i] <= champion.to;
   const test: number[] = [];
   const validation: number[] = [];

@@ -27,3 +27,47 @@ export function shuffleInPlace<T>(items: T[], random: RandomSource): T[] {
   }
   return items;
 }
+
+/**
+ * mulberry32 as a state with bulk draws: the same numbers as `mulberry32(seed)` in the same
+ * order, for loops that draw millions of indices (a bootstrap), where a call per number costs
+ * more than the number.
+ */
+export class Mulberry32 {
+  private state: number;
+
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+
+  /** Draw `n` indices in [0, n) (each `Math.floor(next() * n)`) into `out`. */
+  drawIndices(out: Int32Array, n: number): void {
+    // next() * n is u / 2^32 * n for a 32-bit u: exactly u * (n / 2^32) (a power-of-two scale, a
+    // product below 2^53), so one multiplication and a truncation give the same index.
+    const scale = n / 4294967296;
+    let a = this.state | 0;
+    for (let i = 0; i < n; i++) {
+      a = (a + 0x6d2b79f5) | 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      out[i] = (((t ^ (t >>> 14)) >>> 0) * scale) | 0;
+    }
+    this.state = a >>> 0;
+  }
+
+  /** Draw `n` indices in [0, n) as drawIndices does, counting them: `counts[j]` = times j was drawn. */
+  countDraws(counts: Int32Array, n: number): void {
+    counts.fill(0, 0, n);
+    const scale = n / 4294967296;
+    let a = this.state | 0;
+    for (let i = 0; i < n; i++) {
+      a = (a + 0x6d2b79f5) | 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      counts[(((t ^ (t >>> 14)) >>> 0) * scale) | 0]++;
+    }
+    this.state = a >>> 0;
+  }
+}

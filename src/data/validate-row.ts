@@ -12,6 +12,14 @@ function describe(value: unknown): string {
   return json === undefined ? String(value) : json.length > 60 ? `${json.slice(0, 57)}...` : json;
 }
 
+/** Feature names per spec, built once per model spec rather than once per row. */
+const names = new WeakMap<readonly FeatureSpec[], ReadonlySet<string>>();
+function namesOf(features: readonly FeatureSpec[]): ReadonlySet<string> {
+  let set = names.get(features);
+  if (!set) names.set(features, (set = new Set(features.map((f) => f.name))));
+  return set;
+}
+
 /**
  * Check one feature row against the model's features: every key must be a declared feature,
  * numbers finite numbers, categories strings (numbers and booleans are taken as their text),
@@ -24,14 +32,13 @@ export function validateFeatureRow(features: readonly FeatureSpec[], raw: unknow
     return { row: {}, problems: [{ path, message: `features must be an object of feature values, got ${describe(raw)}` }] };
   }
   const input = raw as Record<string, unknown>;
-  const byName = new Map(features.map((f) => [f.name, f]));
+  const byName = namesOf(features);
   for (const key of Object.keys(input)) {
     if (!byName.has(key)) problems.push({ path: `${path}/${key}`, message: `unknown feature '${key}'` });
   }
   const row: Record<string, number | string | boolean | null> = {};
   for (const f of features) {
     const v = input[f.name];
-    const at = `${path}/${f.name}`;
     if (v === undefined || v === null) {
       row[f.name] = null;
       continue;
@@ -39,21 +46,21 @@ export function validateFeatureRow(features: readonly FeatureSpec[], raw: unknow
     switch (f.type) {
       case 'number':
         if (typeof v === 'number' && Number.isFinite(v)) row[f.name] = v;
-        else problems.push({ path: at, message: `must be a finite number, got ${describe(v)}` });
+        else problems.push({ path: `${path}/${f.name}`, message: `must be a finite number, got ${describe(v)}` });
         break;
       case 'boolean':
         if (typeof v === 'boolean') row[f.name] = v;
         else if (v === 0 || v === 1) row[f.name] = v === 1;
-        else problems.push({ path: at, message: `must be true, false or null, got ${describe(v)}` });
+        else problems.push({ path: `${path}/${f.name}`, message: `must be true, false or null, got ${describe(v)}` });
         break;
       case 'category':
         if (typeof v === 'string') row[f.name] = v;
         else if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean') row[f.name] = String(v);
-        else problems.push({ path: at, message: `must be a category value (a string) or null, got ${describe(v)}` });
+        else problems.push({ path: `${path}/${f.name}`, message: `must be a category value (a string) or null, got ${describe(v)}` });
         break;
       case 'text':
         if (typeof v === 'string') row[f.name] = v;
-        else problems.push({ path: at, message: `must be a string or null, got ${describe(v)}` });
+        else problems.push({ path: `${path}/${f.name}`, message: `must be a string or null, got ${describe(v)}` });
         break;
     }
   }

@@ -1,8 +1,9 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import helmet from 'helmet';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
@@ -22,6 +23,7 @@ import { rolloutRoutes } from './routes/rollout.js';
 import { monitorRoutes } from './routes/monitor.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { staticRoutes } from './routes/static.js';
+import { storageRoutes } from './routes/storage.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 /** Options of the HTTP app. */
@@ -84,6 +86,8 @@ class RequestLogController extends LogController {
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    // Nothing to build when the line would be dropped (the common case: info and above).
+    if (!error && reply.log.level !== 'debug' && reply.log.level !== 'trace') return;
     const ms = Math.round(reply.elapsedTime * 10) / 10;
     const url = redactUrl(request.url);
     const http = { method: request.method, url, status: reply.statusCode, ms };
@@ -92,6 +96,21 @@ class RequestLogController extends LogController {
     if (error) reply.log.error({ http, err: error }, `${line}: the reply failed: ${error.message}`);
     else reply.log.debug({ http }, line);
   }
+}
+
+/**
+ * The headers helmet's middleware sets with these options (it sets the same ones on every response
+ * unless CSP nonces are on, which Refit does not use). Refit speaks plain HTTP: TLS, and so HSTS,
+ * is a proxy's business.
+ */
+function securityHeaders(options: Parameters<typeof helmet>[0]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const res = {
+    setHeader: (name: string, value: unknown) => void (headers[name.toLowerCase()] = String(value)),
+    removeHeader: (name: string) => void delete headers[name.toLowerCase()],
+  };
+  helmet(options)({} as IncomingMessage, res as unknown as ServerResponse, () => {});
+  return headers;
 }
 
 /**
@@ -130,8 +149,6 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
       const batch = /\/(score|labels)$/.test(route.url) || route.url === '/api/v1/models/:id/versions';
       route.bodyLimit = batch ? bodyLimit : Math.min(bodyLimit, route.url === '/api/v1/models' ? SPEC_BODY_LIMIT : SMALL_BODY_LIMIT);
     }
-    // Swagger UI runs an inline script: its pages keep helmet's other headers but not the dashboard's CSP.
-    if (route.url.startsWith('/docs')) (route as { helmet?: unknown }).helmet = { contentSecurityPolicy: false };
     if (!route.schema || route.schema.hide) return;
     route.schema.response = { ...(route.schema.response as object | undefined), '4XX': PROBLEM_RESPONSE, '5XX': PROBLEM_RESPONSE };
     // Say in /openapi.json which scope each route needs, and which need no key at all.
@@ -156,10 +173,14 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
         new RefitError('RATE_LIMITED', `More than ${ctx.max} requests a minute from ${req.refitKey ? `the key '${req.refitKey.name}'` : 'this address'}; retry in ${ctx.after}.`, { extra: { retryAfterSeconds: Math.ceil(ctx.ttl / 1000) } }),
     });
   }
-  await app.register(helmet, {
-    contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
-    // Refit speaks plain HTTP; TLS, and so HSTS, is a proxy's business.
-    strictTransportSecurity: false,
+  // Helmet's security headers, worked out once rather than per request (@fastify/helmet builds
+  // helmet's middleware on every request, which cost more than scoring a row). Swagger UI runs an
+  // inline script: its pages keep helmet's other headers but not the dashboard's CSP.
+  const secured = securityHeaders({ contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES }, strictTransportSecurity: false });
+  const securedDocs = securityHeaders({ contentSecurityPolicy: false, strictTransportSecurity: false });
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.headers(request.url.startsWith('/docs') ? securedDocs : secured);
+    done();
   });
   if (options.corsOrigins && options.corsOrigins.length > 0) {
     await app.register(cors, { origin: options.corsOrigins.includes('*') ? '*' : [...options.corsOrigins], allowedHeaders: ['authorization', 'content-type', 'last-event-id'], exposedHeaders: ['retry-after', 'location'] });
@@ -168,7 +189,7 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
   await app.register(swagger, {
     openapi: {
       info: { title: 'Refit API', description: 'Keeps machine-learning models fresh.', version: options.version ?? '0.0.0' },
-      tags: [{ name: 'models' }, { name: 'retrain' }, { name: 'rollout' }, { name: 'jobs' }, { name: 'schedules' }, { name: 'monitor' }, { name: 'events' }, { name: 'webhooks' }, { name: 'access' }, { name: 'health' }],
+      tags: [{ name: 'models' }, { name: 'retrain' }, { name: 'rollout' }, { name: 'jobs' }, { name: 'schedules' }, { name: 'monitor' }, { name: 'events' }, { name: 'webhooks' }, { name: 'access' }, { name: 'storage' }, { name: 'health' }],
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'authorization: Bearer <key> (refit keys create); required when the server runs with REFIT_AUTH=required' } } },
       security: [{ apiKey: [] }],
     },
@@ -188,6 +209,7 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
   await app.register(eventRoutes, { refit });
   await app.register(accessRoutes, { refit, required: options.auth === 'required' });
   await app.register(webhookRoutes, { refit });
+  await app.register(storageRoutes, { refit });
   await app.register(staticRoutes);
   return app;
 }

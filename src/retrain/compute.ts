@@ -32,6 +32,30 @@ export interface ComputeInput {
   readonly imported?: { readonly format: ExternalFormat; readonly bytes: Uint8Array } | null;
   /** Plug-in trainer modules (absolute paths) to load first; the training worker loads them itself. Default none. */
   readonly plugins?: readonly string[];
+  /**
+   * Names the window `labels` belongs to: the rows start with every row of the last input with
+   * the same key (src/retrain/label-window.ts), so a training thread that kept those parsed is
+   * sent only the rest. Default none: nothing is kept.
+   */
+  readonly windowKey?: string | null;
+  /**
+   * Most threads the trainer may use: caps a trainer's numeric `threads` param for this fit (the
+   * params recorded with the version stay the spec's). Default: no cap.
+   */
+  readonly threads?: number | null;
+}
+
+/** Everything the compute part needs besides the window itself. */
+export type ComputeJob = Omit<ComputeInput, 'labels' | 'windowKey'>;
+
+/** A training window parsed and hashed. */
+export interface ParsedWindow {
+  /** The rows, oldest first. */
+  readonly labels: readonly LabelRow[];
+  /** datasetHash of the rows. */
+  readonly hash: string;
+  /** buildDataset of the rows for a spec, by a thread that keeps the rows encoded; default: buildDataset. */
+  readonly dataset?: (task: ModelSpec['task'], features: ModelSpec['features'], classes: ModelSpec['classes']) => Dataset;
 }
 
 /** What the compute part returns; plain data. */
@@ -69,14 +93,45 @@ export interface ComputeOptions {
   readonly onLog?: (text: string) => void;
   /** A command trainer's process group id, as soon as it runs. */
   readonly onStart?: (pid: number) => void;
+  /** The challenger's artifact (and its kind) as soon as it is trained, before it is evaluated: to store and smoke-test it meanwhile. */
+  readonly onTrained?: (bytes: Uint8Array, kind: string) => void;
 }
 
 function testRows(test: Dataset, labels: readonly LabelRow[]): FeatureRow[] {
+  const out: FeatureRow[] = new Array(test.rowIds.length);
+  let sorted = true;
+  for (let i = 1; i < labels.length && sorted; i++) sorted = labels[i - 1].id < labels[i].id;
+  if (sorted) {
+    // Windows come oldest first (ids ascending): find each row by bisection, no map of every row.
+    for (let i = 0; i < test.rowIds.length; i++) {
+      const id = test.rowIds[i];
+      let lo = 0;
+      let hi = labels.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (labels[mid].id < id) lo = mid + 1;
+        else hi = mid;
+      }
+      out[i] = labels.length > 0 && labels[lo].id === id ? labels[lo].features : {};
+    }
+    return out;
+  }
   const byId = new Map<number, FeatureRow>();
   for (const l of labels) byId.set(l.id, l.features);
-  const out: FeatureRow[] = new Array(test.rowIds.length);
   for (let i = 0; i < test.rowIds.length; i++) out[i] = byId.get(test.rowIds[i]) ?? {};
   return out;
+}
+
+/** Parse a window as stored and hash it. */
+export function parseWindow(raw: readonly RawLabelRow[]): ParsedWindow {
+  const labels = raw.map(parseLabelRow);
+  return { labels, hash: datasetHash(labels) };
+}
+
+/** `params` with a numeric `threads` lowered to `cap` (the CPU this process leaves to training). */
+export function capThreads(params: Record<string, unknown>, cap: number | null | undefined): Record<string, unknown> {
+  if (cap === null || cap === undefined || typeof params.threads !== 'number' || params.threads <= cap) return params;
+  return { ...params, threads: Math.max(1, Math.floor(cap)) };
 }
 
 /** Champion class probabilities re-indexed to the challenger's class order, so both score the same labels. */
@@ -97,12 +152,16 @@ function alignClasses(pred: Float64Array, from: readonly string[], to: readonly 
  * test rows. Runs inline or in a worker thread (src/retrain/train-worker.ts).
  */
 export async function trainAndEvaluate(input: ComputeInput, options: ComputeOptions): Promise<ComputeOutput> {
+  return trainAndEvaluateWindow(input, parseWindow(input.labels), options);
+}
+
+/** trainAndEvaluate on a window already parsed and hashed (a training thread keeps windows parsed between retrains). */
+export async function trainAndEvaluateWindow(input: ComputeJob, window: ParsedWindow, options: ComputeOptions): Promise<ComputeOutput> {
   const { spec } = input;
   if (input.plugins?.length) await loadPlugins(input.plugins);
-  const labels = input.labels.map(parseLabelRow);
+  const { labels, hash } = window;
   if (labels.length < 3) throw new UnrecoverableError(`Only ${labels.length} labels in the training window; at least 3 are needed.`);
-  const hash = datasetHash(labels);
-  const dataset = buildDataset(spec.task, spec.features, labels, spec.classes);
+  const dataset = window.dataset ? window.dataset(spec.task, spec.features, spec.classes) : buildDataset(spec.task, spec.features, labels, spec.classes);
   if (spec.task !== 'regression') {
     const present = new Set<number>();
     for (let i = 0; i < dataset.y.length; i++) present.add(dataset.y[i]);
@@ -118,13 +177,15 @@ export async function trainAndEvaluate(input: ComputeInput, options: ComputeOpti
     if (problem) throw new UnrecoverableError(problem);
     const meta = { format: input.imported.format, task: spec.task, features: spec.features, classes: dataset.classes };
     const imported = loadModelFile(input.imported.bytes, meta);
-    return evaluate(input, labels, split, dataset.classes, hash, imported, { type: input.imported.format, params: { source: 'import' } }, Math.round(performance.now() - start), null, null);
+    return evaluate(input, labels, split, dataset.classes, hash, imported, { type: input.imported.format, params: { source: 'import' } }, Math.round(performance.now() - start), null, null, options);
   }
   const trainer = getTrainer(spec.trainer.type);
   if (!trainer) throw new UnrecoverableError(`Unknown trainer '${spec.trainer.type}'.`);
   const parsed = trainer.paramsSchema.safeParse(spec.trainer.params);
   if (!parsed.success) throw new UnrecoverableError(`Invalid params for trainer '${spec.trainer.type}': ${parsed.error.message}`);
   const params = parsed.data as Record<string, unknown>;
+  // The version records the spec's params; the fit gets them with threads capped to what this process leaves to training.
+  const fitParams = capThreads(params, input.threads);
   const job = input.job ? { ...input.job, champion: input.champion, onLog: options.onLog, onStart: options.onStart } : undefined;
   const fitOptions = { signal: options.signal, seed: spec.retrain.seed, validation: split.validation, onProgress: options.onProgress, ...(job ? { job } : {}) };
   let warmStart: ComputeOutput['warmStart'] = null;
@@ -133,7 +194,7 @@ export async function trainAndEvaluate(input: ComputeInput, options: ComputeOpti
     // Warm start (when the params ask for it): continue the champion on this window. A champion
     // that cannot be continued (other features, classes or mode) gets a full retrain.
     try {
-      const continued = await trainer.continueFrom(input.champion.bytes, split.train, params, fitOptions);
+      const continued = await trainer.continueFrom(input.champion.bytes, split.train, fitParams, fitOptions);
       if (continued) {
         challenger = continued.predictor;
         warmStart = { continued: true, reason: continued.reason };
@@ -145,18 +206,18 @@ export async function trainAndEvaluate(input: ComputeInput, options: ComputeOpti
   }
   let windowChoice: WindowChoice | null = null;
   if (!challenger && spec.retrain.window.kind === 'auto') {
-    windowChoice = await fitAutoWindow(trainer, split.train, split.validation, testRows(split.validation, labels), params, fitOptions);
+    windowChoice = await fitAutoWindow(trainer, split.train, split.validation, testRows(split.validation, labels), fitParams, fitOptions);
     challenger = windowChoice.predictor;
   }
-  challenger ??= await trainer.fit(split.train, params, fitOptions);
+  challenger ??= await trainer.fit(split.train, fitParams, fitOptions);
   const trainingMs = Math.round(performance.now() - start);
   options.onProgress?.(1);
-  return evaluate(input, labels, split, dataset.classes, hash, challenger, { type: trainer.name, params }, trainingMs, warmStart, windowChoice);
+  return evaluate(input, labels, split, dataset.classes, hash, challenger, { type: trainer.name, params }, trainingMs, warmStart, windowChoice, options);
 }
 
 /** Score the challenger and the champion on the same test rows. */
 function evaluate(
-  input: ComputeInput,
+  input: ComputeJob,
   labels: readonly LabelRow[],
   split: RecentSplit,
   classes: readonly string[],
@@ -166,8 +227,11 @@ function evaluate(
   trainingMs: number,
   warmStart: ComputeOutput['warmStart'],
   windowChoice: WindowChoice | null,
+  options: ComputeOptions,
 ): ComputeOutput {
   const { spec } = input;
+  const challengerBytes = challenger.serialize();
+  options.onTrained?.(challengerBytes, trainer.type);
   const test = split.test;
   // With window auto, the rows of the chosen window are the ones trained on.
   const trainedOn = windowChoice ? windowChoice.train : split.train;
@@ -198,7 +262,7 @@ function evaluate(
     testSamples: test.y.length,
     trainingMs,
     trainer,
-    challengerBytes: challenger.serialize(),
+    challengerBytes,
     newMetrics,
     oldMetrics,
     championError,

@@ -17,7 +17,8 @@ import { runReferenceCommand } from '../train/command/reference-command.js';
 import { ReferencePredictor } from '../train/formats/reference.js';
 import type { ComputeExecutor } from './executor.js';
 import { cleanLabels, describeLabels, type ChampionTraining } from '../data/holdout.js';
-import { smokeTestStored } from './smoke.js';
+import type { LabelWindowCache } from './label-window.js';
+import { smokeTestStored, type SmokeOutput } from './smoke.js';
 import { recordSkip } from './skip.js';
 
 /** What a retrain run needs. */
@@ -25,7 +26,7 @@ export interface PipelineDeps {
   readonly store: Store;
   readonly clock: Clock;
   readonly hub: EventHub;
-  /** Where training runs: a worker thread per job in the server, inline in some tests. */
+  /** Where training runs: long-lived worker threads in the server, inline in some tests. */
   readonly executor: ComputeExecutor;
   readonly logger?: Logger;
   /** Commands declared in the server's config file, for command trainers. Default none. */
@@ -34,6 +35,10 @@ export interface PipelineDeps {
   readonly workRoot?: string;
   /** Plug-in trainer modules (absolute paths), loaded inside the training worker too. Default none. */
   readonly plugins?: readonly string[];
+  /** Training windows kept between retrains, so one whose window only grew reads only its new labels. Default none: each retrain reads its window whole. */
+  readonly windows?: LabelWindowCache;
+  /** Most threads one fit may use (caps a trainer's `threads` param; see resolveTrainingThreads). Default: no cap. */
+  readonly trainingThreads?: number | null;
 }
 
 /**
@@ -140,6 +145,15 @@ function schemaCompatible(champion: readonly FeatureSpec[] | null, challenger: r
   return champion.every((f) => challenger.some((g) => g.name === f.name && g.type === f.type));
 }
 
+/** The challenger's artifact and reference sample stored, and the artifact smoke-tested, while the challenger was evaluated. */
+interface StoredEarly {
+  readonly sha: string;
+  readonly referenceSha: string;
+  /** The trainer kind the smoke test loaded it as. */
+  readonly kind: string;
+  readonly smoke: SmokeOutput;
+}
+
 /** The outcome of one run, as the runner records it. */
 export type RunOutcome =
   | { readonly status: 'completed'; readonly result: RetrainResult }
@@ -176,10 +190,9 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
 
   // 2–4. The window, then hash, split, train and score both models on the same test rows: in
   // the executor (a worker thread in the server), so the event loop stays free.
-  const clean = cleanLabels(
-    (await store.loadLabelsRaw(spec.id, spec.retrain.window, clock.now())).filter((l) => l.id <= maxLabelId),
-    spec.retrain.labels,
-  );
+  const { clean, key: windowKey } = deps.windows
+    ? await deps.windows.load(store, spec.id, spec.retrain.window, spec.retrain.labels, clock.now(), maxLabelId)
+    : { clean: cleanLabels((await store.loadLabelsRaw(spec.id, spec.retrain.window, clock.now())).filter((l) => l.id <= maxLabelId), spec.retrain.labels), key: null };
   const labels = clean.rows;
   const labelSummary = describeLabels(clean);
   const minSamples = job.minSamples ?? spec.retrain.minSamples;
@@ -211,11 +224,25 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   const commandJob = spec.trainer.type === 'command' ? { id: job.id, workRoot: deps.workRoot ?? join(tmpdir(), 'refit-jobs'), commands: deps.commands ?? {} } : null;
   await rec.enter('training');
   const log = new JobLogWriter(deps, job.id);
+  // While the challenger is evaluated in its thread, its artifact and the reference sample are
+  // stored here and the artifact is smoke-tested in the smoke-test thread; the smoke test's
+  // verdict counts only if the gates pass (a rejected version is stored all the same).
+  const trained: { stored: Promise<StoredEarly> | null } = { stored: null };
+  const onTrained = (bytes: Uint8Array, kind: string) => {
+    if (trained.stored) return;
+    trained.stored = (async () => {
+      const sha = await store.artifacts.put(bytes);
+      const referenceSha = await store.artifacts.put(referenceSample(labels));
+      return { sha, referenceSha, kind, smoke: await smokeTestStored(deps, spec, kind, sha, labels) };
+    })();
+    // Awaited once the evaluation is done; a run that fails first leaves it unread.
+    trained.stored.catch(() => {});
+  };
   let out;
   try {
     out = await deps.executor.run(
-      { spec, labels, champion, championTraining, job: commandJob, imported, plugins: deps.plugins ?? [] },
-      { signal, onProgress: (f) => rec.progress(f), onLog: (text) => log.write(text) },
+      { spec, labels, windowKey, champion, championTraining, job: commandJob, imported, plugins: deps.plugins ?? [], threads: deps.trainingThreads ?? null },
+      { signal, onProgress: (f) => rec.progress(f), onLog: (text) => log.write(text), onTrained },
     );
   } finally {
     await log.flush();
@@ -243,14 +270,16 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   await rec.enter('promoting');
   const bytes = out.challengerBytes;
   const at = clock.now();
-  const sha = await store.artifacts.put(bytes);
-  const referenceSha = await store.artifacts.put(referenceSample(labels));
+  // An executor that did not report the trained artifact early: store it now.
+  const early = trained.stored ? await trained.stored : null;
+  const sha = early?.sha ?? (await store.artifacts.put(bytes));
+  const referenceSha = early?.referenceSha ?? (await store.artifacts.put(referenceSample(labels)));
   const latest = await store.latestVersion(spec.id);
   // The number says what changed since the latest version (trainer or features: major; same data, new params: patch).
   const change = versionChange(latest, { trainer: out.trainer, features: spec.features, datasetHash: out.datasetHash });
   const version = nextVersion(latest?.version ?? null, at, change.change);
   // Nothing is activated (or offered for activation) before its stored bytes load and score.
-  const smoke = gate.pass ? await smokeTestStored(deps, spec, out.trainer.type, sha, labels) : null;
+  const smoke = gate.pass ? (early && early.kind === out.trainer.type ? early.smoke : await smokeTestStored(deps, spec, out.trainer.type, sha, labels)) : null;
   if (smoke && !smoke.ok) Object.assign(gate, { pass: false, reasons: [`smoke test failed: ${smoke.reason}`] });
   const passed = gate.pass && spec.retrain.autoPromote;
   // A first version has no champion to compare live with: it always goes straight to 100%.

@@ -1,6 +1,6 @@
 /**
- * The smoke test before activation: the stored artifact bytes are loaded afresh (in a fresh
- * worker thread in the server) and score a sample of recent rows; every output must be finite and
+ * The smoke test before activation: the stored artifact bytes are loaded afresh (in the server's
+ * smoke-test thread, where no training ever runs) and score a sample of recent rows; every output must be finite and
  * in range, and the scoring must finish within a bound. A version that fails is never activated.
  */
 import type { FeatureRow, ModelSpec, Task } from '../domain/entities.js';
@@ -17,7 +17,7 @@ export interface SmokeInput {
   readonly rows: readonly string[];
   /** Largest time scoring the rows may take, in ms. */
   readonly maxLatencyMs: number;
-  /** Plug-in trainer modules a fresh worker loads first, so their artifacts load. Default none. */
+  /** Plug-in trainer modules the smoke-test thread loads first, so their artifacts load. Default none. */
   readonly plugins?: readonly string[];
 }
 
@@ -73,7 +73,7 @@ interface ArtifactReader {
   getArtifact(sha256: string): Promise<Uint8Array | null>;
 }
 
-/** The smoke test of the stored artifact on the most recent rows, in the executor (a fresh worker thread in the server). */
+/** The smoke test of the stored artifact on the most recent rows, in the executor (the smoke-test thread in the server, where no training runs). */
 export async function smokeTestStored(
   deps: { readonly store: ArtifactReader; readonly executor: { smoke?(input: SmokeInput): Promise<SmokeOutput> }; readonly plugins?: readonly string[] }, spec: ModelSpec, kind: string, sha: string, labels: readonly { readonly features: string }[]): Promise<SmokeOutput> {
   let bytes: Uint8Array | null;

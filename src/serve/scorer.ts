@@ -1,12 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../domain/clock.js';
+import { timeOrderedId } from '../domain/ids.js';
 import type { FeatureRow, ModelSpec, Score, ScoreArm } from '../domain/entities.js';
 import { canaryArm } from '../rollout/routing.js';
 import type { PredictorCache } from '../train/predictor-cache.js';
 import type { Predictor } from '../train/trainer.js';
 import type { FeedbackStore } from '../store/roles/feedback-store.js';
 import type { RegistryStore } from '../store/roles/registry-store.js';
+import { ScoreLog } from './score-log.js';
 
 /** One scored row as returned to the caller. */
 export interface ScoreItem {
@@ -46,6 +47,8 @@ export interface ScorerOptions {
 export class Scorer {
   private readonly random: () => number;
   private readonly stopwatch: () => number;
+  /** Every score goes to the store through here: batched, each request answered once its batch commits. */
+  private readonly log: ScoreLog;
 
   constructor(
     private readonly store: FeedbackStore & RegistryStore,
@@ -55,6 +58,12 @@ export class Scorer {
   ) {
     this.random = options.random ?? Math.random;
     this.stopwatch = options.stopwatch ?? (() => performance.now());
+    this.log = new ScoreLog(store);
+  }
+
+  /** Resolves once every score logged so far is in the store (before the store closes). */
+  drain(): Promise<void> {
+    return this.log.drain();
   }
 
   /** Warm the cache for a newly active version (called when a promotion or a challenger commits). */
@@ -79,12 +88,12 @@ export class Scorer {
     if (activeVersion === null) {
       const items: ScoreItem[] = [];
       for (const row of rows) {
-        const scoreId = randomUUID();
+        const scoreId = timeOrderedId();
         const score = defaultScore(spec);
         items.push(spec.task === 'multiclass' ? { scoreId, score, label: null, version: null, arm: 'champion' } : { scoreId, score, version: null, arm: 'champion' });
         logged.push({ id: scoreId, modelId: spec.id, version: null, features: row, score: typeof score === 'number' ? score : Object.values(score), createdAt: now });
       }
-      await this.store.insertScores(logged);
+      await this.log.append(logged);
       return items;
     }
     const challenger = options.challenger && options.challenger.version !== activeVersion ? options.challenger : null;
@@ -108,13 +117,13 @@ export class Scorer {
     const champion = await this.run(spec, activeVersion, 'champion', rows, championRows, now, items, logged, { served: true });
     if (champion.error) {
       // Logged first, so the failed attempts count in the version's error rate.
-      await this.store.insertScores(logged);
+      await this.log.append(logged);
       throw champion.error;
     }
     if (challenger?.mode === 'shadow') {
       await this.run(spec, challenger.version, 'challenger', rows, all, now, null, logged, { served: false, shadowOf: (i) => (items[i] as ScoreItem).scoreId });
     }
-    await this.store.insertScores(logged);
+    await this.log.append(logged);
     return items as ScoreItem[];
   }
 
@@ -148,14 +157,14 @@ export class Scorer {
       const latencyMs = this.stopwatch() - start;
       const message = error.message.slice(0, 500);
       for (const i of indices) {
-        logged.push({ id: randomUUID(), modelId: spec.id, version, features: rows[i], score: 0, createdAt: now, arm, latencyMs, served: false, shadowOf: options.shadowOf?.(i) ?? null, error: message });
+        logged.push({ id: timeOrderedId(), modelId: spec.id, version, features: rows[i], score: 0, createdAt: now, arm, latencyMs, served: false, shadowOf: options.shadowOf?.(i) ?? null, error: message });
       }
       return { failed: [...indices], error };
     }
     const latencyMs = this.stopwatch() - start;
     const k = predictor.outputsPerRow;
     indices.forEach((i, j) => {
-      const scoreId = randomUUID();
+      const scoreId = timeOrderedId();
       const extra = { arm, latencyMs, served: options.served, shadowOf: options.shadowOf?.(i) ?? null };
       if (spec.task === 'multiclass') {
         const probs: Record<string, number> = {};

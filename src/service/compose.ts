@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { AuditWriter } from '../auth/audit.js';
 import type { Clock } from '../domain/clock.js';
+import { DEFAULT_RETENTION, type DataRetentionPolicy } from '../domain/data-retention.js';
 import { systemClock } from '../domain/clock.js';
 import { DeliveryWorker, type DeliveryOptions } from '../events/delivery/delivery-worker.js';
 import type { Sink } from '../events/delivery/sink.js';
@@ -12,6 +13,7 @@ import { LEASE_MS, claimOwnerId, type OwnerClaim } from '../retrain/job-owner.js
 import type { PipelineDeps } from '../retrain/pipeline.js';
 import type { JobQueue } from '../retrain/runner.js';
 import { InProcessQueue } from '../retrain/runner.js';
+import { LabelWindowCache } from '../retrain/label-window.js';
 import { Scheduler } from '../retrain/scheduler.js';
 import { RolloutManager } from '../rollout/rollout-manager.js';
 import { Scorer } from '../serve/scorer.js';
@@ -19,6 +21,7 @@ import type { Store } from '../store/store.js';
 import type { CommandTable } from '../train/command/command-spec.js';
 import { PredictorCache } from '../train/predictor-cache.js';
 import { runChecks } from './monitoring.js';
+import { Pruner } from './pruner.js';
 import { ServingView } from './serving-view.js';
 import type { RefitParts } from './parts.js';
 import { Refit } from './refit.js';
@@ -32,15 +35,17 @@ export interface RefitDeps {
   readonly logger?: Logger;
   /** IANA zone of schedules that name none. Default: this machine's zone. */
   readonly defaultTimezone?: string;
-  /** Where training runs. Default: a worker thread per job. */
+  /** Where training runs. Default: long-lived worker threads (closed by `close()`). */
   readonly executor?: ComputeExecutor;
+  /** Most threads one fit may use (see src/retrain/training-threads.ts). Default: no cap (the trainer's own `threads`). */
+  readonly trainingThreads?: number | null;
   /** Jitter source for retry delays, in [0, 1). Default Math.random. */
   readonly random?: () => number;
   /** Default: an in-process queue running one training at a time. */
   readonly queue?: (deps: PipelineDeps) => JobQueue;
   /** Uniform [0, 1) source for canary routing of rows without an entity key. Default Math.random. */
   readonly routingRandom?: () => number;
-  /** Monotonic milliseconds for scoring latency. Default performance.now. */
+  /** Monotonic milliseconds for scoring latency and the duration of prunes. Default performance.now. */
   readonly stopwatch?: () => number;
   /** A job whose owner has not renewed its heartbeat for this long is failed by recovery. Default LEASE_MS (60 s). */
   readonly leaseMs?: number;
@@ -58,6 +63,8 @@ export interface RefitDeps {
   readonly plugins?: readonly string[];
   /** Event delivery: the sinks from the settings (webhooks come from the store) and the retry options. Default: webhooks only, default options. */
   readonly delivery?: { readonly sinks?: readonly Sink[]; readonly options?: DeliveryOptions };
+  /** How long scores and labels are kept and how pruning runs. Default DEFAULT_RETENTION: scores 30 days, labels forever, every 10 minutes, 2,000 rows per statement. */
+  readonly retention?: Partial<DataRetentionPolicy>;
 }
 
 /**
@@ -77,12 +84,16 @@ export function createRefit(deps: RefitDeps): { refit: Refit; parts: RefitParts 
     ...(deps.routingRandom ? { random: deps.routingRandom } : {}),
     ...(deps.stopwatch ? { stopwatch: deps.stopwatch } : {}),
   });
+  const executor = deps.executor ?? new WorkerExecutor();
   const qdeps: PipelineDeps = {
     store,
     clock,
     hub,
     logger,
-    executor: deps.executor ?? new WorkerExecutor(),
+    executor,
+    // Each model's training window, kept between its retrains (bounded; checked against the store before use).
+    windows: new LabelWindowCache(),
+    trainingThreads: deps.trainingThreads ?? null,
     commands: deps.commands ?? {},
     ...(deps.workRoot ? { workRoot: deps.workRoot } : {}),
     plugins: deps.plugins ?? [],
@@ -126,7 +137,16 @@ export function createRefit(deps: RefitDeps): { refit: Refit; parts: RefitParts 
     ...(deps.delivery?.sinks ? { sinks: deps.delivery.sinks } : {}),
     ...(deps.delivery?.options ? { options: deps.delivery.options } : {}),
   });
-  const parts: RefitParts = { store, clock, logger, hub, predictors, serving, scorer, queue, rollouts, monitor, scheduler, delivery, owner, leaseMs: deps.leaseMs ?? LEASE_MS, commands: deps.commands ?? {}, audit };
+  const pruner = new Pruner({
+    store,
+    clock,
+    hub,
+    audit,
+    policy: Object.freeze({ ...DEFAULT_RETENTION, ...Object.fromEntries(Object.entries(deps.retention ?? {}).filter(([, v]) => v !== undefined)) }),
+    ...(logger ? { logger } : {}),
+    ...(deps.stopwatch ? { stopwatch: deps.stopwatch } : {}),
+  });
+  const parts: RefitParts = { store, clock, logger, hub, predictors, serving, scorer, queue, rollouts, monitor, scheduler, delivery, owner, leaseMs: deps.leaseMs ?? LEASE_MS, commands: deps.commands ?? {}, audit, pruner, executor };
   // Warm the scorer as soon as a promotion or a challenger commits, so that the first score
   // routed to the version does not pay for loading its artifact.
   const preload = ({ modelId, version }: { modelId: string; version: string }) => {

@@ -76,10 +76,16 @@ export class RecoverySweep {
 export async function close(p: RefitParts, sweep: RecoverySweep): Promise<void> {
   sweep.stop();
   p.scheduler.stop();
+  // A prune under way stops after its current statement, before the store closes.
+  await p.pruner.stop();
   await p.delivery.stop();
   await p.queue.close();
+  // No job runs any more: end the training threads.
+  await p.executor.close?.();
   // Audit rows still being written land before the store goes.
   await p.audit.flush();
+  // Scores of requests still being answered are written before the store goes.
+  await p.scorer.drain();
   await p.store.close();
   p.owner.release();
 }

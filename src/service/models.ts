@@ -29,6 +29,7 @@ export async function upsertModel(p: RefitParts, spec: ModelSpec): Promise<'crea
   const existing = await p.store.getModel(spec.id);
   if (!existing) {
     if (!(await p.store.createModel(spec, p.clock.now())).ok) throw modelExists(spec.id);
+    p.serving.invalidate(spec.id);
     await p.scheduler.refresh();
     return 'created';
   }
@@ -39,6 +40,7 @@ export async function upsertModel(p: RefitParts, spec: ModelSpec): Promise<'crea
     });
   }
   await p.store.updateModelSpec(spec.id, spec, p.clock.now());
+  p.serving.invalidate(spec.id);
   await p.scheduler.refresh();
   return 'updated';
 }

@@ -137,6 +137,7 @@ export async function putRetrainConfig(p: RefitParts, modelId: string, input: un
     // (or from while it was off) never run. The claim is a floor, not a run (lastRunAt stays).
     if (saved.retrain.enabled && scheduleChanged(spec, saved)) await tx.claimOccurrence(defaultScheduleId(modelId), p.clock.now());
   });
+  p.serving.invalidate(modelId);
   await p.scheduler.refresh();
   return getRetrainConfig(p, modelId);
 }

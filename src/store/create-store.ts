@@ -8,6 +8,7 @@ import { DatabaseArtifactStore } from './database-artifact-store.js';
 import { DirectoryArtifactStore } from './directory-artifact-store.js';
 import { type ArtifactBinding, createKyselyStore } from './kysely-store.js';
 import { migrationProvider } from './migrations/index.js';
+import { type SqliteDirect, cachedStatements, sqliteDirect } from './sqlite-connection.js';
 import type { Database } from './schema.js';
 import type { Store } from './store.js';
 
@@ -22,6 +23,11 @@ export interface StoreOptions {
   readonly schema?: string;
   /** Where artifact bytes live: the database's `artifacts` table, or a directory on disk. Default: the database. */
   readonly artifacts?: ArtifactLocation;
+  /**
+   * SQLite only: `normal` (default) makes every commit survive the process being killed; `full`
+   * also survives a power cut, at the price of a disk flush per commit.
+   */
+  readonly sqliteSynchronous?: 'normal' | 'full';
 }
 
 /** True when the URL names a PostgreSQL database. */
@@ -77,6 +83,7 @@ export async function createStore(options: StoreOptions): Promise<Store> {
   let dialect: 'sqlite' | 'postgres';
   let migrationTableSchema: string | undefined;
   let migrationDb: Kysely<any> | undefined;
+  let direct: SqliteDirect | undefined;
   if (isPostgresUrl(options.url)) {
     dialect = 'postgres';
     const schema = options.schema;
@@ -109,7 +116,18 @@ export async function createStore(options: StoreOptions): Promise<Store> {
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    // In WAL mode, NORMAL syncs at checkpoints rather than at every commit: a commit is in the
+    // operating system's hands when it returns, so a killed process (kill -9) loses nothing it
+    // committed; only a power cut or a kernel crash can take back the last commits (SQLite's
+    // documented trade, https://sqlite.org/pragma.html#pragma_synchronous), never corrupt the file.
+    sqlite.pragma(`synchronous = ${options.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    // 16 MiB of page cache (the default is 2 MiB): the hot ends of the score and label indexes stay in memory, and the process stays small.
+    sqlite.pragma('cache_size = -16384');
+    // Checkpoint the WAL into the database every 10,000 pages (40 MiB) rather than 1,000: a fifth
+    // more label and score rows a second, for a larger WAL file between checkpoints.
+    sqlite.pragma('wal_autocheckpoint = 10000');
+    direct = sqliteDirect(sqlite);
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachedStatements(sqlite) }) });
   }
   const migrator = new Migrator({ db: migrationDb ?? db, provider: migrationProvider(dialect), ...(migrationTableSchema ? { migrationTableSchema } : {}) });
   const { error } = await migrator.migrateToLatest();
@@ -117,5 +135,5 @@ export async function createStore(options: StoreOptions): Promise<Store> {
     await db.destroy();
     throw new Error(`Database migration failed: ${String((error as Error).message ?? error)}`, { cause: error });
   }
-  return createKyselyStore(db, dialect, bindArtifacts);
+  return createKyselyStore(db, dialect, bindArtifacts, direct);
 }

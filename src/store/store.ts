@@ -3,8 +3,10 @@ import type { AuthStore } from './roles/auth-store.js';
 import type { DeliveryStore } from './roles/delivery-store.js';
 import type { FeedbackStore } from './roles/feedback-store.js';
 import type { JobStore } from './roles/job-store.js';
+import type { LabelWindowStore } from './roles/label-window-store.js';
 import type { OutboxStore } from './roles/outbox-store.js';
 import type { RegistryStore } from './roles/registry-store.js';
+import type { RetentionStore } from './roles/retention-store.js';
 import type { RolloutStore } from './roles/rollout-store.js';
 import type { ScheduleStore } from './roles/schedule-store.js';
 
@@ -15,9 +17,11 @@ export type { AttemptRecord, DeliveryStore, WebhookPatch } from './roles/deliver
 export type { FeedbackStore, LabelRow, NewLabel, Outcome, RawLabelRow, RolloutOutcome, ServingStats } from './roles/feedback-store.js';
 export { parseLabelRow } from './roles/feedback-store.js';
 export type { CreateJobResult, JobOwnership, JobPatch, JobStore, NewJob } from './roles/job-store.js';
+export type { LabelSpan, LabelWindowStore } from './roles/label-window-store.js';
 export type { NewEvent, OutboxStore } from './roles/outbox-store.js';
 export type { Page } from './roles/page.js';
 export type { ActivationInput, CreateModelResult, RegistryStore } from './roles/registry-store.js';
+export type { LabelPruneRule, PruneBatch, PruneBatchResult, RetentionStore, ScorePruneRule, StorageStats, TableStorage } from './roles/retention-store.js';
 export type { NewRollout, NewTimelineEntry, RolloutIntent, RolloutStore } from './roles/rollout-store.js';
 export type { NewTriggerCheck, ScheduleStore } from './roles/schedule-store.js';
 
@@ -27,7 +31,7 @@ export type { NewTriggerCheck, ScheduleStore } from './roles/schedule-store.js';
  * SQL. A module that needs only some roles types its dependency as those roles (e.g.
  * `FeedbackStore & RegistryStore`); one that needs `transaction` takes the whole Store.
  */
-export interface Store extends RegistryStore, FeedbackStore, JobStore, ScheduleStore, RolloutStore, OutboxStore, AuthStore, DeliveryStore {
+export interface Store extends RegistryStore, FeedbackStore, LabelWindowStore, JobStore, ScheduleStore, RolloutStore, OutboxStore, AuthStore, DeliveryStore, RetentionStore {
   /** The dialect in use. */
   readonly dialect: 'sqlite' | 'postgres';
   /**
@@ -41,6 +45,12 @@ export interface Store extends RegistryStore, FeedbackStore, JobStore, ScheduleS
    * a transaction, joins it.
    */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  /**
+   * SQLite only: a number that changes whenever another process commits to the database (SQLite's
+   * data_version), so that a cache of what this process last read can tell when it is stale.
+   * Absent on PostgreSQL.
+   */
+  dataVersion?(): number;
   /** Release connections. */
   close(): Promise<void>;
 }

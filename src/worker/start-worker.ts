@@ -9,6 +9,8 @@ import { RefitError } from '../errors.js';
 import { EventHub } from '../events/hub.js';
 import type { ComputeExecutor } from '../retrain/executor.js';
 import { WorkerExecutor } from '../retrain/executor.js';
+import { LabelWindowCache } from '../retrain/label-window.js';
+import { resolveTrainingThreads } from '../retrain/training-threads.js';
 import { claimOwnerId } from '../retrain/job-owner.js';
 import type { PipelineDeps } from '../retrain/pipeline.js';
 import { artifactLocation } from '../store/artifact-store.js';
@@ -46,7 +48,7 @@ export async function startWorker(settings: Settings, options: { logger: Logger;
   // trainers are what this worker may run; its models are the API processes' business.
   const configPath = findConfigFile(settings.configFile, options.cwd ?? process.cwd());
   const config = configPath ? await loadServerConfig(configPath) : { commands: {}, plugins: [] };
-  const store = await createStore({ url: settings.databaseUrl, ...(settings.databaseSchema ? { schema: settings.databaseSchema } : {}), artifacts: artifactLocation(settings.artifactDir) });
+  const store = await createStore({ url: settings.databaseUrl, ...(settings.databaseSchema ? { schema: settings.databaseSchema } : {}), artifacts: artifactLocation(settings.artifactDir), sqliteSynchronous: settings.sqliteSynchronous });
   const connection = redisConnection(redisUrl);
   const subscriber = redisConnection(redisUrl);
   const activationSub = redisConnection(redisUrl);
@@ -57,6 +59,9 @@ export async function startWorker(settings: Settings, options: { logger: Logger;
     hub,
     logger,
     executor: options.executor ?? new WorkerExecutor(),
+    windows: new LabelWindowCache(),
+    // Nothing to score here: a fit may use every core unless the setting says otherwise.
+    trainingThreads: resolveTrainingThreads(settings.trainingThreads, 'worker'),
     commands: config.commands,
     plugins: config.plugins,
     // Command trainers get a fresh directory per job here, named by the job id.
@@ -98,6 +103,8 @@ export async function startWorker(settings: Settings, options: { logger: Logger;
     url,
     async close(graceMs = 10_000) {
       await worker.stop(graceMs);
+      // No job runs any more: end the training threads.
+      await deps.executor.close?.();
       await stopBridge();
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
       owner.release();

@@ -23,6 +23,7 @@ describe('loadSettings', () => {
       dataDir: resolve('data'),
       databaseUrl: `sqlite:${resolve('data', 'refit.db')}`,
       artifactDir: null,
+      sqliteSynchronous: 'normal',
       configFile: null,
       demo: false,
       logLevel: 'info',
@@ -47,6 +48,7 @@ describe('loadSettings', () => {
       REFIT_LOG_LEVEL: 'debug',
       REFIT_BODY_LIMIT: '2048',
       REFIT_ARTIFACT_DIR: 'artifacts',
+      REFIT_SQLITE_SYNCHRONOUS: 'full',
     });
     expect(s).toMatchObject({
       host: '0.0.0.0',
@@ -57,7 +59,12 @@ describe('loadSettings', () => {
       logLevel: 'debug',
       bodyLimit: 2048,
       artifactDir: resolve('artifacts'),
+      sqliteSynchronous: 'full',
     });
+  });
+
+  it('refuses a SQLite synchronous mode other than normal or full, naming the setting', () => {
+    expect(() => loadSettings({ REFIT_SQLITE_SYNCHRONOUS: 'off' })).toThrow(expect.objectContaining({ errors: [expect.objectContaining({ path: '/sqliteSynchronous' })] }));
   });
 
   it('uses REFIT_DATABASE_URL instead of the SQLite file when set', () => {

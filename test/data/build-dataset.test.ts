@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildDataset, datasetHash, encodeRows, splitDataset, type LabelledRow } from '../../src/data/build-dataset.js';
+import { DatasetBuilder, DatasetHasher, buildDataset, datasetHash, encodeRows, splitDataset, type LabelledRow } from '../../src/data/build-dataset.js';
 import { mulberry32 } from '../../src/data/random.js';
 import type { FeatureSpec } from '../../src/domain/entities.js';
 
@@ -81,5 +81,63 @@ describe('datasetHash', () => {
     expect(datasetHash(a)).toMatch(/^[0-9a-f]{64}$/);
     expect(datasetHash(a)).toBe(datasetHash(b));
     expect(datasetHash(a)).not.toBe(datasetHash(c));
+  });
+
+  it('keeps the hash that versions already recorded for the same rows', () => {
+    const rows: LabelledRow[] = [
+      { id: 1, features: { age: 20, plan: 'pro' }, label: 0 },
+      { id: 2, features: { plan: 'team', age: null }, label: 1 },
+      { id: 5, features: {}, label: 'x' },
+    ];
+    // sha256 of one JSON line [id, sorted [key, value] pairs, label] per row, as stored since the first release.
+    expect(datasetHash(rows)).toBe('fdceafeb197226ee20d56c788953eea03bc49d614ec2977deca8342ff8e5c31e');
+  });
+
+  it('hashes a window that grows batch by batch as the whole window', () => {
+    const rows: LabelledRow[] = Array.from({ length: 1500 }, (_, i) => ({ id: i + 1, features: i % 7 === 0 ? { b: i, a: `x${i}` } : { a: 'y', b: i / 2 }, label: i % 2 }));
+    const hasher = new DatasetHasher().add(rows.slice(0, 700));
+    const part = hasher.digest();
+    expect(part).toBe(datasetHash(rows.slice(0, 700)));
+    expect(hasher.add(rows.slice(700)).digest()).toBe(datasetHash(rows));
+  });
+});
+
+describe('DatasetBuilder', () => {
+  const features = [
+    { name: 'age', type: 'number' as const },
+    { name: 'plan', type: 'category' as const },
+    { name: 'active', type: 'boolean' as const },
+    { name: 'title', type: 'text' as const },
+  ];
+  const row = (id: number, plan: string | null, label: string | number): LabelledRow => ({
+    id,
+    features: { age: id % 7 === 0 ? null : id * 1.5, ...(plan === null ? {} : { plan }), active: id % 2 === 0, title: `t${id}` },
+    label,
+  });
+
+  it('builds, batch by batch, what buildDataset builds on all the rows, and leaves datasets built before as they were', () => {
+    const first = [row(1, 'pro', 'b'), row(2, 'team', 'a'), row(3, null, 'b')];
+    // New levels ('basic' sorts first) and a new class ('0' sorts first) arrive later.
+    const second = [row(4, 'basic', 'c'), row(5, 'pro', '0'), row(7, 'team', 'a')];
+    const third = [row(9, 'pro', 'c')];
+    for (const [task, classes] of [['multiclass', null], ['multiclass', ['0', 'a', 'b', 'c']]] as const) {
+      const builder = new DatasetBuilder(task, features, classes);
+      const before = builder.add(first).build();
+      const snapshot = structuredClone(before);
+      expect(before).toEqual(buildDataset(task, features, first, classes));
+      expect(builder.add(second).build()).toEqual(buildDataset(task, features, [...first, ...second], classes));
+      expect(builder.add(third).build()).toEqual(buildDataset(task, features, [...first, ...second, ...third], classes));
+      expect(before).toEqual(snapshot);
+    }
+    const numbers = [row(1, 'pro', 1.5), row(2, 'team', -2)];
+    const regression = new DatasetBuilder('regression', features).add(numbers.slice(0, 1)).add(numbers.slice(1)).build();
+    expect(regression).toEqual(buildDataset('regression', features, numbers));
+  });
+
+  it('refuses a bad label naming its row among all the rows, and keeps nothing of that batch', () => {
+    const builder = new DatasetBuilder('binary', features).add([row(1, 'pro', 1), row(2, 'pro', 0)]);
+    expect(() => builder.add([row(3, 'pro', 1), row(4, 'pro', 'yes')])).toThrow('binary label "yes" at row 3 is not 0 or 1');
+    expect(builder.rows).toBe(2);
+    expect(builder.add([row(5, 'team', 1)]).build()).toEqual(buildDataset('binary', features, [row(1, 'pro', 1), row(2, 'pro', 0), row(5, 'team', 1)]));
   });
 });

@@ -176,7 +176,7 @@ export class Cluster {
 }
 
 /** A TCP port nobody listens on now. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);

@@ -281,6 +281,24 @@ describe.each(DIALECTS)('the store on $name', (dialect) => {
       expect((await store.loadLabels('churn', { kind: 'labels', count: 100 }, T0)).map((r) => r.features.age)).toEqual([1, 2, 3, 4, 5, 6]);
     });
 
+    it('sums up the labels up to an id and reads only those after one, for a window kept between retrains', async () => {
+      expect(await store.labelSpan('churn', 100)).toEqual({ count: 0, firstId: 0, lastId: 0, idSum: 0 });
+      const a = await store.insertLabels('churn', [label(1, 0, T0), label(2, 1, T0, 's-2'), label(3, 0, T0)], T0);
+      await store.insertLabels('other', [label(50, 1, T0)], T0);
+      const b = await store.insertLabels('churn', [label(4, 1, T0), label(5, 0, T0)], T0);
+      expect(await store.labelSpan('churn', a[2])).toEqual({ count: 3, firstId: a[0], lastId: a[2], idSum: a[0] + a[1] + a[2] });
+      expect(await store.labelSpan('churn', b[1])).toEqual({ count: 5, firstId: a[0], lastId: b[1], idSum: [...a, ...b].reduce((x, y) => x + y, 0) });
+      const after = await store.loadLabelsRawBetween('churn', a[1], b[0]);
+      expect(after.map((r) => [r.id, JSON.parse(r.features).age])).toEqual([
+        [a[2], 3],
+        [b[0], 4],
+      ]);
+      // The same rows the whole window holds, in the same form.
+      const whole = await store.loadLabelsRaw('churn', { kind: 'all' }, T0);
+      expect(await store.loadLabelsRawBetween('churn', 0, b[1])).toEqual(whole);
+      expect(await store.loadLabelsRawBetween('churn', b[1], b[1] + 100)).toEqual([]);
+    });
+
     it('keeps multiclass and regression label values', async () => {
       await store.insertLabels('churn', [label(1, 'setosa', T0), label(2, 3.25, T0), label(3, -0.5, T0)], T0);
       expect((await store.loadLabels('churn', { kind: 'all' }, T0)).map((r) => r.label)).toEqual(['setosa', 3.25, -0.5]);

@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { ArtifactStore } from '../artifact-store.js';
 import type { Dialect } from '../migrations/index.js';
 import type { Database } from '../schema.js';
+import type { SqliteDirect } from '../sqlite-connection.js';
 
 /** What every role's Kysely implementation works on: one connection (the pool or a transaction). */
 export interface KyselyContext {
@@ -12,6 +13,8 @@ export interface KyselyContext {
   readonly inTransaction: boolean;
   /** Where artifact bytes live, bound to this connection. */
   readonly artifacts: ArtifactStore;
+  /** SQLite only: the raw connection, for the hottest writes (prepared once, in turn with Kysely). */
+  readonly direct?: SqliteDirect;
 }
 
 /** Run `fn` in the context's transaction, or in a new one when there is none. */

@@ -327,6 +327,27 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         for (const t of ['audit', 'api_keys']) await db.schema.dropTable(t).ifExists().execute();
       },
     },
+    '0060-hot-path-indexes': {
+      // Every score and label insert maintains each index of its table. Two indexes on labels
+      // (model_id, score_id) existed (0003 and 0010 each made one); one is kept, and like the
+      // shadow index of scores it now holds only the rows that have the value (most labels carry
+      // features rather than a score id; most scores are no shadow), so an insert without one
+      // touches neither. Lookups by score id and shadow id (x = ?) still use them.
+      async up(db: Kysely<any>) {
+        await db.schema.dropIndex('labels_score_idx').ifExists().execute();
+        await db.schema.dropIndex('labels_model_score_idx').ifExists().execute();
+        await sql`create index labels_model_score_idx on labels (model_id, score_id) where score_id is not null`.execute(db);
+        await db.schema.dropIndex('scores_shadow_of_idx').ifExists().execute();
+        await sql`create index scores_shadow_of_idx on scores (shadow_of) where shadow_of is not null`.execute(db);
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.dropIndex('scores_shadow_of_idx').ifExists().execute();
+        await db.schema.createIndex('scores_shadow_of_idx').on('scores').columns(['shadow_of']).execute();
+        await db.schema.dropIndex('labels_model_score_idx').ifExists().execute();
+        await db.schema.createIndex('labels_model_score_idx').on('labels').columns(['model_id', 'score_id']).execute();
+        await db.schema.createIndex('labels_score_idx').on('labels').columns(['model_id', 'score_id']).execute();
+      },
+    },
   };
 }
 

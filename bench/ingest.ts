@@ -1,0 +1,128 @@
+/**
+ * Label ingest: batches of labels (default 5,000, six number features each) posted one after
+ * another to `POST /api/v1/models/:id/labels` of a `refit serve` on SQLite in a temporary
+ * directory, against an anchor in the same run: a bare Fastify route that parses the same batches
+ * and writes them to SQLite with one prepared statement per row in one transaction per batch (what
+ * a hand-written ingest script does). After the run Refit is stopped and its labels are counted.
+ * Prints one JSON line: labels per second of both and `ratio` (Refit / anchor).
+ *
+ * With --database-url postgres://… Refit runs on a fresh PostgreSQL database made there for the
+ * run (and dropped after); the anchor stays on SQLite.
+ *
+ *   npm run bench:ingest [-- --batches 40 --batch 5000] [--database-url postgres://postgres@127.0.0.1:5432/postgres]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { mulberry32 } from '../src/data/random.js';
+import { ROOT, startListening, startRefit } from './support/processes.js';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const BATCHES = arg('batches', 40);
+const BATCH = arg('batch', 5_000);
+const urlAt = process.argv.indexOf('--database-url');
+const PG_URL = urlAt >= 0 ? process.argv[urlAt + 1] : null;
+
+/** A fresh PostgreSQL database for the run, and how to drop it. */
+async function freshDatabase(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `refit_bench_ingest_${process.pid}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`drop database if exists ${name}`);
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`drop database if exists ${name}`);
+      await c.end();
+    },
+  };
+}
+
+
+const FEATURES = Array.from({ length: 6 }, (_, i) => ({ name: `f${i}`, type: 'number' as const }));
+const rnd = mulberry32(11);
+// Distinct bodies, made before timing starts.
+const bodies = Array.from({ length: BATCHES }, () =>
+  JSON.stringify({
+    items: Array.from({ length: BATCH }, () => {
+      const f = FEATURES.map(() => Math.round(rnd() * 1e6) / 1e5);
+      return { features: Object.fromEntries(f.map((v, i) => [`f${i}`, v])), label: f[0] + f[1] > 10 ? 1 : 0 };
+    }),
+  }),
+);
+
+/** Post every batch in turn (one client, as an application's exporter would); labels per second. */
+async function post(url: string): Promise<{ perSecond: number; seconds: number }> {
+  // One batch first, untimed (JIT, connection).
+  const warm = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[0] });
+  if (warm.status >= 300) throw new Error(`${url}: ${warm.status} ${(await warm.text()).slice(0, 500)}`);
+  const t = performance.now();
+  for (const body of bodies) {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    if (res.status >= 300) throw new Error(`${url}: ${res.status} ${(await res.text()).slice(0, 500)}`);
+    await res.arrayBuffer();
+  }
+  const seconds = (performance.now() - t) / 1000;
+  return { perSecond: Math.round((BATCHES * BATCH) / seconds), seconds: Number(seconds.toFixed(2)) };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'refit-bench-ingest-'));
+try {
+  const bare = await startListening([join(ROOT, 'bench/support/bare-ingest.mjs'), join(dir, 'anchor.db')]);
+  const anchor = await post(`${bare.url}/labels`);
+  bare.child.kill('SIGTERM');
+  await bare.exited;
+
+  const database = PG_URL ? await freshDatabase(PG_URL) : null;
+  const refit = await startRefit(join(dir, 'refit'), database ? { extraArgs: ['--database-url', database.url] } : {});
+  const created = await fetch(`${refit.url}/api/v1/models`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    // No schedule or trigger: ingest alone is measured.
+    body: JSON.stringify({ id: 'bench', task: 'binary', features: FEATURES, trainer: { type: 'gbdt' }, retrain: { enabled: false, minNewLabels: 1_000_000_000 } }),
+  });
+  if (created.status !== 201) throw new Error(`create: ${created.status} ${(await created.text()).slice(0, 500)}`);
+  const ours = await post(`${refit.url}/api/v1/models/bench/labels`);
+  refit.child.kill('SIGTERM');
+  await refit.exited;
+  let stored: number;
+  if (database) {
+    const c = new pg.Client({ connectionString: database.url });
+    await c.connect();
+    stored = Number((await c.query("select count(*) as n from labels where model_id = 'bench'")).rows[0].n);
+    await c.end();
+    await database.drop();
+  } else {
+    const db = new Database(join(dir, 'refit', 'refit.db'), { readonly: true });
+    stored = (db.prepare("select count(*) as n from labels where model_id = 'bench'").get() as { n: number }).n;
+    db.close();
+  }
+  console.log(
+    JSON.stringify({
+      bench: 'ingest',
+      store: database ? 'postgres' : 'sqlite',
+      batches: BATCHES,
+      batch: BATCH,
+      refit_labels_per_s: ours.perSecond,
+      refit_s: ours.seconds,
+      anchor: 'bare fastify + better-sqlite3 prepared insert',
+      anchor_labels_per_s: anchor.perSecond,
+      ratio: Number((ours.perSecond / anchor.perSecond).toFixed(3)),
+      stored,
+      all_stored: stored === (BATCHES + 1) * BATCH,
+    }),
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,38 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** A child process that printed `listening on URL`. */
+export interface Listening {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly exited: Promise<number | null>;
+}
+
+/** Start `node ARGS` and resolve once it prints `listening on http://…` (rejects if it exits first). */
+export function startListening(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Listening> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const onData = (b: Buffer) => {
+      out += b.toString();
+      if (out.length > 100_000) out = out.slice(-50_000);
+      const m = out.match(/listening on (http:\/\/[0-9.:]+)/);
+      if (m) resolve({ child, url: m[1], exited });
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', () => reject(new Error(`${args.join(' ')} exited:\n${out.slice(-2000)}`)));
+  });
+}
+
+/**
+ * `refit serve` on SQLite in `dataDir` at a free port, as users run it: the build in dist/ (the
+ * npm scripts of these benchmarks compile it first). `nodeArgs` go to node (e.g. --cpu-prof),
+ * `extraArgs` to `refit serve`.
+ */
+export function startRefit(dataDir: string, options: { nodeArgs?: string[]; extraArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Listening> {
+  return startListening([...(options.nodeArgs ?? []), 'bin/refit.js', 'serve', '--port', '0', '--data-dir', dataDir, ...(options.extraArgs ?? [])], { REFIT_LOG_LEVEL: 'info', ...options.env });
+}

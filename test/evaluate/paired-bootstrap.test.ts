@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../src/data/random.js';
+import type { Task } from '../../src/domain/entities.js';
+import { computeMetrics, higherIsBetter } from '../../src/evaluate/metrics.js';
+import { pairedBootstrap } from '../../src/evaluate/paired-bootstrap.js';
+
+/** The bootstrap by definition: copy the drawn rows, compute the metric on the copies. */
+function byCopies(task: Task, metric: string, y: Float64Array, a: Float64Array, b: Float64Array, k: number, options: { resamples: number; seed: number; alpha: number }) {
+  const n = y.length;
+  const per = task === 'multiclass' ? k : 1;
+  const pick = (yy: Float64Array, p: Float64Array) => computeMetrics(task, yy, p, k)[metric] ?? NaN;
+  const sign = higherIsBetter(metric) ? 1 : -1;
+  const delta = sign * (pick(y, a) - pick(y, b));
+  const random = mulberry32(options.seed);
+  const ys = new Float64Array(n);
+  const as = new Float64Array(n * per);
+  const bs = new Float64Array(n * per);
+  const deltas: number[] = [];
+  for (let r = 0; r < options.resamples; r++) {
+    for (let i = 0; i < n; i++) {
+      const j = Math.floor(random() * n);
+      ys[i] = y[j];
+      for (let c = 0; c < per; c++) {
+        as[i * per + c] = a[j * per + c];
+        bs[i * per + c] = b[j * per + c];
+      }
+    }
+    const d = sign * (pick(ys, as) - pick(ys, bs));
+    if (Number.isFinite(d)) deltas.push(d);
+  }
+  deltas.sort((x, z) => x - z);
+  const q = (p: number) => deltas[Math.min(deltas.length - 1, Math.max(0, Math.floor(p * deltas.length)))];
+  let below = 0;
+  let above = 0;
+  for (const d of deltas) {
+    if (d <= 0) below++;
+    if (d >= 0) above++;
+  }
+  return { metric, rows: n, resamples: deltas.length, delta, low: q(options.alpha / 2), high: q(1 - options.alpha / 2), pValue: Math.min(1, (2 * Math.min(below, above)) / deltas.length), alpha: options.alpha };
+}
+
+function data(task: Task, n: number, k: number, seed: number) {
+  const rnd = mulberry32(seed);
+  const per = task === 'multiclass' ? k : 1;
+  const y = new Float64Array(n);
+  const a = new Float64Array(n * per);
+  const b = new Float64Array(n * per);
+  for (let i = 0; i < n; i++) {
+    y[i] = task === 'regression' ? rnd() * 10 : Math.floor(rnd() * (task === 'binary' ? 2 : k));
+    for (const p of [a, b]) {
+      if (task === 'regression') p[i] = y[i] + rnd() * 3 - 1.5;
+      else if (task === 'binary') p[i] = Math.round(Math.min(1, Math.max(0, 0.3 * y[i] + rnd() * 0.7)) * 20) / 20; // ties on purpose
+      else {
+        let sum = 0;
+        for (let c = 0; c < k; c++) sum += p[i * k + c] = rnd() + (c === y[i] ? 0.4 : 0);
+        for (let c = 0; c < k; c++) p[i * k + c] /= sum;
+      }
+    }
+  }
+  return { y, a, b };
+}
+
+describe('paired bootstrap', () => {
+  const cases: [Task, string[], number][] = [
+    ['binary', ['auc', 'accuracy', 'precision', 'recall', 'f1', 'logLoss'], 2],
+    ['multiclass', ['accuracy', 'macroF1', 'logLoss'], 4],
+    ['regression', ['rmse', 'mae', 'r2'], 0],
+  ];
+  for (const [task, metrics, k] of cases) {
+    it(`gives the very numbers of resampling copies of the rows (${task}: ${metrics.join(', ')})`, () => {
+      const { y, a, b } = data(task, 257, k, 3);
+      const options = { resamples: 300, seed: 11, alpha: 0.05 };
+      for (const metric of metrics) expect(pairedBootstrap(task, metric, y, a, b, k, options)).toEqual(byCopies(task, metric, y, a, b, k, options));
+    });
+  }
+
+  it('skips resamples where AUC is undefined and is null below two rows', () => {
+    const y = Float64Array.from([1, 1, 1, 0]);
+    const a = Float64Array.from([0.9, 0.8, 0.7, 0.1]);
+    const b = Float64Array.from([0.6, 0.8, 0.2, 0.5]);
+    const options = { resamples: 200, seed: 5, alpha: 0.1 };
+    const out = pairedBootstrap('binary', 'auc', y, a, b, 2, options);
+    expect(out).toEqual(byCopies('binary', 'auc', y, a, b, 2, options));
+    expect(out!.resamples).toBeLessThan(200);
+    expect(pairedBootstrap('binary', 'auc', y.subarray(0, 1), a.subarray(0, 1), b.subarray(0, 1), 2, options)).toBeNull();
+  });
+});
