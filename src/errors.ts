@@ -32,6 +32,7 @@ export const ERROR_CATALOGUE = {
   PROMOTION_IMPOSSIBLE: { status: 409, title: 'The version cannot be promoted' },
   VERSION_NOT_RETAINED: { status: 409, title: "The version's artifact was deleted by retention" },
   ROLLOUT_NOT_RUNNING: { status: 409, title: 'No canary or shadow is running' },
+  PRUNE_IN_PROGRESS: { status: 409, title: 'A prune of old scores and labels is already running' },
   UNAUTHORIZED: { status: 401, title: 'A valid API key is required' },
   FORBIDDEN: { status: 403, title: 'The API key may not do this' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { join } from 'node:path';
 import { findConfigFile, loadServerConfig } from './config/config-file.js';
 import { createLogger } from './create-logger.js';
+import { retentionPolicy } from './config/retention-settings.js';
 import type { Settings } from './config/settings.js';
 import { startDemo } from './demo.js';
 import { RefitError } from './errors.js';
@@ -89,6 +90,7 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
     // Command trainers get a fresh directory per job here, named by the job id.
     workRoot: join(settings.dataDir, 'jobs'),
     delivery: { sinks: sinksFrom(settings), options: { maxAttempts: settings.deliveryMaxAttempts, timeoutMs: settings.deliveryTimeoutMs, initialDelayMs: settings.deliveryInitialDelayMs, maxDelayMs: settings.deliveryMaxDelayMs } },
+    retention: retentionPolicy(settings),
     ...(options.executor ? { executor: options.executor } : {}),
     // Training leaves scoring a core (src/retrain/training-threads.ts).
     trainingThreads: resolveTrainingThreads(settings.trainingThreads, 'serve'),
@@ -164,6 +166,8 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
     // Occurrences missed while the server was down: run once or skip, per schedule; then keep time.
     await parts.scheduler.tick();
     parts.scheduler.start();
+    // Old scores and labels go a minute after start-up, then every interval (one process per interval).
+    refit.startPruning();
     if (settings.demo) {
       demo = await startDemo(refit, { logger });
       if (demo.created) logger.info(`demo model 'job-relevance' created; watch it retrain: curl ${url}/api/v1/models/job-relevance/retrain/status`);

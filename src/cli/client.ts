@@ -18,6 +18,8 @@ import type {
   WebhookCreatedWire,
   WebhookTestWire,
   WebhookWire,
+  PruneResultWire,
+  StorageReportWire,
 } from '../contract/index.js';
 
 /** What a followed job reports while it runs. */
@@ -87,5 +89,9 @@ export interface Client {
   webhookDeliveries(id: string, options: { status?: 'pending' | 'delivered' | 'dead'; limit: number }): Promise<DeliveryWire[]>;
   /** Queue one delivery, or every dead letter of the webhook, again; returns how many. */
   redeliverWebhook(id: string, deliveryId?: number): Promise<number>;
+  /** The database size, the scores and labels tables, what retention keeps of each model and why, and the last prune. */
+  storage(): Promise<StorageReportWire>;
+  /** Prune scores and labels past their retention age now (`dryRun`: count only). */
+  prune(options: { dryRun: boolean; tables?: readonly ('scores' | 'labels')[] }): Promise<PruneResultWire>;
   close(): Promise<void>;
 }

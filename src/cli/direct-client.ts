@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
+import { retentionPolicy } from '../config/retention-settings.js';
 import type { Settings } from '../config/settings.js';
 import type {
   JobLogWire,
@@ -21,8 +22,11 @@ import type {
   WebhookCreatedWire,
   WebhookTestWire,
   WebhookWire,
+  PruneResultWire,
+  StorageReportWire,
 } from '../contract/index.js';
 import { toDeliveryWire, toWebhookWire } from '../contract/webhook-mappers.js';
+import { toPruneResultWire, toStorageReportWire } from '../contract/storage-mappers.js';
 import { toActivationWire, toDriftWire, toJobWire, toModelWire, toPerformanceWire, toRetrainStatusWire, toTimelineEntryWire, toVersionWire } from '../contract/mappers.js';
 import { createRefit, type Refit } from '../service/index.js';
 import { artifactLocation } from '../store/artifact-store.js';
@@ -75,7 +79,7 @@ export class DirectClient implements Client {
     }
     // The same store the server opens: its schema and its artifact place too.
     const store = await createStore({ url, artifacts: artifactLocation(settings.artifactDir), sqliteSynchronous: settings.sqliteSynchronous, ...(settings.databaseSchema ? { schema: settings.databaseSchema } : {}) });
-    return new DirectClient(createRefit({ store }).refit, url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@'), options);
+    return new DirectClient(createRefit({ store, retention: retentionPolicy(settings) }).refit, url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@'), options);
   }
 
   listModels(): Promise<ModelWire[]> {
@@ -238,6 +242,15 @@ export class DirectClient implements Client {
     } finally {
       off();
     }
+  }
+
+  storage(): Promise<StorageReportWire> {
+    return asClientErrors(async () => toStorageReportWire(await this.refit.storage()));
+  }
+
+  /** Prunes in this process, on the database directly (the pruner records it in the audit trail, as asked by `cli-direct`). */
+  prune(options: { dryRun: boolean; tables?: readonly ('scores' | 'labels')[] }): Promise<PruneResultWire> {
+    return asClientErrors(async () => toPruneResultWire(await this.refit.prune({ dryRun: options.dryRun, ...(options.tables ? { tables: options.tables } : {}) }, DIRECT_ACTOR)));
   }
 
   async close(): Promise<void> {

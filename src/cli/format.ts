@@ -51,3 +51,17 @@ export function problemText(title: string, detail: string, errors: readonly Fiel
   const head = detail && detail !== title ? `${title}: ${detail}` : title;
   return [head, ...errors.map((e) => `  ${e.path}: ${e.message}`)].join('\n') + '\n';
 }
+
+/** A size for people: `512 B`, `4.0 KiB`, `198.2 MiB`; `—` when unknown. */
+export function bytes(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return NONE;
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
+}

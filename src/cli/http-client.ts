@@ -20,6 +20,8 @@ import type {
   WebhookCreatedWire,
   WebhookTestWire,
   WebhookWire,
+  PruneResultWire,
+  StorageReportWire,
 } from '../contract/index.js';
 import type { Client, JobUpdate } from './client.js';
 import { TERMINAL_STATUSES } from './client.js';
@@ -166,6 +168,14 @@ export class HttpClient implements Client {
   async redeliverWebhook(id: string, deliveryId?: number): Promise<number> {
     const path = deliveryId === undefined ? `/api/v1/webhooks/${enc(id)}/redeliver` : `/api/v1/webhooks/${enc(id)}/deliveries/${deliveryId}/redeliver`;
     return (await this.request<{ queued: number }>('POST', path)).queued;
+  }
+
+  storage(): Promise<StorageReportWire> {
+    return this.request('GET', '/api/v1/storage');
+  }
+
+  prune(options: { dryRun: boolean; tables?: readonly ('scores' | 'labels')[] }): Promise<PruneResultWire> {
+    return this.request('POST', '/api/v1/storage/prune', { dryRun: options.dryRun, ...(options.tables ? { tables: options.tables } : {}) });
   }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {

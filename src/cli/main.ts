@@ -11,6 +11,7 @@ import { registerMonitorCommands } from './commands/monitor.js';
 import { registerLogCommand, registerRetrainCommand } from './commands/retrain.js';
 import { registerRolloutCommands } from './commands/rollout.js';
 import { registerSchedulesCommand } from './commands/schedules.js';
+import { registerStorageCommand } from './commands/storage.js';
 import { registerWebhooksCommand } from './commands/webhooks.js';
 import { registerScoreCommand } from './commands/score.js';
 import { registerServeCommand } from './commands/serve.js';
@@ -24,7 +25,7 @@ const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', i
 
 const HELP_AFTER = `
 Client commands (models, status, history, versions, rollback, score, ingest, retrain,
-schedules, drift, performance, timeline, promote, webhooks) talk to a running server when --server URL or $REFIT_URL is set; otherwise they
+schedules, drift, performance, timeline, promote, webhooks, storage) talk to a running server when --server URL or $REFIT_URL is set; otherwise they
 open the data directory (--data-dir, default $REFIT_DATA_DIR or ./data) in this process.
 Add --json for JSON output. Against a server that requires keys, set $REFIT_API_KEY (or --api-key).
 
@@ -44,6 +45,8 @@ Examples:
   refit keys create --name ops --scope admin   make an API key (printed once) on the data directory
   refit webhooks add https://ops.example.com/refit --events model.retrained,model.rollback
                                                send those events there, signed; prints the secret once
+  refit storage --why                          database size, what retention keeps of each model and why
+  refit storage prune --dry-run                how many old scores and labels a prune would delete now
 `;
 
 /** The `refit` command with every subcommand, writing through `io` and never exiting the process. */
@@ -71,6 +74,7 @@ export function buildProgram(io: CliIo): Command {
   registerRolloutCommands(program, io);
   registerKeysCommands(program, io);
   registerWebhooksCommand(program, io);
+  registerStorageCommand(program, io);
   return program;
 }
 

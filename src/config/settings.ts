@@ -5,6 +5,7 @@ import { DEFAULT_SLACK_EVENTS } from '../events/delivery/slack-message.js';
 import { isTimeZone } from '../retrain/schedule.js';
 import type { TrainingThreadsSetting } from '../retrain/training-threads.js';
 import { zodProblems } from './model-spec.js';
+import { retentionAge } from './retention-settings.js';
 
 /** Server settings, read once at start, validated and frozen (graphile-worker's config). */
 export interface Settings {
@@ -76,6 +77,14 @@ export interface Settings {
   readonly workerConcurrency: number;
   /** How long a worker's lock on its job lasts without renewal before another worker takes the job over, in ms. Default 30000. */
   readonly workerLeaseMs: number;
+  /** Days logged scores are kept (`30d`, `30`, or `off`: null, kept forever); never those live metrics, drift or a running rollout still read. Default 30. */
+  readonly retentionScores: number | null;
+  /** Days labels are kept (`180d`, or `off`: null); never those a model's training window, live metrics or a running rollout uses. Default null (kept forever). */
+  readonly retentionLabels: number | null;
+  /** Minutes between two prunes of old scores and labels. Default 10. */
+  readonly retentionIntervalMinutes: number;
+  /** Rows a prune deletes per statement (each its own short transaction). Default 2000. */
+  readonly retentionBatchRows: number;
   /** Most threads one fit may use; `auto`: cores − 1 (at least 1) in `serve`, which also scores, every core in `refit worker` (src/retrain/training-threads.ts). Default auto. */
   readonly trainingThreads: TrainingThreadsSetting;
 }
@@ -150,6 +159,10 @@ const schema = z.object({
   training: z.boolean().default(true),
   workerConcurrency: z.coerce.number().int().min(1).max(64).default(1),
   workerLeaseMs: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+  retentionScores: retentionAge(30),
+  retentionLabels: retentionAge(null),
+  retentionIntervalMinutes: z.coerce.number().int().min(1).max(1440).default(10),
+  retentionBatchRows: z.coerce.number().int().min(100).max(100_000).default(2000),
   trainingThreads: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)], { error: "must be 'auto' or a whole number of threads from 1 to 64" }).default('auto'),
 });
 
@@ -200,6 +213,10 @@ export function loadSettings(env: NodeJS.ProcessEnv, overrides: SettingsOverride
     trainingThreads: env.REFIT_TRAINING_THREADS,
     workerConcurrency: env.REFIT_WORKER_CONCURRENCY,
     workerLeaseMs: env.REFIT_WORKER_LEASE_MS,
+    retentionScores: env.REFIT_RETENTION_SCORES,
+    retentionLabels: env.REFIT_RETENTION_LABELS,
+    retentionIntervalMinutes: env.REFIT_RETENTION_INTERVAL_MINUTES,
+    retentionBatchRows: env.REFIT_RETENTION_BATCH_ROWS,
   };
   const merged: Record<string, unknown> = {};
   // Source by source: an override left undefined (a CLI flag not given) must not hide the environment's value.

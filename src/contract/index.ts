@@ -14,3 +14,4 @@ export * from './rollout.js';
 export * from './schedule.js';
 export * from './access.js';
 export * from './webhook.js';
+export * from './storage.js';

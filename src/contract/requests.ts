@@ -282,3 +282,21 @@ export const webhookInputSchema = z
 
 /** A webhook change: any of its fields. */
 export const webhookPatchSchema = webhookInputSchema.partial().strict();
+
+// ---- storage ----
+
+/** `POST /api/v1/storage/prune`: checked by the service, which names every bad field. Nullish: a POST without a body prunes both tables. */
+export const pruneBody = anyObject.nullish().describe('{dryRun?: true to count what would go and delete nothing (default false), tables?: ["scores", "labels"] (default both)}');
+
+/** A prune as asked: a dry run or not, and which tables. */
+export const pruneInputSchema = z
+  .object({
+    dryRun: z.boolean({ error: 'must be true or false' }).optional(),
+    tables: z
+      .array(z.enum(['scores', 'labels'], { error: "must be 'scores' or 'labels'" }), { error: 'must be a list of tables: ["scores", "labels"]' })
+      .min(1, 'must name at least one table')
+      .max(2)
+      .optional(),
+  })
+  .strict()
+  .nullish();

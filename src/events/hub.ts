@@ -1,3 +1,4 @@
+import type { PruneResult } from '../domain/data-retention.js';
 import type { RetrainJob } from '../domain/entities.js';
 
 /** In-process notifications, namespaced and typed (graphile-worker's worker events). */
@@ -16,6 +17,8 @@ export interface HubEventMap {
   'model:challenger': { readonly modelId: string; readonly version: string };
   /** New rows were committed to the event outbox. */
   'outbox:appended': Record<string, never>;
+  /** Retention deleted old scores and labels (or found nothing to delete); dry runs are not announced. */
+  'storage:pruned': { readonly result: PruneResult };
 }
 
 type Listener<K extends keyof HubEventMap> = (payload: HubEventMap[K]) => void;

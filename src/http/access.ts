@@ -26,14 +26,14 @@ export interface AccessOptions {
  * The scope a route needs, from its method and pattern (`/api/v1/models/:id/score`), or null when
  * it needs none: everything outside `/api/` (liveness and readiness, the dashboard's files, the
  * API docs), CORS preflights, and `GET /api/v1/auth`, which says whether a key is needed. Every
- * other GET needs `read` (the key list: `admin`); scoring and labels `score`; retrains, checks,
+ * other GET needs `read` (the key list and the storage report: `admin`); scoring and labels `score`; retrains, checks,
  * job cancels and the retrain config `train`; any other change `admin`, also for routes added
  * later, so a new route is closed until it is placed.
  */
 export function requiredScope(method: string, route: string): Scope | null {
   if (method === 'OPTIONS' || !route.startsWith('/api/')) return null;
   if (route === '/api/v1/auth') return null;
-  if (method === 'GET' || method === 'HEAD') return route.startsWith('/api/v1/keys') ? 'admin' : 'read';
+  if (method === 'GET' || method === 'HEAD') return route.startsWith('/api/v1/keys') || route.startsWith('/api/v1/storage') ? 'admin' : 'read';
   if (/^\/api\/v1\/models\/:id\/(score|labels)$/.test(route)) return 'score';
   if (/^\/api\/v1\/models\/:id\/(retrain|checks|retrain\/config)$/.test(route) || route === '/api/v1/jobs/:jobId/cancel') return 'train';
   return 'admin';
@@ -66,6 +66,7 @@ export function auditAction(method: string, route: string): string | null {
     'POST /api/v1/webhooks/:id/deliveries/:deliveryId/redeliver': 'delivery.redeliver',
     'POST /api/v1/sinks/:sink/redeliver': 'delivery.redeliver',
     'POST /api/v1/sinks/:sink/deliveries/:deliveryId/redeliver': 'delivery.redeliver',
+    'POST /api/v1/storage/prune': 'storage.prune',
   };
   if (/\/(score|labels)$/.test(route)) return null;
   return known[`${method} ${route}`] ?? `${method} ${route}`;

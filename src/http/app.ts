@@ -23,6 +23,7 @@ import { rolloutRoutes } from './routes/rollout.js';
 import { monitorRoutes } from './routes/monitor.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { staticRoutes } from './routes/static.js';
+import { storageRoutes } from './routes/storage.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 /** Options of the HTTP app. */
@@ -188,7 +189,7 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
   await app.register(swagger, {
     openapi: {
       info: { title: 'Refit API', description: 'Keeps machine-learning models fresh.', version: options.version ?? '0.0.0' },
-      tags: [{ name: 'models' }, { name: 'retrain' }, { name: 'rollout' }, { name: 'jobs' }, { name: 'schedules' }, { name: 'monitor' }, { name: 'events' }, { name: 'webhooks' }, { name: 'access' }, { name: 'health' }],
+      tags: [{ name: 'models' }, { name: 'retrain' }, { name: 'rollout' }, { name: 'jobs' }, { name: 'schedules' }, { name: 'monitor' }, { name: 'events' }, { name: 'webhooks' }, { name: 'access' }, { name: 'storage' }, { name: 'health' }],
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'authorization: Bearer <key> (refit keys create); required when the server runs with REFIT_AUTH=required' } } },
       security: [{ apiKey: [] }],
     },
@@ -208,6 +209,7 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
   await app.register(eventRoutes, { refit });
   await app.register(accessRoutes, { refit, required: options.auth === 'required' });
   await app.register(webhookRoutes, { refit });
+  await app.register(storageRoutes, { refit });
   await app.register(staticRoutes);
   return app;
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { AuditWriter } from '../auth/audit.js';
 import type { Clock } from '../domain/clock.js';
+import { DEFAULT_RETENTION, type DataRetentionPolicy } from '../domain/data-retention.js';
 import { systemClock } from '../domain/clock.js';
 import { DeliveryWorker, type DeliveryOptions } from '../events/delivery/delivery-worker.js';
 import type { Sink } from '../events/delivery/sink.js';
@@ -20,6 +21,7 @@ import type { Store } from '../store/store.js';
 import type { CommandTable } from '../train/command/command-spec.js';
 import { PredictorCache } from '../train/predictor-cache.js';
 import { runChecks } from './monitoring.js';
+import { Pruner } from './pruner.js';
 import { ServingView } from './serving-view.js';
 import type { RefitParts } from './parts.js';
 import { Refit } from './refit.js';
@@ -43,7 +45,7 @@ export interface RefitDeps {
   readonly queue?: (deps: PipelineDeps) => JobQueue;
   /** Uniform [0, 1) source for canary routing of rows without an entity key. Default Math.random. */
   readonly routingRandom?: () => number;
-  /** Monotonic milliseconds for scoring latency. Default performance.now. */
+  /** Monotonic milliseconds for scoring latency and the duration of prunes. Default performance.now. */
   readonly stopwatch?: () => number;
   /** A job whose owner has not renewed its heartbeat for this long is failed by recovery. Default LEASE_MS (60 s). */
   readonly leaseMs?: number;
@@ -61,6 +63,8 @@ export interface RefitDeps {
   readonly plugins?: readonly string[];
   /** Event delivery: the sinks from the settings (webhooks come from the store) and the retry options. Default: webhooks only, default options. */
   readonly delivery?: { readonly sinks?: readonly Sink[]; readonly options?: DeliveryOptions };
+  /** How long scores and labels are kept and how pruning runs. Default DEFAULT_RETENTION: scores 30 days, labels forever, every 10 minutes, 2,000 rows per statement. */
+  readonly retention?: Partial<DataRetentionPolicy>;
 }
 
 /**
@@ -133,7 +137,16 @@ export function createRefit(deps: RefitDeps): { refit: Refit; parts: RefitParts 
     ...(deps.delivery?.sinks ? { sinks: deps.delivery.sinks } : {}),
     ...(deps.delivery?.options ? { options: deps.delivery.options } : {}),
   });
-  const parts: RefitParts = { store, clock, logger, hub, predictors, serving, scorer, queue, rollouts, monitor, scheduler, delivery, owner, leaseMs: deps.leaseMs ?? LEASE_MS, commands: deps.commands ?? {}, audit, executor };
+  const pruner = new Pruner({
+    store,
+    clock,
+    hub,
+    audit,
+    policy: Object.freeze({ ...DEFAULT_RETENTION, ...Object.fromEntries(Object.entries(deps.retention ?? {}).filter(([, v]) => v !== undefined)) }),
+    ...(logger ? { logger } : {}),
+    ...(deps.stopwatch ? { stopwatch: deps.stopwatch } : {}),
+  });
+  const parts: RefitParts = { store, clock, logger, hub, predictors, serving, scorer, queue, rollouts, monitor, scheduler, delivery, owner, leaseMs: deps.leaseMs ?? LEASE_MS, commands: deps.commands ?? {}, audit, pruner, executor };
   // Warm the scorer as soon as a promotion or a challenger commits, so that the first score
   // routed to the version does not pay for loading its artifact.
   const preload = ({ modelId, version }: { modelId: string; version: string }) => {

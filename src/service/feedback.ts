@@ -116,8 +116,9 @@ export async function score(p: RefitParts, modelId: string, items: unknown): Pro
   const rows: FeatureRow[] = [];
   const entityKeys: (string | null)[] = [];
   batch.data.forEach((item, i) => {
-    const r = scoreItemSchema.safeParse(item);
-    if (!r.success) {
+    // The common item, {features} alone, needs nothing of the schema (it is only about the fields).
+    const r = isPlainScoreItem(item) ? null : scoreItemSchema.safeParse(item);
+    if (r && !r.success) {
       // An unknown field is named before a bad entity key, as users have always seen them.
       const found = zodProblems(r.error, `/items/${i}`);
       problems.push(...found.filter(isUnknownField), ...found.filter((f) => !isUnknownField(f)));
@@ -132,6 +133,17 @@ export async function score(p: RefitParts, modelId: string, items: unknown): Pro
   });
   if (problems.length > 0) throw new RefitError('VALIDATION_FAILED', `The request was refused: ${problems.length} problem${problems.length === 1 ? '' : 's'}.`, { errors: problems });
   return p.scorer.score(model.spec, model.activeVersion, rows, { entityKeys, challenger: route });
+}
+
+/** `{features}` and nothing else, which scoreItemSchema accepts as it is: checked without zod. */
+function isPlainScoreItem(item: unknown): boolean {
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) return false;
+  let n = 0;
+  for (const key in item) {
+    if (key !== 'features') return false;
+    n++;
+  }
+  return n === 1;
 }
 
 function isUnknownField(problem: FieldProblem): boolean {

@@ -76,6 +76,8 @@ export class RecoverySweep {
 export async function close(p: RefitParts, sweep: RecoverySweep): Promise<void> {
   sweep.stop();
   p.scheduler.stop();
+  // A prune under way stops after its current statement, before the store closes.
+  await p.pruner.stop();
   await p.delivery.stop();
   await p.queue.close();
   // No job runs any more: end the training threads.

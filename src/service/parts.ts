@@ -13,6 +13,7 @@ import type { Scorer } from '../serve/scorer.js';
 import type { Store } from '../store/store.js';
 import type { CommandTable } from '../train/command/command-spec.js';
 import type { PredictorCache } from '../train/predictor-cache.js';
+import type { Pruner } from './pruner.js';
 import type { ServingView } from './serving-view.js';
 
 /**
@@ -53,6 +54,8 @@ export interface RefitParts {
   readonly audit: AuditWriter;
   /** Commands declared in the server's config file, which command-trainer specs must name. */
   readonly commands: CommandTable;
+  /** Deletes scores and labels past their retention age; on a timer once the server starts it, stopped by `close()`. */
+  readonly pruner: Pruner;
   /** Where the queue's retrains train (its threads end with `close()`). */
   readonly executor: ComputeExecutor;
 }

@@ -11,6 +11,7 @@ import type { RetentionReport } from '../rollout/retention.js';
 import type { RolloutEvaluation } from '../rollout/rollout-manager.js';
 import type { ScoreItem } from '../serve/scorer.js';
 import type { Page } from '../store/store.js';
+import type { PruneResult, StorageReport } from '../domain/data-retention.js';
 import type { AuditInput } from '../auth/audit.js';
 import type { CreatedKey, KeyCheck } from '../auth/keys.js';
 import type { ApiKey, AuditEntry } from '../domain/auth.js';
@@ -28,6 +29,7 @@ import * as retraining from './retraining.js';
 import type { RetrainStatus } from './retraining.js';
 import * as rollout from './rollout.js';
 import * as schedules from './schedules.js';
+import * as storage from './storage.js';
 import * as webhooks from './webhooks.js';
 import type { ScheduleView } from './schedules.js';
 
@@ -383,6 +385,27 @@ export class Refit {
   /** Start delivering outbox events to the sinks (the server does; a library user may). */
   startDelivery(): void {
     this.#p.delivery.start();
+  }
+
+  // ---- storage ----
+
+  /** The database's size, the scores and labels tables, what retention keeps of each model and why, and the last prune. */
+  storage(): Promise<StorageReport> {
+    return storage.storageReport(this.#p);
+  }
+
+  /**
+   * Prune scores and labels past their retention age now: `{dryRun?, tables?}` (refused with every
+   * bad field named). PRUNE_IN_PROGRESS when a prune runs already, here or in another process.
+   * `requestedBy` is who asked, for the audit trail.
+   */
+  prune(input: unknown, requestedBy: string | null = null): Promise<PruneResult> {
+    return storage.prune(this.#p, input, requestedBy);
+  }
+
+  /** Prune on a timer: first after `firstDelayMs` (default 60 s), then every interval of the retention policy (the server does; a library user may). Nothing runs when both retention ages are off. */
+  startPruning(firstDelayMs?: number): void {
+    this.#p.pruner.start(firstDelayMs);
   }
 
   // ---- events ----

@@ -7,6 +7,7 @@ import { kyselyJobStore } from './kysely/kysely-job-store.js';
 import { kyselyLabelWindowStore } from './kysely/kysely-label-window-store.js';
 import { kyselyOutboxStore } from './kysely/kysely-outbox-store.js';
 import { kyselyRegistryStore } from './kysely/kysely-registry-store.js';
+import { kyselyRetentionStore } from './kysely/kysely-retention-store.js';
 import { kyselyRolloutStore } from './kysely/kysely-rollout-store.js';
 import { kyselyScheduleStore } from './kysely/kysely-schedule-store.js';
 import type { KyselyContext } from './kysely/kysely-context.js';
@@ -39,6 +40,7 @@ function compose(db: Kysely<Database>, dialect: Dialect, bind: ArtifactBinding, 
     ...kyselyOutboxStore(ctx),
     ...kyselyAuthStore(ctx),
     ...kyselyDeliveryStore(ctx),
+    ...kyselyRetentionStore(ctx),
 
     async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
       if (inTransaction) return fn(store);

@@ -6,6 +6,7 @@ import type { JobStore } from './roles/job-store.js';
 import type { LabelWindowStore } from './roles/label-window-store.js';
 import type { OutboxStore } from './roles/outbox-store.js';
 import type { RegistryStore } from './roles/registry-store.js';
+import type { RetentionStore } from './roles/retention-store.js';
 import type { RolloutStore } from './roles/rollout-store.js';
 import type { ScheduleStore } from './roles/schedule-store.js';
 
@@ -20,6 +21,7 @@ export type { LabelSpan, LabelWindowStore } from './roles/label-window-store.js'
 export type { NewEvent, OutboxStore } from './roles/outbox-store.js';
 export type { Page } from './roles/page.js';
 export type { ActivationInput, CreateModelResult, RegistryStore } from './roles/registry-store.js';
+export type { LabelPruneRule, PruneBatch, PruneBatchResult, RetentionStore, ScorePruneRule, StorageStats, TableStorage } from './roles/retention-store.js';
 export type { NewRollout, NewTimelineEntry, RolloutIntent, RolloutStore } from './roles/rollout-store.js';
 export type { NewTriggerCheck, ScheduleStore } from './roles/schedule-store.js';
 
@@ -29,7 +31,7 @@ export type { NewTriggerCheck, ScheduleStore } from './roles/schedule-store.js';
  * SQL. A module that needs only some roles types its dependency as those roles (e.g.
  * `FeedbackStore & RegistryStore`); one that needs `transaction` takes the whole Store.
  */
-export interface Store extends RegistryStore, FeedbackStore, LabelWindowStore, JobStore, ScheduleStore, RolloutStore, OutboxStore, AuthStore, DeliveryStore {
+export interface Store extends RegistryStore, FeedbackStore, LabelWindowStore, JobStore, ScheduleStore, RolloutStore, OutboxStore, AuthStore, DeliveryStore, RetentionStore {
   /** The dialect in use. */
   readonly dialect: 'sqlite' | 'postgres';
   /**

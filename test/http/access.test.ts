@@ -7,7 +7,8 @@ import { spec, trainingRows } from '../rollout/harness.js';
 /** The scope each route needs, as the issue states it (not read from the server's own table). */
 function expectedScope(method: string, path: string): Scope | null {
   if (path === '/api/v1/auth') return null;
-  if (method === 'get') return path.startsWith('/api/v1/keys') ? 'admin' : 'read';
+  // The key list and the storage report (sizes, what retention deletes) are for admins.
+  if (method === 'get') return path.startsWith('/api/v1/keys') || path.startsWith('/api/v1/storage') ? 'admin' : 'read';
   if (/\/(score|labels)$/.test(path)) return 'score';
   if (/\/models\/\{id\}\/(retrain|checks|retrain\/config)$/.test(path) || path === '/api/v1/jobs/{jobId}/cancel') return 'train';
   return 'admin';

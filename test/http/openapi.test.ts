@@ -40,6 +40,8 @@ describe('the API description', () => {
       '/api/v1/models/{id}/retention/cleanup': ['post'],
       '/api/v1/jobs/{jobId}': ['get'],
       '/api/v1/events': ['get'],
+      '/api/v1/storage': ['get'],
+      '/api/v1/storage/prune': ['post'],
       '/healthz': ['get'],
     };
     for (const [path, methods] of Object.entries(expected)) {

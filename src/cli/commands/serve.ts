@@ -22,6 +22,8 @@ interface ServeFlags {
   readonly auth?: string;
   readonly training?: boolean;
   readonly redisUrl?: string;
+  readonly retentionScores?: string;
+  readonly retentionLabels?: string;
 }
 
 /** Register `serve`: run the HTTP API until SIGINT or SIGTERM. */
@@ -42,6 +44,8 @@ export function registerServeCommand(program: Command, io: CliIo): void {
     .option('--allow-open', 'run without API keys on an address other than loopback (default: $REFIT_ALLOW_OPEN; otherwise such a start is refused)')
     .option('--no-training', 'API, scoring and dashboard only: retrains go to the BullMQ queue that `refit worker` processes take jobs from (needs $REFIT_REDIS_URL)')
     .option('--redis-url <url>', 'redis://… of the job queue shared with workers (default: $REFIT_REDIS_URL or none)')
+    .option('--retention-scores <age>', 'prune scores older than this, e.g. 30d, or off (default: $REFIT_RETENTION_SCORES or 30d)')
+    .option('--retention-labels <age>', 'prune labels older than this, never those a training window uses, e.g. 365d, or off (default: $REFIT_RETENTION_LABELS or off)')
     .action(async (flags: ServeFlags) => {
       const overrides: SettingsOverrides = {
         port: flags.port,
@@ -58,6 +62,8 @@ export function registerServeCommand(program: Command, io: CliIo): void {
         // Commander defaults a --no-x flag to true: pass it only when given, so the config file's setting counts.
         training: flags.training === false ? false : undefined,
         redisUrl: flags.redisUrl,
+        retentionScores: flags.retentionScores,
+        retentionLabels: flags.retentionLabels,
       };
       let server: { url: string; close(): Promise<void> };
       let closeLog = () => {};

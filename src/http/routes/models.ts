@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { activationListSchema, activationSchema, labelsAcceptedSchema, modelListSchema, modelSchema, scoreResponseSchema, versionListSchema } from '../../contract/index.js';
 import { toActivationWire, toModelWire, toVersionWire } from '../../contract/mappers.js';
-import { compiledResponses } from '../fast-serializer.js';
+import { batchValidator, compiledResponses } from '../fast-serializer.js';
 import { labelsBody, modelParams, modelSpecBody, rollbackBodySchema, scoreBody } from '../../contract/requests.js';
 import type { Refit } from '../../service/index.js';
 import { actorOf } from '../access.js';
@@ -46,6 +46,7 @@ export const modelRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { r
         response: { 201: labelsAcceptedSchema },
       },
       serializerCompiler: compiledResponses,
+      validatorCompiler: batchValidator,
     },
     async (req, reply) => {
       const { accepted, ids } = await refit.addLabels(req.params.id, req.body.items);
@@ -64,6 +65,7 @@ export const modelRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, { r
         response: { 200: scoreResponseSchema },
       },
       serializerCompiler: compiledResponses,
+      validatorCompiler: batchValidator,
     },
     async (req) => ({ items: await refit.score(req.params.id, req.body.items) }),
   );

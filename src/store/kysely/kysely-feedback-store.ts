@@ -9,8 +9,8 @@ const SCORE_COLUMNS = ['id', 'model_id', 'version', 'features', 'score', 'create
 const LABEL_COLUMNS = ['model_id', 'features', 'label', 'score_id', 'meta', 'version', 'occurred_at', 'received_at'] as const;
 /** PostgreSQL: rows per insert statement (a few MB of arrays at most). */
 const PG_ROWS = 5_000;
-/** Rows per prepared multi-row insert: one call into SQLite per 50 rows rather than per row (twice the rows a second). */
-const ROWS_PER_INSERT = 50;
+/** Rows per prepared multi-row insert: one call into SQLite per 100 rows rather than per row (more than twice the rows a second). */
+const ROWS_PER_INSERT = 100;
 
 /**
  * SQLite's hot inserts: `count` rows in statements of ROWS_PER_INSERT rows (and one for the rest),

@@ -71,10 +71,10 @@ export class GbdtPredictor implements Predictor {
     this.outputs = info.base.length;
     this.outputsPerRow = info.task === 'multiclass' ? this.outputs : 1;
     this.width = info.features.length;
+    // The prediction thread starts now (once per process), in the background. The trees'
+    // branch-free form and the batch buffers are made by the first batch, not here: a fit that
+    // makes a model pays for training only.
     PredictPool.warm();
-    warmPredictPaths();
-    // The branch-free form of the trees and the batch buffers, made now rather than in the first prediction.
-    PredictPool.reserve(ensemble.compiled(), this.width, this.outputs);
   }
 
   /** Trees in the model (rounds × outputs). */
@@ -226,32 +226,6 @@ function copyColumns(x: FeatureMatrix, numeric: readonly (Float64Array | null)[]
 /** sigmoid of every entry, in place. */
 function sigmoidInPlace(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 1 / (1 + Math.exp(-a[i]));
-}
-
-let warmed = false;
-
-/**
- * Run this module's batch loops (the column copy into the pool's chunks; the base scores,
- * transpose and sigmoid of the one-thread path) on made-up rows once per process, so that a
- * model's first batch does not run them in the interpreter. The kernels' own warm-up is
- * forest-kernels' warmUp.
- */
-function warmPredictPaths(): void {
-  if (warmed) return;
-  warmed = true;
-  const rows = 2048;
-  const F = 4;
-  const columns = Array.from({ length: F }, (_, f) => Float64Array.from({ length: rows }, (_, r) => ((r * (f + 3)) % 17) / 17));
-  const x: FeatureMatrix = { rows, columns: columns.map((values, f) => ({ name: `w${f}`, kind: 'number', values })) };
-  const block = new Float64Array(rows * F);
-  const margins = new Float64Array(rows);
-  const base = new Float64Array([0.5]);
-  for (let rep = 0; rep < 24; rep++) {
-    fillBase(margins, base, rows, 1);
-    transposeRows(x, columns, F, block, 0, rows);
-    copyColumns(x, columns, F, block, 0, rows, rows);
-    sigmoidInPlace(margins);
-  }
 }
 
 function align8(n: number): number {

@@ -7,18 +7,15 @@ import { Ensemble } from './ensemble.js';
 import { GbdtPredictor, loadGbdtPredictor, sigmoid } from './gbdt-predictor.js';
 import { ARG, CMD, LOSS, TASK } from './histogram.js';
 import { HistTeam, canShareMemory } from './hist-team.js';
+
+export { closeTrainingThreads } from './hist-team.js';
 import { gbdtParamsSchema, type GbdtParams } from './params.js';
-import { PredictPool } from './predict-pool.js';
 import { TreeBuilder } from './tree-builder.js';
 
 /** Feature cells (rows × features) below which worker threads cost more than they save. */
 const THREADS_MIN_CELLS = 200_000;
-/** Training matrices (as doubles) up to this size start the prediction thread with training (see train). */
-const EARLY_PREDICT_POOL_BYTES = 64 * 1024 * 1024;
 // Longest stretch of training between two turns of the event loop.
 const YIELD_EVERY_MS = 20;
-/** Longest a fit waits at its end for the prediction thread to be ready (it takes ~0.15 s to start). */
-const POOL_WAIT_MS = 2_000;
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason ?? new Error('aborted');
@@ -172,17 +169,11 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
   const colsampleByNode = p.colsampleByNode ?? (rf ? Math.sqrt(usable.length) / Math.max(1, usable.length) : 1);
   const subsample = rf && p.subsample === 1 ? 0.632 : p.subsample;
 
-  // A small fit starts the prediction thread (once per process) now, so that it is ready for the
-  // model's first batch: it takes about 0.14 s to start, longer than a small fit's tail, and its
-  // memory (about 10 MB) is little next to a small fit's. A big fit starts it at the end, when its
-  // own memory is given back.
-  if (n * F * 8 <= EARLY_PREDICT_POOL_BYTES) PredictPool.warm();
-  // The workers start while this thread bins the features.
+  // Workers that are not running yet start in the background; the fit takes them on when they are.
   const team = HistTeam.create({ rows: n, features: F, outputs: K, histOffsets, leafCap, threads, integerLabels: task !== 'regression' }, data.y);
   try {
     const plan = team.plan;
     binMatrix(x, featureBins, plan.bins);
-    await team.ready();
     const builder = new TreeBuilder(team, featureBins, {
       leafwise,
       maxDepth,
@@ -236,6 +227,10 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
     let bestGain = Float64Array.from(gain);
     let bestSplits = Float64Array.from(splits);
 
+    // One output, every row in every tree: a tree's margin update is deferred to the next
+    // tree's gradient command (see BuildPlan.leafOf).
+    const deferUpdates = !rf && K === 1 && subsample >= 1 && 2 * leafCap + 1 <= 65_535;
+    let applyPending = false;
     let lastYield = performance.now();
     let done = 0;
     for (let round = 0; round < rounds; round++) {
@@ -277,10 +272,13 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
             m = 1;
           }
         } else {
-          for (let i = 0; i < n; i++) idx[i] = i;
-          for (let b = 0; b < blocks; b++) sampled[b] = blockStart[b + 1] - blockStart[b];
+          // The gradient command puts every row at its own position, block by block.
           m = n;
         }
+        plan.args[ARG.allRows] = m === n && subsample >= 1 ? 1 : 0;
+        // The last tree's leaves, recorded per row, go into the margins with these gradients.
+        plan.args[ARG.apply] = applyPending ? 1 : 0;
+        applyPending = false;
         // Gradients and hessians of the loss at the current margins (a forest: at the base score).
         plan.args[ARG.output] = k;
         team.run(CMD.gradients);
@@ -294,10 +292,11 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
           let v = -builder.sumG[node] / (builder.sumH[node] + p.l2);
           if (task === 'regression' && p.loss === 'absolute') {
             const res = new Float64Array(builder.rowsOf(node));
+            const at = plan.nodeBuf[node] === 0 ? idx : plan.sIdx;
             let j = 0;
             for (let b = 0; b < blocks; b++) {
               const e = nodeEnd[node * blocks + b];
-              for (let i = nodeStart[node * blocks + b]; i < e; i++) res[j++] = y[idx[i]] - margins[idx[i] * K + k];
+              for (let i = nodeStart[node * blocks + b]; i < e; i++) res[j++] = y[at[i]] - margins[at[i] * K + k];
             }
             v = median(res);
           }
@@ -305,7 +304,14 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
           if (builder.unranged[node] === 0) plan.leaves[nLeaves++] = node;
         }
         if (!rf) {
-          if (m === n) {
+          if (deferUpdates) {
+            // Record each row's leaf; the next gradient command adds it to the margins in row
+            // order (the last tree's are never needed).
+            plan.args[ARG.count] = nLeaves;
+            plan.args[ARG.pending] = builder.pending;
+            team.run(CMD.leaves);
+            applyPending = true;
+          } else if (m === n) {
             plan.args[ARG.count] = nLeaves;
             plan.args[ARG.pending] = builder.pending;
             team.run(CMD.update);
@@ -354,15 +360,6 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
         ensemble.value[i] *= i < firstNewNode ? prevRounds / total : 1 / total;
       }
     }
-    // The model will be asked for predictions (evaluation, serving): start the prediction thread
-    // (once per process) now, once training's memory is given back, if it did not start with
-    // training, and wait for it, so that the model's first batch finds both threads (without the
-    // wait, a batch in the first ~0.15 s after a big fit ran on one thread, at half the speed).
-    // Training's threads are told to end first, and waited for too, so that their teardown does
-    // not compete with that batch.
-    const stopping = team.stop();
-    PredictPool.warm();
-    await Promise.all([stopping, PredictPool.whenReady(POOL_WAIT_MS)]);
     report(options.onProgress, 1);
     return new GbdtPredictor(
       {

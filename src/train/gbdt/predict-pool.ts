@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type * as WorkerThreads from 'node:worker_threads';
-import { PCTRL, poolSource, predictShared, sameShape, warmUp, type CompiledForest, type ForestBuffers, type PoolMessage, type PoolWorkerData } from './forest-kernels.js';
+import { PCTRL, poolSource, predictShared, sameShape, type CompiledForest, type ForestBuffers, type PoolMessage, type PoolWorkerData } from './forest-kernels.js';
 
 /** Rows per chunk handed to the threads (the chunk's matrix and margins live in shared memory). */
 const CHUNK_ROWS = 16_384;
@@ -12,8 +12,6 @@ const CHUNK_ROWS = 16_384;
  * this, 100 depth-6 trees on one thread: 1.15-1.20 against 1.22 ns per step).
  */
 const CHUNK_STRIDE = CHUNK_ROWS + 8;
-/** Widest model whose chunk buffers (2 x CHUNK_STRIDE x width doubles: 16 MB at 64) are made ahead of its first batch. */
-const RESERVE_MAX_WIDTH = 64;
 /** Fewest rows worth a second thread. */
 const PARALLEL_MIN_ROWS = 8_192;
 /** Longest wait for the worker before predicting on this thread alone from then on. */
@@ -101,7 +99,6 @@ export class PredictPool {
     if (typeof SharedArrayBuffer !== 'function' || availableParallelism() < 2) return;
     try {
       PredictPool.instance = new PredictPool();
-      warmUp();
     } catch {
       // No worker threads here: predict on the calling thread.
     }
@@ -228,16 +225,4 @@ export class PredictPool {
     }
   }
 
-  /**
-   * Get the chunk buffers ready for models of `width` features and `outputs` per row before their
-   * first batch; not for very wide models (their buffers are made when a big batch needs them),
-   * nor for models with category splits, which never use the pool.
-   */
-  static reserve(c: CompiledForest, width: number, outputs: number): void {
-    const pool = PredictPool.instance;
-    if (pool === null || pool === undefined || pool.failed || width > RESERVE_MAX_WIDTH || c.categories) return;
-    const msg: PoolMessage = {};
-    pool.buffers(width, outputs, msg);
-    if (msg.x !== undefined || msg.margins !== undefined) pool.port.postMessage(msg);
-  }
 }

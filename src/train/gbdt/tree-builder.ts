@@ -1,17 +1,24 @@
 import type { RandomSource } from '../../data/random.js';
 import type { FeatureBins } from './binning.js';
 import type { Ensemble } from './ensemble.js';
-import { CAT_WORDS, HIST_STRIDE, JOB_FIELDS, MAX_SEGMENTS, SPLIT_FIELDS } from './histogram.js';
+import { CAT_WORDS, FARG, HIST_STRIDE, JOB_FIELDS, MAX_SEGMENTS, makeScratch, searchSplit, SPLIT_FIELDS, sumPairs } from './histogram.js';
 import type { HistTeam } from './hist-team.js';
 
 /**
- * Rows per segment of a big node's histogram: a node of C rows is built as
- * min(MAX_SEGMENTS, floor(C / SEGMENT_ROWS)) row segments, each its own job, so that the threads
+ * Histograms of the nodes built together (one level, or one split) are cut into units that the
+ * threads take from a shared counter: (node, row segment, group of up to seven features). A big
+ * node is built as up to MAX_SEGMENTS row segments, each its own histogram, so that the threads
  * share the few big histograms at the top of a tree evenly (with whole nodes as units, one thread
- * waited on the other's last unit: about a tenth of training on 800,000 rows). Segments are merged
- * in order after the build, so the sums depend on the rows only, not on the threads.
+ * waited on the other's last unit: about a tenth of training on 800,000 rows); segments are added
+ * up in order after the build. How a node is cut depends on its rows, the features and the number
+ * of nodes built with it, never on the number of threads, so neither do the sums.
  */
-const SEGMENT_ROWS = 65_536;
+/** Units (segments x feature groups) a build aims for, so that two threads even out. */
+const BUILD_UNITS = 8;
+/** Fewest rows in a segment (adding up segments costs a histogram's worth per segment). */
+const SEGMENT_MIN_ROWS = 4_096;
+/** Features one pass over a node's rows takes at most (the widest histogram kernel). */
+const GROUP_FEATURES = 7;
 
 /** A node whose histogram was built in segments: its slots in segment order, and the sibling to derive. */
 interface SegmentMerge {
@@ -19,15 +26,16 @@ interface SegmentMerge {
   readonly into: number;
 }
 
-/**
- * Loss reduction of sending (GL, HL, CL) of a node's (G, H, C) gradient, hessian and rows left, or
- * -Infinity when a side has fewer than `msl` rows or less than `mcw` hessian.
- */
-function splitGain(GL: number, HL: number, CL: number, G: number, H: number, C: number, l2: number, msl: number, mcw: number, parent: number): number {
-  const HR = H - HL;
-  if (!(CL >= msl && C - CL >= msl && HL >= mcw && HR >= mcw)) return -Infinity;
-  const GR = G - GL;
-  return 0.5 * ((GL * GL) / (HL + l2) + (GR * GR) / (HR + l2) - parent);
+/** Gradient and hessian sums of histogram entries [from, end) (one feature's bins) into out*[0]. */
+function histSums(hist: Float64Array, from: number, end: number, outG: Float64Array, outH: Float64Array): void {
+  let G = 0;
+  let H = 0;
+  for (let o = from; o < end; o += HIST_STRIDE) {
+    G += hist[o];
+    H += hist[o + 1];
+  }
+  outG[0] = G;
+  outH[0] = H;
 }
 
 /** Limits and penalties of one tree. */
@@ -50,31 +58,38 @@ export interface TreeConfig {
 
 /**
  * Grows one histogram tree at a time over the binned rows of a HistTeam. A node's rows are, in
- * each row block, a contiguous range of team.plan.idx (plan.nodeStart / nodeEnd; stable partitions
- * keep them ascending). Only the smaller child of a split gets its histogram built; the larger one
- * is the parent minus it. Gradients were written by position (plan.og, plan.oh) and move with the rows.
+ * each row block, a contiguous range of positions (plan.nodeStart / nodeEnd) in one of the plan's
+ * two position buffers (plan.nodeBuf; see BuildPlan). Only the smaller child of a split gets its
+ * histogram built; the larger one is the parent minus it. Gradients were written by position
+ * (plan.gh, buffer 0) and move with the rows.
  */
 export class TreeBuilder {
   /** Nodes of the last grown tree (children of node i are child[i], child[i] + 1; -1 for a leaf). */
   nodeCount = 0;
   readonly child: Int32Array;
+  /** Gradient and hessian sums per node (plan.nodeG, plan.nodeH). */
   readonly sumG: Float64Array;
   readonly sumH: Float64Array;
   private readonly depth: Int32Array;
+  // Views of the plan's per-node arrays (rows, histogram slot, best split), which the threads'
+  // split search reads and writes.
   private readonly count: Float64Array;
   private readonly slot: Int32Array;
   private readonly bGain: Float64Array;
   private readonly bFeat: Int32Array;
   private readonly bBin: Int32Array;
-  private readonly bDefLeft: Uint8Array;
+  private readonly bDefLeft: Int32Array;
   private readonly bGL: Float64Array;
   private readonly bHL: Float64Array;
   private readonly bCL: Float64Array;
   private readonly bCat: Uint32Array;
-  private readonly catOrder = new Int32Array(257);
-  private readonly catKey = new Float64Array(257);
+  /** This thread's scratch, and the features of one split when each split samples its own. */
+  private readonly scratch = makeScratch();
+  private readonly scratchSums = new Float64Array(2);
   private readonly nodeFeats: Int32Array;
   private readonly open: number[] = [];
+  /** Nodes whose best split to search next, in ascending order. */
+  private readonly needSplits: number[] = [];
   /**
    * Splits of the last level whose rows were not partitioned (entries [0, pending) of
    * plan.splits): the margin update sends their rows to the children itself. Their children are
@@ -84,6 +99,9 @@ export class TreeBuilder {
   readonly unranged: Uint8Array;
   /** Jobs queued for the next build, and the segmented nodes to merge after it. */
   private nJobs = 0;
+  /** Histograms to build next (node, slot, slot to derive or -1), before they are cut into jobs. */
+  private readonly wanted: Int32Array;
+  private nWanted = 0;
   private readonly merges: SegmentMerge[] = [];
   private readonly catFeature: Uint8Array;
 
@@ -93,89 +111,84 @@ export class TreeBuilder {
     private readonly cfg: TreeConfig,
   ) {
     const cap = 2 * cfg.leafCap + 1;
+    const plan = team.plan;
     this.child = new Int32Array(cap);
-    this.sumG = new Float64Array(cap);
-    this.sumH = new Float64Array(cap);
+    this.sumG = plan.nodeG;
+    this.sumH = plan.nodeH;
     this.depth = new Int32Array(cap);
-    this.count = new Float64Array(cap);
-    this.slot = new Int32Array(cap);
-    this.bGain = new Float64Array(cap);
-    this.bFeat = new Int32Array(cap);
-    this.bBin = new Int32Array(cap);
-    this.bDefLeft = new Uint8Array(cap);
-    this.bGL = new Float64Array(cap);
-    this.bHL = new Float64Array(cap);
-    this.bCL = new Float64Array(cap);
-    this.bCat = team.plan.catBits;
+    this.count = plan.nodeC;
+    this.slot = plan.nodeSlot;
+    this.bGain = plan.bestGain;
+    this.bFeat = plan.bestFeat;
+    this.bBin = plan.bestBin;
+    this.bDefLeft = plan.bestDefaultLeft;
+    this.bGL = plan.bestGL;
+    this.bHL = plan.bestHL;
+    this.bCL = plan.bestCL;
+    this.bCat = plan.catBits;
+    for (let f = 0; f < featureBins.length; f++) {
+      plan.nBins[f] = featureBins[f].nBins;
+      plan.isCategory[f] = featureBins[f].kind === 'category' ? 1 : 0;
+    }
+    plan.fargs[FARG.l2] = cfg.l2;
+    plan.fargs[FARG.minSamplesLeaf] = cfg.minSamplesLeaf;
+    plan.fargs[FARG.minChildWeight] = cfg.minChildWeight;
+    plan.fargs[FARG.minSplitGain] = cfg.minSplitGain;
     this.nodeFeats = new Int32Array(featureBins.length);
     this.catFeature = Uint8Array.from(featureBins, (b) => (b.kind === 'category' ? 1 : 0));
     this.unranged = new Uint8Array(cap);
+    this.wanted = new Int32Array(3 * cap);
   }
 
   /**
    * Grow a tree on the rows in plan.idx (plan.sampled[b] of them from plan.blockStart[b] in each
-   * block) whose gradients and hessians are in plan.og / plan.oh by position, using the features
+   * block) whose gradients and hessians are in plan.gh by position, using the features
    * treeFeats[0, nTreeFeats). `random` samples features per split when colsampleByNode < 1.
    */
   grow(treeFeats: Int32Array, nTreeFeats: number, random: RandomSource): void {
     const plan = this.team.plan;
-    const { og, oh, blocks, blockStart, sampled, nodeStart, nodeEnd } = plan;
+    const { blocks, blockStart, sampled, nodeStart, nodeEnd } = plan;
     const cfg = this.cfg;
     plan.feats.set(treeFeats.subarray(0, nTreeFeats));
-    // Root sums over the rows in order (blocks in order), the same whatever the number of blocks
-    // or threads: four running sums a row apart (a single one waits for each addition to finish
-    // before the next), added at the end.
-    let G0 = 0;
-    let G1 = 0;
-    let G2 = 0;
-    let G3 = 0;
-    let H0 = 0;
-    let H1 = 0;
-    let H2 = 0;
-    let H3 = 0;
     let m = 0;
     for (let b = 0; b < blocks; b++) {
-      const s = blockStart[b];
-      const e = s + sampled[b];
-      let i = s;
-      for (; i + 3 < e; i += 4) {
-        G0 += og[i];
-        H0 += oh[i];
-        G1 += og[i + 1];
-        H1 += oh[i + 1];
-        G2 += og[i + 2];
-        H2 += oh[i + 2];
-        G3 += og[i + 3];
-        H3 += oh[i + 3];
-      }
-      for (; i < e; i++) {
-        G0 += og[i];
-        H0 += oh[i];
-      }
-      nodeStart[b] = s;
-      nodeEnd[b] = e;
-      m += e - s;
+      nodeStart[b] = blockStart[b];
+      nodeEnd[b] = blockStart[b] + sampled[b];
+      m += sampled[b];
     }
-    const G = G0 + G1 + (G2 + G3);
-    const H = H0 + H1 + (H2 + H3);
     this.nodeCount = 1;
     this.pending = 0;
     this.unranged[0] = 0;
     this.depth[0] = 0;
-    this.sumG[0] = G;
-    this.sumH[0] = H;
     this.count[0] = m;
     this.child[0] = -1;
     this.bFeat[0] = -1;
+    plan.nodeBuf[0] = 0;
     this.open.length = 0;
     let leaves = 1;
-    if (!this.canSplit(0)) return;
+    if (nTreeFeats === 0 || !(cfg.maxDepth > 0 && m >= 2 * cfg.minSamplesLeaf)) {
+      // A leaf whatever its sums: no histogram to read them from.
+      const sums = this.scratchSums;
+      sums[0] = 0;
+      sums[1] = 0;
+      for (let b = 0; b < blocks; b++) sumPairs(plan.gh, blockStart[b], blockStart[b] + sampled[b], sums);
+      this.sumG[0] = sums[0];
+      this.sumH[0] = sums[1];
+      return;
+    }
+    // The root's sums are those of any one feature's histogram (every row falls in one of its
+    // bins, the missing one included): no pass over the rows of their own, and the same sums
+    // whatever the number of threads.
     this.slot[0] = this.team.acquire();
-    this.queue(0, this.slot[0], -1);
+    this.want(0, this.slot[0], -1);
     this.flush(nTreeFeats);
-    this.findSplit(0, treeFeats, nTreeFeats, random);
-    if (this.bFeat[0] >= 0) this.open.push(0);
-    else this.team.release(this.slot[0]);
+    histSums(this.team.slots[this.slot[0]], plan.histOffsets[treeFeats[0]] * HIST_STRIDE, plan.histOffsets[treeFeats[0] + 1] * HIST_STRIDE, this.sumG, this.sumH);
+    if (!this.canSplit(0)) {
+      this.team.release(this.slot[0]);
+      return;
+    }
+    this.needSplits.push(0);
+    this.findSplits(treeFeats, nTreeFeats, random);
 
     const batch: number[] = [];
     const needHist: number[] = [];
@@ -246,43 +259,56 @@ export class TreeBuilder {
         if (needLarge) {
           // The build turns the parent's histogram into the larger child's.
           this.slot[large] = parentSlot;
-          this.queue(small, smallSlot, parentSlot);
+          this.want(small, smallSlot, parentSlot);
           needHist.push(large);
         } else {
-          this.queue(small, smallSlot, -1);
+          this.want(small, smallSlot, -1);
           this.team.release(parentSlot);
         }
         if (needSmall) needHist.push(small);
         else release.push(smallSlot); // once the build is done
       }
-      if (this.nJobs > 0) this.flush(nTreeFeats);
+      if (this.nWanted > 0) this.flush(nTreeFeats);
       for (const slot of release) this.team.release(slot);
       needHist.sort((a, b) => a - b);
-      for (const node of needHist) {
-        this.findSplit(node, treeFeats, nTreeFeats, random);
-        if (this.bFeat[node] >= 0) this.open.push(node);
-        else this.team.release(this.slot[node]);
-      }
+      for (const node of needHist) this.needSplits.push(node);
+      this.findSplits(treeFeats, nTreeFeats, random);
     }
     for (const node of this.open) this.team.release(this.slot[node]);
     this.open.length = 0;
   }
 
-  /** Queue the histogram of `node` into `slot`; `into` >= 0: then turn slot `into` (the parent's) into parent minus it. */
-  private queue(node: number, slot: number, into: number): void {
-    const rows = this.count[node];
-    const segments = Math.max(1, Math.min(MAX_SEGMENTS, Math.floor(rows / SEGMENT_ROWS)));
-    if (segments === 1) {
-      this.job(node, slot, into, 0, rows);
-      return;
+  /** Build the histogram of `node` into `slot` with the next flush; `into` >= 0: then turn slot `into` (the parent's) into parent minus it. */
+  private want(node: number, slot: number, into: number): void {
+    const at = 3 * this.nWanted++;
+    this.wanted[at] = node;
+    this.wanted[at + 1] = slot;
+    this.wanted[at + 2] = into;
+  }
+
+  /** Cut the wanted histograms into jobs (row segments; see BUILD_UNITS). */
+  private queueWanted(nFeats: number): void {
+    const groups = Math.ceil(nFeats / GROUP_FEATURES);
+    const perNode = Math.ceil(BUILD_UNITS / (this.nWanted * groups));
+    for (let q = 0; q < this.nWanted; q++) {
+      const node = this.wanted[3 * q];
+      const slot = this.wanted[3 * q + 1];
+      const into = this.wanted[3 * q + 2];
+      const rows = this.count[node];
+      const segments = Math.max(1, Math.min(MAX_SEGMENTS, perNode, Math.floor(rows / SEGMENT_MIN_ROWS)));
+      if (segments === 1) {
+        this.job(node, slot, into, 0, rows);
+        continue;
+      }
+      const slots = [slot];
+      for (let k = 0; k < segments; k++) {
+        const s = k === 0 ? slot : this.team.acquire();
+        if (k > 0) slots.push(s);
+        this.job(node, s, -1, Math.floor((k * rows) / segments), Math.floor(((k + 1) * rows) / segments));
+      }
+      this.merges.push({ slots, into });
     }
-    const slots = [slot];
-    for (let k = 0; k < segments; k++) {
-      const s = k === 0 ? slot : this.team.acquire();
-      if (k > 0) slots.push(s);
-      this.job(node, s, -1, Math.floor((k * rows) / segments), Math.floor(((k + 1) * rows) / segments));
-    }
-    this.merges.push({ slots, into });
+    this.nWanted = 0;
   }
 
   private job(node: number, slot: number, into: number, from: number, to: number): void {
@@ -295,8 +321,9 @@ export class TreeBuilder {
     jobs[at + 4] = to;
   }
 
-  /** Build the queued jobs, then add up segmented histograms in segment order (and derive their siblings). */
+  /** Build the wanted histograms, then add up segmented histograms in segment order (and derive their siblings). */
   private flush(nFeats: number): void {
+    this.queueWanted(nFeats);
     this.team.build(this.nJobs, nFeats);
     this.nJobs = 0;
     if (this.merges.length === 0) return;
@@ -329,129 +356,40 @@ export class TreeBuilder {
     return this.depth[node] < cfg.maxDepth && this.count[node] >= 2 * cfg.minSamplesLeaf && this.sumH[node] >= 2 * cfg.minChildWeight;
   }
 
-  /** Find the best split of `node` from its histogram; bFeat[node] = -1 when none is worth it. */
-  private findSplit(node: number, treeFeats: Int32Array, nTreeFeats: number, random: RandomSource): void {
+  /**
+   * Find the best split of each node of needSplits from its histogram (bFeat[node] = -1 when none
+   * is worth it); nodes with one go on the open list, the others give their histogram back.
+   * The threads share the search, a node each, unless each split samples its own features (drawn
+   * here, in node order, so that a seed gives the same model whatever the threads).
+   */
+  private findSplits(treeFeats: Int32Array, nTreeFeats: number, random: RandomSource): void {
     const cfg = this.cfg;
-    const hist = this.team.slots[this.slot[node]];
-    const offsets = this.team.plan.histOffsets;
-    const G = this.sumG[node];
-    const H = this.sumH[node];
-    const C = this.count[node];
-    const l2 = cfg.l2;
-    // Histograms keep no row counts: a side's rows are estimated from its hessian as
-    // hessian * rows / hessian of the node (LightGBM's way; exact for squared loss, where every
-    // hessian is 1), rounded, so minSamplesLeaf is held approximately for other losses. The child's
-    // real count is known after the partition.
-    const perHessian = H > 0 ? C / H : 0;
-    const msl = cfg.minSamplesLeaf - 0.5;
-    // A bin's hessian sum below this is a rounding residue of histogram subtraction, not rows.
-    const present = H * 1e-12;
-    const mcw = cfg.minChildWeight;
-    const parent = (G * G) / (H + l2);
-    let bestGain = cfg.minSplitGain;
-    let bestFeat = -1;
-    let nFeats = nTreeFeats;
-    const feats = this.nodeFeats;
-    feats.set(treeFeats.subarray(0, nTreeFeats));
+    const plan = this.team.plan;
+    const nodes = this.needSplits;
     if (cfg.colsampleByNode < 1) {
+      const feats = this.nodeFeats;
       const k = Math.max(1, Math.round(cfg.colsampleByNode * nTreeFeats));
-      for (let i = 0; i < k; i++) {
-        const j = i + Math.floor(random() * (nTreeFeats - i));
-        const t = feats[i];
-        feats[i] = feats[j];
-        feats[j] = t;
+      for (const node of nodes) {
+        feats.set(treeFeats.subarray(0, nTreeFeats));
+        for (let i = 0; i < k; i++) {
+          const j = i + Math.floor(random() * (nTreeFeats - i));
+          const t = feats[i];
+          feats[i] = feats[j];
+          feats[j] = t;
+        }
+        searchSplit(plan, this.team.slots, node, feats, 0, k, this.scratch);
       }
-      nFeats = k;
+    } else if (nodes.length === 1) {
+      searchSplit(plan, this.team.slots, nodes[0], plan.feats, 0, nTreeFeats, this.scratch);
+    } else {
+      for (let q = 0; q < nodes.length; q++) plan.todo[q] = nodes[q];
+      this.team.split(nodes.length, nTreeFeats);
     }
-    const catBase = node * CAT_WORDS;
-    for (let q = 0; q < nFeats; q++) {
-      const f = feats[q];
-      const nb = this.featureBins[f].nBins;
-      const off = offsets[f] * HIST_STRIDE;
-      const mo = off + nb * HIST_STRIDE;
-      const Gm = hist[mo];
-      const Hm = hist[mo + 1];
-      const Cm = Hm > present ? Hm * perHessian : 0;
-      if (this.catFeature[f] === 0) {
-        let GL = 0;
-        let HL = 0;
-        let CL = 0;
-        for (let b = 0; b < nb; b++) {
-          const o = off + b * HIST_STRIDE;
-          GL += hist[o];
-          HL += hist[o + 1];
-          CL = HL * perHessian;
-          if (b < nb - 1 || Cm > 0) {
-            // Missing values to the right.
-            const gain = splitGain(GL, HL, CL, G, H, C, l2, msl, mcw, parent);
-            if (gain > bestGain) {
-              bestGain = gain;
-              bestFeat = f;
-              this.keep(node, b, Cm > 0 ? 0 : HL >= H - HL ? 1 : 0, GL, HL, CL);
-            }
-          }
-          if (Cm > 0 && b < nb - 1) {
-            // Missing values to the left.
-            const gain = splitGain(GL + Gm, HL + Hm, CL + Cm, G, H, C, l2, msl, mcw, parent);
-            if (gain > bestGain) {
-              bestGain = gain;
-              bestFeat = f;
-              this.keep(node, b, 1, GL + Gm, HL + Hm, CL + Cm);
-            }
-          }
-        }
-      } else {
-        // Categories (with missing as one more) sorted by gradient / hessian; the best prefix goes left.
-        const order = this.catOrder;
-        const key = this.catKey;
-        let cnt = 0;
-        for (let b = 0; b <= nb; b++) {
-          const o = off + b * HIST_STRIDE;
-          if (hist[o + 1] > present) {
-            const kv = hist[o] / (hist[o + 1] + l2 + 1);
-            let k = cnt++;
-            while (k > 0 && (key[k - 1] > kv || (key[k - 1] === kv && order[k - 1] > b))) {
-              key[k] = key[k - 1];
-              order[k] = order[k - 1];
-              k--;
-            }
-            key[k] = kv;
-            order[k] = b;
-          }
-        }
-        let GL = 0;
-        let HL = 0;
-        let CL = 0;
-        for (let k = 0; k + 1 < cnt; k++) {
-          const o = off + order[k] * HIST_STRIDE;
-          GL += hist[o];
-          HL += hist[o + 1];
-          CL = HL * perHessian;
-          const gain = splitGain(GL, HL, CL, G, H, C, l2, msl, mcw, parent);
-          if (gain > bestGain) {
-            bestGain = gain;
-            bestFeat = f;
-            const bits = this.bCat;
-            bits.fill(0, catBase, catBase + CAT_WORDS);
-            for (let j = 0; j <= k; j++) bits[catBase + (order[j] >>> 5)] |= 1 << (order[j] & 31);
-            // No missing rows here: send missing values (and unseen levels) to the larger side.
-            if (Cm === 0 && HL >= H - HL) bits[catBase + (nb >>> 5)] |= 1 << (nb & 31);
-            this.keep(node, k + 1, (bits[catBase + (nb >>> 5)] >>> (nb & 31)) & 1, GL, HL, CL);
-          }
-        }
-      }
+    for (const node of nodes) {
+      if (this.bFeat[node] >= 0) this.open.push(node);
+      else this.team.release(this.slot[node]);
     }
-    this.bFeat[node] = bestFeat;
-    this.bGain[node] = bestGain;
-  }
-
-  /** Record the best split of `node` so far (its children's sums and estimated left rows). */
-  private keep(node: number, bin: number, defaultLeft: number, GL: number, HL: number, CL: number): void {
-    this.bBin[node] = bin;
-    this.bDefLeft[node] = defaultLeft;
-    this.bGL[node] = GL;
-    this.bHL[node] = HL;
-    this.bCL[node] = CL;
+    nodes.length = 0;
   }
 
   /**
@@ -472,6 +410,9 @@ export class TreeBuilder {
     plan.splits[at + 4] = this.featureBins[f].nBins;
     plan.splits[at + 5] = this.bDefLeft[node];
     plan.splits[at + 6] = this.catFeature[f];
+    // The left child's rows stay in the node's position buffer, the right child's go to the other.
+    plan.nodeBuf[left] = plan.nodeBuf[node];
+    plan.nodeBuf[left + 1] = 1 - plan.nodeBuf[node];
     const d = this.depth[node] + 1;
     const CL = this.bCL[node];
     this.init(left, CL, d, this.bGL[node], this.bHL[node]);

@@ -3,7 +3,7 @@ import { buildDataset, splitDataset, type LabelledRow } from '../../../src/data/
 import type { Dataset } from '../../../src/data/dataset.js';
 import { mulberry32 } from '../../../src/data/random.js';
 import type { FeatureSpec } from '../../../src/domain/entities.js';
-import { continueTraining, gbdtTrainer } from '../../../src/train/gbdt/gbdt.js';
+import { closeTrainingThreads, continueTraining, gbdtTrainer } from '../../../src/train/gbdt/gbdt.js';
 import type { GbdtPredictor } from '../../../src/train/gbdt/gbdt-predictor.js';
 import { gbdtParamsSchema, type GbdtParams } from '../../../src/train/gbdt/params.js';
 import { PredictPool } from '../../../src/train/gbdt/predict-pool.js';
@@ -51,6 +51,18 @@ function synthetic(n: number, seed: number): Dataset {
     const x2 = random();
     const flip = random() < 0.05;
     return { id: i, features: { x1, x2, noise: random() }, label: (x1 + x2 > 1) !== flip ? 1 : 0 };
+  });
+  return buildDataset('binary', features, rows);
+}
+
+/** 12,000 rows x 20 features: above the size where worker threads are used. */
+function wide(): Dataset {
+  const random = mulberry32(9);
+  const features: FeatureSpec[] = Array.from({ length: 20 }, (_, j) => ({ name: `f${j}`, type: 'number' }));
+  const rows: LabelledRow[] = Array.from({ length: 12_000 }, (_, i) => {
+    const values: Record<string, number> = {};
+    for (let j = 0; j < 20; j++) values[`f${j}`] = random();
+    return { id: i, features: values, label: values.f0 + values.f1 * values.f2 > 0.7 ? 1 : 0 };
   });
   return buildDataset('binary', features, rows);
 }
@@ -354,18 +366,23 @@ describe('gbdt training runs', () => {
   });
 
   it('gives the same model with two threads as with one', async () => {
-    // 12,000 rows x 20 features is above the size where worker threads are used.
-    const random = mulberry32(9);
-    const features: FeatureSpec[] = Array.from({ length: 20 }, (_, j) => ({ name: `f${j}`, type: 'number' }));
-    const rows: LabelledRow[] = Array.from({ length: 12_000 }, (_, i) => {
-      const values: Record<string, number> = {};
-      for (let j = 0; j < 20; j++) values[`f${j}`] = random();
-      return { id: i, features: values, label: values.f0 + values.f1 * values.f2 > 0.7 ? 1 : 0 };
-    });
-    const data = buildDataset('binary', features, rows);
+    const data = wide();
     const one = await gbdtTrainer.fit(data, params({ numTrees: 5, threads: 1 }), { seed: 1 });
     const two = await gbdtTrainer.fit(data, params({ numTrees: 5, threads: 2 }), { seed: 1 });
     expect(Buffer.from(two.serialize()).equals(Buffer.from(one.serialize()))).toBe(true);
+  });
+
+  it('trains on the threads kept from earlier fits, two fits at once, and again once they are closed, always the same model', async () => {
+    const data = wide();
+    const p = params({ numTrees: 5, threads: 2 });
+    const bytes = async (fit: Promise<{ serialize(): Uint8Array }>) => Buffer.from((await fit).serialize());
+    const first = await bytes(gbdtTrainer.fit(data, p, { seed: 1 }));
+    const again = await bytes(gbdtTrainer.fit(data, p, { seed: 1 }));
+    // Two fits in flight at once get a set of threads each.
+    const [a, b] = await Promise.all([bytes(gbdtTrainer.fit(data, p, { seed: 1 })), bytes(gbdtTrainer.fit(data, p, { seed: 1 }))]);
+    await closeTrainingThreads();
+    const afterClose = await bytes(gbdtTrainer.fit(data, p, { seed: 1 }));
+    for (const other of [again, a, b, afterClose]) expect(other.equals(first)).toBe(true);
   });
 
   it('gives the same model with two threads as with one when big nodes are built in row segments', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../../src/data/random.js';
 import { HistTeam } from '../../../src/train/gbdt/hist-team.js';
+import { workerSource } from '../../../src/train/gbdt/histogram.js';
 
 /** A team over `rows` random rows of `features` features with 16 bins each (+ missing), root rows in place. */
 async function team(rows: number, features: number, threads: number): Promise<HistTeam> {
@@ -17,24 +18,27 @@ async function team(rows: number, features: number, threads: number): Promise<Hi
   }
   for (let i = 0; i < rows; i++) {
     plan.idx[i] = i;
-    plan.og[i] = random() - 0.5;
-    plan.oh[i] = random();
+    plan.gh[2 * i] = random() - 0.5;
+    plan.gh[2 * i + 1] = random();
   }
   for (let f = 0; f < features; f++) plan.feats[f] = f;
   return t;
 }
 
+/** Enough rows for a team of two threads to cut them into several blocks. */
+const ROWS = 40_000;
+
 describe('gbdt thread team', () => {
   it('starts its workers and builds the same root histogram as a single thread', async () => {
-    const one = await team(5000, 7, 1);
-    const two = await team(5000, 7, 2);
+    const one = await team(ROWS, 7, 1);
+    const two = await team(ROWS, 7, 2);
     try {
       expect(one.threads).toBe(1);
       expect(two.threads).toBe(2);
       expect(two.plan.blocks).toBeGreaterThanOrEqual(2);
       for (const t of [one, two]) {
         const slot = t.acquire();
-        t.plan.jobs.set([0, slot, -1, 0, 5000]);
+        t.plan.jobs.set([0, slot, -1, 0, ROWS]);
         t.build(1, 7);
       }
       const a = one.slots[0];
@@ -49,9 +53,9 @@ describe('gbdt thread team', () => {
       }
       let gAll = 0;
       let hAll = 0;
-      for (let i = 0; i < 5000; i++) {
-        gAll += one.plan.og[i];
-        hAll += one.plan.oh[i];
+      for (let i = 0; i < ROWS; i++) {
+        gAll += one.plan.gh[2 * i];
+        hAll += one.plan.gh[2 * i + 1];
       }
       expect(g).toBeCloseTo(gAll, 9);
       expect(h).toBeCloseTo(hAll, 9);
@@ -61,37 +65,50 @@ describe('gbdt thread team', () => {
     }
   });
 
-  it('partitions a node stably by its split, moving gradients along, on every thread', async () => {
+  it('partitions a node by its split on every thread: left rows in place in order, right rows in the other buffer in reverse order, gradients moved along', async () => {
     for (const threads of [1, 2]) {
-      const t = await team(5000, 7, threads);
+      const t = await team(ROWS, 7, threads);
       try {
         const { plan } = t;
         const before = new Map<number, number>();
-        for (let i = 0; i < 5000; i++) before.set(plan.idx[i], plan.og[i]);
-        // Node 0 on feature 3: bins <= 7 go left, and so does the missing bin (16).
+        for (let i = 0; i < ROWS; i++) before.set(plan.idx[i], plan.gh[2 * i]);
+        // Node 0 on feature 3: bins <= 7 go left, and so does the missing bin (16). Its children
+        // 1 (left) and 2 (right) are in buffers 0 and 1.
+        plan.nodeBuf.set([0, 0, 1]);
         plan.splits.set([0, 1, 3, 7, 16, 1, 0]);
         t.partition(1);
-        const goesLeft = (r: number) => plan.bins[3 * 5000 + r] <= 7 || plan.bins[3 * 5000 + r] === 16;
+        const goesLeft = (r: number) => plan.bins[3 * ROWS + r] <= 7 || plan.bins[3 * ROWS + r] === 16;
+        const wrong: string[] = [];
         let left = 0;
         for (let b = 0; b < plan.blocks; b++) {
-          for (const [node, wantLeft] of [[1, true], [2, false]] as const) {
-            let last = -1;
+          for (const node of [1, 2]) {
+            const [idx, gh] = node === 1 ? [plan.idx, plan.gh] : [plan.sIdx, plan.sGh];
+            let last = node === 1 ? -1 : Infinity;
             for (let i = plan.nodeStart[node * plan.blocks + b]; i < plan.nodeEnd[node * plan.blocks + b]; i++) {
-              const r = plan.idx[i];
-              expect(goesLeft(r)).toBe(wantLeft);
-              expect(r).toBeGreaterThan(last);
-              expect(plan.og[i]).toBe(before.get(r));
+              const r = idx[i];
+              if (goesLeft(r) !== (node === 1)) wrong.push(`row ${r} on the wrong side`);
+              if (node === 1 ? r <= last : r >= last) wrong.push(`row ${r} out of order`);
+              if (gh[2 * i] !== before.get(r)) wrong.push(`row ${r} lost its gradient`);
               last = r;
-              if (wantLeft) left++;
+              if (node === 1) left++;
             }
           }
         }
+        expect(wrong).toEqual([]);
         let want = 0;
-        for (let r = 0; r < 5000; r++) if (goesLeft(r)) want++;
+        for (let r = 0; r < ROWS; r++) if (goesLeft(r)) want++;
         expect(left).toBe(want);
       } finally {
         t.close();
       }
     }
+  });
+
+  it("runs a worker's warm-up from the worker's own source, which holds every function it calls", () => {
+    // A worker runs this source with nothing else; a function missing from it would only show as
+    // a worker whose warm-up fails (cold kernels) or that dies at its first command.
+    const source = workerSource().replace("workerMain(require('node:worker_threads'));", 'return warmUp;');
+    const warmUp = new Function('require', source)(() => ({})) as (stop: () => boolean) => void;
+    expect(() => warmUp(() => false)).not.toThrow();
   });
 });
