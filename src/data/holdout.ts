@@ -58,10 +58,19 @@ export function cleanLabels(rows: readonly RawLabelRow[], policy: LabelPolicy): 
 
 /** The id range, count and sha256 of a set of label ids. */
 export function rowSet(ids: ArrayLike<number>): RowSet {
-  const sorted = Array.from(ids);
   let ascending = true;
-  for (let i = 1; i < sorted.length && ascending; i++) ascending = sorted[i - 1] <= sorted[i];
-  if (!ascending) sorted.sort((a, b) => a - b);
+  let int32 = true;
+  for (let i = 0; i < ids.length; i++) {
+    const v = ids[i];
+    if (i > 0 && ids[i - 1] > v) ascending = false;
+    if (!(v >= 0 && v <= 0x7fffffff && Number.isInteger(v))) int32 = false;
+  }
+  // Ids that fit 32 bits (all of them in practice) join several times faster as integers; the text is the same.
+  const sorted: Int32Array | number[] = int32 ? Int32Array.from(ids) : Array.from(ids);
+  if (!ascending) {
+    if (sorted instanceof Int32Array) sorted.sort();
+    else sorted.sort((a, b) => a - b);
+  }
   return {
     from: sorted.length > 0 ? sorted[0] : 0,
     to: sorted.length > 0 ? sorted[sorted.length - 1] : 0,
