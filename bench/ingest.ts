@@ -4,7 +4,9 @@
  * directory, against an anchor in the same run: a bare Fastify route that parses the same batches
  * and writes them to SQLite with one prepared statement per row in one transaction per batch (what
  * a hand-written ingest script does). After the run Refit is stopped and its labels are counted.
- * Prints one JSON line: labels per second of both and `ratio` (Refit / anchor).
+ * Prints one JSON line: labels per second of both and `ratio` (Refit / anchor), and the CPU
+ * seconds each server spent on the timed batches (on Linux; less sensitive than wall time to
+ * whatever else the machine runs).
  *
  * With --database-url postgres://… Refit runs on a fresh PostgreSQL database made there for the
  * run (and dropped after); the anchor stays on SQLite.
@@ -17,7 +19,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { mulberry32 } from '../src/data/random.js';
-import { ROOT, startListening, startRefit } from './support/processes.js';
+import { ROOT, cpuSeconds, startListening, startRefit } from './support/processes.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -63,29 +65,33 @@ const bodies = Array.from({ length: BATCHES }, () =>
 );
 
 /** Post every batch in turn (one client, as an application's exporter would); labels per second. */
-async function post(url: string): Promise<{ perSecond: number; seconds: number }> {
+async function post(url: string, pid: number | undefined): Promise<{ perSecond: number; seconds: number; cpuSeconds: number | null }> {
   // One batch first, untimed (JIT, connection).
   const warm = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[0] });
   if (warm.status >= 300) throw new Error(`${url}: ${warm.status} ${(await warm.text()).slice(0, 500)}`);
   const t = performance.now();
+  const cpu0 = cpuSeconds(pid);
   for (const body of bodies) {
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     if (res.status >= 300) throw new Error(`${url}: ${res.status} ${(await res.text()).slice(0, 500)}`);
     await res.arrayBuffer();
   }
   const seconds = (performance.now() - t) / 1000;
-  return { perSecond: Math.round((BATCHES * BATCH) / seconds), seconds: Number(seconds.toFixed(2)) };
+  const cpu1 = cpuSeconds(pid);
+  return { perSecond: Math.round((BATCHES * BATCH) / seconds), seconds: Number(seconds.toFixed(2)), cpuSeconds: cpu0 === null || cpu1 === null ? null : Number((cpu1 - cpu0).toFixed(2)) };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'refit-bench-ingest-'));
 try {
   const bare = await startListening([join(ROOT, 'bench/support/bare-ingest.mjs'), join(dir, 'anchor.db')]);
-  const anchor = await post(`${bare.url}/labels`);
+  const anchor = await post(`${bare.url}/labels`, bare.child.pid);
   bare.child.kill('SIGTERM');
   await bare.exited;
 
   const database = PG_URL ? await freshDatabase(PG_URL) : null;
-  const refit = await startRefit(join(dir, 'refit'), database ? { extraArgs: ['--database-url', database.url] } : {});
+  // INGEST_PROFILE=DIR: the server writes a V8 CPU profile there when it stops.
+  const profile = process.env.INGEST_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.INGEST_PROFILE}`] : [];
+  const refit = await startRefit(join(dir, 'refit'), { nodeArgs: profile, ...(database ? { extraArgs: ['--database-url', database.url] } : {}) });
   const created = await fetch(`${refit.url}/api/v1/models`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -93,7 +99,7 @@ try {
     body: JSON.stringify({ id: 'bench', task: 'binary', features: FEATURES, trainer: { type: 'gbdt' }, retrain: { enabled: false, minNewLabels: 1_000_000_000 } }),
   });
   if (created.status !== 201) throw new Error(`create: ${created.status} ${(await created.text()).slice(0, 500)}`);
-  const ours = await post(`${refit.url}/api/v1/models/bench/labels`);
+  const ours = await post(`${refit.url}/api/v1/models/bench/labels`, refit.child.pid);
   refit.child.kill('SIGTERM');
   await refit.exited;
   let stored: number;
@@ -116,8 +122,10 @@ try {
       batch: BATCH,
       refit_labels_per_s: ours.perSecond,
       refit_s: ours.seconds,
+      refit_cpu_s: ours.cpuSeconds,
       anchor: 'bare fastify + better-sqlite3 prepared insert',
       anchor_labels_per_s: anchor.perSecond,
+      anchor_cpu_s: anchor.cpuSeconds,
       ratio: Number((ours.perSecond / anchor.perSecond).toFixed(3)),
       stored,
       all_stored: stored === (BATCHES + 1) * BATCH,

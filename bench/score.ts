@@ -52,7 +52,8 @@ await bare.exited;
 // Refit.
 const dir = mkdtempSync(join(tmpdir(), 'refit-bench-score-'));
 try {
-  const refit = await startRefit(dir);
+  // SCORE_PROFILE=DIR: the server writes a V8 CPU profile there when it stops.
+  const refit = await startRefit(dir, process.env.SCORE_PROFILE ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${process.env.SCORE_PROFILE}`] } : {});
   await call(refit.url, 'POST', '/api/v1/models', { id: 'bench', task: 'binary', features: FEATURES, trainer: { type: 'gbdt' } });
   const rnd = mulberry32(3);
   const labels = Array.from({ length: 5_000 }, () => {

@@ -247,6 +247,25 @@ describe.each(DIALECTS)('the store on $name', (dialect) => {
       expect(rows.map((r) => r.features.age)).toEqual(many.map((l) => l.features.age));
     });
 
+    it('stores a batch mixing plain labels with score ids, meta and other times, each row as sent and ids in order', async () => {
+      // Chunks of plain labels (features, label, one time) take the short insert on SQLite; the
+      // others take the full one. Every row must come back as sent either way.
+      const many: NewLabel[] = Array.from({ length: 250 }, (_, i) => label(i, i % 2, T0));
+      many[120] = { ...label(120, 1, T0, 's-120') };
+      many[150] = { ...label(150, 0, T0), meta: { source: 'app' } };
+      for (let i = 200; i < 250; i++) many[i] = label(i, i % 2, days(-60));
+      const ids = await store.insertLabels('churn', many, T0);
+      expect(ids.slice(1).every((id, i) => id === ids[i] + 1)).toBe(true);
+      const rows = await store.loadLabels('churn', { kind: 'all' }, T0);
+      expect(rows.map((r) => [r.features.age, r.label])).toEqual(many.map((l) => [l.features.age, l.label]));
+      const raw = await store.loadLabelsRaw('churn', { kind: 'all' }, T0);
+      expect(raw.map((r) => r.id)).toEqual(ids);
+      expect(raw[120].scoreId).toBe('s-120');
+      expect(JSON.parse(raw[150].meta ?? 'null')).toEqual({ source: 'app' });
+      expect(raw.filter((r) => r.scoreId !== null || r.meta !== null)).toHaveLength(2);
+      expect(await store.loadLabels('churn', { kind: 'days', days: 30 }, T0)).toHaveLength(200);
+    });
+
     it('loads every label, oldest first, with features and label values as sent', async () => {
       await store.insertLabels('churn', [label(20, 0, days(-1)), label(30, 1, days(-400))], T0);
       await store.insertLabels('churn', [{ features: { age: null, plan: 'team' }, label: 1, scoreId: 's-1', occurredAt: T0 }], T0);

@@ -1,6 +1,6 @@
 import { type Selectable, sql } from 'kysely';
 import type { FeatureRow, LabelValue, Score, ScoreArm } from '../../domain/entities.js';
-import { type FeedbackStore, type RawLabelRow, type RolloutOutcome, type ServingStats, parseLabelRow } from '../roles/feedback-store.js';
+import { type FeedbackStore, type NewLabel, type RawLabelRow, type RolloutOutcome, type ServingStats, parseLabelRow } from '../roles/feedback-store.js';
 import type { ScoresTable } from '../schema.js';
 import type { SqliteDirect } from '../sqlite-connection.js';
 import { INSERT_CHUNK, type KyselyContext, atomic, date, iso } from './kysely-context.js';
@@ -12,28 +12,49 @@ const PG_ROWS = 5_000;
 /** Rows per prepared multi-row insert: one call into SQLite per 100 rows rather than per row (more than twice the rows a second). */
 const ROWS_PER_INSERT = 100;
 
+/** `insert into TABLE (COLUMNS) values (?, …), …` for `rows` rows; the text is the statement cache's key, so it is built once per shape. */
+const insertTexts = new Map<string, string>();
+function rowsInsert(table: string, columns: readonly string[], rows: number): string {
+  const key = `${table}:${rows}`;
+  let text = insertTexts.get(key);
+  if (text === undefined) {
+    const row = `(${columns.map(() => '?').join(', ')})`;
+    insertTexts.set(key, (text = `insert into ${table} (${columns.join(', ')}) values ${Array.from({ length: rows }, () => row).join(', ')}`));
+  }
+  return text;
+}
+
+/** The label insert of `plainLabels` rows: features and label per row; model, occurredAt and receivedAt named once. */
+function plainLabelInsert(rows: number): string {
+  const key = `plain-labels:${rows}`;
+  let text = insertTexts.get(key);
+  if (text === undefined) {
+    const row = '(@model, ?, ?, null, null, null, @occurred, @received)';
+    insertTexts.set(key, (text = `insert into labels (${LABEL_COLUMNS.join(', ')}) values ${Array.from({ length: rows }, () => row).join(', ')}`));
+  }
+  return text;
+}
+
+/** Labels [from, to) carry no score id, meta or version, and one occurredAt. */
+function plainLabels(labels: readonly NewLabel[], from: number, to: number): boolean {
+  const at = labels[from].occurredAt.getTime();
+  for (let i = from; i < to; i++) {
+    const l = labels[i];
+    if (l.scoreId !== null || (l.meta ?? null) !== null || (l.version ?? null) !== null || l.occurredAt.getTime() !== at) return false;
+  }
+  return true;
+}
+
 /**
  * SQLite's hot inserts: `count` rows in statements of ROWS_PER_INSERT rows (and one for the rest),
- * each prepared once per connection. `push(i)` appends row i's values to `values`; `inserted`
- * hears of each statement's rows [from, to) and the id of its last row.
+ * each prepared once per connection. `push(i)` appends row i's values to `values`.
  */
-function insertRows(
-  direct: SqliteDirect,
-  table: 'scores' | 'labels',
-  columns: readonly string[],
-  count: number,
-  push: (i: number) => void,
-  values: unknown[],
-  inserted?: (from: number, to: number, lastId: number) => void,
-): void {
-  const row = `(${columns.map(() => '?').join(', ')})`;
+function insertRows(direct: SqliteDirect, table: 'scores' | 'labels', columns: readonly string[], count: number, push: (i: number) => void, values: unknown[]): void {
   for (let from = 0; from < count; from += ROWS_PER_INSERT) {
     const to = Math.min(count, from + ROWS_PER_INSERT);
     values.length = 0;
     for (let i = from; i < to; i++) push(i);
-    const sql = `insert into ${table} (${columns.join(', ')}) values ${Array.from({ length: to - from }, () => row).join(', ')}`;
-    const r = direct.statement(sql).run(values);
-    inserted?.(from, to, Number(r.lastInsertRowid));
+    direct.statement(rowsInsert(table, columns, to - from)).run(values);
   }
 }
 
@@ -119,14 +140,28 @@ export function kyselyFeedbackStore(ctx: KyselyContext): FeedbackStore {
           // Most labels of a batch share one occurredAt (the time it arrived): format it once.
           let lastAt: Date | null = null;
           let lastIso = '';
-          insertRows(direct, 'labels', LABEL_COLUMNS, labels.length, (i) => {
-            const l = labels[i];
-            if (l.occurredAt !== lastAt) lastIso = iso((lastAt = l.occurredAt));
-            values.push(modelId, JSON.stringify(l.features), JSON.stringify(l.label), l.scoreId, l.meta ? JSON.stringify(l.meta) : null, l.version ?? null, lastIso, received);
-          }, values, (from, to, lastId) => {
+          const at = (d: Date) => (d === lastAt ? lastIso : (lastIso = iso((lastAt = d))));
+          for (let from = 0; from < labels.length; ) {
+            const to = Math.min(labels.length, from + ROWS_PER_INSERT);
+            values.length = 0;
+            let r: { lastInsertRowid: number | bigint };
+            if (plainLabels(labels, from, to)) {
+              // The common batch (features and a label, one occurredAt, nothing else): two values a
+              // row, the rest bound once per statement. Binding is most of an insert's cost.
+              for (let i = from; i < to; i++) values.push(JSON.stringify(labels[i].features), JSON.stringify(labels[i].label));
+              r = direct.statement(plainLabelInsert(to - from)).run(values, { model: modelId, occurred: at(labels[from].occurredAt), received });
+            } else {
+              for (let i = from; i < to; i++) {
+                const l = labels[i];
+                values.push(modelId, JSON.stringify(l.features), JSON.stringify(l.label), l.scoreId, l.meta ? JSON.stringify(l.meta) : null, l.version ?? null, at(l.occurredAt), received);
+              }
+              r = direct.statement(rowsInsert('labels', LABEL_COLUMNS, to - from)).run(values);
+            }
             // One statement's rows get consecutive ids (one writer, AUTOINCREMENT), ending at its last.
+            const lastId = Number(r.lastInsertRowid);
             for (let i = from; i < to; i++) ids[i] = lastId - (to - 1 - i);
-          });
+            from = to;
+          }
           return ids;
         });
       }
