@@ -6,7 +6,7 @@
  * six-feature model; every score it answers is stored. After the load, the server is stopped
  * (SIGTERM) and the scores table is counted: every acknowledged score must be there.
  * Prints one JSON line: requests per second and p99 of both, `ratio` (Refit / anchor), and
- * acknowledged against stored scores.
+ * acknowledged against stored scores, and each server's CPU microseconds per request (Linux).
  *
  *   npm run bench:score [-- --seconds 10 --connections 50]
  */
@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { mulberry32 } from '../src/data/random.js';
-import { ROOT, startListening, startRefit } from './support/processes.js';
+import { ROOT, cpuSeconds, startListening, startRefit } from './support/processes.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -33,11 +33,17 @@ async function call(url: string, method: string, path: string, body?: unknown): 
   return json;
 }
 
-async function load(url: string, body: string): Promise<{ rps: number; p99Ms: number; ok: number; failed: number }> {
+async function load(url: string, body: string, pid: number | undefined): Promise<{ rps: number; p99Ms: number; ok: number; failed: number; cpuUs: number | null }> {
   // A short warm-up (JIT, connection set-up), then the measured run.
   await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: CONNECTIONS, duration: 2 });
+  const cpu0 = cpuSeconds(pid);
   const r = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: CONNECTIONS, duration: SECONDS });
-  return { rps: Math.round(r.requests.total / SECONDS), p99Ms: r.latency.p99, ok: r['2xx'] ?? r.requests.total - r.non2xx, failed: r.errors + r.non2xx };
+  return { rps: Math.round(r.requests.total / SECONDS), p99Ms: r.latency.p99, ok: r['2xx'] ?? r.requests.total - r.non2xx, failed: r.errors + r.non2xx, cpuUs: perRequestUs(cpu0, cpuSeconds(pid), r.requests.total) };
+}
+
+/** Server CPU microseconds per request (user + system), or null where /proc is not there. */
+function perRequestUs(before: number | null, after: number | null, requests: number): number | null {
+  return before === null || after === null || requests === 0 ? null : Math.round(((after - before) * 1e6) / requests);
 }
 
 const FEATURES = Array.from({ length: 6 }, (_, i) => ({ name: `f${i}`, type: 'number' as const }));
@@ -45,7 +51,7 @@ const body = JSON.stringify({ items: [{ features: Object.fromEntries(FEATURES.ma
 
 // Anchor.
 const bare = await startListening([join(ROOT, 'bench/support/bare-fastify.mjs')]);
-const anchor = await load(`${bare.url}/score`, body);
+const anchor = await load(`${bare.url}/score`, body, bare.child.pid);
 bare.child.kill('SIGTERM');
 await bare.exited;
 
@@ -53,7 +59,7 @@ await bare.exited;
 const dir = mkdtempSync(join(tmpdir(), 'refit-bench-score-'));
 try {
   // SCORE_PROFILE=DIR: the server writes a V8 CPU profile there when it stops.
-  const refit = await startRefit(dir, process.env.SCORE_PROFILE ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${process.env.SCORE_PROFILE}`] } : {});
+  const refit = await startRefit(dir, { nodeArgs: [...(process.env.SCORE_NODE_ARGS ? process.env.SCORE_NODE_ARGS.split(" ") : []), ...(process.env.SCORE_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.SCORE_PROFILE}`] : [])] });
   await call(refit.url, 'POST', '/api/v1/models', { id: 'bench', task: 'binary', features: FEATURES, trainer: { type: 'gbdt' } });
   const rnd = mulberry32(3);
   const labels = Array.from({ length: 5_000 }, () => {
@@ -73,7 +79,9 @@ try {
   const scoreUrl = `${refit.url}/api/v1/models/bench/score`;
   // Count the warm-up's acknowledged scores too: every one of them must be stored.
   const warm = await autocannon({ url: scoreUrl, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: CONNECTIONS, duration: 2 });
+  const cpu0 = cpuSeconds(refit.child.pid);
   const r = await autocannon({ url: scoreUrl, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: CONNECTIONS, duration: SECONDS });
+  const cpuUs = perRequestUs(cpu0, cpuSeconds(refit.child.pid), r.requests.total);
   const acknowledged = (warm['2xx'] ?? 0) + (r['2xx'] ?? 0);
   refit.child.kill('SIGTERM');
   await refit.exited;
@@ -89,9 +97,11 @@ try {
       refit_rps: rps,
       refit_p99_ms: r.latency.p99,
       refit_failed: r.errors + r.non2xx,
+      refit_cpu_us_per_request: cpuUs,
       anchor: 'bare fastify',
       anchor_rps: anchor.rps,
       anchor_p99_ms: anchor.p99Ms,
+      anchor_cpu_us_per_request: anchor.cpuUs,
       ratio: Number((rps / anchor.rps).toFixed(3)),
       acknowledged,
       stored,

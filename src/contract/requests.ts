@@ -9,8 +9,10 @@ import { parseWindowHours } from '../monitor/performance.js';
  * CLI in direct mode, the library). Messages are the ones users already see.
  */
 
+/** Longest model id in a path. */
+export const MAX_MODEL_ID = 64;
 /** `:id` of a model. */
-export const modelParams = z.object({ id: z.string().min(1).max(64) });
+export const modelParams = z.object({ id: z.string().min(1).max(MAX_MODEL_ID) });
 /** `:id` and `:version` of a model version. */
 export const versionParams = modelParams.extend({ version: z.string().min(1).max(64) });
 /** `:jobId` of a retrain job. */

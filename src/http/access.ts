@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, onResponseHookHandler, preParsingHookHandler } from 'fastify';
 import type { ApiKey, Scope } from '../domain/auth.js';
 import { allows } from '../domain/auth.js';
 import type { KeyRefusal } from '../auth/keys.js';
@@ -95,10 +95,11 @@ const REFUSAL_TEXT = {
 } as const;
 
 /**
- * Authentication, scopes and the audit trail on every route: an `onRequest` hook finds the key, a
- * `preParsing` hook refuses (401, 403, as problem+json) before the body is read; an `onResponse` hook writes one
- * audit row per change with the key's name (or `anonymous` on a server running open). Call it
- * before the routes are registered.
+ * Authentication, scopes and the audit trail on every API route: an `onRequest` hook finds the key,
+ * a `preParsing` hook (when keys are required) refuses (401, 403, as problem+json) before the body
+ * is read; an `onResponse` hook on the routes that change something writes one audit row per
+ * change with the key's name (or `anonymous` on a server running open). Call it before the routes
+ * are registered (the hooks are added to each route as it is registered).
  */
 export function installAccess(app: FastifyInstance, refit: Refit, options: AccessOptions = {}): void {
   const required = options.auth === 'required';
@@ -108,44 +109,65 @@ export function installAccess(app: FastifyInstance, refit: Refit, options: Acces
   app.decorateRequest('auditNote', null);
   app.decorateRequest('problemCode', null);
 
-  // Find the key first (onRequest), so the rate limit (a route-level onRequest hook, which runs
-  // after this one) counts per key; refuse afterwards (preParsing, before any body is read), so
-  // refused requests count against the address too.
-  app.addHook('onRequest', async (request) => {
-    const route = request.routeOptions.url;
-    if (route === undefined || !route.startsWith('/api/')) return;
-    const presented = presentedKey(request, route);
-    if (presented === null) return;
-    const check = await refit.verifyKey(presented);
-    if (check.ok) request.refitKey = check.key;
-    else refusals.set(request, check.why);
-  });
+  // The hooks go on each API route as it is added (route-level hooks), made for its pattern, rather
+  // than on every request: a hook that only returns still cost the score route a microsecond or two
+  // each, and `request.routeOptions` builds an object per access. Routes outside /api/ need none.
+  app.addHook('onRoute', (route) => {
+    const url = route.url;
+    if (!url.startsWith('/api/')) return;
 
-  app.addHook('preParsing', async (request, reply, payload) => {
-    const route = request.routeOptions.url;
-    if (!required || route === undefined) return payload;
-    const why = refusals.get(request);
-    // Open, a bad key changes nothing (as before keys existed); required, it is refused even where no scope is needed.
-    if (why !== undefined) return refuse401(request, reply, REFUSAL_TEXT[why]);
-    const scope = requiredScope(request.method, route);
-    if (scope === null) return payload;
-    if (!request.refitKey) return refuse401(request, reply, 'This server requires an API key: send authorization: Bearer <key>.');
-    if (!allows(request.refitKey.scopes, scope)) {
-      const doc = problem('FORBIDDEN', `The key '${request.refitKey.name}' lacks the '${scope}' scope this route needs (it has: ${request.refitKey.scopes.join(', ')}).`, request.url, {
-        scope,
-        scopes: [...request.refitKey.scopes],
-      });
-      writeAudit(refit, request, doc.status, doc.code);
-      return sendProblem(request, reply, doc);
+    // Find the key first (the first onRequest hook of the route), so the rate limit (a route-level
+    // onRequest hook that the rate-limit plugin adds after this one) counts per key; refuse
+    // afterwards (preParsing, before any body is read), so refused requests count against the
+    // address too. Without a key presented there is nothing to wait for.
+    const findKey: onRequestHookHandler = (request, _reply, done) => {
+      const presented = presentedKey(request, url);
+      if (presented === null) return done();
+      refit.verifyKey(presented).then((check) => {
+        if (check.ok) request.refitKey = check.key;
+        else refusals.set(request, check.why);
+        done();
+      }, done);
+    };
+    route.onRequest = [findKey, ...hookList(route.onRequest)];
+
+    // Open, a bad key changes nothing (as before keys existed): the check runs only when keys are
+    // required, and then even where no scope is needed.
+    if (required) {
+      const refuse: preParsingHookHandler = async (request, reply, payload) => {
+        const why = refusals.get(request);
+        if (why !== undefined) return refuse401(request, reply, REFUSAL_TEXT[why]);
+        const scope = requiredScope(request.method, url);
+        if (scope === null) return payload;
+        if (!request.refitKey) return refuse401(request, reply, 'This server requires an API key: send authorization: Bearer <key>.');
+        if (!allows(request.refitKey.scopes, scope)) {
+          const doc = problem('FORBIDDEN', `The key '${request.refitKey.name}' lacks the '${scope}' scope this route needs (it has: ${request.refitKey.scopes.join(', ')}).`, request.url, {
+            scope,
+            scopes: [...request.refitKey.scopes],
+          });
+          writeAudit(refit, request, url, doc.status, doc.code);
+          return sendProblem(request, reply, doc);
+        }
+        return payload;
+      };
+      route.preParsing = [refuse, ...hookList(route.preParsing)];
     }
-    return payload;
-  });
 
-  app.addHook('onResponse', async (request, reply) => {
-    // A refused scope was audited where it was refused; 401s and 429s are not (anyone can cause them).
-    if (request.problemCode === 'FORBIDDEN' || reply.statusCode === 401 || reply.statusCode === 429) return;
-    writeAudit(refit, request, reply.statusCode, request.problemCode);
+    // One audit row per change; reads, scores and labels are not audited, so their routes get no hook.
+    if ([route.method].flat().some((method) => auditAction(method, url) !== null)) {
+      const audit: onResponseHookHandler = (request, reply, done) => {
+        // A refused scope was audited where it was refused; 401s and 429s are not (anyone can cause them).
+        if (request.problemCode !== 'FORBIDDEN' && reply.statusCode !== 401 && reply.statusCode !== 429) writeAudit(refit, request, url, reply.statusCode, request.problemCode);
+        done();
+      };
+      route.onResponse = [...hookList(route.onResponse), audit];
+    }
   });
+}
+
+/** A route option's hooks as a list (Fastify takes one function or an array). */
+function hookList<T>(hooks: T | T[] | undefined): T[] {
+  return hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks];
 }
 
 function refuse401(request: FastifyRequest, reply: FastifyReply, detail: string) {
@@ -154,9 +176,7 @@ function refuse401(request: FastifyRequest, reply: FastifyReply, detail: string)
   return sendProblem(request, reply, problem('UNAUTHORIZED', detail, request.url));
 }
 
-function writeAudit(refit: Refit, request: FastifyRequest, status: number, code: string | null): void {
-  const route = request.routeOptions.url;
-  if (route === undefined) return;
+function writeAudit(refit: Refit, request: FastifyRequest, route: string, status: number, code: string | null): void {
   const action = auditAction(request.method, route);
   if (action === null) return;
   const params = (request.params ?? {}) as { id?: string; sink?: string };

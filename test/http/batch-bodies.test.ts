@@ -30,4 +30,14 @@ describe('score and label batch bodies', () => {
     const body = res.json() as { errors?: { path: string }[] };
     expect((body.errors ?? []).map((e) => e.path).some((p) => p === path || p.startsWith(path))).toBe(true);
   });
+
+  it.each([
+    ['score', 'a'.repeat(65), 400],
+    ['labels', 'a'.repeat(65), 400],
+    ['score', 'nope', 404],
+  ])('POST /api/v1/models/:id/%s with the id %s is refused as a problem', async (route, id, status) => {
+    const res = await t.app.inject({ method: 'POST', url: `/api/v1/models/${id}/${route}`, payload: '{"items":[{"features":{"a":1},"label":1}]}', headers: { 'content-type': 'application/json' } });
+    expect(res.statusCode).toBe(status);
+    expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+  });
 });

@@ -52,6 +52,8 @@ describe.each(DIALECTS)('request logging ($name)', (dialect) => {
       expect(lines[0].msg).toBe("GET /api/v1/models/nope 404 MODEL_NOT_FOUND: Model 'nope' does not exist.");
       expect(lines[1].msg).toBe('GET /api/v1/no-such-route 404 NOT_FOUND: No route GET /api/v1/no-such-route.');
       for (const l of lines) expect(JSON.stringify(l)).not.toContain('stack');
+      // Each line carries its own request's id (the request's logger is made when it first logs).
+      expect(lines.map((l) => l.reqId)).toEqual(['req-1', 'req-2']);
     });
 
     it('logs a 400 (a body that fails validation, or is not JSON) at info, without a stack', async () => {

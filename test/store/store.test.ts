@@ -346,6 +346,19 @@ describe.each(DIALECTS)('the store on $name', (dialect) => {
       expect((await store.getScores('other', ['s-1', 's-9'])).has('s-1')).toBe(false);
       expect((await store.getScores('churn', [])).size).toBe(0);
     });
+    it('stores a batch mixing plain scores with challenger, shadow and failed ones, each as sent', async () => {
+      // Chunks of plain scores (one model, version and arm, served) take the short insert on SQLite.
+      const scores: Score[] = Array.from({ length: 230 }, (_, i) => ({ id: `p-${String(i).padStart(3, '0')}`, modelId: 'churn', version: '1.0.0', features: { age: i, plan: 'pro' }, score: i / 1000, createdAt: minutes(i % 3), latencyMs: i % 7 }));
+      scores[110] = { ...scores[110], arm: 'challenger', version: '2.0.0' };
+      scores[111] = { ...scores[111], arm: 'challenger', version: '2.0.0', served: false, shadowOf: 'p-110' };
+      scores[112] = { ...scores[112], error: 'boom' };
+      scores[220] = { ...scores[220], modelId: 'other', version: null };
+      await store.insertScores(scores);
+      const got = await store.getScores('churn', scores.map((s) => s.id));
+      expect(got.size).toBe(229);
+      for (const s of scores.filter((x) => x.modelId === 'churn')) expect(got.get(s.id)).toMatchObject({ ...s, arm: s.arm ?? 'champion', served: s.served ?? true, shadowOf: s.shadowOf ?? null, error: s.error ?? null });
+      expect((await store.getScores('other', ['p-220'])).get('p-220')).toMatchObject({ version: null, score: 0.22 });
+    });
   });
 
   describe('jobs', () => {

@@ -45,17 +45,26 @@ function plainLabels(labels: readonly NewLabel[], from: number, to: number): boo
   return true;
 }
 
-/**
- * SQLite's hot inserts: `count` rows in statements of ROWS_PER_INSERT rows (and one for the rest),
- * each prepared once per connection. `push(i)` appends row i's values to `values`.
- */
-function insertRows(direct: SqliteDirect, table: 'scores' | 'labels', columns: readonly string[], count: number, push: (i: number) => void, values: unknown[]): void {
-  for (let from = 0; from < count; from += ROWS_PER_INSERT) {
-    const to = Math.min(count, from + ROWS_PER_INSERT);
-    values.length = 0;
-    for (let i = from; i < to; i++) push(i);
-    direct.statement(rowsInsert(table, columns, to - from)).run(values);
+/** The score insert of `plainScores` rows: id, features, score, time and latency per row; model, version and arm named once. */
+function plainScoreInsert(rows: number): string {
+  const key = `plain-scores:${rows}`;
+  let text = insertTexts.get(key);
+  if (text === undefined) {
+    const row = '(?, @model, @version, ?, ?, ?, @arm, ?, 1, null, null)';
+    insertTexts.set(key, (text = `insert into scores (${SCORE_COLUMNS.join(', ')}) values ${Array.from({ length: rows }, () => row).join(', ')}`));
   }
+  return text;
+}
+
+/** Scores [from, to) share model, version and arm, were served, and carry no shadow or error. */
+function plainScores(scores: readonly Score[], from: number, to: number): boolean {
+  const { modelId, version } = scores[from];
+  const arm = scores[from].arm ?? 'champion';
+  for (let i = from; i < to; i++) {
+    const s = scores[i];
+    if (s.modelId !== modelId || s.version !== version || (s.arm ?? 'champion') !== arm || s.served === false || (s.shadowOf ?? null) !== null || (s.error ?? null) !== null) return false;
+  }
+  return true;
 }
 
 /** Most recent latencies per version that a rollout's p95 is computed from. */
@@ -227,10 +236,34 @@ export function kyselyFeedbackStore(ctx: KyselyContext): FeedbackStore {
       if (direct) {
         await direct.run(db, ctx.inTransaction, () => {
           const values: unknown[] = [];
-          insertRows(direct, 'scores', SCORE_COLUMNS, scores.length, (i) => {
-            const s = scores[i];
-            values.push(s.id, s.modelId, s.version, JSON.stringify(s.features), JSON.stringify(s.score), iso(s.createdAt), s.arm ?? 'champion', s.latencyMs ?? null, s.served === false ? 0 : 1, s.shadowOf ?? null, s.error ?? null);
-          }, values);
+          // Requests of one turn mostly share a millisecond: format each time once.
+          let lastMs = Number.NaN;
+          let lastIso = '';
+          const at = (d: Date) => {
+            const ms = d.getTime();
+            return ms === lastMs ? lastIso : ((lastMs = ms), (lastIso = iso(d)));
+          };
+          for (let from = 0; from < scores.length; ) {
+            const to = Math.min(scores.length, from + ROWS_PER_INSERT);
+            values.length = 0;
+            const first = scores[from];
+            if (plainScores(scores, from, to)) {
+              // The common batch (one model, version and arm, served, no shadow, no error): five
+              // values a row, the rest bound once per statement, as for labels.
+              for (let i = from; i < to; i++) {
+                const s = scores[i];
+                values.push(s.id, JSON.stringify(s.features), JSON.stringify(s.score), at(s.createdAt), s.latencyMs ?? null);
+              }
+              direct.statement(plainScoreInsert(to - from)).run(values, { model: first.modelId, version: first.version, arm: first.arm ?? 'champion' });
+            } else {
+              for (let i = from; i < to; i++) {
+                const s = scores[i];
+                values.push(s.id, s.modelId, s.version, JSON.stringify(s.features), JSON.stringify(s.score), at(s.createdAt), s.arm ?? 'champion', s.latencyMs ?? null, s.served === false ? 0 : 1, s.shadowOf ?? null, s.error ?? null);
+              }
+              direct.statement(rowsInsert('scores', SCORE_COLUMNS, to - from)).run(values);
+            }
+            from = to;
+          }
         });
         return;
       }
