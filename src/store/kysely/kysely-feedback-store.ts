@@ -2,7 +2,6 @@ import { type Selectable, sql } from 'kysely';
 import type { FeatureRow, LabelValue, Score, ScoreArm } from '../../domain/entities.js';
 import { type FeedbackStore, type NewLabel, type RawLabelRow, type RolloutOutcome, type ServingStats, parseLabelRow } from '../roles/feedback-store.js';
 import type { ScoresTable } from '../schema.js';
-import type { SqliteDirect } from '../sqlite-connection.js';
 import { INSERT_CHUNK, type KyselyContext, atomic, date, iso } from './kysely-context.js';
 
 const SCORE_COLUMNS = ['id', 'model_id', 'version', 'features', 'score', 'created_at', 'arm', 'latency_ms', 'served', 'shadow_of', 'error'] as const;
