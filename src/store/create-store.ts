@@ -8,6 +8,7 @@ import { DatabaseArtifactStore } from './database-artifact-store.js';
 import { DirectoryArtifactStore } from './directory-artifact-store.js';
 import { type ArtifactBinding, createKyselyStore } from './kysely-store.js';
 import { migrationProvider } from './migrations/index.js';
+import { startSqliteCheckpointer } from './sqlite-checkpointer.js';
 import { type SqliteDirect, cachedStatements, sqliteDirect } from './sqlite-connection.js';
 import type { Database } from './schema.js';
 import type { Store } from './store.js';
@@ -28,6 +29,11 @@ export interface StoreOptions {
    * also survives a power cut, at the price of a disk flush per commit.
    */
   readonly sqliteSynchronous?: 'normal' | 'full';
+  /**
+   * SQLite file only: checkpoint the WAL from a thread of its own rather than on the event loop
+   * (src/store/sqlite-checkpointer.ts). The server and workers turn it on. Default off.
+   */
+  readonly sqliteBackgroundCheckpoints?: boolean;
 }
 
 /** True when the URL names a PostgreSQL database. */
@@ -84,6 +90,7 @@ export async function createStore(options: StoreOptions): Promise<Store> {
   let migrationTableSchema: string | undefined;
   let migrationDb: Kysely<any> | undefined;
   let direct: SqliteDirect | undefined;
+  let sqlitePath: string | null = null;
   if (isPostgresUrl(options.url)) {
     dialect = 'postgres';
     const schema = options.schema;
@@ -124,10 +131,12 @@ export async function createStore(options: StoreOptions): Promise<Store> {
     // 16 MiB of page cache (the default is 2 MiB): the hot ends of the score and label indexes stay in memory, and the process stays small.
     sqlite.pragma('cache_size = -16384');
     // Checkpoint the WAL into the database every 10,000 pages (40 MiB) rather than 1,000: a fifth
-    // more label and score rows a second, for a larger WAL file between checkpoints.
+    // more label and score rows a second, for a larger WAL file between checkpoints. With
+    // background checkpoints on (the server, workers), a thread checkpoints long before that.
     sqlite.pragma('wal_autocheckpoint = 10000');
     direct = sqliteDirect(sqlite);
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachedStatements(sqlite) }) });
+    if (options.sqliteBackgroundCheckpoints && path !== ':memory:' && path !== '') sqlitePath = path;
   }
   const migrator = new Migrator({ db: migrationDb ?? db, provider: migrationProvider(dialect), ...(migrationTableSchema ? { migrationTableSchema } : {}) });
   const { error } = await migrator.migrateToLatest();
@@ -135,5 +144,15 @@ export async function createStore(options: StoreOptions): Promise<Store> {
     await db.destroy();
     throw new Error(`Database migration failed: ${String((error as Error).message ?? error)}`, { cause: error });
   }
-  return createKyselyStore(db, dialect, bindArtifacts, direct);
+  const store = createKyselyStore(db, dialect, bindArtifacts, direct);
+  if (sqlitePath !== null) {
+    // Started once the migrations have made the file; stopped before the connection closes.
+    const checkpointer = startSqliteCheckpointer(sqlitePath);
+    const close = store.close.bind(store);
+    store.close = async () => {
+      await checkpointer.stop();
+      await close();
+    };
+  }
+  return store;
 }

@@ -48,7 +48,7 @@ export async function startWorker(settings: Settings, options: { logger: Logger;
   // trainers are what this worker may run; its models are the API processes' business.
   const configPath = findConfigFile(settings.configFile, options.cwd ?? process.cwd());
   const config = configPath ? await loadServerConfig(configPath) : { commands: {}, plugins: [] };
-  const store = await createStore({ url: settings.databaseUrl, ...(settings.databaseSchema ? { schema: settings.databaseSchema } : {}), artifacts: artifactLocation(settings.artifactDir), sqliteSynchronous: settings.sqliteSynchronous });
+  const store = await createStore({ url: settings.databaseUrl, ...(settings.databaseSchema ? { schema: settings.databaseSchema } : {}), artifacts: artifactLocation(settings.artifactDir), sqliteSynchronous: settings.sqliteSynchronous, sqliteBackgroundCheckpoints: true });
   const connection = redisConnection(redisUrl);
   const subscriber = redisConnection(redisUrl);
   const activationSub = redisConnection(redisUrl);
