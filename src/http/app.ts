@@ -76,6 +76,20 @@ const CSP_DIRECTIVES = {
   upgradeInsecureRequests: null,
 };
 
+/**
+ * The security headers of API answers (JSON, never rendered by a browser): OWASP's set for REST
+ * APIs (REST Security Cheat Sheet, "Security headers"). Helmet's other headers govern how a
+ * browser treats a page, so they go on the dashboard and the docs; leaving them off the API
+ * halves the headers written on every score.
+ */
+const API_HEADERS: Record<string, string> = {
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'cross-origin-resource-policy': 'same-origin',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+};
+
 /** The error responses of every route: application/problem+json (RFC 9457). */
 const PROBLEM_RESPONSE = { description: 'A problem document (RFC 9457)', content: { 'application/problem+json': { schema: problemSchema } } };
 
@@ -238,7 +252,7 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
   const secured = securityHeaders({ contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES }, strictTransportSecurity: false });
   const securedDocs = securityHeaders({ contentSecurityPolicy: false, strictTransportSecurity: false });
   app.addHook('onRequest', (request, reply, done) => {
-    reply.headers(request.url.startsWith('/docs') ? securedDocs : secured);
+    reply.headers(request.url.startsWith('/api/') ? API_HEADERS : request.url.startsWith('/docs') ? securedDocs : secured);
     done();
   });
   if (options.corsOrigins && options.corsOrigins.length > 0) {

@@ -54,6 +54,11 @@ describe('limits, security headers and CORS', () => {
     expect(csp).not.toContain('upgrade-insecure-requests');
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['strict-transport-security']).toBeUndefined();
+    // API answers carry OWASP's headers for REST APIs: nothing they hold may load or be framed.
+    const api = await t.app.inject({ method: 'GET', url: '/api/v1/models' });
+    expect(api.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+    expect(api.headers['x-content-type-options']).toBe('nosniff');
+    expect(api.headers['x-frame-options']).toBe('DENY');
     // Swagger UI runs an inline script: its page has no CSP.
     expect((await t.app.inject({ method: 'GET', url: '/docs/' })).headers['content-security-policy']).toBeUndefined();
   });
