@@ -6,7 +6,8 @@
  * six-feature model; every score it answers is stored. After the load, the server is stopped
  * (SIGTERM) and the scores table is counted: every acknowledged score must be there.
  * Prints one JSON line: requests per second and p99 of both, `ratio` (Refit / anchor), and
- * acknowledged against stored scores, and each server's CPU microseconds per request (Linux).
+ * acknowledged against stored scores, and the CPU microseconds per request of each server's event
+ * loop (its main thread; Linux), which bounds what it can answer.
  *
  *   npm run bench:score [-- --seconds 10 --connections 50]
  */
@@ -36,12 +37,12 @@ async function call(url: string, method: string, path: string, body?: unknown): 
 async function load(url: string, body: string, pid: number | undefined): Promise<{ rps: number; p99Ms: number; ok: number; failed: number; cpuUs: number | null }> {
   // A short warm-up (JIT, connection set-up), then the measured run.
   await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: CONNECTIONS, duration: 2 });
-  const cpu0 = cpuSeconds(pid);
+  const cpu0 = cpuSeconds(pid, true);
   const r = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: CONNECTIONS, duration: SECONDS });
-  return { rps: Math.round(r.requests.total / SECONDS), p99Ms: r.latency.p99, ok: r['2xx'] ?? r.requests.total - r.non2xx, failed: r.errors + r.non2xx, cpuUs: perRequestUs(cpu0, cpuSeconds(pid), r.requests.total) };
+  return { rps: Math.round(r.requests.total / SECONDS), p99Ms: r.latency.p99, ok: r['2xx'] ?? r.requests.total - r.non2xx, failed: r.errors + r.non2xx, cpuUs: perRequestUs(cpu0, cpuSeconds(pid, true), r.requests.total) };
 }
 
-/** Server CPU microseconds per request (user + system), or null where /proc is not there. */
+/** CPU microseconds per request (user + system) of the server's main thread (its event loop), or null where /proc is not there. */
 function perRequestUs(before: number | null, after: number | null, requests: number): number | null {
   return before === null || after === null || requests === 0 ? null : Math.round(((after - before) * 1e6) / requests);
 }
@@ -79,9 +80,9 @@ try {
   const scoreUrl = `${refit.url}/api/v1/models/bench/score`;
   // Count the warm-up's acknowledged scores too: every one of them must be stored.
   const warm = await autocannon({ url: scoreUrl, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: CONNECTIONS, duration: 2 });
-  const cpu0 = cpuSeconds(refit.child.pid);
+  const cpu0 = cpuSeconds(refit.child.pid, true);
   const r = await autocannon({ url: scoreUrl, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: CONNECTIONS, duration: SECONDS });
-  const cpuUs = perRequestUs(cpu0, cpuSeconds(refit.child.pid), r.requests.total);
+  const cpuUs = perRequestUs(cpu0, cpuSeconds(refit.child.pid, true), r.requests.total);
   const acknowledged = (warm['2xx'] ?? 0) + (r['2xx'] ?? 0);
   refit.child.kill('SIGTERM');
   await refit.exited;
@@ -97,11 +98,11 @@ try {
       refit_rps: rps,
       refit_p99_ms: r.latency.p99,
       refit_failed: r.errors + r.non2xx,
-      refit_cpu_us_per_request: cpuUs,
+      refit_loop_cpu_us_per_request: cpuUs,
       anchor: 'bare fastify',
       anchor_rps: anchor.rps,
       anchor_p99_ms: anchor.p99Ms,
-      anchor_cpu_us_per_request: anchor.cpuUs,
+      anchor_loop_cpu_us_per_request: anchor.cpuUs,
       ratio: Number((rps / anchor.rps).toFixed(3)),
       acknowledged,
       stored,

@@ -38,12 +38,16 @@ export function startRefit(dataDir: string, options: { nodeArgs?: string[]; extr
   return startListening([...(options.nodeArgs ?? []), 'bin/refit.js', 'serve', '--port', '0', '--data-dir', dataDir, ...(options.extraArgs ?? [])], { REFIT_LOG_LEVEL: 'info', ...options.env });
 }
 
-/** CPU seconds (user + system) process `pid` has used so far, from /proc (Linux); null elsewhere. */
-export function cpuSeconds(pid: number | undefined): number | null {
+/**
+ * CPU seconds (user + system) process `pid` has used so far, from /proc (Linux); null elsewhere.
+ * `mainThread`: only its main thread's (Node's event loop, which bounds what a server answers),
+ * not its worker threads'.
+ */
+export function cpuSeconds(pid: number | undefined, mainThread = false): number | null {
   if (pid === undefined) return null;
   try {
     // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
