@@ -49,7 +49,7 @@ export const LOSS = { squared: 0, absolute: 1, huber: 2 } as const;
  * Everything the threads of a fit share (SharedArrayBuffers when there are workers). Rows are cut
  * into `blocks` contiguous blocks (by the number of rows alone); a node's rows are, in each block b, the positions
  * [nodeStart[node * blocks + b], nodeEnd[...]) of one of two position buffers (nodeBuf[node]: 0 for
- * idx and gh, 1 for sIdx and sGh), inside that block's region (positions blockStart[b] ..
+ * idx, 1 for sIdx), inside that block's region (positions blockStart[b] ..
  * blockStart[b + 1]). A partition keeps a node's left rows in its buffer, in order, and writes its
  * right rows into the other buffer, in reverse order, at the same positions: no copying back. A
  * node's rows taken block by block are so in an order that depends on the rows, the blocks and
@@ -67,16 +67,14 @@ export interface BuildPlan {
   /** Row index at each position (buffer 0). */
   readonly idx: Int32Array;
   /**
-   * Gradient and hessian of the row at each position, side by side (gh[2i], gh[2i + 1]; buffer 0):
-   * a partition moves both as one 8-byte value.
+   * Gradient and hessian of each row, side by side, by row (gh[2r], gh[2r + 1]): they stay where
+   * the gradient command wrote them, and a partition moves row indices alone (a third of the bytes
+   * it moved when the pairs went along by position; the histogram build reads a row's pair next
+   * to its bins, from a row it reads at random anyway).
    */
   readonly gh: Float32Array;
-  /** Buffer 1, indexed by position like idx and gh. */
+  /** Buffer 1, indexed by position like idx. */
   readonly sIdx: Int32Array;
-  readonly sGh: Float32Array;
-  /** gh and sGh as one Float64 per position (the same memory), for partitions to move pairs whole. */
-  readonly gh64: Float64Array;
-  readonly sGh64: Float64Array;
   /** The buffer each node's rows are in (0 or 1). */
   readonly nodeBuf: Uint8Array;
   /** Position ranges of nodes per block. */
@@ -165,8 +163,6 @@ export function allocatePlan(shape: PlanShape, shared: boolean): BuildPlan {
   // Class labels are small integers, exact in Float32 (half the memory); always a copy, so that
   // the gradient loops see one array type per task.
   const labels = shape.integerLabels ? new Float32Array(alloc(4 * rows)) : new Float64Array(alloc(8 * rows));
-  const ghBuffer = alloc(8 * rows);
-  const sGhBuffer = alloc(8 * rows);
   const plan: BuildPlan = {
     bins: new Uint8Array(alloc(rows * features)),
     rows,
@@ -174,11 +170,8 @@ export function allocatePlan(shape: PlanShape, shared: boolean): BuildPlan {
     blockStart,
     sampled: new Int32Array(alloc(4 * blocks)),
     idx: new Int32Array(alloc(4 * rows)),
-    gh: new Float32Array(ghBuffer),
+    gh: new Float32Array(alloc(8 * rows)),
     sIdx: new Int32Array(alloc(4 * rows)),
-    sGh: new Float32Array(sGhBuffer),
-    gh64: new Float64Array(ghBuffer),
-    sGh64: new Float64Array(sGhBuffer),
     nodeBuf: new Uint8Array(alloc(nodes)),
     nodeStart: new Int32Array(alloc(4 * nodes * blocks)),
     nodeEnd: new Int32Array(alloc(4 * nodes * blocks)),
@@ -235,9 +228,6 @@ export function planFromBuffers(b: PlanBuffers): BuildPlan {
     idx: new Int32Array(b.idx),
     gh: new Float32Array(b.gh),
     sIdx: new Int32Array(b.sIdx),
-    sGh: new Float32Array(b.sGh),
-    gh64: new Float64Array(b.gh),
-    sGh64: new Float64Array(b.sGh),
     nodeBuf: new Uint8Array(b.nodeBuf),
     nodeStart: new Int32Array(b.nodeStart),
     nodeEnd: new Int32Array(b.nodeEnd),
@@ -296,8 +286,9 @@ export function makeScratch(): Scratch {
 //
 // A histogram bin holds (gradient sum, hessian sum): no row count, which would cost a third more
 // stores per row (counts are estimated from hessians where a split needs them, as LightGBM does).
-// Bins are read at bins[column offset + row]; gradients are in position order so that only the
-// bin lookup is a scattered read. Several features share a pass so the row index and gradient are
+// Bins are read at bins[column offset + row] and gradients at gh[2 * row]: both scattered reads
+// of the rows of a node (gradients by position instead cost the partitions more than they saved
+// here: see BuildPlan.gh). Several features share a pass so the row index and gradient are
 // loaded once (one-off measurements while writing this, 800,000 rows: seven at once 1.4 ns per bin
 // update against 1.7 for four and 2.4 for two; eight gain nothing).
 
@@ -319,8 +310,8 @@ function hist7(bins: Uint8Array, idx: Int32Array, gh: Float32Array, c: Int32Arra
   const h6 = ho[6];
   for (let i = start; i < end; i++) {
     const r = idx[i];
-    const g = gh[2 * i];
-    const h = gh[2 * i + 1];
+    const g = gh[2 * r];
+    const h = gh[2 * r + 1];
     let o = h0 + (bins[c0 + r] << 1);
     hist[o] += g;
     hist[o + 1] += h;
@@ -361,8 +352,8 @@ function hist6(bins: Uint8Array, idx: Int32Array, gh: Float32Array, c: Int32Arra
   const h5 = ho[5];
   for (let i = start; i < end; i++) {
     const r = idx[i];
-    const g = gh[2 * i];
-    const h = gh[2 * i + 1];
+    const g = gh[2 * r];
+    const h = gh[2 * r + 1];
     let o = h0 + (bins[c0 + r] << 1);
     hist[o] += g;
     hist[o + 1] += h;
@@ -396,8 +387,8 @@ function hist4(bins: Uint8Array, idx: Int32Array, gh: Float32Array, c: Int32Arra
   const h3 = ho[q + 3];
   for (let i = start; i < end; i++) {
     const r = idx[i];
-    const g = gh[2 * i];
-    const h = gh[2 * i + 1];
+    const g = gh[2 * r];
+    const h = gh[2 * r + 1];
     let o = h0 + (bins[c0 + r] << 1);
     hist[o] += g;
     hist[o + 1] += h;
@@ -421,8 +412,8 @@ function hist2(bins: Uint8Array, idx: Int32Array, gh: Float32Array, c: Int32Arra
   const h1 = ho[q + 1];
   for (let i = start; i < end; i++) {
     const r = idx[i];
-    const g = gh[2 * i];
-    const h = gh[2 * i + 1];
+    const g = gh[2 * r];
+    const h = gh[2 * r + 1];
     const o0 = h0 + (bins[c0 + r] << 1);
     const o1 = h1 + (bins[c1 + r] << 1);
     hist[o0] += g;
@@ -437,36 +428,32 @@ function hist1(bins: Uint8Array, idx: Int32Array, gh: Float32Array, c: Int32Arra
   const c0 = c[q];
   const h0 = ho[q];
   for (let i = start; i < end; i++) {
-    const o = h0 + (bins[c0 + idx[i]] << 1);
-    hist[o] += gh[2 * i];
-    hist[o + 1] += gh[2 * i + 1];
+    const r = idx[i];
+    const o = h0 + (bins[c0 + r] << 1);
+    hist[o] += gh[2 * r];
+    hist[o + 1] += gh[2 * r + 1];
   }
 }
 
 // Partitions are branch-free: every row is written to both sides and only the side it belongs
 // to advances (a left/right branch is mispredicted half the time: 7.8 against 2.7 ns per row in a
-// one-off measurement while writing this). Gradient pairs move as one 8-byte value (gh64 views the
-// same memory as gh; never a NaN pattern, whose upper half would be a hessian's exponent bits all
-// set, so a move cannot alter them).
+// one-off measurement while writing this). Only row indices move: gradients stay by row.
 
 /**
- * Positions [s, e) of (idx, gh64) by a number split on column `col`: rows whose bin is at most
- * `thr`, or is `missing`, stay in front in order; the others go to (oIdx, oGh64), from e - 1
- * down. Returns the end of the left rows (where the right ones start).
+ * Positions [s, e) of idx by a number split on column `col`: rows whose bin is at most `thr`, or
+ * is `missing`, stay in front in order; the others go to oIdx, from e - 1 down. Returns the end of
+ * the left rows (where the right ones start).
  */
-function partitionNumbers(bins: Uint8Array, idx: Int32Array, gh64: Float64Array, oIdx: Int32Array, oGh64: Float64Array, col: number, thr: number, missing: number, s: number, e: number): number {
+function partitionNumbers(bins: Uint8Array, idx: Int32Array, oIdx: Int32Array, col: number, thr: number, missing: number, s: number, e: number): number {
   let w = s;
   let k = e - 1;
   for (let i = s; i < e; i++) {
     const r = idx[i];
     const bin = bins[col + r];
-    const v = gh64[i];
     // 1 when bin <= thr or bin === missing (bins and thr are 0..256).
     const l = (((thr - bin) >>> 31) ^ 1) | (((bin ^ missing) - 1) >>> 31);
     idx[w] = r;
-    gh64[w] = v;
     oIdx[k] = r;
-    oGh64[k] = v;
     w += l;
     k -= 1 - l;
   }
@@ -474,40 +461,40 @@ function partitionNumbers(bins: Uint8Array, idx: Int32Array, gh64: Float64Array,
 }
 
 /** partitionNumbers for a category split: a row goes left when its bin's bit is set in catBits from `base`. */
-function partitionCategories(bins: Uint8Array, idx: Int32Array, gh64: Float64Array, oIdx: Int32Array, oGh64: Float64Array, catBits: Uint32Array, col: number, base: number, s: number, e: number): number {
+function partitionCategories(bins: Uint8Array, idx: Int32Array, oIdx: Int32Array, catBits: Uint32Array, col: number, base: number, s: number, e: number): number {
   let w = s;
   let k = e - 1;
   for (let i = s; i < e; i++) {
     const r = idx[i];
     const bin = bins[col + r];
-    const v = gh64[i];
     const l = (catBits[base + (bin >>> 5)] >>> (bin & 31)) & 1;
     idx[w] = r;
-    gh64[w] = v;
     oIdx[k] = r;
-    oGh64[k] = v;
     w += l;
     k -= 1 - l;
   }
   return w;
 }
 
-/** Gradient and hessian sums of positions [s, e) of gh added to out[0], out[1] (two running sums a row apart). */
-export function sumPairs(gh: Float32Array, s: number, e: number, out: Float64Array): void {
+/** Gradient and hessian sums of the rows at positions [s, e) of idx added to out[0], out[1] (two running sums a position apart). */
+export function sumPairs(gh: Float32Array, idx: Int32Array, s: number, e: number, out: Float64Array): void {
   let G0 = 0;
   let G1 = 0;
   let H0 = 0;
   let H1 = 0;
   let i = s;
   for (; i + 1 < e; i += 2) {
-    G0 += gh[2 * i];
-    H0 += gh[2 * i + 1];
-    G1 += gh[2 * i + 2];
-    H1 += gh[2 * i + 3];
+    const r0 = idx[i];
+    const r1 = idx[i + 1];
+    G0 += gh[2 * r0];
+    H0 += gh[2 * r0 + 1];
+    G1 += gh[2 * r1];
+    H1 += gh[2 * r1 + 1];
   }
   if (i < e) {
-    G0 += gh[2 * i];
-    H0 += gh[2 * i + 1];
+    const r = idx[i];
+    G0 += gh[2 * r];
+    H0 += gh[2 * r + 1];
   }
   out[0] += G0 + G1;
   out[1] += H0 + H1;
@@ -521,7 +508,7 @@ const POW2 = (() => {
 })();
 
 /**
- * Logistic-loss gradients and hessians of the rows at positions [s, e) of idx, into gh by position.
+ * Logistic-loss gradients and hessians of the rows at positions [s, e) of idx, into gh by row.
  * exp(x) is 2^k * e^r with k = round(x / ln 2) and |r| <= ln 2 / 2: 2^k from a table, e^r from its
  * Taylor polynomial of degree 8 (relative error under 3e-10, far below the Float32 the gradients
  * are kept in), in two independent halves (Estrin). Math.exp is a call into V8's runtime that the
@@ -546,9 +533,9 @@ function gradBinary(idx: Int32Array, margins: Float64Array, y: Float32Array, gh:
     const lo = 1 + t + t2 * (0.5 + t * 0.16666666666666666);
     const hi = 0.041666666666666664 + t * 0.008333333333333333 + t2 * (0.001388888888888889 + t * 1.984126984126984e-4) + t4 * 2.48015873015873e-5;
     const q = 1 / (1 + (lo + t4 * hi) * pow2[(kd | 0) + 1024]);
-    gh[2 * i] = q - y[r];
+    gh[2 * r] = q - y[r];
     const h = q * (1 - q);
-    gh[2 * i + 1] = h > minHessian ? h : minHessian;
+    gh[2 * r + 1] = h > minHessian ? h : minHessian;
   }
 }
 
@@ -558,9 +545,9 @@ function gradMulticlass(idx: Int32Array, probs: Float32Array, y: Float32Array, g
   for (let i = s; i < e; i++) {
     const r = idx[i];
     const q = probs[r * K + k];
-    gh[2 * i] = q - (y[r] === k ? 1 : 0);
+    gh[2 * r] = q - (y[r] === k ? 1 : 0);
     const h = q * (1 - q);
-    gh[2 * i + 1] = h > minHessian ? h : minHessian;
+    gh[2 * r + 1] = h > minHessian ? h : minHessian;
   }
 }
 
@@ -570,8 +557,8 @@ function gradRegression(idx: Int32Array, margins: Float64Array, y: Float64Array,
   for (let i = s; i < e; i++) {
     const r = idx[i];
     const d = margins[r * K + k] - y[r];
-    gh[2 * i] = loss === 0 ? d : loss === 1 ? Math.sign(d) : Math.abs(d) <= delta ? d : delta * Math.sign(d);
-    gh[2 * i + 1] = 1;
+    gh[2 * r] = loss === 0 ? d : loss === 1 ? Math.sign(d) : Math.abs(d) <= delta ? d : delta * Math.sign(d);
+    gh[2 * r + 1] = 1;
   }
 }
 
@@ -682,9 +669,8 @@ function buildShare(plan: BuildPlan, slots: readonly Float64Array[], scratch: Sc
     const hist = slots[jobs[at + 1]];
     const from = jobs[at + 3];
     const to = jobs[at + 4];
-    const buf = nodeBuf[node];
-    const idx = buf === 0 ? plan.idx : plan.sIdx;
-    const gh = buf === 0 ? plan.gh : plan.sGh;
+    const idx = nodeBuf[node] === 0 ? plan.idx : plan.sIdx;
+    const gh = plan.gh;
     for (let q = 0; q < width; q++) {
       const f = feats[first + q];
       cols[q] = f * rows;
@@ -874,7 +860,7 @@ function splitShare(plan: BuildPlan, slots: readonly Float64Array[], scratch: Sc
 
 /**
  * Partition: split the rows of block `b` of every listed node by the node's split (left rows in
- * the node's buffer, right ones in the other: see BuildPlan), moving gradients along, and record
+ * the node's buffer, right ones in the other: see BuildPlan), and record
  * both children's ranges in that block.
  */
 function partitionBlock(plan: BuildPlan, b: number): void {
@@ -891,13 +877,11 @@ function partitionBlock(plan: BuildPlan, b: number): void {
     const missing = splits[at + 5] === 1 ? splits[at + 4] : 256;
     const buf = nodeBuf[node];
     const idx = buf === 0 ? plan.idx : plan.sIdx;
-    const gh64 = buf === 0 ? plan.gh64 : plan.sGh64;
     const oIdx = buf === 0 ? plan.sIdx : plan.idx;
-    const oGh64 = buf === 0 ? plan.sGh64 : plan.gh64;
     const w =
       splits[at + 6] === 0
-        ? partitionNumbers(bins, idx, gh64, oIdx, oGh64, col, splits[at + 3], missing, s, e)
-        : partitionCategories(bins, idx, gh64, oIdx, oGh64, catBits, col, node * CAT_WORDS, s, e);
+        ? partitionNumbers(bins, idx, oIdx, col, splits[at + 3], missing, s, e)
+        : partitionCategories(bins, idx, oIdx, catBits, col, node * CAT_WORDS, s, e);
     nodeStart[left * blocks + b] = s;
     nodeEnd[left * blocks + b] = w;
     nodeStart[(left + 1) * blocks + b] = w;
@@ -906,7 +890,7 @@ function partitionBlock(plan: BuildPlan, b: number): void {
 }
 
 /**
- * Gradients: gh at the positions of block `b` (buffer 0) from the margins of output args.output;
+ * Gradients: gh of the rows at the positions of block `b` (buffer 0) from the margins of output args.output;
  * with args.allRows, every row of the block first, in order (positions = rows), after adding the
  * last tree's leaves to the margins when args.apply says so (see BuildPlan.leafOf).
  */
@@ -1067,7 +1051,7 @@ export function warmUp(stop: () => boolean): void {
       run(CMD.build);
     }
     plan.nodeSlot[0] = 0;
-    sumPairs(plan.gh, 0, rows, plan.nodeG);
+    sumPairs(plan.gh, plan.idx, 0, rows, plan.nodeG);
     plan.nodeH[0] = plan.nodeG[1];
     plan.nodeC[0] = rows;
     plan.todo[0] = 0;
