@@ -1115,6 +1115,7 @@ export function warmUp(stop: () => boolean): void {
     args[ARG.pending] = 1;
     plan.splits.set([1, 3, 0, 128, 255, 1, 0]);
     run(CMD.update);
+    run(CMD.leaves);
   }
 }
 
