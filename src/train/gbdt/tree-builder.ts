@@ -62,8 +62,8 @@ export interface TreeConfig {
  * Grows one histogram tree at a time over the binned rows of a HistTeam. A node's rows are, in
  * each row block, a contiguous range of positions (plan.nodeStart / nodeEnd) in one of the plan's
  * two position buffers (plan.nodeBuf; see BuildPlan). Only the smaller child of a split gets its
- * histogram built; the larger one is the parent minus it. Gradients were written by position
- * (plan.gh, buffer 0) and move with the rows.
+ * histogram built; the larger one is the parent minus it. Gradients were written by row (plan.gh)
+ * and stay there.
  */
 export class TreeBuilder {
   /** Nodes of the last grown tree (children of node i are child[i], child[i] + 1; -1 for a leaf). */
@@ -146,7 +146,7 @@ export class TreeBuilder {
 
   /**
    * Grow a tree on the rows in plan.idx (plan.sampled[b] of them from plan.blockStart[b] in each
-   * block) whose gradients and hessians are in plan.gh by position, using the features
+   * block) whose gradients and hessians are in plan.gh by row, using the features
    * treeFeats[0, nTreeFeats). `random` samples features per split when colsampleByNode < 1.
    */
   grow(treeFeats: Int32Array, nTreeFeats: number, random: RandomSource): void {
@@ -175,7 +175,7 @@ export class TreeBuilder {
       const sums = this.scratchSums;
       sums[0] = 0;
       sums[1] = 0;
-      for (let b = 0; b < blocks; b++) sumPairs(plan.gh, blockStart[b], blockStart[b] + sampled[b], sums);
+      for (let b = 0; b < blocks; b++) sumPairs(plan.gh, plan.idx, blockStart[b], blockStart[b] + sampled[b], sums);
       this.sumG[0] = sums[0];
       this.sumH[0] = sums[1];
       return;

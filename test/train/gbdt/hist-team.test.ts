@@ -65,13 +65,14 @@ describe('gbdt thread team', () => {
     }
   });
 
-  it('partitions a node by its split on every thread: left rows in place in order, right rows in the other buffer in reverse order, gradients moved along', async () => {
+  it('partitions a node by its split on every thread: left rows in place in order, right rows in the other buffer in reverse order, gradients left by row', async () => {
     for (const threads of [1, 2]) {
       const t = await team(ROWS, 7, threads);
       try {
         const { plan } = t;
         const before = new Map<number, number>();
-        for (let i = 0; i < ROWS; i++) before.set(plan.idx[i], plan.gh[2 * i]);
+        // Gradients are by row (the root's positions are its rows) and a partition leaves them there.
+        for (let i = 0; i < ROWS; i++) before.set(plan.idx[i], plan.gh[2 * plan.idx[i]]);
         // Node 0 on feature 3: bins <= 7 go left, and so does the missing bin (16). Its children
         // 1 (left) and 2 (right) are in buffers 0 and 1.
         plan.nodeBuf.set([0, 0, 1]);
@@ -82,13 +83,13 @@ describe('gbdt thread team', () => {
         let left = 0;
         for (let b = 0; b < plan.blocks; b++) {
           for (const node of [1, 2]) {
-            const [idx, gh] = node === 1 ? [plan.idx, plan.gh] : [plan.sIdx, plan.sGh];
+            const idx = node === 1 ? plan.idx : plan.sIdx;
             let last = node === 1 ? -1 : Infinity;
             for (let i = plan.nodeStart[node * plan.blocks + b]; i < plan.nodeEnd[node * plan.blocks + b]; i++) {
               const r = idx[i];
               if (goesLeft(r) !== (node === 1)) wrong.push(`row ${r} on the wrong side`);
               if (node === 1 ? r <= last : r >= last) wrong.push(`row ${r} out of order`);
-              if (gh[2 * i] !== before.get(r)) wrong.push(`row ${r} lost its gradient`);
+              if (plan.gh[2 * r] !== before.get(r)) wrong.push(`row ${r} lost its gradient`);
               last = r;
               if (node === 1) left++;
             }
