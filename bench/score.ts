@@ -3,14 +3,16 @@
  * own process on this machine, with the same load generator (autocannon) in this process.
  *
  * Refit runs as `refit serve` on SQLite in a temporary directory, with a trained gbdt version of a
- * six-feature model; every score it answers is stored. After the load, the server is stopped
- * (SIGTERM) and the scores table is counted: every acknowledged score must be there.
- * Prints one JSON line: requests per second and p99 of both, `ratio` (Refit / anchor), and
- * acknowledged against stored scores, and the CPU microseconds per request of each server's event
- * loop (its main thread; Linux), which bounds what it can answer.
+ * six-feature model; every score it answers is stored. Both servers run throughout; after a
+ * warm-up of each, the load takes turns between them in ROUNDS rounds of SECONDS / ROUNDS each,
+ * so that whatever else the machine does falls on both alike. After the load, the server is
+ * stopped (SIGTERM) and the scores table is counted: every acknowledged score must be there.
+ * Prints one JSON line: requests per second of both over their rounds, the median and worst of
+ * the rounds' p99 latencies, `ratio` (Refit / anchor) and each round's ratio, acknowledged
+ * against stored scores, and the CPU microseconds per request of each server's event loop (its
+ * main thread; Linux), which bounds what it can answer.
  *
- *   npm run bench:score [-- --seconds 10 --connections 50]
- */
+ *   npm run bench:score [-- --seconds 10 --rounds 5 --connections 50] */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +27,7 @@ const arg = (name: string, fallback: number) => {
 };
 const SECONDS = arg('seconds', 10);
 const CONNECTIONS = arg('connections', 50);
+const ROUNDS = arg('rounds', 5);
 
 
 async function call(url: string, method: string, path: string, body?: unknown): Promise<any> {
@@ -34,12 +37,30 @@ async function call(url: string, method: string, path: string, body?: unknown): 
   return json;
 }
 
-async function load(url: string, body: string, pid: number | undefined): Promise<{ rps: number; p99Ms: number; ok: number; failed: number; cpuUs: number | null }> {
-  // A short warm-up (JIT, connection set-up), then the measured run.
-  await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: CONNECTIONS, duration: 2 });
+const FEATURES = Array.from({ length: 6 }, (_, i) => ({ name: `f${i}`, type: 'number' as const }));
+const body = JSON.stringify({ items: [{ features: Object.fromEntries(FEATURES.map((f, i) => [f.name, i + 0.5])) }] });
+
+/** One round of load on one server: requests, latency percentiles, and its event loop's CPU meanwhile. */
+async function round(url: string, pid: number | undefined, seconds: number): Promise<autocannon.Result & { loopCpuS: number | null }> {
   const cpu0 = cpuSeconds(pid, true);
-  const r = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: CONNECTIONS, duration: SECONDS });
-  return { rps: Math.round(r.requests.total / SECONDS), p99Ms: r.latency.p99, ok: r['2xx'] ?? r.requests.total - r.non2xx, failed: r.errors + r.non2xx, cpuUs: perRequestUs(cpu0, cpuSeconds(pid, true), r.requests.total) };
+  const r = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: CONNECTIONS, duration: seconds });
+  const cpu1 = cpuSeconds(pid, true);
+  return Object.assign(r, { loopCpuS: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0 });
+}
+
+/** Totals over the measured rounds of one server. */
+function summary(rounds: (autocannon.Result & { loopCpuS: number | null })[], seconds: number) {
+  const requests = rounds.reduce((a, r) => a + r.requests.total, 0);
+  const p99s = rounds.map((r) => r.latency.p99).sort((a, b) => a - b);
+  const cpu = rounds.every((r) => r.loopCpuS !== null) ? rounds.reduce((a, r) => a + (r.loopCpuS ?? 0), 0) : null;
+  return {
+    rps: Math.round(requests / (rounds.length * seconds)),
+    // Median and worst of the rounds' p99s.
+    p99Ms: p99s[Math.floor(p99s.length / 2)],
+    worstP99Ms: p99s[p99s.length - 1],
+    failed: rounds.reduce((a, r) => a + r.errors + r.non2xx, 0),
+    loopCpuUs: perRequestUs(0, cpu, requests),
+  };
 }
 
 /** CPU microseconds per request (user + system) of the server's main thread (its event loop), or null where /proc is not there. */
@@ -47,20 +68,12 @@ function perRequestUs(before: number | null, after: number | null, requests: num
   return before === null || after === null || requests === 0 ? null : Math.round(((after - before) * 1e6) / requests);
 }
 
-const FEATURES = Array.from({ length: 6 }, (_, i) => ({ name: `f${i}`, type: 'number' as const }));
-const body = JSON.stringify({ items: [{ features: Object.fromEntries(FEATURES.map((f, i) => [f.name, i + 0.5])) }] });
 
-// Anchor.
-const bare = await startListening([join(ROOT, 'bench/support/bare-fastify.mjs')]);
-const anchor = await load(`${bare.url}/score`, body, bare.child.pid);
-bare.child.kill('SIGTERM');
-await bare.exited;
-
-// Refit.
 const dir = mkdtempSync(join(tmpdir(), 'refit-bench-score-'));
 try {
+  const bare = await startListening([join(ROOT, 'bench/support/bare-fastify.mjs')]);
   // SCORE_PROFILE=DIR: the server writes a V8 CPU profile there when it stops.
-  const refit = await startRefit(dir, { nodeArgs: [...(process.env.SCORE_NODE_ARGS ? process.env.SCORE_NODE_ARGS.split(" ") : []), ...(process.env.SCORE_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.SCORE_PROFILE}`] : [])] });
+  const refit = await startRefit(dir, process.env.SCORE_PROFILE ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.SCORE_PROFILE}`] } : {});
   await call(refit.url, 'POST', '/api/v1/models', { id: 'bench', task: 'binary', features: FEATURES, trainer: { type: 'gbdt' } });
   const rnd = mulberry32(3);
   const labels = Array.from({ length: 5_000 }, () => {
@@ -77,33 +90,46 @@ try {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  const anchorUrl = `${bare.url}/score`;
   const scoreUrl = `${refit.url}/api/v1/models/bench/score`;
-  // Count the warm-up's acknowledged scores too: every one of them must be stored.
-  const warm = await autocannon({ url: scoreUrl, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: CONNECTIONS, duration: 2 });
-  const cpu0 = cpuSeconds(refit.child.pid, true);
-  const r = await autocannon({ url: scoreUrl, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: CONNECTIONS, duration: SECONDS });
-  const cpuUs = perRequestUs(cpu0, cpuSeconds(refit.child.pid, true), r.requests.total);
-  const acknowledged = (warm['2xx'] ?? 0) + (r['2xx'] ?? 0);
+  // A warm-up of each (JIT, connections), then ROUNDS rounds taking turns, so that whatever else
+  // the machine does meanwhile falls on both alike. Every acknowledged score counts, warm-up too.
+  await round(anchorUrl, bare.child.pid, 2);
+  let acknowledged = (await round(scoreUrl, refit.child.pid, 2))['2xx'] ?? 0;
+  const anchorRounds = [];
+  const refitRounds = [];
+  const per = SECONDS / ROUNDS;
+  for (let i = 0; i < ROUNDS; i++) {
+    anchorRounds.push(await round(anchorUrl, bare.child.pid, per));
+    const r = await round(scoreUrl, refit.child.pid, per);
+    acknowledged += r['2xx'] ?? 0;
+    refitRounds.push(r);
+  }
+  bare.child.kill('SIGTERM');
   refit.child.kill('SIGTERM');
-  await refit.exited;
+  await Promise.all([bare.exited, refit.exited]);
   const db = new Database(join(dir, 'refit.db'), { readonly: true });
   const stored = (db.prepare("select count(*) as n from scores where model_id = 'bench'").get() as { n: number }).n;
   db.close();
-  const rps = Math.round(r.requests.total / SECONDS);
+  const ours = summary(refitRounds, per);
+  const anchor = summary(anchorRounds, per);
   console.log(
     JSON.stringify({
       bench: 'score',
       seconds: SECONDS,
+      rounds: ROUNDS,
       connections: CONNECTIONS,
-      refit_rps: rps,
-      refit_p99_ms: r.latency.p99,
-      refit_failed: r.errors + r.non2xx,
-      refit_loop_cpu_us_per_request: cpuUs,
+      refit_rps: ours.rps,
+      refit_p99_ms: ours.p99Ms,
+      refit_worst_round_p99_ms: ours.worstP99Ms,
+      refit_failed: ours.failed,
+      refit_loop_cpu_us_per_request: ours.loopCpuUs,
       anchor: 'bare fastify',
       anchor_rps: anchor.rps,
       anchor_p99_ms: anchor.p99Ms,
-      anchor_loop_cpu_us_per_request: anchor.cpuUs,
-      ratio: Number((rps / anchor.rps).toFixed(3)),
+      anchor_loop_cpu_us_per_request: anchor.loopCpuUs,
+      ratio: Number((ours.rps / anchor.rps).toFixed(3)),
+      round_ratios: refitRounds.map((r, i) => Number((r.requests.total / anchorRounds[i].requests.total).toFixed(3))),
       acknowledged,
       stored,
       all_stored: stored >= acknowledged,
