@@ -11,7 +11,7 @@
  * With --database-url postgres://… Refit runs on a fresh PostgreSQL database made there for the
  * run (and dropped after); the anchor stays on SQLite.
  *
- *   npm run bench:ingest [-- --batches 40 --batch 5000] [--database-url postgres://postgres@127.0.0.1:5432/postgres]
+ *   npm run bench:ingest [-- --batches 40 --batch 5000 --rounds 5] [--database-url postgres://postgres@127.0.0.1:5432/postgres]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +27,7 @@ const arg = (name: string, fallback: number) => {
 };
 const BATCHES = arg('batches', 40);
 const BATCH = arg('batch', 5_000);
+const ROUNDS = arg('rounds', 5);
 const urlAt = process.argv.indexOf('--database-url');
 const PG_URL = urlAt >= 0 ? process.argv[urlAt + 1] : null;
 
@@ -64,30 +65,29 @@ const bodies = Array.from({ length: BATCHES }, () =>
   }),
 );
 
-/** Post every batch in turn (one client, as an application's exporter would); labels per second. */
-async function post(url: string, pid: number | undefined): Promise<{ perSecond: number; seconds: number; cpuSeconds: number | null }> {
-  // One batch first, untimed (JIT, connection).
-  const warm = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[0] });
-  if (warm.status >= 300) throw new Error(`${url}: ${warm.status} ${(await warm.text()).slice(0, 500)}`);
+/** Post `batches` of the bodies in turn (one client, as an application's exporter would): seconds taken and the server's CPU seconds meanwhile. */
+async function post(url: string, pid: number | undefined, batches: readonly string[]): Promise<{ seconds: number; cpuSeconds: number | null }> {
   const t = performance.now();
   const cpu0 = cpuSeconds(pid);
-  for (const body of bodies) {
+  for (const body of batches) {
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     if (res.status >= 300) throw new Error(`${url}: ${res.status} ${(await res.text()).slice(0, 500)}`);
     await res.arrayBuffer();
   }
-  const seconds = (performance.now() - t) / 1000;
   const cpu1 = cpuSeconds(pid);
-  return { perSecond: Math.round((BATCHES * BATCH) / seconds), seconds: Number(seconds.toFixed(2)), cpuSeconds: cpu0 === null || cpu1 === null ? null : Number((cpu1 - cpu0).toFixed(2)) };
+  return { seconds: (performance.now() - t) / 1000, cpuSeconds: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0 };
+}
+
+/** Labels per second and CPU seconds over the rounds of one server. */
+function total(rounds: { seconds: number; cpuSeconds: number | null }[]) {
+  const seconds = rounds.reduce((a, r) => a + r.seconds, 0);
+  const cpu = rounds.every((r) => r.cpuSeconds !== null) ? rounds.reduce((a, r) => a + (r.cpuSeconds ?? 0), 0) : null;
+  return { perSecond: Math.round((BATCHES * BATCH) / seconds), seconds: Number(seconds.toFixed(2)), cpuSeconds: cpu === null ? null : Number(cpu.toFixed(2)) };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'refit-bench-ingest-'));
 try {
   const bare = await startListening([join(ROOT, 'bench/support/bare-ingest.mjs'), join(dir, 'anchor.db')]);
-  const anchor = await post(`${bare.url}/labels`, bare.child.pid);
-  bare.child.kill('SIGTERM');
-  await bare.exited;
-
   const database = PG_URL ? await freshDatabase(PG_URL) : null;
   // INGEST_PROFILE=DIR: the server writes a V8 CPU profile there when it stops.
   const profile = process.env.INGEST_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.INGEST_PROFILE}`] : [];
@@ -99,9 +99,24 @@ try {
     body: JSON.stringify({ id: 'bench', task: 'binary', features: FEATURES, trainer: { type: 'gbdt' }, retrain: { enabled: false, minNewLabels: 1_000_000_000 } }),
   });
   if (created.status !== 201) throw new Error(`create: ${created.status} ${(await created.text()).slice(0, 500)}`);
-  const ours = await post(`${refit.url}/api/v1/models/bench/labels`, refit.child.pid);
+  const anchorUrl = `${bare.url}/labels`;
+  const refitUrl = `${refit.url}/api/v1/models/bench/labels`;
+  // One batch each first, untimed (JIT, connection); then the batches in ROUNDS rounds, the two
+  // servers taking turns, so that whatever else the machine does falls on both alike.
+  await post(anchorUrl, bare.child.pid, bodies.slice(0, 1));
+  await post(refitUrl, refit.child.pid, bodies.slice(0, 1));
+  const anchorRounds: { seconds: number; cpuSeconds: number | null }[] = [];
+  const refitRounds: { seconds: number; cpuSeconds: number | null }[] = [];
+  const per = Math.ceil(BATCHES / ROUNDS);
+  for (let from = 0; from < BATCHES; from += per) {
+    anchorRounds.push(await post(anchorUrl, bare.child.pid, bodies.slice(from, from + per)));
+    refitRounds.push(await post(refitUrl, refit.child.pid, bodies.slice(from, from + per)));
+  }
+  const anchor = total(anchorRounds);
+  const ours = total(refitRounds);
+  bare.child.kill('SIGTERM');
   refit.child.kill('SIGTERM');
-  await refit.exited;
+  await Promise.all([bare.exited, refit.exited]);
   let stored: number;
   if (database) {
     const c = new pg.Client({ connectionString: database.url });
@@ -120,6 +135,7 @@ try {
       store: database ? 'postgres' : 'sqlite',
       batches: BATCHES,
       batch: BATCH,
+      rounds: ROUNDS,
       refit_labels_per_s: ours.perSecond,
       refit_s: ours.seconds,
       refit_cpu_s: ours.cpuSeconds,

@@ -41,7 +41,9 @@ const FEATURES = Array.from({ length: 6 }, (_, i) => ({ name: `f${i}`, type: 'nu
 const body = JSON.stringify({ items: [{ features: Object.fromEntries(FEATURES.map((f, i) => [f.name, i + 0.5])) }] });
 
 /** One round of load on one server: requests, latency percentiles, and its event loop's CPU meanwhile. */
-async function round(url: string, pid: number | undefined, seconds: number): Promise<autocannon.Result & { loopCpuS: number | null }> {
+type Round = Awaited<ReturnType<typeof autocannon>> & { loopCpuS: number | null };
+
+async function round(url: string, pid: number | undefined, seconds: number): Promise<Round> {
   const cpu0 = cpuSeconds(pid, true);
   const r = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: CONNECTIONS, duration: seconds });
   const cpu1 = cpuSeconds(pid, true);
@@ -49,7 +51,7 @@ async function round(url: string, pid: number | undefined, seconds: number): Pro
 }
 
 /** Totals over the measured rounds of one server. */
-function summary(rounds: (autocannon.Result & { loopCpuS: number | null })[], seconds: number) {
+function summary(rounds: Round[], seconds: number) {
   const requests = rounds.reduce((a, r) => a + r.requests.total, 0);
   const p99s = rounds.map((r) => r.latency.p99).sort((a, b) => a - b);
   const cpu = rounds.every((r) => r.loopCpuS !== null) ? rounds.reduce((a, r) => a + (r.loopCpuS ?? 0), 0) : null;
@@ -96,8 +98,8 @@ try {
   // the machine does meanwhile falls on both alike. Every acknowledged score counts, warm-up too.
   await round(anchorUrl, bare.child.pid, 2);
   let acknowledged = (await round(scoreUrl, refit.child.pid, 2))['2xx'] ?? 0;
-  const anchorRounds = [];
-  const refitRounds = [];
+  const anchorRounds: Round[] = [];
+  const refitRounds: Round[] = [];
   const per = SECONDS / ROUNDS;
   for (let i = 0; i < ROUNDS; i++) {
     anchorRounds.push(await round(anchorUrl, bare.child.pid, per));
