@@ -40,7 +40,8 @@ const meta = JSON.parse(readFileSync(join(dataDir, 'meta.json'), 'utf8')) as { t
 const X = new Float32Array(readFileSync(join(dataDir, 'X.f32')).buffer.slice(0));
 const Y = new Float32Array(readFileSync(join(dataDir, 'y.f32')).buffer.slice(0));
 
-const server = await startRefit(join(dir, 'refit'));
+// RETRAIN_PROFILE=DIR: the server (and each of its threads) writes a V8 CPU profile there when it stops.
+const server = await startRefit(join(dir, 'refit'), process.env.RETRAIN_PROFILE ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.RETRAIN_PROFILE}`] } : {});
 const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
   const res = await fetch(`${server.url}${path}`, {
     method,
