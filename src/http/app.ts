@@ -134,7 +134,8 @@ class DeferredChildLogger {
   }
 
   get level(): string {
-    return (this.#child ?? this.parent).level;
+    // A route's own log level (Fastify passes it as the child's option) before the child exists.
+    return this.#child?.level ?? (typeof this.options.level === 'string' ? this.options.level : this.parent.level);
   }
 
   set level(level: string) {

@@ -45,6 +45,12 @@ describe.each(DIALECTS)('request logging ($name)', (dialect) => {
       expect(lines).toEqual([]);
     });
 
+    it('a route with its own log level logs its requests at that level', async () => {
+      app.get('/extra', { logLevel: 'debug' }, async () => ({ ok: true }));
+      expect((await app.inject({ method: 'GET', url: '/extra' })).statusCode).toBe(200);
+      expect(lines.map((l) => [l.level, l.msg])).toEqual([[20, expect.stringMatching(/^GET \/extra 200 /)]]);
+    });
+
     it('logs a 404 once, at info, without a stack', async () => {
       expect((await app.inject({ method: 'GET', url: '/api/v1/models/nope' })).statusCode).toBe(404);
       expect((await app.inject({ method: 'GET', url: '/api/v1/no-such-route' })).statusCode).toBe(404);
