@@ -38,8 +38,8 @@ function checkpointerMain(wt: typeof WorkerThreads, req: NodeJS.Require): void {
 /**
  * Move SQLite's WAL checkpoints off the event loop. In WAL mode a commit appends to the WAL, and
  * every so many pages the committing connection copies the WAL back into the database file and
- * flushes both to disk (its automatic checkpoint): 40-50 ms during which the server answers
- * nothing, and about a seventh of the cost of an insert. A thread with its own connection does
+ * flushes both to disk (its automatic checkpoint), during which the server answers nothing: tens
+ * of milliseconds once the WAL holds thousands of pages. A thread with its own connection does
  * that work instead, every CHECKPOINT_INTERVAL_MS, while the server goes on writing; the
  * server's automatic checkpoint stays on as the safety net and, with the WAL kept short, seldom
  * fires. (better-sqlite3's documentation suggests checkpointing from a timer for the same reason.)

@@ -11,28 +11,28 @@ const PG_ROWS = 5_000;
 /** Rows per prepared multi-row insert: one call into SQLite per 100 rows rather than per row (more than twice the rows a second). */
 const ROWS_PER_INSERT = 100;
 
-/** `insert into TABLE (COLUMNS) values (?, …), …` for `rows` rows; the text is the statement cache's key, so it is built once per shape. */
+/**
+ * `insert into TABLE (COLUMNS) values ROW, ROW, …` with `rows` copies of the row's placeholders.
+ * The text is the statement cache's key, so it is built once per shape.
+ */
 const insertTexts = new Map<string, string>();
-function rowsInsert(table: string, columns: readonly string[], rows: number): string {
-  const key = `${table}:${rows}`;
+function multiRowInsert(table: 'scores' | 'labels', row: string, rows: number): string {
+  const key = `${table}:${row}:${rows}`;
   let text = insertTexts.get(key);
   if (text === undefined) {
-    const row = `(${columns.map(() => '?').join(', ')})`;
+    const columns = table === 'scores' ? SCORE_COLUMNS : LABEL_COLUMNS;
     insertTexts.set(key, (text = `insert into ${table} (${columns.join(', ')}) values ${Array.from({ length: rows }, () => row).join(', ')}`));
   }
   return text;
 }
 
-/** The label insert of `plainLabels` rows: features and label per row; model, occurredAt and receivedAt named once. */
-function plainLabelInsert(rows: number): string {
-  const key = `plain-labels:${rows}`;
-  let text = insertTexts.get(key);
-  if (text === undefined) {
-    const row = '(@model, ?, ?, null, null, null, @occurred, @received)';
-    insertTexts.set(key, (text = `insert into labels (${LABEL_COLUMNS.join(', ')}) values ${Array.from({ length: rows }, () => row).join(', ')}`));
-  }
-  return text;
-}
+/** A row of every column bound by position. */
+const LABEL_ROW = `(${LABEL_COLUMNS.map(() => '?').join(', ')})`;
+const SCORE_ROW = `(${SCORE_COLUMNS.map(() => '?').join(', ')})`;
+/** A `plainLabels` row: features and label by position; model, occurredAt and receivedAt named once per statement. */
+const PLAIN_LABEL_ROW = '(@model, ?, ?, null, null, null, @occurred, @received)';
+/** A `plainScores` row: id, features, score, time and latency by position; model, version and arm named once per statement. */
+const PLAIN_SCORE_ROW = '(?, @model, @version, ?, ?, ?, @arm, ?, 1, null, null)';
 
 /** Labels [from, to) carry no score id, meta or version, and one occurredAt. */
 function plainLabels(labels: readonly NewLabel[], from: number, to: number): boolean {
@@ -42,17 +42,6 @@ function plainLabels(labels: readonly NewLabel[], from: number, to: number): boo
     if (l.scoreId !== null || (l.meta ?? null) !== null || (l.version ?? null) !== null || l.occurredAt.getTime() !== at) return false;
   }
   return true;
-}
-
-/** The score insert of `plainScores` rows: id, features, score, time and latency per row; model, version and arm named once. */
-function plainScoreInsert(rows: number): string {
-  const key = `plain-scores:${rows}`;
-  let text = insertTexts.get(key);
-  if (text === undefined) {
-    const row = '(?, @model, @version, ?, ?, ?, @arm, ?, 1, null, null)';
-    insertTexts.set(key, (text = `insert into scores (${SCORE_COLUMNS.join(', ')}) values ${Array.from({ length: rows }, () => row).join(', ')}`));
-  }
-  return text;
 }
 
 /** Scores [from, to) share model, version and arm, were served, and carry no shadow or error. */
@@ -157,13 +146,13 @@ export function kyselyFeedbackStore(ctx: KyselyContext): FeedbackStore {
               // The common batch (features and a label, one occurredAt, nothing else): two values a
               // row, the rest bound once per statement. Binding is most of an insert's cost.
               for (let i = from; i < to; i++) values.push(JSON.stringify(labels[i].features), JSON.stringify(labels[i].label));
-              r = direct.statement(plainLabelInsert(to - from)).run(values, { model: modelId, occurred: at(labels[from].occurredAt), received });
+              r = direct.statement(multiRowInsert('labels', PLAIN_LABEL_ROW, to - from)).run(values, { model: modelId, occurred: at(labels[from].occurredAt), received });
             } else {
               for (let i = from; i < to; i++) {
                 const l = labels[i];
                 values.push(modelId, JSON.stringify(l.features), JSON.stringify(l.label), l.scoreId, l.meta ? JSON.stringify(l.meta) : null, l.version ?? null, at(l.occurredAt), received);
               }
-              r = direct.statement(rowsInsert('labels', LABEL_COLUMNS, to - from)).run(values);
+              r = direct.statement(multiRowInsert('labels', LABEL_ROW, to - from)).run(values);
             }
             // One statement's rows get consecutive ids (one writer, AUTOINCREMENT), ending at its last.
             const lastId = Number(r.lastInsertRowid);
@@ -253,13 +242,13 @@ export function kyselyFeedbackStore(ctx: KyselyContext): FeedbackStore {
                 const s = scores[i];
                 values.push(s.id, JSON.stringify(s.features), JSON.stringify(s.score), at(s.createdAt), s.latencyMs ?? null);
               }
-              direct.statement(plainScoreInsert(to - from)).run(values, { model: first.modelId, version: first.version, arm: first.arm ?? 'champion' });
+              direct.statement(multiRowInsert('scores', PLAIN_SCORE_ROW, to - from)).run(values, { model: first.modelId, version: first.version, arm: first.arm ?? 'champion' });
             } else {
               for (let i = from; i < to; i++) {
                 const s = scores[i];
                 values.push(s.id, s.modelId, s.version, JSON.stringify(s.features), JSON.stringify(s.score), at(s.createdAt), s.arm ?? 'champion', s.latencyMs ?? null, s.served === false ? 0 : 1, s.shadowOf ?? null, s.error ?? null);
               }
-              direct.statement(rowsInsert('scores', SCORE_COLUMNS, to - from)).run(values);
+              direct.statement(multiRowInsert('scores', SCORE_ROW, to - from)).run(values);
             }
             from = to;
           }
