@@ -74,8 +74,13 @@ function perRequestUs(before: number | null, after: number | null, requests: num
 const dir = mkdtempSync(join(tmpdir(), 'refit-bench-score-'));
 try {
   const bare = await startListening([join(ROOT, 'bench/support/bare-fastify.mjs')]);
-  // SCORE_PROFILE=DIR: the server writes a V8 CPU profile there when it stops.
-  const refit = await startRefit(dir, process.env.SCORE_PROFILE ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.SCORE_PROFILE}`] } : {});
+  // SCORE_PROFILE=DIR: the server writes a V8 CPU profile there when it stops. SCORE_NODE_ARGS:
+  // more options for the server's node, space-separated (e.g. --trace-gc).
+  const nodeArgs = [
+    ...(process.env.SCORE_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SCORE_PROFILE}`] : []),
+    ...(process.env.SCORE_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
+  ];
+  const refit = await startRefit(dir, { nodeArgs });
   await call(refit.url, 'POST', '/api/v1/models', { id: 'bench', task: 'binary', features: FEATURES, trainer: { type: 'gbdt' } });
   const rnd = mulberry32(3);
   const labels = Array.from({ length: 5_000 }, () => {

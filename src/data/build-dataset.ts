@@ -36,6 +36,21 @@ function categoryValue(v: unknown): string | null {
 }
 
 /**
+ * Each level list's index (level → code), made once per list rather than on every call: a
+ * model's levels are one array for its life (lists are never changed in place: extendLevels
+ * makes new ones), so scoring a request no longer rebuilds a map per category feature.
+ */
+const NO_LEVELS: readonly string[] = [];
+const levelIndexes = new WeakMap<readonly string[], ReadonlyMap<string, number>>();
+
+/** The code of each level of `list` (its index), cached per list. */
+export function levelIndex(list: readonly string[]): ReadonlyMap<string, number> {
+  let index = levelIndexes.get(list);
+  if (index === undefined) levelIndexes.set(list, (index = new Map(list.map((l, i) => [l, i]))));
+  return index;
+}
+
+/**
  * Encode raw feature rows column by column: numbers as floats (NaN when missing), booleans as
  * 0/1, categories as codes into `levels` (-1 when missing or not in the levels), text as is.
  */
@@ -43,8 +58,8 @@ export function encodeRows(features: readonly FeatureSpec[], rows: readonly Feat
   const n = rows.length;
   const columns = features.map((f): Column => {
     if (f.type === 'category') {
-      const list = levels[f.name] ?? [];
-      const index = new Map(list.map((l, i) => [l, i]));
+      const list = levels[f.name] ?? NO_LEVELS;
+      const index = levelIndex(list);
       const codes = new Int32Array(n);
       for (let i = 0; i < n; i++) {
         const v = categoryValue(rows[i][f.name]);

@@ -150,7 +150,8 @@ export class Scorer {
       predictor = await this.predictors.get(spec.id, version);
       // Latency is the scoring itself: a version's first request must not pay for its load.
       start = this.stopwatch();
-      out = predictor.predictRows(indices.map((i) => rows[i]));
+      // Indices are ascending and distinct, so all of them are the rows as they are.
+      out = predictor.predictRows(indices.length === rows.length ? rows : indices.map((i) => rows[i]));
       for (let j = 0; j < out.length; j++) if (!Number.isFinite(out[j])) throw new Error(`${spec.id}@${version} produced a non-finite score`);
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
@@ -163,9 +164,11 @@ export class Scorer {
     }
     const latencyMs = this.stopwatch() - start;
     const k = predictor.outputsPerRow;
-    indices.forEach((i, j) => {
+    const served = options.served;
+    for (let j = 0; j < indices.length; j++) {
+      const i = indices[j];
       const scoreId = timeOrderedId();
-      const extra = { arm, latencyMs, served: options.served, shadowOf: options.shadowOf?.(i) ?? null };
+      const shadowOf = options.shadowOf?.(i) ?? null;
       if (spec.task === 'multiclass') {
         const probs: Record<string, number> = {};
         let best = 0;
@@ -174,14 +177,14 @@ export class Scorer {
           if (out[j * k + c] > out[j * k + best]) best = c;
         }
         if (items) items[i] = { scoreId, score: probs, label: predictor.classes[best] ?? null, version, arm };
-        logged.push({ id: scoreId, modelId: spec.id, version, features: rows[i], score: Array.from(out.subarray(j * k, j * k + k)), createdAt: now, ...extra });
+        logged.push({ id: scoreId, modelId: spec.id, version, features: rows[i], score: Array.from(out.subarray(j * k, j * k + k)), createdAt: now, arm, latencyMs, served, shadowOf });
       } else {
         const raw = out[j];
         if (items) items[i] = { scoreId, score: spec.task === 'binary' ? mapProbability(raw, spec.scoreRange) : raw, version, arm };
         // The log keeps the raw model output (a probability for binary) so live metrics can use it.
-        logged.push({ id: scoreId, modelId: spec.id, version, features: rows[i], score: raw, createdAt: now, ...extra });
+        logged.push({ id: scoreId, modelId: spec.id, version, features: rows[i], score: raw, createdAt: now, arm, latencyMs, served, shadowOf });
       }
-    });
+    }
     return { failed: [], error: null };
   }
 }

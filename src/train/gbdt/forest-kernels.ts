@@ -141,6 +141,73 @@ function addMarginsHeapDense(
   }
 }
 
+/**
+ * addMarginsHeapDense for fewer than eight rows (a request's): four trees at a time for each row,
+ * so that their walks overlap. One row's walk down one tree is a chain of dependent loads (the
+ * next node needs this one's feature and threshold), which is all the row-at-a-time loop can do;
+ * four independent chains keep the processor busy while each waits. The values are added in tree
+ * order, so the margins are exactly addMarginsHeapDense's.
+ */
+function addMarginsHeapDenseFew(
+  c: ForestArrays,
+  value: Float64Array,
+  x: Float64Array,
+  width: number,
+  rows: number,
+  from: number,
+  to: number,
+  margins: Float64Array,
+  outputs: number,
+): void {
+  const feature = c.heapFeature;
+  const threshold = c.heapThreshold;
+  const heapLeaf = c.heapLeaf;
+  const depth = c.depth;
+  const heapBase = c.heapBase;
+  const leafBase = c.leafBase;
+  const treeOutput = c.treeOutput;
+  const quads = from + ((to - from) & ~3);
+  for (let r = 0; r < rows; r++) {
+    const b = r * width;
+    const m = r * outputs;
+    let t = from;
+    for (; t < quads; t += 4) {
+      const h0 = heapBase[t];
+      const h1 = heapBase[t + 1];
+      const h2 = heapBase[t + 2];
+      const h3 = heapBase[t + 3];
+      const d0 = depth[t];
+      const d1 = depth[t + 1];
+      const d2 = depth[t + 2];
+      const d3 = depth[t + 3];
+      let n0 = h0;
+      let n1 = h1;
+      let n2 = h2;
+      let n3 = h3;
+      // Node k of a tree is at h + k, its children at 2(h + k) - h + 1 (+ 1); a tree shallower than
+      // the deepest of the four stops stepping once it is at its bottom.
+      const levels = Math.max(d0, d1, d2, d3);
+      for (let d = 0; d < levels; d++) {
+        if (d < d0) n0 = 2 * n0 + 1 - h0 + +(x[b + feature[n0]] > threshold[n0]);
+        if (d < d1) n1 = 2 * n1 + 1 - h1 + +(x[b + feature[n1]] > threshold[n1]);
+        if (d < d2) n2 = 2 * n2 + 1 - h2 + +(x[b + feature[n2]] > threshold[n2]);
+        if (d < d3) n3 = 2 * n3 + 1 - h3 + +(x[b + feature[n3]] > threshold[n3]);
+      }
+      margins[m + treeOutput[t]] += value[heapLeaf[leafBase[t] - h0 - ((1 << d0) - 1) + n0]];
+      margins[m + treeOutput[t + 1]] += value[heapLeaf[leafBase[t + 1] - h1 - ((1 << d1) - 1) + n1]];
+      margins[m + treeOutput[t + 2]] += value[heapLeaf[leafBase[t + 2] - h2 - ((1 << d2) - 1) + n2]];
+      margins[m + treeOutput[t + 3]] += value[heapLeaf[leafBase[t + 3] - h3 - ((1 << d3) - 1) + n3]];
+    }
+    for (; t < to; t++) {
+      const hb = heapBase[t];
+      const levels = depth[t];
+      let node = hb;
+      for (let d = 0; d < levels; d++) node = 2 * node + 1 - hb + +(x[b + feature[node]] > threshold[node]);
+      margins[m + treeOutput[t]] += value[heapLeaf[leafBase[t] - hb - ((1 << levels) - 1) + node]];
+    }
+  }
+}
+
 /** Heap-form trees with missing values in x: a missing value goes right where heapMissingRight says so. */
 function addMarginsHeapMissing(
   c: ForestArrays,
@@ -191,6 +258,7 @@ export function addMarginsAny(
 ): void {
   if (c.heap === 1) {
     if (missing) addMarginsHeapMissing(c, value, x, width, rows, from, to, margins, outputs);
+    else if (rows < 8) addMarginsHeapDenseFew(c, value, x, width, rows, from, to, margins, outputs);
     else addMarginsHeapDense(c, value, x, width, rows, from, to, margins, outputs);
   } else if (missing) addMarginsMissing(c, value, x, width, rows, from, to, margins, outputs);
   else addMarginsDense(c, value, x, width, rows, from, to, margins, outputs);
@@ -554,6 +622,7 @@ export function poolSource(): string {
     addMarginsDense.toString(),
     addMarginsMissing.toString(),
     addMarginsHeapDense.toString(),
+    addMarginsHeapDenseFew.toString(),
     addMarginsHeapMissing.toString(),
     addMarginsAny.toString(),
     softmaxInPlace.toString(),

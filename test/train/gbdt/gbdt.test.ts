@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { buildDataset, splitDataset, type LabelledRow } from '../../../src/data/build-dataset.js';
+import { buildDataset, encodeRows, splitDataset, type LabelledRow } from '../../../src/data/build-dataset.js';
 import type { Dataset } from '../../../src/data/dataset.js';
 import { mulberry32 } from '../../../src/data/random.js';
-import type { FeatureSpec } from '../../../src/domain/entities.js';
+import type { FeatureRow, FeatureSpec } from '../../../src/domain/entities.js';
 import { closeTrainingThreads, continueTraining, gbdtTrainer } from '../../../src/train/gbdt/gbdt.js';
 import type { GbdtPredictor } from '../../../src/train/gbdt/gbdt-predictor.js';
 import { gbdtParamsSchema, type GbdtParams } from '../../../src/train/gbdt/params.js';
@@ -230,6 +230,44 @@ describe('gbdt batch prediction', () => {
       expect(accuracy(batch, data.y, 1)).toBeGreaterThan(0.9);
     });
   }
+
+  it('scores raw rows of a request exactly as the encoded batch does, odd values included', async () => {
+    const data = mixed(1003, 25, true, true);
+    const model = (await gbdtTrainer.fit(data, params({ numTrees: 12, minSamplesLeaf: 5 }), { seed: 1 })) as GbdtPredictor;
+    const random = mulberry32(26);
+    // Numbers, booleans, missing and non-finite values; known, unknown, numeric and missing levels.
+    const odd = [null, undefined, Number.NaN, Number.POSITIVE_INFINITY, true, false, 'text', 0.3, 0.9];
+    const rows = Array.from({ length: 300 }, () => ({
+      a: random() < 0.5 ? random() : odd[Math.floor(random() * odd.length)],
+      b: random(),
+      c: [`L${Math.floor(random() * 6)}`, 'never seen', 3, null, true][Math.floor(random() * 5)],
+    })) as FeatureRow[];
+    const all = model.predictMatrix(encodeRows(data.features, rows, model.info.levels));
+    // Requests of 1 to 64 rows take the direct path; 300 rows the column matrix.
+    for (const [from, to] of [[0, 1], [1, 6], [6, 70], [70, 134], [0, 300]]) {
+      expect(Array.from(model.predictRows(rows.slice(from, to)))).toEqual(Array.from(all.subarray(from, to)));
+    }
+  });
+
+  it('scores a request of one to seven rows exactly as row by row, with trees of different depths', async () => {
+    // Few rows and a leaf minimum: trees stop at different depths, and 13 trees leave a remainder
+    // after the kernel's groups of four.
+    const data = mixed(300, 27, false, false);
+    const model = (await gbdtTrainer.fit(data, params({ numTrees: 13, maxDepth: 5, minSamplesLeaf: 20 }), { seed: 1 })) as GbdtPredictor;
+    const depths = new Set(Array.from(model.ensemble.compiled().depth));
+    expect(depths.size).toBeGreaterThan(1);
+    const a = (data.x.columns[0] as { values: Float64Array }).values;
+    const b = (data.x.columns[1] as { values: Float64Array }).values;
+    const out = new Float64Array(1);
+    for (let n = 1; n <= 7; n++) {
+      const rows = Array.from({ length: n }, (_, i) => ({ a: a[i * 7], b: b[i * 7] }));
+      const got = model.predictRows(rows);
+      rows.forEach((r, i) => {
+        model.predictRowInto(Float64Array.of(r.a, r.b), out);
+        expect(got[i]).toBe(out[0]);
+      });
+    }
+  });
 
   it('predicts a large batch on two threads exactly as row by row', async () => {
     const train = mixed(3000, 23, true, false);
