@@ -31,6 +31,14 @@ describe('limits, security headers and CORS', () => {
     for (let i = 0; i < 3; i++) await get(null, '198.51.100.7');
     expect((await get(null, '198.51.100.7')).statusCode).toBe(429);
     for (let i = 0; i < 5; i++) expect((await get(null, '127.0.0.1')).statusCode).toBe(401);
+    // A key is counted from loopback too.
+    const c = (await t.refit.createKey({ name: 'c', scopes: ['read'] })).key;
+    for (let i = 0; i < 3; i++) expect((await get(c, '127.0.0.1')).statusCode).toBe(200);
+    expect((await get(c, '127.0.0.1')).statusCode).toBe(429);
+    // Routes outside the API are limited per address as well.
+    const health = () => t!.app.inject({ method: 'GET', url: '/healthz', remoteAddress: '192.0.2.9' });
+    for (let i = 0; i < 3; i++) expect((await health()).statusCode).toBe(200);
+    expect((await health()).statusCode).toBe(429);
   });
 
   it('limits bodies per route: batches take the app limit, small documents 64 KiB', async () => {
