@@ -41,6 +41,11 @@ export const DIALECTS: readonly DialectCase[] = [
     : []),
 ];
 
+/** The schema of the PostgreSQL store opened last (for a test that must reach past the store). */
+export function latestTestSchema(): string | undefined {
+  return schemas[schemas.length - 1];
+}
+
 /** Drop the PostgreSQL schemas this test file created. */
 export async function dropTestSchemas(): Promise<void> {
   if (!pgUrl || schemas.length === 0) return;

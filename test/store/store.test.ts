@@ -9,7 +9,7 @@ import type { ModelSpec, ModelVersion, Score } from '../../src/domain/entities.j
 import { RefitError } from '../../src/errors.js';
 import { createStore } from '../../src/store/create-store.js';
 import type { NewLabel, Store } from '../../src/store/store.js';
-import { DIALECTS, dropTestSchemas } from '../helpers/dialects.js';
+import { DIALECTS, dropTestSchemas, latestTestSchema } from '../helpers/dialects.js';
 
 const T0 = new Date('2026-03-01T12:00:00.000Z');
 const minutes = (n: number) => new Date(T0.getTime() + n * 60_000);
@@ -551,6 +551,36 @@ afterAll(async () => {
   } finally {
     await client.end();
   }
+});
+
+describe.each(DIALECTS.filter((d) => d.name === 'postgres'))('label ids on $name', (dialect) => {
+  let store: Store;
+  beforeEach(async () => {
+    store = await dialect.open();
+    await store.createModel(spec('churn'), T0);
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it('returns the right label ids when the sequence leaves gaps (values taken by others meanwhile)', async () => {
+    const client = new pg.Client({ connectionString: process.env.REFIT_TEST_DATABASE_URL });
+    await client.connect();
+    try {
+      await client.query(`alter sequence "${latestTestSchema()}".labels_id_seq increment by 3`);
+    } finally {
+      await client.end();
+    }
+    const many = Array.from({ length: 40 }, (_, i) => label(i, i % 2, T0));
+    many[7] = label(7, 1, T0, 's-7');
+    const ids = await store.insertLabels('churn', many.slice(0, 20), T0);
+    ids.push(...(await store.insertLabels('churn', many.slice(20), T0)));
+    expect(ids.slice(1).every((id, i) => id === ids[i] + 3)).toBe(true);
+    const raw = await store.loadLabelsRaw('churn', { kind: 'all' }, T0);
+    expect(raw.map((r) => r.id)).toEqual(ids);
+    expect(raw.map((r) => (JSON.parse(r.features) as { age: number }).age)).toEqual(many.map((l) => l.features.age));
+    expect(raw[7].scoreId).toBe('s-7');
+  });
 });
 
 describe.each(REOPEN)('migrations on $name', ({ open }) => {

@@ -163,22 +163,41 @@ export function kyselyFeedbackStore(ctx: KyselyContext): FeedbackStore {
         });
       }
       // PostgreSQL: one statement per PG_ROWS rows, the values as one array per column (unnest),
-      // so neither Kysely nor pg builds thousands of parameters. Ids come back in insertion order.
+      // so neither Kysely nor pg builds thousands of parameters; rows go in in array order.
       return atomic(ctx, async (tx) => {
         const ids: number[] = [];
         for (let i = 0; i < labels.length; i += PG_ROWS) {
-          const chunk = labels.slice(i, i + PG_ROWS);
-          const { rows } = await sql<{ id: number }>`
-            insert into labels (model_id, features, label, score_id, meta, version, occurred_at, received_at)
-            select ${modelId}, f, l, s, m, v, o, ${received}
-            from unnest(${chunk.map((l) => JSON.stringify(l.features))}::text[], ${chunk.map((l) => JSON.stringify(l.label))}::text[],
-                        ${chunk.map((l) => l.scoreId)}::text[], ${chunk.map((l) => (l.meta ? JSON.stringify(l.meta) : null))}::text[],
-                        ${chunk.map((l) => l.version ?? null)}::text[], ${chunk.map((l) => iso(l.occurredAt))}::text[])
-                 with ordinality as t(f, l, s, m, v, o, n)
-            order by n
-            returning id`.execute(tx);
-          // One statement's rows take sequence values in the order they are inserted.
-          for (const id of rows.map((r) => Number(r.id)).sort((a, b) => a - b)) ids.push(id);
+          const to = Math.min(labels.length, i + PG_ROWS);
+          const chunk = labels.slice(i, to);
+          const features = chunk.map((l) => JSON.stringify(l.features));
+          const values = chunk.map((l) => JSON.stringify(l.label));
+          // The common batch (features and a label, one occurredAt, nothing else): two arrays, the
+          // rest bound once, as on SQLite (every array is escaped element by element on the way).
+          const insert = plainLabels(labels, i, to)
+            ? sql`insert into labels (model_id, features, label, score_id, meta, version, occurred_at, received_at)
+                  select ${modelId}, f, l, null, null, null, ${iso(chunk[0].occurredAt)}, ${received}
+                  from unnest(${features}::text[], ${values}::text[]) with ordinality as t(f, l, n)
+                  order by n
+                  returning id`
+            : sql`insert into labels (model_id, features, label, score_id, meta, version, occurred_at, received_at)
+                  select ${modelId}, f, l, s, m, v, o, ${received}
+                  from unnest(${features}::text[], ${values}::text[],
+                              ${chunk.map((l) => l.scoreId)}::text[], ${chunk.map((l) => (l.meta ? JSON.stringify(l.meta) : null))}::text[],
+                              ${chunk.map((l) => l.version ?? null)}::text[], ${chunk.map((l) => iso(l.occurredAt))}::text[])
+                       with ordinality as t(f, l, s, m, v, o, n)
+                  order by n
+                  returning id`;
+          // One row back instead of one per label: one statement's rows take sequence values in the
+          // order they go in, so when nothing else took values meanwhile they are lo..hi; otherwise
+          // the ids come as a sorted list.
+          const { rows } = await sql<{ lo: number | string; n: number | string; ids: (number | string)[] | null }>`
+            with inserted as (${insert})
+            select min(id) as lo, count(*) as n,
+                   case when max(id) - min(id) + 1 = count(*) then null else array_agg(id order by id) end as ids
+            from inserted`.execute(tx);
+          const { lo, n, ids: listed } = rows[0];
+          if (listed !== null) for (const id of listed) ids.push(Number(id));
+          else for (let k = 0; k < Number(n); k++) ids.push(Number(lo) + k);
         }
         return ids;
       });
