@@ -358,6 +358,11 @@ describe.each(DIALECTS)('the store on $name', (dialect) => {
       expect(got.size).toBe(229);
       for (const s of scores.filter((x) => x.modelId === 'churn')) expect(got.get(s.id)).toMatchObject({ ...s, arm: s.arm ?? 'champion', served: s.served ?? true, shadowOf: s.shadowOf ?? null, error: s.error ?? null });
       expect((await store.getScores('other', ['p-220'])).get('p-220')).toMatchObject({ version: null, score: 0.22 });
+      // A plain batch alone (the short insert on both dialects), latencies missing and present, multiclass scores.
+      const plain: Score[] = Array.from({ length: 30 }, (_, i) => ({ id: `q-${String(i).padStart(2, '0')}`, modelId: 'churn', version: '3.0.0', features: { age: i, plan: 'team' }, score: [i / 100, 1 - i / 100], createdAt: minutes(i), ...(i % 2 ? { latencyMs: i / 10 } : {}) }));
+      await store.insertScores(plain);
+      const back = await store.getScores('churn', plain.map((x) => x.id));
+      for (const x of plain) expect(back.get(x.id)).toMatchObject({ ...x, arm: 'champion', served: true, shadowOf: null, error: null, latencyMs: x.latencyMs ?? null });
     });
   });
 
