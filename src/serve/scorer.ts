@@ -114,7 +114,9 @@ export class Scorer {
         if (failed.length > 0) championRows = [...championRows, ...failed].sort((a, b) => a - b);
       }
     }
-    const champion = await this.run(spec, activeVersion, 'champion', rows, championRows, now, items, logged, { served: true });
+    // Loaded (the usual case), the champion scores without a turn through a promise.
+    const ran = this.run(spec, activeVersion, 'champion', rows, championRows, now, items, logged, { served: true });
+    const champion = ran instanceof Promise ? await ran : ran;
     if (champion.error) {
       // Logged first, so the failed attempts count in the version's error rate.
       await this.log.append(logged);
@@ -129,9 +131,10 @@ export class Scorer {
 
   /**
    * Score the rows at `indices` with one version; fill `items` (unless shadow) and the log.
-   * Returns the indices that failed (all of them when the version cannot load or predict) and why.
+   * Returns the indices that failed (all of them when the version cannot load or predict) and why:
+   * at once when the version is loaded, else once it is.
    */
-  private async run(
+  private run(
     spec: ModelSpec,
     version: string,
     arm: ScoreArm,
@@ -141,26 +144,39 @@ export class Scorer {
     items: (ScoreItem | null)[] | null,
     logged: Score[],
     options: { served: boolean; shadowOf?: (i: number) => string },
-  ): Promise<{ failed: number[]; error: Error | null }> {
+  ): RunResult | Promise<RunResult> {
     if (indices.length === 0) return { failed: [], error: null };
-    let start = this.stopwatch();
-    let predictor: Predictor;
+    const loaded = this.predictors.peek(spec.id, version);
+    if (loaded !== undefined) return this.predict(loaded, spec, version, arm, rows, indices, now, items, logged, options);
+    const start = this.stopwatch();
+    return this.predictors.get(spec.id, version).then(
+      (predictor) => this.predict(predictor, spec, version, arm, rows, indices, now, items, logged, options),
+      (err: unknown) => this.failed(err, start, spec, version, arm, rows, indices, now, logged, options),
+    );
+  }
+
+  /** run's scoring with the version's predictor at hand. */
+  private predict(
+    predictor: Predictor,
+    spec: ModelSpec,
+    version: string,
+    arm: ScoreArm,
+    rows: readonly FeatureRow[],
+    indices: readonly number[],
+    now: Date,
+    items: (ScoreItem | null)[] | null,
+    logged: Score[],
+    options: { served: boolean; shadowOf?: (i: number) => string },
+  ): RunResult {
+    // Latency is the scoring itself: a version's first request must not pay for its load.
+    const start = this.stopwatch();
     let out: Float64Array;
     try {
-      predictor = await this.predictors.get(spec.id, version);
-      // Latency is the scoring itself: a version's first request must not pay for its load.
-      start = this.stopwatch();
       // Indices are ascending and distinct, so all of them are the rows as they are.
       out = predictor.predictRows(indices.length === rows.length ? rows : indices.map((i) => rows[i]));
       for (let j = 0; j < out.length; j++) if (!Number.isFinite(out[j])) throw new Error(`${spec.id}@${version} produced a non-finite score`);
     } catch (err) {
-      const error = err instanceof Error ? err : new Error(String(err));
-      const latencyMs = this.stopwatch() - start;
-      const message = error.message.slice(0, 500);
-      for (const i of indices) {
-        logged.push({ id: timeOrderedId(), modelId: spec.id, version, features: rows[i], score: 0, createdAt: now, arm, latencyMs, served: false, shadowOf: options.shadowOf?.(i) ?? null, error: message });
-      }
-      return { failed: [...indices], error };
+      return this.failed(err, start, spec, version, arm, rows, indices, now, logged, options);
     }
     const latencyMs = this.stopwatch() - start;
     const k = predictor.outputsPerRow;
@@ -187,6 +203,34 @@ export class Scorer {
     }
     return { failed: [], error: null };
   }
+
+  /** Every row of a version that could not load or predict, logged as an error. */
+  private failed(
+    err: unknown,
+    start: number,
+    spec: ModelSpec,
+    version: string,
+    arm: ScoreArm,
+    rows: readonly FeatureRow[],
+    indices: readonly number[],
+    now: Date,
+    logged: Score[],
+    options: { served: boolean; shadowOf?: (i: number) => string },
+  ): RunResult {
+    const error = err instanceof Error ? err : new Error(String(err));
+    const latencyMs = this.stopwatch() - start;
+    const message = error.message.slice(0, 500);
+    for (const i of indices) {
+      logged.push({ id: timeOrderedId(), modelId: spec.id, version, features: rows[i], score: 0, createdAt: now, arm, latencyMs, served: false, shadowOf: options.shadowOf?.(i) ?? null, error: message });
+    }
+    return { failed: [...indices], error };
+  }
+}
+
+/** What scoring one version's rows came to: the rows that failed, and why. */
+interface RunResult {
+  readonly failed: number[];
+  readonly error: Error | null;
 }
 
 /** Map a probability into a score range linearly (`[-1, 1]`: 0 → -1, 0.5 → 0, 1 → 1). */

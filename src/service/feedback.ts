@@ -116,7 +116,8 @@ async function duplicateProblems(p: RefitParts, modelId: string, items: readonly
  * challenger for its share (sticky per `entityKey`); refused whole on any bad row.
  */
 export async function score(p: RefitParts, modelId: string, items: unknown): Promise<ScoreItem[]> {
-  const { model, route } = await p.serving.get(modelId);
+  // Kept (the usual case), the view is read without a turn through a promise.
+  const { model, route } = p.serving.peek(modelId) ?? (await p.serving.get(modelId));
   if (model.spec.serving === 'external') {
     throw new RefitError('EXTERNAL_SERVING', `Model '${modelId}' is served outside Refit ("serving": "external"): score it where it is served, and report outcomes with the version that served them.`);
   }

@@ -33,13 +33,21 @@ export class ServingView {
     private readonly ttlMs = 0,
   ) {}
 
+  /** The model's serving state when the kept view is still good (no read), else undefined. */
+  peek(modelId: string): ServingState | undefined {
+    const hit = this.cache.get(modelId);
+    if (hit === undefined) return undefined;
+    const dataVersion = this.store.dataVersion?.() ?? -1;
+    return (dataVersion >= 0 ? hit.dataVersion === dataVersion : this.clock.now().getTime() - hit.at < this.ttlMs) ? hit.state : undefined;
+  }
+
   /** The model's current serving state (MODEL_NOT_FOUND when it does not exist; that is never kept). */
   async get(modelId: string): Promise<ServingState> {
+    const kept = this.peek(modelId);
+    if (kept !== undefined) return kept;
     const now = this.clock.now().getTime();
     const dataVersion = this.store.dataVersion?.() ?? -1;
     const generation = this.generation;
-    const hit = this.cache.get(modelId);
-    if (hit && (dataVersion >= 0 ? hit.dataVersion === dataVersion : now - hit.at < this.ttlMs)) return hit.state;
     const model = await requireModel(this.store, modelId);
     const { challenger } = await this.store.runningRollouts(modelId);
     const state: ServingState = { model, route: challenger?.mode ? { mode: challenger.mode, version: challenger.version, share: challenger.share } : null };

@@ -45,6 +45,11 @@ export class PredictorCache {
     return loadPredictor(v.trainer.type, bytes);
   }
 
+  /** The predictor of a model version if it is loaded (no load started). */
+  peek(modelId: string, version: string): Predictor | undefined {
+    return this.cache.get(modelId)?.get(version);
+  }
+
   /** The predictor of a model version, loaded once and cached; throws when its artifact cannot load. */
   async get(modelId: string, version: string): Promise<Predictor> {
     const hit = this.cache.get(modelId)?.get(version);
