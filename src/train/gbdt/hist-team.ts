@@ -11,6 +11,7 @@ import {
   nextSpin,
   SPIN_MIN_MS,
   SPIN_MS,
+  turnWord,
   workerSource,
   type BuildPlan,
   type HistMessage,
@@ -35,13 +36,13 @@ let source: string | null = null;
 /**
  * Worker threads kept between fits: a worker takes 20 ms to start on an idle machine and up to
  * 200 ms on a busy one (a new V8 isolate, whose kernels then run cold), against 0.2 to 0.5 s for a
- * whole fit on 45,000 rows. A crew serves one fit at a time, every one of its workers taking part
- * in every command (the control words assume it); crews are kept by size, started lazily by the
- * first fit that wants that many threads, unref'd so that they never keep a process alive, and
- * ended by closeTrainingThreads.
+ * whole fit on 45,000 rows. A crew serves one fit at a time (the control words are that fit's),
+ * each worker taking part in the commands it is awake for (see HistTeam.run); crews are kept by
+ * size, started lazily by the first fit that wants that many threads, unref'd so that they never
+ * keep a process alive, and ended by closeTrainingThreads.
  */
 class Crew {
-  readonly ctrl = new Int32Array(new SharedArrayBuffer(16));
+  readonly ctrl: Int32Array;
   readonly workers: Worker[] = [];
   readonly ports: MessagePort[] = [];
   /** Set when a worker failed or exited: the crew is not used again. */
@@ -50,10 +51,11 @@ class Crew {
 
   constructor(size: number) {
     source ??= workerSource();
+    this.ctrl = new Int32Array(new SharedArrayBuffer(4 * (CTRL.turn + size)));
     const ready: Promise<void>[] = [];
     for (let t = 0; t < size; t++) {
       const { port1, port2 } = new MessageChannel();
-      const data: HistWorkerData = { ctrl: this.ctrl.buffer as SharedArrayBuffer, port: port2 };
+      const data: HistWorkerData = { ctrl: this.ctrl.buffer as SharedArrayBuffer, index: t, port: port2 };
       const worker = new Worker(source, { eval: true, workerData: data, transferList: [port2] });
       worker.unref();
       port1.unref();
@@ -293,7 +295,7 @@ export class HistTeam {
     this.run(CMD.partition);
   }
 
-  /** Run `cmd` on every thread (this one included) and wait for all of them. */
+  /** Run `cmd` on this thread and on every worker that takes its turn in time, and wait for those. */
   run(cmd: number): void {
     if (this.workers === 0 && this.crew !== null) this.join();
     Atomics.store(this.plan.args, ARG.next, 0);
@@ -304,25 +306,45 @@ export class HistTeam {
       return;
     }
     ctrl[CTRL.cmd] = cmd;
-    Atomics.store(ctrl, CTRL.done, 0);
-    Atomics.add(ctrl, CTRL.seq, 1);
+    const seq = (Atomics.add(ctrl, CTRL.seq, 1) + 1) | 0;
     Atomics.notify(ctrl, CTRL.seq);
     if (cmd !== CMD.attach && cmd !== CMD.detach) runShare(this.plan, cmd, this.slots, this.scratch);
-    if (Atomics.load(ctrl, CTRL.done) < workers) {
-      // Spin a little before sleeping (see SPIN_MS).
-      if (this.spin >= SPIN_MIN_MS) {
-        const until = performance.now() + this.spin;
-        while (Atomics.load(ctrl, CTRL.done) < workers && performance.now() < until);
+    // This thread has taken units until none was left. A worker that took its turn may still be
+    // on its last unit: wait for it. One that has not taken its turn is shut out of this command
+    // (it skips it), so that a worker the system has not scheduled, or one still asleep, costs
+    // nothing: with every worker counted in, a command on a busy machine waited for a thread
+    // that had nothing left to do. A detach needs every worker (each lets the fit's memory go).
+    const idle = turnWord(seq, false);
+    const working = turnWord(seq, true);
+    const all = cmd === CMD.detach;
+    for (let w = 0; w < workers; w++) {
+      const turn = CTRL.turn + w;
+      for (;;) {
+        const v = Atomics.load(ctrl, turn);
+        if (v === idle) break;
+        if (v !== working && !all) {
+          if (Atomics.compareExchange(ctrl, turn, v, idle) === v) break;
+        } else {
+          this.waitTurn(turn, v);
+        }
       }
-      this.spin = nextSpin(this.spin, Atomics.load(ctrl, CTRL.done) >= workers);
     }
-    for (;;) {
-      const done = Atomics.load(ctrl, CTRL.done);
-      if (done >= workers) break;
-      if (Atomics.wait(ctrl, CTRL.done, done, WORKER_TIMEOUT_MS) === 'timed-out') {
-        if (this.crew !== null) this.crew.failed = true;
-        throw new Error('a histogram worker stopped responding');
-      }
+  }
+
+  /** Wait while the worker's turn word `turn` holds `value`: spin a little, then sleep (see SPIN_MS). */
+  private waitTurn(turn: number, value: number): void {
+    const ctrl = this.ctrl;
+    if (Atomics.load(ctrl, turn) !== value) return;
+    if (this.spin >= SPIN_MIN_MS) {
+      const until = performance.now() + this.spin;
+      while (Atomics.load(ctrl, turn) === value && performance.now() < until);
+    }
+    const caught = Atomics.load(ctrl, turn) !== value;
+    this.spin = nextSpin(this.spin, caught);
+    if (caught) return;
+    if (Atomics.wait(ctrl, turn, value, WORKER_TIMEOUT_MS) === 'timed-out') {
+      if (this.crew !== null) this.crew.failed = true;
+      throw new Error('a histogram worker stopped responding');
     }
   }
 

@@ -13,8 +13,20 @@ export const JOB_FIELDS = 5;
 /** Most row segments one node's histogram is cut into (see TreeBuilder). */
 export const MAX_SEGMENTS = 4;
 
-/** Indices into a team's shared control words. */
-export const CTRL = { seq: 0, cmd: 1, done: 2, ready: 3 } as const;
+/**
+ * Indices into a team's shared control words: the command's sequence number and code, the workers
+ * started, and from `turn` on one word per worker (see turnWord).
+ */
+export const CTRL = { seq: 0, cmd: 1, ready: 2, turn: 3 } as const;
+
+/**
+ * A worker's turn word for command number `seq`: twice the number while the worker works on that
+ * command, plus one. Even values mean idle: the worker finished that command, or the fit's thread
+ * shut it out of it (see HistTeam.run). Compared by wrapping difference, so the count may wrap.
+ */
+export function turnWord(seq: number, working: boolean): number {
+  return ((seq << 1) + (working ? 1 : 0)) | 0;
+}
 /**
  * Longest a thread of a fit keeps checking for the next command (a worker) or for the others to
  * finish (the fit's own thread) before it sleeps on the control word, in ms. A fit's commands
@@ -1246,9 +1258,10 @@ export function warmUp(stop: () => boolean): void {
   }
 }
 
-/** What a team worker is started with. */
+/** What a team worker is started with: the crew's control words, its own index among them, its port. */
 export interface HistWorkerData {
   readonly ctrl: SharedArrayBuffer;
+  readonly index: number;
   readonly port: WorkerThreads.MessagePort;
 }
 
@@ -1257,9 +1270,10 @@ export type HistMessage = { readonly plan: PlanBuffers } | { readonly slot: numb
 
 /**
  * A worker's life (it runs inside the worker, from `workerSource`): block on the shared control
- * word, do this thread's share of the command straight in shared memory, count itself done. It
- * outlives fits: each fit's plan (CMD.attach) and new histogram slots arrive on a MessagePort
- * drained synchronously before each command.
+ * word, take its turn at the command if the fit's thread has not shut it out yet (see
+ * HistTeam.run), do its share straight in shared memory, mark its turn over. It outlives fits:
+ * each fit's plan (CMD.attach) and new histogram slots arrive on a MessagePort drained
+ * synchronously before each command it sees (it may miss commands, never a message).
  */
 function workerMain(wt: typeof WorkerThreads): void {
   const data = wt.workerData as HistWorkerData;
@@ -1290,6 +1304,17 @@ function workerMain(wt: typeof WorkerThreads): void {
     seq = Atomics.load(ctrl, CTRL.seq);
     const cmd = Atomics.load(ctrl, CTRL.cmd);
     if (cmd === CMD.exit) break;
+    // Take the turn, unless the fit's thread has already closed this command (it wrote this
+    // command's turn word, idle) or moved past it: then its arguments may be the next command's.
+    const turn = CTRL.turn + data.index;
+    const idle = Atomics.load(ctrl, turn);
+    if (((idle - turnWord(seq, false)) | 0) >= 0 || Atomics.compareExchange(ctrl, turn, idle, turnWord(seq, true)) !== idle) continue;
+    if (cmd === CMD.detach) {
+      // The fit is over: let its shared memory go now rather than at the next fit. Before the
+      // messages, which may already hold the next fit's plan.
+      plan = null;
+      slots = [];
+    }
     for (let m = wt.receiveMessageOnPort(data.port); m !== undefined; m = wt.receiveMessageOnPort(data.port)) {
       const msg = m.message as HistMessage;
       if ('plan' in msg) {
@@ -1299,15 +1324,9 @@ function workerMain(wt: typeof WorkerThreads): void {
         slots[msg.slot] = new Float64Array(msg.buffer);
       }
     }
-    if (cmd === CMD.detach) {
-      // The fit is over: let its shared memory go now rather than at the next fit.
-      plan = null;
-      slots = [];
-    } else if (cmd !== CMD.attach && plan !== null) {
-      runShare(plan, cmd, slots, scratch);
-    }
-    Atomics.add(ctrl, CTRL.done, 1);
-    Atomics.notify(ctrl, CTRL.done);
+    if (cmd !== CMD.attach && cmd !== CMD.detach && plan !== null) runShare(plan, cmd, slots, scratch);
+    Atomics.store(ctrl, turn, turnWord(seq, false));
+    Atomics.notify(ctrl, turn);
   }
   data.port.close();
 }
@@ -1321,6 +1340,7 @@ export function workerSource(): string {
   const constants = { HIST_STRIDE, MIN_HESSIAN, CAT_WORDS, SPLIT_FIELDS, JOB_FIELDS, MAX_SEGMENTS, WARM_ROUNDS, CTRL, SPIN_MS, SPIN_MIN_MS, CMD, ARG, FARG, TASK, LOSS };
   const functions = [
     nextSpin,
+    turnWord,
     allocatePlan,
     planFromBuffers,
     makeScratch,

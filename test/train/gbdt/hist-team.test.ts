@@ -105,6 +105,40 @@ describe('gbdt thread team', () => {
     }
   });
 
+  it('keeps its worker in step over thousands of commands, whether the worker is awake for a command, late to it or asleep (the same histograms as one thread)', async () => {
+    const one = await team(ROWS, 7, 1);
+    const two = await team(ROWS, 7, 2);
+    try {
+      expect(two.threads).toBe(2);
+      const slots = [one.acquire(), two.acquire()];
+      const wrong: string[] = [];
+      for (let k = 0; k < 3_000; k++) {
+        // Every tenth command this thread stays away long enough for the worker to stop spinning
+        // and sleep: the next commands find it asleep, then late (it may take its turn when this
+        // thread has already taken every unit, or be shut out).
+        if (k % 10 === 9) for (const until = performance.now() + 0.3 + (k % 7) / 10; performance.now() < until; );
+        const from = (k * 7_919) % 3_000;
+        const to = from + 1 + ((k * 104_729) % 5_000);
+        for (const [q, t] of [one, two].entries()) {
+          t.plan.jobs.set([0, slots[q], -1, from, to]);
+          t.build(1, 7);
+        }
+        const a = one.slots[slots[0]];
+        const b = two.slots[slots[1]];
+        for (let i = 0; i < a.length; i++) {
+          if (a[i] !== b[i]) {
+            wrong.push(`command ${k}, entry ${i}: ${b[i]} instead of ${a[i]}`);
+            break;
+          }
+        }
+      }
+      expect(wrong).toEqual([]);
+    } finally {
+      one.close();
+      two.close();
+    }
+  });
+
   it("runs a worker's warm-up from the worker's own source, which holds every function it calls", () => {
     // A worker runs this source with nothing else; a function missing from it would only show as
     // a worker whose warm-up fails (cold kernels) or that dies at its first command.
