@@ -58,6 +58,8 @@ export function cleanLabels(rows: readonly RawLabelRow[], policy: LabelPolicy): 
 
 /** Largest id written as digits by idsText; larger (or negative, or fractional) ids go through String(). */
 const MAX_DIGIT_ID = 0x7fffffff;
+const COMMA = 0x2c;
+const ZERO = 0x30;
 
 /**
  * The ascending ids joined by commas, as bytes (ASCII, so the same bytes as the joined string's
@@ -69,7 +71,7 @@ function idsText(sorted: ArrayLike<number>): Uint8Array {
   let bytes = new Uint8Array(Math.max(1, n * 11));
   let at = 0;
   for (let i = 0; i < n; i++) {
-    if (i > 0) bytes[at++] = 44; // ','
+    if (i > 0) bytes[at++] = COMMA;
     let v = sorted[i];
     if (!(v >= 0 && v <= MAX_DIGIT_ID && Number.isInteger(v))) {
       const text = new TextEncoder().encode(String(v));
@@ -88,7 +90,7 @@ function idsText(sorted: ArrayLike<number>): Uint8Array {
     at += digits;
     for (let k = at - 1; k >= at - digits; k--) {
       const q = Math.floor(v / 10);
-      bytes[k] = 48 + (v - q * 10);
+      bytes[k] = ZERO + (v - q * 10);
       v = q;
     }
   }
@@ -183,7 +185,7 @@ export function splitRecent(data: Dataset, champion: ChampionTraining | null, fr
     validation: validation_,
     test: test_,
     rows: { holdout: 'recent', train: rowSet(train_.rowIds), validation: rowSet(validation_.rowIds), test: rowSet(test_.rowIds), excludedAsChampionTraining: excluded },
-    // Only without rows at all.
+    // With rows, a split without fair ones returned above: true here only when there are no rows.
     noFairRows: nt === 0,
   };
 }

@@ -142,7 +142,7 @@ export class WorkerExecutor implements ComputeExecutor {
       const first = await this.execute(input, options);
       // Closed meanwhile: start nothing more.
       if (this.warmUps !== generation) return;
-      await this.execute({ ...input, champion: { kind: first.trainer.type, bytes: first.challengerBytes }, championTraining: first.dataRows.train }, options);
+      await this.execute({ ...input, champion: { kind: first.trainer.type, bytes: first.challengerBytes }, championTraining: { from: first.dataRows.train.from, to: first.dataRows.train.to } }, options);
     })()
       .catch(() => {})
       .finally(() => {

@@ -25,7 +25,7 @@ export const WARM_UP_SPEC = {
   trainer: { type: 'gbdt', params: { numTrees: 20 } },
 } as const;
 
-/** The warm-up's rows: a noisy linear rule of the features, seeded, so every start warms up on the same rows. */
+/** The warm-up's rows (`rows` of them, default WARM_UP_ROWS): a noisy linear rule of the features, seeded, so every start warms up on the same rows. */
 export function warmUpLabels(rows: number = WARM_UP_ROWS): RawLabelRow[] {
   const random = mulberry32(1);
   const out: RawLabelRow[] = [];
