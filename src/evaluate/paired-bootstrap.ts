@@ -122,6 +122,39 @@ function weightedAucDistinct(walk: Int32Array, counts: Int32Array): number {
   return tp === 0 || fp === 0 ? NaN : (2 * area) / (2 * tp * fp);
 }
 
+/** Largest number of rows whose counts fit 16 bits (a row is drawn at most n times): two resamples share one integer per row. */
+const PAIRED_MAX_ROWS = 0xffff;
+
+/**
+ * weightedAucDistinct of two resamples at once, from counts packed two to an integer (the first
+ * resample's in the lower 16 bits, the second's in the upper): one pass over the walk and one read
+ * per row for both. Each half's sums stay below 2^16 (at most n ≤ PAIRED_MAX_ROWS draws), so the
+ * halves never carry into each other, and each half's area is summed in the same order as
+ * weightedAucDistinct sums it: the same two numbers. Written to out[0] and out[1].
+ */
+function weightedAucDistinctPair(walk: Int32Array, packed: Int32Array, out: Float64Array): void {
+  let tp = 0;
+  let fp = 0;
+  let areaLow = 0;
+  let areaHigh = 0;
+  for (let j = 0; j < walk.length; j++) {
+    const w = walk[j];
+    const c = packed[w >> 2];
+    const positive = c & -((w >> 1) & 1);
+    const negative = (c - positive) | 0;
+    tp = (tp + positive) | 0;
+    fp = (fp + negative) | 0;
+    areaLow += (negative & 0xffff) * (tp & 0xffff);
+    areaHigh += (negative >>> 16) * (tp >>> 16);
+  }
+  const tpLow = tp & 0xffff;
+  const fpLow = fp & 0xffff;
+  const tpHigh = tp >>> 16;
+  const fpHigh = fp >>> 16;
+  out[0] = tpLow === 0 || fpLow === 0 ? NaN : (2 * areaLow) / (2 * tpLow * fpLow);
+  out[1] = tpHigh === 0 || fpHigh === 0 ? NaN : (2 * areaHigh) / (2 * tpHigh * fpHigh);
+}
+
 /** weightedAuc with tied scores: rocAuc's trapezoid at the end of each run of equal scores. */
 function weightedAucTies(walk: Int32Array, counts: Int32Array): number {
   // Counts stay below 2^31 (at most n rows): small-integer arithmetic.
@@ -277,7 +310,27 @@ export function pairedBootstrap(
   const counts = new Int32Array(auc ? n : 0);
   const perClass = new Float64Array(task === 'multiclass' ? 3 * k : 0);
   const deltas: number[] = [];
-  for (let r = 0; r < options.resamples; r++) {
+  // Distinct scores on both sides (the usual case) and counts that fit 16 bits: resamples go in
+  // pairs, two to each pass over the walks; an odd last one goes alone below.
+  const paired = auc && prepA.distinct && prepB.distinct && n <= PAIRED_MAX_ROWS;
+  const pairs = paired ? Math.floor(options.resamples / 2) : 0;
+  if (pairs > 0) {
+    const packed = new Int32Array(n);
+    const aucA = new Float64Array(2);
+    const aucB = new Float64Array(2);
+    for (let p = 0; p < pairs; p++) {
+      packed.fill(0);
+      random.addDraws(packed, n, 1);
+      random.addDraws(packed, n, 0x10000);
+      weightedAucDistinctPair(prepA.walk!, packed, aucA);
+      weightedAucDistinctPair(prepB.walk!, packed, aucB);
+      const d0 = sign * (aucA[0] - aucB[0]);
+      const d1 = sign * (aucA[1] - aucB[1]);
+      if (Number.isFinite(d0)) deltas.push(d0);
+      if (Number.isFinite(d1)) deltas.push(d1);
+    }
+  }
+  for (let r = 2 * pairs; r < options.resamples; r++) {
     let d: number;
     if (auc) {
       random.countDraws(counts, n);

@@ -74,7 +74,7 @@ describe('paired bootstrap', () => {
     });
   }
 
-  it('gives the very AUC numbers of resampling copies when every score is distinct, and when some are tied', () => {
+  it('gives the very AUC numbers of resampling copies when every score is distinct (resamples taken two at a time), and when some are tied', () => {
     const rnd = mulberry32(8);
     const n = 301;
     const y = new Float64Array(n);
@@ -87,7 +87,11 @@ describe('paired bootstrap', () => {
     }
     const options = { resamples: 250, seed: 13, alpha: 0.05 };
     expect(new Set(a).size).toBe(n);
+    expect(new Set(b).size).toBe(n);
     expect(pairedBootstrap('binary', 'auc', y, a, b, 2, options)).toEqual(byCopies('binary', 'auc', y, a, b, 2, options));
+    // An odd number of resamples: the last one has no partner.
+    const odd = { ...options, resamples: 251 };
+    expect(pairedBootstrap('binary', 'auc', y, a, b, 2, odd)).toEqual(byCopies('binary', 'auc', y, a, b, 2, odd));
     // One model's scores distinct, the other's tied.
     const tied = b.map((p) => Math.round(p * 10) / 10);
     expect(pairedBootstrap('binary', 'auc', y, a, tied, 2, options)).toEqual(byCopies('binary', 'auc', y, a, tied, 2, options));
