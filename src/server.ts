@@ -16,6 +16,8 @@ import type { ReadinessWire, WorkerListWire } from './contract/index.js';
 import type { ComputeExecutor } from './retrain/executor.js';
 import type { PipelineDeps } from './retrain/pipeline.js';
 import { resolveTrainingThreads } from './retrain/training-threads.js';
+import { WARM_UP_SPEC, warmUpInput } from './retrain/warm-up.js';
+import { parseModelSpec } from './config/model-spec.js';
 import { createRefit, type Refit, type RefitParts } from './service/index.js';
 import { artifactLocation } from './store/artifact-store.js';
 import { createStore } from './store/create-store.js';
@@ -79,6 +81,7 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
   // scorer keeps each model's view for a second between announcements instead of reading it on
   // every score. A process that trains keeps reading it per score, as it always has.
   const servingCacheMs = redis && !settings.training ? SERVING_CACHE_MS : 0;
+  const trainingThreads = resolveTrainingThreads(settings.trainingThreads, 'serve');
   const { refit, parts } = createRefit({
     store,
     logger,
@@ -93,9 +96,11 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
     retention: retentionPolicy(settings),
     ...(options.executor ? { executor: options.executor } : {}),
     // Training leaves scoring a core (src/retrain/training-threads.ts).
-    trainingThreads: resolveTrainingThreads(settings.trainingThreads, 'serve'),
+    trainingThreads,
     ...queue,
   });
+  // The first retrain finds its threads started and its code compiled (src/retrain/warm-up.ts).
+  if (settings.training) parts.executor.warm?.(warmUpInput(parseModelSpec(WARM_UP_SPEC), trainingThreads));
   if (!automaticRetraining) logger.warn('automatic retraining is paused: scheduled and trigger-started retrains do not run; manual retrains do');
   const role = settings.training ? 'all-in-one' : 'api';
   let started = false;

@@ -56,26 +56,57 @@ export function cleanLabels(rows: readonly RawLabelRow[], policy: LabelPolicy): 
   return { rows: out, total: rows.length, excludedByRule: excluded, replaced };
 }
 
+/** Largest id written as digits by idsText; larger (or negative, or fractional) ids go through String(). */
+const MAX_DIGIT_ID = 0x7fffffff;
+const COMMA = 0x2c;
+const ZERO = 0x30;
+
+/**
+ * The ascending ids joined by commas, as bytes (ASCII, so the same bytes as the joined string's
+ * UTF-8): written digit by digit into one buffer, with no string per id to make and hash.
+ */
+function idsText(sorted: ArrayLike<number>): Uint8Array {
+  const n = sorted.length;
+  // 10 digits and a comma at most per id that fits 31 bits; others are written as text below.
+  let bytes = new Uint8Array(Math.max(1, n * 11));
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    if (i > 0) bytes[at++] = COMMA;
+    let v = sorted[i];
+    if (!(v >= 0 && v <= MAX_DIGIT_ID && Number.isInteger(v))) {
+      const text = new TextEncoder().encode(String(v));
+      if (at + text.length + 11 * (n - i) > bytes.length) {
+        const grown = new Uint8Array(at + text.length + 11 * (n - i));
+        grown.set(bytes.subarray(0, at));
+        bytes = grown;
+      }
+      bytes.set(text, at);
+      at += text.length;
+      continue;
+    }
+    // Digits of v, least significant first, written from the id's last byte backwards.
+    let digits = 1;
+    for (let p = 10; p <= v; p *= 10) digits++;
+    at += digits;
+    for (let k = at - 1; k >= at - digits; k--) {
+      const q = Math.floor(v / 10);
+      bytes[k] = ZERO + (v - q * 10);
+      v = q;
+    }
+  }
+  return bytes.subarray(0, at);
+}
+
 /** The id range, count and sha256 of a set of label ids. */
 export function rowSet(ids: ArrayLike<number>): RowSet {
   let ascending = true;
-  let int32 = true;
-  for (let i = 0; i < ids.length; i++) {
-    const v = ids[i];
-    if (i > 0 && ids[i - 1] > v) ascending = false;
-    if (!(v >= 0 && v <= 0x7fffffff && Number.isInteger(v))) int32 = false;
-  }
-  // Ids that fit 32 bits (all of them in practice) join several times faster as integers; the text is the same.
-  const sorted: Int32Array | number[] = int32 ? Int32Array.from(ids) : Array.from(ids);
-  if (!ascending) {
-    if (sorted instanceof Int32Array) sorted.sort();
-    else sorted.sort((a, b) => a - b);
-  }
+  for (let i = 1; i < ids.length && ascending; i++) ascending = ids[i - 1] <= ids[i];
+  const sorted: ArrayLike<number> = ascending ? ids : Float64Array.from(ids).sort();
   return {
     from: sorted.length > 0 ? sorted[0] : 0,
     to: sorted.length > 0 ? sorted[sorted.length - 1] : 0,
     count: sorted.length,
-    sha256: createHash('sha256').update(sorted.join(',')).digest('hex'),
+    sha256: createHash('sha256').update(idsText(sorted)).digest('hex'),
   };
 }
 
@@ -102,40 +133,60 @@ export function splitRecent(data: Dataset, champion: ChampionTraining | null, fr
   const total = fractions.train + fractions.validation + fractions.test;
   const nTest = Math.max(1, Math.round((n * fractions.test) / total));
   const nValidation = Math.round((n * fractions.validation) / total);
-  const order = Array.from({ length: n }, (_, i) => i);
+  const ids = data.rowIds;
   let ascending = true;
-  for (let i = 1; i < n && ascending; i++) ascending = data.rowIds[i - 1] <= data.rowIds[i];
+  for (let i = 1; i < n && ascending; i++) ascending = ids[i - 1] <= ids[i];
   // Windows come oldest first: sort only when they do not.
-  if (!ascending) order.sort((a, b) => data.rowIds[a] - data.rowIds[b]);
-  const seenByChampion = (i: number) => champion !== null && data.rowIds[i] >= champion.from && data.rowIds[i] <= champion.to;
-  const test: number[] = [];
-  const validation: number[] = [];
-  const train: number[] = [];
+  let order: Int32Array | null = null;
+  if (!ascending) {
+    order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    order.sort((a, b) => ids[a] - ids[b]);
+  }
+  // Each part's row indices, filled newest first from its end, so each comes out in index order
+  // when the rows are in id order (sorted below otherwise).
+  const test = new Int32Array(Math.min(n, nTest));
+  const validation = new Int32Array(Math.min(n, nValidation));
+  const train = new Int32Array(n);
+  let nt = 0;
+  let nv = 0;
+  let nr = 0;
   let excluded = 0;
   for (let k = n - 1; k >= 0; k--) {
-    const i = order[k];
-    if (test.length < nTest && !seenByChampion(i)) test.push(i);
-    else if (validation.length < nValidation) {
-      if (test.length < nTest) excluded++;
-      validation.push(i);
+    const i = order === null ? k : order[k];
+    const id = ids[i];
+    const seenByChampion = champion !== null && id >= champion.from && id <= champion.to;
+    if (nt < nTest && !seenByChampion) test[test.length - ++nt] = i;
+    else if (nv < nValidation) {
+      if (nt < nTest) excluded++;
+      validation[validation.length - ++nv] = i;
     } else {
-      if (test.length < nTest) excluded++;
-      train.push(i);
+      if (nt < nTest) excluded++;
+      train[n - ++nr] = i;
     }
   }
-  const noFairRows = test.length === 0;
-  if (noFairRows && n > 0) {
+  if (nt === 0 && n > 0) {
     // Nothing the champion has not seen: test the challenger on the newest rows all the same (the champion is not compared).
     return { ...splitRecent(data, null, fractions), noFairRows: true };
   }
-  const byIndex = (a: number, b: number) => a - b;
-  const ids = (idx: number[]) => idx.map((i) => data.rowIds[i]);
+  const part = (buffer: Int32Array, count: number): Int32Array => {
+    const idx = buffer.subarray(buffer.length - count);
+    if (order !== null) idx.sort();
+    return idx;
+  };
+  const trainIdx = part(train, nr);
+  const validationIdx = part(validation, nv);
+  const testIdx = part(test, nt);
+  const train_ = subsetDataset(data, trainIdx);
+  const validation_ = subsetDataset(data, validationIdx);
+  const test_ = subsetDataset(data, testIdx);
   return {
-    train: subsetDataset(data, train.sort(byIndex)),
-    validation: subsetDataset(data, validation.sort(byIndex)),
-    test: subsetDataset(data, test.sort(byIndex)),
-    rows: { holdout: 'recent', train: rowSet(ids(train)), validation: rowSet(ids(validation)), test: rowSet(ids(test)), excludedAsChampionTraining: excluded },
-    noFairRows,
+    train: train_,
+    validation: validation_,
+    test: test_,
+    rows: { holdout: 'recent', train: rowSet(train_.rowIds), validation: rowSet(validation_.rowIds), test: rowSet(test_.rowIds), excludedAsChampionTraining: excluded },
+    // With rows, a split without fair ones returned above: true here only when there are no rows.
+    noFairRows: nt === 0,
   };
 }
 

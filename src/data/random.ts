@@ -56,6 +56,25 @@ export class Mulberry32 {
     this.state = a >>> 0;
   }
 
+  /**
+   * Draw `n` indices in [0, n) as drawIndices does, adding `weight` to `counts[j]` for each draw of
+   * j (32-bit wrap-around sums; nothing is cleared first). With weight 2^16, a second resample's
+   * counts go in the upper half of each integer, beside a first one's in the lower half.
+   */
+  addDraws(counts: Int32Array, n: number, weight: number): void {
+    const scale = n / 4294967296;
+    let a = this.state | 0;
+    for (let i = 0; i < n; i++) {
+      a = (a + 0x6d2b79f5) | 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      const j = (((t ^ (t >>> 14)) >>> 0) * scale) | 0;
+      counts[j] = (counts[j] + weight) | 0;
+    }
+    this.state = a >>> 0;
+  }
+
   /** Draw `n` indices in [0, n) as drawIndices does, counting them: `counts[j]` = times j was drawn. */
   countDraws(counts: Int32Array, n: number): void {
     counts.fill(0, 0, n);

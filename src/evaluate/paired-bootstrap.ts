@@ -46,6 +46,8 @@ interface Prepared {
    * the walk): row index << 2 | label (0/1) << 1 | 1 where a run of equal scores ends.
    */
   readonly walk: Int32Array | null;
+  /** Binary AUC: no two rows share a score, so every row ends its own run (the walk's shorter form applies). */
+  readonly distinct: boolean;
 }
 
 function prepare(task: Task, metric: string, y: Float64Array, pred: Float64Array, k: number): Prepared {
@@ -53,6 +55,7 @@ function prepare(task: Task, metric: string, y: Float64Array, pred: Float64Array
   const predicted = new Float64Array(n);
   const term = new Float64Array(n);
   let walk: Int32Array | null = null;
+  let distinct = false;
   if (task === 'binary') {
     for (let i = 0; i < n; i++) {
       const p = pred[i];
@@ -64,8 +67,10 @@ function prepare(task: Task, metric: string, y: Float64Array, pred: Float64Array
       for (let i = 0; i < n; i++) order[i] = i;
       order.sort((a, b) => pred[b] - pred[a]);
       walk = new Int32Array(n);
+      distinct = true;
       for (let j = 0; j < n; j++) {
         const runEnd = j === n - 1 || pred[order[j + 1]] !== pred[order[j]] ? 1 : 0;
+        if (runEnd === 0) distinct = false;
         walk[j] = (order[j] << 2) | ((y[order[j]] === 1 ? 1 : 0) << 1) | runEnd;
       }
     }
@@ -86,12 +91,72 @@ function prepare(task: Task, metric: string, y: Float64Array, pred: Float64Array
   } else {
     for (let i = 0; i < n; i++) term[i] = y[i] - pred[i];
   }
-  return { predicted, term, walk };
+  return { predicted, term, walk, distinct };
 }
 
 /** AUC of the rows weighted by how often each was drawn: the same integer arithmetic as rocAuc on the drawn rows. */
 function weightedAuc(prep: Prepared, counts: Int32Array): number {
   const walk = prep.walk!;
+  return prep.distinct ? weightedAucDistinct(walk, counts) : weightedAucTies(walk, counts);
+}
+
+/**
+ * weightedAuc where every score is distinct (the usual case for a model's probabilities): each row
+ * is a run of its own, so a negative row drawn c times adds c × 2·tp to rocAuc's doubled area and a
+ * positive row adds nothing; summing c × tp and doubling it at the end gives the same integers
+ * (below 2^53), hence the same number, without the per-row test for the end of a run.
+ */
+function weightedAucDistinct(walk: Int32Array, counts: Int32Array): number {
+  let tp = 0;
+  let fp = 0;
+  let area = 0;
+  for (let j = 0; j < walk.length; j++) {
+    const w = walk[j];
+    const c = counts[w >> 2];
+    const positive = c & -((w >> 1) & 1);
+    const negative = c - positive;
+    tp = (tp + positive) | 0;
+    fp = (fp + negative) | 0;
+    area += negative * tp;
+  }
+  return tp === 0 || fp === 0 ? NaN : (2 * area) / (2 * tp * fp);
+}
+
+/** Largest number of rows whose counts fit 16 bits (a row is drawn at most n times): two resamples share one integer per row. */
+const PAIRED_MAX_ROWS = 0xffff;
+
+/**
+ * weightedAucDistinct of two resamples at once, from counts packed two to an integer (the first
+ * resample's in the lower 16 bits, the second's in the upper): one pass over the walk and one read
+ * per row for both. Each half's sums stay below 2^16 (at most n ≤ PAIRED_MAX_ROWS draws), so the
+ * halves never carry into each other, and each half's area is summed in the same order as
+ * weightedAucDistinct sums it: the same two numbers. Written to out[0] and out[1].
+ */
+function weightedAucDistinctPair(walk: Int32Array, packed: Int32Array, out: Float64Array): void {
+  let tp = 0;
+  let fp = 0;
+  let areaLow = 0;
+  let areaHigh = 0;
+  for (let j = 0; j < walk.length; j++) {
+    const w = walk[j];
+    const c = packed[w >> 2];
+    const positive = c & -((w >> 1) & 1);
+    const negative = (c - positive) | 0;
+    tp = (tp + positive) | 0;
+    fp = (fp + negative) | 0;
+    areaLow += (negative & 0xffff) * (tp & 0xffff);
+    areaHigh += (negative >>> 16) * (tp >>> 16);
+  }
+  const tpLow = tp & 0xffff;
+  const fpLow = fp & 0xffff;
+  const tpHigh = tp >>> 16;
+  const fpHigh = fp >>> 16;
+  out[0] = tpLow === 0 || fpLow === 0 ? NaN : (2 * areaLow) / (2 * tpLow * fpLow);
+  out[1] = tpHigh === 0 || fpHigh === 0 ? NaN : (2 * areaHigh) / (2 * tpHigh * fpHigh);
+}
+
+/** weightedAuc with tied scores: rocAuc's trapezoid at the end of each run of equal scores. */
+function weightedAucTies(walk: Int32Array, counts: Int32Array): number {
   // Counts stay below 2^31 (at most n rows): small-integer arithmetic.
   let tp = 0;
   let fp = 0;
@@ -214,6 +279,11 @@ function drawnMetric(task: Task, metric: string, y: Float64Array, prep: Prepared
  * once (AUC from how often each row was drawn, walked in score order), giving the very numbers
  * computeMetrics gives on copies of the drawn rows at a fraction of the cost: no copies, no sort
  * per resample, only the metric asked for.
+ *
+ * `options.observed`: the metric of `a` and of `b` on all the rows, as computeMetrics gave them
+ * (a caller that has both models' metrics already); default: computed here. computeMetrics
+ * checks the inputs (lengths, labels, finite predictions), so a caller passing them has checked
+ * them.
  */
 export function pairedBootstrap(
   task: Task,
@@ -222,13 +292,14 @@ export function pairedBootstrap(
   a: Float64Array,
   b: Float64Array,
   classCount: number,
-  options: { resamples: number; seed: number; alpha: number },
+  options: { resamples: number; seed: number; alpha: number; observed?: { readonly a: number; readonly b: number } },
 ): PairedBootstrap | null {
   const n = y.length;
   if (n < 2) return null;
   const sign = higherIsBetter(metric) ? 1 : -1;
+  const observed = options.observed;
   // computeMetrics also checks the inputs (lengths, labels, finite predictions).
-  const delta = sign * (pick(task, metric, y, a, classCount) - pick(task, metric, y, b, classCount));
+  const delta = sign * (observed ? observed.a - observed.b : pick(task, metric, y, a, classCount) - pick(task, metric, y, b, classCount));
   if (!Number.isFinite(delta)) return null;
   const k = Math.max(1, classCount);
   const prepA = prepare(task, metric, y, a, k);
@@ -239,7 +310,27 @@ export function pairedBootstrap(
   const counts = new Int32Array(auc ? n : 0);
   const perClass = new Float64Array(task === 'multiclass' ? 3 * k : 0);
   const deltas: number[] = [];
-  for (let r = 0; r < options.resamples; r++) {
+  // Distinct scores on both sides (the usual case) and counts that fit 16 bits: resamples go in
+  // pairs, two to each pass over the walks; an odd last one goes alone below.
+  const paired = auc && prepA.distinct && prepB.distinct && n <= PAIRED_MAX_ROWS;
+  const pairs = paired ? Math.floor(options.resamples / 2) : 0;
+  if (pairs > 0) {
+    const packed = new Int32Array(n);
+    const aucA = new Float64Array(2);
+    const aucB = new Float64Array(2);
+    for (let p = 0; p < pairs; p++) {
+      packed.fill(0);
+      random.addDraws(packed, n, 1);
+      random.addDraws(packed, n, 0x10000);
+      weightedAucDistinctPair(prepA.walk!, packed, aucA);
+      weightedAucDistinctPair(prepB.walk!, packed, aucB);
+      const d0 = sign * (aucA[0] - aucB[0]);
+      const d1 = sign * (aucA[1] - aucB[1]);
+      if (Number.isFinite(d0)) deltas.push(d0);
+      if (Number.isFinite(d1)) deltas.push(d1);
+    }
+  }
+  for (let r = 2 * pairs; r < options.resamples; r++) {
     let d: number;
     if (auc) {
       random.countDraws(counts, n);

@@ -249,7 +249,10 @@ function evaluate(
       if (spec.task === 'multiclass') pred = alignClasses(pred, champion.classes, classes, rows.length);
       oldMetrics = computeMetrics(spec.task, test.y, pred, classCount);
       const { alpha, resamples } = spec.retrain.gates.significance;
-      bootstrap = pairedBootstrap(spec.task, primaryMetric(spec.task), test.y, challengerPred, pred, classCount, { alpha, resamples, seed: spec.retrain.seed });
+      const metric = primaryMetric(spec.task);
+      // Both metrics are computed above on these rows: the bootstrap need not compute them again.
+      const observed = { a: newMetrics[metric] ?? NaN, b: oldMetrics[metric] ?? NaN };
+      bootstrap = pairedBootstrap(spec.task, metric, test.y, challengerPred, pred, classCount, { alpha, resamples, seed: spec.retrain.seed, observed });
     } catch (err) {
       // A champion that cannot score these rows (changed schema, unloadable artifact) is compared as absent.
       championError = (err as Error).message ?? String(err);

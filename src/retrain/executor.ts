@@ -14,6 +14,12 @@ export interface ComputeExecutor {
   smoke?(input: SmokeInput): Promise<SmokeOutput>;
   /** Stop its threads (at shutdown, once no job runs). Absent: nothing to stop. */
   close?(): Promise<void>;
+  /**
+   * Before any job: start the threads a first job would start and run `input` (a small made-up
+   * retrain, src/retrain/warm-up.ts) there, so the first real retrain finds them started and their
+   * code compiled. Absent: nothing to warm.
+   */
+  warm?(input: ComputeInput): void;
 }
 
 /** Runs in this thread (trainers yield to the event loop between iterations). For tests and plug-in trainers registered at run time. */
@@ -69,6 +75,10 @@ interface Smoker {
 export class WorkerExecutor implements ComputeExecutor {
   private readonly training: Thread[] = [];
   private smoker: Smoker | null = null;
+  /** The warm-up under way, which a job waits for rather than start a cold thread of its own. */
+  private warming: Promise<void> | null = null;
+  /** Counts warm-ups and closes, so a warm-up cut short by `close` starts nothing more. */
+  private warmUps = 0;
 
   /** Threads alive now: training threads (busy or idle) and the smoke-test thread. */
   get activeWorkers(): number {
@@ -119,11 +129,35 @@ export class WorkerExecutor implements ComputeExecutor {
     return smoker;
   }
 
+  /**
+   * Start a training thread (and the smoke-test thread) and run `input` in it twice: on its own,
+   * then against the model it made as the champion (scoring a champion and the paired bootstrap
+   * run only then). A warm-up that fails is forgotten: the first job then starts as it would have.
+   */
+  warm(input: ComputeInput): void {
+    if (this.warming || this.training.length > 0) return;
+    const options: ComputeOptions = { signal: new AbortController().signal };
+    const generation = ++this.warmUps;
+    const warming = (async () => {
+      const first = await this.execute(input, options);
+      // Closed meanwhile: start nothing more.
+      if (this.warmUps !== generation) return;
+      await this.execute({ ...input, champion: { kind: first.trainer.type, bytes: first.challengerBytes }, championTraining: { from: first.dataRows.train.from, to: first.dataRows.train.to } }, options);
+    })()
+      .catch(() => {})
+      .finally(() => {
+        if (this.warming === warming) this.warming = null;
+      });
+    this.warming = warming;
+  }
+
   /** End every thread (at shutdown, once no job runs); a later job starts new ones. */
   async close(): Promise<void> {
     const workers = [...this.training.map((t) => t.worker), ...(this.smoker ? [this.smoker.worker] : [])];
     this.training.length = 0;
     this.smoker = null;
+    this.warming = null;
+    this.warmUps++;
     await Promise.all(workers.map((w) => w.terminate()));
   }
 
@@ -167,6 +201,12 @@ export class WorkerExecutor implements ComputeExecutor {
   }
 
   async run(input: ComputeInput, options: ComputeOptions): Promise<ComputeOutput> {
+    // Its thread is about to be warm: waiting for it costs less than starting a cold one.
+    if (this.warming) await this.warming;
+    return this.execute(input, options);
+  }
+
+  private async execute(input: ComputeInput, options: ComputeOptions): Promise<ComputeOutput> {
     const { signal } = options;
     if (signal.aborted) throw signal.reason;
     const modelId = input.spec.id;

@@ -11,6 +11,8 @@ import type { ComputeExecutor } from '../retrain/executor.js';
 import { WorkerExecutor } from '../retrain/executor.js';
 import { LabelWindowCache } from '../retrain/label-window.js';
 import { resolveTrainingThreads } from '../retrain/training-threads.js';
+import { WARM_UP_SPEC, warmUpInput } from '../retrain/warm-up.js';
+import { parseModelSpec } from '../config/model-spec.js';
 import { claimOwnerId } from '../retrain/job-owner.js';
 import type { PipelineDeps } from '../retrain/pipeline.js';
 import { artifactLocation } from '../store/artifact-store.js';
@@ -67,6 +69,8 @@ export async function startWorker(settings: Settings, options: { logger: Logger;
     // Command trainers get a fresh directory per job here, named by the job id.
     workRoot: join(settings.dataDir, 'jobs'),
   };
+  // The first job finds its threads started and its code compiled (src/retrain/warm-up.ts).
+  deps.executor.warm?.(warmUpInput(parseModelSpec(WARM_UP_SPEC), deps.trainingThreads ?? null));
   const owner = claimOwnerId();
   const worker = new RetrainWorker(deps, { connection, subscriber, prefix: settings.queuePrefix, ownerId: owner.id, concurrency: settings.workerConcurrency, leaseMs: settings.workerLeaseMs });
   const stopBridge = await bridgeActivations({ hub, publisher: connection, subscriber: activationSub, prefix: settings.queuePrefix, logger });

@@ -74,6 +74,40 @@ describe('paired bootstrap', () => {
     });
   }
 
+  it('gives the very AUC numbers of resampling copies when every score is distinct (resamples taken two at a time), and when some are tied', () => {
+    const rnd = mulberry32(8);
+    const n = 301;
+    const y = new Float64Array(n);
+    const a = new Float64Array(n);
+    const b = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      y[i] = rnd() < 0.35 ? 1 : 0;
+      a[i] = Math.min(1, 0.25 * y[i] + rnd() * 0.75);
+      b[i] = Math.min(1, 0.2 * y[i] + rnd() * 0.8);
+    }
+    const options = { resamples: 250, seed: 13, alpha: 0.05 };
+    expect(new Set(a).size).toBe(n);
+    expect(new Set(b).size).toBe(n);
+    expect(pairedBootstrap('binary', 'auc', y, a, b, 2, options)).toEqual(byCopies('binary', 'auc', y, a, b, 2, options));
+    // An odd number of resamples: the last one has no partner.
+    const odd = { ...options, resamples: 251 };
+    expect(pairedBootstrap('binary', 'auc', y, a, b, 2, odd)).toEqual(byCopies('binary', 'auc', y, a, b, 2, odd));
+    // One model's scores distinct, the other's tied.
+    const tied = b.map((p) => Math.round(p * 10) / 10);
+    expect(pairedBootstrap('binary', 'auc', y, a, tied, 2, options)).toEqual(byCopies('binary', 'auc', y, a, tied, 2, options));
+  });
+
+  it('takes the observed metrics from a caller that computed them already, with the same result', () => {
+    for (const [task, metrics, k] of cases) {
+      const { y, a, b } = data(task, 120, k, 4);
+      const options = { resamples: 100, seed: 2, alpha: 0.1 };
+      for (const metric of metrics) {
+        const observed = { a: computeMetrics(task, y, a, k)[metric] ?? NaN, b: computeMetrics(task, y, b, k)[metric] ?? NaN };
+        expect(pairedBootstrap(task, metric, y, a, b, k, { ...options, observed })).toEqual(pairedBootstrap(task, metric, y, a, b, k, options));
+      }
+    }
+  });
+
   it('skips resamples where AUC is undefined and is null below two rows', () => {
     const y = Float64Array.from([1, 1, 1, 0]);
     const a = Float64Array.from([0.9, 0.8, 0.7, 0.1]);

@@ -10,6 +10,7 @@ import { WorkerExecutor } from '../../src/retrain/executor.js';
 import { createRefit, type Refit } from '../../src/service/index.js';
 import { createStore } from '../../src/store/create-store.js';
 import type { RawLabelRow, Store } from '../../src/store/store.js';
+import { WARM_UP_SPEC, warmUpInput } from '../../src/retrain/warm-up.js';
 
 function rows(n: number, seed: number, label?: 0 | 1) {
   const rnd = mulberry32(seed);
@@ -171,6 +172,25 @@ describe('training in worker threads', () => {
       challengerBytes: Buffer.from(fresh.challengerBytes).toString('base64'),
       trainingMs: 0,
     });
+  });
+
+  it('warms up before any job: a job that comes during the warm-up waits for its thread, warm, rather than start a cold one', async () => {
+    executor = new WorkerExecutor();
+    executor.warm(warmUpInput(parseModelSpec(WARM_UP_SPEC), 1));
+    // The training thread and the smoke-test thread start at once.
+    expect(executor.activeWorkers).toBe(2);
+    const [warm] = executor.trainingThreadIds;
+    const spec = parseModelSpec({ ...SPEC, id: 'w' });
+    const labels: RawLabelRow[] = rows(200, 7).map((r, i) => ({ id: i + 1, features: JSON.stringify(r.features), label: JSON.stringify(r.label) }));
+    const out = await executor.run({ spec, labels, champion: null }, { signal: new AbortController().signal });
+    expect(out.labelCount).toBe(200);
+    expect(executor.trainingThreadIds).toEqual([warm]);
+    expect(executor.busyWorkers).toBe(0);
+    // Warming an executor that has its threads already starts nothing.
+    executor.warm(warmUpInput(parseModelSpec(WARM_UP_SPEC), 1));
+    expect(executor.busyWorkers).toBe(0);
+    await executor.close();
+    expect(executor.activeWorkers).toBe(0);
   });
 
   it('smoke-tests stored artifact bytes in its own thread, where no training runs: a good artifact passes, bad bytes fail with the reason', async () => {

@@ -1,0 +1,48 @@
+/**
+ * The warm-up of a training thread: a small retrain on made-up rows, run by the executor when the
+ * process starts (src/retrain/executor.ts, `warm`), once on its own and once against its own
+ * model as the champion. The first retrain of a process otherwise waits for its threads to start
+ * and runs every step (parsing, encoding, splitting, the fit, scoring, the paired bootstrap) as
+ * code V8 has not compiled yet; after the warm-up it runs them compiled, as later retrains do.
+ */
+import { mulberry32 } from '../data/random.js';
+import type { RawLabelRow } from '../store/store.js';
+import type { ComputeInput } from './compute.js';
+
+/** Made-up rows of the warm-up: enough for its fit's loops to be compiled, few enough to take a fraction of one retrain. */
+export const WARM_UP_ROWS = 3_000;
+
+const FEATURES = 6;
+
+/**
+ * The warm-up model as a spec to validate (the config layer turns it into a ModelSpec, which this
+ * layer may not import): binary, numeric features, the default trainer with fewer trees.
+ */
+export const WARM_UP_SPEC = {
+  id: 'warm-up',
+  task: 'binary',
+  features: Array.from({ length: FEATURES }, (_, j) => ({ name: `x${j}`, type: 'number' })),
+  trainer: { type: 'gbdt', params: { numTrees: 20 } },
+} as const;
+
+/** The warm-up's rows (`rows` of them, default WARM_UP_ROWS): a noisy linear rule of the features, seeded, so every start warms up on the same rows. */
+export function warmUpLabels(rows: number = WARM_UP_ROWS): RawLabelRow[] {
+  const random = mulberry32(1);
+  const out: RawLabelRow[] = [];
+  for (let i = 0; i < rows; i++) {
+    const features: Record<string, number> = {};
+    let sum = 0;
+    for (let j = 0; j < FEATURES; j++) {
+      const v = random() * 2 - 1;
+      features[`x${j}`] = v;
+      sum += v * (j + 1);
+    }
+    out.push({ id: i + 1, features: JSON.stringify(features), label: sum + random() * 4 > 2 ? '1' : '0' });
+  }
+  return out;
+}
+
+/** The warm-up's first retrain (no champion) for `spec` (WARM_UP_SPEC validated), with the fit's threads capped as real fits are. */
+export function warmUpInput(spec: ComputeInput['spec'], threads: number | null): ComputeInput {
+  return { spec, labels: warmUpLabels(), champion: null, threads };
+}
