@@ -78,15 +78,6 @@ export class Mulberry32 {
   /** Draw `n` indices in [0, n) as drawIndices does, counting them: `counts[j]` = times j was drawn. */
   countDraws(counts: Int32Array, n: number): void {
     counts.fill(0, 0, n);
-    const scale = n / 4294967296;
-    let a = this.state | 0;
-    for (let i = 0; i < n; i++) {
-      a = (a + 0x6d2b79f5) | 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      counts[(((t ^ (t >>> 14)) >>> 0) * scale) | 0]++;
-    }
-    this.state = a >>> 0;
+    this.addDraws(counts, n, 1);
   }
 }

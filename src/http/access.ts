@@ -110,8 +110,8 @@ export function installAccess(app: FastifyInstance, refit: Refit, options: Acces
   app.decorateRequest('problemCode', null);
 
   // The hooks go on each API route as it is added (route-level hooks), made for its pattern, rather
-  // than on every request: a hook that only returns still cost the score route a microsecond or two
-  // each, and `request.routeOptions` builds an object per access. Routes outside /api/ need none.
+  // than on every request: a hook that only returns is still a call on every score, and
+  // `request.routeOptions` builds an object per access. Routes outside /api/ need none.
   app.addHook('onRoute', (route) => {
     const url = route.url;
     if (!url.startsWith('/api/')) return;

@@ -116,7 +116,7 @@ class RequestLogController extends LogController {
 /**
  * A request's logger, made only when something is logged: Fastify gives every request a child
  * logger bound to its request id, and making pino's child (its bindings serialised, redaction set
- * up) cost a couple of microseconds a request on the score route, where almost no request logs
+ * up) is work on every request of the score route, where almost no request logs
  * anything. The methods Refit and Fastify call on a request's logger are here; the child they
  * reach is the one Fastify would have made.
  */
@@ -249,9 +249,9 @@ export async function buildApp(refit: Refit, options: AppOptions = {}): Promise<
     const limit = app.rateLimit();
     // The machine itself without a key (the CLI, a benchmark, the demo, an app beside the server)
     // is trusted as before keys existed: that is decided here, synchronously, before the plugin's
-    // handler, whose asynchronous steps (its key, its allow list, then the verdict) cost every such
-    // request some microseconds only to let it through; on the score route that was several
-    // percent of a request. Everyone else is counted by the plugin as before.
+    // handler, whose asynchronous steps (its key, its allow list, then the verdict) every such
+    // request would otherwise go through only to be let through. Everyone else is counted by the
+    // plugin as before.
     const limited: onRequestHookHandler = (request, reply, done) => {
       if (!request.refitKey && isLoopback(request.ip)) return done();
       limit.call(app, request, reply).then(() => done(), done);

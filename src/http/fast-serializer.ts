@@ -30,8 +30,8 @@ const batchEnvelope = z.looseObject({ items: z.unknown() });
 export function batchValidator<T>(route: FastifyRouteSchemaDef<T>): ReturnType<typeof validatorCompiler> {
   const compile = validatorCompiler as unknown as (r: unknown) => ReturnType<typeof validatorCompiler>;
   if (route.httpPart !== 'params' || route.schema !== modelParams) return compile(route.httpPart === 'body' ? { ...route, schema: batchEnvelope } : route);
-  // The path's model id: one string compared against the schema's bounds on every request was a
-  // percent of a single-row score through zod; an id within them passes as it is, anything else
+  // The path's model id: one string compared against the schema's bounds needs no zod parse on
+  // every request; an id within them passes as it is, anything else
   // goes to zod, which words the problem as on every other route.
   const checked = compile(route);
   return (params: unknown) => {

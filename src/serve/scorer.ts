@@ -109,13 +109,13 @@ export class Scorer {
         (arm === 'challenger' ? canaryRows : championRows).push(i);
       }
       if (canaryRows.length > 0) {
-        const { failed } = await this.run(spec, challenger.version, 'challenger', rows, canaryRows, now, items, logged, { served: true });
+        const { failed } = await this.run({ spec, version: challenger.version, arm: 'challenger', rows, indices: canaryRows, now, items, logged, served: true });
         // A failing challenger must not fail the request: the champion serves its rows.
         if (failed.length > 0) championRows = [...championRows, ...failed].sort((a, b) => a - b);
       }
     }
     // Loaded (the usual case), the champion scores without a turn through a promise.
-    const ran = this.run(spec, activeVersion, 'champion', rows, championRows, now, items, logged, { served: true });
+    const ran = this.run({ spec, version: activeVersion, arm: 'champion', rows, indices: championRows, now, items, logged, served: true });
     const champion = ran instanceof Promise ? await ran : ran;
     if (champion.error) {
       // Logged first, so the failed attempts count in the version's error rate.
@@ -123,7 +123,7 @@ export class Scorer {
       throw champion.error;
     }
     if (challenger?.mode === 'shadow') {
-      await this.run(spec, challenger.version, 'challenger', rows, all, now, null, logged, { served: false, shadowOf: (i) => (items[i] as ScoreItem).scoreId });
+      await this.run({ spec, version: challenger.version, arm: 'challenger', rows, indices: all, now, items: null, logged, served: false, shadowOf: (i) => (items[i] as ScoreItem).scoreId });
     }
     await this.log.append(logged);
     return items as ScoreItem[];
@@ -134,40 +134,20 @@ export class Scorer {
    * Returns the indices that failed (all of them when the version cannot load or predict) and why:
    * at once when the version is loaded, else once it is.
    */
-  private run(
-    spec: ModelSpec,
-    version: string,
-    arm: ScoreArm,
-    rows: readonly FeatureRow[],
-    indices: readonly number[],
-    now: Date,
-    items: (ScoreItem | null)[] | null,
-    logged: Score[],
-    options: { served: boolean; shadowOf?: (i: number) => string },
-  ): RunResult | Promise<RunResult> {
-    if (indices.length === 0) return { failed: [], error: null };
-    const loaded = this.predictors.peek(spec.id, version);
-    if (loaded !== undefined) return this.predict(loaded, spec, version, arm, rows, indices, now, items, logged, options);
+  private run(r: VersionRun): RunResult | Promise<RunResult> {
+    if (r.indices.length === 0) return { failed: [], error: null };
+    const loaded = this.predictors.peek(r.spec.id, r.version);
+    if (loaded !== undefined) return this.predict(loaded, r);
     const start = this.stopwatch();
-    return this.predictors.get(spec.id, version).then(
-      (predictor) => this.predict(predictor, spec, version, arm, rows, indices, now, items, logged, options),
-      (err: unknown) => this.failed(err, start, spec, version, arm, rows, indices, now, logged, options),
+    return this.predictors.get(r.spec.id, r.version).then(
+      (predictor) => this.predict(predictor, r),
+      (err: unknown) => this.failed(err, start, r),
     );
   }
 
   /** run's scoring with the version's predictor at hand. */
-  private predict(
-    predictor: Predictor,
-    spec: ModelSpec,
-    version: string,
-    arm: ScoreArm,
-    rows: readonly FeatureRow[],
-    indices: readonly number[],
-    now: Date,
-    items: (ScoreItem | null)[] | null,
-    logged: Score[],
-    options: { served: boolean; shadowOf?: (i: number) => string },
-  ): RunResult {
+  private predict(predictor: Predictor, r: VersionRun): RunResult {
+    const { spec, version, arm, rows, indices, now, items, logged, served } = r;
     // Latency is the scoring itself: a version's first request must not pay for its load.
     const start = this.stopwatch();
     let out: Float64Array;
@@ -176,15 +156,14 @@ export class Scorer {
       out = predictor.predictRows(indices.length === rows.length ? rows : indices.map((i) => rows[i]));
       for (let j = 0; j < out.length; j++) if (!Number.isFinite(out[j])) throw new Error(`${spec.id}@${version} produced a non-finite score`);
     } catch (err) {
-      return this.failed(err, start, spec, version, arm, rows, indices, now, logged, options);
+      return this.failed(err, start, r);
     }
     const latencyMs = this.stopwatch() - start;
     const k = predictor.outputsPerRow;
-    const served = options.served;
     for (let j = 0; j < indices.length; j++) {
       const i = indices[j];
       const scoreId = timeOrderedId();
-      const shadowOf = options.shadowOf?.(i) ?? null;
+      const shadowOf = r.shadowOf?.(i) ?? null;
       if (spec.task === 'multiclass') {
         const probs: Record<string, number> = {};
         let best = 0;
@@ -205,26 +184,32 @@ export class Scorer {
   }
 
   /** Every row of a version that could not load or predict, logged as an error. */
-  private failed(
-    err: unknown,
-    start: number,
-    spec: ModelSpec,
-    version: string,
-    arm: ScoreArm,
-    rows: readonly FeatureRow[],
-    indices: readonly number[],
-    now: Date,
-    logged: Score[],
-    options: { served: boolean; shadowOf?: (i: number) => string },
-  ): RunResult {
+  private failed(err: unknown, start: number, r: VersionRun): RunResult {
     const error = err instanceof Error ? err : new Error(String(err));
     const latencyMs = this.stopwatch() - start;
     const message = error.message.slice(0, 500);
-    for (const i of indices) {
-      logged.push({ id: timeOrderedId(), modelId: spec.id, version, features: rows[i], score: 0, createdAt: now, arm, latencyMs, served: false, shadowOf: options.shadowOf?.(i) ?? null, error: message });
+    for (const i of r.indices) {
+      r.logged.push({ id: timeOrderedId(), modelId: r.spec.id, version: r.version, features: r.rows[i], score: 0, createdAt: r.now, arm: r.arm, latencyMs, served: false, shadowOf: r.shadowOf?.(i) ?? null, error: message });
     }
-    return { failed: [...indices], error };
+    return { failed: [...r.indices], error };
   }
+}
+
+/** One version's share of a request: its rows (`indices` of `rows`), where its answers and log go. */
+interface VersionRun {
+  readonly spec: ModelSpec;
+  readonly version: string;
+  readonly arm: ScoreArm;
+  readonly rows: readonly FeatureRow[];
+  readonly indices: readonly number[];
+  readonly now: Date;
+  /** Answers by row (null in shadow: the challenger's are logged, not returned). */
+  readonly items: (ScoreItem | null)[] | null;
+  readonly logged: Score[];
+  /** Whether the caller gets these scores (false in shadow). */
+  readonly served: boolean;
+  /** Shadow: the champion's score id of each row. */
+  readonly shadowOf?: (i: number) => string;
 }
 
 /** What scoring one version's rows came to: the rows that failed, and why. */

@@ -52,7 +52,7 @@ export class PredictorCache {
 
   /** The predictor of a model version, loaded once and cached; throws when its artifact cannot load. */
   async get(modelId: string, version: string): Promise<Predictor> {
-    const hit = this.cache.get(modelId)?.get(version);
+    const hit = this.peek(modelId, version);
     if (hit) return hit;
     const key = `${modelId}@${version}`;
     let pending = this.loading.get(key);
