@@ -154,10 +154,12 @@ try {
     }
   };
 
-  const rss = () => {
-    const m = readFileSync(`/proc/${refit.child.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
+  /** A line of the server's /proc status in MB: VmRSS, or its parts RssAnon (heaps) and RssFile + RssShmem (mapped files). */
+  const status = (field: string) => {
+    const m = readFileSync(`/proc/${refit.child.pid}/status`, 'utf8').match(new RegExp(`${field}:\\s+(\\d+) kB`));
     return m ? Math.round(Number(m[1]) / 1024) : NaN;
   };
+  const rss = () => status('VmRSS');
   const dbMb = () => {
     let bytes = 0;
     for (const f of ['refit.db', 'refit.db-wal']) {
@@ -178,7 +180,7 @@ try {
       newMinute();
       const sorted = m.latencies.sort((a, b) => a - b);
       const p99 = sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] : NaN;
-      const line = { minute: k, requests: m.requests, p99_ms: Number(p99.toFixed(1)), rss_mb: rss(), db_mb: dbMb(), retrains: m.retrains, failures: m.failures };
+      const line = { minute: k, requests: m.requests, p99_ms: Number(p99.toFixed(1)), rss_mb: rss(), rss_anon_mb: status('RssAnon'), rss_file_mb: status('RssFile') + status('RssShmem'), db_mb: dbMb(), retrains: m.retrains, failures: m.failures };
       lines.push(line);
       console.log(JSON.stringify(line));
     }

@@ -104,7 +104,17 @@ export class Ensemble {
    * gets its trees' values in tree order, so results equal `leaf` row by row.
    */
   addMargins(x: Float64Array, width: number, rows: number, from: number, to: number, margins: Float64Array, outputs: number): void {
-    const c = this.compiled();
+    // A few trees of a forest that has grown since it was compiled (early stopping adds each new
+    // tree's margins while the forest grows): compile just those, so a fit does not compile its
+    // whole forest once per tree.
+    const cached = this.cache;
+    const fresh = cached !== null && cached.nodes === this.nodes && cached.trees === this.trees && cached.source === this.feature && cached.thresholds === this.threshold;
+    const c = !fresh && (to - from) * 4 < this.trees ? compileForest(this, from, to) : this.compiled();
+    if (c !== this.cache) {
+      if (c.categories) this.addMarginsGeneral(x, width, rows, from, to, margins, outputs);
+      else addMarginsAny(c, this.value, x, width, rows, 0, to - from, margins, outputs, hasMissing(x, rows * width));
+      return;
+    }
     if (c.categories) {
       this.addMarginsGeneral(x, width, rows, from, to, margins, outputs);
       return;
@@ -163,15 +173,22 @@ function grow<T extends Int32Array | Float64Array | Uint8Array | Uint32Array>(a:
   return b;
 }
 
-function compileForest(e: Ensemble): CompiledForest {
+/**
+ * The trees [from, to) of `e` in branch-free form, as trees 0 … to − from − 1 of the result (node
+ * arrays keep the ensemble's indices, filled for those trees' nodes only).
+ */
+function compileForest(e: Ensemble, from = 0, to = e.trees): CompiledForest {
   const n = e.nodes;
+  const trees = to - from;
+  const firstNode = from < e.trees ? e.roots[from] : n;
+  const endNode = to < e.trees ? e.roots[to] : n;
   const feature = new Int32Array(n);
   const threshold = new Float64Array(n);
   const next = new Int32Array(n);
   const missingRight = new Int32Array(n);
   const nodeDepth = new Int32Array(n);
   let categories = false;
-  for (let i = 0; i < n; i++) {
+  for (let i = firstNode; i < endNode; i++) {
     const f = e.feature[i];
     if (f < 0) {
       threshold[i] = Infinity;
@@ -185,10 +202,10 @@ function compileForest(e: Ensemble): CompiledForest {
     missingRight[i] = e.defaultLeft[i] === 1 ? 0 : 1;
   }
   // Children always come after their parent, so one forward pass gives every node's level.
-  const depth = new Int32Array(e.trees);
-  for (let t = 0; t < e.trees; t++) {
-    const root = e.roots[t];
-    const end = t + 1 < e.trees ? e.roots[t + 1] : n;
+  const depth = new Int32Array(trees);
+  for (let t = 0; t < trees; t++) {
+    const root = e.roots[from + t];
+    const end = from + t + 1 < e.trees ? e.roots[from + t + 1] : n;
     nodeDepth[root] = 0;
     let deepest = 0;
     for (let i = root; i < end; i++) {
@@ -200,12 +217,12 @@ function compileForest(e: Ensemble): CompiledForest {
     }
     depth[t] = deepest;
   }
-  const heapBase = new Int32Array(e.trees);
-  const leafBase = new Int32Array(e.trees);
+  const heapBase = new Int32Array(trees);
+  const leafBase = new Int32Array(trees);
   let internal = 0;
   let leaves = 0;
   let heap = categories ? 0 : 1;
-  for (let t = 0; t < e.trees && heap === 1; t++) {
+  for (let t = 0; t < trees && heap === 1; t++) {
     if (depth[t] > HEAP_MAX_DEPTH) heap = 0;
     heapBase[t] = internal;
     leafBase[t] = leaves;
@@ -237,11 +254,11 @@ function compileForest(e: Ensemble): CompiledForest {
       place(t, e.left[node], 2 * k + 1, d + 1);
       place(t, e.left[node] + 1, 2 * k + 2, d + 1);
     };
-    for (let t = 0; t < e.trees; t++) place(t, e.roots[t], 0, 0);
+    for (let t = 0; t < trees; t++) place(t, e.roots[from + t], 0, 0);
   }
   return {
     nodes: n,
-    trees: e.trees,
+    trees,
     source: e.feature,
     thresholds: e.threshold,
     categories,
@@ -250,8 +267,8 @@ function compileForest(e: Ensemble): CompiledForest {
     next,
     missingRight,
     depth,
-    roots: e.roots,
-    treeOutput: e.treeOutput,
+    roots: from === 0 ? e.roots : e.roots.subarray(from, to),
+    treeOutput: from === 0 ? e.treeOutput : e.treeOutput.subarray(from, to),
     heap,
     heapBase,
     leafBase,

@@ -63,4 +63,26 @@ describe('gbdt forest layouts for batch prediction', () => {
     expect(e.compiled().heap).toBe(0);
     checkAgainstRows(e, 1001);
   });
+
+  it('adds the margins of the newest trees alone, while the forest grows, as its trees say (heap and linked forms)', () => {
+    const e = new Ensemble();
+    const random = mulberry32(9);
+    const rows = 257;
+    const x = new Float64Array(rows * 2);
+    for (let i = 0; i < x.length; i++) x[i] = random() < 0.1 ? NaN : random();
+    const grown = new Float64Array(rows);
+    for (let t = 0; t < 12; t++) {
+      // One tree deeper than the heap form allows, half-way: the forest's own layout changes then.
+      chain(e, t === 6 ? HEAP_MAX_DEPTH + 1 : 1 + (t % 5), t % 2, 0);
+      e.addMargins(x, 2, rows, t, t + 1, grown, 1);
+    }
+    for (let r = 0; r < rows; r++) {
+      let want = 0;
+      for (let t = 0; t < e.trees; t++) want += e.value[e.leaf(t, x, r * 2)];
+      expect(grown[r]).toBe(want);
+    }
+    const whole = new Float64Array(rows);
+    e.addMargins(x, 2, rows, 0, e.trees, whole, 1);
+    expect(Array.from(whole)).toEqual(Array.from(grown));
+  });
 });
