@@ -3,9 +3,10 @@
  * temporary directory, for 10 minutes by default. Eight clients in this process, each one request
  * at a time on a kept-alive connection: five score single rows, two score batches of 50, one
  * sends labels (batches of 100, by score id, for scores the others received); a retrain is
- * requested every 30 seconds. Prints one JSON line per minute (requests, p99, the server's RSS and
- * database size, retrains finished, failures) and a summary line comparing the last minute with
- * the first. The model is a gbdt on six numbers that learns from its 50,000 most recent labels.
+ * requested every 30 seconds. Prints one JSON line per minute (requests, p99, the server's RSS at
+ * the minute's end, the peak and mean of its RSS sampled every second, the heap and mapped-file
+ * parts of RSS, the database size, retrains finished, failures) and a summary line comparing the
+ * last minute with the first. The model is a gbdt on six numbers that learns from its 50,000 most recent labels.
  *
  *   npm run bench:soak [-- --minutes 10 --retrain-every 30 --window 50000]
  */
@@ -160,6 +161,19 @@ try {
     return m ? Math.round(Number(m[1]) / 1024) : NaN;
   };
   const rss = () => status('VmRSS');
+  // The garbage-collected heap saws up and down by tens of MB between collections, so one sample a
+  // minute lands anywhere on the saw: RSS is also sampled every second, and each minute reports
+  // the peak and mean of its samples besides the sample at its end.
+  let samples: number[] = [];
+  const sampler = setInterval(() => {
+    try {
+      const v = rss();
+      if (Number.isFinite(v)) samples.push(v);
+    } catch {
+      // The server has gone (a failed run): the summary says why.
+    }
+  }, 1000);
+  sampler.unref();
   const dbMb = () => {
     let bytes = 0;
     for (const f of ['refit.db', 'refit.db-wal']) {
@@ -180,7 +194,11 @@ try {
       newMinute();
       const sorted = m.latencies.sort((a, b) => a - b);
       const p99 = sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] : NaN;
-      const line = { minute: k, requests: m.requests, p99_ms: Number(p99.toFixed(1)), rss_mb: rss(), rss_anon_mb: status('RssAnon'), rss_file_mb: status('RssFile') + status('RssShmem'), db_mb: dbMb(), retrains: m.retrains, failures: m.failures };
+      const taken = samples;
+      samples = [];
+      const rssPeak = taken.length ? Math.max(...taken) : NaN;
+      const rssMean = taken.length ? Math.round(taken.reduce((a, b) => a + b, 0) / taken.length) : NaN;
+      const line = { minute: k, requests: m.requests, p99_ms: Number(p99.toFixed(1)), rss_mb: rss(), rss_peak_mb: rssPeak, rss_mean_mb: rssMean, rss_anon_mb: status('RssAnon'), rss_file_mb: status('RssFile') + status('RssShmem'), db_mb: dbMb(), retrains: m.retrains, failures: m.failures };
       lines.push(line);
       console.log(JSON.stringify(line));
     }
@@ -188,6 +206,7 @@ try {
   const clients = [...Array.from({ length: 5 }, () => scorer(1)), scorer(50), scorer(50), labeller].map((c) => c());
   const retraining = retrainer();
   await reporter;
+  clearInterval(sampler);
   stop = true;
   await Promise.all(clients);
   await retraining;
@@ -205,6 +224,9 @@ try {
       rss_first_mb: firstM.rss_mb,
       rss_last_mb: lastM.rss_mb,
       rss_growth: Number((lastM.rss_mb / firstM.rss_mb - 1).toFixed(3)),
+      // The same from each minute's peak and mean of its once-a-second samples.
+      rss_peak_growth: Number((lastM.rss_peak_mb / firstM.rss_peak_mb - 1).toFixed(3)),
+      rss_mean_growth: Number((lastM.rss_mean_mb / firstM.rss_mean_mb - 1).toFixed(3)),
       db_mb: lastM.db_mb,
       retrains: lines.reduce((s, l) => s + l.retrains, 0),
       failures: lines.reduce((s, l) => s + l.failures, 0),
