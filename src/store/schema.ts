@@ -241,6 +241,13 @@ export interface DeliveryCursorsTable {
   seq: number;
 }
 
+/** Per sink, the delivery worker that delivers it now and until when (see DeliveryStore.claimSinkLease). */
+export interface DeliveryLeasesTable {
+  sink: string;
+  holder: string;
+  expires_at: string;
+}
+
 /** An event's delivery to one sink. */
 export interface DeliveriesTable {
   id: Generated<number>;
@@ -288,6 +295,7 @@ export interface Database {
   audit: AuditTable;
   webhooks: WebhooksTable;
   delivery_cursors: DeliveryCursorsTable;
+  delivery_leases: DeliveryLeasesTable;
   deliveries: DeliveriesTable;
   delivery_attempts: DeliveryAttemptsTable;
 }

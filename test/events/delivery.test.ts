@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
+import { DeliveryWorker } from '../../src/events/delivery/delivery-worker.js';
 import { appendEvent, commitWithEvents } from '../../src/events/outbox.js';
 import { backoffMs as retryDelay } from '../../src/domain/backoff.js';
 import { inlineExecutor } from '../../src/retrain/executor.js';
@@ -121,6 +122,47 @@ describe.each(DIALECTS)('webhook delivery on $name', (dialect) => {
     clock.advance(1000);
     await parts.delivery.deliverDue();
     expect(receiver.received.map((r) => (JSON.parse(r.body) as { payload: { reason: string } }).payload.reason)).toEqual(['a', 'a', 'b', 'c']);
+  });
+
+  it('with two processes on one database, delivers each event once: one holds the sink, the other takes it over when the first stops or its lease runs out', async () => {
+    const { webhook } = await refit.createWebhook({ url: receiver.url, events: ['model.drift.detected'] });
+    const sink = `webhook:${webhook.id}`;
+    // A second process's delivery worker on the same database (its own lease holder).
+    const other = new DeliveryWorker({ store, clock, hub: parts.hub, random: () => 0.5, options: OPTIONS });
+    const reasons = () => receiver.received.map((r) => (JSON.parse(r.body) as { payload: { reason: string } }).payload.reason);
+
+    await driftEvent(parts, 'churn', 'one');
+    await Promise.all([parts.delivery.deliverDue(), other.deliverDue()]);
+    expect(reasons()).toEqual(['one']);
+
+    // The first holds the sink: the other sends nothing while its lease runs.
+    await driftEvent(parts, 'churn', 'two');
+    await other.deliverDue();
+    expect(reasons()).toEqual(['one']);
+    await parts.delivery.deliverDue();
+    expect(reasons()).toEqual(['one', 'two']);
+
+    // The first stops renewing (a process that died): once its lease has run out, the other delivers, and the first no longer does.
+    clock.advance(other.options.leaseMs);
+    await driftEvent(parts, 'churn', 'three');
+    await other.deliverDue();
+    expect(reasons()).toEqual(['one', 'two', 'three']);
+    await driftEvent(parts, 'churn', 'four');
+    await parts.delivery.deliverDue();
+    expect(reasons()).toEqual(['one', 'two', 'three']);
+
+    // A process that stops lets go at once: the first takes the sink back without waiting.
+    await other.stop();
+    await parts.delivery.deliverDue();
+    expect(reasons()).toEqual(['one', 'two', 'three', 'four']);
+    const deliveries = await refit.listDeliveries(sink);
+    expect(deliveries.map((d) => [d.status, d.attempts])).toEqual([
+      ['delivered', 1],
+      ['delivered', 1],
+      ['delivered', 1],
+      ['delivered', 1],
+    ]);
+    expect(await store.getCursor(sink)).toBe(deliveries[0].eventSeq);
   });
 });
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { backoffMs } from '../../domain/backoff.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.js';
@@ -20,6 +21,13 @@ export interface DeliveryOptions {
   readonly timeoutMs?: number;
   /** How often the outbox is read without a notification (other processes append too). Default 1000 ms. */
   readonly pollMs?: number;
+  /**
+   * How long a worker holds a sink once it has claimed it: it renews the claim while it delivers,
+   * and another process takes the sink over only when a claim runs out unrenewed (its holder
+   * died) or is let go (its holder stopped). Default 30 s, and never less than 3 × timeoutMs (so
+   * that half of it outlasts an attempt).
+   */
+  readonly leaseMs?: number;
 }
 
 /** What the delivery worker is built from. */
@@ -38,6 +46,8 @@ export interface DeliveryDeps {
   readonly random?: () => number;
   /** Monotonic milliseconds, for attempt durations. Default performance.now. */
   readonly stopwatch?: () => number;
+  /** Who this worker is in the sinks' leases. Default a random UUID (one per worker). */
+  readonly holder?: string;
   /** Attempts, delays, timeout and poll interval. Default: the defaults of DeliveryOptions. */
   readonly options?: DeliveryOptions;
 }
@@ -61,6 +71,12 @@ export interface SinkView {
  * `maxAttempts` it becomes a dead letter, which `redeliver` queues again. Each sink runs on its own
  * async loop, and every attempt has a timeout, so a slow or down sink delays neither the others
  * nor scoring and retraining.
+ *
+ * With several processes on one database, each sink is delivered by one of them at a time: a
+ * worker delivers a sink only while it holds the sink's lease in the store (claimed in one
+ * statement, renewed before each attempt once half of it has passed, so it never runs out during
+ * one). The others try again at every poll; they take the sink over once its holder stops (which
+ * lets go of its leases) or dies (its lease then runs out, `leaseMs`).
  */
 export class DeliveryWorker {
   private readonly runners = new Map<string, SinkRunner>();
@@ -75,8 +91,21 @@ export class DeliveryWorker {
   /** Built stopped; `start()` (the server) or `deliverDue()` (tests, benchmarks) sets it going. */
   constructor(readonly deps: DeliveryDeps) {
     const o = deps.options ?? {};
-    this.opts = { maxAttempts: o.maxAttempts ?? 10, initialDelayMs: o.initialDelayMs ?? 1000, maxDelayMs: o.maxDelayMs ?? 300_000, timeoutMs: o.timeoutMs ?? 10_000, pollMs: o.pollMs ?? 1000 };
+    const timeoutMs = o.timeoutMs ?? 10_000;
+    this.opts = {
+      maxAttempts: o.maxAttempts ?? 10,
+      initialDelayMs: o.initialDelayMs ?? 1000,
+      maxDelayMs: o.maxDelayMs ?? 300_000,
+      timeoutMs,
+      pollMs: o.pollMs ?? 1000,
+      // Half of it is always left when an attempt starts: more than the attempt may take.
+      leaseMs: Math.max(o.leaseMs ?? 30_000, 3 * timeoutMs),
+    };
+    this.holder = deps.holder ?? randomUUID();
   }
+
+  /** This worker's name in the sinks' leases. */
+  readonly holder: string;
 
   /** The options in force, defaults filled in. */
   get options(): Required<DeliveryOptions> {
@@ -106,6 +135,8 @@ export class DeliveryWorker {
     this.stopping.abort(new Error('delivery stopped'));
     const running = [...this.runners.values()].map((r) => r.stop());
     await Promise.all(running);
+    // Another process takes these sinks over at its next poll rather than when the leases run out.
+    await this.deps.store.releaseSinkLeases(this.holder).catch((err: unknown) => this.deps.logger?.warn({ err }, 'event delivery could not let go of its sinks; other processes take them over when the leases run out'));
     for (const s of this.deps.sinks ?? []) await s.close?.().catch(() => {});
   }
 
@@ -230,9 +261,29 @@ class SinkRunner {
     return !this.stopped && !this.worker.isStopped;
   }
 
+  /** When this worker's claim on the sink runs out (0: not held). */
+  private leaseUntil = 0;
+
+  /**
+   * Whether this worker may deliver the sink now: it holds the lease with more than half of it
+   * left, or claims (or renews) it in the store. False while another process holds it.
+   */
+  private async holdLease(): Promise<boolean> {
+    const { store, clock } = this.worker.deps;
+    const leaseMs = this.worker.options.leaseMs;
+    const now = clock.now().getTime();
+    if (this.leaseUntil - now > leaseMs / 2) return true;
+    const until = now + leaseMs;
+    const held = await store.claimSinkLease(this.sink.id, this.worker.holder, new Date(now), new Date(until));
+    this.leaseUntil = held ? until : 0;
+    return held;
+  }
+
   private async step(): Promise<void> {
     const { store, clock } = this.worker.deps;
     const id = this.sink.id;
+    // Another process delivers this sink: this one looks again at its next poll.
+    if (!(await this.holdLease())) return;
     const stored = await store.getCursor(id);
     // A new sink starts with the events committed from now on, not the whole history.
     let cursor: number = stored ?? (await store.lastEventSeq());
@@ -301,9 +352,11 @@ class SinkRunner {
   /**
    * One attempt at `e`, recorded with its outcome; at the head of the line a delivered or dead
    * event moves the cursor in the same transaction (`skippedTo` first moves it past events this
-   * sink does not take). Null when the worker stopped meanwhile (nothing recorded).
+   * sink does not take). Null when the worker stopped meanwhile, or another process holds the
+   * sink now (nothing sent, nothing recorded).
    */
   private async attempt(e: RefitEvent, previous: number, head: boolean, skippedTo: number | null = null): Promise<{ status: DeliveryStatus; nextAttemptAt: number } | null> {
+    if (!(await this.holdLease())) return null;
     const { store, clock, logger } = this.worker.deps;
     const { timeoutMs, maxAttempts, initialDelayMs, maxDelayMs } = this.worker.options;
     const stopwatch = this.worker.deps.stopwatch ?? (() => performance.now());

@@ -95,6 +95,7 @@ export function kyselyDeliveryStore(ctx: KyselyContext): DeliveryStore {
         await t.deleteFrom('delivery_attempts').where('delivery_id', 'in', t.selectFrom('deliveries').select('id').where('sink', '=', sink)).execute();
         await t.deleteFrom('deliveries').where('sink', '=', sink).execute();
         await t.deleteFrom('delivery_cursors').where('sink', '=', sink).execute();
+        await t.deleteFrom('delivery_leases').where('sink', '=', sink).execute();
         return true;
       });
     },
@@ -110,6 +111,29 @@ export function kyselyDeliveryStore(ctx: KyselyContext): DeliveryStore {
         .values({ sink, seq })
         .onConflict((oc) => oc.column('sink').doUpdateSet({ seq }).where('delivery_cursors.seq', '<', seq))
         .execute();
+    },
+
+    async claimSinkLease(sink, holder, now, until) {
+      // Insert, or take over a lease that is ours or has run out; a lease another holder still
+      // has is left as it is, and then no row comes back. Times are ISO strings of one length, so
+      // they compare as text.
+      const expiresAt = iso(until);
+      const row = await db
+        .insertInto('delivery_leases')
+        .values({ sink, holder, expires_at: expiresAt })
+        .onConflict((oc) =>
+          oc
+            .column('sink')
+            .doUpdateSet({ holder, expires_at: expiresAt })
+            .where((eb) => eb.or([eb('delivery_leases.holder', '=', holder), eb('delivery_leases.expires_at', '<=', iso(now))])),
+        )
+        .returning('holder')
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
+    async releaseSinkLeases(holder) {
+      await db.deleteFrom('delivery_leases').where('holder', '=', holder).execute();
     },
 
     async lastEventSeq() {

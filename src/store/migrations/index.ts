@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { eventDeliveryMigration } from './0040-event-delivery.js';
+import { deliveryLeasesMigration } from './0070-delivery-leases.js';
 
 /** The SQL dialects Refit stores on. */
 export type Dialect = 'sqlite' | 'postgres';
@@ -348,6 +349,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('labels_score_idx').on('labels').columns(['model_id', 'score_id']).execute();
       },
     },
+    '0070-delivery-leases': deliveryLeasesMigration(),
   };
 }
 

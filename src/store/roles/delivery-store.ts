@@ -24,7 +24,8 @@ export interface AttemptRecord {
 
 /**
  * Where event delivery keeps its state: webhooks, a cursor per sink (the last outbox seq it has
- * finished with, delivered or dead-lettered), and each delivery with its attempts.
+ * finished with, delivered or dead-lettered), a lease per sink (which process delivers it), and
+ * each delivery with its attempts.
  */
 export interface DeliveryStore {
   /** Register a webhook. */
@@ -41,6 +42,14 @@ export interface DeliveryStore {
   getCursor(sink: string): Promise<number | null>;
   /** Move the sink's cursor (never backwards). */
   setCursor(sink: string, seq: number): Promise<void>;
+  /**
+   * Claim the sink for `holder` until `until`, or renew its claim: true when the sink had no
+   * holder, its holder's claim had run out at `now`, or `holder` already held it; false (nothing
+   * changed) while another holder's claim runs. One statement, so two claimants never both win.
+   */
+  claimSinkLease(sink: string, holder: string, now: Date, until: Date): Promise<boolean>;
+  /** Let go of every sink `holder` holds (a delivery worker stopping), so that others take them over at once. */
+  releaseSinkLeases(holder: string): Promise<void>;
   /** The highest outbox seq so far (0 when empty). */
   lastEventSeq(): Promise<number>;
   /** The sink's pending deliveries, oldest event first. */
