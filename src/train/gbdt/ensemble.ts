@@ -107,27 +107,26 @@ export class Ensemble {
     // A few trees of a forest that has grown since it was compiled (early stopping adds each new
     // tree's margins while the forest grows): compile just those, so a fit does not compile its
     // whole forest once per tree.
-    const cached = this.cache;
-    const fresh = cached !== null && cached.nodes === this.nodes && cached.trees === this.trees && cached.source === this.feature && cached.thresholds === this.threshold;
-    const c = !fresh && (to - from) * 4 < this.trees ? compileForest(this, from, to) : this.compiled();
-    if (c !== this.cache) {
-      if (c.categories) this.addMarginsGeneral(x, width, rows, from, to, margins, outputs);
-      else addMarginsAny(c, this.value, x, width, rows, 0, to - from, margins, outputs, hasMissing(x, rows * width));
-      return;
-    }
+    const part = !this.cacheFresh() && (to - from) * 4 < this.trees;
+    const c = part ? compileForest(this, from, to) : this.compiled();
     if (c.categories) {
       this.addMarginsGeneral(x, width, rows, from, to, margins, outputs);
       return;
     }
-    addMarginsAny(c, this.value, x, width, rows, from, to, margins, outputs, hasMissing(x, rows * width));
+    // A compile of trees [from, to) alone numbers them from 0.
+    addMarginsAny(c, this.value, x, width, rows, part ? 0 : from, part ? to - from : to, margins, outputs, hasMissing(x, rows * width));
   }
 
   /** The trees in branch-free form, rebuilt when trees were added, removed or loaded. */
   compiled(): CompiledForest {
-    const c = this.cache;
-    if (c !== null && c.nodes === this.nodes && c.trees === this.trees && c.source === this.feature && c.thresholds === this.threshold) return c;
-    this.cache = compileForest(this);
+    if (this.cache === null || !this.cacheFresh()) this.cache = compileForest(this);
     return this.cache;
+  }
+
+  /** Whether the compiled form is of the trees as they are now. */
+  private cacheFresh(): boolean {
+    const c = this.cache;
+    return c !== null && c.nodes === this.nodes && c.trees === this.trees && c.source === this.feature && c.thresholds === this.threshold;
   }
 
   private cache: CompiledForest | null = null;
