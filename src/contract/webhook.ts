@@ -61,6 +61,10 @@ export const sinkSchema = z.object({
   kind: z.enum(['webhook', 'redis', 'slack']),
   target: z.string(),
   cursor: z.number().int().nullable(),
+  /** The API process delivering it now (`host:pid:id`, the holder of its lease), or null when none does. */
+  deliveredBy: z.string().nullable(),
+  /** When that lease runs out unless renewed. */
+  leaseExpiresAt: isoDate.nullable(),
   counts: z.object({ pending: z.number().int(), delivered: z.number().int(), dead: z.number().int() }),
 });
 /** A sink. */

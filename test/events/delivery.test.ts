@@ -130,30 +130,39 @@ describe.each(DIALECTS)('webhook delivery on $name', (dialect) => {
     // A second process's delivery worker on the same database (its own lease holder).
     const other = new DeliveryWorker({ store, clock, hub: parts.hub, random: () => 0.5, options: OPTIONS });
     const reasons = () => receiver.received.map((r) => (JSON.parse(r.body) as { payload: { reason: string } }).payload.reason);
+    const holderNow = async () => (await other.describe()).find((s) => s.id === sink)?.lease?.holder ?? null;
 
+    // Both at once: one of them sends it.
     await driftEvent(parts, 'churn', 'one');
     await Promise.all([parts.delivery.deliverDue(), other.deliverDue()]);
     expect(reasons()).toEqual(['one']);
+    // The sink says which of the two delivers it (host:pid:id).
+    const [first, second] = (await holderNow()) === other.holder ? [other, parts.delivery] : [parts.delivery, other];
+    expect(await holderNow()).toBe(first.holder);
+    expect(first.holder).toMatch(/^.+:\d+:[0-9a-f]{8}$/);
+    expect(second.holder).not.toBe(first.holder);
 
-    // The first holds the sink: the other sends nothing while its lease runs.
+    // The first holds the sink: the second sends nothing while its lease runs.
     await driftEvent(parts, 'churn', 'two');
-    await other.deliverDue();
+    await second.deliverDue();
     expect(reasons()).toEqual(['one']);
-    await parts.delivery.deliverDue();
+    await first.deliverDue();
     expect(reasons()).toEqual(['one', 'two']);
 
-    // The first stops renewing (a process that died): once its lease has run out, the other delivers, and the first no longer does.
-    clock.advance(other.options.leaseMs);
+    // The first stops renewing (a process that died): once its lease has run out, the second delivers, and the first no longer does.
+    clock.advance(first.options.leaseMs);
+    expect(await holderNow()).toBeNull();
     await driftEvent(parts, 'churn', 'three');
-    await other.deliverDue();
+    await second.deliverDue();
     expect(reasons()).toEqual(['one', 'two', 'three']);
     await driftEvent(parts, 'churn', 'four');
-    await parts.delivery.deliverDue();
+    await first.deliverDue();
     expect(reasons()).toEqual(['one', 'two', 'three']);
+    expect(await holderNow()).toBe(second.holder);
 
     // A process that stops lets go at once: the first takes the sink back without waiting.
-    await other.stop();
-    await parts.delivery.deliverDue();
+    await second.stop();
+    await first.deliverDue();
     expect(reasons()).toEqual(['one', 'two', 'three', 'four']);
     const deliveries = await refit.listDeliveries(sink);
     expect(deliveries.map((d) => [d.status, d.attempts])).toEqual([

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { backoffMs } from '../../domain/backoff.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.js';
@@ -46,7 +47,7 @@ export interface DeliveryDeps {
   readonly random?: () => number;
   /** Monotonic milliseconds, for attempt durations. Default performance.now. */
   readonly stopwatch?: () => number;
-  /** Who this worker is in the sinks' leases. Default a random UUID (one per worker). */
+  /** Who this worker is in the sinks' leases. Default `host:pid:` and 8 random hex digits (one per worker). */
   readonly holder?: string;
   /** Attempts, delays, timeout and poll interval. Default: the defaults of DeliveryOptions. */
   readonly options?: DeliveryOptions;
@@ -59,6 +60,8 @@ export interface SinkView {
   readonly target: string;
   /** The last outbox seq it has finished with (null before its first use). */
   readonly cursor: number | null;
+  /** The worker delivering it (`host:pid:id`) and until when unless renewed; null when none holds it now. */
+  readonly lease: { readonly holder: string; readonly expiresAt: Date } | null;
   readonly counts: Record<DeliveryStatus, number>;
 }
 
@@ -101,7 +104,8 @@ export class DeliveryWorker {
       // Half of it is always left when an attempt starts: more than the attempt may take.
       leaseMs: Math.max(o.leaseMs ?? 30_000, 3 * timeoutMs),
     };
-    this.holder = deps.holder ?? randomUUID();
+    // Readable in /api/v1/sinks (which process delivers a sink), and unique per worker.
+    this.holder = deps.holder ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   }
 
   /** This worker's name in the sinks' leases. */
@@ -170,7 +174,9 @@ export class DeliveryWorker {
   async describe(): Promise<SinkView[]> {
     const out: SinkView[] = [];
     for (const s of await this.sinks()) {
-      out.push({ id: s.id, kind: s.kind, target: s.target, cursor: await this.deps.store.getCursor(s.id), counts: await this.deps.store.deliveryCounts(s.id) });
+      const lease = await this.deps.store.getSinkLease(s.id);
+      const held = lease !== null && lease.expiresAt.getTime() > this.deps.clock.now().getTime() ? lease : null;
+      out.push({ id: s.id, kind: s.kind, target: s.target, cursor: await this.deps.store.getCursor(s.id), lease: held, counts: await this.deps.store.deliveryCounts(s.id) });
     }
     return out;
   }

@@ -50,7 +50,7 @@ export const webhookRoutes: FastifyPluginAsync<{ refit: Refit }> = async (app, {
   });
 
   r.get('/api/v1/sinks', { schema: { tags, summary: 'Every event sink (Redis stream, Slack, webhooks) with its cursor and deliveries per state', response: { 200: sinkListSchema } } }, async () => ({
-    items: (await refit.listSinks()).map((s) => ({ id: s.id, kind: s.kind, target: s.target, cursor: s.cursor, counts: s.counts })),
+    items: (await refit.listSinks()).map((s) => ({ id: s.id, kind: s.kind, target: s.target, cursor: s.cursor, deliveredBy: s.lease?.holder ?? null, leaseExpiresAt: s.lease?.expiresAt.toISOString() ?? null, counts: s.counts })),
   }));
 
   r.get('/api/v1/sinks/:sink/deliveries', { schema: { tags, summary: "A sink's deliveries with their attempts, newest first", params: sinkParams, querystring: deliveriesQuery, response: { 200: deliveryListSchema } } }, async (req) => ({

@@ -136,6 +136,11 @@ export function kyselyDeliveryStore(ctx: KyselyContext): DeliveryStore {
       await db.deleteFrom('delivery_leases').where('holder', '=', holder).execute();
     },
 
+    async getSinkLease(sink) {
+      const row = await db.selectFrom('delivery_leases').select(['holder', 'expires_at']).where('sink', '=', sink).executeTakeFirst();
+      return row ? { holder: row.holder, expiresAt: date(row.expires_at) } : null;
+    },
+
     async lastEventSeq() {
       const row = await db.selectFrom('events').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
       return row?.seq === null || row?.seq === undefined ? 0 : Number(row.seq);

@@ -50,6 +50,8 @@ export interface DeliveryStore {
   claimSinkLease(sink: string, holder: string, now: Date, until: Date): Promise<boolean>;
   /** Let go of every sink `holder` holds (a delivery worker stopping), so that others take them over at once. */
   releaseSinkLeases(holder: string): Promise<void>;
+  /** The sink's lease as stored (it may have run out), or null when no worker has claimed it. */
+  getSinkLease(sink: string): Promise<{ readonly holder: string; readonly expiresAt: Date } | null>;
   /** The highest outbox seq so far (0 when empty). */
   lastEventSeq(): Promise<number>;
   /** The sink's pending deliveries, oldest event first. */

@@ -60,7 +60,8 @@ function SinkCard({ sink }: { sink: Sink }) {
       }
     >
       <p className="muted small" data-testid="sink-counts">
-        {delivered} delivered · {pending} retrying · {dead} dead {sink.cursor !== null && <>· delivered up to event {sink.cursor}</>}
+        {delivered} delivered · {pending} retrying · {dead} dead {sink.cursor !== null && <>· delivered up to event {sink.cursor}</>}{' '}
+        {sink.deliveredBy !== null && <>· by {sink.deliveredBy}</>}
       </p>
       {redeliver.isError && <ErrorBox what="the redelivery" error={redeliver.error} />}
       {deliveries.isPending && <Loading what="deliveries" />}
