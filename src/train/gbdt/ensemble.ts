@@ -113,8 +113,9 @@ export class Ensemble {
       this.addMarginsGeneral(x, width, rows, from, to, margins, outputs);
       return;
     }
-    // A compile of trees [from, to) alone numbers them from 0.
-    addMarginsAny(c, this.value, x, width, rows, part ? 0 : from, part ? to - from : to, margins, outputs, hasMissing(x, rows * width));
+    // A compile of trees [from, to) alone numbers them, and their nodes, from 0.
+    if (part) addMarginsAny(c, this.value.subarray(c.nodeBase), x, width, rows, 0, to - from, margins, outputs, hasMissing(x, rows * width));
+    else addMarginsAny(c, this.value, x, width, rows, from, to, margins, outputs, hasMissing(x, rows * width));
   }
 
   /** The trees in branch-free form, rebuilt when trees were added, removed or loaded. */
@@ -173,45 +174,49 @@ function grow<T extends Int32Array | Float64Array | Uint8Array | Uint32Array>(a:
 }
 
 /**
- * The trees [from, to) of `e` in branch-free form, as trees 0 … to − from − 1 of the result (node
- * arrays keep the ensemble's indices, filled for those trees' nodes only).
+ * The trees [from, to) of `e` in branch-free form, as trees 0 … to − from − 1 of the result. Its
+ * node indices count from the first of those trees' nodes (`nodeBase`: 0 for the whole forest),
+ * so its arrays are the size of those trees, and leaf values are read from
+ * `e.value.subarray(nodeBase)`.
  */
 function compileForest(e: Ensemble, from = 0, to = e.trees): CompiledForest {
-  const n = e.nodes;
   const trees = to - from;
-  const firstNode = from < e.trees ? e.roots[from] : n;
-  const endNode = to < e.trees ? e.roots[to] : n;
-  const feature = new Int32Array(n);
-  const threshold = new Float64Array(n);
-  const next = new Int32Array(n);
-  const missingRight = new Int32Array(n);
-  const nodeDepth = new Int32Array(n);
+  const base = from < e.trees ? e.roots[from] : e.nodes;
+  const m = (to < e.trees ? e.roots[to] : e.nodes) - base;
+  const feature = new Int32Array(m);
+  const threshold = new Float64Array(m);
+  const next = new Int32Array(m);
+  const missingRight = new Int32Array(m);
+  const nodeDepth = new Int32Array(m);
   let categories = false;
-  for (let i = firstNode; i < endNode; i++) {
-    const f = e.feature[i];
+  for (let i = 0; i < m; i++) {
+    const g = base + i;
+    const f = e.feature[g];
     if (f < 0) {
       threshold[i] = Infinity;
       next[i] = i;
       continue;
     }
-    if (e.catOffset[i] >= 0) categories = true;
+    if (e.catOffset[g] >= 0) categories = true;
     feature[i] = f;
-    threshold[i] = e.threshold[i];
-    next[i] = e.left[i];
-    missingRight[i] = e.defaultLeft[i] === 1 ? 0 : 1;
+    threshold[i] = e.threshold[g];
+    next[i] = e.left[g] - base;
+    missingRight[i] = e.defaultLeft[g] === 1 ? 0 : 1;
   }
+  const roots = new Int32Array(trees);
+  for (let t = 0; t < trees; t++) roots[t] = e.roots[from + t] - base;
   // Children always come after their parent, so one forward pass gives every node's level.
   const depth = new Int32Array(trees);
   for (let t = 0; t < trees; t++) {
-    const root = e.roots[from + t];
-    const end = from + t + 1 < e.trees ? e.roots[from + t + 1] : n;
+    const root = roots[t];
+    const end = t + 1 < trees ? roots[t + 1] : m;
     nodeDepth[root] = 0;
     let deepest = 0;
     for (let i = root; i < end; i++) {
-      if (e.feature[i] < 0) continue;
+      if (next[i] === i) continue;
       const d = nodeDepth[i] + 1;
-      nodeDepth[e.left[i]] = d;
-      nodeDepth[e.left[i] + 1] = d;
+      nodeDepth[next[i]] = d;
+      nodeDepth[next[i] + 1] = d;
       if (d > deepest) deepest = d;
     }
     depth[t] = deepest;
@@ -241,23 +246,24 @@ function compileForest(e: Ensemble, from = 0, to = e.trees): CompiledForest {
         return;
       }
       const at = heapBase[t] + k;
-      if (e.feature[node] < 0) {
+      if (next[node] === node) {
         heapThreshold[at] = Infinity;
         place(t, node, 2 * k + 1, d + 1);
         place(t, node, 2 * k + 2, d + 1);
         return;
       }
-      heapFeature[at] = e.feature[node];
-      heapThreshold[at] = e.threshold[node];
+      heapFeature[at] = feature[node];
+      heapThreshold[at] = threshold[node];
       heapMissingRight[at] = missingRight[node];
-      place(t, e.left[node], 2 * k + 1, d + 1);
-      place(t, e.left[node] + 1, 2 * k + 2, d + 1);
+      place(t, next[node], 2 * k + 1, d + 1);
+      place(t, next[node] + 1, 2 * k + 2, d + 1);
     };
-    for (let t = 0; t < trees; t++) place(t, e.roots[from + t], 0, 0);
+    for (let t = 0; t < trees; t++) place(t, roots[t], 0, 0);
   }
   return {
-    nodes: n,
+    nodes: e.nodes,
     trees,
+    nodeBase: base,
     source: e.feature,
     thresholds: e.threshold,
     categories,
@@ -266,7 +272,7 @@ function compileForest(e: Ensemble, from = 0, to = e.trees): CompiledForest {
     next,
     missingRight,
     depth,
-    roots: from === 0 ? e.roots : e.roots.subarray(from, to),
+    roots,
     treeOutput: from === 0 ? e.treeOutput : e.treeOutput.subarray(from, to),
     heap,
     heapBase,

@@ -11,6 +11,8 @@ import type * as WorkerThreads from 'node:worker_threads';
 export interface CompiledForest {
   readonly nodes: number;
   readonly trees: number;
+  /** The ensemble index of this form's node 0 (0 for a whole forest; see Ensemble.addMargins). */
+  readonly nodeBase: number;
   /** The ensemble arrays this was built from (to notice a reload). */
   readonly source: Int32Array;
   readonly thresholds: Float64Array;
