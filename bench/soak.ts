@@ -6,7 +6,8 @@
  * requested every 30 seconds. Prints one JSON line per minute (requests, p99, the server's RSS at
  * the minute's end, the peak and mean of its RSS sampled every second, the heap and mapped-file
  * parts of RSS, the database size, retrains finished, failures) and a summary line comparing the
- * last minute with the first. The model is a gbdt on six numbers that learns from its 50,000 most recent labels.
+ * last minute with the first. The model is a gbdt on six numbers that learns from its 50,000 most
+ * recent labels.
  *
  *   npm run bench:soak [-- --minutes 10 --retrain-every 30 --window 50000]
  */
