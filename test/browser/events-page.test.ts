@@ -56,14 +56,15 @@ describe('the Events page in Chromium', () => {
     const card = page.getByTestId(`sink-webhook:${hook.id}`);
     await card.getByText('0 delivered · 0 retrying · 1 dead').waitFor();
     const row = card.getByTestId('deliveries-table').locator('tbody tr').first();
-    await expect(row.innerText()).resolves.toMatch(/model\.created\s+churn\s+dead\s+1\s+.*500 receiver is down/s);
+    // The counts and the table come from two requests: wait for the table too.
+    await expect.poll(() => row.innerText(), { timeout: 15_000 }).toMatch(/model\.created\s+churn\s+dead\s+1\s+.*500 receiver is down/s);
     await expect(card.getByTestId('redeliver-all').textContent()).resolves.toBe('Redeliver the dead letter');
 
     receiver.fallback = { status: 200 };
     await row.getByRole('button', { name: 'Redeliver' }).click();
     await receiver.waitFor(2);
     await card.getByText('1 delivered · 0 retrying · 0 dead').waitFor();
-    await expect(row.innerText()).resolves.toMatch(/delivered\s+1\s+.*200 ok/s);
+    await expect.poll(() => row.innerText(), { timeout: 15_000 }).toMatch(/delivered\s+1\s+.*200 ok/s);
     expect(errors).toEqual([]);
     await context.close();
   }, 60_000);
