@@ -318,6 +318,38 @@ describe.each(DIALECTS)('the store on $name', (dialect) => {
       expect(await store.loadLabelsRawBetween('churn', b[1], b[1] + 100)).toEqual([]);
     });
 
+    it('keeps features and labels exactly as sent: quotes, backslashes, emoji, NUL, a lone surrogate, text that looks like an escape', async () => {
+      // PostgreSQL sends a batch as one JSON text unless JSON cannot carry it (NUL, lone surrogates):
+      // every shape must come back as sent.
+      const odd = ['say "hi"', 'back\\slash', 'tab\there', 'emoji 🙂 é', 'looks like \\u0000 and \\ud800', 'nul \u0000 inside', 'lone \ud800 surrogate'];
+      const at = (i: number) => (i % 2 ? T0 : days(-1));
+      const batches: NewLabel[][] = odd.map((text, i) => [
+        // Plain (features and label only) and full (score id, meta, another time) in one batch each.
+        { features: { age: i, plan: text }, label: text, scoreId: null, occurredAt: T0 },
+        { features: { age: i + 0.5, plan: text }, label: 1, scoreId: `s-${i}`, meta: { note: text }, occurredAt: at(i) },
+      ]);
+      const plainOnly = odd.map((text, i) => [{ features: { age: 100 + i, plan: text }, label: text, scoreId: null, occurredAt: T0 }]);
+      for (const b of [...batches, ...plainOnly]) await store.insertLabels('churn', b, T0);
+      const raw = await store.loadLabelsRaw('churn', { kind: 'all' }, T0);
+      const sent = [...batches.flat(), ...plainOnly.flat()];
+      expect(raw).toHaveLength(sent.length);
+      const byAge = new Map(raw.map((r) => [JSON.parse(r.features).age as number, r]));
+      for (const l of sent) {
+        const r = byAge.get(l.features.age as number);
+        expect(r?.features).toBe(JSON.stringify(l.features));
+        expect(r?.label).toBe(JSON.stringify(l.label));
+        expect(r?.scoreId).toBe(l.scoreId);
+        expect(r?.meta ?? null).toBe(l.meta ? JSON.stringify(l.meta) : null);
+      }
+    });
+
+    it('refuses labels of a model that does not exist and stores none of the batch', async () => {
+      await expect(store.insertLabels('nobody', [label(1, 0, T0), label(2, 1, T0)], T0)).rejects.toThrow();
+      expect(await store.countLabels('nobody')).toBe(0);
+      // The store is still usable after the refused batch.
+      expect(await store.insertLabels('churn', [label(3, 1, T0)], T0)).toHaveLength(1);
+    });
+
     it('keeps multiclass and regression label values', async () => {
       await store.insertLabels('churn', [label(1, 'setosa', T0), label(2, 3.25, T0), label(3, -0.5, T0)], T0);
       expect((await store.loadLabels('churn', { kind: 'all' }, T0)).map((r) => r.label)).toEqual(['setosa', 3.25, -0.5]);
@@ -346,6 +378,27 @@ describe.each(DIALECTS)('the store on $name', (dialect) => {
       expect((await store.getScores('other', ['s-1', 's-9'])).has('s-1')).toBe(false);
       expect((await store.getScores('churn', [])).size).toBe(0);
     });
+    it('keeps scores whose features hold quotes, backslashes, emoji, NUL or a lone surrogate exactly as sent', async () => {
+      const odd = ['say "hi"', 'back\\slash', 'emoji 🙂', 'looks like \\u0000', 'nul \u0000', 'lone \udc00'];
+      const plain: Score[] = odd.map((text, i) => ({ id: `o-${i}`, modelId: 'churn', version: '1.0.0', features: { age: i, plan: text }, score: 0.5, createdAt: T0, latencyMs: 1.25 }));
+      const full: Score[] = odd.map((text, i) => ({ id: `f-${i}`, modelId: 'churn', version: '1.0.0', features: { age: i, plan: text }, score: 0, createdAt: T0, error: `failed ${i}`, served: false }));
+      for (const [i] of odd.entries()) {
+        await store.insertScores([plain[i]]);
+        await store.insertScores([full[i]]);
+      }
+      const got = await store.getScores('churn', [...plain, ...full].map((x) => x.id));
+      for (const x of [...plain, ...full]) expect(got.get(x.id)).toMatchObject({ ...x, arm: 'champion', served: x.served ?? true, error: x.error ?? null });
+    });
+
+    it('refuses a batch holding a score of a model that does not exist, storing none of it', async () => {
+      const scores: Score[] = [
+        { id: 'k-1', modelId: 'churn', version: '1.0.0', features: { age: 1, plan: 'pro' }, score: 0.5, createdAt: T0 },
+        { id: 'k-2', modelId: 'nobody', version: '1.0.0', features: { age: 2, plan: 'pro' }, score: 0.5, createdAt: T0 },
+      ];
+      await expect(store.insertScores(scores)).rejects.toThrow();
+      expect((await store.getScores('churn', ['k-1'])).size).toBe(0);
+    });
+
     it('stores a batch mixing plain scores with challenger, shadow and failed ones, each as sent', async () => {
       // Chunks of plain scores (one model, version and arm, served) take the short insert on SQLite.
       const scores: Score[] = Array.from({ length: 230 }, (_, i) => ({ id: `p-${String(i).padStart(3, '0')}`, modelId: 'churn', version: '1.0.0', features: { age: i, plan: 'pro' }, score: i / 1000, createdAt: minutes(i % 3), latencyMs: i % 7 }));

@@ -350,6 +350,23 @@ function migrations(dialect: Dialect): Record<string, Migration> {
       },
     },
     '0070-delivery-leases': deliveryLeasesMigration(),
+    '0080-feedback-without-foreign-keys': {
+      // PostgreSQL checked the foreign key of every inserted label and score with a lookup and a
+      // row lock of its model: a third of a label batch's time. The store now checks and holds a
+      // batch's models once (holdModels in kysely-feedback-store.ts). No model is ever deleted, so
+      // the cascade was never used. SQLite keeps its keys: its check is an index probe per row,
+      // and dropping one would mean copying the tables.
+      async up(db: Kysely<any>) {
+        if (dialect !== 'postgres') return;
+        await sql`alter table labels drop constraint if exists labels_model_id_fkey`.execute(db);
+        await sql`alter table scores drop constraint if exists scores_model_id_fkey`.execute(db);
+      },
+      async down(db: Kysely<any>) {
+        if (dialect !== 'postgres') return;
+        await sql`alter table labels add constraint labels_model_id_fkey foreign key (model_id) references models (id) on delete cascade`.execute(db);
+        await sql`alter table scores add constraint scores_model_id_fkey foreign key (model_id) references models (id) on delete cascade`.execute(db);
+      },
+    },
   };
 }
 
