@@ -328,7 +328,7 @@ describe.each(DIALECTS)('the store on $name', (dialect) => {
         { features: { age: i, plan: text }, label: text, scoreId: null, occurredAt: T0 },
         { features: { age: i + 0.5, plan: text }, label: 1, scoreId: `s-${i}`, meta: { note: text }, occurredAt: at(i) },
       ]);
-      const plainOnly = odd.map((text, i) => [{ features: { age: 100 + i, plan: text }, label: text, scoreId: null, occurredAt: T0 }]);
+      const plainOnly: NewLabel[][] = odd.map((text, i) => [{ features: { age: 100 + i, plan: text }, label: text, scoreId: null, occurredAt: T0 }]);
       for (const b of [...batches, ...plainOnly]) await store.insertLabels('churn', b, T0);
       const raw = await store.loadLabelsRaw('churn', { kind: 'all' }, T0);
       const sent = [...batches.flat(), ...plainOnly.flat()];
