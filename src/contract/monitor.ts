@@ -91,6 +91,8 @@ export const performanceWindowSchema = z.object({
   metrics: metricsSchema,
   /** Binary only: share of outcomes whose feedback was positive. */
   acceptRate: jsonNumber.nullable(),
+  /** True when the window had more outcomes than one report reads (50,000 over all its windows): its numbers are those of its most recent outcomes. */
+  sampled: z.boolean(),
 });
 /** One performance window. */
 export type PerformanceWindowWire = z.infer<typeof performanceWindowSchema>;

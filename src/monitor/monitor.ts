@@ -4,7 +4,7 @@ import type { EventType, Model, Triggers, TriggerCheck } from '../domain/entitie
 import { primaryMetric } from '../evaluate/metrics.js';
 import type { EventHub } from '../events/hub.js';
 import { appendEvent, commitWithEvents } from '../events/outbox.js';
-import type { Store } from '../store/store.js';
+import type { Outcome, Store } from '../store/store.js';
 import type { PredictorCache } from '../train/predictor-cache.js';
 import type { DriftResult } from './drift.js';
 import { computeDrift } from './drift.js';
@@ -32,6 +32,8 @@ export interface MonitorDeps {
   readonly predictors: PredictorCache;
   readonly hub: EventHub;
   readonly logger?: Logger;
+  /** Most outcomes a performance report reads (default MAX_OUTCOMES); tests make it small. */
+  readonly maxOutcomes?: number;
 }
 
 /** One trigger's conclusion in a check, after cooldowns. */
@@ -64,6 +66,10 @@ export interface PerformanceReport {
 }
 
 const HOUR = 3_600_000;
+/** Most outcomes one performance report reads, over all its windows (see Monitor.performance). */
+export const MAX_OUTCOMES = 50_000;
+/** Fewest outcomes a window reads, however many windows share MAX_OUTCOMES (366 windows: 36,600 in all). */
+export const MIN_WINDOW_OUTCOMES = 100;
 
 /**
  * Watches live results and inputs and decides when a model needs retraining: performance
@@ -81,29 +87,46 @@ export class Monitor {
     return m;
   }
 
-  /** Live performance per version over `windows` windows of `windowHours` ending now. */
+  /**
+   * Live performance per version over `windows` windows of `windowHours` ending now. Each window's
+   * numbers come from its most recent outcomes, MAX_OUTCOMES shared by the windows (but at least
+   * MIN_WINDOW_OUTCOMES a window): a window that had more says `sampled`. Reading every
+   * outcome of a busy model (millions a day) held the server's event loop for minutes and its
+   * memory in gigabytes; metrics over the last tens of thousands of outcomes differ from those
+   * over all of them by less than their own noise.
+   */
   async performance(model: Model, windowHours: number, windows: number): Promise<PerformanceReport> {
     const { store, clock, predictors } = this.deps;
     // Windows end just after now, so feedback recorded this instant counts.
-    const now = new Date(clock.now().getTime() + 1);
-    const since = new Date(now.getTime() - windowHours * windows * HOUR);
-    const outcomes = await store.liveOutcomes(model.spec.id, since, now);
+    const end = clock.now().getTime() + 1;
+    const windowMs = windowHours * HOUR;
+    const most = this.deps.maxOutcomes ?? MAX_OUTCOMES;
+    const perWindow = Math.max(Math.min(MIN_WINDOW_OUTCOMES, most), Math.floor(most / windows));
+    const read: { hi: number; outcomes: Outcome[]; complete: boolean }[] = [];
+    for (let w = windows - 1; w >= 0; w--) {
+      const hi = end - w * windowMs;
+      const { outcomes, complete } = await store.liveOutcomes(model.spec.id, new Date(hi - windowMs), new Date(hi), perWindow);
+      read.push({ hi, outcomes, complete });
+    }
+    const seen = new Set<string | null>();
+    for (const r of read) for (const o of r.outcomes) seen.add(o.version);
     const classes = new Map<string, readonly string[]>();
     if (model.spec.task === 'multiclass') {
-      for (const v of new Set(outcomes.map((o) => o.version))) {
+      for (const v of seen) {
         if (v !== null) classes.set(v, (await predictors.get(model.spec.id, v)).classes);
       }
     }
     const versions = await store.listVersions(model.spec.id);
     const baselines: Record<string, Record<string, number>> = {};
-    for (const v of versions) if (v.status === 'active' || outcomes.some((o) => o.version === v.version)) baselines[v.version] = { ...v.metrics };
+    for (const v of versions) if (v.status === 'active' || seen.has(v.version)) baselines[v.version] = { ...v.metrics };
+    const classesOf = (v: string | null) => (v ? (classes.get(v) ?? []) : []);
     return {
       modelId: model.spec.id,
       activeVersion: model.activeVersion,
       primaryMetric: primaryMetric(model.spec.task),
       windowHours,
       baselines,
-      windows: windowedPerformance(model.spec.task, outcomes, now, windowHours * HOUR, windows, (v) => (v ? (classes.get(v) ?? []) : [])),
+      windows: read.flatMap((r) => windowedPerformance(model.spec.task, r.outcomes, new Date(r.hi), windowMs, 1, classesOf).map((pw) => ({ ...pw, sampled: !r.complete }))),
     };
   }
 

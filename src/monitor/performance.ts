@@ -13,6 +13,11 @@ export interface PerformanceWindow {
   readonly metrics: Metrics;
   /** Binary only: share of outcomes whose feedback was positive. */
   readonly acceptRate: number | null;
+  /**
+   * True when the window had more outcomes than were read: `count`, the metrics and the accept
+   * rate are those of its most recent outcomes (see Monitor.performance).
+   */
+  readonly sampled?: boolean;
 }
 
 /**

@@ -382,7 +382,9 @@ export function kyselyFeedbackStore(ctx: KyselyContext): FeedbackStore {
 
     // ---- outcomes ----
 
-    async liveOutcomes(modelId, since, until) {
+    async liveOutcomes(modelId, since, until, limit) {
+      // Newest first, so that the read stops after `limit` rows (the (model_id, occurred_at) index
+      // walked backwards); one more row than asked says whether there were more.
       const rows = await db
         .selectFrom('labels as l')
         .innerJoin('scores as s', 's.id', 'l.score_id')
@@ -394,8 +396,9 @@ export function kyselyFeedbackStore(ctx: KyselyContext): FeedbackStore {
         .where(({ not, exists, selectFrom }) =>
           not(exists(selectFrom('labels as l2').select('l2.id').whereRef('l2.model_id', '=', 'l.model_id').whereRef('l2.score_id', '=', 'l.score_id').whereRef('l2.id', '>', 'l.id'))),
         )
-        .orderBy('l.occurred_at')
-        .orderBy('l.id')
+        .orderBy('l.occurred_at', 'desc')
+        .orderBy('l.id', 'desc')
+        .limit(limit + 1)
         .execute();
       const scored = rows.map((r) => ({
         version: r.version,
@@ -412,12 +415,16 @@ export function kyselyFeedbackStore(ctx: KyselyContext): FeedbackStore {
         .where('version', 'is not', null)
         .where('occurred_at', '>=', iso(since))
         .where('occurred_at', '<', iso(until))
-        .orderBy('occurred_at')
-        .orderBy('id')
+        .orderBy('occurred_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit + 1)
         .execute();
-      if (external.length === 0) return scored;
       const more = external.map((r) => ({ version: r.version, score: NaN, label: JSON.parse(r.label) as LabelValue, occurredAt: date(r.occurred_at) }));
-      return [...scored, ...more].sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
+      // Both newest first: the newest `limit` of the two, then oldest first. The sort is stable, so
+      // among equal times, reversed, scored outcomes come before external ones, each in id order.
+      const newest = (more.length === 0 ? scored : [...more, ...scored].sort((a, b) => b.occurredAt.getTime() - a.occurredAt.getTime())).slice(0, limit + 1);
+      const complete = newest.length <= limit;
+      return { outcomes: newest.slice(0, limit).reverse(), complete };
     },
 
     async rolloutOutcomes(modelId, since) {

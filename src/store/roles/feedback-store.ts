@@ -90,8 +90,13 @@ export interface FeedbackStore {
   /** The most recent served scores of a model (newest first), at most `limit`. */
   recentScores(modelId: string, limit: number): Promise<Score[]>;
 
-  /** Labels that refer to a score (by id), joined to it, with occurredAt in [since, until). Oldest first; a score counts once (its latest label). */
-  liveOutcomes(modelId: string, since: Date, until: Date): Promise<Outcome[]>;
+  /**
+   * Labels that refer to a score (by id), joined to it, with occurredAt in [since, until): the
+   * most recent `limit` of them, oldest first; a score counts once (its latest label). The limit
+   * bounds what one call reads (a busy model has millions of outcomes a day: reading them all
+   * held the server's event loop for minutes). `complete` is false when there were more.
+   */
+  liveOutcomes(modelId: string, since: Date, until: Date, limit: number): Promise<{ outcomes: Outcome[]; complete: boolean }>;
   /** Scores of a model made at or after `since` that have a label, with their arm (served and shadow). */
   rolloutOutcomes(modelId: string, since: Date): Promise<RolloutOutcome[]>;
   /** Scoring attempts per version at or after `since` (served and shadow). */
