@@ -220,7 +220,7 @@ export function toDriftWire(d: DriftResult): DriftWire {
 
 /** Live performance as the API shows it (already JSON-shaped). */
 export function toPerformanceWire(p: PerformanceReport): PerformanceWire {
-  return { ...p, windows: p.windows.map((w) => ({ ...w, sampled: w.sampled ?? false })) };
+  return { ...p, windows: p.windows.map((w) => ({ ...w })) };
 }
 
 /** A trigger evaluation as the API shows it (already JSON-shaped). */

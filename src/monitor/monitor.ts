@@ -9,7 +9,7 @@ import type { PredictorCache } from '../train/predictor-cache.js';
 import type { DriftResult } from './drift.js';
 import { computeDrift } from './drift.js';
 import type { PerformanceWindow } from './performance.js';
-import { windowedPerformance } from './performance.js';
+import { windowPerformance } from './performance.js';
 import type { Verdict } from './triggers.js';
 import { driftVerdict, inCooldown, performanceVerdict, rateVerdict } from './triggers.js';
 
@@ -126,7 +126,7 @@ export class Monitor {
       primaryMetric: primaryMetric(model.spec.task),
       windowHours,
       baselines,
-      windows: read.flatMap((r) => windowedPerformance(model.spec.task, r.outcomes, new Date(r.hi), windowMs, 1, classesOf).map((pw) => ({ ...pw, sampled: !r.complete }))),
+      windows: read.flatMap((r) => windowPerformance(model.spec.task, r.outcomes, new Date(r.hi - windowMs), new Date(r.hi), !r.complete, classesOf)),
     };
   }
 

@@ -17,49 +17,43 @@ export interface PerformanceWindow {
    * True when the window had more outcomes than were read: `count`, the metrics and the accept
    * rate are those of its most recent outcomes (see Monitor.performance).
    */
-  readonly sampled?: boolean;
+  readonly sampled: boolean;
 }
 
 /**
- * Live performance per version per window: outcomes (labels joined to the scores they refer to)
- * are cut into `windows` consecutive windows of `windowMs` ending at `end`, grouped by the
- * version that made the score, and scored with the same metric code as the offline evaluation.
- * `classesOf(version)` gives a multiclass version's class order (its logged probability lists).
+ * Live performance per version in one window [start, end): the window's outcomes (labels joined
+ * to the scores they refer to, as the store read them for it) grouped by the version that made
+ * the score, and scored with the same metric code as the offline evaluation. `sampled`: the
+ * outcomes are the window's most recent, not all of them. `classesOf(version)` gives a multiclass
+ * version's class order (its logged probability lists).
  */
-export function windowedPerformance(
+export function windowPerformance(
   task: Task,
   outcomes: readonly Outcome[],
+  start: Date,
   end: Date,
-  windowMs: number,
-  windows: number,
+  sampled: boolean,
   classesOf: (version: string | null) => readonly string[] = () => [],
 ): PerformanceWindow[] {
+  const byVersion = new Map<string | null, Outcome[]>();
+  for (const o of outcomes) {
+    let list = byVersion.get(o.version);
+    if (!list) byVersion.set(o.version, (list = []));
+    list.push(o);
+  }
   const out: PerformanceWindow[] = [];
-  const endMs = end.getTime();
-  for (let w = windows - 1; w >= 0; w--) {
-    const hi = endMs - w * windowMs;
-    const lo = hi - windowMs;
-    const byVersion = new Map<string | null, Outcome[]>();
-    for (const o of outcomes) {
-      const t = o.occurredAt.getTime();
-      if (t < lo || t >= hi) continue;
-      let list = byVersion.get(o.version);
-      if (!list) byVersion.set(o.version, (list = []));
-      list.push(o);
-    }
-    for (const [version, list] of byVersion) {
-      out.push({
-        version,
-        start: new Date(lo).toISOString(),
-        end: new Date(hi).toISOString(),
-        count: list.length,
-        // The default score served before any version is not a model output: no metrics for it.
-        // The default score served before any version is not a model output: no metrics for it; nor
-        // for outcomes of externally served models, which have no score.
-        metrics: version === null ? {} : outcomeMetrics(task, list.filter(hasScore), classesOf(version)),
-        acceptRate: task === 'binary' ? list.filter((o) => Number(o.label) === 1).length / list.length : null,
-      });
-    }
+  for (const [version, list] of byVersion) {
+    out.push({
+      version,
+      start: start.toISOString(),
+      end: end.toISOString(),
+      count: list.length,
+      // The default score served before any version is not a model output: no metrics for it; nor
+      // for outcomes of externally served models, which have no score.
+      metrics: version === null ? {} : outcomeMetrics(task, list.filter(hasScore), classesOf(version)),
+      acceptRate: task === 'binary' ? list.filter((o) => Number(o.label) === 1).length / list.length : null,
+      sampled,
+    });
   }
   return out;
 }

@@ -26,7 +26,7 @@ describe('performance trigger', () => {
 
 describe('rate-window trigger', () => {
   const windows = (rates: number[]): PerformanceWindow[] =>
-    rates.map((r, i) => ({ version: 'v', start: String(i), end: String(i + 1), count: 10, metrics: {}, acceptRate: r }));
+    rates.map((r, i) => ({ version: 'v', start: String(i), end: String(i + 1), count: 10, metrics: {}, acceptRate: r, sampled: false }));
   it('needs the minimum number of windows before it can fire', () => {
     expect(rateVerdict(RATE, windows([0.1, 0.2]), 'v')).toMatchObject({ decision: 'insufficient', reason: '2 window(s) with feedback; 3 needed' });
     expect(rateVerdict(RATE, windows([0.1, 0.2, 0.3]), 'v').decision).toBe('fire');

@@ -120,8 +120,8 @@ export class Ensemble {
 
   /** The trees in branch-free form, rebuilt when trees were added, removed or loaded. */
   compiled(): CompiledForest {
-    if (this.cache === null || !this.cacheFresh()) this.cache = compileForest(this);
-    return this.cache;
+    if (!this.cacheFresh()) this.cache = compileForest(this);
+    return this.cache as CompiledForest;
   }
 
   /** Whether the compiled form is of the trees as they are now. */
