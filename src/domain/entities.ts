@@ -401,6 +401,11 @@ export interface Rollout {
   readonly finishedAt: Date | null;
   readonly reason: string | null;
   readonly numbers: Readonly<Record<string, unknown>> | null;
+  /**
+   * The model's newest label id when it started: labels at or below it cannot be of its scores,
+   * so reading its outcomes stops there (0 for rollouts started before it was kept). Internal.
+   */
+  readonly labelsAfterId: number;
 }
 
 /** Event types written to the outbox. */

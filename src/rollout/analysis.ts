@@ -18,6 +18,11 @@ export interface ArmNumbers {
   readonly errors: number;
   readonly errorRate: number | null;
   readonly latencyP95Ms: number | null;
+  /**
+   * True when the rollout had more outcomes or attempts than an evaluation reads: the numbers are
+   * those of the most recent ones (see RolloutManager.arms). Absent when computed outside one.
+   */
+  readonly sampled?: boolean;
 }
 
 /** What an evaluation concluded, and the numbers that decided it. */

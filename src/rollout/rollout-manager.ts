@@ -34,7 +34,16 @@ export interface RolloutDeps {
   readonly logger?: Logger;
   /** The owner id recorded on this process's promotion and rollback intents. Default: none. */
   readonly owner?: string;
+  /** Most labels an evaluation reads the outcomes of (default MAX_ROLLOUT_OUTCOMES); tests make it small. */
+  readonly maxOutcomes?: number;
+  /** Most scoring attempts an evaluation reads (default MAX_ROLLOUT_SCORES); tests make it small. */
+  readonly maxScores?: number;
 }
+
+/** Most labels a rollout evaluation reads the outcomes of: the most recently received. */
+export const MAX_ROLLOUT_OUTCOMES = 50_000;
+/** Most scoring attempts a rollout evaluation counts: the most recent. */
+export const MAX_ROLLOUT_SCORES = 100_000;
 
 /** A running canary or shadow with its live analysis. */
 export interface ChallengerEvaluation extends Decision<'promote' | 'abort' | 'continue'> {
@@ -93,14 +102,26 @@ export class RolloutManager {
     }
   }
 
-  /** The live numbers of each of `versions` since `since` (outcomes and serving stats read once for all of them). */
-  private async arms(model: Model, versions: readonly string[], since: Date): Promise<ArmNumbers[]> {
+  /**
+   * The live numbers of each of `versions` in `rollout` (outcomes and serving stats read once for
+   * all of them): from the outcomes of its most recent MAX_ROLLOUT_OUTCOMES labels and
+   * MAX_ROLLOUT_SCORES scoring attempts (more when the policy's minimums ask for more), so a check
+   * costs the same after a day of traffic as after a minute; `sampled` says the bound was reached.
+   */
+  private async arms(model: Model, versions: readonly string[], rollout: Rollout): Promise<ArmNumbers[]> {
     const { store } = this.deps;
-    const [outcomes, serving] = await Promise.all([store.rolloutOutcomes(model.spec.id, since), store.servingStats(model.spec.id, since)]);
+    const policy = model.spec.retrain.rollout;
+    const outcomeLimit = Math.max(this.deps.maxOutcomes ?? MAX_ROLLOUT_OUTCOMES, policy.minLabels, policy.rollback.minLabels);
+    const scoreLimit = Math.max(this.deps.maxScores ?? MAX_ROLLOUT_SCORES, policy.minScores);
+    const [outcomes, serving] = await Promise.all([
+      store.rolloutOutcomes(model.spec.id, rollout.startedAt, { afterLabelId: rollout.labelsAfterId, limit: outcomeLimit, shadow: rollout.mode === 'shadow' }),
+      store.servingStats(model.spec.id, rollout.startedAt, scoreLimit),
+    ]);
+    const sampled = !outcomes.complete || !serving.complete;
     return Promise.all(
       versions.map(async (version) => {
         const classes = model.spec.task === 'multiclass' ? await this.classes(model.spec.id, version) : [];
-        return armNumbers(model.spec.task, version, outcomes, serving, classes);
+        return { ...armNumbers(model.spec.task, version, outcomes.outcomes, serving.stats, classes), sampled };
       }),
     );
   }
@@ -113,12 +134,12 @@ export class RolloutManager {
     const policy = model.spec.retrain.rollout;
     let c: ChallengerEvaluation | null = null;
     if (challenger && challenger.baseVersion !== null) {
-      const [champ, chal] = await this.arms(model, [challenger.baseVersion, challenger.version], challenger.startedAt);
+      const [champ, chal] = await this.arms(model, [challenger.baseVersion, challenger.version], challenger);
       c = { rollout: challenger, ...decideChallenger(model.spec.task, policy, champ, chal, { now, endsAt: challenger.endsAt }) };
     }
     let w: WatchEvaluation | null = null;
     if (watch) {
-      const [watched] = await this.arms(model, [watch.version], watch.startedAt);
+      const [watched] = await this.arms(model, [watch.version], watch);
       w = { rollout: watch, ...decideWatch(policy, watched, { now, endsAt: watch.endsAt }) };
     }
     return { modelId, evaluatedAt: now.toISOString(), activeVersion: model.activeVersion, challenger: c, watch: w, applied: false };

@@ -169,6 +169,8 @@ export interface RolloutsTable {
   finished_at: string | null;
   reason: string | null;
   numbers: string | null;
+  /** Newest label id of the model when the rollout started (null before migration 0100). */
+  labels_after_id: number | string | null;
 }
 
 export interface TimelineTable {

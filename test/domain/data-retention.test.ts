@@ -13,7 +13,7 @@ function model(retrain: Record<string, unknown> = {}, task: 'binary' | 'regressi
 }
 
 function rollout(kind: Rollout['kind'], startedAt: Date, status: Rollout['status'] = 'running'): Rollout {
-  return { id: 1, modelId: 'm', kind, mode: kind === 'challenger' ? 'canary' : null, version: '1.1.0', baseVersion: '1.0.0', share: 0.1, status, startedAt, endsAt: NOW, finishedAt: null, reason: null, numbers: null };
+  return { id: 1, modelId: 'm', kind, mode: kind === 'challenger' ? 'canary' : null, version: '1.1.0', baseVersion: '1.0.0', share: 0.1, status, startedAt, endsAt: NOW, finishedAt: null, reason: null, numbers: null, labelsAfterId: 0 };
 }
 
 describe('retentionPlan', () => {

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { DIALECTS, dropTestSchemas } from '../helpers/dialects.js';
+import { RolloutManager } from '../../src/rollout/rollout-manager.js';
 import type { Harness } from './harness.js';
 import { capturingLogger, openHarness, scoreRows, sendOutcomes, spec, trainingRows } from './harness.js';
 
@@ -151,6 +152,21 @@ describe.each(DIALECTS)('canary and shadow rollouts on $name', (dialect) => {
     const state = (await h.get('/api/v1/models/m/rollout')).json();
     expect(state.watch).toBeNull();
     expect(state.recent[0]).toMatchObject({ kind: 'watch', status: 'rolled-back' });
+  });
+
+  it('judges a watch on its most recent outcomes and attempts only, and says its numbers were sampled', async () => {
+    const { challenger } = await withChallenger({ policy: 'direct', minLabels: 1, minScores: 1, rollback: { minLabels: 1 } }, { p: 0.8 });
+    // 100 good outcomes, then the 30 most recent bad ones (the version says 1, the label is 0).
+    await sendOutcomes(h, await scoreRows(h, 100), () => 1);
+    await sendOutcomes(h, await scoreRows(h, 30), () => 0);
+    const { store, hub, predictors } = h.parts;
+    const bounded = new RolloutManager({ store, clock: h.clock, hub, predictors, maxOutcomes: 30, maxScores: 30 });
+    const sampled = (await bounded.inspect('m')).watch;
+    expect(sampled?.numbers.watched).toMatchObject({ version: challenger, labels: 30, successRate: 0, attempts: 30, sampled: true });
+    expect(sampled?.decision).toBe('rollback');
+    // The service's own evaluation reads them all (its bounds are far above 130).
+    const all = (await h.get('/api/v1/models/m/rollout')).json().watch;
+    expect(all.numbers.watched).toMatchObject({ labels: 130, successRate: 100 / 130, attempts: 130, sampled: false });
   });
 
   it('ends the watch as passed after its period when the numbers hold', async () => {

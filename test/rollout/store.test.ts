@@ -103,18 +103,46 @@ describe.each(DIALECTS)('the rollout store on $name', (dialect) => {
       ['s1', 's2', 'old'].map((scoreId) => ({ features: { x: 1 }, label: 1, scoreId, occurredAt: minutes(2) })),
       minutes(2),
     );
-    const outcomes = await store.rolloutOutcomes('m', minutes(1));
+    const { outcomes, complete } = await store.rolloutOutcomes('m', minutes(1), { afterLabelId: 0, limit: 10, shadow: true });
+    expect(complete).toBe(true);
     expect(outcomes.map((o) => [o.version, o.arm, o.shadow, o.score]).sort()).toEqual([
       ['1', 'champion', false, 0.9],
       ['2', 'challenger', false, 0.2],
       ['2', 'challenger', true, 0.3],
     ]);
-    const stats = Object.fromEntries((await store.servingStats('m', minutes(1))).map((s) => [s.version, s]));
+    const serving = await store.servingStats('m', minutes(1), 10);
+    expect(serving.complete).toBe(true);
+    const stats = Object.fromEntries(serving.stats.map((s) => [s.version, s]));
     expect(stats['1']).toMatchObject({ attempts: 1, errors: 0, latenciesMs: [2] });
     expect(stats['2']).toMatchObject({ attempts: 3, errors: 1 });
     expect([...stats['2'].latenciesMs].sort((a, b) => a - b)).toEqual([1, 5, 7]);
     // What callers received, for drift: no shadow or failed rows.
     expect((await store.recentScores('m', 10)).map((s) => s.id).sort()).toEqual(['old', 's1', 's2']);
+  });
+
+  it('reads a rollout\'s outcomes from the labels received since it started, the most recent first, and its newest attempts only', async () => {
+    const row = { modelId: 'm', features: { x: 1 }, version: '2', arm: 'champion' as const };
+    await store.insertScores([{ ...row, id: 'before', score: 0.9, createdAt: T0 }]);
+    await store.insertLabels('m', [{ features: { x: 1 }, label: 1, scoreId: 'before', occurredAt: T0 }], T0);
+    const watch = await store.createRollout({ modelId: 'm', kind: 'watch', mode: null, version: '2', baseVersion: '1', share: null, startedAt: minutes(1), endsAt: minutes(60) });
+    // The watermark: the newest label id when it started (labels at or below it are of older scores).
+    const [first] = await store.insertLabels('m', [{ features: { x: 1 }, label: 0, scoreId: 'before', occurredAt: T0 }], minutes(1));
+    expect(watch.labelsAfterId).toBe(first - 1);
+    expect((await store.runningRollouts('m')).watch?.labelsAfterId).toBe(first - 1);
+    const ids = ['a', 'b', 'c', 'd', 'e'];
+    await store.insertScores(ids.map((id, i) => ({ ...row, id, score: i / 10, createdAt: minutes(2 + i), latencyMs: i })));
+    for (const [i, id] of ids.entries()) await store.insertLabels('m', [{ features: { x: 1 }, label: 1, scoreId: id, occurredAt: minutes(3 + i) }], minutes(3 + i));
+    const all = await store.rolloutOutcomes('m', watch.startedAt, { afterLabelId: watch.labelsAfterId, limit: 10, shadow: false });
+    expect(all.complete).toBe(true);
+    expect(all.outcomes.map((o) => o.score).sort()).toEqual([0, 0.1, 0.2, 0.3, 0.4]);
+    // Bounded: the outcomes of the most recently received labels.
+    const newest = await store.rolloutOutcomes('m', watch.startedAt, { afterLabelId: watch.labelsAfterId, limit: 2, shadow: false });
+    expect(newest.complete).toBe(false);
+    expect(newest.outcomes.map((o) => o.score).sort()).toEqual([0.3, 0.4]);
+    const serving = await store.servingStats('m', watch.startedAt, 3);
+    expect(serving.complete).toBe(false);
+    expect(serving.stats).toEqual([{ version: '2', attempts: 3, errors: 0, latenciesMs: [4, 3, 2] }]);
+    expect((await store.servingStats('m', watch.startedAt, 5)).complete).toBe(true);
   });
 
   it('deletes artifact bytes and counts the versions still using them', async () => {

@@ -119,8 +119,8 @@ describe.each(DIALECTS)('retention on $name', (dialect) => {
     await store.createRollout({ modelId: 'canary', kind: 'challenger', mode: 'canary', version: '1.1.0', baseVersion: '1.0.0', share: 0.1, startedAt: ago(45), endsAt: ago(-1) });
     // In a stable order: the queries promise none (and a prune's ANALYZE on PostgreSQL may change their plan).
     const analysis = async () => ({
-      outcomes: (await store.rolloutOutcomes('canary', ago(45))).map((o) => JSON.stringify(o)).sort(),
-      serving: (await store.servingStats('canary', ago(45))).map((v) => ({ ...v, latenciesMs: [...v.latenciesMs].sort((a, b) => a - b) })),
+      outcomes: (await store.rolloutOutcomes('canary', ago(45), { afterLabelId: 0, limit: 1000, shadow: true })).outcomes.map((o) => JSON.stringify(o)).sort(),
+      serving: (await store.servingStats('canary', ago(45), 1000)).stats.map((v) => ({ ...v, latenciesMs: [...v.latenciesMs].sort((a, b) => a - b) })),
     });
     const recent = async () => (await store.recentScores('quiet', 10)).map((s) => s.id);
     const [analysisBefore, recentBefore] = [await analysis(), await recent()];

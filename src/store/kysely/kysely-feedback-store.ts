@@ -427,12 +427,28 @@ export function kyselyFeedbackStore(ctx: KyselyContext): FeedbackStore {
       return { outcomes: newest.slice(0, limit).reverse(), complete };
     },
 
-    async rolloutOutcomes(modelId, since) {
+    async rolloutOutcomes(modelId, since, { afterLabelId, limit, shadow }) {
+      // The most recently received `limit` labels above the watermark (the (model_id, id) index
+      // walked backwards), then their scores. A subquery with a limit is not merged into the join
+      // by SQLite or PostgreSQL, so the read is bounded by `limit` labels whatever their scores.
+      const recent = db
+        .selectFrom('labels')
+        .select(['id', 'model_id', 'score_id', 'label'])
+        .where('model_id', '=', modelId)
+        .where('id', '>', afterLabelId)
+        .where('score_id', 'is not', null)
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .as('l');
       const served = await db
-        .selectFrom('labels as l')
+        .selectFrom(recent)
         .innerJoin('scores as s', 's.id', 'l.score_id')
         .select(['s.version as version', 's.arm as arm', 's.score as score', 'l.label as label'])
-        .where('l.model_id', '=', modelId)
+        // PostgreSQL plans better knowing the score's model (it can search the rollout's scores by
+        // (model_id, created_at), or probe each by key, whichever its statistics favour); SQLite,
+        // told so, scanned the subquery's labels once per score of the rollout instead of probing
+        // each label's score by key.
+        .$if(ctx.dialect === 'postgres', (q) => q.where('s.model_id', '=', modelId))
         .where('s.created_at', '>=', iso(since))
         .where('s.error', 'is', null)
         // A score counts once: only its latest label (a later label replaces an earlier one).
@@ -440,20 +456,34 @@ export function kyselyFeedbackStore(ctx: KyselyContext): FeedbackStore {
           not(exists(selectFrom('labels as l2').select('l2.id').whereRef('l2.model_id', '=', 'l.model_id').whereRef('l2.score_id', '=', 'l.score_id').whereRef('l2.id', '>', 'l.id'))),
         )
         .execute();
-      // A shadow score shares its label with the score that was returned for the same row.
-      const shadow = await db
-        .selectFrom('labels as l')
-        .innerJoin('scores as s', 's.shadow_of', 'l.score_id')
-        .select(['s.version as version', 's.arm as arm', 's.score as score', 'l.label as label'])
-        .where('l.model_id', '=', modelId)
-        .where('s.model_id', '=', modelId)
-        .where('s.created_at', '>=', iso(since))
-        .where('s.error', 'is', null)
-        // A score counts once: only its latest label (a later label replaces an earlier one).
-        .where(({ not, exists, selectFrom }) =>
-          not(exists(selectFrom('labels as l2').select('l2.id').whereRef('l2.model_id', '=', 'l.model_id').whereRef('l2.score_id', '=', 'l.score_id').whereRef('l2.id', '>', 'l.id'))),
-        )
-        .execute();
+      // A shadow score shares its label with the score that was returned for the same row (only a
+      // shadow rollout makes them). Joined through that served score (`s0`, by its key), which was
+      // made with it: constraining the shadow score's own model and time led SQLite to scan the
+      // rollout's scores for every label instead of using the shadow_of index.
+      const shadowRows = !shadow
+        ? []
+        : await db
+            .selectFrom(recent)
+            .innerJoin('scores as s0', 's0.id', 'l.score_id')
+            .innerJoin('scores as s', 's.shadow_of', 'l.score_id')
+            .select(['s.version as version', 's.arm as arm', 's.score as score', 'l.label as label'])
+            .where('s0.created_at', '>=', iso(since))
+            .where('s.error', 'is', null)
+            .where(({ not, exists, selectFrom }) =>
+              not(exists(selectFrom('labels as l2').select('l2.id').whereRef('l2.model_id', '=', 'l.model_id').whereRef('l2.score_id', '=', 'l.score_id').whereRef('l2.id', '>', 'l.id'))),
+            )
+            .execute();
+      // Whether there were more labels than the `limit` read: one probe of the index at that depth.
+      const beyond = await db
+        .selectFrom('labels')
+        .select('id')
+        .where('model_id', '=', modelId)
+        .where('id', '>', afterLabelId)
+        .where('score_id', 'is not', null)
+        .orderBy('id', 'desc')
+        .limit(1)
+        .offset(limit)
+        .executeTakeFirst();
       const map =
         (shadowRow: boolean) =>
         (r: { version: string | null; arm: string | null; score: string; label: string }): RolloutOutcome => ({
@@ -463,36 +493,32 @@ export function kyselyFeedbackStore(ctx: KyselyContext): FeedbackStore {
           score: JSON.parse(r.score) as number | number[],
           label: JSON.parse(r.label) as LabelValue,
         });
-      return [...served.map(map(false)), ...shadow.map(map(true))];
+      return { outcomes: [...served.map(map(false)), ...shadowRows.map(map(true))], complete: beyond === undefined };
     },
 
-    async servingStats(modelId, since) {
-      // Counts in the database; latencies only for the most recent attempts of each version, so an
-      // evaluation stays cheap however much traffic a rollout has seen.
-      const counts = await db
+    async servingStats(modelId, since, limit) {
+      // The most recent attempts only (the (model_id, created_at) index walked backwards), so an
+      // evaluation stays cheap however much traffic a rollout has seen; counted here.
+      const rows = await db
         .selectFrom('scores')
-        .select((eb) => ['version', eb.fn.countAll().as('attempts'), eb.fn.count('error').as('errors')])
+        .select(['version', 'latency_ms', sql<number>`case when error is null then 0 else 1 end`.as('failed')])
         .where('model_id', '=', modelId)
         .where('created_at', '>=', iso(since))
         .where('version', 'is not', null)
-        .groupBy('version')
+        .orderBy('created_at', 'desc')
+        .limit(limit + 1)
         .execute();
-      const out: ServingStats[] = [];
-      for (const c of counts) {
-        const version = c.version as string;
-        const rows = await db
-          .selectFrom('scores')
-          .select('latency_ms')
-          .where('model_id', '=', modelId)
-          .where('version', '=', version)
-          .where('created_at', '>=', iso(since))
-          .where('latency_ms', 'is not', null)
-          .orderBy('created_at', 'desc')
-          .limit(LATENCY_SAMPLE)
-          .execute();
-        out.push({ version, attempts: Number(c.attempts), errors: Number(c.errors), latenciesMs: rows.map((r) => Number(r.latency_ms)) });
+      const complete = rows.length <= limit;
+      const byVersion = new Map<string, { attempts: number; errors: number; latenciesMs: number[] }>();
+      for (const r of complete ? rows : rows.slice(0, limit)) {
+        const version = r.version as string;
+        let s = byVersion.get(version);
+        if (!s) byVersion.set(version, (s = { attempts: 0, errors: 0, latenciesMs: [] }));
+        s.attempts++;
+        if (Number(r.failed) === 1) s.errors++;
+        if (r.latency_ms !== null && s.latenciesMs.length < LATENCY_SAMPLE) s.latenciesMs.push(Number(r.latency_ms));
       }
-      return out;
+      return { stats: [...byVersion].map(([version, s]) => ({ version, ...s })), complete };
     },
   };
 }

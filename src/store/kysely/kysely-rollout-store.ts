@@ -19,6 +19,7 @@ function toRollout(row: Selectable<RolloutsTable>): Rollout {
     finishedAt: dateOrNull(row.finished_at),
     reason: row.reason,
     numbers: row.numbers === null ? null : (JSON.parse(row.numbers) as Record<string, unknown>),
+    labelsAfterId: row.labels_after_id === null ? 0 : Number(row.labels_after_id),
   };
 }
 
@@ -71,8 +72,13 @@ export function kyselyRolloutStore(ctx: KyselyContext): RolloutStore {
         reason: null,
         numbers: null,
       };
-      const inserted = await db.insertInto('rollouts').values(row).returning('id').executeTakeFirstOrThrow();
-      return toRollout({ ...row, id: inserted.id });
+      // The watermark is read in the same statement (the (model_id, id) index: one probe).
+      const inserted = await db
+        .insertInto('rollouts')
+        .values({ ...row, labels_after_id: (eb) => eb.selectFrom('labels').select((l) => l.fn.coalesce(l.fn.max('id'), l.lit(0)).as('m')).where('model_id', '=', r.modelId) })
+        .returning(['id', 'labels_after_id'])
+        .executeTakeFirstOrThrow();
+      return toRollout({ ...row, id: inserted.id, labels_after_id: inserted.labels_after_id });
     },
 
     async runningRollouts(modelId) {

@@ -379,6 +379,18 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropIndex('labels_external_idx').ifExists().execute();
       },
     },
+    '0100-rollout-label-watermark': {
+      // The newest label id of the model when a rollout started: no label at or below it can be of
+      // a score made since, so the rollout's read of its outcomes stops there instead of walking
+      // every label of the model (seconds a check under load). Null for rollouts started before
+      // this migration: their read walks down to the limit of outcomes or the first label.
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('rollouts').addColumn('labels_after_id', bigint).execute();
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.alterTable('rollouts').dropColumn('labels_after_id').execute();
+      },
+    },
   };
 }
 

@@ -97,8 +97,20 @@ export interface FeedbackStore {
    * held the server's event loop for minutes). `complete` is false when there were more.
    */
   liveOutcomes(modelId: string, since: Date, until: Date, limit: number): Promise<{ outcomes: Outcome[]; complete: boolean }>;
-  /** Scores of a model made at or after `since` that have a label, with their arm (served and shadow). */
-  rolloutOutcomes(modelId: string, since: Date): Promise<RolloutOutcome[]>;
-  /** Scoring attempts per version at or after `since` (served and shadow). */
-  servingStats(modelId: string, since: Date): Promise<ServingStats[]>;
+  /**
+   * The outcomes of a rollout: scores of a model made at or after `since` that have a label, with
+   * their arm, from the model's most recently received `limit` labels with an id above
+   * `afterLabelId` (the rollout's watermark: no label at or below it can be of a score made since
+   * it started). Shadow scores (joined to the label through the score that was returned) only when
+   * `shadow`. A score counts once (its latest label). `complete` is false when there were more
+   * labels: before it was bounded, the read walked every label of the model, seconds a check on a
+   * busy model, holding the server's event loop.
+   */
+  rolloutOutcomes(modelId: string, since: Date, read: { afterLabelId: number; limit: number; shadow: boolean }): Promise<{ outcomes: RolloutOutcome[]; complete: boolean }>;
+  /**
+   * Scoring attempts per version among the most recent `limit` at or after `since` (served and
+   * shadow). `complete` is false when there were more (counts over a day of a busy model's
+   * traffic meant reading hundreds of millions of rows).
+   */
+  servingStats(modelId: string, since: Date, limit: number): Promise<{ stats: ServingStats[]; complete: boolean }>;
 }
