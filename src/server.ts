@@ -15,7 +15,7 @@ import { buildApp, isLoopback } from './http/app.js';
 import type { ReadinessWire, WorkerListWire } from './contract/index.js';
 import type { ComputeExecutor } from './retrain/executor.js';
 import type { PipelineDeps } from './retrain/pipeline.js';
-import { resolveTrainingThreads } from './retrain/training-threads.js';
+import { LoopLoad, resolveTrainingThreads, serveTrainingThreads } from './retrain/training-threads.js';
 import { WARM_UP_SPEC, warmUpInput } from './retrain/warm-up.js';
 import { parseModelSpec } from './config/model-spec.js';
 import { createRefit, type Refit, type RefitParts } from './service/index.js';
@@ -81,7 +81,9 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
   // scorer keeps each model's view for a second between announcements instead of reading it on
   // every score. A process that trains keeps reading it per score, as it always has.
   const servingCacheMs = redis && !settings.training ? SERVING_CACHE_MS : 0;
-  const trainingThreads = resolveTrainingThreads(settings.trainingThreads, 'serve');
+  // How busy the event loop (scoring) has been of late decides, with `auto`, whether a fit may take every core.
+  const loopLoad = new LoopLoad();
+  const trainingThreads = serveTrainingThreads(settings.trainingThreads, loopLoad);
   const { refit, parts } = createRefit({
     store,
     logger,
@@ -95,12 +97,13 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
     delivery: { sinks: sinksFrom(settings), options: { maxAttempts: settings.deliveryMaxAttempts, timeoutMs: settings.deliveryTimeoutMs, initialDelayMs: settings.deliveryInitialDelayMs, maxDelayMs: settings.deliveryMaxDelayMs } },
     retention: retentionPolicy(settings),
     ...(options.executor ? { executor: options.executor } : {}),
-    // Training leaves scoring a core (src/retrain/training-threads.ts).
+    // Training leaves scoring a core while it needs one (src/retrain/training-threads.ts).
     trainingThreads,
     ...queue,
   });
   // The first retrain finds its threads started and its code compiled (src/retrain/warm-up.ts).
-  if (settings.training) parts.executor.warm?.(warmUpInput(parseModelSpec(WARM_UP_SPEC), trainingThreads));
+  // With every core it may get, so that a fit on all of them finds their threads started too.
+  if (settings.training) parts.executor.warm?.(warmUpInput(parseModelSpec(WARM_UP_SPEC), typeof trainingThreads === 'function' ? resolveTrainingThreads(settings.trainingThreads, 'worker') : trainingThreads));
   if (!automaticRetraining) logger.warn('automatic retraining is paused: scheduled and trigger-started retrains do not run; manual retrains do');
   const role = settings.training ? 'all-in-one' : 'api';
   let started = false;
@@ -130,6 +133,7 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
     await app.close().catch(() => {});
     await refit.close().catch(() => {});
     await closeRedis();
+    loopLoad.stop();
     throw err;
   }
   let stopBridge: () => Promise<void> = async () => {};
@@ -190,6 +194,7 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
     await stopBridge().catch(() => {});
     await refit.close().catch(() => {});
     await closeRedis();
+    loopLoad.stop();
     closeLog();
     throw err;
   }
@@ -207,6 +212,7 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
       await stopBridge();
       await refit.close();
       await closeRedis();
+      loopLoad.stop();
       closeLog();
     },
   };

@@ -37,8 +37,11 @@ export interface PipelineDeps {
   readonly plugins?: readonly string[];
   /** Training windows kept between retrains, so one whose window only grew reads only its new labels. Default none: each retrain reads its window whole. */
   readonly windows?: LabelWindowCache;
-  /** Most threads one fit may use (caps a trainer's `threads` param; see resolveTrainingThreads). Default: no cap. */
-  readonly trainingThreads?: number | null;
+  /**
+   * Most threads one fit may use (caps a trainer's `threads` param; see resolveTrainingThreads):
+   * a number, or a function asked at each fit's start (serveTrainingThreads). Default: no cap.
+   */
+  readonly trainingThreads?: number | (() => number) | null;
 }
 
 /**
@@ -241,7 +244,7 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   let out;
   try {
     out = await deps.executor.run(
-      { spec, labels, windowKey, champion, championTraining, job: commandJob, imported, plugins: deps.plugins ?? [], threads: deps.trainingThreads ?? null },
+      { spec, labels, windowKey, champion, championTraining, job: commandJob, imported, plugins: deps.plugins ?? [], threads: typeof deps.trainingThreads === 'function' ? deps.trainingThreads() : (deps.trainingThreads ?? null) },
       { signal, onProgress: (f) => rec.progress(f), onLog: (text) => log.write(text), onTrained },
     );
   } finally {

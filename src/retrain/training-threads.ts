@@ -7,10 +7,17 @@
  * default is 2, and it uses one thread anyway below 200,000 feature cells); the params recorded
  * with the version stay the spec's, and the model does not depend on the thread count.
  *
- * On a two-core machine that serves, training therefore runs on one thread: a retrain takes
- * longer on big data, and scoring keeps a core whatever a retrain does.
+ * On a two-core machine that serves, training therefore runs on one thread while the server is
+ * busy: a retrain takes longer on big data, and scoring keeps a core whatever a retrain does.
+ *
+ * A core that scoring does not need is not kept from training, though: with `auto`, a fit in
+ * `serve` that starts while the event loop has been busy less than IDLE_LOOP_SHARE of the last
+ * ~10 s (LoopLoad) may use every core, as in a worker. A quiet server retrains at full speed; a
+ * busy one keeps a core for its requests. Requests that arrive during such a fit share the cores
+ * with it until it ends (a fit on tens of thousands of labels takes a few hundred milliseconds).
  */
 import { availableParallelism } from 'node:os';
+import { type EventLoopUtilization, performance } from 'node:perf_hooks';
 
 /** The training-thread setting: a number of threads, or `auto` (derived from the cores and the process's role). */
 export type TrainingThreadsSetting = number | 'auto';
@@ -19,4 +26,51 @@ export type TrainingThreadsSetting = number | 'auto';
 export function resolveTrainingThreads(setting: TrainingThreadsSetting, role: 'serve' | 'worker', cores: number = availableParallelism()): number {
   if (setting !== 'auto') return Math.max(1, Math.floor(setting));
   return role === 'serve' ? Math.max(1, cores - 1) : Math.max(1, cores);
+}
+
+/** Share of the recent past the event loop may have been busy for a `serve` fit to take every core. */
+export const IDLE_LOOP_SHARE = 0.25;
+
+/**
+ * The cap on a fit's threads in `serve` with `auto`, given how busy the event loop has been of
+ * late (0 to 1): every core when it has been mostly idle, else all but one.
+ */
+export function serveThreads(loopBusy: number, cores: number = availableParallelism()): number {
+  return loopBusy < IDLE_LOOP_SHARE ? Math.max(1, cores) : Math.max(1, cores - 1);
+}
+
+/**
+ * How busy this thread's event loop has been over roughly the last 10 s: a mark of Node's
+ * event-loop utilisation every 2 s, five kept; `busy()` is the utilisation since the oldest.
+ */
+export class LoopLoad {
+  private readonly marks: EventLoopUtilization[] = [];
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly elu: (a?: EventLoopUtilization, b?: EventLoopUtilization) => EventLoopUtilization = (a, b) => performance.eventLoopUtilization(a, b), everyMs = 2_000, keep = 5) {
+    this.marks.push(this.elu());
+    this.timer = setInterval(() => {
+      this.marks.push(this.elu());
+      if (this.marks.length > keep) this.marks.shift();
+    }, everyMs);
+    this.timer.unref();
+  }
+
+  /** Share of the time since the oldest mark the loop was busy (0 to 1). */
+  busy(): number {
+    return this.elu(this.elu(), this.marks[0]).utilization;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+/**
+ * The training-thread cap of a `serve` process: the setting when it is a number, else (auto) one
+ * decided at each fit's start from the loop's recent load (see serveThreads).
+ */
+export function serveTrainingThreads(setting: TrainingThreadsSetting, load: Pick<LoopLoad, 'busy'>, cores: number = availableParallelism()): number | (() => number) {
+  if (setting !== 'auto') return resolveTrainingThreads(setting, 'serve', cores);
+  return () => serveThreads(load.busy(), cores);
 }

@@ -37,8 +37,8 @@ export interface RefitDeps {
   readonly defaultTimezone?: string;
   /** Where training runs. Default: long-lived worker threads (closed by `close()`). */
   readonly executor?: ComputeExecutor;
-  /** Most threads one fit may use (see src/retrain/training-threads.ts). Default: no cap (the trainer's own `threads`). */
-  readonly trainingThreads?: number | null;
+  /** Most threads one fit may use, or a function asked at each fit's start (see src/retrain/training-threads.ts). Default: no cap (the trainer's own `threads`). */
+  readonly trainingThreads?: number | (() => number) | null;
   /** Jitter source for retry delays, in [0, 1). Default Math.random. */
   readonly random?: () => number;
   /** Default: an in-process queue running one training at a time. */

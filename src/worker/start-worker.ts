@@ -70,7 +70,7 @@ export async function startWorker(settings: Settings, options: { logger: Logger;
     workRoot: join(settings.dataDir, 'jobs'),
   };
   // The first job finds its threads started and its code compiled (src/retrain/warm-up.ts).
-  deps.executor.warm?.(warmUpInput(parseModelSpec(WARM_UP_SPEC), deps.trainingThreads ?? null));
+  deps.executor.warm?.(warmUpInput(parseModelSpec(WARM_UP_SPEC), resolveTrainingThreads(settings.trainingThreads, 'worker')));
   const owner = claimOwnerId();
   const worker = new RetrainWorker(deps, { connection, subscriber, prefix: settings.queuePrefix, ownerId: owner.id, concurrency: settings.workerConcurrency, leaseMs: settings.workerLeaseMs });
   const stopBridge = await bridgeActivations({ hub, publisher: connection, subscriber: activationSub, prefix: settings.queuePrefix, logger });

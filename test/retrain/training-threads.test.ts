@@ -4,7 +4,8 @@ import { loadSettings } from '../../src/config/settings.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { RefitError } from '../../src/errors.js';
 import { inlineExecutor } from '../../src/retrain/executor.js';
-import { resolveTrainingThreads } from '../../src/retrain/training-threads.js';
+import type { EventLoopUtilization } from 'node:perf_hooks';
+import { IDLE_LOOP_SHARE, LoopLoad, resolveTrainingThreads, serveThreads, serveTrainingThreads } from '../../src/retrain/training-threads.js';
 import { createRefit, type Refit } from '../../src/service/index.js';
 import { createStore } from '../../src/store/create-store.js';
 import { getTrainer, registerTrainer } from '../../src/train/registry.js';
@@ -31,6 +32,43 @@ describe('how training and scoring share the CPU', () => {
     expect(resolveTrainingThreads('auto', 'serve', 1)).toBe(1);
     expect(resolveTrainingThreads('auto', 'worker', 2)).toBe(2);
     expect(resolveTrainingThreads(3, 'serve', 2)).toBe(3);
+  });
+
+  it('gives a fit in a serving process every core while its event loop has been mostly idle, all but one while it is busy', () => {
+    expect(IDLE_LOOP_SHARE).toBe(0.25);
+    expect(serveThreads(0.02, 2)).toBe(2);
+    expect(serveThreads(0.249, 8)).toBe(8);
+    expect(serveThreads(0.25, 2)).toBe(1);
+    expect(serveThreads(0.9, 8)).toBe(7);
+    expect(serveThreads(0.9, 1)).toBe(1);
+    // Auto asks the load at each fit's start; a number is the cap whatever the load.
+    let busy = 0.1;
+    const auto = serveTrainingThreads('auto', { busy: () => busy }, 2);
+    expect(typeof auto).toBe('function');
+    expect((auto as () => number)()).toBe(2);
+    busy = 0.6;
+    expect((auto as () => number)()).toBe(1);
+    expect(serveTrainingThreads(3, { busy: () => 0 }, 2)).toBe(3);
+  });
+
+  it("measures the loop's load since its oldest mark", () => {
+    // A made-up utilisation source: cumulative busy and idle milliseconds, as Node reports them.
+    let active = 0;
+    let idle = 0;
+    const elu = (a?: EventLoopUtilization, b?: EventLoopUtilization): EventLoopUtilization => {
+      if (a && b) {
+        const da = a.active - b.active;
+        const di = a.idle - b.idle;
+        return { active: da, idle: di, utilization: da / (da + di) };
+      }
+      return { active, idle, utilization: active / Math.max(1, active + idle) };
+    };
+    const load = new LoopLoad(elu, 60_000, 2);
+    // Busy 900 of the first 1,000 ms: 0.9 since the first mark.
+    active += 900;
+    idle += 100;
+    expect(load.busy()).toBeCloseTo(0.9);
+    load.stop();
   });
 
   it('reads REFIT_TRAINING_THREADS: auto by default, a number of threads, anything else refused', () => {

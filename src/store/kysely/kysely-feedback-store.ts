@@ -1,6 +1,6 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { FeatureRow, LabelValue, Score, ScoreArm } from '../../domain/entities.js';
-import { type FeedbackStore, type NewLabel, type RawLabelRow, type RolloutOutcome, type ServingStats, parseLabelRow } from '../roles/feedback-store.js';
+import { type FeedbackStore, type NewLabel, type RawLabelRow, type RolloutOutcome, parseLabelRow } from '../roles/feedback-store.js';
 import type { Database, ScoresTable } from '../schema.js';
 import { INSERT_CHUNK, type KyselyContext, atomic, date, iso } from './kysely-context.js';
 
