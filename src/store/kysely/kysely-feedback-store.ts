@@ -80,6 +80,14 @@ async function holdModels(db: Kysely<Database>, modelIds: readonly string[]): Pr
   }
 }
 
+/**
+ * Let the event loop turn before a heavy read (the bounded analytic reads of live performance and
+ * rollouts, 50 to 150 ms each on SQLite under load). SQLite's reads run synchronously, and the
+ * continuations of one check start the next read before any request is read: a check's reads held
+ * the server in one block of up to ~0.8 s. Between them, requests are read, scored and written.
+ */
+const breathe = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** Most recent latencies per version that a rollout's p95 is computed from. */
 const LATENCY_SAMPLE = 20_000;
 
@@ -385,6 +393,7 @@ export function kyselyFeedbackStore(ctx: KyselyContext): FeedbackStore {
     async liveOutcomes(modelId, since, until, limit) {
       // Newest first, so that the read stops after `limit` rows (the (model_id, occurred_at) index
       // walked backwards); one more row than asked says whether there were more.
+      await breathe();
       const rows = await db
         .selectFrom('labels as l')
         .innerJoin('scores as s', 's.id', 'l.score_id')
@@ -407,6 +416,7 @@ export function kyselyFeedbackStore(ctx: KyselyContext): FeedbackStore {
         occurredAt: date(r.occurred_at),
       }));
       // Outcomes of externally served models carry their version and no score.
+      await breathe();
       const external = await db
         .selectFrom('labels')
         .select(['version', 'label', 'occurred_at'])
@@ -440,6 +450,7 @@ export function kyselyFeedbackStore(ctx: KyselyContext): FeedbackStore {
         .orderBy('id', 'desc')
         .limit(limit)
         .as('l');
+      await breathe();
       const served = await db
         .selectFrom(recent)
         .innerJoin('scores as s', 's.id', 'l.score_id')
@@ -460,6 +471,7 @@ export function kyselyFeedbackStore(ctx: KyselyContext): FeedbackStore {
       // shadow rollout makes them). Joined through that served score (`s0`, by its key), which was
       // made with it: constraining the shadow score's own model and time led SQLite to scan the
       // rollout's scores for every label instead of using the shadow_of index.
+      if (shadow) await breathe();
       const shadowRows = !shadow
         ? []
         : await db
@@ -474,6 +486,7 @@ export function kyselyFeedbackStore(ctx: KyselyContext): FeedbackStore {
             )
             .execute();
       // Whether there were more labels than the `limit` read: one probe of the index at that depth.
+      await breathe();
       const beyond = await db
         .selectFrom('labels')
         .select('id')
@@ -499,6 +512,7 @@ export function kyselyFeedbackStore(ctx: KyselyContext): FeedbackStore {
     async servingStats(modelId, since, limit) {
       // The most recent attempts only (the (model_id, created_at) index walked backwards), so an
       // evaluation stays cheap however much traffic a rollout has seen; counted here.
+      await breathe();
       const rows = await db
         .selectFrom('scores')
         .select(['version', 'latency_ms', sql<number>`case when error is null then 0 else 1 end`.as('failed')])
