@@ -20,6 +20,7 @@ import { cleanLabels, describeLabels, type ChampionTraining } from '../data/hold
 import type { LabelWindowCache } from './label-window.js';
 import { smokeTestStored, type SmokeOutput } from './smoke.js';
 import { recordSkip } from './skip.js';
+import { threadCapNow } from './training-threads.js';
 
 /** What a retrain run needs. */
 export interface PipelineDeps {
@@ -244,7 +245,7 @@ export async function runRetrain(job: RetrainJob, deps: PipelineDeps, signal: Ab
   let out;
   try {
     out = await deps.executor.run(
-      { spec, labels, windowKey, champion, championTraining, job: commandJob, imported, plugins: deps.plugins ?? [], threads: typeof deps.trainingThreads === 'function' ? deps.trainingThreads() : (deps.trainingThreads ?? null) },
+      { spec, labels, windowKey, champion, championTraining, job: commandJob, imported, plugins: deps.plugins ?? [], threads: threadCapNow(deps.trainingThreads) },
       { signal, onProgress: (f) => rec.progress(f), onLog: (text) => log.write(text), onTrained },
     );
   } finally {

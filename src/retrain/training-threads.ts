@@ -66,6 +66,11 @@ export class LoopLoad {
   }
 }
 
+/** The cap for a fit starting now: a number as it is, a function (serveTrainingThreads) asked. */
+export function threadCapNow(cap: number | (() => number) | null | undefined): number | null {
+  return typeof cap === 'function' ? cap() : (cap ?? null);
+}
+
 /**
  * The training-thread cap of a `serve` process: the setting when it is a number, else (auto) one
  * decided at each fit's start from the loop's recent load (see serveThreads).
