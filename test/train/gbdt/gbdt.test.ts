@@ -3,7 +3,7 @@ import { buildDataset, encodeRows, splitDataset, type LabelledRow } from '../../
 import type { Dataset } from '../../../src/data/dataset.js';
 import { mulberry32 } from '../../../src/data/random.js';
 import type { FeatureRow, FeatureSpec } from '../../../src/domain/entities.js';
-import { closeTrainingThreads, continueTraining, gbdtTrainer } from '../../../src/train/gbdt/gbdt.js';
+import { binaryLogLoss, closeTrainingThreads, continueTraining, gbdtTrainer } from '../../../src/train/gbdt/gbdt.js';
 import type { GbdtPredictor } from '../../../src/train/gbdt/gbdt-predictor.js';
 import { gbdtParamsSchema, type GbdtParams } from '../../../src/train/gbdt/params.js';
 import { PredictPool } from '../../../src/train/gbdt/predict-pool.js';
@@ -532,6 +532,30 @@ describe('gbdt training runs', () => {
     const model = (await gbdtTrainer.fit(data, params({ numTrees: 500, learningRate: 0.5, earlyStoppingRounds: 5 }), { seed: 1, validation })) as GbdtPredictor;
     expect(model.trees).toBeLessThan(500);
     expect(model.trees).toBeGreaterThan(0);
+  });
+
+  it("early stopping's validation log loss is the log loss of the margins, for every margin", () => {
+    // Margins across the logistic's range and far beyond it (where a clamped probability capped the loss at 34.5).
+    const random = mulberry32(7);
+    const n = 20_000;
+    const f = new Float64Array(n);
+    const y = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      f[i] = i < 8 ? [-800, -40, -1e-9, 0, 1e-9, 40, 800, 1e300][i] : (random() - 0.5) * (i % 2 === 0 ? 12 : 90);
+      y[i] = random() < 0.4 ? 1 : 0;
+    }
+    let exact = 0;
+    for (let i = 0; i < n; i++) {
+      // softplus(z) = log(1 + e^z), written so that it does not overflow.
+      const z = y[i] === 1 ? -f[i] : f[i];
+      exact += Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
+    }
+    exact /= n;
+    expect(Math.abs(binaryLogLoss(f, y) - exact) / exact).toBeLessThan(1e-9);
+    // Row by row too, at the extremes: a confident wrong margin costs its size, a right one nothing.
+    expect(binaryLogLoss(Float64Array.of(800), Float64Array.of(0))).toBeCloseTo(800, 9);
+    expect(binaryLogLoss(Float64Array.of(800), Float64Array.of(1))).toBeLessThan(1e-300);
+    expect(binaryLogLoss(Float64Array.of(0), Float64Array.of(1))).toBeCloseTo(Math.LN2, 12);
   });
 
   it('reports progress once per round, ending at 1', async () => {
