@@ -40,6 +40,18 @@ export class Mulberry32 {
     this.state = seed >>> 0;
   }
 
+  /**
+   * The generator of `seed` after `draws` numbers, without drawing them: each number adds the same
+   * constant to the state, so the state after k numbers is seed + k · 0x6d2b79f5 (mod 2^32).
+   * `draws` is a whole number below 2^53.
+   */
+  static at(seed: number, draws: number): Mulberry32 {
+    const g = new Mulberry32(seed);
+    // Math.imul takes both operands mod 2^32, exactly for whole numbers below 2^53.
+    g.state = ((seed >>> 0) + Math.imul(draws % 4294967296, 0x6d2b79f5)) >>> 0;
+    return g;
+  }
+
   /** Draw `n` indices in [0, n) (each `Math.floor(next() * n)`) into `out`. */
   drawIndices(out: Int32Array, n: number): void {
     // next() * n is u / 2^32 * n for a 32-bit u: exactly u * (n / 2^32) (a power-of-two scale, a

@@ -1,7 +1,9 @@
 import { buildDataset, datasetHash } from '../data/build-dataset.js';
 import { rowSet, splitRecent, type ChampionTraining, type RecentSplit } from '../data/holdout.js';
 import type { DataRows } from '../domain/quality.js';
-import { pairedBootstrap, type PairedBootstrap } from '../evaluate/paired-bootstrap.js';
+import { availableParallelism } from 'node:os';
+import { BootstrapThread } from '../evaluate/bootstrap-thread.js';
+import { pairedBootstrapShared, type PairedBootstrap } from '../evaluate/paired-bootstrap.js';
 import { primaryMetric } from '../evaluate/metrics.js';
 import { fitAutoWindow, type WindowChoice } from './window-choice.js';
 import type { Dataset } from '../data/dataset.js';
@@ -43,6 +45,11 @@ export interface ComputeInput {
    * params recorded with the version stay the spec's). Default: no cap.
    */
   readonly threads?: number | null;
+  /**
+   * Let a second thread compute half of the paired bootstrap (src/evaluate/bootstrap-thread.ts)
+   * when `threads` allows two: the server's training threads do. Default false: all of it here.
+   */
+  readonly bootstrapThread?: boolean;
 }
 
 /** Everything the compute part needs besides the window itself. */
@@ -155,9 +162,16 @@ export async function trainAndEvaluate(input: ComputeInput, options: ComputeOpti
   return trainAndEvaluateWindow(input, parseWindow(input.labels), options);
 }
 
+/** The bootstrap thread this compute may use: when asked for, and two threads are allowed and there. */
+function bootstrapHelper(input: ComputeJob): BootstrapThread | null {
+  return input.bootstrapThread === true && (input.threads ?? Infinity) >= 2 && availableParallelism() >= 2 ? BootstrapThread.shared() : null;
+}
+
 /** trainAndEvaluate on a window already parsed and hashed (a training thread keeps windows parsed between retrains). */
 export async function trainAndEvaluateWindow(input: ComputeJob, window: ParsedWindow, options: ComputeOptions): Promise<ComputeOutput> {
   const { spec } = input;
+  // A champion means a bootstrap at the end: its thread, if it may have one, starts now, in the background.
+  if (input.champion) bootstrapHelper(input);
   if (input.plugins?.length) await loadPlugins(input.plugins);
   const { labels, hash } = window;
   if (labels.length < 3) throw new UnrecoverableError(`Only ${labels.length} labels in the training window; at least 3 are needed.`);
@@ -216,7 +230,7 @@ export async function trainAndEvaluateWindow(input: ComputeJob, window: ParsedWi
 }
 
 /** Score the challenger and the champion on the same test rows. */
-function evaluate(
+async function evaluate(
   input: ComputeJob,
   labels: readonly LabelRow[],
   split: RecentSplit,
@@ -228,7 +242,7 @@ function evaluate(
   warmStart: ComputeOutput['warmStart'],
   windowChoice: WindowChoice | null,
   options: ComputeOptions,
-): ComputeOutput {
+): Promise<ComputeOutput> {
   const { spec } = input;
   const challengerBytes = challenger.serialize();
   options.onTrained?.(challengerBytes, trainer.type);
@@ -252,7 +266,7 @@ function evaluate(
       const metric = primaryMetric(spec.task);
       // Both metrics are computed above on these rows: the bootstrap need not compute them again.
       const observed = { a: newMetrics[metric] ?? NaN, b: oldMetrics[metric] ?? NaN };
-      bootstrap = pairedBootstrap(spec.task, metric, test.y, challengerPred, pred, classCount, { alpha, resamples, seed: spec.retrain.seed, observed });
+      bootstrap = await pairedBootstrapShared(spec.task, metric, test.y, challengerPred, pred, classCount, { alpha, resamples, seed: spec.retrain.seed, observed }, bootstrapHelper(input));
     } catch (err) {
       // A champion that cannot score these rows (changed schema, unloadable artifact) is compared as absent.
       championError = (err as Error).message ?? String(err);

@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleThread } from '../data/module-thread.js';
 import { UnrecoverableError } from '../errors.js';
 import { killGroup } from '../train/command/run-command.js';
 import type { ComputeInput, ComputeOptions, ComputeOutput } from './compute.js';
@@ -30,16 +31,9 @@ const LABEL_CHUNK = 5_000;
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Start the training worker script in a new thread: through tsx from TypeScript sources (tests, benches), plain JavaScript from the build. */
+/** Start the training worker script in a new thread (from the TypeScript sources in tests and benches). */
 function startThread(): Worker {
-  const fromSource = import.meta.url.endsWith('.ts');
-  return fromSource
-    ? // Node 20 workers do not take --import loaders from execArgv; register tsx inside the thread.
-      new Worker(
-        `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(new URL('./train-worker.ts', import.meta.url).href)}); })`,
-        { eval: true },
-      )
-    : new Worker(new URL('./train-worker.js', import.meta.url));
+  return startModuleThread(new URL(import.meta.url.endsWith('.ts') ? './train-worker.ts' : './train-worker.js', import.meta.url));
 }
 
 /** A long-lived thread and what the executor knows of it. */

@@ -187,7 +187,8 @@ port.on('message', (msg: ToWorker) => {
   let last = -1;
   let lastAt = 0;
   trainAndEvaluateWindow(
-    { spec: msg.spec, champion: msg.champion, championTraining: msg.championTraining, job: msg.job, imported: msg.imported, plugins: msg.plugins, threads: msg.threads },
+    // Half of a bootstrap may go to a second thread of this one when two cores are free (msg.threads).
+    { spec: msg.spec, champion: msg.champion, championTraining: msg.championTraining, job: msg.job, imported: msg.imported, plugins: msg.plugins, threads: msg.threads, bootstrapThread: true },
     window,
     {
       signal: new AbortController().signal,

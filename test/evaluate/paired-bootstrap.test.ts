@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { mulberry32 } from '../../src/data/random.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Mulberry32, mulberry32 } from '../../src/data/random.js';
+import { BootstrapThread } from '../../src/evaluate/bootstrap-thread.js';
 import type { Task } from '../../src/domain/entities.js';
 import { computeMetrics, higherIsBetter } from '../../src/evaluate/metrics.js';
-import { pairedBootstrap } from '../../src/evaluate/paired-bootstrap.js';
+import { SPLIT_MIN_DRAWS, bootstrapDeltas, pairedBootstrap, pairedBootstrapShared, type BootstrapHelper } from '../../src/evaluate/paired-bootstrap.js';
 
 /** The bootstrap by definition: copy the drawn rows, compute the metric on the copies. */
 function byCopies(task: Task, metric: string, y: Float64Array, a: Float64Array, b: Float64Array, k: number, options: { resamples: number; seed: number; alpha: number }) {
@@ -117,5 +118,83 @@ describe('paired bootstrap', () => {
     expect(out).toEqual(byCopies('binary', 'auc', y, a, b, 2, options));
     expect(out!.resamples).toBeLessThan(200);
     expect(pairedBootstrap('binary', 'auc', y.subarray(0, 1), a.subarray(0, 1), b.subarray(0, 1), 2, options)).toBeNull();
+  });
+
+  it('jumps the generator ahead to any draw', () => {
+    const step = mulberry32(99);
+    for (let k = 0; k < 1000; k++) step();
+    const drawn = new Int32Array(64);
+    const jumped = new Int32Array(64);
+    const g = new Mulberry32(99);
+    g.drawIndices(new Int32Array(1000), 1000);
+    g.drawIndices(drawn, 64);
+    Mulberry32.at(99, 1000).drawIndices(jumped, 64);
+    expect([...jumped]).toEqual([...drawn]);
+    // Past 2^32 draws the state wraps around, as drawing would.
+    const far = Mulberry32.at(5, 2 ** 32 + 10);
+    const near = Mulberry32.at(5, 10);
+    far.drawIndices(drawn, 64);
+    near.drawIndices(jumped, 64);
+    expect([...jumped]).toEqual([...drawn]);
+  });
+
+  it('gives the same differences in parts as in one piece, so that two threads can share a bootstrap', () => {
+    const rnd = mulberry32(21);
+    const n = 300;
+    const y = new Float64Array(n);
+    const a = new Float64Array(n);
+    const b = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      y[i] = rnd() < 0.4 ? 1 : 0;
+      a[i] = Math.min(1, 0.25 * y[i] + rnd() * 0.75);
+      b[i] = Math.min(1, 0.2 * y[i] + rnd() * 0.8);
+    }
+    const tied = b.map((p) => Math.round(p * 10) / 10);
+    for (const [metric, bb] of [['auc', b], ['auc', tied], ['logLoss', b], ['f1', b]] as const) {
+      const base = { task: 'binary' as const, metric, y, a, b: bb, classCount: 2, seed: 8 };
+      const whole = bootstrapDeltas({ ...base, from: 0, to: 101 });
+      const joined = [...bootstrapDeltas({ ...base, from: 0, to: 50 }), ...bootstrapDeltas({ ...base, from: 50, to: 101 })];
+      expect(joined).toEqual([...whole]);
+    }
+  });
+
+  describe('with half of the resamples on another thread', () => {
+    afterAll(() => BootstrapThread.close());
+    // Large enough to be split: 2,000 rows × 1,000 resamples.
+    const big = (task: Task, k: number) => data(task, 2_000, k, 17);
+    const options = { resamples: 1_001, seed: 3, alpha: 0.05 };
+
+    it('gives the result of one thread (the bootstrap thread computing the later half)', async () => {
+      const thread = BootstrapThread.shared();
+      expect(await thread.whenReady()).toBe(true);
+      expect(2_000 * options.resamples).toBeGreaterThanOrEqual(SPLIT_MIN_DRAWS);
+      let asked = 0;
+      const counting: BootstrapHelper = {
+        ready: true,
+        deltas: (part) => {
+          asked++;
+          return thread.deltas(part);
+        },
+      };
+      for (const [task, metrics, k] of cases) {
+        const { y, a, b } = big(task, k);
+        for (const metric of metrics) {
+          expect(await pairedBootstrapShared(task, metric, y, a, b, k, options, counting)).toEqual(pairedBootstrap(task, metric, y, a, b, k, options));
+        }
+      }
+      expect(asked).toBe(12);
+    });
+
+    it('computes every resample itself when the helper is not ready, fails, or the bootstrap is small', async () => {
+      const { y, a, b } = big('binary', 2);
+      const whole = pairedBootstrap('binary', 'auc', y, a, b, 2, options);
+      const never: BootstrapHelper = { ready: false, deltas: () => Promise.reject(new Error('not asked')) };
+      const failing: BootstrapHelper = { ready: true, deltas: () => Promise.reject(new Error('the thread died')) };
+      expect(await pairedBootstrapShared('binary', 'auc', y, a, b, 2, options, never)).toEqual(whole);
+      expect(await pairedBootstrapShared('binary', 'auc', y, a, b, 2, options, failing)).toEqual(whole);
+      expect(await pairedBootstrapShared('binary', 'auc', y, a, b, 2, options, null)).toEqual(whole);
+      const small = { ...options, resamples: 100 };
+      expect(await pairedBootstrapShared('binary', 'auc', y, a, b, 2, small, failing)).toEqual(pairedBootstrap('binary', 'auc', y, a, b, 2, small));
+    });
   });
 });
