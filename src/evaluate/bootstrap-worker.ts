@@ -19,7 +19,8 @@ port.on('message', ({ id, part }: ToBootstrapThread) => {
     port.postMessage({ id, error: err instanceof Error ? err.message : String(err) } satisfies FromBootstrapThread);
     return;
   }
-  // The deltas are a view of a buffer no one else uses: hand it over.
-  port.postMessage({ id, deltas } satisfies FromBootstrapThread, [deltas.buffer as ArrayBuffer]);
+  // Copied, not transferred: a transfer detaches the buffer, and one detached buffer slows every
+  // typed array access this thread compiles from then on (see the training thread's 'done').
+  port.postMessage({ id, deltas } satisfies FromBootstrapThread);
 });
 port.postMessage({ ready: true } satisfies FromBootstrapThread);
