@@ -46,10 +46,12 @@ export interface ComputeInput {
    */
   readonly threads?: number | null;
   /**
-   * Let a second thread compute half of the paired bootstrap (src/evaluate/bootstrap-thread.ts)
-   * when `threads` allows two: the server's training threads do. Default false: all of it here.
+   * Let the work start helper threads of this thread where `threads` allows two: half of the
+   * paired bootstrap (src/evaluate/bootstrap-thread.ts) and the trainer's side work (gbdt's early
+   * stopping, FitOptions.helperThreads). The server's training threads do. Default false: all
+   * of it on this thread.
    */
-  readonly bootstrapThread?: boolean;
+  readonly helperThreads?: boolean;
 }
 
 /** Everything the compute part needs besides the window itself. */
@@ -164,7 +166,7 @@ export async function trainAndEvaluate(input: ComputeInput, options: ComputeOpti
 
 /** The bootstrap thread this compute may use: when asked for, and two threads are allowed and there. */
 function bootstrapHelper(input: ComputeJob): BootstrapThread | null {
-  return input.bootstrapThread === true && (input.threads ?? Infinity) >= 2 && availableParallelism() >= 2 ? BootstrapThread.shared() : null;
+  return input.helperThreads === true && (input.threads ?? Infinity) >= 2 && availableParallelism() >= 2 ? BootstrapThread.shared() : null;
 }
 
 /** trainAndEvaluate on a window already parsed and hashed (a training thread keeps windows parsed between retrains). */
@@ -201,7 +203,7 @@ export async function trainAndEvaluateWindow(input: ComputeJob, window: ParsedWi
   // The version records the spec's params; the fit gets them with threads capped to what this process leaves to training.
   const fitParams = capThreads(params, input.threads);
   const job = input.job ? { ...input.job, champion: input.champion, onLog: options.onLog, onStart: options.onStart } : undefined;
-  const fitOptions = { signal: options.signal, seed: spec.retrain.seed, validation: split.validation, onProgress: options.onProgress, ...(job ? { job } : {}) };
+  const fitOptions = { signal: options.signal, seed: spec.retrain.seed, validation: split.validation, onProgress: options.onProgress, helperThreads: input.helperThreads === true, ...(job ? { job } : {}) };
   let warmStart: ComputeOutput['warmStart'] = null;
   let challenger: Predictor | null = null;
   if (trainer.continueFrom && input.champion?.kind === trainer.name) {

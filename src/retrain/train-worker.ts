@@ -187,8 +187,8 @@ port.on('message', (msg: ToWorker) => {
   let last = -1;
   let lastAt = 0;
   trainAndEvaluateWindow(
-    // Half of a bootstrap may go to a second thread of this one when two cores are free (msg.threads).
-    { spec: msg.spec, champion: msg.champion, championTraining: msg.championTraining, job: msg.job, imported: msg.imported, plugins: msg.plugins, threads: msg.threads, bootstrapThread: true },
+    // Side work (half of a bootstrap, gbdt's early stopping) may go to helper threads of this one when two cores are free (msg.threads).
+    { spec: msg.spec, champion: msg.champion, championTraining: msg.championTraining, job: msg.job, imported: msg.imported, plugins: msg.plugins, threads: msg.threads, helperThreads: true },
     window,
     {
       signal: new AbortController().signal,

@@ -13,6 +13,12 @@ export interface FitOptions {
   readonly onProgress?: (fraction: number) => void;
   /** Optional validation set (early stopping, for trainers that use it). */
   readonly validation?: Dataset;
+  /**
+   * The trainer may start helper threads of its own for side work while its params allow more
+   * than one thread (gbdt: early stopping's validation passes). The server's training threads
+   * allow it; default false.
+   */
+  readonly helperThreads?: boolean;
   /** The retrain job, for trainers that run outside Refit (the command trainer); default none. */
   readonly job?: CommandJob & {
     /** Output of the command, as it comes (the job's log). */

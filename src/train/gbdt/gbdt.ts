@@ -8,12 +8,13 @@ import { GbdtPredictor, loadGbdtPredictor } from './gbdt-predictor.js';
 import { ARG, CMD, LOSS, TASK } from './histogram.js';
 import { HistTeam, canShareMemory, startTrainingThreads } from './hist-team.js';
 import { gbdtParamsSchema, type GbdtParams } from './params.js';
+import { EarlyStopping, earlyStopThreadFor } from './early-stopping.js';
 import { TreeBuilder } from './tree-builder.js';
 
 export { closeTrainingThreads } from './hist-team.js';
 
 /** Feature cells (rows × features) below which worker threads cost more than they save. */
-const THREADS_MIN_CELLS = 200_000;
+const THREADS_MIN_CELLS = Number(process.env.TMC ?? 200_000);
 // Longest stretch of training between two turns of the event loop.
 const YIELD_EVERY_MS = 20;
 
@@ -57,84 +58,6 @@ function median(values: Float64Array): number {
   const s = Float64Array.from(values).sort();
   const m = s.length;
   return m === 0 ? 0 : m % 2 === 1 ? s[(m - 1) >> 1] : (s[m / 2 - 1] + s[m / 2]) / 2;
-}
-
-/** 2^k at POW2[k + 1024], for k in -1024 .. 1023 (expNonPositive's scaling). */
-const POW2 = (() => {
-  const t = new Float64Array(2048);
-  for (let k = 0; k < 2048; k++) t[k] = 2 ** (k - 1024);
-  return t;
-})();
-
-/**
- * e^x for x <= 0: 2^k from a table times e^r from its Taylor polynomial of degree 8 (relative
- * error under 3e-10; histogram.ts's logistic, which the gradients use, computes e^x the same way).
- * Math.exp is a call into V8's runtime: early stopping's loss took it, and Math.log, for every
- * validation row after every tree (a tenth of a small fit).
- */
-function expNonPositive(x: number): number {
-  // 1.5 * 2^52: adding and subtracting it rounds a double of magnitude below 2^51 to an integer.
-  const round = 6755399441055744;
-  const v = x < -700 ? -700 : x;
-  const kd = v * 1.4426950408889634 + round - round;
-  const t = v - kd * 0.6931471803691238 - kd * 1.9082149292705877e-10;
-  const t2 = t * t;
-  const t4 = t2 * t2;
-  const lo = 1 + t + t2 * (0.5 + t * 0.16666666666666666);
-  const hi = 0.041666666666666664 + t * 0.008333333333333333 + t2 * (0.001388888888888889 + t * 1.984126984126984e-4) + t4 * 2.48015873015873e-5;
-  return (lo + t4 * hi) * POW2[(kd | 0) + 1024];
-}
-
-/** log(1 + j / 256) and 1 / (1 + j / 256) for j in 0 .. 256 (log1pUnit's table). */
-const LOG1P_TABLE = Float64Array.from({ length: 257 }, (_, j) => Math.log1p(j / 256));
-const LOG1P_INVERSE = Float64Array.from({ length: 257 }, (_, j) => 1 / (1 + j / 256));
-
-/**
- * log(1 + u) for u in [0, 1]: log(1 + j/256) from a table, where j/256 is u rounded down, plus
- * log1p of the rest, r = (u - j/256) / (1 + j/256) < 1/256, from its series to r^5 (error below
- * 1e-15 relative).
- */
-function log1pUnit(u: number): number {
-  const j = (u * 256) | 0;
-  const r = (u - j * 0.00390625) * LOG1P_INVERSE[j];
-  const r2 = r * r;
-  return LOG1P_TABLE[j] + r - r2 * (0.5 - r * 0.3333333333333333) - r2 * r2 * (0.25 - r * 0.2);
-}
-
-/**
- * Mean logistic loss of margins f against 0/1 labels y: per row softplus(z) = max(z, 0) + log(1 +
- * e^-|z|) with z = -f for a positive and f for a negative (the log loss of sigmoid(f), exact for
- * every margin, where clamping the probability capped it at 34.5). Relative error under 1e-9, far
- * below the change early stopping acts on.
- */
-export function binaryLogLoss(f: Float64Array, y: Float64Array): number {
-  const n = y.length;
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    const z = y[i] === 1 ? -f[i] : f[i];
-    sum += z > 0 ? z + log1pUnit(expNonPositive(-z)) : log1pUnit(expNonPositive(z));
-  }
-  return sum / Math.max(1, n);
-}
-
-/** Mean loss of raw margins `f` (row-major, K per row) against labels y. */
-function meanLoss(task: Dataset['task'], loss: GbdtParams['loss'], delta: number, f: Float64Array, y: Float64Array, K: number): number {
-  if (task === 'binary') return binaryLogLoss(f, y);
-  const n = y.length;
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    if (task === 'multiclass') {
-      let max = -Infinity;
-      for (let k = 0; k < K; k++) if (f[i * K + k] > max) max = f[i * K + k];
-      let z = 0;
-      for (let k = 0; k < K; k++) z += Math.exp(f[i * K + k] - max);
-      sum -= f[i * K + y[i]] - max - Math.log(z);
-    } else {
-      const r = Math.abs(f[i] - y[i]);
-      sum += loss === 'squared' ? r * r : loss === 'absolute' ? r : r <= delta ? 0.5 * r * r : delta * (r - 0.5 * delta);
-    }
-  }
-  return sum / Math.max(1, n);
 }
 
 function checkData(data: Dataset): number {
@@ -228,6 +151,7 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
   const colsampleByNode = p.colsampleByNode ?? (rf ? Math.sqrt(usable.length) / Math.max(1, usable.length) : 1);
   const subsample = rf && p.subsample === 1 ? 0.632 : p.subsample;
 
+  let stoppingOf: EarlyStopping | null = null;
   const team = HistTeam.create({ rows: n, features: F, outputs: K, histOffsets, leafCap, threads, integerLabels: task !== 'regression' }, data.y);
   try {
     const plan = team.plan;
@@ -280,10 +204,28 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
         for (let i = 0; i < vn; i++) for (let k = 0; k < K; k++) vm[i * K + k] = base[k];
       }
     }
-    let bestLoss = early ? meanLoss(task, p.loss, p.huberDelta, vm, vy, K) : Infinity;
-    let bestRound = 0;
-    let bestGain = Float64Array.from(gain);
-    let bestSplits = Float64Array.from(splits);
+    const stopping =
+      early && vx !== null
+        ? new EarlyStopping(
+            {
+              task,
+              loss: p.loss,
+              delta: p.huberDelta,
+              x: vx,
+              width: F,
+              y: vy,
+              margins: vm,
+              outputs: K,
+              patience: p.earlyStoppingRounds,
+              rounds,
+              firstTree: firstNewTree,
+              thread: options.helperThreads === true ? earlyStopThreadFor(p.threads) : null,
+            },
+            gain,
+            splits,
+          )
+        : null;
+    stoppingOf = stopping;
 
     // One output, every row in every tree: a tree's margin update is deferred to the next
     // tree's gradient command (see BuildPlan.leafOf).
@@ -309,6 +251,7 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
         treeFeats.subarray(0, k).sort();
       }
       const treesBefore = ensemble.trees;
+      const catWordsBefore = ensemble.catWords;
       for (let k = 0; k < K; k++) {
         // Rows for this tree: all, or a Bernoulli sample (ascending, so partitions stay ascending).
         let m = 0;
@@ -382,18 +325,7 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
       done = round + 1;
       report(options.onProgress, done / rounds);
 
-      if (early && vx !== null) {
-        ensemble.addMargins(vx, F, vn, treesBefore, ensemble.trees, vm, K);
-        const loss = meanLoss(task, p.loss, p.huberDelta, vm, vy, K);
-        if (loss < bestLoss) {
-          bestLoss = loss;
-          bestRound = done;
-          bestGain = Float64Array.from(gain);
-          bestSplits = Float64Array.from(splits);
-        } else if (done - bestRound >= p.earlyStoppingRounds) {
-          break;
-        }
-      }
+      if (stopping !== null && stopping.afterRound(ensemble, done, treesBefore, ensemble.trees, catWordsBefore, gain, splits)) break;
       if (performance.now() - lastYield >= YIELD_EVERY_MS) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         lastYield = performance.now();
@@ -401,13 +333,14 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
     }
     throwIfAborted(options.signal);
     let kept = done;
-    let finalGain = gain;
-    let finalSplits = splits;
-    if (early) {
-      kept = bestRound;
+    let finalGain: Float64Array = gain;
+    let finalSplits: Float64Array = splits;
+    if (stopping !== null) {
+      stopping.finish(ensemble);
+      kept = stopping.bestRound;
       ensemble.truncate(firstNewTree + kept * K);
-      finalGain = bestGain;
-      finalSplits = bestSplits;
+      finalGain = stopping.bestGain;
+      finalSplits = stopping.bestSplits;
     }
     if (rf) {
       // A forest averages its trees: rescale the old ones (already / prevRounds) and the new ones.
@@ -434,6 +367,7 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
       ensemble,
     );
   } finally {
+    stoppingOf?.close();
     team.close();
   }
 }

@@ -1,9 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { buildDataset, encodeRows, splitDataset, type LabelledRow } from '../../../src/data/build-dataset.js';
 import type { Dataset } from '../../../src/data/dataset.js';
 import { mulberry32 } from '../../../src/data/random.js';
 import type { FeatureRow, FeatureSpec } from '../../../src/domain/entities.js';
-import { binaryLogLoss, closeTrainingThreads, continueTraining, gbdtTrainer } from '../../../src/train/gbdt/gbdt.js';
+import { closeTrainingThreads, continueTraining, gbdtTrainer } from '../../../src/train/gbdt/gbdt.js';
+import { binaryLogLoss } from '../../../src/train/gbdt/loss.js';
+import { EarlyStopThread } from '../../../src/train/gbdt/early-stopping.js';
 import type { GbdtPredictor } from '../../../src/train/gbdt/gbdt-predictor.js';
 import { gbdtParamsSchema, type GbdtParams } from '../../../src/train/gbdt/params.js';
 import { PredictPool } from '../../../src/train/gbdt/predict-pool.js';
@@ -556,6 +558,71 @@ describe('gbdt training runs', () => {
     expect(binaryLogLoss(Float64Array.of(800), Float64Array.of(0))).toBeCloseTo(800, 9);
     expect(binaryLogLoss(Float64Array.of(800), Float64Array.of(1))).toBeLessThan(1e-300);
     expect(binaryLogLoss(Float64Array.of(0), Float64Array.of(1))).toBeCloseTo(Math.LN2, 12);
+  });
+
+  describe('early stopping on its own thread', () => {
+    afterAll(() => EarlyStopThread.close());
+    const bytes = (m: { serialize(): Uint8Array }) => Buffer.from(m.serialize());
+
+    it("makes the very model early stopping on the fit's thread makes", async () => {
+      expect(await EarlyStopThread.shared().whenReady()).toBe(true);
+      const wine = splitDataset(shared('wine.csv', 'multiclass'), 3, { train: 0.7, validation: 0.3, test: 0 });
+      const diabetes = splitDataset(shared('diabetes.csv', 'regression'), 3, { train: 0.7, validation: 0.3, test: 0 });
+      // A category feature (category splits go by their bits) and missing numbers (by their default side).
+      const mixed = (n: number, seed: number) => {
+        const random = mulberry32(seed);
+        const features: FeatureSpec[] = [
+          { name: 'c', type: 'category' },
+          { name: 'x', type: 'number' },
+        ];
+        const rows: LabelledRow[] = Array.from({ length: n }, (_, i) => {
+          const c = 'abcdefg'[Math.floor(random() * 7)];
+          const x = random();
+          return { id: i, features: { c, ...(random() < 0.1 ? {} : { x }) }, label: ('aceg'.includes(c) ? 0.6 : 0.2) + x * 0.5 + random() * 0.3 > 0.8 ? 1 : 0 };
+        });
+        return buildDataset('binary', features, rows);
+      };
+      const cases: [string, Dataset, Dataset, Partial<GbdtParams>][] = [
+        // Stops early (a high learning rate overfits soon), and runs to the end.
+        ['binary, stopping', synthetic(1500, 8), synthetic(500, 9), { numTrees: 300, learningRate: 0.5, earlyStoppingRounds: 5 }],
+        ['binary, every round', synthetic(1500, 8), synthetic(500, 9), { numTrees: 40, earlyStoppingRounds: 50 }],
+        ['multiclass', wine.train, wine.validation, { numTrees: 60, learningRate: 0.3, earlyStoppingRounds: 4, minSamplesLeaf: 3 }],
+        ['regression, huber', diabetes.train, diabetes.validation, { numTrees: 80, loss: 'huber', learningRate: 0.3, earlyStoppingRounds: 5 }],
+        ['categories and missing values', mixed(1200, 4), mixed(400, 5), { numTrees: 80, learningRate: 0.3, earlyStoppingRounds: 5, minSamplesLeaf: 5 }],
+      ];
+      const posts = vi.spyOn(EarlyStopThread.prototype, 'post');
+      for (const [name, data, validation, extra] of cases) {
+        const here = await gbdtTrainer.fit(data, params(extra), { seed: 4, validation });
+        expect(posts).not.toHaveBeenCalled();
+        const there = await gbdtTrainer.fit(data, params(extra), { seed: 4, validation, helperThreads: true });
+        // Its rounds went to the thread (a begin, the rounds, an end).
+        expect(posts.mock.calls.length, name).toBeGreaterThan(3);
+        posts.mockClear();
+        expect(bytes(there).equals(bytes(here)), name).toBe(true);
+      }
+      posts.mockRestore();
+      const stopped = (await gbdtTrainer.fit(cases[0][1], params(cases[0][3]), { seed: 4, validation: cases[0][2], helperThreads: true })) as GbdtPredictor;
+      expect(stopped.trees).toBeLessThan(300);
+    });
+
+    it("finishes on the fit's thread, with the same model, when the early-stopping thread stops answering", async () => {
+      expect(await EarlyStopThread.shared().whenReady()).toBe(true);
+      const data = synthetic(1500, 8);
+      const validation = synthetic(500, 9);
+      const p = params({ numTrees: 60, learningRate: 0.5, earlyStoppingRounds: 8 });
+      const here = await gbdtTrainer.fit(data, p, { seed: 2, validation });
+      let rounds = 0;
+      const there = await gbdtTrainer.fit(data, p, {
+        seed: 2,
+        validation,
+        helperThreads: true,
+        onProgress: () => {
+          // The thread goes away after the third round: the fit waits for it, then goes on alone.
+          if (++rounds === 3) void EarlyStopThread.close();
+        },
+      });
+      expect(bytes(there).equals(bytes(here))).toBe(true);
+    });
   });
 
   it('reports progress once per round, ending at 1', async () => {

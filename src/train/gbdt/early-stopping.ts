@@ -1,0 +1,275 @@
+/**
+ * Early stopping: after each round, the validation rows' margins get the round's trees and the
+ * validation loss decides whether boosting goes on; the fit keeps the best round's trees.
+ *
+ * That costs a pass over the validation rows per round (a tenth of a 45,000-row fit). A fit that
+ * trains on one thread while another core is free (a small fit on a quiet server) hands it to the
+ * early-stopping thread: the fit sends each round's trees there and goes on building the next
+ * round meanwhile; before sending round r + 1 it takes round r's loss from shared memory (ready by
+ * then: a round's validation pass is a tenth of building it). The decision is the same, one round
+ * later: a fit that stops has built one round it drops. The losses are computed by the same code
+ * on the same numbers, so the model is the same either way.
+ */
+import { availableParallelism } from 'node:os';
+import type { Worker } from 'node:worker_threads';
+import type { Dataset } from '../../data/dataset.js';
+import { startModuleThread } from '../../data/module-thread.js';
+import type { EarlyStopBegin, EarlyStopRound, ToEarlyStopThread } from './early-stop-worker.js';
+import type { Ensemble } from './ensemble.js';
+import { meanLoss } from './loss.js';
+import type { GbdtParams } from './params.js';
+
+/** Longest wait for one round's loss from the thread before deciding it is gone and going on here. */
+const ROUND_TIMEOUT_MS = 2_000;
+
+/**
+ * The early-stopping thread of this thread: started in the background by the first fit that could
+ * use it, used once it is up; unref'd, so it never keeps a process alive. One that fails or does
+ * not answer is not used again.
+ */
+export class EarlyStopThread {
+  private static instance: EarlyStopThread | null = null;
+
+  /** This thread's early-stopping thread, started now if there is none. */
+  static shared(): EarlyStopThread {
+    EarlyStopThread.instance ??= new EarlyStopThread();
+    return EarlyStopThread.instance;
+  }
+
+  /** End the shared thread, if any; the next `shared()` starts a new one. */
+  static async close(): Promise<void> {
+    const t = EarlyStopThread.instance;
+    EarlyStopThread.instance = null;
+    if (t) await t.worker.terminate();
+  }
+
+  private readonly worker: Worker;
+  private state: 'starting' | 'ready' | 'failed' = 'starting';
+  private readonly started: Promise<boolean>;
+  private fits = 0;
+
+  private constructor() {
+    const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+    this.worker = startModuleThread(new URL(`./early-stop-worker.${ext}`, import.meta.url));
+    this.worker.unref();
+    let settle: (ok: boolean) => void = () => {};
+    this.started = new Promise<boolean>((resolve) => (settle = resolve));
+    this.worker.on('message', () => {
+      if (this.state === 'starting') this.state = 'ready';
+      settle(true);
+    });
+    const fail = () => {
+      this.state = 'failed';
+      settle(false);
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', fail);
+  }
+
+  get ready(): boolean {
+    return this.state === 'ready';
+  }
+
+  /** Resolves true once the thread is up, false if it failed to start. */
+  whenReady(): Promise<boolean> {
+    return this.started;
+  }
+
+  /** Stop using it (it did not answer). */
+  giveUp(): void {
+    this.state = 'failed';
+  }
+
+  /** A new fit's id. */
+  nextFit(): number {
+    return ++this.fits;
+  }
+
+  post(msg: ToEarlyStopThread): void {
+    this.worker.postMessage(msg);
+  }
+}
+
+/** What early stopping needs of a fit. */
+export interface EarlyStoppingSetup {
+  readonly task: Dataset['task'];
+  readonly loss: GbdtParams['loss'];
+  readonly delta: number;
+  /** Validation rows, row-major, `width` features each, and their labels. */
+  readonly x: Float64Array;
+  readonly width: number;
+  readonly y: Float64Array;
+  /** The validation rows' margins before the first new tree (row-major, `outputs` per row). */
+  readonly margins: Float64Array;
+  readonly outputs: number;
+  /** Rounds without a better loss after which boosting stops. */
+  readonly patience: number;
+  /** Rounds the fit may build. */
+  readonly rounds: number;
+  /** Index of the fit's first new tree in its ensemble. */
+  readonly firstTree: number;
+  /** The thread to hand the validation passes to; null: here. */
+  readonly thread: EarlyStopThread | null;
+}
+
+/** The thread a fit may hand early stopping to: when it may use two threads and two cores are there. */
+export function earlyStopThreadFor(threads: number): EarlyStopThread | null {
+  if (threads < 2 || availableParallelism() < 2 || typeof SharedArrayBuffer !== 'function') return null;
+  const t = EarlyStopThread.shared();
+  return t.ready ? t : null;
+}
+
+/** A round whose loss is awaited from the thread, with the fit's gains and split counts as they were after it. */
+interface Pending {
+  readonly round: number;
+  readonly trees: number;
+  readonly gain: Float64Array;
+  readonly splits: Float64Array;
+}
+
+export class EarlyStopping {
+  /** The best round so far (0: none better than the start). */
+  bestRound = 0;
+  bestLoss: number;
+  bestGain: Float64Array;
+  bestSplits: Float64Array;
+  private readonly margins: Float64Array;
+  private remote: { readonly thread: EarlyStopThread; readonly fit: number; readonly losses: Float64Array; readonly count: Int32Array } | null;
+  private pending: Pending | null = null;
+  /** Trees whose values are in `margins` (here), counted from the first tree of the ensemble. */
+  private applied: number;
+
+  constructor(
+    private readonly setup: EarlyStoppingSetup,
+    gain: Float64Array,
+    splits: Float64Array,
+  ) {
+    this.margins = Float64Array.from(setup.margins);
+    this.applied = setup.firstTree;
+    this.bestLoss = meanLoss(setup.task, setup.loss, setup.delta, this.margins, setup.y, setup.outputs);
+    this.bestGain = Float64Array.from(gain);
+    this.bestSplits = Float64Array.from(splits);
+    const thread = setup.thread;
+    if (thread === null) {
+      this.remote = null;
+      return;
+    }
+    const losses = new SharedArrayBuffer(8 * (setup.rounds + 1));
+    const count = new SharedArrayBuffer(4);
+    const fit = thread.nextFit();
+    const begin: EarlyStopBegin = { type: 'begin', fit, task: setup.task, loss: setup.loss, delta: setup.delta, x: setup.x, width: setup.width, y: setup.y, margins: setup.margins, outputs: setup.outputs, losses, count };
+    thread.post(begin);
+    this.remote = { thread, fit, losses: new Float64Array(losses), count: new Int32Array(count) };
+  }
+
+  /** Where the fit's validation passes run now: 'thread' or 'here'. */
+  get where(): 'thread' | 'here' {
+    return this.remote === null ? 'here' : 'thread';
+  }
+
+  /**
+   * Round `round` (1-based) is built: its trees are the ensemble's [from, to), catWordsFrom the
+   * first of its category words; `gain` and `splits` are the fit's as they are now. True when
+   * boosting should stop (the fit then keeps bestRound's trees).
+   */
+  afterRound(ensemble: Ensemble, round: number, from: number, to: number, catWordsFrom: number, gain: Float64Array, splits: Float64Array): boolean {
+    if (this.remote === null) {
+      this.pass(ensemble, to);
+      return this.consider(round, meanLoss(this.setup.task, this.setup.loss, this.setup.delta, this.margins, this.setup.y, this.setup.outputs), gain, splits);
+    }
+    this.send(ensemble, round, from, to, catWordsFrom);
+    // The round before: its loss is computed while this one was built.
+    const before = this.pending;
+    this.pending = { round, trees: to, gain: Float64Array.from(gain), splits: Float64Array.from(splits) };
+    const stop = before !== null && this.settle(ensemble, before);
+    // Stopping at the round before: this one was built past the stop and is dropped unjudged.
+    if (stop) this.pending = null;
+    return stop;
+  }
+
+  /** After the last round: the loss of the round still awaited, if any. */
+  finish(ensemble: Ensemble): void {
+    const last = this.pending;
+    this.pending = null;
+    if (last !== null) this.settle(ensemble, last);
+    this.close();
+  }
+
+  /** Let the thread forget the fit (a fit that ends early, by an error or an abort). */
+  close(): void {
+    this.pending = null;
+    if (this.remote !== null) this.remote.thread.post({ type: 'end', fit: this.remote.fit });
+    this.remote = null;
+  }
+
+  /** Take round `p`'s loss from the thread (or compute it here if the thread does not answer) and decide. */
+  private settle(ensemble: Ensemble, p: Pending): boolean {
+    const loss = this.remote !== null ? this.lossOf(p.round) : null;
+    if (loss !== null) return this.consider(p.round, loss, p.gain, p.splits);
+    // The thread is gone: the margins here catch up to round p, and every later round is done here.
+    this.pass(ensemble, p.trees);
+    const stop = this.consider(p.round, meanLoss(this.setup.task, this.setup.loss, this.setup.delta, this.margins, this.setup.y, this.setup.outputs), p.gain, p.splits);
+    const next = this.pending;
+    this.pending = null;
+    if (!stop && next !== null) return this.settle(ensemble, next);
+    return stop;
+  }
+
+  /** The loss of round `round` from shared memory, waiting for it; null when the thread does not answer. */
+  private lossOf(round: number): number | null {
+    const remote = this.remote!;
+    const deadline = performance.now() + ROUND_TIMEOUT_MS;
+    for (;;) {
+      const count = Atomics.load(remote.count, 0);
+      if (count >= round) return remote.losses[round - 1];
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      Atomics.wait(remote.count, 0, count, Math.min(left, 50));
+    }
+    remote.thread.giveUp();
+    this.remote = null;
+    return null;
+  }
+
+  /** Add the ensemble's trees up to `trees` to the margins here. */
+  private pass(ensemble: Ensemble, trees: number): void {
+    if (trees > this.applied) ensemble.addMargins(this.setup.x, this.setup.width, this.setup.y.length, this.applied, trees, this.margins, this.setup.outputs);
+    this.applied = Math.max(this.applied, trees);
+  }
+
+  private send(ensemble: Ensemble, round: number, from: number, to: number, catWordsFrom: number): void {
+    const remote = this.remote!;
+    const nodeBase = ensemble.roots[from];
+    const nodeEnd = ensemble.nodes;
+    const msg: EarlyStopRound = {
+      type: 'round',
+      fit: remote.fit,
+      round: round - 1,
+      nodeBase,
+      catBase: catWordsFrom,
+      feature: ensemble.feature.slice(nodeBase, nodeEnd),
+      threshold: ensemble.threshold.slice(nodeBase, nodeEnd),
+      left: ensemble.left.slice(nodeBase, nodeEnd),
+      defaultLeft: ensemble.defaultLeft.slice(nodeBase, nodeEnd),
+      catOffset: ensemble.catOffset.slice(nodeBase, nodeEnd),
+      catCount: ensemble.catCount.slice(nodeBase, nodeEnd),
+      value: ensemble.value.slice(nodeBase, nodeEnd),
+      catBits: ensemble.catBits.slice(catWordsFrom, ensemble.catWords),
+      roots: ensemble.roots.slice(from, to),
+      treeOutput: ensemble.treeOutput.slice(from, to),
+    };
+    remote.thread.post(msg);
+  }
+
+  /** The rule: a better loss makes its round the best; `patience` rounds without one stop boosting. */
+  private consider(round: number, loss: number, gain: Float64Array, splits: Float64Array): boolean {
+    if (loss < this.bestLoss) {
+      this.bestLoss = loss;
+      this.bestRound = round;
+      this.bestGain = Float64Array.from(gain);
+      this.bestSplits = Float64Array.from(splits);
+      return false;
+    }
+    return round - this.bestRound >= this.setup.patience;
+  }
+}
