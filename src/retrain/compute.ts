@@ -164,16 +164,22 @@ export async function trainAndEvaluate(input: ComputeInput, options: ComputeOpti
   return trainAndEvaluateWindow(input, parseWindow(input.labels), options);
 }
 
-/** The bootstrap thread this compute may use: when asked for, and two threads are allowed and there. */
+/**
+ * The bootstrap thread this compute may use: when helper threads are allowed, and two threads are
+ * allowed now and there. Allowed helpers start (in the background, warming up) even when two
+ * threads are not allowed now, so that they are up and compiled when they are.
+ */
 function bootstrapHelper(input: ComputeJob): BootstrapThread | null {
-  return input.helperThreads === true && (input.threads ?? Infinity) >= 2 && availableParallelism() >= 2 ? BootstrapThread.shared() : null;
+  if (input.helperThreads !== true || availableParallelism() < 2) return null;
+  const thread = BootstrapThread.shared();
+  return (input.threads ?? Infinity) >= 2 ? thread : null;
 }
 
 /** trainAndEvaluate on a window already parsed and hashed (a training thread keeps windows parsed between retrains). */
 export async function trainAndEvaluateWindow(input: ComputeJob, window: ParsedWindow, options: ComputeOptions): Promise<ComputeOutput> {
   const { spec } = input;
-  // A champion means a bootstrap at the end: its thread, if it may have one, starts now, in the background.
-  if (input.champion) bootstrapHelper(input);
+  // The bootstrap's helper thread, if it may have one, starts now (in the background).
+  bootstrapHelper(input);
   if (input.plugins?.length) await loadPlugins(input.plugins);
   const { labels, hash } = window;
   if (labels.length < 3) throw new UnrecoverableError(`Only ${labels.length} labels in the training window; at least 3 are needed.`);

@@ -12,7 +12,7 @@
  *
  * A core that scoring does not need is not kept from training, though: with `auto`, a fit in
  * `serve` that starts while the event loop has been busy less than IDLE_LOOP_SHARE of the last
- * ~10 s (LoopLoad) may use every core, as in a worker. A quiet server retrains at full speed; a
+ * ~3 s (LoopLoad) may use every core, as in a worker. A quiet server retrains at full speed; a
  * busy one keeps a core for its requests. Requests that arrive during such a fit share the cores
  * with it until it ends (a fit on tens of thousands of labels takes a few hundred milliseconds).
  */
@@ -28,8 +28,14 @@ export function resolveTrainingThreads(setting: TrainingThreadsSetting, role: 's
   return role === 'serve' ? Math.max(1, cores - 1) : Math.max(1, cores);
 }
 
-/** Share of the recent past the event loop may have been busy for a `serve` fit to take every core. */
-export const IDLE_LOOP_SHARE = 0.25;
+/**
+ * Share of the recent past the event loop may have been busy for a `serve` fit to take every core.
+ * A loop busy under half the time needs under half a core for its requests; a fit on every core
+ * of two leaves it two thirds of one (three threads sharing two cores). A quarter, as before,
+ * also counted a retrain's own work on the loop (reading a window of 45,000 labels and handing it
+ * over) against the next retrain.
+ */
+export const IDLE_LOOP_SHARE = 0.5;
 
 /**
  * The cap on a fit's threads in `serve` with `auto`, given how busy the event loop has been of
@@ -40,14 +46,16 @@ export function serveThreads(loopBusy: number, cores: number = availableParallel
 }
 
 /**
- * How busy this thread's event loop has been over roughly the last 10 s: a mark of Node's
- * event-loop utilisation every 2 s, five kept; `busy()` is the utilisation since the oldest.
+ * How busy this thread's event loop has been over roughly the last 3 s: a mark of Node's
+ * event-loop utilisation every second, three kept; `busy()` is the utilisation since the oldest.
+ * (Ten seconds kept a server that had just started, or had just taken a batch of labels, on one
+ * training thread for several retrains after it went quiet.)
  */
 export class LoopLoad {
   private readonly marks: EventLoopUtilization[] = [];
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly elu: (a?: EventLoopUtilization, b?: EventLoopUtilization) => EventLoopUtilization = (a, b) => performance.eventLoopUtilization(a, b), everyMs = 2_000, keep = 5) {
+  constructor(private readonly elu: (a?: EventLoopUtilization, b?: EventLoopUtilization) => EventLoopUtilization = (a, b) => performance.eventLoopUtilization(a, b), everyMs = 1_000, keep = 3) {
     this.marks.push(this.elu());
     this.timer = setInterval(() => {
       this.marks.push(this.elu());

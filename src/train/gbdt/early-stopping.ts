@@ -112,11 +112,15 @@ export interface EarlyStoppingSetup {
   readonly thread: EarlyStopThread | null;
 }
 
-/** The thread a fit may hand early stopping to: when it may use two threads and two cores are there. */
+/**
+ * The thread a fit may hand early stopping to: when it may use two threads, two cores are there
+ * and the thread is up. It starts (in the background, warming up) at the first fit that asks,
+ * whatever its threads, so that it is up and compiled when a fit may use it.
+ */
 export function earlyStopThreadFor(threads: number): EarlyStopThread | null {
-  if (threads < 2 || availableParallelism() < 2 || typeof SharedArrayBuffer !== 'function') return null;
+  if (availableParallelism() < 2 || typeof SharedArrayBuffer !== 'function') return null;
   const t = EarlyStopThread.shared();
-  return t.ready ? t : null;
+  return threads >= 2 && t.ready ? t : null;
 }
 
 /** A round whose loss is awaited from the thread, with the fit's gains and split counts as they were after it. */

@@ -219,7 +219,8 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
               patience: p.earlyStoppingRounds,
               rounds,
               firstTree: firstNewTree,
-              thread: options.helperThreads === true ? earlyStopThreadFor(p.threads) : null,
+              // Only beside a fit on one thread: a team of two would share its cores with it.
+              thread: options.helperThreads === true ? earlyStopThreadFor(threads === 1 ? p.threads : 1) : null,
             },
             gain,
             splits,
