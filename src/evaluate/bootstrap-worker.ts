@@ -7,7 +7,7 @@ import { mulberry32 } from '../data/random.js';
 import { bootstrapDeltas, type BootstrapPart } from './paired-bootstrap.js';
 
 export type ToBootstrapThread = { readonly id: number; readonly part: BootstrapPart };
-export type FromBootstrapThread = { readonly ready: true } | { readonly id: number; readonly deltas: Float64Array } | { readonly id: number; readonly error: string };
+export type FromBootstrapThread = { readonly id: number; readonly deltas: Float64Array } | { readonly id: number; readonly error: string };
 
 const port = parentPort;
 if (!port) throw new Error('bootstrap-worker must run in a worker thread');
@@ -47,4 +47,4 @@ function warmUp(): void {
 }
 
 warmUp();
-port.postMessage({ ready: true } satisfies FromBootstrapThread);
+port.postMessage('ready');

@@ -11,20 +11,24 @@ import { Ensemble } from './ensemble.js';
 import { meanLoss } from './loss.js';
 import type { GbdtParams } from './params.js';
 
-/** A fit's validation set and where its losses go. */
-export interface EarlyStopBegin {
-  readonly type: 'begin';
-  readonly fit: number;
+/** A fit's validation rows, as early stopping passes over them. */
+export interface ValidationRows {
   readonly task: Dataset['task'];
   readonly loss: GbdtParams['loss'];
   readonly delta: number;
-  /** Validation rows, row-major, `width` features each. */
+  /** Validation rows, row-major, `width` features each, and their labels. */
   readonly x: Float64Array;
   readonly width: number;
   readonly y: Float64Array;
-  /** The rows' margins before the fit's first tree (row-major, `outputs` per row). */
+  /** The rows' margins before the fit's first new tree (row-major, `outputs` per row). */
   readonly margins: Float64Array;
   readonly outputs: number;
+}
+
+/** A fit's validation rows and where its losses go. */
+export interface EarlyStopBegin extends ValidationRows {
+  readonly type: 'begin';
+  readonly fit: number;
   /** losses[r] = the validation loss after round r + 1; count[0] = the rounds written so far. */
   readonly losses: SharedArrayBuffer;
   readonly count: SharedArrayBuffer;

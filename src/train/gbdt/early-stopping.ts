@@ -11,13 +11,10 @@
  * on the same numbers, so the model is the same either way.
  */
 import { availableParallelism } from 'node:os';
-import type { Worker } from 'node:worker_threads';
-import type { Dataset } from '../../data/dataset.js';
-import { startModuleThread } from '../../data/module-thread.js';
-import type { EarlyStopBegin, EarlyStopRound, ToEarlyStopThread } from './early-stop-worker.js';
+import { HelperThread } from '../../data/module-thread.js';
+import type { EarlyStopBegin, EarlyStopRound, ToEarlyStopThread, ValidationRows } from './early-stop-worker.js';
 import type { Ensemble } from './ensemble.js';
 import { meanLoss } from './loss.js';
-import type { GbdtParams } from './params.js';
 
 /** Longest wait for one round's loss from the thread before deciding it is gone and going on here. */
 const ROUND_TIMEOUT_MS = 2_000;
@@ -27,7 +24,7 @@ const ROUND_TIMEOUT_MS = 2_000;
  * use it, used once it is up; unref'd, so it never keeps a process alive. One that fails or does
  * not answer is not used again.
  */
-export class EarlyStopThread {
+export class EarlyStopThread extends HelperThread {
   private static instance: EarlyStopThread | null = null;
 
   /** This thread's early-stopping thread, started now if there is none. */
@@ -40,44 +37,13 @@ export class EarlyStopThread {
   static async close(): Promise<void> {
     const t = EarlyStopThread.instance;
     EarlyStopThread.instance = null;
-    if (t) await t.worker.terminate();
+    if (t) await t.terminate();
   }
 
-  private readonly worker: Worker;
-  private state: 'starting' | 'ready' | 'failed' = 'starting';
-  private readonly started: Promise<boolean>;
   private fits = 0;
 
   private constructor() {
-    const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-    this.worker = startModuleThread(new URL(`./early-stop-worker.${ext}`, import.meta.url));
-    this.worker.unref();
-    let settle: (ok: boolean) => void = () => {};
-    this.started = new Promise<boolean>((resolve) => (settle = resolve));
-    this.worker.on('message', () => {
-      if (this.state === 'starting') this.state = 'ready';
-      settle(true);
-    });
-    const fail = () => {
-      this.state = 'failed';
-      settle(false);
-    };
-    this.worker.on('error', fail);
-    this.worker.on('exit', fail);
-  }
-
-  get ready(): boolean {
-    return this.state === 'ready';
-  }
-
-  /** Resolves true once the thread is up, false if it failed to start. */
-  whenReady(): Promise<boolean> {
-    return this.started;
-  }
-
-  /** Stop using it (it did not answer). */
-  giveUp(): void {
-    this.state = 'failed';
+    super(new URL(`./early-stop-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url));
   }
 
   /** A new fit's id. */
@@ -91,17 +57,7 @@ export class EarlyStopThread {
 }
 
 /** What early stopping needs of a fit. */
-export interface EarlyStoppingSetup {
-  readonly task: Dataset['task'];
-  readonly loss: GbdtParams['loss'];
-  readonly delta: number;
-  /** Validation rows, row-major, `width` features each, and their labels. */
-  readonly x: Float64Array;
-  readonly width: number;
-  readonly y: Float64Array;
-  /** The validation rows' margins before the first new tree (row-major, `outputs` per row). */
-  readonly margins: Float64Array;
-  readonly outputs: number;
+export interface EarlyStoppingSetup extends ValidationRows {
   /** Rounds without a better loss after which boosting stops. */
   readonly patience: number;
   /** Rounds the fit may build. */
