@@ -14,7 +14,7 @@ import { TreeBuilder } from './tree-builder.js';
 export { closeTrainingThreads } from './hist-team.js';
 
 /** Feature cells (rows × features) below which worker threads cost more than they save. */
-const THREADS_MIN_CELLS = Number(process.env.TMC ?? 200_000);
+const THREADS_MIN_CELLS = 200_000;
 // Longest stretch of training between two turns of the event loop.
 const YIELD_EVERY_MS = 20;
 
