@@ -85,7 +85,7 @@ export interface Settings {
   readonly retentionIntervalMinutes: number;
   /** Rows a prune deletes per statement (each its own short transaction). Default 2000. */
   readonly retentionBatchRows: number;
-  /** Most threads one fit may use; `auto`: cores − 1 (at least 1) in `serve`, which also scores (every core after ten quiet seconds), every core in `refit worker` (src/retrain/training-threads.ts). Default auto. */
+  /** Most threads one fit may use; `auto`: cores − 1 (at least 1) in `serve`, which also scores (every core once its event loop was busy under half of the last ~3 s), every core in `refit worker` (src/retrain/training-threads.ts). Default auto. */
   readonly trainingThreads: TrainingThreadsSetting;
 }
 

@@ -185,6 +185,28 @@ describe('paired bootstrap', () => {
       expect(asked).toBe(12);
     });
 
+    it("computes the helper's half itself when the bootstrap thread goes away while it works", async () => {
+      const thread = BootstrapThread.shared();
+      expect(await thread.whenReady()).toBe(true);
+      const { y, a, b } = big('binary', 2);
+      let lost = false;
+      const dying: BootstrapHelper = {
+        ready: true,
+        deltas: (part) => {
+          const answer = thread.deltas(part);
+          // The thread ends before it can answer: its waiter is rejected, not left hanging.
+          void BootstrapThread.close();
+          return answer.catch((err: unknown) => {
+            lost = true;
+            throw err;
+          });
+        },
+      };
+      expect(await pairedBootstrapShared('binary', 'auc', y, a, b, 2, options, dying)).toEqual(pairedBootstrap('binary', 'auc', y, a, b, 2, options));
+      expect(lost).toBe(true);
+      expect(thread.ready).toBe(false);
+    });
+
     it('computes every resample itself when the helper is not ready, fails, or the bootstrap is small', async () => {
       const { y, a, b } = big('binary', 2);
       const whole = pairedBootstrap('binary', 'auc', y, a, b, 2, options);
