@@ -21,8 +21,9 @@ const ROUND_TIMEOUT_MS = 2_000;
 
 /**
  * The early-stopping thread of this thread: started in the background by the first fit that could
- * use it, used once it is up; unref'd, so it never keeps a process alive. One that fails or does
- * not answer is not used again.
+ * use it, used once it is up; unref'd, so it never keeps a process alive. One that fails is not
+ * used again; one that does not answer in time (see ROUND_TIMEOUT_MS) is ended, and the next fit
+ * that could use a thread starts a new one.
  */
 export class EarlyStopThread extends HelperThread {
   private static instance: EarlyStopThread | null = null;
@@ -31,6 +32,17 @@ export class EarlyStopThread extends HelperThread {
   static shared(): EarlyStopThread {
     EarlyStopThread.instance ??= new EarlyStopThread();
     return EarlyStopThread.instance;
+  }
+
+  /**
+   * A fit waited in vain for `thread`: end it (a thread that does not answer for seconds is stuck,
+   * or starved of a core) and, if it is still the shared one, let the next `shared()` start anew.
+   * Without this, one long stall turned early stopping's thread off for the life of the process.
+   */
+  static retire(thread: EarlyStopThread): void {
+    thread.giveUp();
+    if (EarlyStopThread.instance === thread) EarlyStopThread.instance = null;
+    void thread.terminate();
   }
 
   /** End the shared thread, if any; the next `shared()` starts a new one. */
@@ -186,7 +198,7 @@ export class EarlyStopping {
       if (left <= 0) break;
       Atomics.wait(remote.count, 0, count, Math.min(left, 50));
     }
-    remote.thread.giveUp();
+    EarlyStopThread.retire(remote.thread);
     this.remote = null;
     return null;
   }

@@ -623,6 +623,29 @@ describe('gbdt training runs', () => {
       });
       expect(bytes(there).equals(bytes(here))).toBe(true);
     });
+
+    it('ends a thread that does not answer in time, finishes alone with the same model, and the next fit gets a new thread', async () => {
+      const first = EarlyStopThread.shared();
+      expect(await first.whenReady()).toBe(true);
+      const data = synthetic(1500, 8);
+      const validation = synthetic(500, 9);
+      const p = params({ numTrees: 30, learningRate: 0.5, earlyStoppingRounds: 8 });
+      const here = await gbdtTrainer.fit(data, p, { seed: 2, validation });
+      // The thread is alive but never hears of the fit: the fit waits out the round's timeout.
+      const posts = vi.spyOn(EarlyStopThread.prototype, 'post').mockImplementation(() => {});
+      const there = await gbdtTrainer.fit(data, p, { seed: 2, validation, helperThreads: true });
+      posts.mockRestore();
+      expect(bytes(there).equals(bytes(here))).toBe(true);
+      expect(first.ready).toBe(false);
+      const next = EarlyStopThread.shared();
+      expect(next).not.toBe(first);
+      expect(await next.whenReady()).toBe(true);
+      const again = vi.spyOn(EarlyStopThread.prototype, 'post');
+      const third = await gbdtTrainer.fit(data, p, { seed: 2, validation, helperThreads: true });
+      expect(again.mock.calls.length).toBeGreaterThan(3);
+      again.mockRestore();
+      expect(bytes(third).equals(bytes(here))).toBe(true);
+    });
   });
 
   it('reports progress once per round, ending at 1', async () => {
