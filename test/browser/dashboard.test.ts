@@ -636,6 +636,11 @@ describe('the dashboard in Chromium', () => {
     await expect(running.textContent()).resolves.toContain(`${canaryVersion} against ${firstVersion}`);
     // Too few outcomes yet: the analysis says it goes on.
     await running.getByTestId('rollout-decision').getByText('continue').waitFor();
+    // The numbers it rests on, arm by arm: none of the canary's scores labelled yet, none sampled.
+    const numbers = running.getByTestId('rollout-numbers');
+    await expect(numbers.getByTestId('arm-challenger').textContent()).resolves.toContain(canaryVersion);
+    await expect(numbers.getByTestId('arm-champion').textContent()).resolves.toContain(firstVersion);
+    expect(await running.getByTestId('rollout-sampled').count()).toBe(0);
     await page.getByTestId('version-item').filter({ hasText: canaryVersion }).getByText('canary', { exact: true }).waitFor();
 
     await card.getByRole('button', { name: 'Stop the canary and keep the champion' }).click();

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cronProblem, mergeProblems, numberProblem, plainMessage, timeProblem, timezoneProblem } from '../../web/src/config-checks.js';
 import { dateTime, labelsText, metric, serverText, sharePercent, signedPercent } from '../../web/src/format.js';
 import { driftedText } from '../../web/src/monitoring.js';
+import { armLines, sampledNote } from '../../web/src/rollout-numbers.js';
 import { liveVerdict } from '../../web/src/verdict.js';
 
 /* The dashboard's display rules, without a browser: what the pages show for given numbers. */
@@ -99,5 +100,28 @@ describe('configuration problems in plain words', () => {
       ['retries', ['Must be at most 10.']],
       ['schedule', ['bad cron']],
     ]);
+  });
+});
+
+describe("a rollout's live numbers", () => {
+  const arm = (version: string, extra: Record<string, unknown> = {}) => ({ version, labels: 120, successes: 90, successRate: 0.75, metrics: {}, attempts: 400, errors: 2, errorRate: 0.005, latencyP95Ms: 1.234, ...extra });
+
+  it('lists the challenger before the champion, with what each decision rests on', () => {
+    const lines = armLines({ champion: arm('v1'), challenger: arm('v2', { labels: 30, successRate: null }), thresholds: {}, minLabels: 100 });
+    expect(lines.map((l) => [l.arm, l.version, l.labels, l.successRate, l.attempts])).toEqual([
+      ['challenger', 'v2', 30, null, 400],
+      ['champion', 'v1', 120, 0.75, 400],
+    ]);
+    expect(sampledNote(lines)).toBeNull();
+  });
+
+  it('says when an arm was judged on its most recent rows only, and leaves out what is not an arm', () => {
+    const canary = armLines({ champion: arm('v1', { sampled: true }), challenger: arm('v2', { sampled: false }), test: { z: 1 } });
+    expect(sampledNote(canary)).toBe('The champion numbers are those of the most recent outcomes and scores only (both arms from the same recent traffic): the rollout has more than one check reads.');
+    const watch = armLines({ watched: arm('v3', { sampled: true }) });
+    expect(watch.map((l) => l.arm)).toEqual(['watched']);
+    expect(sampledNote(watch)).toBe('The watched numbers are those of the most recent outcomes and scores only: the rollout has more than one check reads.');
+    expect(armLines({ champion: 'v1', challenger: { labels: 3 } })).toEqual([]);
+    expect(armLines(null)).toEqual([]);
   });
 });

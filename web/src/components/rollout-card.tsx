@@ -2,7 +2,8 @@ import { useAccess } from '../access.js';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { RolloutDecision } from '../api.js';
 import { api } from '../api.js';
-import { percent } from '../format.js';
+import { percent, sharePercent } from '../format.js';
+import { armLines, sampledNote } from '../rollout-numbers.js';
 import { useRollout, useTimeline } from '../queries.js';
 import { Card, Empty, ErrorBox, Loading, ServerText, When } from './common.js';
 
@@ -31,7 +32,50 @@ function Running({ d, title }: { d: RolloutDecision; title: string }) {
       <div className="small" data-testid="rollout-decision">
         Now: <span className={`badge badge-d-${d.decision}`}>{d.decision}</span> <ServerText text={d.reason} />
       </div>
+      <ArmTable numbers={d.numbers} />
     </div>
+  );
+}
+
+/** The live numbers each arm's decision rests on, and whether they are the most recent ones only. */
+function ArmTable({ numbers }: { numbers: Readonly<Record<string, unknown>> }) {
+  const lines = armLines(numbers);
+  if (lines.length === 0) return null;
+  const note = sampledNote(lines);
+  return (
+    <>
+      <table className="small arm-numbers" data-testid="rollout-numbers">
+        <thead>
+          <tr>
+            <th scope="col">Arm</th>
+            <th scope="col">Labels</th>
+            <th scope="col">Success rate</th>
+            <th scope="col">Scores</th>
+            <th scope="col">Error rate</th>
+            <th scope="col">p95 latency</th>
+          </tr>
+        </thead>
+        <tbody>
+          {lines.map((l) => (
+            <tr key={l.arm} data-testid={`arm-${l.arm}`}>
+              <th scope="row">
+                {l.arm} <code>{l.version}</code>
+              </th>
+              <td>{l.labels}</td>
+              <td>{sharePercent(l.successRate)}</td>
+              <td>{l.attempts}</td>
+              <td>{sharePercent(l.errorRate)}</td>
+              <td>{l.latencyP95Ms === null ? '—' : `${Number(l.latencyP95Ms.toPrecision(3))} ms`}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {note && (
+        <p className="muted small" data-testid="rollout-sampled">
+          {note}
+        </p>
+      )}
+    </>
   );
 }
 
