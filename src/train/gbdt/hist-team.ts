@@ -349,6 +349,20 @@ export class HistTeam {
   }
 
   /**
+   * After the fit: let go of the plan's buffers and the histogram slots, keeping this object and
+   * its plan (with empty arrays of the same kinds) for gbdt.ts to hold until the next fit.
+   */
+  shrink(): void {
+    const plan = this.plan as unknown as Record<string, unknown>;
+    for (const key of Object.keys(plan)) {
+      const v = plan[key];
+      if (ArrayBuffer.isView(v) && v.byteLength > 0) plan[key] = new (v.constructor as new (n: number) => ArrayBufferView)(0);
+    }
+    this.slots.length = 0;
+    this.free.length = 0;
+  }
+
+  /**
    * This fit is done with its workers: they let go of its memory and wait for the next fit
    * (see Crew). Safe to call more than once.
    */

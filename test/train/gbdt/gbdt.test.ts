@@ -3,7 +3,7 @@ import { buildDataset, encodeRows, splitDataset, type LabelledRow } from '../../
 import type { Dataset } from '../../../src/data/dataset.js';
 import { mulberry32 } from '../../../src/data/random.js';
 import type { FeatureRow, FeatureSpec } from '../../../src/domain/entities.js';
-import { closeTrainingThreads, continueTraining, gbdtTrainer } from '../../../src/train/gbdt/gbdt.js';
+import { closeTrainingThreads, continueTraining, gbdtTrainer, keptAfterFit } from '../../../src/train/gbdt/gbdt.js';
 import { binaryLogLoss } from '../../../src/train/gbdt/loss.js';
 import { EarlyStopThread } from '../../../src/train/gbdt/early-stopping.js';
 import type { GbdtPredictor } from '../../../src/train/gbdt/gbdt-predictor.js';
@@ -646,6 +646,12 @@ describe('gbdt training runs', () => {
       again.mockRestore();
       expect(bytes(third).equals(bytes(here))).toBe(true);
     });
+  });
+
+  it("keeps the last fit's team and trees alive for the next fit, without its buffers", async () => {
+    const model = (await gbdtTrainer.fit(synthetic(3000, 3), params({ numTrees: 12 }), { seed: 1 })) as GbdtPredictor;
+    // Rows, bins and histograms are let go (V8 keeps its compiled code for objects still alive).
+    expect(keptAfterFit()).toEqual({ planBytes: 0, slots: 0, trees: model.trees });
   });
 
   it('reports progress once per round, ending at 1', async () => {
