@@ -379,13 +379,15 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
 }
 
 /**
- * The last fit's team (its memory let go: HistTeam.shrink) and tree builder, kept until the next fit. V8 throws
- * away the optimised code of the tree builder's and the team's methods when a full garbage
- * collection finds the objects it was compiled against gone ("weak objects"), and compiles it
- * again during the next fit: between two retrains a server's idle training thread collects in
- * full, and forcing one before each fit (as bench:gbdt does, for its memory figures) made the
- * next fit at 45,000 rows about a third slower (0.25 against 0.18 s). Keeping them alive takes
- * back part of that.
+ * The last fit's team (its buffers let go: HistTeam.shrink), tree builder and trees, kept until
+ * the next fit in this thread: a few kilobytes besides the trees, which are the model's own. V8
+ * throws away the optimised code of the builder's and the team's methods when a full garbage
+ * collection finds the objects it was compiled against gone ("weak objects" in
+ * `node --trace-deopt`), and compiles it again during the next fit. A server's idle training
+ * thread collects in full between two retrains; forcing a collection before each fit (as
+ * bench:gbdt does, for its memory figures) made fits at 45,000 rows 0.25 s against 0.18 s
+ * without. Keeping these alive took back about a third of that (the boosting loop's own code,
+ * in `train`, is still thrown away).
  */
 let lastFit: { readonly team: HistTeam; readonly builder: TreeBuilder | null; readonly ensemble: Ensemble | null } | null = null;
 
