@@ -384,10 +384,10 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
  * throws away the optimised code of the builder's and the team's methods when a full garbage
  * collection finds the objects it was compiled against gone ("weak objects" in
  * `node --trace-deopt`), and compiles it again during the next fit. A server's idle training
- * thread collects in full between two retrains; forcing a collection before each fit (as
- * bench:gbdt does, for its memory figures) made fits at 45,000 rows 0.25 s against 0.18 s
- * without. Keeping these alive took back about a third of that (the boosting loop's own code,
- * in `train`, is still thrown away).
+ * thread collects in full between two retrains. bench:gbdt forces a collection before each fit
+ * (for its memory figures); a copy of it without that collection fitted 45,000 rows in 0.18-0.22 s
+ * against 0.24-0.27 s. Keeping these alive took back about a third of that (the boosting loop's
+ * own code, in `train`, is still thrown away, and the rest is not explained).
  */
 let lastFit: { readonly team: HistTeam; readonly builder: TreeBuilder | null; readonly ensemble: Ensemble | null } | null = null;
 

@@ -44,7 +44,7 @@ function ArmTable({ numbers }: { numbers: Readonly<Record<string, unknown>> }) {
   const note = sampledNote(lines);
   return (
     <>
-      <table className="small arm-numbers" data-testid="rollout-numbers">
+      <table className="table compact stack" data-testid="rollout-numbers">
         <thead>
           <tr>
             <th scope="col">Arm</th>
@@ -58,14 +58,15 @@ function ArmTable({ numbers }: { numbers: Readonly<Record<string, unknown>> }) {
         <tbody>
           {lines.map((l) => (
             <tr key={l.arm} data-testid={`arm-${l.arm}`}>
-              <th scope="row">
+              <td data-label="Arm">
                 {l.arm} <code>{l.version}</code>
-              </th>
-              <td>{l.labels}</td>
-              <td>{sharePercent(l.successRate)}</td>
-              <td>{l.attempts}</td>
-              <td>{sharePercent(l.errorRate)}</td>
-              <td>{l.latencyP95Ms === null ? '—' : `${Number(l.latencyP95Ms.toPrecision(3))} ms`}</td>
+              </td>
+              <td data-label="Labels">{l.labels}</td>
+              <td data-label="Success rate">{sharePercent(l.successRate)}</td>
+              <td data-label="Scores">{l.attempts}</td>
+              <td data-label="Error rate">{sharePercent(l.errorRate)}</td>
+              {/* Scoring latencies are a millisecond or two: duration() would round them to whole ms. */}
+              <td data-label="p95 latency">{l.latencyP95Ms === null ? '—' : `${Number(l.latencyP95Ms.toPrecision(3))} ms`}</td>
             </tr>
           ))}
         </tbody>
