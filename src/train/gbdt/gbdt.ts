@@ -5,7 +5,7 @@ import type { FitOptions, Trainer } from '../trainer.js';
 import { binMatrix, fitBins } from './binning.js';
 import { Ensemble } from './ensemble.js';
 import { GbdtPredictor, loadGbdtPredictor } from './gbdt-predictor.js';
-import { ARG, CMD, LOSS, TASK } from './histogram.js';
+import { ARG, CMD, LOSS, TASK, gradientBits, gradientShift } from './histogram.js';
 import { HistTeam, canShareMemory, startTrainingThreads } from './hist-team.js';
 import { gbdtParamsSchema, type GbdtParams } from './params.js';
 import { EarlyStopping, earlyStopThreadFor } from './early-stopping.js';
@@ -190,6 +190,13 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
     plan.args[ARG.task] = task === 'binary' ? TASK.binary : task === 'multiclass' ? TASK.multiclass : TASK.regression;
     plan.args[ARG.loss] = p.loss === 'squared' ? LOSS.squared : p.loss === 'absolute' ? LOSS.absolute : LOSS.huber;
     plan.fargs[0] = p.huberDelta;
+    // Quantized gradients (see histogram.ts, quantizeRows): classification only, where gradients
+    // lie in [-1, 1] and hessians in [0, 1/4] whatever the margins.
+    const bits = task !== 'regression' && p.quantizedGradients ? gradientBits(n) : 0;
+    plan.args[ARG.quant] = bits;
+    plan.args[ARG.qshift] = gradientShift(n, bits);
+    // Each tree's rounding draws come from the seed and the tree's number (so a fit is repeatable).
+    const saltBase = Math.imul(options.seed | 0, 0x2545f491);
     const { idx, blocks, blockStart, sampled, nodeStart, nodeEnd } = plan;
     const values = plan.leafValue;
     const treeFeats = new Int32Array(F);
@@ -285,6 +292,7 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
         applyPending = false;
         // Gradients and hessians of the loss at the current margins (a forest: at the base score).
         plan.args[ARG.output] = k;
+        plan.args[ARG.salt] = saltBase ^ Math.imul(ensemble.trees + 1, 0x9e3779b9);
         team.run(CMD.gradients);
         builder.grow(treeFeats, nTreeFeats, random);
 
@@ -293,7 +301,9 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
         let nLeaves = 0;
         for (let node = 0; node < nodes; node++) {
           if (builder.child[node] >= 0) continue;
-          let v = -builder.sumG[node] / (builder.sumH[node] + p.l2);
+          // A leaf of quantized hessians may sum to 0 (every row's rounded down): no step then.
+          const denominator = builder.sumH[node] + p.l2;
+          let v = denominator > 0 ? -builder.sumG[node] / denominator : 0;
           if (task === 'regression' && p.loss === 'absolute') {
             const res = new Float64Array(builder.rowsOf(node));
             const at = plan.nodeBuf[node] === 0 ? idx : plan.sIdx;

@@ -39,6 +39,14 @@ export const gbdtParamsSchema = z
     earlyStoppingRounds: z.number().int().min(0).default(10),
     /** Threads for training: histograms, split search, gradients, partitions (worker threads over SharedArrayBuffer, started by the first fit that needs them and kept for later fits; only for at least 200,000 feature cells). The model is the same whatever the threads. Batch prediction uses one extra thread of its own from 8,192 rows. Default 2. */
     threads: z.number().int().min(1).max(64).default(2),
+    /**
+     * Classification only: round each row's gradient and hessian to a fixed grid (stochastically,
+     * 6 bits at 800,000 rows, up to 12 on small data) and build histograms from one packed number
+     * per row, as LightGBM's quantized training does: a third less time per histogram, with
+     * accuracy within noise of exact gradients on this project's benchmarks (see README). false:
+     * exact gradients (regression always uses them). Default true.
+     */
+    quantizedGradients: z.boolean().default(true),
     /** Continue from the champion instead of a full retrain: the pipeline, given a champion gbdt model, calls `continueTraining` with `numTrees` extra rounds; `fit` itself always trains from scratch. Default false. */
     warmStart: z.boolean().default(false),
   })

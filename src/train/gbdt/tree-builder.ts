@@ -1,7 +1,7 @@
 import type { RandomSource } from '../../data/random.js';
 import type { FeatureBins } from './binning.js';
 import type { Ensemble } from './ensemble.js';
-import { CAT_WORDS, FARG, HIST_STRIDE, JOB_FIELDS, MAX_SEGMENTS, makeScratch, searchSplit, SPLIT_FIELDS, sumPairs } from './histogram.js';
+import { ARG, CAT_WORDS, FARG, HIST_STRIDE, JOB_FIELDS, MAX_SEGMENTS, makeScratch, searchSplit, SPLIT_FIELDS, sumPacked, sumPairs } from './histogram.js';
 import type { HistTeam } from './hist-team.js';
 
 /**
@@ -175,7 +175,11 @@ export class TreeBuilder {
       const sums = this.scratchSums;
       sums[0] = 0;
       sums[1] = 0;
-      for (let b = 0; b < blocks; b++) sumPairs(plan.gh, plan.idx, blockStart[b], blockStart[b] + sampled[b], sums);
+      const bits = plan.args[ARG.quant];
+      for (let b = 0; b < blocks; b++) {
+        if (bits > 0) sumPacked(plan.q, plan.idx, blockStart[b], blockStart[b] + sampled[b], bits, plan.args[ARG.qshift], sums);
+        else sumPairs(plan.gh, plan.idx, blockStart[b], blockStart[b] + sampled[b], sums);
+      }
       this.sumG[0] = sums[0];
       this.sumH[0] = sums[1];
       return;
