@@ -301,7 +301,8 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
         let nLeaves = 0;
         for (let node = 0; node < nodes; node++) {
           if (builder.child[node] >= 0) continue;
-          // A leaf of quantized hessians may sum to 0 (every row's rounded down): no step then.
+          // Quantized hessians may round to 0 row by row; should a leaf's sum to 0 with no l2
+          // (split search's row estimate normally keeps such a side out), it takes no step.
           const denominator = builder.sumH[node] + p.l2;
           let v = denominator > 0 ? -builder.sumG[node] / denominator : 0;
           if (task === 'regression' && p.loss === 'absolute') {

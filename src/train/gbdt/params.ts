@@ -42,9 +42,10 @@ export const gbdtParamsSchema = z
     /**
      * Classification only: round each row's gradient and hessian to a fixed grid (stochastically,
      * 6 bits at 800,000 rows, up to 12 on small data) and build histograms from one packed number
-     * per row, as LightGBM's quantized training does: a third less time per histogram, with
-     * accuracy within noise of exact gradients on this project's benchmarks (see README). false:
-     * exact gradients (regression always uses them). Default true.
+     * per row, as LightGBM's quantized training does: one addition per row and feature instead
+     * of two (fits of 800,000 x 28 took 12 to 32 % less time in alternated runs, with the same
+     * held-out AUC within noise; see README). false: exact gradients (regression always uses
+     * them). Default true.
      */
     quantizedGradients: z.boolean().default(true),
     /** Continue from the champion instead of a full retrain: the pipeline, given a champion gbdt model, calls `continueTraining` with `numTrees` extra rounds; `fit` itself always trains from scratch. Default false. */
