@@ -320,11 +320,12 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
         }
         if (!rf) {
           if (deferUpdates) {
-            // Record each row's leaf; the next gradient command adds it to the margins in row
-            // order (the last tree's are never needed).
+            // The next gradient command finds each row's leaf of this tree (CMD.leaves' work,
+            // block by block, from the row ranges and the last level's splits left as they are
+            // until then) and adds it to the margins in row order: one command fewer a tree, for
+            // the threads to wait on each other (the last tree's leaves are never needed).
             plan.args[ARG.count] = nLeaves;
             plan.args[ARG.pending] = builder.pending;
-            team.run(CMD.leaves);
             applyPending = true;
           } else if (m === n) {
             plan.args[ARG.count] = nLeaves;

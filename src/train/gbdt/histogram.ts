@@ -47,7 +47,7 @@ export function nextSpin(spin: number, caught: boolean): number {
   return spin / 2;
 }
 /** Commands a team runs; every thread does its share of each. */
-export const CMD = { build: 1, partition: 2, gradients: 3, update: 4, probs: 5, split: 6, detach: 7, attach: 8, exit: 9, leaves: 10 } as const;
+export const CMD = { build: 1, partition: 2, gradients: 3, update: 4, probs: 5, split: 6, detach: 7, attach: 8, exit: 9 } as const;
 /** Indices into plan.args. */
 export const ARG = { count: 0, feats: 1, outputs: 2, output: 3, task: 4, loss: 5, allRows: 6, next: 7, group: 8, pending: 9, apply: 10, quant: 11, qshift: 12, salt: 13 } as const;
 /** Indices into plan.fargs: the Huber delta and the split search's limits (see TreeConfig). */
@@ -115,8 +115,8 @@ export interface BuildPlan {
   readonly leaves: Int32Array;
   readonly leafValue: Float64Array;
   /**
-   * The leaf of the last tree each row reached (CMD.leaves), which the next gradient command adds
-   * to the row's margin (args.apply) in row order, instead of an update scattered over the rows
+   * The leaf of the last tree each row reached, which the next gradient command finds (block by
+   * block, leavesBlock) and adds to the row's margin (args.apply) in row order, instead of an update scattered over the rows
    * by position (a cache miss per row on big data). Nodes up to 65,535.
    */
   readonly leafOf: Uint16Array;
@@ -1341,6 +1341,9 @@ function gradientsBlock(plan: BuildPlan, b: number): void {
   const s = plan.blockStart[b];
   const allRows = args[ARG.allRows] === 1;
   const apply = allRows && args[ARG.apply] === 1;
+  // The last tree's leaf of each row of this block first (a block's rows stay in its positions,
+  // so no other block's work is needed: see gbdt.ts), before the positions are reset below.
+  if (apply) leavesBlock(plan, b);
   if (allRows) plan.sampled[b] = plan.blockStart[b + 1] - s;
   const e = s + plan.sampled[b];
   const bits = args[ARG.quant];
@@ -1445,7 +1448,6 @@ export function runShare(plan: BuildPlan, cmd: number, slots: readonly Float64Ar
     if (cmd === CMD.partition) partitionBlock(plan, b);
     else if (cmd === CMD.gradients) gradientsBlock(plan, b);
     else if (cmd === CMD.update) updateBlock(plan, b);
-    else if (cmd === CMD.leaves) leavesBlock(plan, b);
     else if (cmd === CMD.probs) probsBlock(plan, b);
   }
 }
@@ -1545,7 +1547,6 @@ export function warmUp(stop: () => boolean): void {
     args[ARG.pending] = 1;
     plan.splits.set([1, 3, 0, 128, 255, 1, 0]);
     run(CMD.update);
-    run(CMD.leaves);
   }
 }
 
