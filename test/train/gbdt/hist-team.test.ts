@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../../src/data/random.js';
-import { HistTeam } from '../../../src/train/gbdt/hist-team.js';
+import { HistTeam, idleTrainingThreadIds } from '../../../src/train/gbdt/hist-team.js';
 import { workerSource } from '../../../src/train/gbdt/histogram.js';
 
 /** A team over `rows` random rows of `features` features with 16 bins each (+ missing), root rows in place. */
-async function team(rows: number, features: number, threads: number): Promise<HistTeam> {
+async function team(rows: number, features: number, threads: number, recycleBytes?: number): Promise<HistTeam> {
   const histOffsets = Int32Array.from({ length: features + 1 }, (_, f) => f * 17);
-  const t = HistTeam.create({ rows, features, outputs: 1, histOffsets, leafCap: 8, threads, integerLabels: true }, new Float64Array(rows));
+  const t = HistTeam.create({ rows, features, outputs: 1, histOffsets, leafCap: 8, threads, integerLabels: true, ...(recycleBytes === undefined ? {} : { recycleBytes }) }, new Float64Array(rows));
   const random = mulberry32(3);
   const { plan } = t;
   for (let i = 0; i < rows * features; i++) plan.bins[i] = Math.floor(random() * 17);
@@ -145,6 +145,40 @@ describe('gbdt thread team', () => {
     const source = workerSource().replace("workerMain(require('node:worker_threads'));", 'return warmUp;');
     const warmUp = new Function('require', source)(() => ({})) as (stop: () => boolean) => void;
     expect(() => warmUp(() => false)).not.toThrow();
+  });
+
+  it('keeps its workers after a small fit, and ends them after a big one (their memory with them), starting new ones that build the same histograms', async () => {
+    const rootHist = async (t: HistTeam) => {
+      const slot = t.acquire();
+      t.plan.jobs.set([0, slot, -1, 0, ROWS]);
+      t.build(1, 7);
+      return Array.from(t.slots[slot]);
+    };
+    const one = await team(ROWS, 7, 1);
+    const expected = await rootHist(one);
+    one.close();
+    // A fit under the threshold gives its workers back for the next one.
+    const small = await team(ROWS, 7, 2, Number.POSITIVE_INFINITY);
+    expect(await rootHist(small)).toEqual(expected);
+    small.close();
+    const kept = idleTrainingThreadIds();
+    expect(kept.length).toBeGreaterThan(0);
+    // A fit at the threshold (here: any) takes those workers, and when done ends them and starts new ones.
+    const big = await team(ROWS, 7, 2, 1);
+    expect(big.threads).toBe(2);
+    expect(await rootHist(big)).toEqual(expected);
+    big.close();
+    const fresh = idleTrainingThreadIds();
+    expect(fresh.length).toBe(kept.length);
+    for (const id of kept) expect(fresh).not.toContain(id);
+    // The new workers take the next fit.
+    const next = await team(ROWS, 7, 2);
+    try {
+      expect(await rootHist(next)).toEqual(expected);
+      expect(idleTrainingThreadIds().filter((id) => fresh.includes(id))).toEqual([]);
+    } finally {
+      next.close();
+    }
   });
 
   it('orders a node\'s rows the same whatever the number of threads (so that every sum over them is the same)', async () => {
