@@ -320,10 +320,11 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
         }
         if (!rf) {
           if (deferUpdates) {
-            // The next gradient command finds each row's leaf of this tree (CMD.leaves' work,
-            // block by block, from the row ranges and the last level's splits left as they are
-            // until then) and adds it to the margins in row order: one command fewer a tree, for
-            // the threads to wait on each other (the last tree's leaves are never needed).
+            // The next gradient command finds each row's leaf of this tree (leavesBlock, block
+            // by block, from the row ranges and the last level's splits left as they are until
+            // then) and adds it to the margins in row order: no command of its own, so one
+            // fewer a tree for the threads to wait on each other (the last tree's leaves are
+            // never needed).
             plan.args[ARG.count] = nLeaves;
             plan.args[ARG.pending] = builder.pending;
             applyPending = true;
