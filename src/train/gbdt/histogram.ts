@@ -591,9 +591,9 @@ export function gradientShift(rows: number, bits: number): number {
 
 /**
  * Pack the gradient pairs of the rows at positions [s, e) of idx into plan.q (in place: q[r] is
- * the bytes of gh[2r], gh[2r + 1]). Each rounds down after adding a uniform draw from a hash of the
- * row and `salt` (the tree), so the packed values depend on the rows and the seed alone, never on
- * the threads.
+ * the bytes of gh[2r], gh[2r + 1]). Each rounds down after adding a uniform draw for the row and
+ * `salt` (the tree; see rowDraw), so the packed values depend on the rows and the seed alone,
+ * never on the threads.
  */
 function quantizeRows(idx: Int32Array, gh: Float32Array, q: Float64Array, s: number, e: number, bits: number, shift: number, salt: number): void {
   const gScale = 2 ** bits;
