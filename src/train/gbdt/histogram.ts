@@ -704,38 +704,16 @@ function histP7(bins: Uint8Array, idx: Int32Array, q: Float64Array, c: Int32Arra
   const h4 = ho[4];
   const h5 = ho[5];
   const h6 = ho[6];
-  let i = start;
-  if (((end - start) & 1) === 1) {
-    const r = idx[i++];
-    const v = q[r];
-    hist[h0 + bins[c0 + r]] += v;
-    hist[h1 + bins[c1 + r]] += v;
-    hist[h2 + bins[c2 + r]] += v;
-    hist[h3 + bins[c3 + r]] += v;
-    hist[h4 + bins[c4 + r]] += v;
-    hist[h5 + bins[c5 + r]] += v;
-    hist[h6 + bins[c6 + r]] += v;
-  }
-  // Two rows a turn (their loads overlap); integer sums do not depend on the order.
-  for (; i < end; i += 2) {
+  for (let i = start; i < end; i++) {
     const r = idx[i];
-    const r2 = idx[i + 1];
     const v = q[r];
-    const v2 = q[r2];
     hist[h0 + bins[c0 + r]] += v;
-    hist[h0 + bins[c0 + r2]] += v2;
     hist[h1 + bins[c1 + r]] += v;
-    hist[h1 + bins[c1 + r2]] += v2;
     hist[h2 + bins[c2 + r]] += v;
-    hist[h2 + bins[c2 + r2]] += v2;
     hist[h3 + bins[c3 + r]] += v;
-    hist[h3 + bins[c3 + r2]] += v2;
     hist[h4 + bins[c4 + r]] += v;
-    hist[h4 + bins[c4 + r2]] += v2;
     hist[h5 + bins[c5 + r]] += v;
-    hist[h5 + bins[c5 + r2]] += v2;
     hist[h6 + bins[c6 + r]] += v;
-    hist[h6 + bins[c6 + r2]] += v2;
   }
 }
 
@@ -753,35 +731,15 @@ function histP6(bins: Uint8Array, idx: Int32Array, q: Float64Array, c: Int32Arra
   const h3 = ho[3];
   const h4 = ho[4];
   const h5 = ho[5];
-  let i = start;
-  if (((end - start) & 1) === 1) {
-    const r = idx[i++];
-    const v = q[r];
-    hist[h0 + bins[c0 + r]] += v;
-    hist[h1 + bins[c1 + r]] += v;
-    hist[h2 + bins[c2 + r]] += v;
-    hist[h3 + bins[c3 + r]] += v;
-    hist[h4 + bins[c4 + r]] += v;
-    hist[h5 + bins[c5 + r]] += v;
-  }
-  // Two rows a turn (their loads overlap); integer sums do not depend on the order.
-  for (; i < end; i += 2) {
+  for (let i = start; i < end; i++) {
     const r = idx[i];
-    const r2 = idx[i + 1];
     const v = q[r];
-    const v2 = q[r2];
     hist[h0 + bins[c0 + r]] += v;
-    hist[h0 + bins[c0 + r2]] += v2;
     hist[h1 + bins[c1 + r]] += v;
-    hist[h1 + bins[c1 + r2]] += v2;
     hist[h2 + bins[c2 + r]] += v;
-    hist[h2 + bins[c2 + r2]] += v2;
     hist[h3 + bins[c3 + r]] += v;
-    hist[h3 + bins[c3 + r2]] += v2;
     hist[h4 + bins[c4 + r]] += v;
-    hist[h4 + bins[c4 + r2]] += v2;
     hist[h5 + bins[c5 + r]] += v;
-    hist[h5 + bins[c5 + r2]] += v2;
   }
 }
 
