@@ -370,17 +370,16 @@ export class HistTeam {
   private waitTurn(turn: number, value: number): void {
     const ctrl = this.ctrl;
     if (Atomics.load(ctrl, turn) !== value) return;
+    const from = performance.now();
     if (this.spin >= SPIN_MIN_MS) {
-      const until = performance.now() + this.spin;
+      const until = from + this.spin;
       while (Atomics.load(ctrl, turn) === value && performance.now() < until);
     }
-    const caught = Atomics.load(ctrl, turn) !== value;
-    this.spin = nextSpin(this.spin, caught);
-    if (caught) return;
-    if (Atomics.wait(ctrl, turn, value, WORKER_TIMEOUT_MS) === 'timed-out') {
+    if (Atomics.load(ctrl, turn) === value && Atomics.wait(ctrl, turn, value, WORKER_TIMEOUT_MS) === 'timed-out') {
       if (this.crew !== null) this.crew.failed = true;
       throw new Error('a histogram worker stopped responding');
     }
+    this.spin = nextSpin(this.spin, performance.now() - from);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../../src/data/random.js';
 import { HistTeam, idleTrainingThreadIds } from '../../../src/train/gbdt/hist-team.js';
-import { workerSource } from '../../../src/train/gbdt/histogram.js';
+import { nextSpin, SPIN_MIN_MS, SPIN_MS, workerSource } from '../../../src/train/gbdt/histogram.js';
 
 /** A team over `rows` random rows of `features` features with 16 bins each (+ missing), root rows in place. */
 async function team(rows: number, features: number, threads: number, recycleBytes?: number): Promise<HistTeam> {
@@ -203,5 +203,24 @@ describe('gbdt thread team', () => {
       }
     }
     expect(orders[1]).toEqual(orders[0]);
+  });
+});
+
+describe('gbdt thread spin', () => {
+  it('shrinks while the other thread is away and grows back once commands come quickly again', () => {
+    let spin = SPIN_MS;
+    // A busy machine: every wait much longer than a spin, until the thread no longer spins at all.
+    for (let i = 0; i < 20; i++) spin = nextSpin(spin, 5);
+    expect(spin).toBeLessThan(SPIN_MIN_MS);
+    // A fit again: waits of a few microseconds (asleep, since it no longer spins) bring the spin back.
+    const after: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      spin = nextSpin(spin, 0.02);
+      after.push(spin);
+    }
+    expect(after[0]).toBe(SPIN_MIN_MS);
+    expect(spin).toBe(SPIN_MS);
+    // A wait just over the longest spin still counts as long.
+    expect(nextSpin(SPIN_MS, SPIN_MS * 1.5)).toBe(SPIN_MS / 2);
   });
 });
