@@ -8,6 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import { mulberry32 } from '../../data/random.js';
 import type { Dataset } from '../../data/dataset.js';
 import { Ensemble } from './ensemble.js';
+import { hasMissing } from './forest-kernels.js';
 import { meanLoss } from './loss.js';
 import type { GbdtParams } from './params.js';
 
@@ -65,6 +66,8 @@ interface Job {
   readonly margins: Float64Array;
   readonly losses: Float64Array;
   readonly count: Int32Array;
+  /** Whether the validation rows hold a missing value (scanned once, not before every round). */
+  readonly missing: boolean;
 }
 
 /** The fits under way, by id (one at a time in a training thread; more where fits share a thread). */
@@ -72,7 +75,7 @@ const jobs = new Map<number, Job>();
 
 port.on('message', (msg: ToEarlyStopThread) => {
   if (msg.type === 'begin') {
-    jobs.set(msg.fit, { begin: msg, ensemble: new Ensemble(), margins: Float64Array.from(msg.margins), losses: new Float64Array(msg.losses), count: new Int32Array(msg.count) });
+    jobs.set(msg.fit, { begin: msg, ensemble: new Ensemble(), margins: Float64Array.from(msg.margins), losses: new Float64Array(msg.losses), count: new Int32Array(msg.count), missing: hasMissing(msg.x, msg.y.length * msg.width) });
     return;
   }
   if (msg.type === 'end') {
@@ -81,7 +84,7 @@ port.on('message', (msg: ToEarlyStopThread) => {
   }
   const job = jobs.get(msg.fit);
   if (job === undefined) return;
-  const { begin, ensemble, margins } = job;
+  const { begin, ensemble, margins, missing } = job;
   // The round's trees, renumbered into this ensemble (which holds the fit's new trees only).
   const from = ensemble.trees;
   const m = msg.feature.length;
@@ -100,7 +103,7 @@ port.on('message', (msg: ToEarlyStopThread) => {
   ensemble.catBits.set(msg.catBits, words);
   for (let t = 0; t < msg.roots.length; t++) ensemble.addTree(msg.roots[t] - msg.nodeBase + base, msg.treeOutput[t]);
   // Each margin gets the trees' values in tree order, as the fit's own ensemble would add them.
-  ensemble.addMargins(begin.x, begin.width, begin.y.length, from, ensemble.trees, margins, begin.outputs);
+  ensemble.addMargins(begin.x, begin.width, begin.y.length, from, ensemble.trees, margins, begin.outputs, missing);
   job.losses[msg.round] = meanLoss(begin.task, begin.loss, begin.delta, margins, begin.y, begin.outputs);
   Atomics.store(job.count, 0, msg.round + 1);
   Atomics.notify(job.count, 0);

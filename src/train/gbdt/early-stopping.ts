@@ -14,6 +14,7 @@ import { availableParallelism } from 'node:os';
 import { HelperThread } from '../../data/module-thread.js';
 import type { EarlyStopBegin, EarlyStopRound, ToEarlyStopThread, ValidationRows } from './early-stop-worker.js';
 import type { Ensemble } from './ensemble.js';
+import { hasMissing } from './forest-kernels.js';
 import { meanLoss } from './loss.js';
 
 /** Longest wait for one round's loss from the thread before deciding it is gone and going on here. */
@@ -108,6 +109,8 @@ export class EarlyStopping {
   private readonly margins: Float64Array;
   private remote: { readonly thread: EarlyStopThread; readonly fit: number; readonly losses: Float64Array; readonly count: Int32Array } | null;
   private pending: Pending | null = null;
+  /** Whether the validation rows hold a missing value (found by the first pass here). */
+  private missing: boolean | null = null;
   /** Trees whose values are in `margins` (here), counted from the first tree of the ensemble. */
   private applied: number;
 
@@ -205,7 +208,11 @@ export class EarlyStopping {
 
   /** Add the ensemble's trees up to `trees` to the margins here. */
   private pass(ensemble: Ensemble, trees: number): void {
-    if (trees > this.applied) ensemble.addMargins(this.setup.x, this.setup.width, this.setup.y.length, this.applied, trees, this.margins, this.setup.outputs);
+    if (trees > this.applied) {
+      const { x, width, y } = this.setup;
+      this.missing ??= hasMissing(x, y.length * width);
+      ensemble.addMargins(x, width, y.length, this.applied, trees, this.margins, this.setup.outputs, this.missing);
+    }
     this.applied = Math.max(this.applied, trees);
   }
 
