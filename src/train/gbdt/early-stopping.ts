@@ -7,8 +7,11 @@
  * early-stopping thread: the fit sends each round's trees there and goes on building the next
  * round meanwhile; before sending round r + 1 it takes round r's loss from shared memory (ready by
  * then: a round's validation pass is a tenth of building it). The decision is the same, one round
- * later: a fit that stops has built one round it drops. The losses are computed by the same code
- * on the same numbers, so the model is the same either way.
+ * later: a fit that stops has built one round it drops. A fit on a team of two threads does the
+ * pass on its own thread at the start of the next tree's first histogram build, while the other
+ * thread takes that build's units (HistTeam.alongsideNextBuild), and decides one round later the
+ * same way. The losses are computed by the same code on the same numbers, so the model is the same
+ * every way.
  */
 import { availableParallelism } from 'node:os';
 import { HelperThread } from '../../data/module-thread.js';
@@ -79,6 +82,12 @@ export interface EarlyStoppingSetup extends ValidationRows {
   readonly firstTree: number;
   /** The thread to hand the validation passes to; null: here. */
   readonly thread: EarlyStopThread | null;
+  /**
+   * Without a thread: hands work to be done on the fit's thread while its other threads start on
+   * the next tree's first histograms (HistTeam.alongsideNextBuild; null forgets it). Null: each
+   * round's pass is done after the round, before the next one starts.
+   */
+  readonly alongside?: ((work: (() => void) | null) => void) | null;
 }
 
 /**
@@ -109,6 +118,8 @@ export class EarlyStopping {
   private readonly margins: Float64Array;
   private remote: { readonly thread: EarlyStopThread; readonly fit: number; readonly losses: Float64Array; readonly count: Int32Array } | null;
   private pending: Pending | null = null;
+  /** The loss of the last round whose pass was done alongside the next tree's build. */
+  private deferred: { readonly round: number; readonly loss: number } | null = null;
   /** Whether the validation rows hold a missing value (found by the first pass here). */
   private missing: boolean | null = null;
   /** Trees whose values are in `margins` (here), counted from the first tree of the ensemble. */
@@ -121,7 +132,7 @@ export class EarlyStopping {
   ) {
     this.margins = Float64Array.from(setup.margins);
     this.applied = setup.firstTree;
-    this.bestLoss = meanLoss(setup.task, setup.loss, setup.delta, this.margins, setup.y, setup.outputs);
+    this.bestLoss = this.loss();
     this.bestGain = Float64Array.from(gain);
     this.bestSplits = Float64Array.from(splits);
     const thread = setup.thread;
@@ -148,11 +159,20 @@ export class EarlyStopping {
    * boosting should stop (the fit then keeps bestRound's trees).
    */
   afterRound(ensemble: Ensemble, round: number, from: number, to: number, catWordsFrom: number, gain: Float64Array, splits: Float64Array): boolean {
-    if (this.remote === null) {
+    const alongside = this.setup.alongside ?? null;
+    if (this.remote === null && alongside === null) {
       this.pass(ensemble, to);
-      return this.consider(round, meanLoss(this.setup.task, this.setup.loss, this.setup.delta, this.margins, this.setup.y, this.setup.outputs), gain, splits);
+      return this.consider(round, this.loss(), gain, splits);
     }
-    this.send(ensemble, round, from, to, catWordsFrom);
+    if (this.remote !== null) this.send(ensemble, round, from, to, catWordsFrom);
+    else {
+      // A team of threads: this round's pass is done while the other threads build the next
+      // tree's first histograms, and judged, like the thread's, at the next round.
+      alongside!(() => {
+        this.pass(ensemble, to);
+        this.deferred = { round, loss: this.loss() };
+      });
+    }
     // The round before: its loss is computed while this one was built.
     const before = this.pending;
     this.pending = { round, trees: to, gain: Float64Array.from(gain), splits: Float64Array.from(splits) };
@@ -170,20 +190,32 @@ export class EarlyStopping {
     this.close();
   }
 
-  /** Let the thread forget the fit (a fit that ends early, by an error or an abort). */
+  /** Let the thread forget the fit (a fit that ends early, by an error or an abort), and the team the pass handed to it. */
   close(): void {
     this.pending = null;
+    this.setup.alongside?.(null);
     if (this.remote !== null) this.remote.thread.post({ type: 'end', fit: this.remote.fit });
     this.remote = null;
   }
 
-  /** Take round `p`'s loss from the thread (or compute it here if the thread does not answer) and decide. */
+  /** The validation loss at the margins here. */
+  private loss(): number {
+    return meanLoss(this.setup.task, this.setup.loss, this.setup.delta, this.margins, this.setup.y, this.setup.outputs);
+  }
+
+  /**
+   * Take round `p`'s loss from the thread, or from the pass done alongside the next build, and
+   * decide; compute it here when there is none (a thread that does not answer; a next tree that
+   * built no histogram, or no next tree).
+   */
   private settle(ensemble: Ensemble, p: Pending): boolean {
-    const loss = this.remote !== null ? this.lossOf(p.round) : null;
+    const viaThread = this.remote !== null;
+    const loss = viaThread ? this.lossOf(p.round) : this.deferred?.round === p.round ? this.deferred.loss : null;
     if (loss !== null) return this.consider(p.round, loss, p.gain, p.splits);
-    // The thread is gone: the margins here catch up to round p, and every later round is done here.
     this.pass(ensemble, p.trees);
-    const stop = this.consider(p.round, meanLoss(this.setup.task, this.setup.loss, this.setup.delta, this.margins, this.setup.y, this.setup.outputs), p.gain, p.splits);
+    const stop = this.consider(p.round, this.loss(), p.gain, p.splits);
+    if (!viaThread) return stop;
+    // The thread is gone: the margins here catch up to round p, and every later round is done here.
     const next = this.pending;
     this.pending = null;
     if (!stop && next !== null) return this.settle(ensemble, next);

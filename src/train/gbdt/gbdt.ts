@@ -213,6 +213,7 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
         for (let i = 0; i < vn; i++) for (let k = 0; k < K; k++) vm[i * K + k] = base[k];
       }
     }
+    const earlyThread = early && options.helperThreads === true ? earlyStopThreadFor(threads === 1 ? p.threads : 1) : null;
     const stopping =
       early && vx !== null
         ? new EarlyStopping(
@@ -229,7 +230,10 @@ async function train(prev: GbdtPredictor | null, data: Dataset, params: GbdtPara
               rounds,
               firstTree: firstNewTree,
               // Only beside a fit on one thread: a team of two would share its cores with it.
-              thread: options.helperThreads === true ? earlyStopThreadFor(threads === 1 ? p.threads : 1) : null,
+              thread: earlyThread,
+              // A team of two: the fit's thread does each pass while the other starts on the next
+              // tree's first histograms (the early-stopping thread would take a core from both).
+              alongside: earlyThread === null && threads > 1 ? (work) => team.alongsideNextBuild(work) : null,
             },
             gain,
             splits,

@@ -324,6 +324,27 @@ export class HistTeam {
     this.run(CMD.split);
   }
 
+  /**
+   * Have `work` done on this thread at the start of the next build command, once the workers have
+   * been told to start on it: they take its units meanwhile, and this thread takes those left when
+   * it is done (a team without workers does it first). Early stopping hands its validation pass
+   * here. null: forget what was handed before.
+   */
+  alongsideNextBuild(work: (() => void) | null): void {
+    this.aside = work;
+  }
+
+  /** Work handed to alongsideNextBuild, not done yet. */
+  private aside: (() => void) | null = null;
+
+  /** Do the work handed to alongsideNextBuild, if any. */
+  private runAside(): void {
+    const work = this.aside;
+    if (work === null) return;
+    this.aside = null;
+    work();
+  }
+
   /** Partition the rows of the `count` splits in plan.splits. */
   partition(count: number): void {
     this.plan.args[ARG.count] = count;
@@ -337,12 +358,14 @@ export class HistTeam {
     const ctrl = this.ctrl;
     const workers = this.workers;
     if (workers === 0) {
+      if (cmd === CMD.build) this.runAside();
       if (cmd !== CMD.attach && cmd !== CMD.detach) runShare(this.plan, cmd, this.slots, this.scratch);
       return;
     }
     ctrl[CTRL.cmd] = cmd;
     const seq = (Atomics.add(ctrl, CTRL.seq, 1) + 1) | 0;
     Atomics.notify(ctrl, CTRL.seq);
+    if (cmd === CMD.build) this.runAside();
     if (cmd !== CMD.attach && cmd !== CMD.detach) runShare(this.plan, cmd, this.slots, this.scratch);
     // This thread has taken units until none was left. A worker that took its turn may still be
     // on its last unit: wait for it. One that has not taken its turn is shut out of this command

@@ -9,6 +9,7 @@ import { EarlyStopThread } from '../../../src/train/gbdt/early-stopping.js';
 import type { GbdtPredictor } from '../../../src/train/gbdt/gbdt-predictor.js';
 import { gbdtParamsSchema, type GbdtParams } from '../../../src/train/gbdt/params.js';
 import { gradientBits, gradientShift, sumPacked } from '../../../src/train/gbdt/histogram.js';
+import { HistTeam } from '../../../src/train/gbdt/hist-team.js';
 import { PredictPool } from '../../../src/train/gbdt/predict-pool.js';
 import { loadPredictor } from '../../../src/train/registry.js';
 import { loadSharedCsv } from '../load-csv.js';
@@ -494,6 +495,29 @@ describe('gbdt training runs', () => {
     const one = await gbdtTrainer.fit(data, params({ numTrees: 5, threads: 1 }), { seed: 1 });
     const two = await gbdtTrainer.fit(data, params({ numTrees: 5, threads: 2 }), { seed: 1 });
     expect(Buffer.from(two.serialize()).equals(Buffer.from(one.serialize()))).toBe(true);
+  });
+
+  it("early stopping on a team of two threads (each pass done beside the next tree's first histogram build) makes the model one thread makes", async () => {
+    // 10,200 x 20 cells: enough for two threads.
+    const { train, validation } = splitDataset(wide(), 5, { train: 0.85, validation: 0.15, test: 0 });
+    const alongside = vi.spyOn(HistTeam.prototype, 'alongsideNextBuild');
+    const cases: [string, Partial<GbdtParams>][] = [
+      ['stopping', { numTrees: 200, learningRate: 0.8, earlyStoppingRounds: 3 }],
+      ['every round', { numTrees: 12, earlyStoppingRounds: 50 }],
+    ];
+    const trees: number[] = [];
+    for (const [name, extra] of cases) {
+      const one = await gbdtTrainer.fit(train, params({ ...extra, threads: 1 }), { seed: 2, validation });
+      expect(alongside, name).not.toHaveBeenCalled();
+      const two = await gbdtTrainer.fit(train, params({ ...extra, threads: 2 }), { seed: 2, validation });
+      expect(alongside.mock.calls.filter(([work]) => typeof work === 'function').length, name).toBeGreaterThan(3);
+      alongside.mockClear();
+      expect(Buffer.from(two.serialize()).equals(Buffer.from(one.serialize())), name).toBe(true);
+      trees.push((two as GbdtPredictor).trees);
+    }
+    alongside.mockRestore();
+    expect(trees[0]).toBeLessThan(200);
+    expect(trees[1]).toBe(12);
   });
 
   it('gives the same model with two threads as with one with exact gradients too (quantizedGradients: false), a model of its own', async () => {
