@@ -4,7 +4,7 @@
  * use the others: at most max(1, cores − 1) threads per fit. A process that only trains (`refit
  * worker`) lets a fit use every core. The `trainingThreads` setting (REFIT_TRAINING_THREADS)
  * overrides both. The cap lowers a trainer's `threads` param for the fit only (the gbdt trainer's
- * default is 2, and it uses one thread anyway below 200,000 feature cells); the params recorded
+ * default is 2, and it uses one thread anyway below 20,000 feature cells); the params recorded
  * with the version stay the spec's, and the model does not depend on the thread count.
  *
  * On a two-core machine that serves, training therefore runs on one thread while the server is

@@ -37,7 +37,7 @@ export const gbdtParamsSchema = z
     colsampleByNode: z.number().positive().max(1).optional(),
     /** Stop when the validation loss has not improved for this many rounds and keep the best round; 0 = off; needs a validation set, 'gbdt' only. Default 10. */
     earlyStoppingRounds: z.number().int().min(0).default(10),
-    /** Threads for training: histograms, split search, gradients, partitions (worker threads over SharedArrayBuffer, started by the first fit that needs them and kept for later fits; only for at least 200,000 feature cells). The model is the same whatever the threads. Batch prediction uses one extra thread of its own from 8,192 rows. Default 2. */
+    /** Threads for training: histograms, split search, gradients, partitions (worker threads over SharedArrayBuffer, started by the first fit that needs them and kept for later fits; only for at least 20,000 feature cells). The model is the same whatever the threads. Batch prediction uses one extra thread of its own from 8,192 rows. Default 2. */
     threads: z.number().int().min(1).max(64).default(2),
     /**
      * Classification only: round each row's gradient and hessian to a fixed grid (stochastically,
