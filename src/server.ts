@@ -15,7 +15,7 @@ import { buildApp, isLoopback } from './http/app.js';
 import type { ReadinessWire, WorkerListWire } from './contract/index.js';
 import type { ComputeExecutor } from './retrain/executor.js';
 import type { PipelineDeps } from './retrain/pipeline.js';
-import { LoopLoad, serveTrainingThreads, threadCapNow } from './retrain/training-threads.js';
+import { LoopLoad, serveTrainingThreads, serveWarmUpThreads } from './retrain/training-threads.js';
 import { WARM_UP_SPEC, warmUpInput } from './retrain/warm-up.js';
 import { parseModelSpec } from './config/model-spec.js';
 import { createRefit, type Refit, type RefitParts } from './service/index.js';
@@ -102,7 +102,7 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
     ...queue,
   });
   // The first retrain finds its threads started and its code compiled (src/retrain/warm-up.ts).
-  if (settings.training) parts.executor.warm?.(warmUpInput(parseModelSpec(WARM_UP_SPEC), threadCapNow(trainingThreads)));
+  if (settings.training) parts.executor.warm?.(warmUpInput(parseModelSpec(WARM_UP_SPEC), serveWarmUpThreads(settings.trainingThreads)));
   if (!automaticRetraining) logger.warn('automatic retraining is paused: scheduled and trigger-started retrains do not run; manual retrains do');
   const role = settings.training ? 'all-in-one' : 'api';
   let started = false;

@@ -74,6 +74,16 @@ export class LoopLoad {
   }
 }
 
+/**
+ * The threads the warm-up of a `serve` process fits on (src/retrain/warm-up.ts): the most a fit
+ * may get there (every core with `auto`, as a quiet server gives), not the cap of the moment,
+ * which is one while the process starts: a warm-up on one thread left the two-thread code cold
+ * and the histogram workers unstarted for the first retrains.
+ */
+export function serveWarmUpThreads(setting: TrainingThreadsSetting, cores: number = availableParallelism()): number {
+  return setting === 'auto' ? Math.max(1, cores) : resolveTrainingThreads(setting, 'serve', cores);
+}
+
 /** The cap for a fit starting now: a number as it is, a function (serveTrainingThreads) asked. */
 export function threadCapNow(cap: number | (() => number) | null | undefined): number | null {
   return typeof cap === 'function' ? cap() : (cap ?? null);

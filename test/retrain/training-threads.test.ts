@@ -5,7 +5,7 @@ import { ManualClock } from '../../src/domain/clock.js';
 import { RefitError } from '../../src/errors.js';
 import { inlineExecutor } from '../../src/retrain/executor.js';
 import type { EventLoopUtilization } from 'node:perf_hooks';
-import { IDLE_LOOP_SHARE, LoopLoad, resolveTrainingThreads, serveThreads, serveTrainingThreads } from '../../src/retrain/training-threads.js';
+import { IDLE_LOOP_SHARE, LoopLoad, resolveTrainingThreads, serveThreads, serveTrainingThreads, serveWarmUpThreads } from '../../src/retrain/training-threads.js';
 import { createRefit, type Refit } from '../../src/service/index.js';
 import { createStore } from '../../src/store/create-store.js';
 import { getTrainer, registerTrainer } from '../../src/train/registry.js';
@@ -32,6 +32,16 @@ describe('how training and scoring share the CPU', () => {
     expect(resolveTrainingThreads('auto', 'serve', 1)).toBe(1);
     expect(resolveTrainingThreads('auto', 'worker', 2)).toBe(2);
     expect(resolveTrainingThreads(3, 'serve', 2)).toBe(3);
+  });
+
+  it("warms a serving process's training thread up on as many threads as a quiet server's fit gets, whatever the load at start", () => {
+    // auto: every core (a fit on a quiet server gets them all), not the one the start's busy loop leaves.
+    expect(serveWarmUpThreads('auto', 2)).toBe(2);
+    expect(serveWarmUpThreads('auto', 8)).toBe(8);
+    expect(serveWarmUpThreads('auto', 1)).toBe(1);
+    // A number is every fit's cap, the warm-up's too.
+    expect(serveWarmUpThreads(1, 8)).toBe(1);
+    expect(serveWarmUpThreads(3, 2)).toBe(3);
   });
 
   it('gives a fit in a serving process every core while its event loop has been mostly idle, all but one while it is busy', () => {
