@@ -13,9 +13,10 @@ import type { ComputeInput } from './compute.js';
  * Made-up rows of the warm-up: enough for its fit's loops to be compiled, few enough to take a
  * fraction of one retrain; and enough for its training part (70%: 4,200 rows x 6) to be fitted on
  * two threads where the fit may use them (gbdt's THREADS_MIN_CELLS), so that the histogram
- * workers are started and the two-thread code compiled too. With 3,000 rows it fitted on one, and
- * the first three retrains on 45,000 labels of a new server took 1.0, 0.7 and 0.6 s against
- * 0.4-0.5 s for the later ones.
+ * workers are started and the two-thread code compiled too (with 3,000 rows it fitted on one). A
+ * new server's first retrain on 45,000 labels still takes about 1 s (it reads, sends and parses
+ * its whole window, and just after its labels were posted the loop is busy, so the fit gets one
+ * thread); its second 0.44-0.52 s, later ones 0.27-0.37 s (bench:retrain).
  */
 export const WARM_UP_ROWS = 6_000;
 
