@@ -81,7 +81,7 @@ export class LoopLoad {
  * and the histogram workers unstarted for the first retrains.
  */
 export function serveWarmUpThreads(setting: TrainingThreadsSetting, cores: number = availableParallelism()): number {
-  return setting === 'auto' ? Math.max(1, cores) : resolveTrainingThreads(setting, 'serve', cores);
+  return setting === 'auto' ? serveThreads(0, cores) : resolveTrainingThreads(setting, 'serve', cores);
 }
 
 /** The cap for a fit starting now: a number as it is, a function (serveTrainingThreads) asked. */

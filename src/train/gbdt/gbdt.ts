@@ -17,9 +17,10 @@ export { closeTrainingThreads } from './hist-team.js';
  * Feature cells (rows × features) below which worker threads cost more than they save. It was
  * 200,000 while the histogram worker slept before every command (see nextSpin in histogram.ts):
  * then a retrain on 45,000 labels (31,500 training rows x 6) fitted on one thread. Measured once
- * the worker spun (medians of 7 alternated fits with validation rows, early stopping beside the
- * fit as in a server's training thread), two threads took 0.66-0.89x one thread's time from 500
- * to 31,500 rows x 6, and about 0.8x at 31,500 (294 against 356 ms).
+ * the worker spun (medians of 7 alternated fits with validation rows): with early stopping's
+ * helper thread beside a one-thread fit, as in a server's training thread, two threads took
+ * 0.66-0.89x one thread's time from 500 to 31,500 rows x 6 (0.83x at 31,500: 294 against 356
+ * ms); without it, 0.84-0.89x from 1,000 to 16,000 rows.
  */
 const THREADS_MIN_CELLS = 20_000;
 // Longest stretch of training between two turns of the event loop.
