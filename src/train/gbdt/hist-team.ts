@@ -10,6 +10,7 @@ import {
   runShare,
   nextSpin,
   SPIN_MIN_MS,
+  sweepCapacity,
   SPIN_MS,
   turnWord,
   workerSource,
@@ -134,6 +135,14 @@ export function startTrainingThreads(threads: number): void {
  */
 const RECYCLE_BYTES = 32 * 1024 * 1024;
 
+/**
+ * Feature cells (rows x features) from which a fit can build deep nodes' histograms by sweeps
+ * (see sweepShare in histogram.ts): below it the bins stay in the processor's caches and a build
+ * by positions is as fast. Measured on this project's machine (32 MB of shared cache): see the
+ * figures where TreeBuilder chooses the nodes to sweep.
+ */
+export const SWEEP_MIN_CELLS = 4_000_000;
+
 /** A fit is done with `crew`: keep it for the next one, unless it failed, or end it and start another when `recycle` (see RECYCLE_BYTES). */
 function giveBack(crew: Crew, recycle: boolean): void {
   busyCrews.delete(crew);
@@ -185,6 +194,8 @@ export interface TeamShape {
   readonly integerLabels: boolean;
   /** Shared bytes from which the fit's workers are ended when it is done (tests); default RECYCLE_BYTES. */
   readonly recycleBytes?: number;
+  /** Feature cells from which the plan has sweeps (tests); default SWEEP_MIN_CELLS. */
+  readonly sweepMinCells?: number;
 }
 
 /**
@@ -242,7 +253,8 @@ export class HistTeam {
     // a call. They depend on the rows alone, never on the threads: a node's rows are ordered
     // block by block (see BuildPlan), and so are the sums over them.
     const blocks = Math.max(1, Math.min(MAX_BLOCKS, Math.floor(rows / MIN_BLOCK_ROWS)));
-    const plan = allocatePlan({ rows, features, outputs, histOffsets, leafCap, blocks, integerLabels: shape.integerLabels }, shared);
+    const sweep = rows * features >= (shape.sweepMinCells ?? SWEEP_MIN_CELLS);
+    const plan = allocatePlan({ rows, features, outputs, histOffsets, leafCap, blocks, integerLabels: shape.integerLabels, sweep }, shared);
     plan.y.set(y);
     let crew: Crew | null = null;
     if (shared) {
@@ -320,6 +332,24 @@ export class HistTeam {
     // (the threads share the work by row segments too: see TreeBuilder).
     args[ARG.group] = Math.ceil(nFeats / Math.ceil(nFeats / 7));
     this.run(CMD.build);
+  }
+
+  /** Nodes one sweep can build (0: the plan has no sweeps). */
+  get sweepCapacity(): number {
+    return this.plan.sweepList.length > 0 ? sweepCapacity(this.plan.histOffsets) : 0;
+  }
+
+  /**
+   * Build the histograms of the `count` nodes in plan.sweepNodes by a sweep over the rows (see
+   * sweepShare), for the first `nFeats` features of plan.feats: packed gradients only.
+   */
+  sweep(count: number, nFeats: number): void {
+    const args = this.plan.args;
+    args[ARG.count] = count;
+    this.run(CMD.mark);
+    args[ARG.feats] = nFeats;
+    args[ARG.group] = Math.ceil(nFeats / Math.ceil(nFeats / 7));
+    this.run(CMD.sweep);
   }
 
   /** Search the best splits of the `count` nodes in plan.todo over the first `nFeats` features of plan.feats (into plan.best*). */

@@ -54,7 +54,16 @@ export function nextSpin(spin: number, waitedMs: number): number {
   return spin / 2;
 }
 /** Commands a team runs; every thread does its share of each. */
-export const CMD = { build: 1, partition: 2, gradients: 3, update: 4, probs: 5, split: 6, detach: 7, attach: 8, exit: 9 } as const;
+export const CMD = { build: 1, partition: 2, gradients: 3, update: 4, probs: 5, split: 6, detach: 7, attach: 8, exit: 9, mark: 10, sweep: 11 } as const;
+/** Most nodes one sweep builds (see sweepShare; a node's index in a sweep is a byte, 255 meaning none). */
+export const MAX_SWEEP = 32;
+/** Most bytes of plan.sweepHist (it holds MAX_SWEEP nodes' packed histograms when they fit). */
+export const SWEEP_HIST_BYTES = 4 * 1024 * 1024;
+/** Nodes one sweep can build with a plan of these histogram offsets (0 or 1: no sweeps). */
+export function sweepCapacity(histOffsets: Int32Array): number {
+  const total = histOffsets[histOffsets.length - 1];
+  return Math.min(MAX_SWEEP, Math.floor(SWEEP_HIST_BYTES / (8 * Math.max(1, total))));
+}
 /** Indices into plan.args. */
 export const ARG = { count: 0, feats: 1, outputs: 2, output: 3, task: 4, loss: 5, allRows: 6, next: 7, group: 8, pending: 9, apply: 10, quant: 11, qshift: 12, salt: 13 } as const;
 /** Indices into plan.fargs: the Huber delta and the split search's limits (see TreeConfig). */
@@ -127,6 +136,19 @@ export interface BuildPlan {
    * by position (a cache miss per row on big data). Nodes up to 65,535.
    */
   readonly leafOf: Uint16Array;
+  /**
+   * Sweeps (see sweepShare; empty arrays in a plan without them): each row's index among the
+   * swept nodes (255: none), then, compacted in each block, the swept rows in row order
+   * (sweepList, from the block's first position) with that index at the same position of
+   * sweepMark; the count per block in sweepCount.
+   */
+  readonly sweepMark: Uint8Array;
+  readonly sweepList: Int32Array;
+  readonly sweepCount: Int32Array;
+  /** Per swept node: node, slot, and slot to turn into parent minus this (or -1). */
+  readonly sweepNodes: Int32Array;
+  /** Packed sums of the swept nodes, node k's bin of feature f at k * (all features' bins) + histOffsets[f] + bin. */
+  readonly sweepHist: Float64Array;
   /** Labels, raw margins (row-major, `outputs` per row) and, for multiclass, probabilities. */
   /** Labels (Float32 when every label is a small integer: classes; Float64 for regression). */
   readonly y: Float64Array | Float32Array;
@@ -176,11 +198,14 @@ export interface PlanShape {
   readonly blocks: number;
   /** True when the labels are class indices (kept as Float32). */
   readonly integerLabels: boolean;
+  /** True to allocate the buffers of sweeps (see sweepShare); large data only. */
+  readonly sweep?: boolean;
 }
 
 /** A plan of `shape` (SharedArrayBuffers when `shared`), rows cut into equal blocks; bins and labels still to fill. */
 export function allocatePlan(shape: PlanShape, shared: boolean): BuildPlan {
   const { rows, features, outputs, histOffsets, leafCap, blocks } = shape;
+  const sweep = shape.sweep === true && sweepCapacity(histOffsets) >= 2;
   const alloc = (bytes: number) => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
   const nodes = 2 * leafCap + 1;
   const blockStart = new Int32Array(alloc(4 * (blocks + 1)));
@@ -210,6 +235,11 @@ export function allocatePlan(shape: PlanShape, shared: boolean): BuildPlan {
     leaves: new Int32Array(alloc(4 * nodes)),
     leafValue: new Float64Array(alloc(8 * nodes)),
     leafOf: new Uint16Array(alloc(2 * rows)),
+    sweepMark: new Uint8Array(alloc(sweep ? rows : 0)),
+    sweepList: new Int32Array(alloc(sweep ? 4 * rows : 0)),
+    sweepCount: new Int32Array(alloc(sweep ? 4 * blocks : 0)),
+    sweepNodes: new Int32Array(alloc(sweep ? 4 * 3 * MAX_SWEEP : 0)),
+    sweepHist: new Float64Array(alloc(sweep ? 8 * sweepCapacity(histOffsets) * histOffsets[histOffsets.length - 1] : 0)),
     y: labels,
     margins: new Float64Array(alloc(8 * rows * outputs)),
     probs: new Float32Array(alloc(outputs > 1 ? 4 * rows * outputs : 4)),
@@ -267,6 +297,11 @@ export function planFromBuffers(b: PlanBuffers): BuildPlan {
     leaves: new Int32Array(b.leaves),
     leafValue: new Float64Array(b.leafValue),
     leafOf: new Uint16Array(b.leafOf),
+    sweepMark: new Uint8Array(b.sweepMark),
+    sweepList: new Int32Array(b.sweepList),
+    sweepCount: new Int32Array(b.sweepCount),
+    sweepNodes: new Int32Array(b.sweepNodes),
+    sweepHist: new Float64Array(b.sweepHist),
     y: b.y.byteLength === 4 * b.rows ? new Float32Array(b.y) : new Float64Array(b.y),
     margins: new Float64Array(b.margins),
     probs: new Float32Array(b.probs),
@@ -791,6 +826,186 @@ function histP1(bins: Uint8Array, idx: Int32Array, q: Float64Array, c: Int32Arra
   for (let i = start; i < end; i++) {
     const r = idx[i];
     hist[h0 + bins[c0 + r]] += q[r];
+  }
+}
+
+// Sweeps. The rows of a node deep in a tree are a thin scatter over all rows: building its
+// histogram by its positions reads one byte of each feature's column per row, each from a cache
+// line of its own, and on 800,000 x 28 rows (22 MB of bins, about this machine's 32 MB cache)
+// these builds waited on memory: 10 ns per bin against 1.4 on a dense node (a scratch measurement
+// of the smaller children of levels 4 and 5, while writing this). A sweep builds many such nodes
+// at once in one pass over the rows in row order (mark each swept row with its node, compact the
+// marked rows per block, then add each feature group's bins for all of them): the columns are read
+// front to back, as the processor's prefetcher likes, at 3 ns per bin of the same nodes, marking
+// included. Packed (quantized) sums only: they are exact integers, so the order they are added in
+// changes nothing and a swept node's histogram is the one a build by positions gives.
+
+/** Row-wise command `mark`: block `b`'s rows of the args.count swept nodes of plan.sweepNodes, compacted (see BuildPlan.sweepMark). */
+function markBlock(plan: BuildPlan, b: number): void {
+  const { blocks, nodeStart, nodeEnd, nodeBuf, sweepNodes, sweepMark } = plan;
+  const count = plan.args[ARG.count];
+  const s = plan.blockStart[b];
+  const e = plan.blockStart[b + 1];
+  sweepMark.fill(255, s, e);
+  for (let k = 0; k < count; k++) {
+    const node = sweepNodes[3 * k];
+    markSwept(nodeBuf[node] === 0 ? plan.idx : plan.sIdx, sweepMark, nodeStart[node * blocks + b], nodeEnd[node * blocks + b], k);
+  }
+  plan.sweepCount[b] = compactSwept(sweepMark, plan.sweepList, s, e) - s;
+}
+
+/** mark[idx[i]] = k for positions [s, e). */
+function markSwept(idx: Int32Array, mark: Uint8Array, s: number, e: number, k: number): void {
+  for (let i = s; i < e; i++) mark[idx[i]] = k;
+}
+
+/**
+ * The marked rows of [s, e) in order into list from s, their marks moved to the same positions of
+ * `mark` (in place: a row's mark is read before any write reaches it). Returns the end.
+ */
+function compactSwept(mark: Uint8Array, list: Int32Array, s: number, e: number): number {
+  let n = s;
+  for (let r = s; r < e; r++) {
+    const k = mark[r];
+    if (k !== 255) {
+      list[n] = r;
+      mark[n] = k;
+      n++;
+    }
+  }
+  return n;
+}
+
+/** histP7 for a sweep: rows list[start, end), each into the histogram of its node (of[i] * total). */
+function sweepP7(bins: Uint8Array, list: Int32Array, of: Uint8Array, q: Float64Array, c: Int32Array, ho: Int32Array, total: number, start: number, end: number, hist: Float64Array): void {
+  const c0 = c[0];
+  const c1 = c[1];
+  const c2 = c[2];
+  const c3 = c[3];
+  const c4 = c[4];
+  const c5 = c[5];
+  const c6 = c[6];
+  const h0 = ho[0];
+  const h1 = ho[1];
+  const h2 = ho[2];
+  const h3 = ho[3];
+  const h4 = ho[4];
+  const h5 = ho[5];
+  const h6 = ho[6];
+  for (let i = start; i < end; i++) {
+    const r = list[i];
+    const v = q[r];
+    const o = of[i] * total;
+    hist[o + h0 + bins[c0 + r]] += v;
+    hist[o + h1 + bins[c1 + r]] += v;
+    hist[o + h2 + bins[c2 + r]] += v;
+    hist[o + h3 + bins[c3 + r]] += v;
+    hist[o + h4 + bins[c4 + r]] += v;
+    hist[o + h5 + bins[c5 + r]] += v;
+    hist[o + h6 + bins[c6 + r]] += v;
+  }
+}
+
+/** sweepP7 for four features (c[k..k+3], ho[k..k+3]). */
+function sweepP4(bins: Uint8Array, list: Int32Array, of: Uint8Array, q: Float64Array, c: Int32Array, ho: Int32Array, k: number, total: number, start: number, end: number, hist: Float64Array): void {
+  const c0 = c[k];
+  const c1 = c[k + 1];
+  const c2 = c[k + 2];
+  const c3 = c[k + 3];
+  const h0 = ho[k];
+  const h1 = ho[k + 1];
+  const h2 = ho[k + 2];
+  const h3 = ho[k + 3];
+  for (let i = start; i < end; i++) {
+    const r = list[i];
+    const v = q[r];
+    const o = of[i] * total;
+    hist[o + h0 + bins[c0 + r]] += v;
+    hist[o + h1 + bins[c1 + r]] += v;
+    hist[o + h2 + bins[c2 + r]] += v;
+    hist[o + h3 + bins[c3 + r]] += v;
+  }
+}
+
+/** sweepP7 for one feature (c[k], ho[k]). */
+function sweepP1(bins: Uint8Array, list: Int32Array, of: Uint8Array, q: Float64Array, c: Int32Array, ho: Int32Array, k: number, total: number, start: number, end: number, hist: Float64Array): void {
+  const c0 = c[k];
+  const h0 = ho[k];
+  for (let i = start; i < end; i++) {
+    const r = list[i];
+    hist[of[i] * total + h0 + bins[c0 + r]] += q[r];
+  }
+}
+
+/**
+ * unpackHist from one buffer into another: the packed sums src[from .. from + nb) as (gradient,
+ * hessian) pairs at dst[to .. to + 2 nb).
+ */
+function unpackInto(src: Float64Array, from: number, dst: Float64Array, to: number, nb: number, bits: number, shift: number): void {
+  const pack = 2 ** shift;
+  const unpack = 2 ** -shift;
+  const gUnit = 2 ** -bits;
+  const hUnit = gUnit / 4;
+  for (let b = 0; b < nb; b++) {
+    const v = src[from + b];
+    const gq = Math.floor(v * unpack);
+    dst[to + 2 * b] = gq * gUnit;
+    dst[to + 2 * b + 1] = (v - gq * pack) * hUnit;
+  }
+}
+
+/**
+ * Command `sweep`, after `mark`: the histograms of the args.count nodes of plan.sweepNodes (each
+ * into its slot, and its sibling's derived when asked), a group of features (args.group) a unit:
+ * every swept row of every block in row order, then the group's packed sums unpacked into the
+ * nodes' slots.
+ */
+function sweepShare(plan: BuildPlan, slots: readonly Float64Array[], scratch: Scratch): void {
+  const { bins, rows, blocks, blockStart, histOffsets, feats, args, sweepNodes, sweepHist, sweepList, sweepMark, sweepCount, q } = plan;
+  const count = args[ARG.count];
+  const nFeats = args[ARG.feats];
+  const group = args[ARG.group];
+  const groups = Math.ceil(nFeats / group);
+  const bits = args[ARG.quant];
+  const shift = args[ARG.qshift];
+  const total = histOffsets[histOffsets.length - 1];
+  const { cols, offs } = scratch;
+  for (;;) {
+    const u = Atomics.add(args, ARG.next, 1);
+    if (u >= groups) return;
+    const first = u * group;
+    const last = Math.min(nFeats, first + group);
+    const width = last - first;
+    for (let j = 0; j < width; j++) {
+      const f = feats[first + j];
+      cols[j] = f * rows;
+      offs[j] = histOffsets[f];
+      for (let k = 0; k < count; k++) sweepHist.fill(0, k * total + histOffsets[f], k * total + histOffsets[f + 1]);
+    }
+    for (let b = 0; b < blocks; b++) {
+      const s = blockStart[b];
+      const e = s + sweepCount[b];
+      if (width === 7) sweepP7(bins, sweepList, sweepMark, q, cols, offs, total, s, e, sweepHist);
+      else {
+        let j = 0;
+        for (; j + 4 <= width; j += 4) sweepP4(bins, sweepList, sweepMark, q, cols, offs, j, total, s, e, sweepHist);
+        for (; j < width; j++) sweepP1(bins, sweepList, sweepMark, q, cols, offs, j, total, s, e, sweepHist);
+      }
+    }
+    for (let k = 0; k < count; k++) {
+      const hist = slots[sweepNodes[3 * k + 1]];
+      const into = sweepNodes[3 * k + 2];
+      for (let j = first; j < last; j++) {
+        const f = feats[j];
+        const from = histOffsets[f] * HIST_STRIDE;
+        const end = histOffsets[f + 1] * HIST_STRIDE;
+        unpackInto(sweepHist, k * total + histOffsets[f], hist, from, histOffsets[f + 1] - histOffsets[f], bits, shift);
+        if (into >= 0) {
+          const sibling = slots[into];
+          for (let i = from; i < end; i++) sibling[i] -= hist[i];
+        }
+      }
+    }
   }
 }
 
@@ -1427,6 +1642,10 @@ export function runShare(plan: BuildPlan, cmd: number, slots: readonly Float64Ar
     splitShare(plan, slots, scratch);
     return;
   }
+  if (cmd === CMD.sweep) {
+    sweepShare(plan, slots, scratch);
+    return;
+  }
   // Row-wise commands: blocks from the shared counter, so that a thread with less of the processor does fewer.
   for (;;) {
     const b = Atomics.add(plan.args, ARG.next, 1);
@@ -1435,6 +1654,7 @@ export function runShare(plan: BuildPlan, cmd: number, slots: readonly Float64Ar
     else if (cmd === CMD.gradients) gradientsBlock(plan, b);
     else if (cmd === CMD.update) updateBlock(plan, b);
     else if (cmd === CMD.probs) probsBlock(plan, b);
+    else if (cmd === CMD.mark) markBlock(plan, b);
   }
 }
 
@@ -1451,7 +1671,7 @@ export function warmUp(stop: () => boolean): void {
   const features = 7;
   const histOffsets = new Int32Array(features + 1);
   for (let f = 0; f <= features; f++) histOffsets[f] = 257 * f;
-  const plan = allocatePlan({ rows, features, outputs: 1, histOffsets, leafCap: 4, blocks: 2, integerLabels: true }, false);
+  const plan = allocatePlan({ rows, features, outputs: 1, histOffsets, leafCap: 4, blocks: 2, integerLabels: true, sweep: true }, false);
   const scratch = makeScratch();
   const size = histOffsets[features] * HIST_STRIDE;
   const slots = [new Float64Array(size), new Float64Array(size), new Float64Array(size)];
@@ -1525,6 +1745,17 @@ export function warmUp(stop: () => boolean): void {
     args[ARG.feats] = features;
     args[ARG.group] = features;
     run(CMD.build);
+    if (args[ARG.quant] > 0) {
+      // Nodes 3 and 4 swept (the second's sibling derived), seven features a pass, then four and three.
+      plan.sweepNodes.set([3, 2, -1, 4, 1, 2]);
+      args[ARG.count] = 2;
+      run(CMD.mark);
+      args[ARG.feats] = features;
+      for (const group of [7, 4]) {
+        args[ARG.group] = group;
+        run(CMD.sweep);
+      }
+    }
     plan.leaves.set([1, 3, 4]);
     plan.leafValue.set([0, 0.1, 0, -0.1, 0.05]);
     args[ARG.count] = 3;
@@ -1615,7 +1846,7 @@ function workerMain(wt: typeof WorkerThreads): void {
  * compiled or from TypeScript sources, and starts in milliseconds with little memory.
  */
 export function workerSource(): string {
-  const constants = { DITHER_SIZE, HIST_STRIDE, MIN_HESSIAN, CAT_WORDS, SPLIT_FIELDS, JOB_FIELDS, MAX_SEGMENTS, WARM_ROUNDS, CTRL, SPIN_MS, SPIN_MIN_MS, CMD, ARG, FARG, TASK, LOSS };
+  const constants = { MAX_SWEEP, SWEEP_HIST_BYTES, DITHER_SIZE, HIST_STRIDE, MIN_HESSIAN, CAT_WORDS, SPLIT_FIELDS, JOB_FIELDS, MAX_SEGMENTS, WARM_ROUNDS, CTRL, SPIN_MS, SPIN_MIN_MS, CMD, ARG, FARG, TASK, LOSS };
   const functions = [
     nextSpin,
     turnWord,
@@ -1637,6 +1868,15 @@ export function workerSource(): string {
     histP4,
     histP2,
     histP1,
+    sweepCapacity,
+    markBlock,
+    markSwept,
+    compactSwept,
+    sweepP7,
+    sweepP4,
+    sweepP1,
+    unpackInto,
+    sweepShare,
     partitionNumbers,
     partitionCategories,
     sumPairs,

@@ -22,6 +22,16 @@ const SEGMENT_ROWS = 65_536;
 /** Features one pass over a node's rows takes at most (the widest histogram kernel). */
 const GROUP_FEATURES = 7;
 
+/**
+ * A node is swept (built in one pass over all rows with the other swept nodes, in row order: see
+ * sweepShare in histogram.ts) rather than built by its positions when the plan has sweeps (large
+ * data), gradients are packed, and it holds less than this share of the tree's rows: its rows are
+ * then too thin a scatter for a build by positions to find more than one of them per cache line.
+ */
+const SWEEP_NODE_SHARE = 1 / 8;
+/** ... and when the nodes to sweep hold at least this share of the rows together (a sweep reads every row's mark). */
+const SWEEP_MIN_SHARE = 1 / 32;
+
 /** A node whose histogram was built in segments: its slots in segment order, and the sibling to derive. */
 interface SegmentMerge {
   readonly slots: number[];
@@ -107,6 +117,9 @@ export class TreeBuilder {
   private nWanted = 0;
   private readonly merges: SegmentMerge[] = [];
   private readonly catFeature: Uint8Array;
+  /** Wanted histograms to sweep (node, slot, slot to derive or -1), and how many a sweep takes (0: no sweeps). */
+  private readonly swept: Int32Array;
+  private readonly sweepCap: number;
 
   constructor(
     private readonly team: HistTeam,
@@ -142,6 +155,8 @@ export class TreeBuilder {
     this.unranged = new Uint8Array(cap);
     this.wanted = new Int32Array(3 * cap);
     this.wantedOrder = new Int32Array(cap);
+    this.swept = new Int32Array(3 * cap);
+    this.sweepCap = team.sweepCapacity;
   }
 
   /**
@@ -335,11 +350,54 @@ export class TreeBuilder {
     jobs[at + 4] = to;
   }
 
-  /** Build the wanted histograms, then add up segmented histograms in segment order (and derive their siblings). */
+  /**
+   * Move the wanted histograms to sweep (see SWEEP_NODE_SHARE) into `swept`; returns how many.
+   * The choice depends on the rows of the nodes alone, and a swept histogram holds the sums a
+   * build gives (packed sums are exact integers), so neither the threads nor this choice change
+   * the model.
+   */
+  private takeSweep(): number {
+    if (this.sweepCap < 2 || this.nWanted < 2 || this.team.plan.args[ARG.quant] <= 0) return 0;
+    const m = this.count[0];
+    let n = 0;
+    let rows = 0;
+    for (let q = 0; q < this.nWanted; q++) {
+      const c = this.count[this.wanted[3 * q]];
+      if (c < m * SWEEP_NODE_SHARE) {
+        n++;
+        rows += c;
+      }
+    }
+    if (n < 2 || rows < m * SWEEP_MIN_SHARE) return 0;
+    const wanted = this.wanted;
+    let kept = 0;
+    let taken = 0;
+    for (let q = 0; q < this.nWanted; q++) {
+      const at = 3 * q;
+      const to = this.count[wanted[at]] < m * SWEEP_NODE_SHARE ? this.swept : wanted;
+      const k = to === wanted ? 3 * kept++ : 3 * taken++;
+      to[k] = wanted[at];
+      to[k + 1] = wanted[at + 1];
+      to[k + 2] = wanted[at + 2];
+    }
+    this.nWanted = kept;
+    return taken;
+  }
+
+  /** Build the wanted histograms (some by sweeps), then add up segmented histograms in segment order (and derive their siblings). */
   private flush(nFeats: number): void {
-    this.queueWanted(nFeats);
-    this.team.build(this.nJobs, nFeats);
-    this.nJobs = 0;
+    const nSweep = this.takeSweep();
+    if (this.nWanted > 0) {
+      this.queueWanted(nFeats);
+      this.team.build(this.nJobs, nFeats);
+      this.nJobs = 0;
+    }
+    const plan = this.team.plan;
+    for (let at = 0; at < nSweep; at += this.sweepCap) {
+      const count = Math.min(this.sweepCap, nSweep - at);
+      plan.sweepNodes.set(this.swept.subarray(3 * at, 3 * (at + count)));
+      this.team.sweep(count, nFeats);
+    }
     if (this.merges.length === 0) return;
     const { feats, histOffsets } = this.team.plan;
     const slots = this.team.slots;

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../../src/data/random.js';
 import { HistTeam, idleTrainingThreadIds } from '../../../src/train/gbdt/hist-team.js';
-import { nextSpin, SPIN_MIN_MS, SPIN_MS, workerSource } from '../../../src/train/gbdt/histogram.js';
+import { ARG, CMD, gradientBits, gradientShift, nextSpin, SPIN_MIN_MS, SPIN_MS, TASK, workerSource } from '../../../src/train/gbdt/histogram.js';
+import { binMatrix, fitBins } from '../../../src/train/gbdt/binning.js';
+import { TreeBuilder } from '../../../src/train/gbdt/tree-builder.js';
+import type { Column } from '../../../src/data/dataset.js';
 
 /** A team over `rows` random rows of `features` features with 16 bins each (+ missing), root rows in place. */
 async function team(rows: number, features: number, threads: number, recycleBytes?: number): Promise<HistTeam> {
@@ -222,5 +225,79 @@ describe('gbdt thread spin', () => {
     expect(spin).toBe(SPIN_MS);
     // A wait just over the longest spin still counts as long.
     expect(nextSpin(SPIN_MS, SPIN_MS * 1.5)).toBe(SPIN_MS / 2);
+  });
+});
+
+describe('gbdt sweeps', () => {
+  /**
+   * A depth-6 tree over `rows` x `F` rows (the last a category of 12 levels, some values missing) on a
+   * team of `threads`, with sweeps from `sweepMinCells` feature cells, packed gradients from
+   * labels that depend on three features; `onSweep` sees each sweep's node count.
+   */
+  async function grow(rows: number, F: number, threads: number, sweepMinCells: number, onSweep?: (count: number) => void) {
+    const random = mulberry32(11);
+    const columns: Column[] = [];
+    for (let f = 0; f < F - 1; f++) {
+      const values = new Float64Array(rows);
+      for (let i = 0; i < rows; i++) values[i] = f === 3 && random() < 0.05 ? NaN : random() * (f + 1);
+      columns.push({ name: `x${f}`, kind: 'number', values });
+    }
+    const codes = new Int32Array(rows);
+    for (let i = 0; i < rows; i++) codes[i] = Math.floor(random() * 12);
+    columns.push({ name: 'c', kind: 'category', codes, levels: Array.from({ length: 12 }, (_, k) => `l${k}`) });
+    const x = { rows, columns };
+    const y = new Float64Array(rows);
+    const v = (f: number, i: number) => (columns[f] as { values: Float64Array }).values[i];
+    for (let i = 0; i < rows; i++) y[i] = v(0, i) + v(1, i) / 2 - (codes[i] % 3) * 0.3 + random() * 0.5 > 0.9 ? 1 : 0;
+    const featureBins = fitBins(x, 255);
+    const histOffsets = new Int32Array(F + 1);
+    for (let f = 0; f < F; f++) histOffsets[f + 1] = histOffsets[f] + featureBins[f].nBins + 1;
+    const t = HistTeam.create({ rows, features: F, outputs: 1, histOffsets, leafCap: 64, threads, integerLabels: true, sweepMinCells }, y);
+    await t.ready();
+    if (onSweep !== undefined) {
+      const sweep = t.sweep.bind(t);
+      t.sweep = (count: number, nFeats: number) => {
+        onSweep(count);
+        sweep(count, nFeats);
+      };
+    }
+    const { plan } = t;
+    binMatrix(x, featureBins, plan.bins);
+    for (let b = 0; b < plan.blocks; b++) plan.sampled[b] = plan.blockStart[b + 1] - plan.blockStart[b];
+    plan.args[ARG.outputs] = 1;
+    plan.args[ARG.task] = TASK.binary;
+    plan.args[ARG.quant] = gradientBits(rows);
+    plan.args[ARG.qshift] = gradientShift(rows, plan.args[ARG.quant]);
+    plan.args[ARG.allRows] = 1;
+    plan.args[ARG.salt] = 7;
+    t.run(CMD.gradients);
+    const builder = new TreeBuilder(t, featureBins, { leafwise: false, maxDepth: 6, leafCap: 64, minChildWeight: 0, minSamplesLeaf: 1, minSplitGain: 0, l2: 1, colsampleByNode: 1, leafRows: false });
+    builder.grow(Int32Array.from({ length: F }, (_, f) => f), F, mulberry32(1));
+    const n = builder.nodeCount;
+    const tree = { nodes: n, child: Array.from(builder.child.subarray(0, n)), g: Array.from(builder.sumG.subarray(0, n)), h: Array.from(builder.sumH.subarray(0, n)), threads: t.threads, canSweep: t.sweepCapacity > 0 };
+    t.close();
+    return tree;
+  }
+
+  // 14 features: two passes of seven; 12: two of six (four and one and one).
+  it.each([14, 12])('builds deep nodes by sweeps over the rows on big data, growing the very tree a build by positions grows, on one thread and on two (%i features)', async (F) => {
+    const rows = 40_000;
+    const counts: number[] = [];
+    const positions = await grow(rows, F, 1, Infinity);
+    const swept1 = await grow(rows, F, 1, 0, (c) => counts.push(c));
+    const swept2 = await grow(rows, F, 2, 0);
+    expect(positions.canSweep).toBe(false);
+    expect(swept1.canSweep).toBe(true);
+    expect(swept2.threads).toBe(2);
+    // The deep levels went to sweeps, several nodes each.
+    expect(counts.length).toBeGreaterThanOrEqual(2);
+    expect(Math.max(...counts)).toBeGreaterThanOrEqual(4);
+    expect(positions.nodes).toBeGreaterThan(63);
+    for (const swept of [swept1, swept2]) {
+      expect(swept.nodes).toBe(positions.nodes);
+      expect(swept.child).toEqual(positions.child);
+      expect(swept.g).toEqual(positions.g);
+      expect(swept.h).toEqual(positions.h);
+    }
   });
 });
