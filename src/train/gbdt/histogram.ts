@@ -861,17 +861,17 @@ function markSwept(idx: Int32Array, mark: Uint8Array, s: number, e: number, k: n
 
 /**
  * The marked rows of [s, e) in order into list from s, their marks moved to the same positions of
- * `mark` (in place: a row's mark is read before any write reaches it). Returns the end.
+ * `mark` (in place: a row's mark is read before any write reaches it). Returns the end. Without a
+ * branch: every row is written and only a marked one advances (a third of rows marked at random
+ * mispredicts a branch often).
  */
 function compactSwept(mark: Uint8Array, list: Int32Array, s: number, e: number): number {
   let n = s;
   for (let r = s; r < e; r++) {
     const k = mark[r];
-    if (k !== 255) {
-      list[n] = r;
-      mark[n] = k;
-      n++;
-    }
+    list[n] = r;
+    mark[n] = k;
+    n += 1 - ((k + 1) >> 8);
   }
   return n;
 }
