@@ -4,6 +4,7 @@ import {
   CMD,
   CTRL,
   allocatePlan,
+  featureGroup,
   HIST_STRIDE,
   makeScratch,
   planBuffers,
@@ -328,9 +329,9 @@ export class HistTeam {
     const args = this.plan.args;
     args[ARG.count] = nJobs;
     args[ARG.feats] = nFeats;
-    // Up to seven features share a pass over the rows (the widest kernel), in groups of even size
-    // (the threads share the work by row segments too: see TreeBuilder).
-    args[ARG.group] = Math.ceil(nFeats / Math.ceil(nFeats / 7));
+    // Groups of features share a pass over the rows (see featureGroup; the threads share the work
+    // by row segments too: see TreeBuilder).
+    args[ARG.group] = featureGroup(nFeats, args[ARG.quant] > 0);
     this.run(CMD.build);
   }
 
@@ -348,7 +349,7 @@ export class HistTeam {
     args[ARG.count] = count;
     this.run(CMD.mark);
     args[ARG.feats] = nFeats;
-    args[ARG.group] = Math.ceil(nFeats / Math.ceil(nFeats / 7));
+    args[ARG.group] = featureGroup(nFeats, true);
     this.run(CMD.sweep);
   }
 

@@ -1,7 +1,7 @@
 import type { RandomSource } from '../../data/random.js';
 import type { FeatureBins } from './binning.js';
 import type { Ensemble } from './ensemble.js';
-import { ARG, CAT_WORDS, FARG, HIST_STRIDE, JOB_FIELDS, MAX_SEGMENTS, makeScratch, searchSplit, SPLIT_FIELDS, sumPacked, sumPairs } from './histogram.js';
+import { ARG, CAT_WORDS, FARG, featureGroup, HIST_STRIDE, JOB_FIELDS, MAX_SEGMENTS, makeScratch, searchSplit, SPLIT_FIELDS, sumPacked, sumPairs } from './histogram.js';
 import type { HistTeam } from './hist-team.js';
 
 /**
@@ -19,8 +19,6 @@ const BUILD_UNITS = 8;
 const SEGMENT_MIN_ROWS = 4_096;
 /** Rows per segment of a big node whatever the units (so that no unit is a big share of a level). */
 const SEGMENT_ROWS = 65_536;
-/** Features one pass over a node's rows takes at most (the widest histogram kernel). */
-const GROUP_FEATURES = 7;
 
 /**
  * A node is swept (built in one pass over all rows with the other swept nodes, in row order: see
@@ -311,7 +309,7 @@ export class TreeBuilder {
 
   /** Cut the wanted histograms into jobs (row segments; see BUILD_UNITS). */
   private queueWanted(nFeats: number): void {
-    const groups = Math.ceil(nFeats / GROUP_FEATURES);
+    const groups = Math.ceil(nFeats / featureGroup(nFeats, this.team.plan.args[ARG.quant] > 0));
     const perNode = Math.ceil(BUILD_UNITS / (this.nWanted * groups));
     // Biggest first, so that the threads end together (the order of the jobs changes no sum).
     const order = this.wantedOrder;

@@ -279,6 +279,45 @@ describe('gbdt sweeps', () => {
     return tree;
   }
 
+  it('builds the histograms of fourteen features in one pass with packed gradients, as a count row by row gives them, on one thread and on two', async () => {
+    for (const threads of [1, 2]) {
+      const t = await team(ROWS, 14, threads);
+      try {
+        const { plan } = t;
+        const bits = gradientBits(ROWS);
+        const shift = gradientShift(ROWS, bits);
+        plan.args[ARG.quant] = bits;
+        plan.args[ARG.qshift] = shift;
+        const random = mulberry32(5);
+        const gq = new Int32Array(ROWS);
+        const hq = new Int32Array(ROWS);
+        for (let r = 0; r < ROWS; r++) {
+          gq[r] = Math.floor(random() * 2 ** (bits + 1)) - 2 ** bits;
+          hq[r] = Math.floor(random() * 2 ** bits);
+          plan.q[r] = gq[r] * 2 ** shift + hq[r];
+        }
+        const slot = t.acquire();
+        plan.jobs.set([0, slot, -1, 0, ROWS]);
+        t.build(1, 14);
+        const hist = t.slots[slot];
+        for (let f = 0; f < 14; f++) {
+          const g = new Float64Array(17);
+          const h = new Float64Array(17);
+          for (let r = 0; r < ROWS; r++) {
+            g[plan.bins[f * ROWS + r]] += gq[r];
+            h[plan.bins[f * ROWS + r]] += hq[r];
+          }
+          for (let bin = 0; bin < 17; bin++) {
+            expect(hist[2 * (f * 17 + bin)]).toBe(g[bin] * 2 ** -bits);
+            expect(hist[2 * (f * 17 + bin) + 1]).toBe(h[bin] * 2 ** -(bits + 2));
+          }
+        }
+      } finally {
+        t.close();
+      }
+    }
+  });
+
   // 14 features: two passes of seven; 12: two of six (four and one and one).
   it.each([14, 12])('builds deep nodes by sweeps over the rows on big data, growing the very tree a build by positions grows, on one thread and on two (%i features)', async (F) => {
     const rows = 40_000;
