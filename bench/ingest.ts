@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { mulberry32 } from '../src/data/random.js';
-import { ROOT, cpuSeconds, startListening, startRefit } from './support/processes.js';
+import { ROOT, cpuSeconds, SERVE_NODE_ARGS, startListening, startRefit } from './support/processes.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -87,7 +87,7 @@ function total(rounds: { seconds: number; cpuSeconds: number | null }[]) {
 
 const dir = mkdtempSync(join(tmpdir(), 'refit-bench-ingest-'));
 try {
-  const bare = await startListening([join(ROOT, 'bench/support/bare-ingest.mjs'), join(dir, 'anchor.db')]);
+  const bare = await startListening([...SERVE_NODE_ARGS, join(ROOT, 'bench/support/bare-ingest.mjs'), join(dir, 'anchor.db')]);
   const database = PG_URL ? await freshDatabase(PG_URL) : null;
   // INGEST_PROFILE=DIR: the server writes a V8 CPU profile there when it stops.
   const profile = process.env.INGEST_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.INGEST_PROFILE}`] : [];

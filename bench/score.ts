@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { mulberry32 } from '../src/data/random.js';
-import { ROOT, cpuSeconds, startListening, startRefit } from './support/processes.js';
+import { ROOT, cpuSeconds, SERVE_NODE_ARGS, startListening, startRefit } from './support/processes.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -73,7 +73,7 @@ function perRequestUs(before: number | null, after: number | null, requests: num
 
 const dir = mkdtempSync(join(tmpdir(), 'refit-bench-score-'));
 try {
-  const bare = await startListening([join(ROOT, 'bench/support/bare-fastify.mjs')]);
+  const bare = await startListening([...SERVE_NODE_ARGS, join(ROOT, 'bench/support/bare-fastify.mjs')]);
   // SCORE_PROFILE=DIR: the server writes a V8 CPU profile there when it stops. SCORE_NODE_ARGS:
   // more options for the server's node, space-separated (e.g. --trace-gc).
   const nodeArgs = [

@@ -30,12 +30,18 @@ export function startListening(args: string[], env: NodeJS.ProcessEnv = {}): Pro
 }
 
 /**
+ * Node's options for a serving process, as the `refit` command and `npm start` set them (see
+ * bin/refit.js): the servers of a benchmark, Refit's and its anchors', run with the same.
+ */
+export const SERVE_NODE_ARGS: readonly string[] = ['--max-semi-space-size=64'];
+
+/**
  * `refit serve` on SQLite in `dataDir` at a free port, as users run it: the build in dist/ (the
- * npm scripts of these benchmarks compile it first). `nodeArgs` go to node (e.g. --cpu-prof),
- * `extraArgs` to `refit serve`.
+ * npm scripts of these benchmarks compile it first), with SERVE_NODE_ARGS. `nodeArgs` go to node
+ * too (e.g. --cpu-prof), `extraArgs` to `refit serve`.
  */
 export function startRefit(dataDir: string, options: { nodeArgs?: string[]; extraArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Listening> {
-  return startListening([...(options.nodeArgs ?? []), 'bin/refit.js', 'serve', '--port', '0', '--data-dir', dataDir, ...(options.extraArgs ?? [])], { REFIT_LOG_LEVEL: 'info', ...options.env });
+  return startListening([...SERVE_NODE_ARGS, ...(options.nodeArgs ?? []), 'bin/refit.js', 'serve', '--port', '0', '--data-dir', dataDir, ...(options.extraArgs ?? [])], { REFIT_LOG_LEVEL: 'info', ...options.env });
 }
 
 /**
