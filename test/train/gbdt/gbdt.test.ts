@@ -9,7 +9,7 @@ import { EarlyStopThread } from '../../../src/train/gbdt/early-stopping.js';
 import type { GbdtPredictor } from '../../../src/train/gbdt/gbdt-predictor.js';
 import { gbdtParamsSchema, type GbdtParams } from '../../../src/train/gbdt/params.js';
 import { gradientBits, gradientShift, sumPacked } from '../../../src/train/gbdt/histogram.js';
-import { HistTeam, SWEEP_MIN_CELLS } from '../../../src/train/gbdt/hist-team.js';
+import { HistTeam, sweepPolicy } from '../../../src/train/gbdt/hist-team.js';
 import { PredictPool } from '../../../src/train/gbdt/predict-pool.js';
 import { loadPredictor } from '../../../src/train/registry.js';
 import { loadSharedCsv } from '../load-csv.js';
@@ -521,11 +521,12 @@ describe('gbdt training runs', () => {
   });
 
   it('builds deep levels by sweeps on large data (row and feature sampling, early stopping, three classes), the same model on one thread and on two', async () => {
-    // 170,000 x 28 (153,000 x 28 training rows of the binary case) = 4.3 million feature cells
-    // and more: above SWEEP_MIN_CELLS.
-    const n = 170_000;
+    // 60,000 x 28: sweeps from any size here (they start at the processor's cache size, see sweepPolicy).
+    const n = 60_000;
     const F = 28;
-    expect(0.9 * n * F).toBeGreaterThanOrEqual(SWEEP_MIN_CELLS);
+    const fromBytes = sweepPolicy.fromBytes;
+    expect(fromBytes).toBeGreaterThan(1024 * 1024);
+    sweepPolicy.fromBytes = 0;
     const random = mulberry32(31);
     const columns = Array.from({ length: F }, () => new Float64Array(n));
     const yBinary = new Float64Array(n);
@@ -543,20 +544,24 @@ describe('gbdt training runs', () => {
     const multiclass: Dataset = { task: 'multiclass', features, x, y: yClass, classes: ['a', 'b', 'c'], rowIds: new Float64Array(0) };
     const { train, validation } = splitDataset(binary, 3, { train: 0.9, validation: 0.1, test: 0 });
     const sweep = vi.spyOn(HistTeam.prototype, 'sweep');
-    const cases: [string, Dataset, Partial<GbdtParams>, Dataset | undefined][] = [
-      ['binary, sampled, early stopping', train, { numTrees: 6, subsample: 0.7, colsampleByNode: 0.6, earlyStoppingRounds: 2 }, validation],
-      ['three classes', multiclass, { numTrees: 2 }, undefined],
-    ];
-    for (const [name, data, extra, valid] of cases) {
-      const one = await gbdtTrainer.fit(data, params({ ...extra, threads: 1 }), { seed: 4, ...(valid ? { validation: valid } : {}) });
-      expect(sweep.mock.calls.length, name).toBeGreaterThan(0);
-      sweep.mockClear();
-      const two = await gbdtTrainer.fit(data, params({ ...extra, threads: 2 }), { seed: 4, ...(valid ? { validation: valid } : {}) });
-      expect(sweep.mock.calls.length, name).toBeGreaterThan(0);
-      sweep.mockClear();
-      expect(Buffer.from(two.serialize()).equals(Buffer.from(one.serialize())), name).toBe(true);
+    try {
+      const cases: [string, Dataset, Partial<GbdtParams>, Dataset | undefined][] = [
+        ['binary, sampled, early stopping', train, { numTrees: 6, subsample: 0.7, colsampleByNode: 0.6, earlyStoppingRounds: 2 }, validation],
+        ['three classes', multiclass, { numTrees: 2 }, undefined],
+      ];
+      for (const [name, data, extra, valid] of cases) {
+        const one = await gbdtTrainer.fit(data, params({ ...extra, threads: 1 }), { seed: 4, ...(valid ? { validation: valid } : {}) });
+        expect(sweep.mock.calls.length, name).toBeGreaterThan(0);
+        sweep.mockClear();
+        const two = await gbdtTrainer.fit(data, params({ ...extra, threads: 2 }), { seed: 4, ...(valid ? { validation: valid } : {}) });
+        expect(sweep.mock.calls.length, name).toBeGreaterThan(0);
+        sweep.mockClear();
+        expect(Buffer.from(two.serialize()).equals(Buffer.from(one.serialize())), name).toBe(true);
+      }
+    } finally {
+      sweep.mockRestore();
+      sweepPolicy.fromBytes = fromBytes;
     }
-    sweep.mockRestore();
   });
 
   it('gives the same model with two threads as with one with exact gradients too (quantizedGradients: false), a model of its own', async () => {

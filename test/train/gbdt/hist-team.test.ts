@@ -231,10 +231,10 @@ describe('gbdt thread spin', () => {
 describe('gbdt sweeps', () => {
   /**
    * A depth-6 tree over `rows` x `F` rows (the last a category of 12 levels, some values missing) on a
-   * team of `threads`, with sweeps from `sweepMinCells` feature cells, packed gradients from
+   * team of `threads`, with sweeps or not (`sweep`), packed gradients from
    * labels that depend on three features; `onSweep` sees each sweep's node count.
    */
-  async function grow(rows: number, F: number, threads: number, sweepMinCells: number, onSweep?: (count: number) => void) {
+  async function grow(rows: number, F: number, threads: number, sweep: boolean, onSweep?: (count: number) => void) {
     const random = mulberry32(11);
     const columns: Column[] = [];
     for (let f = 0; f < F - 1; f++) {
@@ -252,7 +252,7 @@ describe('gbdt sweeps', () => {
     const featureBins = fitBins(x, 255);
     const histOffsets = new Int32Array(F + 1);
     for (let f = 0; f < F; f++) histOffsets[f + 1] = histOffsets[f] + featureBins[f].nBins + 1;
-    const t = HistTeam.create({ rows, features: F, outputs: 1, histOffsets, leafCap: 64, threads, integerLabels: true, sweepMinCells }, y);
+    const t = HistTeam.create({ rows, features: F, outputs: 1, histOffsets, leafCap: 64, threads, integerLabels: true, sweep }, y);
     await t.ready();
     if (onSweep !== undefined) {
       const sweep = t.sweep.bind(t);
@@ -322,9 +322,9 @@ describe('gbdt sweeps', () => {
   it.each([14, 12])('builds deep nodes by sweeps over the rows on big data, growing the very tree a build by positions grows, on one thread and on two (%i features)', async (F) => {
     const rows = 40_000;
     const counts: number[] = [];
-    const positions = await grow(rows, F, 1, Infinity);
-    const swept1 = await grow(rows, F, 1, 0, (c) => counts.push(c));
-    const swept2 = await grow(rows, F, 2, 0);
+    const positions = await grow(rows, F, 1, false);
+    const swept1 = await grow(rows, F, 1, true, (c) => counts.push(c));
+    const swept2 = await grow(rows, F, 2, true);
     expect(positions.canSweep).toBe(false);
     expect(swept1.canSweep).toBe(true);
     expect(swept2.threads).toBe(2);
