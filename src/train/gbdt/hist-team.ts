@@ -140,7 +140,7 @@ const RECYCLE_BYTES = 32 * 1024 * 1024;
 /** Bytes a row of a fit holds besides its bins: packed gradients 8, two positions 8, margin 8, label 4, last leaf 2. */
 const ROW_BYTES = 30;
 
-/** Last-level cache assumed where the processor's cannot be read: a common size for servers' parts of a chip. */
+/** Last-level cache assumed where the processor's cannot be read (the size on this project's test machine). */
 const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024;
 
 /**
