@@ -30,7 +30,7 @@ export function startListening(args: string[], env: NodeJS.ProcessEnv = {}): Pro
 }
 
 /**
- * Node's options for a serving process, as the `refit` command and `npm start` set them (see
+ * Node's options for a serving process, as `npm start` sets them and the README advises (see
  * bin/refit.js): the servers of a benchmark, Refit's and its anchors', run with the same.
  */
 export const SERVE_NODE_ARGS: readonly string[] = ['--max-semi-space-size=64'];
