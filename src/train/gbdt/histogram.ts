@@ -740,9 +740,10 @@ export function sumPacked(q: Float64Array, idx: Int32Array, s: number, e: number
 
 /**
  * histP7 for fourteen features, one pass: the row index and its packed value are loaded once for
- * twice the bins (a scratch measurement while writing this, 800,000 rows x 28: 1.05 to 1.18 ns a
- * bin against 1.25 to 1.46 for two passes of seven, all rows or a third of them; a row-major layout
- * was slower). Used when the features come in groups of fourteen (see HistTeam.build).
+ * twice the bins (a scratch measurement while writing this, 800,000 rows x 28, three runs: all
+ * rows 1.05 to 1.18 ns a bin against 1.25 to 1.46 for two passes of seven; a third of the rows
+ * 1.12 to 1.16 against 1.30 to 1.34 in two runs, 1.48 against 1.41 in the first; a row-major
+ * layout was slower). Used when the features come in groups of fourteen (see HistTeam.build).
  */
 function histP14(bins: Uint8Array, idx: Int32Array, q: Float64Array, c: Int32Array, ho: Int32Array, start: number, end: number, hist: Float64Array): void {
   const c0 = c[0];
@@ -899,8 +900,8 @@ function histP1(bins: Uint8Array, idx: Int32Array, q: Float64Array, c: Int32Arra
 // of the smaller children of levels 4 and 5, while writing this). A sweep builds many such nodes
 // at once in one pass over the rows in row order (mark each swept row with its node, compact the
 // marked rows per block, then add each feature group's bins for all of them): the columns are read
-// front to back, as the processor's prefetcher likes, at 3 ns per bin of the same nodes, marking
-// included. Packed (quantized) sums only: they are exact integers, so the order they are added in
+// front to back, as the processor's prefetcher likes, at 3.3 to 3.6 ns per bin of the same nodes,
+// marking included. Packed (quantized) sums only: they are exact integers, so the order they are added in
 // changes nothing and a swept node's histogram is the one a build by positions gives.
 
 /** Row-wise command `mark`: block `b`'s rows of the args.count swept nodes of plan.sweepNodes, compacted (see BuildPlan.sweepMark). */
