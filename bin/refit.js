@@ -5,7 +5,8 @@
 // alive at every minor collection, promoted all of it and paused 4.6 to 4.8 ms a collection; with
 // 64 MB it promoted about 18 KB and paused 1.2 to 1.4 ms (see README, "Scoring under load").
 // `npm start` passes it; elsewhere set NODE_OPTIONS=--max-semi-space-size=64. (Not in this
-// shebang: `env -S` is missing from BusyBox, Alpine's env, and a shebang takes no flags without it.)
+// shebang: a shebang takes no flags without `env -S`, which not every env has (BusyBox, as on
+// Alpine, may not) and which npm shims for Windows have parsed wrongly.)
 import { existsSync } from 'node:fs';
 import { URL } from 'node:url';
 
