@@ -318,8 +318,8 @@ describe('gbdt sweeps', () => {
     }
   });
 
-  // 14 features: two passes of seven; 12: two of six (four and one and one).
-  it.each([14, 12])('builds deep nodes by sweeps over the rows on big data, growing the very tree a build by positions grows, on one thread and on two (%i features)', async (F) => {
+  // 14 features: one pass of fourteen; 12: two of six (four, one and one).
+  it.each([14, 12])('builds deep nodes by sweeps over the rows when the plan has them, growing the very tree a build by positions grows, on one thread and on two (%i features)', async (F) => {
     const rows = 40_000;
     const counts: number[] = [];
     const positions = await grow(rows, F, 1, false);
