@@ -713,19 +713,20 @@ function gradBinaryRowsQ(idx: Int32Array, margins: Float64Array, y: Float32Array
 }
 
 /**
- * Turn the packed sums of one feature (hist[off .. off + nb)) into (gradient, hessian) pairs at
- * hist[off .. off + 2 nb), from the last bin down so that no packed sum is overwritten unread.
+ * Turn the packed sums of one feature (src[from .. from + nb)) into (gradient, hessian) pairs at
+ * dst[to .. to + 2 nb): in place (src = dst, from = to) after a build, from another buffer after a
+ * sweep. From the last bin down, so that in place no packed sum is overwritten unread.
  */
-function unpackHist(hist: Float64Array, off: number, nb: number, bits: number, shift: number): void {
+function unpackHist(src: Float64Array, from: number, dst: Float64Array, to: number, nb: number, bits: number, shift: number): void {
   const pack = 2 ** shift;
   const unpack = 2 ** -shift;
   const gUnit = 2 ** -bits;
   const hUnit = gUnit / 4;
   for (let b = nb - 1; b >= 0; b--) {
-    const v = hist[off + b];
+    const v = src[from + b];
     const gq = Math.floor(v * unpack);
-    hist[off + 2 * b] = gq * gUnit;
-    hist[off + 2 * b + 1] = (v - gq * pack) * hUnit;
+    dst[to + 2 * b] = gq * gUnit;
+    dst[to + 2 * b + 1] = (v - gq * pack) * hUnit;
   }
 }
 
@@ -1053,23 +1054,6 @@ function sweepP1(bins: Uint8Array, list: Int32Array, of: Uint8Array, q: Float64A
 }
 
 /**
- * unpackHist from one buffer into another: the packed sums src[from .. from + nb) as (gradient,
- * hessian) pairs at dst[to .. to + 2 nb).
- */
-function unpackInto(src: Float64Array, from: number, dst: Float64Array, to: number, nb: number, bits: number, shift: number): void {
-  const pack = 2 ** shift;
-  const unpack = 2 ** -shift;
-  const gUnit = 2 ** -bits;
-  const hUnit = gUnit / 4;
-  for (let b = 0; b < nb; b++) {
-    const v = src[from + b];
-    const gq = Math.floor(v * unpack);
-    dst[to + 2 * b] = gq * gUnit;
-    dst[to + 2 * b + 1] = (v - gq * pack) * hUnit;
-  }
-}
-
-/**
  * Command `sweep`, after `mark`: the histograms of the args.count nodes of plan.sweepNodes (each
  * into its slot, and its sibling's derived when asked), a group of features (args.group) a unit:
  * every swept row of every block in row order, then the group's packed sums unpacked into the
@@ -1115,7 +1099,7 @@ function sweepShare(plan: BuildPlan, slots: readonly Float64Array[], scratch: Sc
         const f = feats[j];
         const from = histOffsets[f] * HIST_STRIDE;
         const end = histOffsets[f + 1] * HIST_STRIDE;
-        unpackInto(sweepHist, k * total + histOffsets[f], hist, from, histOffsets[f + 1] - histOffsets[f], bits, shift);
+        unpackHist(sweepHist, k * total + histOffsets[f], hist, from, histOffsets[f + 1] - histOffsets[f], bits, shift);
         if (into >= 0) {
           const sibling = slots[into];
           for (let i = from; i < end; i++) sibling[i] -= hist[i];
@@ -1451,7 +1435,7 @@ function buildShare(plan: BuildPlan, slots: readonly Float64Array[], scratch: Sc
       const shift = args[ARG.qshift];
       for (let q = 0; q < width; q++) {
         const f = feats[first + q];
-        unpackHist(hist, offs[q], histOffsets[f + 1] - histOffsets[f], bits, shift);
+        unpackHist(hist, offs[q], hist, offs[q], histOffsets[f + 1] - histOffsets[f], bits, shift);
       }
     }
     const into = jobs[at + 2];
@@ -1995,7 +1979,6 @@ export function workerSource(): string {
     sweepP7,
     sweepP4,
     sweepP1,
-    unpackInto,
     sweepShare,
     partitionNumbers,
     partitionCategories,
