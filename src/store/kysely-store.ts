@@ -53,7 +53,7 @@ function compose(db: Kysely<Database>, dialect: Dialect, bind: ArtifactBinding, 
       return result;
     },
 
-    ...(direct ? { dataVersion: () => direct.dataVersion() } : {}),
+    ...(direct ? { servingVersion: () => direct.servingVersion() } : {}),
 
     async close(): Promise<void> {
       await db.destroy();

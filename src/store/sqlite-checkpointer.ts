@@ -57,6 +57,8 @@ export function startSqliteCheckpointer(path: string, intervalMs = CHECKPOINT_IN
   return {
     async stop() {
       worker.postMessage('stop');
+      // Until it has exited, the thread keeps the process alive (it is unref'd while it runs).
+      worker.ref();
       await exited;
     },
   };
