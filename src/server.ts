@@ -74,7 +74,7 @@ export async function startServer(settings: Settings, options: { cwd?: string; l
   const automaticRetraining = settings.automaticRetraining && config.automaticRetraining !== false;
   // --no-training needs the queue its workers take jobs from; refuse before touching anything.
   const redisUrl = settings.training ? settings.redisUrl : requireRedis(settings, 'refit serve --no-training');
-  const store = await createStore({ url: settings.databaseUrl, ...(settings.databaseSchema ? { schema: settings.databaseSchema } : {}), artifacts: artifactLocation(settings.artifactDir), sqliteSynchronous: settings.sqliteSynchronous, sqliteBackgroundCheckpoints: true, sqliteScoreWriter: true });
+  const store = await createStore({ url: settings.databaseUrl, ...(settings.databaseSchema ? { schema: settings.databaseSchema } : {}), artifacts: artifactLocation(settings.artifactDir), sqliteSynchronous: settings.sqliteSynchronous, sqliteBackgroundCheckpoints: true });
   const redis = redisUrl === null ? null : { main: redisConnection(redisUrl, { waitForRedis: false }), sub: redisConnection(redisUrl) };
   const queue = !settings.training && redis ? { queue: (deps: PipelineDeps) => new BullmqQueue(deps, { connection: redis.main, prefix: settings.queuePrefix }) } : {};
   // An API process of a scaled-out deployment is told of activations elsewhere over Redis: its

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type DatabaseIntrospector, type Driver, type PostgresDialectConfig, type SqliteDialectConfig, type TableMetadata } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type DatabaseIntrospector, type PostgresDialectConfig, type TableMetadata } from 'kysely';
 import pg from 'pg';
 import type { ArtifactLocation } from './artifact-store.js';
 import { DatabaseArtifactStore } from './database-artifact-store.js';
@@ -9,7 +9,6 @@ import { DirectoryArtifactStore } from './directory-artifact-store.js';
 import { type ArtifactBinding, createKyselyStore } from './kysely-store.js';
 import { migrationProvider } from './migrations/index.js';
 import { startSqliteCheckpointer } from './sqlite-checkpointer.js';
-import { startSqliteWriter } from './sqlite-writer.js';
 import { type SqliteDirect, cachedStatements, sqliteDirect } from './sqlite-connection.js';
 import type { Database } from './schema.js';
 import type { Store } from './store.js';
@@ -35,11 +34,6 @@ export interface StoreOptions {
    * (src/store/sqlite-checkpointer.ts). The server and workers turn it on. Default off.
    */
   readonly sqliteBackgroundCheckpoints?: boolean;
-  /**
-   * SQLite file only: write score batches from a thread with a connection of its own rather than
-   * on the event loop (src/store/sqlite-writer.ts). The server turns it on. Default off.
-   */
-  readonly sqliteScoreWriter?: boolean;
 }
 
 /** True when the URL names a PostgreSQL database. */
@@ -53,31 +47,6 @@ function artifactBinding(location: ArtifactLocation): ArtifactBinding {
   if (location.dir.trim() === '') throw new Error('The artifact directory must not be empty.');
   const dir = new DirectoryArtifactStore(resolve(location.dir));
   return (_db, inTransaction) => (inTransaction ? dir.deferDeletes() : { artifacts: dir });
-}
-
-/** Kysely's SQLite driver, its transactions begun with BEGIN IMMEDIATE. */
-class ImmediateSqliteDriver extends SqliteDriver {
-  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
-  }
-}
-
-/**
- * SQLite with every transaction taking the write lock when it begins. A deferred transaction
- * (SQLite's default BEGIN) that reads and then writes fails with SQLITE_BUSY when another
- * connection committed after its read, without waiting; with the score writer's connection
- * committing every few milliseconds under load (src/store/sqlite-writer.ts), that would be any
- * promotion or job update now and then. An immediate one waits (busy_timeout) for the other
- * connection's transaction to end instead, and then nothing can commit under it.
- */
-class ImmediateSqliteDialect extends SqliteDialect {
-  constructor(private readonly sqliteConfig: SqliteDialectConfig) {
-    super(sqliteConfig);
-  }
-
-  override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.sqliteConfig);
-  }
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -166,8 +135,8 @@ export async function createStore(options: StoreOptions): Promise<Store> {
     // background checkpoints on (the server, workers), a thread checkpoints long before that.
     sqlite.pragma('wal_autocheckpoint = 10000');
     direct = sqliteDirect(sqlite);
-    db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: cachedStatements(sqlite) }) });
-    if (path !== ':memory:' && path !== '') sqlitePath = path;
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachedStatements(sqlite) }) });
+    if (options.sqliteBackgroundCheckpoints && path !== ':memory:' && path !== '') sqlitePath = path;
   }
   const migrator = new Migrator({ db: migrationDb ?? db, provider: migrationProvider(dialect), ...(migrationTableSchema ? { migrationTableSchema } : {}) });
   const { error } = await migrator.migrateToLatest();
@@ -176,23 +145,12 @@ export async function createStore(options: StoreOptions): Promise<Store> {
     throw new Error(`Database migration failed: ${String((error as Error).message ?? error)}`, { cause: error });
   }
   const store = createKyselyStore(db, dialect, bindArtifacts, direct);
-  // Threads with connections of their own: started once the migrations have made the file and
-  // its tables; stopped before the store's connection closes (the writer after its last batch).
-  if (sqlitePath !== null && options.sqliteBackgroundCheckpoints) {
+  if (sqlitePath !== null) {
+    // Started once the migrations have made the file; stopped before the connection closes.
     const checkpointer = startSqliteCheckpointer(sqlitePath);
     const close = store.close.bind(store);
     store.close = async () => {
       await checkpointer.stop();
-      await close();
-    };
-  }
-  if (sqlitePath !== null && direct && options.sqliteScoreWriter) {
-    const writer = startSqliteWriter(sqlitePath, options.sqliteSynchronous);
-    direct.writer = writer;
-    const close = store.close.bind(store);
-    store.close = async () => {
-      await writer.stop();
-      direct.writer = null;
       await close();
     };
   }

@@ -53,7 +53,7 @@ function compose(db: Kysely<Database>, dialect: Dialect, bind: ArtifactBinding, 
       return result;
     },
 
-    ...(direct ? { servingVersion: () => direct.servingVersion() } : {}),
+    ...(direct ? { dataVersion: () => direct.dataVersion() } : {}),
 
     async close(): Promise<void> {
       await db.destroy();

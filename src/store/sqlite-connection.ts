@@ -1,6 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely, SqliteDatabase, SqliteStatement } from 'kysely';
-import type { SqliteWriter } from './sqlite-writer.js';
 
 /** Prepared statements kept per connection, by SQL text; the least recently used goes first. */
 const STATEMENT_CACHE = 256;
@@ -40,9 +39,8 @@ export function cachedStatements(sqlite: BetterSqlite3.Database): SqliteDatabase
 /**
  * Direct access to the SQLite connection for the hottest writes (score and label batches), in
  * turn with everything Kysely runs on it: outside a transaction, `run` takes Kysely's connection
- * (its driver's mutex) for the duration and wraps `fn` in a transaction of its own (BEGIN
- * IMMEDIATE, as the store's other transactions: see startSqliteWriter); inside one, the caller
- * already holds it and `fn` joins that transaction.
+ * (its driver's mutex) for the duration and wraps `fn` in a transaction of its own; inside one,
+ * the caller already holds it and `fn` joins that transaction.
  */
 export interface SqliteDirect {
   readonly sqlite: BetterSqlite3.Database;
@@ -50,23 +48,16 @@ export interface SqliteDirect {
   run<T>(db: Kysely<any>, inTransaction: boolean, fn: (sqlite: BetterSqlite3.Database) => T): Promise<T>;
   /** A statement prepared once for this connection. */
   statement(sql: string): BetterSqlite3.Statement;
-  /**
-   * A number that changes whenever any connection, this process's or another's (the CLI on the
-   * same file), commits a change to a model or a rollout: the serving_changes row that triggers
-   * keep (migration 0110). Other commits (scores, labels, jobs) leave it alone.
-   */
-  servingVersion(): number;
-  /** The thread that writes score batches on a connection of its own (the server's store), if any. */
-  writer: SqliteWriter | null;
+  /** SQLite's data_version: changes whenever another connection (another process) commits. */
+  dataVersion(): number;
 }
 
 export function sqliteDirect(sqlite: BetterSqlite3.Database): SqliteDirect {
-  let servingVersion: BetterSqlite3.Statement | null = null;
+  const dataVersion = sqlite.prepare('pragma data_version').pluck();
   const statements = new Map<string, BetterSqlite3.Statement>();
   let known: number | null = null;
   return {
     sqlite,
-    writer: null,
     statement(sql) {
       let stmt = statements.get(sql);
       if (!stmt) statements.set(sql, (stmt = sqlite.prepare(sql)));
@@ -74,15 +65,14 @@ export function sqliteDirect(sqlite: BetterSqlite3.Database): SqliteDirect {
     },
     async run(db, inTransaction, fn) {
       if (inTransaction) return fn(sqlite);
-      return db.connection().execute(async () => sqlite.transaction(fn).immediate(sqlite));
+      return db.connection().execute(async () => sqlite.transaction(fn)(sqlite));
     },
-    // Read once per turn of the event loop, not once per request: the requests of one turn may as
+    // Read once per turn of the event loop, not once per request: under load the pragma cost
+    // several microseconds a call (it looks at the WAL index), and the requests of one turn may as
     // well share the answer (a commit elsewhere lands before or after the turn, as it would anyway).
-    servingVersion: () => {
+    dataVersion: () => {
       if (known === null) {
-        // Prepared at first use: the table is made by a migration, after the connection opens.
-        servingVersion ??= sqlite.prepare('select n from serving_changes where id = 1').pluck();
-        known = Number(servingVersion.get() ?? 0);
+        known = Number(dataVersion.get());
         setImmediate(() => (known = null));
       }
       return known;

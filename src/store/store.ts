@@ -46,11 +46,11 @@ export interface Store extends RegistryStore, FeedbackStore, LabelWindowStore, J
    */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
   /**
-   * SQLite only: a number that changes whenever any connection (this process's, or another
-   * process's on the same file, such as the CLI) commits a change to a model or a rollout, so that
-   * a cache of what to serve can tell when it is stale. Absent on PostgreSQL.
+   * SQLite only: a number that changes whenever another process commits to the database (SQLite's
+   * data_version), so that a cache of what this process last read can tell when it is stale.
+   * Absent on PostgreSQL.
    */
-  servingVersion?(): number;
+  dataVersion?(): number;
   /** Release connections. */
   close(): Promise<void>;
 }

@@ -69,6 +69,8 @@ describe('scores under load survive the server stopping', () => {
     expect((await call(first.url, 'POST', '/api/v1/models', { id: 'churn', task: 'binary', features: [{ name: 'age', type: 'number' }], trainer: 'logistic' })).status).toBe(201);
     const acknowledged = await scoreUntil(first, 3_000, () => first.kill(signal));
     expect(acknowledged.length).toBeGreaterThanOrEqual(3_000);
+    // A clean stop ends with exit code 0 once the store has closed (a service manager reads it).
+    expect(await first.exited).toBe(signal === 'SIGTERM' ? 0 : null);
 
     const stored = storedIds(dataDir);
     expect(acknowledged.filter((id) => !stored.has(id))).toEqual([]);
@@ -82,7 +84,7 @@ describe('scores under load survive the server stopping', () => {
       expect(res.json.accepted).toBe(3);
     } finally {
       second.kill('SIGTERM');
-      await second.exited;
+      expect(await second.exited).toBe(0);
     }
   }, 120_000);
 });

@@ -2,7 +2,6 @@ import { type Kysely, type Selectable, sql } from 'kysely';
 import type { FeatureRow, LabelValue, Score, ScoreArm } from '../../domain/entities.js';
 import { type FeedbackStore, type NewLabel, type RawLabelRow, type RolloutOutcome, parseLabelRow } from '../roles/feedback-store.js';
 import type { Database, ScoresTable } from '../schema.js';
-import type { WriteStatement } from '../sqlite-writer.js';
 import { INSERT_CHUNK, type KyselyContext, atomic, date, iso } from './kysely-context.js';
 
 const SCORE_COLUMNS = ['id', 'model_id', 'version', 'features', 'score', 'created_at', 'arm', 'latency_ms', 'served', 'shadow_of', 'error'] as const;
@@ -34,40 +33,6 @@ const SCORE_ROW = `(${SCORE_COLUMNS.map(() => '?').join(', ')})`;
 const PLAIN_LABEL_ROW = '(@model, ?, ?, null, null, null, @occurred, @received)';
 /** A `plainScores` row: id, features, score, time and latency by position; model, version and arm named once per statement. */
 const PLAIN_SCORE_ROW = '(?, @model, @version, ?, ?, ?, @arm, ?, 1, null, null)';
-
-/** A SQLite batch of scores as multi-row inserts of ROWS_PER_INSERT rows, ready to run on either connection. */
-function scoreStatements(scores: readonly Score[]): WriteStatement[] {
-  const out: WriteStatement[] = [];
-  // Requests of one turn mostly share a millisecond: format each time once.
-  let lastMs = Number.NaN;
-  let lastIso = '';
-  const at = (d: Date) => {
-    const ms = d.getTime();
-    return ms === lastMs ? lastIso : ((lastMs = ms), (lastIso = iso(d)));
-  };
-  for (let from = 0; from < scores.length; ) {
-    const to = Math.min(scores.length, from + ROWS_PER_INSERT);
-    const values: unknown[] = [];
-    const first = scores[from];
-    if (plainScores(scores, from, to)) {
-      // The common batch (one model, version and arm, served, no shadow, no error): five values
-      // a row, the rest bound once per statement, as for labels.
-      for (let i = from; i < to; i++) {
-        const s = scores[i];
-        values.push(s.id, JSON.stringify(s.features), JSON.stringify(s.score), at(s.createdAt), s.latencyMs ?? null);
-      }
-      out.push({ sql: multiRowInsert('scores', PLAIN_SCORE_ROW, to - from), values, named: { model: first.modelId, version: first.version, arm: first.arm ?? 'champion' } });
-    } else {
-      for (let i = from; i < to; i++) {
-        const s = scores[i];
-        values.push(s.id, s.modelId, s.version, JSON.stringify(s.features), JSON.stringify(s.score), at(s.createdAt), s.arm ?? 'champion', s.latencyMs ?? null, s.served === false ? 0 : 1, s.shadowOf ?? null, s.error ?? null);
-      }
-      out.push({ sql: multiRowInsert('scores', SCORE_ROW, to - from), values });
-    }
-    from = to;
-  }
-  return out;
-}
 
 /** Labels [from, to) carry no score id, meta or version, and one occurredAt. */
 function plainLabels(labels: readonly NewLabel[], from: number, to: number): boolean {
@@ -330,15 +295,35 @@ export function kyselyFeedbackStore(ctx: KyselyContext): FeedbackStore {
       if (scores.length === 0) return;
       const direct = ctx.direct;
       if (direct) {
-        const statements = scoreStatements(scores);
-        // The server's batches go to its writer thread (src/store/sqlite-writer.ts); inside a
-        // transaction, or without a running writer, they are written on this connection.
-        const writer = direct.writer;
-        if (writer?.alive && !ctx.inTransaction) await writer.run(statements);
-        else await direct.run(db, ctx.inTransaction, () => {
-          for (const s of statements) {
-            if (s.named) direct.statement(s.sql).run(s.values, s.named);
-            else direct.statement(s.sql).run(s.values);
+        await direct.run(db, ctx.inTransaction, () => {
+          const values: unknown[] = [];
+          // Requests of one turn mostly share a millisecond: format each time once.
+          let lastMs = Number.NaN;
+          let lastIso = '';
+          const at = (d: Date) => {
+            const ms = d.getTime();
+            return ms === lastMs ? lastIso : ((lastMs = ms), (lastIso = iso(d)));
+          };
+          for (let from = 0; from < scores.length; ) {
+            const to = Math.min(scores.length, from + ROWS_PER_INSERT);
+            values.length = 0;
+            const first = scores[from];
+            if (plainScores(scores, from, to)) {
+              // The common batch (one model, version and arm, served, no shadow, no error): five
+              // values a row, the rest bound once per statement, as for labels.
+              for (let i = from; i < to; i++) {
+                const s = scores[i];
+                values.push(s.id, JSON.stringify(s.features), JSON.stringify(s.score), at(s.createdAt), s.latencyMs ?? null);
+              }
+              direct.statement(multiRowInsert('scores', PLAIN_SCORE_ROW, to - from)).run(values, { model: first.modelId, version: first.version, arm: first.arm ?? 'champion' });
+            } else {
+              for (let i = from; i < to; i++) {
+                const s = scores[i];
+                values.push(s.id, s.modelId, s.version, JSON.stringify(s.features), JSON.stringify(s.score), at(s.createdAt), s.arm ?? 'champion', s.latencyMs ?? null, s.served === false ? 0 : 1, s.shadowOf ?? null, s.error ?? null);
+              }
+              direct.statement(multiRowInsert('scores', SCORE_ROW, to - from)).run(values);
+            }
+            from = to;
           }
         });
         return;

@@ -391,33 +391,8 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('rollouts').dropColumn('labels_after_id').execute();
       },
     },
-    '0110-serving-changes': {
-      // SQLite only: a counter that triggers move on every change to a model or a rollout, by any
-      // connection. The server's view of what to serve (src/service/serving-view.ts) is kept until
-      // it moves; it used SQLite's data_version, which moves on every commit by another connection,
-      // and the server's own score batches now commit on a connection of their own
-      // (src/store/sqlite-writer.ts). PostgreSQL keeps no such view.
-      async up(db: Kysely<any>) {
-        if (dialect !== 'sqlite') return;
-        await sql`create table serving_changes (id integer primary key, n integer not null)`.execute(db);
-        await sql`insert into serving_changes (id, n) values (1, 0)`.execute(db);
-        for (const table of SERVING_TABLES) {
-          for (const op of ['insert', 'update', 'delete']) {
-            await sql.raw(`create trigger ${table}_${op}_serving after ${op} on ${table} begin update serving_changes set n = n + 1 where id = 1; end`).execute(db);
-          }
-        }
-      },
-      async down(db: Kysely<any>) {
-        if (dialect !== 'sqlite') return;
-        for (const table of SERVING_TABLES) for (const op of ['insert', 'update', 'delete']) await sql.raw(`drop trigger if exists ${table}_${op}_serving`).execute(db);
-        await sql`drop table if exists serving_changes`.execute(db);
-      },
-    },
   };
 }
-
-/** The tables whose rows make a model's serving state (its spec and active version; its running rollouts). */
-const SERVING_TABLES = ['models', 'rollouts'] as const;
 
 /** Kysely migration provider for a dialect. */
 export function migrationProvider(dialect: Dialect): MigrationProvider {
