@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -38,10 +39,12 @@ export const SERVE_NODE_ARGS: readonly string[] = ['--max-semi-space-size=64'];
 /**
  * `refit serve` on SQLite in `dataDir` at a free port, as users run it: the build in dist/ (the
  * npm scripts of these benchmarks compile it first), with SERVE_NODE_ARGS. `nodeArgs` go to node
- * too (e.g. --cpu-prof), `extraArgs` to `refit serve`.
+ * too (e.g. --cpu-prof), `extraArgs` to `refit serve`. `root`: another checkout whose build to
+ * run (its bin/refit.js and dist/; bench:score's --against); default this one.
  */
-export function startRefit(dataDir: string, options: { nodeArgs?: string[]; extraArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Listening> {
-  return startListening([...SERVE_NODE_ARGS, ...(options.nodeArgs ?? []), 'bin/refit.js', 'serve', '--port', '0', '--data-dir', dataDir, ...(options.extraArgs ?? [])], { REFIT_LOG_LEVEL: 'info', ...options.env });
+export function startRefit(dataDir: string, options: { nodeArgs?: string[]; extraArgs?: string[]; env?: NodeJS.ProcessEnv; root?: string } = {}): Promise<Listening> {
+  const bin = options.root === undefined ? 'bin/refit.js' : resolve(options.root, 'bin/refit.js');
+  return startListening([...SERVE_NODE_ARGS, ...(options.nodeArgs ?? []), bin, 'serve', '--port', '0', '--data-dir', dataDir, ...(options.extraArgs ?? [])], { REFIT_LOG_LEVEL: 'info', ...options.env });
 }
 
 /**
